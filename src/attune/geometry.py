@@ -1,0 +1,100 @@
+"""Image-plane geometry shared by the perception modules: normalized boxes and pinhole cameras.
+
+Coordinates follow REP-155: image points are normalized to [0, 1] by the image width and height,
+origin top-left, x right, y down.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class BoundingBox:
+    """An axis-aligned box in normalized image coordinates."""
+
+    xmin: float
+    ymin: float
+    xmax: float
+    ymax: float
+
+    @classmethod
+    def from_points(cls, points: np.ndarray) -> BoundingBox:
+        """The tightest box around (N, >=2) normalized points."""
+        xs, ys = points[:, 0], points[:, 1]
+        return cls(float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max()))
+
+    @property
+    def width(self) -> float:
+        return self.xmax - self.xmin
+
+    @property
+    def height(self) -> float:
+        return self.ymax - self.ymin
+
+    @property
+    def area(self) -> float:
+        return max(0.0, self.width) * max(0.0, self.height)
+
+    @property
+    def center(self) -> tuple[float, float]:
+        return (0.5 * (self.xmin + self.xmax), 0.5 * (self.ymin + self.ymax))
+
+    def iou(self, other: BoundingBox) -> float:
+        """Intersection over union, 0 for disjoint or empty boxes."""
+        ix = min(self.xmax, other.xmax) - max(self.xmin, other.xmin)
+        iy = min(self.ymax, other.ymax) - max(self.ymin, other.ymin)
+        if ix <= 0 or iy <= 0:
+            return 0.0
+        inter = ix * iy
+        union = self.area + other.area - inter
+        return inter / union if union > 0 else 0.0
+
+    def shifted(self, dx: float, dy: float) -> BoundingBox:
+        return BoundingBox(self.xmin + dx, self.ymin + dy, self.xmax + dx, self.ymax + dy)
+
+    def clipped(self) -> BoundingBox:
+        """The part of the box inside the image ([0, 1] on both axes)."""
+        return BoundingBox(min(max(self.xmin, 0.0), 1.0), min(max(self.ymin, 0.0), 1.0),
+                           min(max(self.xmax, 0.0), 1.0), min(max(self.ymax, 0.0), 1.0))
+
+    def to_pixels(self, width: int, height: int) -> tuple[int, int, int, int]:
+        """(x0, y0, x1, y1) in pixels, rounded outward and clipped to the image."""
+        return (max(0, math.floor(self.xmin * width)), max(0, math.floor(self.ymin * height)),
+                min(width, math.ceil(self.xmax * width)), min(height, math.ceil(self.ymax * height)))
+
+
+@dataclass(frozen=True)
+class CameraIntrinsics:
+    """A pinhole camera: focal lengths and principal point in pixels, for an image of width x height."""
+
+    width: int
+    height: int
+    fx: float
+    fy: float
+    cx: float
+    cy: float
+    distortion: tuple[float, ...] = ()
+
+    @classmethod
+    def from_hfov(cls, width: int, height: int, hfov_deg: float) -> CameraIntrinsics:
+        """A distortion-free camera with square pixels, centred, and the given horizontal field of view."""
+        f = 0.5 * width / math.tan(math.radians(hfov_deg) / 2)
+        return cls(width, height, f, f, width / 2.0, height / 2.0)
+
+    @classmethod
+    def from_vfov(cls, width: int, height: int, vfov_deg: float) -> CameraIntrinsics:
+        """As from_hfov, from the vertical field of view (MediaPipe's face-geometry convention)."""
+        f = 0.5 * height / math.tan(math.radians(vfov_deg) / 2)
+        return cls(width, height, f, f, width / 2.0, height / 2.0)
+
+    def matrix(self) -> np.ndarray:
+        return np.array([[self.fx, 0.0, self.cx], [0.0, self.fy, self.cy], [0.0, 0.0, 1.0]])
+
+    def scaled_to(self, width: int, height: int) -> CameraIntrinsics:
+        """The same camera for an image resized to width x height."""
+        sx, sy = width / self.width, height / self.height
+        return CameraIntrinsics(width, height, self.fx * sx, self.fy * sy, self.cx * sx, self.cy * sy,
+                                self.distortion)

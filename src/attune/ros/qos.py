@@ -1,0 +1,20 @@
+"""The QoS profiles attune uses, by role (explicit, as rclpy's examples recommend)."""
+from __future__ import annotations
+
+from rclpy.qos import (DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy,
+                       qos_profile_sensor_data)
+
+#: Camera images in: best effort, keep the newest few. A slow consumer drops old frames instead of
+#: falling behind (latest-frame semantics without an extra thread).
+SENSOR = qos_profile_sensor_data
+
+#: Results out (Faces, Expression, ...): reliable, a short history.
+RESULTS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10,
+                     reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.VOLATILE)
+
+
+def image_input(reliable: bool, depth: int) -> QoSProfile:
+    """QoS of an image subscription: sensor data (best effort) or reliable, keep-last `depth`."""
+    return QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=depth,
+                      reliability=ReliabilityPolicy.RELIABLE if reliable else ReliabilityPolicy.BEST_EFFORT,
+                      durability=DurabilityPolicy.VOLATILE)

@@ -1,0 +1,91 @@
+"""Shared fixtures. ROS tests use real rclpy and Fast DDS, isolated on a per-run domain id and
+restricted to localhost, so parallel CI runs on one host do not see each other."""
+from __future__ import annotations
+
+import os
+import random
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+#: The shared data sets (read-only, never copied into the repo). CI has them at the same path.
+SHARED_DATA = (REPO.parent / 'shared' / 'data').resolve()
+
+# Must be set before rclpy initializes (and inherited by node subprocesses the tests start).
+os.environ.setdefault('ROS_DOMAIN_ID', str(random.SystemRandom().randint(1, 100)))
+os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
+os.environ.setdefault('RCUTILS_LOGGING_BUFFERED_STREAM', '0')
+# MediaPipe/TFLite and glog chatter would bury test output.
+os.environ.setdefault('GLOG_minloglevel', '2')
+os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+
+
+def shared_data(*parts: str) -> Path:
+    """A path under ../shared/data; skips the test (with the reason) when the data set is absent."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f'shared data not found: {path}')
+    return path
+
+
+@pytest.fixture(scope='session')
+def rclpy_session() -> Iterator[None]:
+    """rclpy initialized once for the whole test session (like rclpy's own tests)."""
+    rclpy = pytest.importorskip('rclpy')
+    rclpy.init()
+    yield
+    rclpy.try_shutdown()
+
+
+class Spinner:
+    """Spins an executor in a background thread; add nodes, then wait for conditions."""
+
+    def __init__(self) -> None:
+        from rclpy.executors import MultiThreadedExecutor
+
+        self.executor = MultiThreadedExecutor(num_threads=2)
+        self._thread = threading.Thread(target=self._spin, daemon=True)
+        self._stop = threading.Event()
+
+    def _spin(self) -> None:
+        while not self._stop.is_set():
+            self.executor.spin_once(timeout_sec=0.05)
+
+    def add(self, node):  # noqa: ANN001, ANN201
+        self.executor.add_node(node)
+        return node
+
+    def start(self) -> Spinner:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        for node in list(self.executor.get_nodes()):
+            self.executor.remove_node(node)
+            node.destroy_node()
+        self.executor.shutdown()
+
+
+@pytest.fixture
+def spinner(rclpy_session: None) -> Iterator[Spinner]:
+    """A background executor; nodes added to it are destroyed after the test."""
+    s = Spinner().start()
+    yield s
+    s.stop()
+
+
+def wait_for(condition, timeout: float = 10.0, interval: float = 0.02) -> bool:  # noqa: ANN001
+    """Poll condition() until it is true or timeout seconds pass; return its last value."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(interval)
+    return bool(condition())
