@@ -14,6 +14,7 @@ demo:
 ## make test: the whole test suite
 test:
 	@tools/bootstrap.sh runtime ros build test
+	@$(VENV)/bin/ruff check src test bench tools launch
 	@$(PY) -m pytest $(ARGS)
 
 ## make bench: all benchmarks (JSON on the last line of each)

@@ -18,6 +18,9 @@ SHARED_DATA = (REPO.parent / 'shared' / 'data').resolve()
 os.environ.setdefault('ROS_DOMAIN_ID', str(random.SystemRandom().randint(1, 100)))
 os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
 os.environ.setdefault('RCUTILS_LOGGING_BUFFERED_STREAM', '0')
+from attune.ros.dds import use_attune_dds_profile  # noqa: E402
+
+use_attune_dds_profile()
 # MediaPipe/TFLite and glog chatter would bury test output.
 os.environ.setdefault('GLOG_minloglevel', '2')
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
@@ -54,7 +57,7 @@ class Spinner:
         while not self._stop.is_set():
             self.executor.spin_once(timeout_sec=0.05)
 
-    def add(self, node):  # noqa: ANN001, ANN201
+    def add(self, node):
         self.executor.add_node(node)
         return node
 
@@ -79,7 +82,7 @@ def spinner(rclpy_session: None) -> Iterator[Spinner]:
     s.stop()
 
 
-def wait_for(condition, timeout: float = 10.0, interval: float = 0.02) -> bool:  # noqa: ANN001
+def wait_for(condition, timeout: float = 10.0, interval: float = 0.02) -> bool:
     """Poll condition() until it is true or timeout seconds pass; return its last value."""
     import time
 

@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     'attune.cli.replay',
     'attune.cli.record',
     'attune.cli.report',
+    'attune.cli.paths',
 )
 
 
@@ -39,6 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from attune.ros.dds import use_attune_dds_profile
+
+    use_attune_dds_profile()  # before any rclpy context exists; node processes inherit it
     if not getattr(args, 'handler', None):
         parser.print_help()
         return 2

@@ -5,12 +5,11 @@ image width and height, origin top-left, x right, y down.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from attune.geometry import BoundingBox, CameraIntrinsics
+from attune.geometry import BoundingBox, rotation_to_quaternion
 
 
 @dataclass(frozen=True, eq=False)
@@ -76,23 +75,3 @@ class FaceFrame:
     width: int
     height: int
     faces: tuple[TrackedFace, ...] = ()
-
-
-def rotation_to_quaternion(r: np.ndarray) -> tuple[float, float, float, float]:
-    """(x, y, z, w) of a proper rotation matrix (Shepperd's method, numerically stable)."""
-    m = np.asarray(r, dtype=np.float64)
-    trace = m[0, 0] + m[1, 1] + m[2, 2]
-    if trace > 0:
-        s = 2.0 * math.sqrt(trace + 1.0)
-        w, x, y, z = 0.25 * s, (m[2, 1] - m[1, 2]) / s, (m[0, 2] - m[2, 0]) / s, (m[1, 0] - m[0, 1]) / s
-    elif m[0, 0] > m[1, 1] and m[0, 0] > m[2, 2]:
-        s = 2.0 * math.sqrt(1.0 + m[0, 0] - m[1, 1] - m[2, 2])
-        w, x, y, z = (m[2, 1] - m[1, 2]) / s, 0.25 * s, (m[0, 1] + m[1, 0]) / s, (m[0, 2] + m[2, 0]) / s
-    elif m[1, 1] > m[2, 2]:
-        s = 2.0 * math.sqrt(1.0 + m[1, 1] - m[0, 0] - m[2, 2])
-        w, x, y, z = (m[0, 2] - m[2, 0]) / s, (m[0, 1] + m[1, 0]) / s, 0.25 * s, (m[1, 2] + m[2, 1]) / s
-    else:
-        s = 2.0 * math.sqrt(1.0 + m[2, 2] - m[0, 0] - m[1, 1])
-        w, x, y, z = (m[1, 0] - m[0, 1]) / s, (m[0, 2] + m[2, 0]) / s, (m[1, 2] + m[2, 1]) / s, 0.25 * s
-    norm = math.sqrt(w * w + x * x + y * y + z * z)
-    return (x / norm, y / norm, z / norm, w / norm)

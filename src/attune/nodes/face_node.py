@@ -108,9 +108,6 @@ class FaceNode(LifecycleNode):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(NODE_NAME, **kwargs)
-        self._params = declare(self, PARAMETERS)
-        self.add_on_set_parameters_callback(validator(PARAMETERS))
-        self.add_post_set_parameters_callback(self._on_parameters_changed)
         self._msgs = attune_msgs()
         self._pipeline: FacePipeline | None = None
         self._camera = None
@@ -121,10 +118,19 @@ class FaceNode(LifecycleNode):
         self._frames = 0
         self._last_frame_time: float | None = None
         self._start_error: AttuneError | None = None
+        try:
+            self._params = declare(self, PARAMETERS)
+        except AttuneError:
+            self.destroy_node()
+            raise
+        self.add_on_set_parameters_callback(validator(PARAMETERS))
+        self.add_post_set_parameters_callback(self._on_parameters_changed)
         if self._params['autostart']:
             self.trigger_configure()
             if self._start_error is not None:
-                raise self._start_error
+                error = self._start_error
+                self.destroy_node()
+                raise error
             self.trigger_activate()
 
     # --- lifecycle -------------------------------------------------------------------------------
@@ -258,6 +264,10 @@ def _header_now(node: LifecycleNode) -> Any:
     from std_msgs.msg import Header
 
     return Header(stamp=node.get_clock().now().to_msg())
+
+
+#: The node class, for composition in one process (`attune up --mode composed`).
+NODE_CLASS = FaceNode
 
 
 def main(args: list[str] | None = None) -> int:

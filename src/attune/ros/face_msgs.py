@@ -1,30 +1,39 @@
 """attune/Faces <-> FaceFrame, and sensor_msgs/Image <-> numpy, for rclpy messages."""
 from __future__ import annotations
 
+import array
 import math
 from typing import Any
 
 import numpy as np
-from geometry_msgs.msg import Point32
 from sensor_msgs.msg import CameraInfo, Image
 
 from attune.face.types import FaceFrame, FaceObservation, HeadPose, TrackedFace
-from attune.geometry import BoundingBox, CameraIntrinsics
+from attune.geometry import BoundingBox, CameraIntrinsics, quaternion_to_rotation
 from attune.imaging import array_to_fields
 from attune.ros.interfaces import attune_msgs
 from attune.ros.stamps import to_ns
 
 
-def _points(array: np.ndarray | None) -> list[Point32]:
-    if array is None:
-        return []
-    return [Point32(x=x, y=y, z=z) for x, y, z in array.tolist()]
+def flat_points(points: np.ndarray | None) -> array.array:
+    """(N, 3) points -> the flat float32 array of a message field (x0, y0, z0, x1, ...)."""
+    if points is None:
+        return array.array('f')
+    return array.array('f', np.ascontiguousarray(points, dtype=np.float32).tobytes())
 
 
-def _array(points: Any) -> np.ndarray | None:
-    if not points:
+def points_from_flat(values: Any) -> np.ndarray | None:
+    """A flat x, y, z message field -> (N, 3) float32, or None when empty.
+
+    Raises:
+        ValueError: the length is not a multiple of 3.
+    """
+    points = np.asarray(values, dtype=np.float32)
+    if points.size == 0:
         return None
-    return np.array([(p.x, p.y, p.z) for p in points], dtype=np.float32)
+    if points.size % 3:
+        raise ValueError(f'a flat landmark array must hold x, y, z triplets; got {points.size} values')
+    return points.reshape(-1, 3)
 
 
 def faces_to_msg(frame: FaceFrame, header: Any, *, landmarks: bool = True,
@@ -38,9 +47,9 @@ def faces_to_msg(frame: FaceFrame, header: Any, *, landmarks: bool = True,
         m.roi = msgs.NormalizedRoi(xmin=box.xmin, ymin=box.ymin, xmax=box.xmax, ymax=box.ymax)
         m.detection_confidence = float(face.observation.confidence)
         if landmarks:
-            m.landmarks = _points(face.observation.landmarks)
+            m.landmarks = flat_points(face.observation.landmarks)
         if landmarks_3d:
-            m.landmarks_3d = _points(face.landmarks_3d)
+            m.landmarks_3d = flat_points(face.landmarks_3d)
         pose = face.head_pose
         if pose is None:
             m.yaw = m.pitch = m.roll = math.nan
@@ -64,7 +73,7 @@ def faces_from_msg(msg: Any) -> FaceFrame:
         roi = m.roi
         observation = FaceObservation(box=BoundingBox(roi.xmin, roi.ymin, roi.xmax, roi.ymax),
                                       confidence=float(m.detection_confidence),
-                                      landmarks=_array(m.landmarks))
+                                      landmarks=points_from_flat(m.landmarks))
         pose = None
         if m.pose_valid:
             o, p = m.head_pose.orientation, m.head_pose.position
@@ -72,19 +81,9 @@ def faces_from_msg(msg: Any) -> FaceFrame:
                             rotation=quaternion_to_rotation(o.x, o.y, o.z, o.w),
                             translation=np.array([p.x, p.y, p.z]))
         faces.append(TrackedFace(id=m.id, observation=observation, age_frames=m.age_frames,
-                                 age_s=m.age_s, head_pose=pose, landmarks_3d=_array(m.landmarks_3d)))
+                                 age_s=m.age_s, head_pose=pose, landmarks_3d=points_from_flat(m.landmarks_3d)))
     return FaceFrame(stamp_ns=to_ns(msg.header.stamp), width=msg.image_width,
                      height=msg.image_height, faces=tuple(faces))
-
-
-def quaternion_to_rotation(x: float, y: float, z: float, w: float) -> np.ndarray:
-    n = math.sqrt(x * x + y * y + z * z + w * w) or 1.0
-    x, y, z, w = x / n, y / n, z / n, w / n
-    return np.array([
-        [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
-        [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
-        [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
-    ])
 
 
 def image_msg(array: np.ndarray, encoding: str, header: Any) -> Image:
@@ -99,6 +98,7 @@ def intrinsics_from_camera_info(info: CameraInfo) -> CameraIntrinsics | None:
     k = list(info.k)
     if info.width == 0 or info.height == 0 or k[0] <= 0 or k[4] <= 0:
         return None
-    distortion = tuple(float(d) for d in info.d) if info.distortion_model in ('plumb_bob', 'rational_polynomial') else ()
+    known_model = info.distortion_model in ('plumb_bob', 'rational_polynomial')
+    distortion = tuple(float(d) for d in info.d) if known_model else ()
     return CameraIntrinsics(width=info.width, height=info.height, fx=k[0], fy=k[4], cx=k[2], cy=k[5],
                             distortion=distortion)

@@ -12,6 +12,7 @@ from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 
 from attune.errors import AttuneError
+from attune.ros.dds import use_attune_dds_profile
 
 
 def run_node(factory: Callable[[], Node], args: list[str] | None = None) -> int:
@@ -20,6 +21,7 @@ def run_node(factory: Callable[[], Node], args: list[str] | None = None) -> int:
     Returns the process exit code: 0 after a clean shutdown, 1 when the node could not start
     (a wrong parameter, a missing model file), with the reason printed as one line on stderr.
     """
+    use_attune_dds_profile()
     rclpy.init(args=args if args is not None else sys.argv)
     node = None
     try:

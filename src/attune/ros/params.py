@@ -7,8 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from rcl_interfaces.msg import (FloatingPointRange, IntegerRange, ParameterDescriptor,
-                                SetParametersResult)
+from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 
@@ -62,7 +61,7 @@ class ParamSpec:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             if isinstance(value, float) and not math.isfinite(value):
                 return f'parameter {self.name!r} must be finite, got {value!r}'
-            if self.min is not None and value < self.min or self.max is not None and value > self.max:
+            if (self.min is not None and value < self.min) or (self.max is not None and value > self.max):
                 return f'parameter {self.name!r} must be in [{self.min}, {self.max}], got {value!r}'
         return None
 
@@ -73,7 +72,7 @@ def declare(node: Node, specs: Iterable[ParamSpec]) -> dict[str, Value]:
     for spec in specs:
         try:
             param = node.declare_parameter(spec.name, spec.default, spec.descriptor())
-        except Exception as exc:  # rclpy raises several types for out-of-range or mistyped overrides
+        except Exception as exc:  # noqa: BLE001 - rclpy raises several types for bad overrides
             raise ConfigError(f'parameter {spec.name!r}: {exc}') from None
         value = param.value
         if isinstance(spec.default, float) and isinstance(value, int):

@@ -1,8 +1,7 @@
 """The QoS profiles attune uses, by role (explicit, as rclpy's examples recommend)."""
 from __future__ import annotations
 
-from rclpy.qos import (DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy,
-                       qos_profile_sensor_data)
+from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 
 #: Camera images in: best effort, keep the newest few. A slow consumer drops old frames instead of
 #: falling behind (latest-frame semantics without an extra thread).

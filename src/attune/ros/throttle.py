@@ -1,6 +1,7 @@
 """Rate-limited reporting of bad input: one log line per kind of problem per period, with a count."""
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,8 +23,14 @@ class ThrottledReporter:
     _suppressed: dict[str, int] = field(default_factory=dict)
 
     def report(self, kind: str, message: str) -> bool:
-        """Count one problem of `kind`; log it unless one was logged less than period_s ago."""
+        """Count one problem of `kind`; log it unless the same problem was logged less than period_s ago.
+
+        The same problem = the same kind and the same message up to its numbers (so a stream of
+        frames with one wrong step is one line per period, but a wrong step and a short data
+        field are two).
+        """
         self.counts[kind] = self.counts.get(kind, 0) + 1
+        kind = f"{kind}:{re.sub(r'[0-9]+', '#', message)}"
         now = self.clock()
         last = self._last.get(kind)
         if last is not None and now - last < self.period_s:

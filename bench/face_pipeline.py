@@ -1,0 +1,245 @@
+#!/usr/bin/env python3
+"""Face pipeline cost: raw MediaPipe vs the face node over real DDS, on real video frames.
+
+    python bench/face_pipeline.py [--data DIR] [--frames N] [--sizes native 640x480]
+
+--data is a folder laid out like ../shared/data/video/ (its default): every faces/*.mp4 is used.
+
+Measured, per image size, in one run:
+  raw      MediaPipe face detection + FaceMesh (what the face node runs) called in a loop: per-frame
+           median and p95 milliseconds. The baseline.
+  node     the same frames through the face node: this process publishes sensor_msgs/Image, the node
+           runs in its own process (python -m attune.nodes.face_node), this process receives
+           attune/Faces. End-to-end latency (publish -> Faces received) median/p95 with one frame in
+           flight; throughput (frames/s) with one frame in flight; processed frame rate when a 30 fps
+           camera is simulated (best-effort sensor QoS, as a camera driver publishes); the node's peak
+           RSS (VmHWM).
+  ratio    node median latency / raw median: the node's overhead (target <= 1.15).
+The JSON object on the last line holds every number.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_DATA = REPO.parent / 'shared' / 'data' / 'video'
+
+
+def load_frames(data: Path, limit: int) -> list[np.ndarray]:
+    videos = sorted((data / 'faces').glob('*.mp4'))
+    if not videos:
+        raise SystemExit(f'ERROR: no faces/*.mp4 under {data}')
+    frames: list[np.ndarray] = []
+    for video in videos:
+        capture = cv2.VideoCapture(str(video))
+        while len(frames) < limit:
+            ok, bgr = capture.read()
+            if not ok:
+                break
+            frames.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+        if len(frames) >= limit:
+            break
+    return frames
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    return {'median': round(statistics.median(values), 3), 'p95': round(float(np.percentile(values, 95)), 3),
+            'n': len(values)}
+
+
+def bench_raw(frames: list[np.ndarray]) -> dict:
+    from attune.face import FaceAnalyzer, FaceAnalyzerOptions
+
+    times = []
+    faces = 0
+    with FaceAnalyzer(FaceAnalyzerOptions()) as analyzer:
+        for rgb in frames[:10]:
+            analyzer.process(rgb)  # warm-up (graph initialization, XNNPACK packing)
+        for rgb in frames:
+            start = time.perf_counter()
+            faces += bool(analyzer.process(rgb))
+            times.append((time.perf_counter() - start) * 1e3)
+    return {'ms': percentiles(times), 'frames_with_face': faces / len(frames)}
+
+
+class NodeBench:
+    """This process as camera and consumer; the face node in its own process."""
+
+    def __init__(self, topic: str) -> None:
+        import rclpy
+        from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+        from sensor_msgs.msg import Image
+
+        from attune.msg import Faces
+
+        self.topic = topic
+        rclpy.init()
+        self.node = rclpy.create_node('face_pipeline_bench')
+        self.received: dict[int, float] = {}
+        self._stamp = 1_000_000_000
+        self.node.create_subscription(Faces, '/attune/faces', self._on_faces,
+                                      QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE))
+        self.camera = self.node.create_publisher(Image, topic, qos_profile_sensor_data)
+        self.process = subprocess.Popen(
+            [sys.executable, '-m', 'attune.nodes.face_node', '--ros-args', '-p', f'image_topic:={topic}',
+             '-p', "camera_info_topic:=''", '-p', 'min_hits:=1'],
+            env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def _next_stamp(self) -> int:
+        """Unique, increasing image stamps across all runs (results are matched by stamp)."""
+        self._stamp += 1
+        return self._stamp
+
+    def _on_faces(self, msg) -> None:
+        from attune.ros.stamps import to_ns
+
+        self.received[to_ns(msg.header.stamp)] = time.perf_counter()
+
+    def spin_until(self, condition, timeout: float) -> bool:
+        import rclpy
+
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            if condition():
+                return True
+            rclpy.spin_once(self.node, timeout_sec=0.001)
+        return condition()
+
+    def wait_ready(self) -> None:
+        if not self.spin_until(lambda: self.camera.get_subscription_count() > 0
+                               and self.node.count_publishers('/attune/faces') > 0, 60):
+            raise SystemExit('ERROR: the face node did not come up within 60 s')
+
+    def message(self, rgb: np.ndarray, stamp_ns: int):
+        from builtin_interfaces.msg import Time
+        from std_msgs.msg import Header
+
+        from attune.ros.face_msgs import image_msg
+        from attune.ros.stamps import from_ns
+
+        return image_msg(rgb, 'rgb8', Header(stamp=from_ns(stamp_ns, Time), frame_id='bench'))
+
+    def closed_loop(self, frames: list[np.ndarray], warmup: int = 10) -> tuple[list[float], float]:
+        """One frame in flight: latency per frame, and frames per second."""
+        latencies = []
+        start = time.perf_counter()
+        for i, rgb in enumerate(frames[:warmup] + frames):
+            stamp = self._next_stamp()
+            msg = self.message(rgb, stamp)
+            sent = time.perf_counter()
+            self.camera.publish(msg)
+            if not self.spin_until(lambda s=stamp: s in self.received, 5.0):
+                continue  # dropped (best effort); counted by its absence
+            if i >= warmup:
+                latencies.append((self.received[stamp] - sent) * 1e3)
+            if i == warmup - 1:
+                start = time.perf_counter()
+        elapsed = time.perf_counter() - start
+        return latencies, len(latencies) / elapsed
+
+    def open_loop(self, frames: list[np.ndarray], fps: float) -> float:
+        """A camera at `fps`: the fraction of frames the node processed."""
+        base = self._next_stamp()
+        self._stamp += len(frames)
+        period = 1.0 / fps
+        start = time.perf_counter()
+        for i, rgb in enumerate(frames):
+            msg = self.message(rgb, base + i)
+            self.spin_until(lambda k=i: time.perf_counter() >= start + k * period, 1.0)
+            self.camera.publish(msg)
+        self.spin_until(lambda: False, 2.0)  # let the last results arrive
+        got = sum(1 for k in self.received if base <= k < base + len(frames))
+        return got / len(frames)
+
+    def peak_rss_mb(self) -> float:
+        # The ROS wheels' bootstrapper re-executes Python once, so the node is this PID's child or itself.
+        for pid in [self.process.pid, *self._children(self.process.pid)]:
+            try:
+                for line in Path(f'/proc/{pid}/status').read_text().splitlines():
+                    if line.startswith('VmHWM:') and int(line.split()[1]) > 50_000:
+                        return int(line.split()[1]) / 1024
+            except OSError:
+                continue
+        return float('nan')
+
+    @staticmethod
+    def _children(pid: int) -> list[int]:
+        try:
+            return [int(p) for p in Path(f'/proc/{pid}/task/{pid}/children').read_text().split()]
+        except OSError:
+            return []
+
+    def close(self) -> None:
+        import rclpy
+
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.node.destroy_node()
+        rclpy.try_shutdown()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--data', type=Path, default=DEFAULT_DATA, help='folder like ../shared/data/video/')
+    parser.add_argument('--frames', type=int, default=300, help='frames per measurement')
+    parser.add_argument('--sizes', nargs='+', default=['native', '640x480'])
+    args = parser.parse_args()
+    os.environ.setdefault('ROS_DOMAIN_ID', str(random.randint(101, 200)))
+    os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
+    from attune.ros.dds import use_attune_dds_profile
+
+    use_attune_dds_profile()
+
+    source = load_frames(args.data, args.frames)
+    results: dict = {'benchmark': 'face_pipeline', 'frames': len(source), 'cpu_count': os.cpu_count(),
+                     'sizes': {}}
+    bench = NodeBench('/bench/image_raw')
+    try:
+        bench.wait_ready()
+        for size in args.sizes:
+            if size == 'native':
+                frames = source
+                label = f'{source[0].shape[1]}x{source[0].shape[0]}'
+            else:
+                w, h = (int(v) for v in size.split('x'))
+                frames = [cv2.resize(f, (w, h), interpolation=cv2.INTER_AREA) for f in source]
+                label = size
+            raw = bench_raw(frames)
+            latencies, throughput = bench.closed_loop(frames)
+            processed_at_30 = bench.open_loop(frames, 30.0)
+            node = {'latency_ms': percentiles(latencies), 'throughput_fps': round(throughput, 1),
+                    'processed_fraction_at_30fps': round(processed_at_30, 3),
+                    'sustained_fps_at_30fps_camera': round(30.0 * processed_at_30, 1)}
+            results['sizes'][label] = {
+                'raw_mediapipe': raw, 'node_over_dds': node,
+                'ratio_node_to_raw_median': round(node['latency_ms']['median'] / raw['ms']['median'], 3),
+                'raw_fps_from_median': round(1000.0 / raw['ms']['median'], 1)}
+            print(f"{label}: raw {raw['ms']['median']:.2f} ms, node {node['latency_ms']['median']:.2f} ms, "
+                  f"ratio {results['sizes'][label]['ratio_node_to_raw_median']}, "
+                  f"{node['throughput_fps']} fps closed-loop, {processed_at_30:.0%} of a 30 fps camera",
+                  file=sys.stderr)
+        results['node_peak_rss_mb'] = round(bench.peak_rss_mb(), 1)
+    finally:
+        bench.close()
+    results['targets'] = {'fps_at_640x480': 30, 'max_ratio_node_to_raw': 1.15}
+    print(json.dumps(results))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""`attune up`: start the attune graph where `ros2 launch` is not available (pip installs).
+
+Starts the same nodes as launch/attune.launch.py (both read attune.graph.node_graph), one process
+per node by default, and stops them cleanly on SIGINT/SIGTERM.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+
+from attune.graph import GRAPH_ARGUMENTS, GraphArgs, node_graph
+from attune.graph.runner import node_command, run_composed, start_processes, supervise
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser('up', help='start the attune node graph (like ros2 launch attune attune.launch.py)',
+                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    for a in GRAPH_ARGUMENTS:
+        p.add_argument(f"--{a.name.replace('_', '-')}", dest=a.name, default=a.default,
+                       choices=list(a.choices) or None, help=f'{a.description} (default: {a.default!r})')
+    p.add_argument('--mode', choices=('processes', 'composed'), default='processes',
+                   help='one process per node (default) or all nodes in this process')
+    p.add_argument('--dry-run', action='store_true', help='print the graph and exit')
+    p.add_argument('--json', action='store_true', help='with --dry-run: print the graph as JSON')
+    p.set_defaults(handler=run)
+
+
+def graph_description(args: GraphArgs) -> list[dict]:
+    """The graph as plain data (what --dry-run --json prints)."""
+    return [{'name': s.name, 'package': s.package, 'executable': s.executable, 'namespace': s.namespace,
+             'parameter_files': list(s.parameter_files), 'parameters': dict(s.parameters),
+             'remappings': [list(r) for r in s.remappings]} for s in node_graph(args)]
+
+
+def run(ns: argparse.Namespace) -> int:
+    args = GraphArgs(**{a.name: getattr(ns, a.name) for a in GRAPH_ARGUMENTS})
+    specs = node_graph(args)
+    if ns.dry_run:
+        if ns.json:
+            print(json.dumps(graph_description(args)))
+        else:
+            for spec in specs:
+                print(' '.join(node_command(spec)))
+        return 0
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        log = lambda text: print(f'[attune up] {text}', file=sys.stderr, flush=True)  # noqa: E731
+        log(f"starting {len(specs)} node(s) ({ns.mode}): {', '.join(s.name for s in specs)}")
+        if ns.mode == 'composed':
+            return run_composed(specs, stop, log)
+        return supervise(start_processes(specs), stop, log)
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)

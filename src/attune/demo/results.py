@@ -1,0 +1,125 @@
+"""Turning a recorded run into what a person looks at: per-face results, an annotated video and a
+contact sheet (no rclpy: reads bags with rosbags)."""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from attune.bag import read_messages
+from attune.face.drawing import draw_faces
+from attune.face.types import FaceFrame
+from attune.imaging import compressed_to_array, image_to_array, to_rgb8
+from attune.ros.face_msgs import faces_from_msg
+
+
+@dataclass
+class FaceSummary:
+    """What the pipeline saw of one face id over a run."""
+
+    id: str
+    frames: int = 0
+    first_s: float = math.inf
+    last_s: float = -math.inf
+    confidences: list[float] = field(default_factory=list)
+    yaw: list[float] = field(default_factory=list)
+    pitch: list[float] = field(default_factory=list)
+    roll: list[float] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        def span(values: list[float]) -> list[float] | None:
+            return [round(min(values), 1), round(max(values), 1)] if values else None
+
+        finite = [c for c in self.confidences if math.isfinite(c)]
+        return {'id': self.id, 'frames': self.frames, 'first_s': round(self.first_s, 3),
+                'last_s': round(self.last_s, 3),
+                'mean_confidence': round(float(np.mean(finite)), 3) if finite else None,
+                'yaw_deg': span(self.yaw), 'pitch_deg': span(self.pitch), 'roll_deg': span(self.roll)}
+
+
+def face_frames(bag: Path, topic: str = '/attune/faces') -> list[FaceFrame]:
+    """Every Faces message of a bag, as core FaceFrames, in stamp order."""
+    frames = [faces_from_msg(m.deserialize()) for m in read_messages(bag, [topic])]
+    return sorted(frames, key=lambda f: f.stamp_ns)
+
+
+def summarize(frames: list[FaceFrame], images: int) -> dict:
+    """Per-face results and the detection rate (images with a face / images sent)."""
+    start = min((f.stamp_ns for f in frames), default=0)
+    faces: dict[str, FaceSummary] = {}
+    for frame in frames:
+        t = (frame.stamp_ns - start) * 1e-9
+        for face in frame.faces:
+            s = faces.setdefault(face.id, FaceSummary(face.id))
+            s.frames += 1
+            s.first_s, s.last_s = min(s.first_s, t), max(s.last_s, t)
+            s.confidences.append(face.observation.confidence)
+            if face.head_pose is not None:
+                s.yaw.append(face.head_pose.yaw)
+                s.pitch.append(face.head_pose.pitch)
+                s.roll.append(face.head_pose.roll)
+    with_face = sum(1 for f in frames if f.faces)
+    return {'images': images, 'faces_messages': len(frames), 'images_with_face': with_face,
+            'detection_rate': round(with_face / images, 3) if images else None,
+            'faces': [s.to_dict() for s in faces.values()]}
+
+
+def format_summary(summary: dict) -> str:
+    lines = [f"{summary['images']} images, {summary['faces_messages']} Faces messages, a face in "
+             f"{summary['images_with_face']} ({(summary['detection_rate'] or 0):.0%})",
+             f"{'face':<8}{'frames':>7}{'from s':>8}{'to s':>7}{'conf':>6}  {'yaw deg':>12}{'pitch deg':>12}"
+             f"{'roll deg':>12}"]
+    for f in summary['faces']:
+        def span(v: list[float] | None) -> str:
+            return f'{v[0]:+.0f}..{v[1]:+.0f}' if v else '-'
+        conf = f"{f['mean_confidence']:.2f}" if f['mean_confidence'] is not None else '-'
+        lines.append(f"{f['id']:<8}{f['frames']:>7}{f['first_s']:>8.2f}{f['last_s']:>7.2f}{conf:>6}  "
+                     f"{span(f['yaw_deg']):>12}{span(f['pitch_deg']):>12}{span(f['roll_deg']):>12}")
+    return '\n'.join(lines)
+
+
+def bag_images(bag: Path, topic: str) -> Iterator[tuple[int, np.ndarray]]:
+    """(stamp ns, RGB array) of every Image or CompressedImage on `topic`."""
+    for message in read_messages(bag, [topic]):
+        msg = message.deserialize()
+        stamp = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
+        if message.msgtype.endswith('CompressedImage'):
+            array, encoding = compressed_to_array(msg)
+        else:
+            array, encoding = image_to_array(msg), msg.encoding
+        yield stamp, to_rgb8(array, encoding)
+
+
+def write_annotated(images: Iterator[tuple[int, np.ndarray]], frames: list[FaceFrame], video: Path,
+                    sheet: Path, fps: float, sheet_tiles: int = 8) -> int:
+    """An annotated MP4 of every image (faces drawn where a Faces message matches its stamp) and a
+    contact sheet of `sheet_tiles` evenly spaced frames. Returns the number of frames written."""
+    by_stamp = {f.stamp_ns: f for f in frames}
+    writer = None
+    annotated: list[np.ndarray] = []
+    count = 0
+    for stamp, rgb in images:
+        frame = by_stamp.get(stamp)
+        out = draw_faces(rgb, frame) if frame is not None else rgb.copy()
+        if frame is None:
+            cv2.putText(out, 'no result', (10, 24), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (255, 80, 80), 2)
+        if writer is None:
+            video.parent.mkdir(parents=True, exist_ok=True)
+            writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*'mp4v'), fps,
+                                     (out.shape[1], out.shape[0]))
+        writer.write(cv2.cvtColor(out, cv2.COLOR_RGB2BGR))
+        annotated.append(cv2.resize(out, (320, round(320 * out.shape[0] / out.shape[1]))))
+        count += 1
+    if writer is not None:
+        writer.release()
+    if annotated:
+        picks = [annotated[round(i * (len(annotated) - 1) / max(1, sheet_tiles - 1))] for i in range(sheet_tiles)]
+        rows = [np.hstack(picks[i:i + 4]) for i in range(0, len(picks), 4)]
+        width = max(r.shape[1] for r in rows)
+        rows = [np.pad(r, ((0, 0), (0, width - r.shape[1]), (0, 0))) for r in rows]
+        cv2.imwrite(str(sheet), cv2.cvtColor(np.vstack(rows), cv2.COLOR_RGB2BGR))
+    return count

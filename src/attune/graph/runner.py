@@ -1,0 +1,111 @@
+"""Starting the node graph without the launch package: one process per node, or all in one.
+
+`attune up` uses this on pip installs, where `ros2 launch` does not exist. Both modes start exactly
+the NodeSpecs of attune.graph.node_graph(). docs/architecture.md records the measured trade-off
+that made one process per node the default.
+"""
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import IO
+
+from attune.graph.spec import NodeSpec
+
+_STOP_GRACE_S = 10.0
+
+
+@dataclass
+class NodeProcess:
+    spec: NodeSpec
+    popen: subprocess.Popen
+
+    @property
+    def command(self) -> list[str]:
+        return [str(a) for a in self.popen.args]
+
+
+def node_command(spec: NodeSpec, python: str = sys.executable) -> list[str]:
+    """The command line that runs one node (`python -m attune.nodes.<executable> --ros-args ...`)."""
+    return [python, '-m', spec.module, *spec.ros_arguments()]
+
+
+def start_processes(specs: Sequence[NodeSpec], env: dict[str, str] | None = None,
+                    output: IO | None = None) -> list[NodeProcess]:
+    """Start one process per node; their output goes to `output` (default: this process's)."""
+    return [NodeProcess(spec, subprocess.Popen(node_command(spec), env=env or os.environ.copy(),
+                                               stdout=output, stderr=subprocess.STDOUT if output else None))
+            for spec in specs]
+
+
+def stop_processes(processes: Sequence[NodeProcess], grace_s: float = _STOP_GRACE_S) -> None:
+    """SIGINT every running node (a clean rclpy shutdown), then SIGTERM, then SIGKILL the stragglers."""
+    for sig, wait in ((signal.SIGINT, grace_s), (signal.SIGTERM, 3.0), (signal.SIGKILL, 3.0)):
+        alive = [p for p in processes if p.popen.poll() is None]
+        if not alive:
+            return
+        for p in alive:
+            p.popen.send_signal(sig)
+        deadline = time.monotonic() + wait
+        for p in alive:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                p.popen.wait(timeout=max(0.0, deadline - time.monotonic()))
+
+
+def supervise(processes: Sequence[NodeProcess], stop: threading.Event,
+              log=print) -> int:
+    """Wait until `stop` is set or a node exits; then stop all. Returns 0, or 1 if a node failed."""
+    failed = False
+    while not stop.is_set():
+        for p in processes:
+            code = p.popen.poll()
+            if code is not None:
+                if code != 0:
+                    log(f'ERROR: node {p.spec.name} exited with code {code}; stopping the graph')
+                    failed = True
+                else:
+                    log(f'node {p.spec.name} exited; stopping the graph')
+                stop.set()
+                break
+        stop.wait(0.2)
+    stop_processes(processes)
+    return 1 if failed else 0
+
+
+def run_composed(specs: Sequence[NodeSpec], stop: threading.Event, log=print) -> int:
+    """Run every node in this process on one executor (rclpy). Returns the exit code."""
+    import rclpy
+    from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+
+    from attune.errors import AttuneError
+
+    rclpy.init(args=[], signal_handler_options=None)
+    nodes = []
+    try:
+        for spec in specs:
+            node_class = importlib.import_module(spec.module).NODE_CLASS
+            try:
+                nodes.append(node_class(cli_args=spec.ros_arguments()))
+            except AttuneError as exc:
+                log(f'ERROR: node {spec.name}: {exc}')
+                return 1
+        executor = MultiThreadedExecutor(num_threads=max(2, len(nodes)))
+        for node in nodes:
+            executor.add_node(node)
+        while not stop.is_set() and rclpy.ok():
+            executor.spin_once(timeout_sec=0.1)
+        return 0
+    except (KeyboardInterrupt, ExternalShutdownException):
+        return 0
+    finally:
+        for node in nodes:
+            node.destroy_node()
+        rclpy.try_shutdown()

@@ -1,0 +1,120 @@
+"""What runs: the nodes of the attune graph, their executables, parameter files and remappings.
+
+This module is the single description of the graph. The ROS 2 launch file turns each NodeSpec into
+a launch_ros Node; `attune up` starts the same specs as processes (or composes them in one), so a
+robot PC with ROS 2 and a pip venv run the same thing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from attune.errors import ConfigError
+from attune.resources import config_file
+
+ROBOTS = ('none', 'sim', 'nao', 'generic')
+
+
+@dataclass(frozen=True)
+class GraphArgument:
+    """One launch argument (and `attune up` option): name, default, description, choices."""
+
+    name: str
+    default: str
+    description: str
+    choices: tuple[str, ...] = ()
+
+
+#: The graph's arguments, shared by the launch file (DeclareLaunchArgument) and `attune up` (flags).
+GRAPH_ARGUMENTS: tuple[GraphArgument, ...] = (
+    GraphArgument('camera_topic', '/camera/image_raw', 'Camera image topic (sensor_msgs/Image).'),
+    GraphArgument('image_transport', 'raw', 'raw (sensor_msgs/Image) or compressed (CompressedImage).',
+                  ('raw', 'compressed')),
+    GraphArgument('robot', 'none', 'Robot bridge to start: none, sim, nao or generic.', ROBOTS),
+    GraphArgument('use_sim_time', 'false', 'Use /clock (bag replay with --clock).', ('true', 'false')),
+    GraphArgument('config', '', 'Parameter file (ROS 2 YAML); empty = the installed config/attune.yaml.'),
+)
+
+
+@dataclass(frozen=True)
+class GraphArgs:
+    """Values of GRAPH_ARGUMENTS (strings, as launch passes them)."""
+
+    camera_topic: str = '/camera/image_raw'
+    image_transport: str = 'raw'
+    robot: str = 'none'
+    use_sim_time: str = 'false'
+    config: str = ''
+
+    def __post_init__(self) -> None:
+        for argument in GRAPH_ARGUMENTS:
+            value = getattr(self, argument.name)
+            if argument.choices and value not in argument.choices:
+                raise ConfigError(f"launch argument {argument.name}:={value!r} must be one of "
+                                  f"{', '.join(argument.choices)}")
+
+    @property
+    def config_path(self) -> Path:
+        path = Path(self.config) if self.config else config_file()
+        if not path.is_file():
+            raise ConfigError(f'parameter file {path} does not exist (launch argument config)')
+        return path
+
+    @property
+    def sim_time(self) -> bool:
+        return self.use_sim_time == 'true'
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    """One node of the graph.
+
+    executable: the program in lib/attune (colcon) and the module attune.nodes.<executable> (pip).
+    parameter_files: ROS 2 parameter YAML files, applied in order.
+    parameters: overrides applied after the files.
+    remappings: (from, to) topic remappings.
+    """
+
+    name: str
+    executable: str
+    package: str = 'attune'
+    namespace: str = ''
+    parameter_files: tuple[str, ...] = ()
+    parameters: tuple[tuple[str, bool | int | float | str], ...] = ()
+    remappings: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+
+    @property
+    def module(self) -> str:
+        return f'attune.nodes.{self.executable}'
+
+    def ros_arguments(self) -> list[str]:
+        """The `--ros-args ...` command-line arguments that give this node its name and parameters."""
+        args = ['--ros-args', '-r', f'__node:={self.name}']
+        if self.namespace:
+            args += ['-r', f'__ns:={self.namespace}']
+        for path in self.parameter_files:
+            args += ['--params-file', path]
+        for name, value in self.parameters:
+            args += ['-p', f'{name}:={_yaml_scalar(value)}']
+        for src, dst in self.remappings:
+            args += ['-r', f'{src}:={dst}']
+        return args
+
+
+def _yaml_scalar(value: bool | int | float | str) -> str:
+    if isinstance(value, bool):
+        return 'true' if value else 'false'
+    return str(value)
+
+
+def node_graph(args: GraphArgs | None = None) -> list[NodeSpec]:
+    """The nodes to start for these arguments, in start order."""
+    args = args or GraphArgs()
+    files = (str(args.config_path),)
+    common: tuple[tuple[str, bool | int | float | str], ...] = (('use_sim_time', args.sim_time),)
+    nodes = [
+        NodeSpec(name='face_node', executable='face_node', parameter_files=files,
+                 parameters=common + (('image_topic', args.camera_topic),
+                                      ('image_transport', args.image_transport))),
+    ]
+    return nodes

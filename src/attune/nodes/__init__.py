@@ -1,0 +1,1 @@
+"""One thin rclpy node per module. Each module has `main()` (its executable) and `NODE_CLASS`."""

@@ -1,0 +1,92 @@
+"""launch/attune.launch.py and `attune up` describe the same node graph, and every node they name
+exists as a colcon executable, a pip module and a node class."""
+from __future__ import annotations
+
+import ast
+import importlib
+import importlib.util
+import itertools
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+
+from attune.graph import GRAPH_ARGUMENTS, GraphArgs, node_graph
+from test.conftest import REPO
+
+LAUNCH_FILE = REPO / 'launch' / 'attune.launch.py'
+
+
+def load_launch_module():
+    spec = importlib.util.spec_from_file_location('attune_launch', LAUNCH_FILE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # top level imports only attune.graph (launch is imported lazily)
+    return module
+
+
+def up_graph(arguments: dict[str, str]) -> list[dict]:
+    flags = [f"--{k.replace('_', '-')}={v}" for k, v in arguments.items()]
+    out = subprocess.run([sys.executable, '-m', 'attune.cli.main', 'up', '--dry-run', '--json', *flags],
+                         capture_output=True, text=True, check=True, timeout=60).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def as_dicts(specs) -> list[dict]:
+    return [{'name': s.name, 'package': s.package, 'executable': s.executable, 'namespace': s.namespace,
+             'parameter_files': list(s.parameter_files), 'parameters': dict(s.parameters),
+             'remappings': [list(r) for r in s.remappings]} for s in specs]
+
+
+def argument_combinations() -> list[dict[str, str]]:
+    choices = {a.name: a.choices for a in GRAPH_ARGUMENTS if a.choices}
+    combos = [dict(zip(choices, values)) for values in itertools.product(*choices.values())]
+    return [{'camera_topic': '/nao/top_camera/image_raw', **c} for c in combos[::3]]
+
+
+@pytest.mark.parametrize('arguments', argument_combinations(), ids=lambda a: '-'.join(a.values()))
+def test_launch_file_and_attune_up_start_the_same_graph(arguments: dict[str, str]) -> None:
+    from_launch = as_dicts(load_launch_module().describe(arguments))
+    assert from_launch == up_graph(arguments)
+    assert from_launch == as_dicts(node_graph(GraphArgs(**arguments)))
+
+
+def test_launch_file_declares_every_graph_argument_and_builds_launch_ros_nodes() -> None:
+    tree = ast.parse(LAUNCH_FILE.read_text())
+    names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    assert {'DeclareLaunchArgument', 'Node', 'LaunchDescription', 'GRAPH_ARGUMENTS', 'describe'} <= names
+    calls = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+    assert {'DeclareLaunchArgument', 'Node', 'LaunchDescription', 'OpaqueFunction'} <= calls
+
+
+def test_every_node_exists_as_executable_module_and_class() -> None:
+    cmake = (REPO / 'CMakeLists.txt').read_text()
+    block = re.search(r'set\(ATTUNE_EXECUTABLES\s+([^)]*)\)', cmake).group(1)
+    executables = set(block.split())
+    specs = node_graph(GraphArgs())
+    for spec in specs:
+        assert spec.executable in executables, f'{spec.executable} missing from CMakeLists.txt'
+        module = importlib.import_module(spec.module)
+        assert callable(module.main) and isinstance(module.NODE_CLASS, type)
+    for executable in executables:  # and nothing stale is installed
+        assert importlib.util.find_spec(f'attune.nodes.{executable}') is not None, executable
+
+
+def test_parameter_files_exist_and_name_only_known_nodes() -> None:
+    import yaml
+
+    specs = node_graph(GraphArgs())
+    for spec in specs:
+        for path in spec.parameter_files:
+            with open(path) as stream:
+                config = yaml.safe_load(stream)
+            unknown = set(config) - {s.name for s in specs} - {'/**'}
+            assert not unknown, f'{path} configures nodes that are not in the graph: {unknown}'
+
+
+def test_a_bad_argument_is_refused_by_name() -> None:
+    from attune.errors import ConfigError
+
+    with pytest.raises(ConfigError, match='robot'):
+        GraphArgs(robot='r2d2')

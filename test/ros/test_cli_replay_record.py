@@ -1,0 +1,137 @@
+"""`attune replay` and `attune record`: real DDS, own rclpy contexts, clean stops on signals."""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from attune.bag import bag_topics, frames_to_bag, read_messages
+from test.bag.synthetic import random_frames
+from test.conftest import wait_for
+
+pytestmark = pytest.mark.ros
+
+IMAGE = '/camera/image_raw'
+
+
+def cli(*modules: str) -> argparse.ArgumentParser:
+    """A parser with only the given attune.cli modules (main's parser also needs the others)."""
+    import importlib
+
+    parser = argparse.ArgumentParser(prog='attune')
+    sub = parser.add_subparsers()
+    for name in modules:
+        importlib.import_module(f'attune.cli.{name}').add_parser(sub)
+    return parser
+
+
+def signal_once_handled(signum: int, after_s: float = 0.3) -> threading.Thread:
+    """Send signum to this process once a command has installed its own handler for it.
+
+    Never earlier: pytest's default handlers would end the test run.
+    """
+    original = signal.getsignal(signum)
+
+    def send() -> None:
+        deadline = time.monotonic() + 10
+        while signal.getsignal(signum) is original and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if signal.getsignal(signum) is not original:
+            time.sleep(after_s)
+            os.kill(os.getpid(), signum)
+
+    thread = threading.Thread(target=send, daemon=True)
+    thread.start()
+    return thread
+
+
+@pytest.fixture
+def camera_bag(tmp_path):
+    return frames_to_bag(random_frames(10, 16, 16), tmp_path / 'camera', fps=20.0, start_ns=0).path
+
+
+def test_replay_command_publishes_the_bag(tmp_path, spinner, camera_bag, capsys) -> None:
+    from rclpy.node import Node
+
+    from attune.ros.recorder import BagRecorder
+
+    node = spinner.add(Node('cli_replay_listener'))
+    types = {IMAGE: 'sensor_msgs/msg/Image'}
+    with BagRecorder(node, tmp_path / 'out', types) as recorder:
+        args = cli('replay').parse_args(['replay', str(camera_bag), '--topics', IMAGE, '--rate', '2',
+                                         '--delay', '0', '--wait-for-subscribers', '1'])
+        assert args.handler(args) == 0
+        assert wait_for(lambda: recorder.message_count == 10, timeout=5)
+    assert 'published 10 messages' in capsys.readouterr().out
+    played = [m.data for m in read_messages(camera_bag, [IMAGE])]
+    assert [m.data for m in read_messages(tmp_path / 'out')] == played
+
+
+def test_replay_command_stops_on_sigint(camera_bag, capsys) -> None:
+    args = cli('replay').parse_args(['replay', str(camera_bag), '--loop', '--delay', '0'])
+    signal_once_handled(signal.SIGINT, after_s=1.0)
+    started = time.monotonic()
+    assert args.handler(args) == 0
+    assert time.monotonic() - started < 3
+    assert '(stopped)' in capsys.readouterr().out
+
+
+def test_record_command_is_cancelled_by_a_signal_while_waiting_for_topics(tmp_path) -> None:
+    from attune.errors import BagError
+
+    args = cli('record').parse_args(['record', str(tmp_path / 'out'), '--topics', '/nobody/publishes'])
+    signal_once_handled(signal.SIGTERM)
+    started = time.monotonic()
+    with pytest.raises(BagError, match='cancelled while waiting for /nobody/publishes'):
+        args.handler(args)
+    assert time.monotonic() - started < 3
+    assert not (tmp_path / 'out').exists()
+
+
+def test_record_command_with_duration(tmp_path, spinner, camera_bag) -> None:
+    from rclpy.node import Node
+
+    from attune.ros.player import BagPlayer
+
+    player = BagPlayer(spinner.add(Node('cli_record_player')), camera_bag, wait_for_subscribers=1,
+                       topics=[IMAGE])
+    thread = threading.Thread(target=player.play)
+    thread.start()
+    args = cli('record').parse_args(['record', str(tmp_path / 'out'), '--topics', IMAGE, '--duration', '2'])
+    try:
+        assert args.handler(args) == 0
+    finally:
+        player.stop()
+        thread.join(5)
+    assert bag_topics(tmp_path / 'out') == {IMAGE: ('sensor_msgs/msg/Image', 10)}
+
+
+def test_record_command_finishes_the_bag_on_sigint(tmp_path, spinner, camera_bag) -> None:
+    """As a separate process, stopped like Ctrl-C: the bag is complete and readable."""
+    from rclpy.node import Node
+
+    from attune.ros.player import BagPlayer
+
+    out = tmp_path / 'out'
+    script = ('import sys, argparse; from attune.cli import record; p = argparse.ArgumentParser(); '
+              'record.add_parser(p.add_subparsers()); a = p.parse_args(sys.argv[1:]); sys.exit(a.handler(a))')
+    process = subprocess.Popen([sys.executable, '-c', script, 'record', str(out), '--topics', IMAGE],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               env=dict(os.environ))
+    try:
+        player = BagPlayer(spinner.add(Node('cli_sigint_player')), camera_bag, topics=[IMAGE],
+                           wait_for_subscribers=1, subscriber_timeout_s=60)
+        assert player.play() == 10
+        time.sleep(0.5)
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=20)
+    assert process.returncode == 0, output
+    assert 'wrote' in output
+    assert bag_topics(out) == {IMAGE: ('sensor_msgs/msg/Image', 10)}
