@@ -13,13 +13,13 @@ def describe(arguments: dict[str, str]) -> list[NodeSpec]:
     return node_graph(GraphArgs(**{a.name: arguments.get(a.name, a.default) for a in GRAPH_ARGUMENTS}))
 
 
-def generate_launch_description():  # noqa: ANN201 - launch's own entry point
+def generate_launch_description():
     from launch import LaunchDescription
     from launch.actions import DeclareLaunchArgument, OpaqueFunction
     from launch.substitutions import LaunchConfiguration
     from launch_ros.actions import Node
 
-    def nodes(context, *_args, **_kwargs):  # noqa: ANN001, ANN202
+    def nodes(context, *_args, **_kwargs):
         values = {a.name: LaunchConfiguration(a.name).perform(context) for a in GRAPH_ARGUMENTS}
         return [
             Node(package=spec.package, executable=spec.executable, name=spec.name,
