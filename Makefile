@@ -13,7 +13,7 @@ demo:
 
 ## make test: the whole test suite
 test:
-	@tools/bootstrap.sh runtime ros build test
+	@tools/bootstrap.sh runtime ros build train test
 	@$(VENV)/bin/ruff check src test bench tools launch
 	@$(PY) -m pytest $(ARGS)
 
@@ -23,7 +23,7 @@ bench:
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 setup:
-	@tools/bootstrap.sh runtime ros build test
+	@tools/bootstrap.sh runtime ros build train test
 
 clean:
 	rm -rf build $(VENV) .pytest_cache
