@@ -6,7 +6,10 @@ import sys
 
 CORE = ['attune.imaging', 'attune.face', 'attune.tracking', 'attune.geometry', 'attune.graph',
         'attune.face.drawing', 'attune.errors', 'attune.resources', 'attune.bag',
-        'attune.demo.default_input']
+        'attune.demo.default_input', 'attune.events.aedat4', 'attune.events.emulator',
+        'attune.events.face_window', 'attune.events.representation', 'attune.events.sliding_window',
+        'attune.events.sensor_roi', 'attune.events.energy', 'attune.events.fer', 'attune.events.dataset',
+        'attune.bag.events']
 
 
 def test_core_modules_do_not_import_rclpy() -> None:
