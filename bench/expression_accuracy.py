@@ -126,7 +126,7 @@ def import_fer(cnn):
     tf = types.ModuleType('tensorflow')
     tf_keras = types.ModuleType('tensorflow.keras')
     tf_models = types.ModuleType('tensorflow.keras.models')
-    tf_models.load_model = lambda path, compile=False: _KerasShim(cnn)  # noqa: A002, ARG005
+    tf_models.load_model = lambda path, compile=False: _KerasShim(cnn)
     tf.keras, tf_keras.models = tf_keras, tf_models
     stubs = {'tensorflow': tf, 'tensorflow.keras': tf_keras, 'tensorflow.keras.models': tf_models}
     try:

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from attune.errors import ConfigError
-from attune.expression.action_units import AuResult, ActionUnitEstimator
-from attune.expression.cnn import CropError, FerCnn, prepare_crop
+from attune.expression.action_units import ActionUnitEstimator, AuResult
+from attune.expression.cnn import FerCnn, prepare_crop
 from attune.expression.ensemble import Distribution, combine
 from attune.expression.labels import EMOTIONS, RULE_LABELS
 from attune.expression.learner import ContinualLearner
@@ -28,7 +28,7 @@ class AnalyzerOptions:
     this many classes."""
 
     cnn: bool = True
-    weights: dict[str, float] = field(default_factory=lambda: {'rules': 1.0, 'cnn': 1.0, 'learner': 1.0})
+    weights: dict[str, float] = field(default_factory=lambda: {'rules': 0.5, 'cnn': 1.0, 'learner': 1.0})
     calibration: bool = False
     model_path: str = ''
     threads: int = 1
