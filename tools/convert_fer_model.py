@@ -37,7 +37,7 @@ from pathlib import Path
 
 os.environ.setdefault('KERAS_BACKEND', 'torch')
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / 'src' / 'attune' / 'models' / 'fer_minixception.onnx'

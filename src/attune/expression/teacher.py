@@ -31,7 +31,7 @@ from attune.geometry import BoundingBox
 __all__ = ['EMOTIONS', 'TEACHER_WEIGHTS', 'ExpressionTeacher', 'TeacherLabel']
 
 #: The teacher's default ensemble weights (the expression node's defaults too).
-TEACHER_WEIGHTS = {'rules': 1.0, 'cnn': 1.0}
+TEACHER_WEIGHTS = {'rules': 0.5, 'cnn': 1.0}
 
 
 @dataclass(frozen=True)
