@@ -384,12 +384,14 @@ def read_video_gray(path: Path) -> list[np.ndarray]:
 def build_window_set(image_dirs: Iterable[Path], video_dirs: Iterable[Path], spec: WindowSpec, *, seed: int = 0,
                      test_fraction: float = 0.25, image_windows: int = 4, test_windows: int = 2,
                      video_passes: int = 2, video_stride: int = 3, max_images: int | None = None,
-                     cache_dir: Path | None = None, log: Callable[[str], object] = print) -> WindowSet:
+                     include_train: bool = True, cache_dir: Path | None = None,
+                     log: Callable[[str], object] = print) -> WindowSet:
     """Emulated, labelled event windows from image and video folders, with a subject-level split.
 
     Training subjects get `image_windows` augmented windows per image and `video_passes` emulation
     passes per video (different sensor settings); held-out subjects get `test_windows` windows per
-    image and one pass, so the test set is fixed by the seed.
+    image and one pass, so the test set is fixed by the seed. include_train=False makes only the
+    held-out windows (benchmarks).
     """
     rng = np.random.default_rng(seed)
     images: list[LabelledFile] = []
@@ -405,6 +407,9 @@ def build_window_set(image_dirs: Iterable[Path], video_dirs: Iterable[Path], spe
     held = held_out_subjects(images + videos, test_fraction, seed)
     if cache_dir is not None:
         cache_dir.mkdir(parents=True, exist_ok=True)
+    if not include_train:
+        images = [f for f in images if (f.source, f.subject) in held]
+        videos = [f for f in videos if (f.source, f.subject) in held]
     boxes = detect_boxes([f.path for f in images], cache_dir / 'face_boxes.json' if cache_dir else None, log)
     xs, ys, subjects, sources, kinds, tests = [], [], [], [], [], []
     no_face = 0
@@ -455,3 +460,27 @@ def build_window_set(image_dirs: Iterable[Path], video_dirs: Iterable[Path], spe
         raise EventError('no event windows could be made (no faces found in the data)')
     return WindowSet(np.stack(xs), np.stack(ys), np.array(subjects), np.array(sources), np.array(kinds),
                      np.array(tests), notes)
+
+
+def metrics(probs: np.ndarray, data: WindowSet) -> dict[str, dict[str, float]]:
+    """Accuracy per source on `data`: top-1 against the label (images) or against the teacher's top
+    label (videos: `teacher_agreement`), with window and subject counts and the majority-class rate
+    (what always answering the most frequent label scores). Sources labelled with only two classes
+    (london: neutral/happy) also get `accuracy_2way`, the top-1 among those two labels."""
+    out: dict[str, dict[str, float]] = {}
+    for source in sorted(set(data.source.tolist())):
+        mask = data.source == source
+        truth = data.y[mask].argmax(axis=1)
+        pred = probs[mask].argmax(axis=1)
+        classes = np.unique(truth)
+        entry = {'windows': int(mask.sum()), 'subjects': len(set(data.subject[mask].tolist())),
+                 'accuracy': float((pred == truth).mean()),
+                 'majority_rate': float(np.bincount(truth).max() / len(truth))}
+        if data.kind[mask][0] == 'video':
+            entry = {'windows': entry['windows'], 'subjects': entry['subjects'],
+                     'teacher_agreement': entry['accuracy'], 'majority_rate': entry['majority_rate']}
+        elif len(classes) == 2:
+            restricted = classes[probs[mask][:, classes].argmax(axis=1)]
+            entry['accuracy_2way'] = float((restricted == truth).mean())
+        out[source] = entry
+    return out

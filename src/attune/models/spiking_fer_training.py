@@ -18,7 +18,7 @@ import torch
 from torch import nn
 from torch.nn import functional
 
-from attune.events.dataset import WindowSet, WindowSpec
+from attune.events.dataset import WindowSet, WindowSpec, metrics
 from attune.events.energy import OpEnergy
 from attune.expression.labels import EMOTIONS
 from attune.models.c3d import C3DTwin
@@ -115,29 +115,6 @@ def predict(model: nn.Module, x: np.ndarray, batch_size: int = 64) -> tuple[np.n
     k = len(EMOTIONS)
     return (np.concatenate(probs) if probs else np.zeros((0, k), np.float32),
             np.concatenate(ops) if ops else np.zeros((0, 2), np.float32))
-
-
-def metrics(probs: np.ndarray, data: WindowSet) -> dict[str, dict[str, float]]:
-    """Accuracy per source on `data`: top-1 against the label (images) or against the teacher's top
-    label (videos: `agreement`), with window counts and the majority-class rate (chance to beat).
-    Sources labelled with only two classes (london: neutral/happy) also get the 2-way accuracy."""
-    out: dict[str, dict[str, float]] = {}
-    for source in sorted(set(data.source.tolist())):
-        mask = data.source == source
-        truth = data.y[mask].argmax(axis=1)
-        pred = probs[mask].argmax(axis=1)
-        classes = np.unique(truth)
-        entry = {'windows': int(mask.sum()), 'subjects': len(set(data.subject[mask].tolist())),
-                 'accuracy': float((pred == truth).mean()),
-                 'majority_rate': float(np.bincount(truth).max() / len(truth))}
-        if data.kind[mask][0] == 'video':
-            entry = {'windows': entry['windows'], 'subjects': entry['subjects'],
-                     'teacher_agreement': entry['accuracy'], 'majority_rate': entry['majority_rate']}
-        elif len(classes) == 2:
-            restricted = classes[probs[mask][:, classes].argmax(axis=1)]
-            entry['accuracy_2way'] = float((restricted == truth).mean())
-        out[source] = entry
-    return out
 
 
 class Deployed(nn.Module):
