@@ -132,12 +132,13 @@ def scan_videos(folder: Path | str) -> list[LabelledFile]:
     folder = Path(folder)
     if not folder.is_dir():
         raise EventError(f'video folder {folder} does not exist')
-    files = [LabelledFile(p, None, subject_of(p), folder.name)
+    source = f'videos/{folder.name}'
+    files = [LabelledFile(p, None, subject_of(p), source)
              for p in sorted(folder.iterdir()) if p.suffix.lower() in VIDEO_SUFFIXES]
     for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
         index = label_index(sub.name)
         if index is not None:
-            files += [LabelledFile(p, index, subject_of(p), folder.name)
+            files += [LabelledFile(p, index, subject_of(p), source)
                       for p in sorted(sub.iterdir()) if p.suffix.lower() in VIDEO_SUFFIXES]
     if not files:
         raise EventError(f'no videos ({", ".join(VIDEO_SUFFIXES)}) in {folder}')
@@ -431,7 +432,8 @@ def build_window_set(image_dirs: Iterable[Path], video_dirs: Iterable[Path], spe
         test = (f.source, f.subject) in held
         onehot = np.eye(len(EMOTIONS), dtype=np.float32)[f.label]
         if test:
-            sub = np.random.default_rng([seed, int(hashlib.sha256(str(f.path).encode()).hexdigest()[:8], 16)])
+            key = f'{f.source}/{f.path.parent.name}/{f.path.name}'  # the same windows wherever the data lies
+            sub = np.random.default_rng([seed, int(hashlib.sha256(key.encode()).hexdigest()[:8], 16)])
             for _ in range(test_windows):
                 add(still_window(gray, box, spec, sub, EmulatorOptions(seed=int(sub.integers(2**31))), jitter=False),
                     onehot, f, 'image', True)
