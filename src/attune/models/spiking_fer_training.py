@@ -282,8 +282,8 @@ def model_card(name: str, summary: dict, command: str, notes: list[str], real_ev
     lines += ['', 'accuracy: top-1 of 7 against the photo label; 2-way: top-1 among the two labels the source has; '
               "teacher agreement: top-1 equals the teacher's top label (the teacher is itself imperfect); "
               'majority rate: what always answering the most frequent label scores. With a few held-out '
-              'subjects per source these numbers carry wide uncertainty (a 12-photo test set moves by 8 points '
-              'per photo).', '',
+              'subjects per source these numbers carry wide uncertainty (12 windows of 6 photos move by 8 '
+              'points per window).', '',
               '## Energy (measured, same windows for both models)', '',
               f'Per-op energies: MAC {energy.mac_pj} pJ, AC {energy.ac_pj} pJ ({energy.source}). '
               'CS3D: accumulates = spikes x fan-out counted on the actual spikes '
