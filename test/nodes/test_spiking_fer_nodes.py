@@ -219,3 +219,36 @@ def test_start_up_errors_name_the_file_or_parameter(rclpy_session, tmp_path) -> 
     result = subprocess.run([sys.executable, '-m', 'attune.nodes.event_emulator_node', '--ros-args', '-p',
                              'window_size:=4'], capture_output=True, text=True, timeout=60)
     assert result.returncode == 1 and 'window_size' in result.stderr
+
+
+def test_replayed_video_bag_through_face_emulator_and_spiking_nodes(spinner, tmp_path) -> None:
+    """The whole optional graph on a replayed camera bag: face_node -> event_emulator_node -> spiking_fer_node."""
+    from attune.bag import video_to_bag
+    from attune.msg import Expression
+    from attune.nodes.event_emulator_node import EventEmulatorNode
+    from attune.nodes.face_node import FaceNode
+    from attune.ros.player import BagPlayer
+
+    info = video_to_bag(shared_data('video', 'faces', 'd3.mp4'), tmp_path / 'bag', topic='/t_full/image_raw',
+                        max_frames=45, resize=(320, 320), start_ns=START, camera_info=False)
+    face_params = {'image_topic': '/t_full/image_raw', 'reliable_input': True, 'input_queue_depth': 50,
+                   'deterministic_ids': True, 'min_hits': 1, 'camera_info_topic': ''}
+    spinner.add(FaceNode(parameter_overrides=[Parameter(k, value=v) for k, v in face_params.items()],
+                         cli_args=['--ros-args', '-r', '__node:=face_t_full', '-r', '/attune/faces:=/t_full/faces']))
+    emulator_params = {'reliable_input': True, 'input_queue_depth': 50, 'image_topic': '/t_full/image_raw',
+                       'faces_topic': '/t_full/faces', 'events_topic': '/t_full/events'}
+    spinner.add(EventEmulatorNode(parameter_overrides=[Parameter(k, value=v) for k, v in emulator_params.items()],
+                                  cli_args=['--ros-args', '-r', '__node:=emulator_t_full']))
+    spiking_node(spinner, 'spiking_t_full', 't_full')
+    probe = Probe(spinner, 't_full', ('face_t_full', 'emulator_t_full', 'spiking_t_full'))
+    expressions = probe.collect(Expression, '/t_full/expression')
+    player = BagPlayer(probe.node, info.path, wait_for_subscribers=2, rate=0.5)
+    thread = threading.Thread(target=player.play)
+    thread.start()
+    thread.join(60)
+    assert player.published == 45
+    assert wait_for(lambda: len(expressions) >= 5, 30)
+    assert {e.face_id for e in expressions} == {'f1'}
+    assert all(to_ns(e.header.stamp) in set(info.stamps_ns) and e.source == 'cs3d_snn' for e in expressions)
+    assert probe.errors == []
+    player.close()
