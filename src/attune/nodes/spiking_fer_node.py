@@ -230,7 +230,7 @@ class SpikingFerNode(LifecycleNode):
         status.values = [KeyValue(key='packets', value=str(self._packets)),
                          KeyValue(key='results', value=str(results)),
                          KeyValue(key='window_ms_median', value=f'{latency:.2f}'),
-                         KeyValue(key='synaptic_energy_uJ_per_window', value=f'{energy:.3f}')]
+                         KeyValue(key='energy_uJ_per_window', value=f'{energy:.3f}')]
         status.values += [KeyValue(key=f'bad_{k}', value=str(v)) for k, v in self._bad_input.counts.items()]
         from std_msgs.msg import Header
 
