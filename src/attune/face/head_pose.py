@@ -22,7 +22,8 @@ from functools import cache
 import cv2
 import numpy as np
 
-from attune.face.types import CameraIntrinsics, HeadPose
+from attune.face.types import HeadPose
+from attune.geometry import CameraIntrinsics
 from attune.resources import package_data
 
 #: Landmarks used for PnP: forehead, nose bridge and tip, eye corners, cheekbones, temples and jaw
