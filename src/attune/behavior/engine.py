@@ -204,8 +204,8 @@ class PolicyEngine:
         context = self._person_context(sign.person_id, now)
         reply = self.policy.replies.get(sign.gloss.lower(), self.policy.replies.get(sign.gloss, ''))
         context.update({'sign.gloss': sign.gloss, 'sign.confidence': float(sign.confidence),
-                        'sign.source': sign.source, 'has_reply': bool(reply),
-                        'reply': reply or self.policy.replies.get('*', '')})
+                        'sign.source': sign.source, 'has_reply': bool(reply)})
+        context['reply'] = _render(reply or self.policy.replies.get('*', ''), context)  # replies are templates
         return self._evaluate(self.policy.rules_on('sign'), context, sign.person_id, now, event=True,
                               evidence=f'sign {sign.gloss!r} ({sign.confidence:.2f}'
                                        + (f' from {sign.source})' if sign.source else ')'))

@@ -306,6 +306,8 @@ def parse_policy(text: str, path: str = '<policy>') -> Policy:
 
     variables = _string_map(c, top, 'variables')
     replies = _string_map(c, top, 'replies')
+    for gloss, reply in replies.items():
+        _check_template(c, reply, _line(top['replies'], gloss), f'replies.{gloss}', condition_names('sign', variables))
 
     voice_rate, voice_volume = 1.0, 0.5
     if 'voice' in top:
