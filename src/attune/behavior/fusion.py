@@ -318,10 +318,11 @@ class InteractionFusion:
         """A Faces message: each listed face is seen; its head pose (if known) updates attention."""
         for face in faces:
             p = self._person(face.id, t, stamp_ns)
-            if math.isfinite(face.yaw) and math.isfinite(face.pitch):
-                attention = attention_from_pose(face.yaw, face.pitch, self.options.attention_cone_deg)
+            if math.isfinite(face.yaw):  # a pose without pitch counts as level
+                pitch = face.pitch if math.isfinite(face.pitch) else 0.0
+                attention = attention_from_pose(face.yaw, pitch, self.options.attention_cone_deg)
                 self._stream(p, ('attention', 'head_pose', 'engagement'), attention, 1.0, t, stamp_ns,
-                             f'yaw {face.yaw:+.0f} pitch {face.pitch:+.0f} deg')
+                             f'yaw {face.yaw:+.0f} pitch {pitch:+.0f} deg')
 
     def observe_expression(self, t: float, stamp_ns: int, e: ExpressionInput) -> bool:
         """An Expression message. Returns False when it was ignored (gated, no face id)."""

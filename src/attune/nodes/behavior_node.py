@@ -7,6 +7,7 @@ Subscribes:  /attune/interaction_state  attune/InteractionState  `on: state` rul
              /attune/sign               attune/Sign              `on: sign` rules
              /attune/affect             attune/AffectState       protocol results only (`on: protocol`)
              /attune/faces              attune/Faces             where faces are (for `gaze: person`)
+             /attune/expression         attune/Expression        labels, for the words of the reasons
 Publishes:   /attune/behavior/command   attune/BehaviorCommand   each with its rule and reason in words
 Writes:      the session log (JSONL) when session_log_dir is set.
 
@@ -24,7 +25,13 @@ from attune.behavior.engine import Outcome, PolicyEngine
 from attune.behavior.policy import load_policy
 from attune.behavior.session_log import SessionLog
 from attune.ros import qos
-from attune.ros.behavior_msgs import command_to_msg, protocol_result, sign_event, state_from_msg
+from attune.ros.behavior_msgs import (
+    command_to_msg,
+    contribution_detail,
+    protocol_result,
+    sign_event,
+    state_from_msg,
+)
 from attune.ros.interfaces import attune_msgs
 from attune.ros.lifecycle import AutostartLifecycleNode
 from attune.ros.node_main import run_node
@@ -74,6 +81,7 @@ class BehaviorNode(AutostartLifecycleNode):
         self._subs: list = []
         self._faces: dict[str, GazeTarget] = {}
         self._results_seen: set[tuple] = set()
+        self._details: dict[str, dict[tuple[str, str], str]] = {}
         self.published = 0
         super().__init__(NODE_NAME, PARAMETERS, **kwargs)
 
@@ -103,6 +111,7 @@ class BehaviorNode(AutostartLifecycleNode):
             self.create_subscription(m.Sign, '/attune/sign', self._on_sign, qos.RESULTS),
             self.create_subscription(m.AffectState, '/attune/affect', self._on_affect, qos.RESULTS),
             self.create_subscription(m.Faces, '/attune/faces', self._on_faces, qos.RESULTS),
+            self.create_subscription(m.Expression, '/attune/expression', self._on_expression, qos.RESULTS),
         ]
 
     def deactivate(self) -> None:
@@ -140,16 +149,28 @@ class BehaviorNode(AutostartLifecycleNode):
 
     def _on_state(self, msg: Any) -> None:
         def apply() -> Outcome:
-            state = state_from_msg(msg)
+            state = state_from_msg(msg, self._details.get(msg.person_id))
             now = self.now_s()
             if self.session_log is not None:
                 self.session_log.state(now, state)
             return self.engine.on_state(state, now)
         self._run('interaction state', apply)
 
+    def _remember(self, kind: str, modality: str, msg: Any, person: str = '') -> None:
+        detail = contribution_detail(kind, msg)
+        if detail is not None:
+            face, source, words = detail
+            self._details.setdefault(person or face, {})[(modality, source)] = words
+            if len(self._details) > 100:  # forget persons long gone
+                self._details.pop(next(iter(self._details)))
+
+    def _on_expression(self, msg: Any) -> None:
+        self._remember('expression', 'expression', msg)
+
     def _on_sign(self, msg: Any) -> None:
         def apply() -> Outcome:
             person = msg.face_id or self._most_attentive()
+            self._remember('sign', 'sign', msg, person)
             event = sign_event(msg, person)
             now = self.now_s()
             if self.session_log is not None:
@@ -159,6 +180,7 @@ class BehaviorNode(AutostartLifecycleNode):
 
     def _on_affect(self, msg: Any) -> None:
         def apply() -> Outcome:
+            self._remember('affect', 'affect', msg)
             result = protocol_result(msg)
             if result is None or result.status == 'waiting':
                 return Outcome()

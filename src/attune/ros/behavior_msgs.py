@@ -6,6 +6,7 @@ Command <-> BehaviorCommand; AffectState protocol fields -> ProtocolResult.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 from builtin_interfaces.msg import Time
@@ -57,6 +58,18 @@ def sign_input(msg: Any) -> SignInput:
     return SignInput(face_id=msg.face_id, gloss=msg.gloss, confidence=_f(msg.confidence), source=msg.source)
 
 
+def contribution_detail(kind: str, msg: Any) -> tuple[str, str, str] | None:
+    """(person, source, words) describing an Expression / AffectState / Sign, as the fusion's summary
+    does ('happy 0.90', the dominant emotion, 'hello 0.92'); None when there is nothing to say."""
+    if kind == 'expression' and msg.label:
+        return msg.face_id, msg.source, f'{msg.label} {float(msg.confidence):.2f}'
+    if kind == 'affect' and msg.dominant_emotion:
+        return msg.face_id, msg.source, msg.dominant_emotion
+    if kind == 'sign' and msg.gloss:
+        return msg.face_id, msg.source or 'sign', f'{msg.gloss} {float(msg.confidence):.2f}'
+    return None
+
+
 def sign_event(msg: Any, person_id: str) -> SignEvent:
     return SignEvent(person_id=person_id, gloss=msg.gloss, confidence=_f(msg.confidence), source=msg.source,
                      stamp_ns=to_ns(msg.header.stamp))
@@ -85,8 +98,12 @@ def state_to_msg(state: PersonState, frame_id: str = '') -> Any:
     return out
 
 
-def state_from_msg(msg: Any) -> PersonState:
-    contributions = tuple(Contribution(c.modality, c.source, c.quantity, _f(c.value), _f(c.weight), _f(c.age_s))
+def state_from_msg(msg: Any, details: Mapping[tuple[str, str], str] | None = None) -> PersonState:
+    """An InteractionState as a PersonState. `details` ({(modality, source): 'happy 0.90'}) restores
+    the words behind each contribution, which the message does not carry (for explanations)."""
+    details = details or {}
+    contributions = tuple(Contribution(c.modality, c.source, c.quantity, _f(c.value), _f(c.weight), _f(c.age_s),
+                                       details.get((c.modality, c.source), ''))
                           for c in msg.contributions)
     return PersonState(person_id=msg.person_id, stamp_ns=to_ns(msg.header.stamp), present=bool(msg.present),
                        attention=_f(msg.attention), engagement=_f(msg.engagement), valence=_f(msg.valence),
