@@ -122,3 +122,18 @@ def test_conditions_and_hysteresis() -> None:
     for text in ('x.__class__', 'open("f")', 'x[0]', 'lambda: 1', '(x := 1)'):
         with pytest.raises(ConditionError):
             compile_condition(text, NAMES)
+
+
+def test_cli_policy_check_and_list(tmp_path, capsys) -> None:
+    from attune.cli.main import main
+
+    assert main(['policy', 'check', 'asd_session']) == 0
+    assert "policy 'asd_session', 6 rules; at most 3 commands per 15 s" in capsys.readouterr().out
+    path = tmp_path / 'p.yaml'
+    path.write_text(GOOD.replace('led: soft_blue', 'moonwalk: {}'))
+    assert main(['policy', 'check', str(path)]) == 1
+    assert capsys.readouterr().err.strip() == (
+        f"ERROR: {path}:11: rules[0].actions[0]: unknown action 'moonwalk'; known: say, gesture, led, gaze, pause, "
+        'resume, stop, name_call, approach')
+    assert main(['policy', 'list']) == 0
+    assert 'signing_partner' in capsys.readouterr().out

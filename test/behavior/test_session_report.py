@@ -39,7 +39,7 @@ def test_session_log_records(tmp_path) -> None:
     kinds = [r['kind'] for r in records]
     assert kinds[0] == 'session' and kinds[-1] == 'end' and records[-1]['t'] == 20.0
     assert kinds.count('state') == 42  # 41 of f1 (decimated) + 1 of f2
-    f2 = [r for r in records if r.get('person') == 'f2' and r['kind'] == 'state'][0]
+    f2 = next(r for r in records if r.get('person') == 'f2' and r['kind'] == 'state')
     assert f2['valence'] is None  # NaN -> null: strict JSON
     assert is_session_log(path)
     with pytest.raises(SessionLogError, match="cannot create"):

@@ -129,7 +129,7 @@ def test_smiling_face_bag_gets_a_positive_response_then_idle(spinner, tmp_path) 
     with BagPlayer(player_node, tmp_path / 'smile', wait_for_subscribers=1) as player:
         assert player.play() == 44
     assert wait_for(lambda: probe.of_rule('smile_back'), 5), [c.rule for c in probe.commands]
-    say = [c for c in probe.of_rule('smile_back') if c.action == Action.SAY][0]
+    say = next(c for c in probe.of_rule('smile_back') if c.action == Action.SAY)
     assert say.text.startswith('You look happy') and say.target_id == 'f1'
     assert say.reason.startswith('f1 looks happy — ') and 'expression/rules happy 0.90' in say.reason
     state = state_from_msg(probe.states[-1])
@@ -148,7 +148,8 @@ def test_smiling_face_bag_gets_a_positive_response_then_idle(spinner, tmp_path) 
 def test_rising_distress_calms_within_the_rate_limit(spinner) -> None:
     probe = Probe(spinner, 'distress')
     spinner.add(InteractionNode(parameter_overrides=params(**FAST_FUSION), cli_args=cli('interaction_distress')))
-    behavior = spinner.add(BehaviorNode(parameter_overrides=params(policy='default'), cli_args=cli('behavior_distress')))
+    behavior = spinner.add(BehaviorNode(parameter_overrides=params(policy='default'),
+                                        cli_args=cli('behavior_distress')))
     probe.wait_matched('faces', 'expression')
     start = time.monotonic()
     for i in range(90):  # 3 s at 30 Hz: fear rises from 0.1 to 1.0
