@@ -182,8 +182,9 @@ def main() -> int:
           f'p95 {baseline["per_face_update_us_p95"]:.0f} us', file=sys.stderr)
     ros = ros_latency(args.faces, args.seconds)
     print(f'input -> BehaviorCommand through interaction_node and behavior_node (separate processes), '
-          f'{args.faces} faces at 30 Hz: median {ros["latency_ms_median"]} ms, p95 {ros["latency_ms_p95"]} ms '
-          f'({ros["matched"]}/{ros["triggers"]} triggers answered)', file=sys.stderr)
+          f'{args.faces} faces at 30 Hz: median {ros["latency_ms_median"] or math.nan:.1f} ms, '
+          f'p95 {ros["latency_ms_p95"] or math.nan:.1f} ms ({ros["matched"]}/{ros["triggers"]} triggers answered)',
+          file=sys.stderr)
     print(json.dumps({'bench': 'behavior', 'faces': args.faces, 'input_hz': 30, 'seconds': args.seconds,
                       'machine': {'cpus': os.cpu_count(), 'python': platform.python_version()},
                       'baseline_core': baseline, 'ros': ros}))
