@@ -126,10 +126,11 @@ def test_smiling_face_bag_gets_a_positive_response_then_idle(spinner, tmp_path) 
     expression_bag(tmp_path / 'smile')
     probe = Probe(spinner, 'smile')
     spinner.add(InteractionNode(parameter_overrides=params(**FAST_FUSION), cli_args=cli('interaction_smile')))
-    behavior = spinner.add(BehaviorNode(parameter_overrides=params(policy='default', state_timeout_s=1.0),
-                                        cli_args=cli('behavior_smile')))
     spinner.add(SimRobotNode(cli_args=cli('sim_smile')))
     player_node = spinner.add(rclpy.create_node('player_smile'))
+    # the behaviour node last, just before the bag plays: its idle rule does not fire before anyone came
+    behavior = spinner.add(BehaviorNode(parameter_overrides=params(policy='default', state_timeout_s=1.0),
+                                        cli_args=cli('behavior_smile')))
     with BagPlayer(player_node, tmp_path / 'smile', wait_for_subscribers=1) as player:
         assert player.play() == 44
     assert wait_for(lambda: probe.of_rule('smile_back'), 5), [c.rule for c in probe.commands]
@@ -148,7 +149,7 @@ def test_smiling_face_bag_gets_a_positive_response_then_idle(spinner, tmp_path) 
     def rest_after_smile() -> list:
         return [c for c in probe.of_rule('rest') if stamp_s(c) > smiled]
 
-    assert wait_for(rest_after_smile, 15), [c.rule for c in probe.commands]
+    assert wait_for(lambda: len(rest_after_smile()) == 2, 15), [c.rule for c in probe.commands]
     rest = rest_after_smile()
     assert {c.action for c in rest} == {Action.LED, Action.GAZE} and 'nobody present' in rest[0].reason
     assert not probe.states[-1].present and behavior.engine.is_idle(behavior.now_s())
@@ -157,9 +158,9 @@ def test_smiling_face_bag_gets_a_positive_response_then_idle(spinner, tmp_path) 
 def test_rising_distress_calms_within_the_rate_limit(spinner) -> None:
     probe = Probe(spinner, 'distress')
     spinner.add(InteractionNode(parameter_overrides=params(**FAST_FUSION), cli_args=cli('interaction_distress')))
+    probe.wait_matched('faces', 'expression')
     behavior = spinner.add(BehaviorNode(parameter_overrides=params(policy='default'),
                                         cli_args=cli('behavior_distress')))
-    probe.wait_matched('faces', 'expression')
     start = time.monotonic()
     for i in range(90):  # 3 s at 30 Hz: fear rises from 0.1 to 1.0
         probe.faces(('f1', 20.0))
@@ -180,11 +181,11 @@ def test_rising_distress_calms_within_the_rate_limit(spinner) -> None:
 
 
 @pytest.fixture
-def virtual_nao():
+def virtual_nao(tmp_path):
     pytest.importorskip('qi')
-    from attune.robots.virtual_nao import VirtualNao
+    from test.robots.virtual_nao_process import VirtualNaoProcess
 
-    with VirtualNao(seconds_per_word=0.05) as nao:
+    with VirtualNaoProcess(tmp_path, seconds_per_word=0.05) as nao:
         yield nao
 
 
@@ -207,7 +208,7 @@ def test_a_recognized_sign_gets_the_signing_partners_answer_on_a_virtual_nao(spi
     sign = probe.msgs['sign'](header=probe.header(), gloss='hello', confidence=0.92, top_glosses=['hello'],
                               top_scores=[0.92], face_id='', source='sign_tcn_isolated')
     probe.pubs['sign'].publish(sign)
-    assert wait_for(lambda: probe.of_rule('answer_sign'), 5), [c.rule for c in probe.commands]
+    assert wait_for(lambda: len(probe.of_rule('answer_sign')) == 3, 5), [c.rule for c in probe.commands]
     (say,) = [c for c in probe.of_rule('answer_sign') if c.action == Action.SAY]
     assert say.text == 'Hello! Nice to meet you.' and say.target_id == 'f1'  # attributed to the only face
     assert "f1 signed 'hello' — sign 'hello' (0.92 from sign_tcn_isolated)" in say.reason
@@ -219,15 +220,32 @@ def test_a_recognized_sign_gets_the_signing_partners_answer_on_a_virtual_nao(spi
 
 
 def test_name_call_protocol_end_to_end_on_a_virtual_nao(spinner, virtual_nao, tmp_path) -> None:
+    import threading
+
     from attune.msg import AffectState, BehaviorCommand
 
     probe = Probe(spinner, 'namecall')
     spinner.add(InteractionNode(parameter_overrides=params(**FAST_FUSION), cli_args=cli('interaction_namecall')))
-    behavior = spinner.add(BehaviorNode(
-        parameter_overrides=params(policy='asd_session', participant_name='Sam', session_log_dir=str(tmp_path)),
-        cli_args=cli('behavior_namecall')))
-    nao_bridge(spinner, virtual_nao.url, 'nao_namecall')
+    probe.wait_matched('faces', 'expression')
+    stop = threading.Event()
 
+    def child() -> None:  # in view from the start, calm (neutral face), looking away
+        while not stop.is_set():
+            probe.faces(('f1', 60.0))
+            probe.expression('f1', 'neutral', 0.9, other='happy')
+            stop.wait(1 / 15)
+
+    publisher = threading.Thread(target=child, daemon=True)
+    publisher.start()
+    try:
+        _name_call_scenario(spinner, probe, virtual_nao, tmp_path, AffectState, BehaviorCommand)
+    finally:
+        stop.set()
+        publisher.join(timeout=5)
+
+
+def _name_call_scenario(spinner, probe, virtual_nao, tmp_path, AffectState, BehaviorCommand) -> None:  # noqa: N803
+    nao_bridge(spinner, virtual_nao.url, 'nao_namecall')
     # A stand-in for the ASD emotion node, following the NAME_CALL contract of docs/behavior.md.
     asd = spinner.add(rclpy.create_node('asd_stand_in'))
     affect_pub = asd.create_publisher(AffectState, '/attune/affect', RELIABLE)
@@ -245,22 +263,20 @@ def test_name_call_protocol_end_to_end_on_a_virtual_nao(spinner, virtual_nao, tm
                 head_turn_deg=40.0, response_emotion='neutral', response_valence=0.1))
 
     asd.create_subscription(BehaviorCommand, '/attune/behavior/command', on_command, RELIABLE)
-    probe.wait_matched('faces', 'expression')
-    start = time.monotonic()
-    while not calls and time.monotonic() - start < 10:  # the child looks away, calm (neutral face)
-        probe.faces(('f1', 60.0))
-        probe.expression('f1', 'neutral', 0.9, other='happy')
-        time.sleep(1 / 15)
-    assert calls, [c.rule for c in probe.commands]
+    behavior = spinner.add(BehaviorNode(
+        parameter_overrides=params(policy='asd_session', participant_name='Sam', session_log_dir=str(tmp_path)),
+        cli_args=cli('behavior_namecall')))
+    assert wait_for(lambda: calls, 15), [c.rule for c in probe.commands]  # present for 3 s first
     (call,) = calls
     assert (call.text, call.target_id, call.rule) == ('Sam', 'f1', 'name_call')
     assert call.volume <= 0.5 and call.speech_rate <= 0.9
     assert 'not looking at me: name-call protocol — attention 0.00' in call.reason
-    assert wait_for(lambda: probe.of_rule('name_call_answered'), 5), [c.rule for c in probe.commands]
-    said = [c[2][0] for c in virtual_nao.calls_to('ALAnimatedSpeech', 'say')]
-    assert said[:1] == ['\\rspd=80\\Sam']  # the stimulus, slow
-    assert wait_for(lambda: '\\rspd=80\\Hi Sam.' in [c[2][0] for c in virtual_nao.calls_to('ALAnimatedSpeech', 'say')],
-                    5)
+    assert wait_for(lambda: len(probe.of_rule('name_call_answered')) == 2, 5), [c.rule for c in probe.commands]
+
+    def said() -> list[str]:
+        return [c[2][0] for c in virtual_nao.calls_to('ALAnimatedSpeech', 'say')]
+
+    assert wait_for(lambda: said() == ['\\rspd=80\\Sam', '\\rspd=80\\Hi Sam.'], 5), said()  # slow speech
     assert virtual_nao.calls_to('ALTextToSpeech', 'setVolume')[0][2][0] == pytest.approx(0.4)
     assert not behavior.engine.protocol_active
     log_path = behavior.session_log.path

@@ -1,6 +1,7 @@
 """The NAOqi back end against a virtual NAO: a real libqi service directory with NAOqi-named services
-that record calls. Speech with rate and volume, LEDs, speed-limited gaze, gestures, stop, refused
-locomotion, missing services, and a reconnect after the virtual robot restarts."""
+that record calls, in its own process like a robot. Speech with rate and volume, LEDs, speed-limited
+gaze, gestures, stop, refused locomotion, missing services, and a reconnect after the virtual robot
+restarts."""
 from __future__ import annotations
 
 import math
@@ -10,15 +11,15 @@ import pytest
 from attune.behavior.commands import Action, Command, GazeTarget
 from attune.robots.limits import HeadLimits
 from attune.robots.naoqi import NaoOptions, NaoqiRobot, speech_text
-from attune.robots.virtual_nao import VirtualNao
 from test.conftest import wait_for
+from test.robots.virtual_nao_process import VirtualNaoProcess
 
 pytest.importorskip('qi')
 
 
 @pytest.fixture
-def nao():
-    with VirtualNao(seconds_per_word=0.1) as robot:
+def nao(tmp_path):
+    with VirtualNaoProcess(tmp_path, seconds_per_word=0.1) as robot:
         yield robot
 
 
@@ -73,8 +74,8 @@ def test_approach_is_clamped_and_stopped(nao) -> None:
         robot.close()
 
 
-def test_missing_services_are_named_and_their_actions_refused() -> None:
-    with VirtualNao(services=('ALTextToSpeech', 'ALMotion')) as nao:
+def test_missing_services_are_named_and_their_actions_refused(tmp_path) -> None:
+    with VirtualNaoProcess(tmp_path, services=('ALTextToSpeech', 'ALMotion')) as nao:
         robot = connect(nao.url)
         try:
             assert set(robot.missing) == {'ALAnimatedSpeech', 'ALLeds', 'ALAnimationPlayer'}
@@ -85,16 +86,17 @@ def test_missing_services_are_named_and_their_actions_refused() -> None:
             robot.close()
 
 
-def test_reconnects_after_the_robot_restarts() -> None:
-    first = VirtualNao().start()
+def test_reconnects_after_the_robot_restarts(tmp_path) -> None:
+    first = VirtualNaoProcess(tmp_path).start()
     url = first.url
     robot = connect(url)
     try:
         assert robot.execute(Command(Action.SAY, text='one')) == ''
+        assert wait_for(lambda: first.calls_to('ALAnimatedSpeech', 'say'), 5)
         first.stop()  # the robot reboots: the session drops
         assert wait_for(lambda: not robot.connected, 5)
         assert 'not connected' in robot.execute(Command(Action.SAY, text='lost'))
-        with VirtualNao(url) as second:  # back at the same address
+        with VirtualNaoProcess(tmp_path, url) as second:  # back at the same address
             assert robot.wait_connected(10)
             assert robot.connections == 2
             assert robot.execute(Command(Action.SAY, text='two')) == ''

@@ -2,6 +2,12 @@
 call. A real libqi peer (the bridge talks to it exactly as to a robot), not a mock of our code.
 
     python -m attune.robots.virtual_nao --url tcp://127.0.0.1:9559     # then robot:=nao with that url
+    python -m attune.robots.virtual_nao --url tcp://127.0.0.1:0 --record calls.jsonl   # tests
+
+The first line printed is `virtual NAO listening on tcp://HOST:PORT`. With --record, every call is
+appended to the file as one JSON object {"service", "method", "args"} (flushed at once).
+Tests run it as a separate process: libqi keeps process-wide routes to services of the same name
+("qi:ALTextToSpeech"), so two robots (or a robot and a client) in one process can disturb each other.
 
 Services: ALTextToSpeech (say blocks for the speech's duration, as on a robot), ALAnimatedSpeech,
 ALLeds, ALMotion (keeps head angles: setAngles moves them, getAngles reads them), ALAnimationPlayer.
@@ -9,8 +15,9 @@ ALLeds, ALMotion (keeps head angles: setAngles moves them, getAngles reads them)
 from __future__ import annotations
 
 import argparse
+import json
+import signal
 import threading
-import time
 from typing import Any
 
 from attune.robots.naoqi import SERVICES, import_qi
@@ -91,7 +98,7 @@ class VirtualNao:
     """
 
     def __init__(self, url: str = 'tcp://127.0.0.1:0', services: tuple[str, ...] = SERVICES,
-                 seconds_per_word: float = 0.05) -> None:
+                 seconds_per_word: float = 0.05, record: str | None = None) -> None:
         self._qi = import_qi()
         self.requested_url = url
         self.services = services
@@ -102,6 +109,7 @@ class VirtualNao:
         self._lock = threading.Lock()
         self._session: Any = None
         self._objects: list[Any] = []
+        self._record = open(record, 'a', encoding='utf-8') if record else None  # noqa: SIM115 - closed in stop()
 
     def start(self) -> VirtualNao:
         session = self._qi.Session()
@@ -122,6 +130,10 @@ class VirtualNao:
     def record(self, service: str, method: str, args: tuple) -> None:
         with self._lock:
             self.calls.append((service, method, tuple(args)))
+            if self._record is not None:
+                self._record.write(json.dumps({'service': service, 'method': method, 'args': list(args)},
+                                              default=str) + '\n')
+                self._record.flush()
 
     def speak(self, text: str) -> None:
         self.stop_speaking.clear()
@@ -138,6 +150,9 @@ class VirtualNao:
             self.stop_speaking.set()
             self._session.close()
             self._session = None
+        if self._record is not None:
+            self._record.close()
+            self._record = None
 
     def __enter__(self) -> VirtualNao:
         return self.start()
@@ -148,14 +163,19 @@ class VirtualNao:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--url', default='tcp://127.0.0.1:9559', help='where to listen')
+    parser.add_argument('--url', default='tcp://127.0.0.1:9559', help='where to listen (port 0: any free port)')
+    parser.add_argument('--record', default=None, help='append every call to this JSONL file')
+    parser.add_argument('--services', default=','.join(SERVICES), help='comma-separated services to offer')
+    parser.add_argument('--seconds-per-word', type=float, default=0.05, help='how long say() takes per word')
     args = parser.parse_args(argv)
-    robot = VirtualNao(args.url).start()
-    print(f'virtual NAO listening on {robot.url} (Ctrl-C to stop); calls are printed as they come', flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    robot = VirtualNao(args.url, tuple(s for s in args.services.split(',') if s), args.seconds_per_word,
+                       args.record).start()
+    print(f'virtual NAO listening on {robot.url}', flush=True)
     seen = 0
     try:
-        while True:
-            time.sleep(0.2)
+        while not stop.wait(0.2):
             calls = robot.calls_to()
             for service, method, call_args in calls[seen:]:
                 print(f'{service}.{method}{call_args!r}', flush=True)
