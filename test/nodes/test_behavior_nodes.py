@@ -344,3 +344,31 @@ def test_sim_robot_reports_speaking_and_idle(spinner) -> None:
     pub.publish(msg)
     assert wait_for(lambda: probe.speaking[-2:] == [True, False], 5), probe.speaking
     assert probe.activity == ["SAY: says 'one two three four' at rate 1, volume 0.5 (0.5 s) [greet]"]
+
+
+def test_nao_bridge_driver2_backend_says_what_is_unavailable(spinner) -> None:
+    from rcl_interfaces.msg import Log
+
+    from attune.msg import BehaviorCommand
+
+    node = spinner.add(rclpy.create_node('probe_driver2'))
+    logs: list[str] = []
+    rosout = node.create_subscription(Log, '/rosout', lambda m: logs.append(m.msg) if m.name == 'nao_driver2'
+                                      else None, QoSProfile(depth=100))
+    speech: list[str] = []
+    node.create_subscription(String, '/speech', lambda m: speech.append(m.data), RELIABLE)
+    before = rosout.get_publisher_count()
+    bridge = spinner.add(NaoBridgeNode(parameter_overrides=params(backend='driver2', words_per_s=20.0,
+                                                                  autostart=False), cli_args=cli('nao_driver2')))
+    assert wait_for(lambda: rosout.get_publisher_count() > before, 10)  # its start-up warning will arrive
+    bridge.trigger_configure()
+    bridge.trigger_activate()
+    pub = node.create_publisher(BehaviorCommand, '/attune/behavior/command', RELIABLE)
+    assert wait_for(lambda: pub.get_subscription_count() >= 1 and node.count_subscribers('/speech') >= 1, 10)
+    assert wait_for(lambda: any('UNAVAILABLE: LED colours, gestures, speech volume' in m for m in logs), 5), logs
+    if bridge._joint_angles_type is None:  # naoqi_bridge_msgs is not on PyPI
+        assert any('head gaze (naoqi_bridge_msgs is not importable' in m for m in logs)
+    pub.publish(command_to_msg(Command(Action.SAY, text='hello', speech_rate=0.8)))
+    pub.publish(command_to_msg(Command(Action.LED, led_color=(0.0, 1.0, 0.0))))
+    assert wait_for(lambda: speech == ['\\rspd=80\\hello'], 5)
+    assert wait_for(lambda: any('LED [] not executed: LED colours are not available' in m for m in logs), 5), logs
