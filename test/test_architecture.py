@@ -7,7 +7,10 @@ import sys
 CORE = ['attune.imaging', 'attune.face', 'attune.tracking', 'attune.geometry', 'attune.graph',
         'attune.face.drawing', 'attune.errors', 'attune.resources', 'attune.bag',
         'attune.demo.default_input', 'attune.expression.analyzer', 'attune.expression.teacher',
-        'attune.expression.sync', 'attune.expression.lessons', 'attune.events.aedat4', 'attune.events.emulator',
+        'attune.expression.sync', 'attune.expression.lessons',
+        'attune.behavior', 'attune.behavior.session_log', 'attune.behavior.report',
+        'attune.robots.naoqi', 'attune.robots.virtual_nao', 'attune.robots.generic', 'attune.robots.driver2',
+        'attune.robots.sim', 'attune.events.aedat4', 'attune.events.emulator',
         'attune.events.face_window', 'attune.events.representation', 'attune.events.sliding_window',
         'attune.events.sensor_roi', 'attune.events.energy', 'attune.events.fer', 'attune.events.dataset',
         'attune.bag.events']

@@ -39,10 +39,9 @@ def as_dicts(specs) -> list[dict]:
              'remappings': [list(r) for r in s.remappings]} for s in specs]
 
 
-def all_nodes_on() -> GraphArgs:
+def all_nodes_on() -> dict[str, str]:
     """Every optional node switched on (true/false launch arguments other than use_sim_time)."""
-    return GraphArgs(**{a.name: 'true' for a in GRAPH_ARGUMENTS
-                        if a.choices == ('true', 'false') and a.name != 'use_sim_time'})
+    return {a.name: 'true' for a in GRAPH_ARGUMENTS if a.choices == ('true', 'false') and a.name != 'use_sim_time'}
 
 
 def argument_combinations() -> list[dict[str, str]]:
@@ -66,11 +65,19 @@ def test_launch_file_declares_every_graph_argument_and_builds_launch_ros_nodes()
     assert {'DeclareLaunchArgument', 'Node', 'LaunchDescription', 'OpaqueFunction'} <= calls
 
 
+def all_specs() -> list:
+    """The nodes of the graph for every robot choice (robot:=none starts perception only), with every
+    optional node switched on."""
+    from attune.graph.spec import ROBOTS
+
+    return [s for robot in ROBOTS for s in node_graph(GraphArgs(robot=robot, **all_nodes_on()))]
+
+
 def test_every_node_exists_as_executable_module_and_class() -> None:
     cmake = (REPO / 'CMakeLists.txt').read_text()
     block = re.search(r'set\(ATTUNE_EXECUTABLES\s+([^)]*)\)', cmake).group(1)
     executables = set(block.split())
-    specs = node_graph(all_nodes_on())
+    specs = all_specs()
     for spec in specs:
         assert spec.executable in executables, f'{spec.executable} missing from CMakeLists.txt'
         module = importlib.import_module(spec.module)
@@ -82,7 +89,7 @@ def test_every_node_exists_as_executable_module_and_class() -> None:
 def test_parameter_files_exist_and_name_only_known_nodes() -> None:
     import yaml
 
-    specs = node_graph(all_nodes_on())  # the file may configure nodes that are off by default
+    specs = all_specs()
     for spec in specs:
         for path in spec.parameter_files:
             with open(path) as stream:
