@@ -10,7 +10,10 @@ CORE = ['attune.imaging', 'attune.face', 'attune.tracking', 'attune.geometry', '
         'attune.expression.sync', 'attune.expression.lessons',
         'attune.behavior', 'attune.behavior.session_log', 'attune.behavior.report',
         'attune.robots.naoqi', 'attune.robots.virtual_nao', 'attune.robots.generic', 'attune.robots.driver2',
-        'attune.robots.sim']
+        'attune.robots.sim', 'attune.events.aedat4', 'attune.events.emulator',
+        'attune.events.face_window', 'attune.events.representation', 'attune.events.sliding_window',
+        'attune.events.sensor_roi', 'attune.events.energy', 'attune.events.fer', 'attune.events.dataset',
+        'attune.bag.events']
 
 
 def test_core_modules_do_not_import_rclpy() -> None:

@@ -39,6 +39,11 @@ def as_dicts(specs) -> list[dict]:
              'remappings': [list(r) for r in s.remappings]} for s in specs]
 
 
+def all_nodes_on() -> dict[str, str]:
+    """Every optional node switched on (true/false launch arguments other than use_sim_time)."""
+    return {a.name: 'true' for a in GRAPH_ARGUMENTS if a.choices == ('true', 'false') and a.name != 'use_sim_time'}
+
+
 def argument_combinations() -> list[dict[str, str]]:
     choices = {a.name: a.choices for a in GRAPH_ARGUMENTS if a.choices}
     combos = [dict(zip(choices, values)) for values in itertools.product(*choices.values())]
@@ -61,10 +66,11 @@ def test_launch_file_declares_every_graph_argument_and_builds_launch_ros_nodes()
 
 
 def all_specs() -> list:
-    """The nodes of the graph for every robot choice (robot:=none starts perception only)."""
+    """The nodes of the graph for every robot choice (robot:=none starts perception only), with every
+    optional node switched on."""
     from attune.graph.spec import ROBOTS
 
-    return [s for robot in ROBOTS for s in node_graph(GraphArgs(robot=robot))]
+    return [s for robot in ROBOTS for s in node_graph(GraphArgs(robot=robot, **all_nodes_on()))]
 
 
 def test_every_node_exists_as_executable_module_and_class() -> None:

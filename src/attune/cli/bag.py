@@ -1,4 +1,5 @@
-"""`attune bag ...`: make bags. `attune bag from-video VIDEO OUT` turns a video into a camera bag.
+"""`attune bag ...`: make bags. `attune bag from-video VIDEO OUT` turns a video into a camera bag;
+`attune bag from-aedat4 IN.aedat4 OUT` turns an event-camera recording into a bag of EventPackets.
 
 Sub-commands are nested (`attune bag <what>`), so converters for other sources (event cameras:
 `from-aedat4`) join as siblings of from-video.
@@ -36,6 +37,21 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument('--overwrite', action='store_true', help='replace OUT if it is an existing bag')
     p.set_defaults(handler=from_video)
 
+    p = commands.add_parser(
+        'from-aedat4', help='an AEDAT4 event recording -> a rosbag2 (MCAP) bag of attune/EventPacket',
+        description='Convert the polarity events of an AEDAT4 file (iniVation DV) into whole-sensor '
+                    'attune/EventPacket messages, one per --packet-ms of recording time, stamped with the end '
+                    'of their time window on the recording\'s clock (or shifted to --start-ns).')
+    p.add_argument('recording', type=Path, help='the .aedat4 file')
+    p.add_argument('out', type=Path, help='the bag directory to create')
+    p.add_argument('--topic', default='/attune/events/sensor', help='EventPacket topic (default: %(default)s)')
+    p.add_argument('--packet-ms', type=float, default=10.0, help='time per packet (default: %(default)s)')
+    p.add_argument('--frame-id', default='event_camera', help='header.frame_id (default: %(default)s)')
+    p.add_argument('--start-ns', type=int, default=None,
+                   help='shift times so the first event is at this ROS time (default: keep the recording\'s)')
+    p.add_argument('--overwrite', action='store_true', help='replace OUT if it is an existing bag')
+    p.set_defaults(handler=from_aedat4)
+
 
 def _usage(parser: argparse.ArgumentParser) -> int:
     parser.print_help()
@@ -54,4 +70,16 @@ def from_video(ns: argparse.Namespace) -> int:
     topics = info.image_topic + (f' + {info.camera_info_topic}' if info.camera_info_topic else '')
     print(f'wrote {info.path}: {info.frames} frames {info.width}x{info.height} at {info.fps:g} fps '
           f'({info.duration_s:.2f} s) on {topics}')
+    return 0
+
+
+def from_aedat4(ns: argparse.Namespace) -> int:
+    from attune.bag.events import aedat4_to_bag
+
+    if not ns.packet_ms > 0:
+        raise BagError(f'--packet-ms must be positive, got {ns.packet_ms}')
+    info = aedat4_to_bag(ns.recording, ns.out, topic=ns.topic, packet_ns=int(ns.packet_ms * 1e6),
+                         frame_id=ns.frame_id, start_ns=ns.start_ns, overwrite=ns.overwrite)
+    print(f'wrote {info.path}: {info.events} events in {info.packets} packets ({info.width}x{info.height}, '
+          f'{info.duration_s:.3f} s) on {info.topic}')
     return 0

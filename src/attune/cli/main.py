@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     'attune.cli.policy',
     'attune.cli.paths',
     'attune.cli.label',
+    'attune.cli.train',
 )
 
 

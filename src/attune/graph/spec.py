@@ -38,6 +38,8 @@ GRAPH_ARGUMENTS: tuple[GraphArgument, ...] = (
     GraphArgument('config', '', 'Parameter file (ROS 2 YAML); empty = the installed config/attune.yaml.'),
     GraphArgument('expression', 'true', 'Start the expression node (action units, expression, learner).',
                   ('true', 'false')),
+    GraphArgument('spiking_fer', 'false', 'Start the event emulator and the spiking FER node (CS3D on events).',
+                  ('true', 'false')),
 )
 
 
@@ -52,6 +54,7 @@ class GraphArgs:
     use_sim_time: str = 'false'
     config: str = ''
     expression: str = 'true'
+    spiking_fer: str = 'false'
 
     def __post_init__(self) -> None:
         for argument in GRAPH_ARGUMENTS:
@@ -135,6 +138,14 @@ def node_graph(args: GraphArgs | None = None) -> list[NodeSpec]:
                               parameters=common + (('policy', args.policy),)))
         bridge = ROBOT_BRIDGES[args.robot]
         nodes.append(NodeSpec(name=bridge, executable=bridge, parameter_files=files, parameters=common))
+    if args.spiking_fer == 'true':
+        nodes += [
+            NodeSpec(name='event_emulator_node', executable='event_emulator_node', parameter_files=files,
+                     parameters=common + (('image_topic', args.camera_topic),
+                                          ('image_transport', args.image_transport))),
+            NodeSpec(name='spiking_fer_node', executable='spiking_fer_node', parameter_files=files,
+                     parameters=common),
+        ]
     return nodes
 
 

@@ -1,0 +1,138 @@
+"""Benchmark of the spiking FER model against its C3D twin (prints one JSON object last).
+
+    python bench/spiking_fer.py [--data ../shared/data/faces] [--videos ../shared/data/video/faces]
+                                [--events ../shared/data/events/tonic_dvxplorer_face/sample.aedat4]
+
+--data is a folder of the `faces` kind (../shared/data/faces): sub-folders of labelled photos, each
+DIR/<label>/*.jpg or DIR/labels.csv + DIR/images/. The held-out subjects are chosen exactly as
+`attune train spiking-fer` chose them (same seed and fraction), so the shipped models are scored on
+people they never saw. Reported, in the same run:
+
+- accuracy of the shipped CS3D (spiking) and C3D twin ONNX models on the held-out windows (emulated
+  from the held-out photos and videos);
+- the energy ratio (spiking / C3D) from both models' counted operations on the same windows, held-out
+  emulated and real (face windows of the AEDAT4 recording);
+- onnxruntime latency per window (batch 1, one thread; target <= 5 ms per face), for both;
+- emulator cost per frame (face window crop + DVS emulation) on a real video.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / 'shared' / 'data'
+
+
+def latency_ms(model, window: np.ndarray, runs: int) -> dict[str, float]:
+    for _ in range(5):
+        model.classify(window)
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        model.classify(window)
+        times.append((time.perf_counter() - start) * 1e3)
+    times.sort()
+    return {'median_ms': statistics.median(times), 'p95_ms': times[int(0.95 * (len(times) - 1))]}
+
+
+def emulator_cost(video: Path, frames: int, size: int) -> dict[str, float]:
+    import cv2
+
+    from attune.events.face_window import FaceEventEmulator, WindowOptions, to_gray
+    from attune.geometry import BoundingBox
+
+    capture = cv2.VideoCapture(str(video))
+    images = []
+    while len(images) < frames:
+        ok, bgr = capture.read()
+        if not ok:
+            break
+        images.append(to_gray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)))
+    capture.release()
+    emulator = FaceEventEmulator(WindowOptions(size=size))
+    box = BoundingBox(0.3, 0.2, 0.7, 0.7)
+    times, events = [], 0
+    for i, gray in enumerate(images):
+        start = time.perf_counter()
+        e, _ = emulator.step(gray, box, 1 + int(i * 1e9 / 30))
+        times.append((time.perf_counter() - start) * 1e3)
+        events += len(e)
+    return {'frames': len(images), 'image': f'{images[0].shape[1]}x{images[0].shape[0]}',
+            'median_ms_per_frame_per_face': statistics.median(times[1:]),
+            'events_per_frame': events / max(len(images) - 1, 1)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--data', type=Path, default=SHARED / 'faces', help='faces-kind folder (default: %(default)s)')
+    parser.add_argument('--videos', type=Path, default=SHARED / 'video' / 'faces',
+                        help="face videos, teacher-labelled ('' = none; default: %(default)s)")
+    parser.add_argument('--events', type=Path, default=SHARED / 'events' / 'tonic_dvxplorer_face' / 'sample.aedat4',
+                        help='a real AEDAT4 recording for the real-data energy (default: %(default)s)')
+    parser.add_argument('--model', type=Path, default=None, help='spiking model (default: the shipped one)')
+    parser.add_argument('--twin', type=Path, default=None, help='C3D twin (default: the shipped one)')
+    parser.add_argument('--seed', type=int, default=0, help='the training seed (fixes the held-out subjects)')
+    parser.add_argument('--test-fraction', type=float, default=0.25)
+    parser.add_argument('--runs', type=int, default=200, help='latency repetitions')
+    parser.add_argument('--cache', type=Path, default=Path.home() / '.cache' / 'attune' / 'spiking_fer')
+    args = parser.parse_args(argv)
+
+    from attune.events.aedat4 import read_aedat4
+    from attune.events.dataset import WindowSpec, build_window_set, metrics, scan_images
+    from attune.events.energy import compare_energy
+    from attune.events.fer import SpikingFerModel, default_model_path
+    from attune.events.sensor_roi import recording_windows
+
+    snn = SpikingFerModel(args.model or default_model_path(), threads=1)
+    twin = SpikingFerModel(args.twin or default_model_path().with_name(default_model_path().stem + '_c3d_twin.onnx'),
+                           threads=1)
+    spec = WindowSpec(window_s=snn.window_ns / 1e9, bins=snn.bins, size=snn.size)
+    image_dirs = []
+    for sub in sorted(p for p in args.data.iterdir() if p.is_dir()):
+        try:
+            scan_images(sub)
+            image_dirs.append(sub)
+        except Exception:  # noqa: BLE001 - not a labelled-photo folder
+            continue
+    video_dirs = [args.videos] if str(args.videos) and args.videos.is_dir() else []
+    data = build_window_set(image_dirs, video_dirs, spec, seed=args.seed, test_fraction=args.test_fraction,
+                            include_train=False, cache_dir=args.cache, log=lambda m: print(m, file=sys.stderr))
+    x = data.x.astype(np.float32)
+    snn_probs, snn_ops = (np.concatenate(v) for v in zip(*(snn.classify(x[i:i + 32]) for i in range(0, len(x), 32))))
+    twin_probs, twin_ops = (np.concatenate(v) for v in zip(*(twin.classify(x[i:i + 32]) for i in range(0, len(x), 32))))
+    result: dict = {'benchmark': 'spiking_fer', 'data': str(args.data), 'videos': [str(v) for v in video_dirs],
+                    'model': snn.path.name, 'twin': twin.path.name, 'held_out_windows': len(data),
+                    'accuracy': {'cs3d_snn': metrics(snn_probs, data), 'c3d_twin': metrics(twin_probs, data)}}
+    energy = {'per_op_pj': {'mac': snn.energy.mac_pj, 'ac': snn.energy.ac_pj, 'source': snn.energy.source},
+              'held_out_emulated': compare_energy(snn_ops, twin_ops, snn.energy).as_dict()}
+    if args.events.is_file():
+        rec = read_aedat4(args.events)
+        real = recording_windows(rec.events, spec.window_ns, 50_000_000, spec.bins, spec.size)
+        if real:
+            frames = np.stack(real).astype(np.float32)
+            energy['real_aedat4'] = compare_energy(snn.classify(frames)[1], twin.classify(frames)[1],
+                                                   snn.energy).as_dict()
+            energy['real_aedat4']['recording'] = args.events.name
+    result['energy'] = energy
+    window = x[:1] if len(x) else np.zeros((1, 2, spec.bins, spec.size, spec.size), np.float32)
+    result['latency_per_window'] = {'cs3d_snn': latency_ms(snn, window, args.runs),
+                                    'c3d_twin': latency_ms(twin, window, args.runs), 'target_ms': 5.0,
+                                    'threads': 1}
+    videos = sorted(args.videos.glob('*.mp4')) if video_dirs else []
+    if videos:
+        result['emulator'] = emulator_cost(videos[0], 60, spec.size)
+    result['machine'] = {'python': platform.python_version(), 'cpu': platform.processor() or platform.machine()}
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())

@@ -1,0 +1,250 @@
+"""spiking_fer_node: EventPackets in (per face, or from a whole event sensor), Expression out (CS3D SNN, ONNX).
+
+Each face track (EventPacket.face_id) gets a sliding window of its events; when the window has
+enough history and events it is binned into the model's frames and classified with onnxruntime,
+at most once per `period_s` per track. Whole-sensor packets (empty face_id, e.g. a live event
+camera or `attune bag from-aedat4`) go to one window whose face box comes from `sensor_roi`.
+Core logic: attune.events.fer.
+
+Subscribes:  <face_events_topic>    attune/EventPacket per face (from event_emulator_node)
+             <sensor_events_topic>  attune/EventPacket of a whole event sensor ('' = off)
+Publishes:   /attune/expression     attune/Expression (header = the packet that ended the window,
+                                    source = the model's name, e.g. 'cs3d_snn'; valence/arousal from the
+                                    circumplex of its distribution; no action units)
+             /diagnostics           diagnostic_msgs/DiagnosticArray, once per second (incl. energy per window)
+"""
+from __future__ import annotations
+
+import math
+import statistics
+import time
+from collections import deque
+from typing import Any
+
+import numpy as np
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
+
+from attune.errors import AttuneError
+from attune.events.fer import EventFerPipeline, FerOptions, FerResult, SpikingFerModel
+from attune.expression.labels import valence_arousal
+from attune.ros import qos
+from attune.ros.event_msgs import events_from_msg
+from attune.ros.interfaces import attune_msgs
+from attune.ros.node_main import run_node
+from attune.ros.params import ParamSpec, declare, validator
+from attune.ros.stamps import to_ns
+from attune.ros.throttle import ThrottledReporter
+
+NODE_NAME = 'spiking_fer_node'
+
+PARAMETERS: tuple[ParamSpec, ...] = (
+    ParamSpec('model_path', '', "The spiking FER ONNX model; '' = the shipped cs3d_fer.onnx."),
+    ParamSpec('face_events_topic', '/attune/events/faces', 'Per-face EventPackets (emulated or from a face-aware '
+              'event pipeline).'),
+    ParamSpec('sensor_events_topic', '/attune/events/sensor', "Whole-sensor EventPackets of a live event camera "
+              "(or a bag from `attune bag from-aedat4`); '' = do not subscribe."),
+    ParamSpec('expression_topic', '/attune/expression', 'Where Expression results go.'),
+    ParamSpec('reliable_input', False, 'Subscribe with reliable QoS (lossless bag processing) instead of best effort.'),
+    ParamSpec('input_queue_depth', 20, 'Packets kept while the node is busy.', min=1, max=1000),
+    ParamSpec('sensor_roi', 'activity', "Face box in whole-sensor packets: 'activity' (the head at the top of the "
+              "moving silhouette), 'full', or 'xmin,ymin,xmax,ymax' (normalized)."),
+    ParamSpec('sensor_face_id', 'event_camera', 'face_id of results from whole-sensor packets.'),
+    ParamSpec('min_events', 100, 'Fewest events in a window worth classifying.', min=0, max=10**7, dynamic=True),
+    ParamSpec('min_history', 0.5, 'Fraction of the window a track must have seen before its first result.',
+              min=0.0, max=1.0, dynamic=True),
+    ParamSpec('period_s', 0.1, 'Least time between two results of one track (packet clock).', min=0.0, max=60.0,
+              dynamic=True),
+    ParamSpec('track_timeout_s', 2.0, 'A track without packets for this long is forgotten.', min=0.01, max=3600.0),
+    ParamSpec('threads', 1, 'onnxruntime threads.', min=1, max=64),
+    ParamSpec('autostart', True, 'Configure and activate at start-up without a lifecycle manager.'),
+)
+
+_PIPELINE_PARAMS = {'min_events', 'min_history', 'period_s'}
+
+
+def fer_options(p: dict[str, Any]) -> FerOptions:
+    return FerOptions(min_events=p['min_events'], min_history=p['min_history'], period_s=p['period_s'],
+                      track_timeout_s=p['track_timeout_s'], sensor_roi=p['sensor_roi'])
+
+
+def expression_msg(result: FerResult, header: Any, source: str) -> Any:
+    """An attune/Expression for one classified window."""
+    msgs = attune_msgs()
+    probs = [float(v) for v in result.probabilities]
+    valence, arousal = valence_arousal(result.labels, np.asarray(probs))
+    return msgs.Expression(header=header, face_id=result.face_id, label=result.label,
+                           confidence=result.confidence, labels=list(result.labels), probabilities=probs,
+                           valence=valence, arousal=arousal, source=source)
+
+
+class SpikingFerNode(LifecycleNode):
+    """See the module docstring."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(NODE_NAME, **kwargs)
+        self._msgs = attune_msgs()
+        self._pipeline: EventFerPipeline | None = None
+        self._face_sub = self._sensor_sub = None
+        self._pub = self._diag_pub = self._diag_timer = None
+        self._bad_input = ThrottledReporter(self.get_logger().error)
+        self._latency_ms: deque[float] = deque(maxlen=300)
+        self._energy_uj: deque[float] = deque(maxlen=300)
+        self._packets = 0
+        self._last_time: float | None = None
+        self._start_error: AttuneError | None = None
+        try:
+            self._params = declare(self, PARAMETERS)
+        except AttuneError:
+            self.destroy_node()
+            raise
+        self.add_on_set_parameters_callback(validator(PARAMETERS))
+        self.add_post_set_parameters_callback(self._on_parameters_changed)
+        if self._params['autostart']:
+            self.trigger_configure()
+            if self._start_error is not None:
+                error = self._start_error
+                self.destroy_node()
+                raise error
+            self.trigger_activate()
+
+    # --- lifecycle -------------------------------------------------------------------------------
+    def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
+        try:
+            model = SpikingFerModel(self._params['model_path'], threads=self._params['threads'])
+            self._pipeline = EventFerPipeline(model, fer_options(self._params))
+        except AttuneError as exc:
+            self._start_error = exc
+            self.get_logger().error(str(exc))
+            return TransitionCallbackReturn.FAILURE
+        self._pub = self.create_lifecycle_publisher(self._msgs.Expression, self._params['expression_topic'],
+                                                    qos.RESULTS)
+        self._diag_pub = self.create_publisher(DiagnosticArray, '/diagnostics', qos.RESULTS)
+        self._diag_timer = self.create_timer(1.0, self._publish_diagnostics)
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        p = self._params
+        in_qos = qos.image_input(p['reliable_input'], p['input_queue_depth'])
+        self._face_sub = self.create_subscription(self._msgs.EventPacket, p['face_events_topic'], self._on_face,
+                                                  in_qos)
+        if p['sensor_events_topic']:
+            self._sensor_sub = self.create_subscription(self._msgs.EventPacket, p['sensor_events_topic'],
+                                                        self._on_sensor, in_qos)
+        model = self._pipeline.model
+        self.get_logger().info(f"{model.source} ({model.path.name}) on {p['face_events_topic']}"
+                               + (f" and {p['sensor_events_topic']}" if p['sensor_events_topic'] else ''))
+        return super().on_activate(state)
+
+    def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        for sub in (self._face_sub, self._sensor_sub):
+            if sub is not None:
+                self.destroy_subscription(sub)
+        self._face_sub = self._sensor_sub = None
+        return super().on_deactivate(state)
+
+    def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._release()
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._release()
+        return TransitionCallbackReturn.SUCCESS
+
+    def _release(self) -> None:
+        self._pipeline = None
+        if self._diag_timer is not None:
+            self.destroy_timer(self._diag_timer)
+            self._diag_timer = None
+        if self._pub is not None:
+            self.destroy_lifecycle_publisher(self._pub)
+        if self._diag_pub is not None:
+            self.destroy_publisher(self._diag_pub)
+        self._pub = self._diag_pub = None
+
+    def destroy_node(self) -> None:
+        self._release()
+        super().destroy_node()
+
+    def _on_parameters_changed(self, parameters: list) -> None:
+        for p in parameters:
+            if p.name in self._params:
+                self._params[p.name] = p.value
+        if self._pipeline is not None and any(p.name in _PIPELINE_PARAMS for p in parameters):
+            self._pipeline.options = fer_options(self._params)
+
+    # --- callbacks -------------------------------------------------------------------------------
+    def _on_face(self, msg: Any) -> None:
+        self._process(msg, sensor=not msg.face_id)
+
+    def _on_sensor(self, msg: Any) -> None:
+        self._process(msg, sensor=True)
+
+    def _process(self, msg: Any, sensor: bool) -> None:
+        if self._pipeline is None:
+            return
+        stamp = to_ns(msg.header.stamp)
+        start = time.perf_counter()
+        face_id = msg.face_id or self._params['sensor_face_id']
+        try:
+            events, check = events_from_msg(msg)
+        except AttuneError as exc:
+            self._bad_input.report('packet', f'dropped EventPacket of {face_id!r} (stamp {stamp} ns): {exc}')
+            return
+        if check.outside:
+            self._bad_input.report('outside', f'EventPacket of {face_id!r} (stamp {stamp} ns): dropped {check.outside} '
+                                   f'events outside its {events.width}x{events.height} grid')
+        if check.resorted:
+            self._bad_input.report('unsorted', f'EventPacket of {face_id!r} (stamp {stamp} ns): timestamps were '
+                                   'not sorted; sorted them')
+        try:
+            if sensor:
+                result = self._pipeline.add_sensor_packet(face_id, events, stamp)
+            else:
+                result = self._pipeline.add_face_packet(face_id, events, stamp)
+        except Exception as exc:  # noqa: BLE001 - a failing window must not take the node down
+            self._bad_input.report('processing', f'dropped window of {face_id!r} (stamp {stamp} ns): '
+                                   f'{type(exc).__name__}: {exc}')
+            return
+        self._packets += 1
+        self._pipeline.forget_idle(stamp)
+        if result is not None:
+            self._pub.publish(expression_msg(result, msg.header, self._pipeline.model.source))
+            self._latency_ms.append((time.perf_counter() - start) * 1e3)
+            if math.isfinite(result.energy_uj):
+                self._energy_uj.append(result.energy_uj)
+        self._last_time = time.monotonic()
+
+    def _publish_diagnostics(self) -> None:
+        status = DiagnosticStatus(name=f'{self.get_name()}: spiking FER', hardware_id='attune')
+        idle = self._last_time is None or time.monotonic() - self._last_time > 5.0
+        if idle:
+            status.level, status.message = DiagnosticStatus.WARN, 'no event packets in the last 5 s'
+        elif self._bad_input.total:
+            status.level, status.message = DiagnosticStatus.WARN, 'dropping bad input'
+        else:
+            status.level, status.message = DiagnosticStatus.OK, 'classifying'
+        latency = statistics.median(self._latency_ms) if self._latency_ms else float('nan')
+        energy = statistics.mean(self._energy_uj) if self._energy_uj else float('nan')
+        results = self._pipeline.results if self._pipeline is not None else 0
+        status.values = [KeyValue(key='packets', value=str(self._packets)),
+                         KeyValue(key='results', value=str(results)),
+                         KeyValue(key='window_ms_median', value=f'{latency:.2f}'),
+                         KeyValue(key='energy_uJ_per_window', value=f'{energy:.3f}')]
+        status.values += [KeyValue(key=f'bad_{k}', value=str(v)) for k, v in self._bad_input.counts.items()]
+        from std_msgs.msg import Header
+
+        self._diag_pub.publish(DiagnosticArray(header=Header(stamp=self.get_clock().now().to_msg()),
+                                               status=[status]))
+
+
+#: The node class, for composition in one process (`attune up --mode composed`).
+NODE_CLASS = SpikingFerNode
+
+
+def main(args: list[str] | None = None) -> int:
+    return run_node(SpikingFerNode, args)
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())
