@@ -71,6 +71,7 @@ class Probe:
         self.node = spinner.add(rclpy.create_node(f'probe_{name}'))
         self.watched = watched
         self.errors: list[str] = []
+        self.subscriptions: list = []
         self._rosout = self.node.create_subscription(Log, '/rosout', self._on_log, QoSProfile(depth=100))
 
     def _on_log(self, log: Log) -> None:
@@ -79,8 +80,12 @@ class Probe:
 
     def collect(self, msg_type, topic: str) -> list:
         out: list = []
-        self.node.create_subscription(msg_type, topic, out.append, RELIABLE)
+        self.subscriptions.append(self.node.create_subscription(msg_type, topic, out.append, RELIABLE))
         return out
+
+    def wait_for_publishers(self) -> None:
+        """Discovery can lag on a loaded machine: results published before it ends would be lost."""
+        assert wait_for(lambda: all(s.get_publisher_count() >= 1 for s in self.subscriptions), 10)
 
     def wait_for_logs(self) -> None:
         assert wait_for(lambda: self._rosout.get_publisher_count() >= len(self.watched) + 1, 10)
@@ -110,6 +115,7 @@ def test_emulator_to_spiking_node_gives_expressions_stamped_like_the_images(spin
     probe = Probe(spinner, 't_emu', ('emulator_t_emu', 'spiking_t_emu'))
     packets = probe.collect(EventPacket, '/t_emu/events')
     expressions = probe.collect(Expression, '/t_emu/expression')
+    probe.wait_for_publishers()
     images = probe.node.create_publisher(Image, '/t_emu/image_raw', RELIABLE)
     faces = probe.node.create_publisher(Faces, '/t_emu/faces', RELIABLE)
     assert wait_for(lambda: images.get_subscription_count() >= 1 and faces.get_subscription_count() >= 1, 10)
@@ -148,9 +154,11 @@ def test_replayed_aedat4_bag_gives_expressions_of_the_event_camera(spinner, tmp_
 
     info = aedat4_to_bag(shared_data('events', 'tonic_dvxplorer_face', 'sample.aedat4'), tmp_path / 'bag',
                          topic='/t_aedat/sensor', start_ns=START)
-    spiking_node(spinner, 'spiking_t_aedat', 't_aedat')
+    # A deep input queue: a busy node on a loaded machine must not drop replayed packets.
+    spiking_node(spinner, 'spiking_t_aedat', 't_aedat', input_queue_depth=200)
     probe = Probe(spinner, 't_aedat', ('spiking_t_aedat',))
     expressions = probe.collect(Expression, '/t_aedat/expression')
+    probe.wait_for_publishers()
     player = BagPlayer(probe.node, info.path, wait_for_subscribers=1, rate=2.0)
     thread = threading.Thread(target=player.play)
     thread.start()
@@ -169,6 +177,7 @@ def test_bad_packets_are_reported_once_and_the_node_lives_on(spinner) -> None:
     spiking_node(spinner, 'spiking_t_bad', 't_bad', min_events=10, period_s=0.0)
     probe = Probe(spinner, 't_bad', ('spiking_t_bad',))
     expressions = probe.collect(Expression, '/t_bad/expression')
+    probe.wait_for_publishers()
     pub = probe.node.create_publisher(EventPacket, '/t_bad/events', RELIABLE)
     assert wait_for(lambda: pub.get_subscription_count() >= 1, 10)
     probe.wait_for_logs()
@@ -239,9 +248,11 @@ def test_replayed_video_bag_through_face_emulator_and_spiking_nodes(spinner, tmp
                        'faces_topic': '/t_full/faces', 'events_topic': '/t_full/events'}
     spinner.add(EventEmulatorNode(parameter_overrides=[Parameter(k, value=v) for k, v in emulator_params.items()],
                                   cli_args=['--ros-args', '-r', '__node:=emulator_t_full']))
-    spiking_node(spinner, 'spiking_t_full', 't_full')
+    spiking_node(spinner, 'spiking_t_full', 't_full', input_queue_depth=200)
     probe = Probe(spinner, 't_full', ('face_t_full', 'emulator_t_full', 'spiking_t_full'))
     expressions = probe.collect(Expression, '/t_full/expression')
+    probe.wait_for_publishers()
+    probe.wait_for_logs()
     player = BagPlayer(probe.node, info.path, wait_for_subscribers=2, rate=0.5)
     thread = threading.Thread(target=player.play)
     thread.start()
