@@ -6,8 +6,9 @@ import sys
 
 CORE = ['attune.imaging', 'attune.face', 'attune.tracking', 'attune.geometry', 'attune.graph',
         'attune.face.drawing', 'attune.errors', 'attune.resources', 'attune.bag',
-        'attune.demo.default_input', 'attune.hands', 'attune.hands.messages', 'attune.sign',
-        'attune.sign.datasets', 'attune.sign.compose', 'attune.sign.ctc', 'attune.sign.emotion',
+        'attune.demo.default_input', 'attune.expression.analyzer', 'attune.expression.teacher',
+        'attune.expression.sync', 'attune.expression.lessons', 'attune.hands', 'attune.hands.messages',
+        'attune.sign', 'attune.sign.datasets', 'attune.sign.compose', 'attune.sign.ctc', 'attune.sign.emotion',
         'attune.sign.recording']
 
 

@@ -61,3 +61,15 @@ def test_console_script_runs() -> None:
     out = subprocess.run([sys.executable, '-m', 'attune.cli.main', '--version'], capture_output=True,
                          text=True, check=True).stdout
     assert out.startswith('attune ')
+
+
+def test_readme_parameter_tables_are_up_to_date() -> None:
+    result = subprocess.run([sys.executable, str(REPO / 'tools' / 'gen_docs.py'), '--check'],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+
+
+def test_readme_test_command_is_what_ci_runs() -> None:
+    readme = (REPO / 'README.md').read_text()
+    assert 'make test' in readme
+    assert 'make test' in (REPO / '.ci' / 'run').read_text()

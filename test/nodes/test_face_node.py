@@ -168,3 +168,24 @@ def test_the_executable_reports_a_bad_parameter_and_exits_1() -> None:
         capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
     assert 'max_faces' in result.stderr
+
+
+def test_debug_image_and_diagnostics(spinner) -> None:
+    from diagnostic_msgs.msg import DiagnosticArray
+
+    h = Harness(spinner, '/test_debug/image_raw', publish_debug_image=True)
+    debug: list[Image] = []
+    diagnostics: list = []
+    from rclpy.qos import qos_profile_sensor_data  # the debug image is sent best effort, like a camera
+
+    h.probe.create_subscription(Image, '/attune/faces/debug_image', debug.append, qos_profile_sensor_data)
+    h.probe.create_subscription(DiagnosticArray, '/diagnostics', diagnostics.append, RELIABLE)
+    rgb = portrait_rgb()
+    h.send(image_msg(rgb, 'rgb8', header(42)), expect_faces=1)
+    assert wait_for(lambda: debug, 10)
+    assert to_ns(debug[0].header.stamp) == 42 and (debug[0].width, debug[0].height) == (820, 1024)
+    assert bytes(debug[0].data) != image_msg(rgb, 'rgb8', header(42)).data.tobytes()  # something drawn
+    assert wait_for(lambda: any(s.name.startswith(h.name) for d in diagnostics for s in d.status), 5)
+    status = next(s for d in diagnostics for s in d.status if s.name.startswith(h.name))
+    values = {v.key: v.value for v in status.values}
+    assert int(values['frames_processed']) >= 1

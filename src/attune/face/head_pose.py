@@ -22,7 +22,8 @@ from functools import cache
 import cv2
 import numpy as np
 
-from attune.face.types import CameraIntrinsics, HeadPose
+from attune.face.types import HeadPose
+from attune.geometry import CameraIntrinsics
 from attune.resources import package_data
 
 #: Landmarks used for PnP: forehead, nose bridge and tip, eye corners, cheekbones, temples and jaw
@@ -55,12 +56,14 @@ def line_of_sight_frame(translation: np.ndarray) -> np.ndarray:
 
     Columns are the frame's axes in optical coordinates; the identity for a head on the optical axis.
     """
-    z = np.asarray(translation, dtype=np.float64)
-    z = z / np.linalg.norm(z)
-    x = np.cross([0.0, 1.0, 0.0], z)
-    x = x / np.linalg.norm(x)
-    y = np.cross(z, x)
-    return np.stack([x, y, z], axis=1)
+    tx, ty, tz = (float(v) for v in translation)
+    norm = math.sqrt(tx * tx + ty * ty + tz * tz)
+    zx, zy, zz = tx / norm, ty / norm, tz / norm
+    # x = (0, 1, 0) x z, normalized; y = z x x. Written out: np.cross costs ~0.1 ms per call.
+    horizontal = math.hypot(zz, zx)
+    xx, xy, xz = zz / horizontal, 0.0, -zx / horizontal
+    yx, yy, yz = zy * xz - zz * xy, zz * xx - zx * xz, zx * xy - zy * xx
+    return np.array([[xx, yx, zx], [xy, yy, zy], [xz, yz, zz]])
 
 
 def angles_from_rotation(rotation: np.ndarray,

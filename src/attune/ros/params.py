@@ -112,6 +112,12 @@ def markdown_table(specs: Iterable[ParamSpec]) -> str:
             allowed = f'[{s.min if s.min is not None else ""}, {s.max if s.max is not None else ""}]'
         else:
             allowed = ''
-        default = f'`{s.default!r}`' if not isinstance(s.default, str) else f"`'{s.default}'`"
+        if isinstance(s.default, bool):
+            default = f"`{'true' if s.default else 'false'}`"
+        elif isinstance(s.default, str):
+            default = f"`'{s.default}'`"
+        else:
+            default = f'`{s.default!r}`'
+
         rows.append(f"| `{s.name}` | {default} | {allowed} | {'yes' if s.dynamic else 'no'} | {s.description} |")
     return '\n'.join(rows)
