@@ -378,6 +378,8 @@ def write_model_card(result: TrainResult, path: Path, command: list[str], data_n
         if key == 'per_gloss_accuracy':
             worst = sorted(value.items(), key=lambda kv: kv[1])[:5]
             lines.append('- worst glosses: ' + ', '.join(f'{g} {v:.3f}' for g, v in worst))
+        elif key == 'training_s':
+            lines.append(f'- {key}: {value:.0f} (2 shared CPU cores)')
         elif isinstance(value, float):
             lines.append(f'- {key}: {value:.4f}' if abs(value) >= 1e-3 or value == 0 else f'- {key}: {value:.1e}')
         else:
@@ -392,7 +394,8 @@ def _limits(info: SignModelInfo) -> list[str]:
              'the numbers measure generalization to other moments of a recording, not to new signers, '
              'cameras or lighting. Expect lower accuracy on new people.']
     if info.dataset == 'asl_alphabet':
-        notes.append('- One signer, one hand; J and Z are recorded as their hand shapes, not their full motion.')
+        notes.append('- One signer, one hand, one camera; J and Z (letters drawn in the air) are learned from that '
+                     "signer's recordings only.")
     if info.task == 'continuous':
         notes.append('- Trained and scored on sequences composed from isolated recordings (interpolated '
                      'transitions, timing jitter), not on natural continuous signing, whose co-articulation '

@@ -26,8 +26,9 @@ class ComposeOptions:
     """glosses: sequence length range; hold_frames: frames per sign after time warping;
     speed: time-warp factor range (>1 = faster than recorded); transition_frames: frames of
     hand motion between signs; rest_frames: frames without hands at each end; repeat_probability:
-    chance that a gloss repeats the previous one (image data only: without a hand position there is
-    no slide to tell the two apart); drift: largest random shift of a sign's position
+    chance that a gloss repeats the previous one on purpose (image data, where a doubled gloss slides
+    sideways; a random draw may also repeat it); hand data never repeat a gloss (without a hand
+    position nothing tells the two apart); drift: largest random shift of a sign's position
     (image-normalized); noise: landmark jitter (image-normalized) added to every frame."""
 
     glosses: tuple[int, int] = (2, 6)
@@ -83,6 +84,9 @@ class SequenceComposer:
             for _ in range(count):
                 if labels and self.kind == 'image' and rng.random() < o.repeat_probability:
                     labels.append(labels[-1])
+                elif labels and self.kind == 'hand' and len(self.labels) > 1:
+                    # without a hand position a doubled gloss cannot be told apart: never draw one
+                    labels.append(int(rng.choice([k for k in self.labels if k != labels[-1]])))
                 else:
                     labels.append(int(rng.choice(self.labels)))
         parts: list[np.ndarray] = []

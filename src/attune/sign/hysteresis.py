@@ -81,9 +81,12 @@ class SignHysteresis:
         """The gloss being held now, if any."""
         return self.glosses[self._held] if self._held >= 0 else None
 
-    def update(self, stamp_ns: int, probabilities: np.ndarray | None, handedness: str = '') -> SignEvent | None:
+    def update(self, stamp_ns: int, probabilities: np.ndarray | None, handedness: str = '', *,
+               observed: bool = True) -> SignEvent | None:
         """Feed one frame's probabilities (None: no decision this frame, e.g. no hand); returns the
-        event of a sign that ended (or, with report='onset', started) at this frame."""
+        event of a sign that ended (or, with report='onset', started) at this frame. observed=False:
+        the probabilities come from a bridged frame (the hand was not seen): they keep a sign held
+        but do not move its end stamp."""
         o = self.options
         if probabilities is None:
             self._gap += 1
@@ -103,7 +106,7 @@ class SignHysteresis:
         if self._held >= 0:
             if s[self._held] >= o.off_threshold:
                 self._release = 0
-                self._accumulate(stamp_ns, s, handedness)
+                self._accumulate(stamp_ns, s, handedness, observed)
                 return None
             self._release += 1
             if self._release < o.release_frames:
@@ -138,10 +141,13 @@ class SignHysteresis:
         self._candidate, self._candidate_frames = -1, 0
         self._accumulate(self._candidate_start, s, handedness)
 
-    def _accumulate(self, stamp_ns: int, s: np.ndarray, handedness: str) -> None:
+    def _accumulate(self, stamp_ns: int, s: np.ndarray, handedness: str, observed: bool = True) -> None:
         self._held_sum = self._held_sum + s
         self._held_frames += 1
-        self._held_last = max(self._held_last, stamp_ns) if self._held_frames > 1 else stamp_ns
+        if self._held_frames == 1:
+            self._held_last = stamp_ns
+        elif observed:
+            self._held_last = max(self._held_last, stamp_ns)
         if handedness:
             self._hands.add(handedness)
 
@@ -202,17 +208,19 @@ class ActivitySegmenter:
     def active(self) -> bool:
         return bool(self._rows)
 
-    def update(self, stamp_ns: int, features: np.ndarray, present: bool,
-               handedness: str = '') -> ActivitySegment | None:
+    def update(self, stamp_ns: int, features: np.ndarray, present: bool, handedness: str = '', *,
+               observed: bool = True) -> ActivitySegment | None:
         """Feed one frame (features of the frame, whether the signing hand is there); returns a
-        finished segment."""
+        finished segment. observed=False: a bridged frame (present, but the hand was not seen): it
+        does not extend the segment's end."""
         if not self._rows and not present:
             return None
         self._rows.append(np.asarray(features, dtype=np.float32))
         self._stamps.append(stamp_ns)
         if present:
             self._gap = 0
-            self._last_present = len(self._rows)
+            if observed:
+                self._last_present = len(self._rows)
             if handedness:
                 self._hands.add(handedness)
         else:

@@ -28,6 +28,7 @@ SHIPPED = {
     'kinivi_handshape': 'sign_kinivi_handshape.onnx',
     'kinivi_trajectory': 'sign_kinivi_trajectory.onnx',
     'asl_fingerspelling_ctc': 'sign_asl_fingerspelling_ctc.onnx',
+    'kinivi_handshape_ctc': 'sign_kinivi_handshape_ctc.onnx',
 }
 
 

@@ -237,7 +237,8 @@ class SignRecognizer:
             if event is not None:
                 events.append(event)
         if self.continuous is not None:
-            segment = self.segmenter.update(frame.stamp_ns, current.features, current.present, current.handedness)
+            segment = self.segmenter.update(frame.stamp_ns, current.features, current.present, current.handedness,
+                                            observed=not current.bridged)
             if segment is not None:
                 event = self.decode(segment, frame.stamp_ns)
                 if event is not None:
@@ -272,7 +273,8 @@ class SignRecognizer:
             return None  # too short to classify yet: no decision, not a gap
         window = pad_window(np.stack(self._window), self.isolated.info.window).features
         probabilities = self.isolated.probabilities(window)
-        return self.hysteresis.update(current.stamp_ns, probabilities, current.handedness)
+        return self.hysteresis.update(current.stamp_ns, probabilities, current.handedness,
+                                      observed=not current.bridged)
 
     def decode(self, segment: ActivitySegment, stamp_ns: int) -> SignEvent | None:
         """One continuous event for a segment, or None when nothing was decoded."""
