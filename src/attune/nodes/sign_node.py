@@ -88,7 +88,7 @@ PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec('expression_topic', '/attune/expression', 'attune/Expression topic fused into signer emotion; '
               "'' = hands only (arousal and engagement, no emotion distribution)."),
     ParamSpec('faces_topic', '/attune/faces', "attune/Faces topic used to tell which face signs (the face "
-              "nearest above the signing hand); '' = take the latest Expression of any face."),
+              "whose centre is horizontally nearest the signing wrist); '' = the latest Expression of any face."),
     ParamSpec('emotion_rate_hz', 2.0, 'Most AffectState messages per second.', min=0.1, max=30.0, dynamic=True),
     ParamSpec('emotion_window_s', 2.0, 'Seconds of hand motion in the signer-emotion features.', min=0.2,
               max=30.0, dynamic=True),

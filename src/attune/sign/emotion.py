@@ -4,18 +4,21 @@ What it measures. Over the last `window_s` seconds of the signing hand (its wris
 the distance to the camera does not matter):
   speed    mean wrist speed, palm sizes per second;
   extent   diagonal of the box the wrist moved in, palm sizes;
-  jerk     mean magnitude of the third derivative of the (lightly smoothed) wrist path, palm
-           sizes per second cubed: abrupt, forceful movement;
+  jerk     mean magnitude of the third derivative of the wrist path (smoothed over 5 frames, as
+           landmark jitter dominates raw third differences), palm sizes per second cubed: abrupt,
+           forceful movement;
   activity fraction of the window with the signing hand seen.
-Each is squashed to [0, 1) as x / (x + reference), the references being typical values of calm
-fingerspelling (MOTION_REFERENCES), and their mean is the motion *energy*. Research on emotion in
-signers (eJSL; see docs/sign.md) finds that hand motion adds to facial cues, mainly along arousal:
-signing grows larger, faster and more abrupt with high-arousal states. So energy maps to a hand
-arousal in [-1, 1] (0.5 energy = 0 arousal), which is blended with the face's arousal and tilts the
-face's emotion distribution toward emotions of matching arousal (Russell's circumplex,
-LABEL_AFFECT). Valence comes from the face alone: hand motion does not say whether a state is
-pleasant. Without a recent Expression only arousal and engagement are estimated (no emotion
-distribution).
+Each is squashed to [0, 1) as x / (x + reference) and their mean is the motion *energy*. The
+references (MOTION_REFERENCES) lie between two measured clips: calm fingerspelling
+(asl_hand.25fps.mp4: speed 0.9, extent 1.1, jerk 220; energy 0.25) and brisk conversational signing
+(test_video.mp4: 30, 6.9, 25 000; energy 0.88). Research on emotion in signers (eJSL, see
+docs/sign.md) reports that adding hand motion improves emotion recognition; it does not say how,
+and we assume what studies of body movement commonly find: movement energy goes with arousal. So
+energy maps to a hand arousal in [-1, 1] (0.5 energy = 0 arousal), which is blended with the face's
+arousal and tilts the face's emotion distribution toward emotions of matching arousal (the
+circumplex positions of attune.expression.labels.CIRCUMPLEX). Valence comes from the face alone:
+hand motion does not say whether a state is pleasant. Without a recent Expression only arousal and
+engagement are estimated (no emotion distribution).
 
 What it does not measure: no model was trained or validated on signers' emotions (there is no such
 data here); the constants are documented guesses, facial grammar (raised brows of a question) is
@@ -30,15 +33,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from attune.errors import ConfigError
+from attune.expression.labels import CIRCUMPLEX
 
 SOURCE = 'signer_emotion'
-#: Approximate (valence, arousal) of the basic expression labels on Russell's circumplex.
-LABEL_AFFECT: dict[str, tuple[float, float]] = {
-    'neutral': (0.0, 0.0), 'happy': (0.8, 0.5), 'sad': (-0.7, -0.5), 'surprise': (0.3, 0.8),
-    'fear': (-0.6, 0.7), 'disgust': (-0.7, 0.3), 'anger': (-0.6, 0.8), 'contempt': (-0.5, 0.2),
-}
-#: Typical values (energy 0.5 each) of calm signing: speed palm/s, extent palm, jerk palm/s^3.
-MOTION_REFERENCES = {'speed': 3.0, 'extent': 2.0, 'jerk': 300.0}
+#: (valence, arousal) of the expression labels: the same circumplex the expression sources use.
+LABEL_AFFECT: dict[str, tuple[float, float]] = CIRCUMPLEX
+#: The value of each feature that counts as half energy: speed palm/s, extent palm, jerk palm/s^3.
+MOTION_REFERENCES = {'speed': 3.0, 'extent': 2.0, 'jerk': 1000.0}
+_JERK_SMOOTHING = 5
 
 
 @dataclass(frozen=True)
@@ -116,8 +118,8 @@ def hand_motion(stamps_s: np.ndarray, wrist: np.ndarray, present: np.ndarray, wi
     speed = float(np.linalg.norm(velocity, axis=1).mean()) if len(velocity) else 0.0
     extent = float(np.linalg.norm(p.max(axis=0) - p.min(axis=0)))
     jerk = 0.0
-    if len(p) >= 6:
-        kernel = np.ones(3) / 3.0
+    if len(p) >= _JERK_SMOOTHING + 3:
+        kernel = np.ones(_JERK_SMOOTHING) / _JERK_SMOOTHING
         smooth = np.stack([np.convolve(p[:, k], kernel, mode='valid') for k in range(2)], axis=1)
         step = float(np.median(dt[ok])) if ok.any() else 1.0 / 30
         third = np.diff(smooth, n=3, axis=0) / step ** 3
