@@ -37,6 +37,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         t.add_argument('--epochs', type=int, default=30 if task == 'isolated' else 40)
         t.add_argument('--seed', type=int, default=0, help='training seed')
         t.add_argument('--split-seed', type=int, default=0, help='seed of the held-out block choice')
+        t.add_argument('--split', choices=('random', 'tail'), default='random',
+                       help='held-out blocks: random ones per gloss, or the last recorded (default: random)')
         t.add_argument('--test-fraction', type=float, default=0.25, help='share of each gloss\'s blocks held out')
         t.add_argument('--dim', type=int, default=64, help='model width')
         t.add_argument('--depth', type=int, default=3, help='encoder blocks')
@@ -81,7 +83,8 @@ def run_train(ns: argparse.Namespace) -> int:
     if out.suffix != '.onnx':
         raise ConfigError(f'--out must name an .onnx file, got {out}')
     name = ns.name or out.stem.removeprefix('sign_')
-    common = dict(epochs=ns.epochs, seed=ns.seed, split_seed=ns.split_seed, test_fraction=ns.test_fraction,
+    common = dict(epochs=ns.epochs, seed=ns.seed, split_seed=ns.split_seed, split_strategy=ns.split,
+                  test_fraction=ns.test_fraction,
                   dim=ns.dim, depth=ns.depth, lr=ns.lr, threads=ns.threads)
     log = lambda text: print(text, file=sys.stderr, flush=True)  # noqa: E731
     if ns.task == 'isolated':

@@ -52,6 +52,7 @@ class TrainConfig:
     label_smoothing: float = 0.05
     test_fraction: float = 0.25
     split_seed: int = 0
+    split_strategy: Literal['random', 'tail'] = 'random'
     seed: int = 0
     stride: int = 2
     sequences_per_epoch: int = 1024
@@ -167,7 +168,8 @@ def train_isolated(dataset: LandmarkDataset, config: TrainConfig, name: str,
     torch.manual_seed(config.seed)
     torch.set_num_threads(config.threads)
     generator = torch.Generator().manual_seed(config.seed)
-    split = split_blocks(dataset, test_fraction=config.test_fraction, seed=config.split_seed)
+    split = split_blocks(dataset, test_fraction=config.test_fraction, seed=config.split_seed,
+                         strategy=config.split_strategy)
     x_train, y_train, _ = windows(split.train, config.window, config.stride)
     x_test, y_test, b_test = windows(split.test, config.window, 1)
     log(f'{dataset.name}: {len(dataset.segments)} blocks, {len(split.test_blocks)} held out; '
@@ -256,7 +258,8 @@ def train_continuous(dataset: LandmarkDataset, config: TrainConfig, name: str, l
     torch.set_num_threads(config.threads)
     generator = torch.Generator().manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
-    split = split_blocks(dataset, test_fraction=config.test_fraction, seed=config.split_seed)
+    split = split_blocks(dataset, test_fraction=config.test_fraction, seed=config.split_seed,
+                         strategy=config.split_strategy)
     composer = SequenceComposer(split.train, config.compose)
     test = held_out_sequences(split, config)
     log(f'{dataset.name}: continuous, {len(split.test_blocks)} blocks held out, {len(test)} test sequences')

@@ -61,13 +61,14 @@ def _logsumexp(a: float, b: float) -> float:
     return m + math.log(math.exp(a - m) + math.exp(b - m))
 
 
-def beam_decode(log_probs: np.ndarray, beam_width: int = 8, prune: float = -12.0) -> list[Decoded]:
+def beam_decode(log_probs: np.ndarray, beam_width: int = 8, prune: float = -8.0) -> list[Decoded]:
     """CTC prefix beam search; up to `beam_width` label sequences, most probable first.
 
     Each prefix keeps the log-probability of its alignments ending in a blank and ending in its
     last label; extending by the same label needs a blank in between. Labels whose frame
-    log-probability is below `prune` are not tried at that frame. Spans come from the forced
-    (Viterbi) alignment of each returned sequence.
+    log-probability is more than -prune below that frame's best are not tried at that frame
+    (e^-8: 0.03 % of the best; -inf tries every label). The best sequence's spans come from its
+    forced (Viterbi) alignment; the others have none (`align` gives them when needed).
     """
     log_probs = np.asarray(log_probs, dtype=np.float64)
     if beam_width < 1:
@@ -79,7 +80,7 @@ def beam_decode(log_probs: np.ndarray, beam_width: int = 8, prune: float = -12.0
     beams: dict[tuple[int, ...], tuple[float, float]] = {(): (0.0, ninf)}
     for t in range(log_probs.shape[0]):
         row = log_probs[t]
-        candidates = [int(k) for k in np.flatnonzero(row > prune)] or [int(row.argmax())]
+        candidates = [int(k) for k in np.flatnonzero(row >= row.max() + prune)]
         nxt: dict[tuple[int, ...], list[float]] = {}
 
         def add(prefix: tuple[int, ...], blank: float, label: float, nxt: dict = nxt) -> None:
@@ -102,7 +103,8 @@ def beam_decode(log_probs: np.ndarray, beam_width: int = 8, prune: float = -12.0
                         key=lambda item: item[1], reverse=True)
         beams = {prefix: parts for prefix, score, parts in ranked[:beam_width] if score > ninf}
     ranked = sorted(beams.items(), key=lambda kv: _logsumexp(*kv[1]), reverse=True)
-    return [Decoded(prefix, _logsumexp(*parts), align(log_probs, prefix)) for prefix, parts in ranked]
+    return [Decoded(prefix, _logsumexp(*parts), align(log_probs, prefix) if i == 0 else ())
+            for i, (prefix, parts) in enumerate(ranked)]
 
 
 def align(log_probs: np.ndarray, labels: Sequence[int]) -> tuple[tuple[int, int], ...]:
@@ -114,21 +116,24 @@ def align(log_probs: np.ndarray, labels: Sequence[int]) -> tuple[tuple[int, int]
     states = [BLANK]
     for label in labels:
         states += [label + 1, BLANK]
+    states_arr = np.array(states)
     frames, count = log_probs.shape[0], len(states)
+    emit = log_probs[:, states_arr]  # (T, S)
+    # a label state may be entered from two states back unless that is the same label (needs a blank)
+    skip = np.zeros(count, dtype=bool)
+    skip[2:] = (states_arr[2:] != BLANK) & (states_arr[2:] != states_arr[:-2])
     score = np.full((frames, count), -np.inf)
     back = np.zeros((frames, count), dtype=np.int64)
-    score[0, 0] = log_probs[0, states[0]]
-    score[0, 1] = log_probs[0, states[1]]
+    score[0, :2] = emit[0, :2]
+    index = np.arange(count)
     for t in range(1, frames):
-        for s in range(count):
-            options = [(score[t - 1, s], s)]
-            if s >= 1:
-                options.append((score[t - 1, s - 1], s - 1))
-            if s >= 2 and states[s] != BLANK and states[s] != states[s - 2]:
-                options.append((score[t - 1, s - 2], s - 2))
-            best, source = max(options)
-            score[t, s] = best + log_probs[t, states[s]]
-            back[t, s] = source
+        stay = score[t - 1]
+        step = np.r_[-np.inf, score[t - 1, :-1]]
+        jump = np.where(skip, np.r_[-np.inf, -np.inf, score[t - 1, :-2]], -np.inf)
+        options = np.stack([stay, step, jump])
+        choice = options.argmax(axis=0)
+        score[t] = options[choice, index] + emit[t]
+        back[t] = index - choice
     end = count - 1 if score[-1, count - 1] >= score[-1, count - 2] else count - 2
     if not np.isfinite(score[-1, end]):
         return ()
