@@ -10,14 +10,13 @@ import sys
 import numpy as np
 import pytest
 
-pytest.importorskip('torch')
-import torch  # noqa: E402
+from attune.resources import package_data
+from attune.sign.compose import SequenceComposer
+from attune.sign.datasets import load_builtin, load_recordings, split_blocks, windows
+from attune.sign.model import SHIPPED, SignModel
+from test.conftest import shared_data
 
-from attune.resources import package_data  # noqa: E402
-from attune.sign.compose import SequenceComposer  # noqa: E402
-from attune.sign.datasets import load_builtin, load_recordings, split_blocks, windows  # noqa: E402
-from attune.sign.model import SHIPPED, SignModel  # noqa: E402
-from test.conftest import shared_data  # noqa: E402
+torch = pytest.importorskip('torch')  # the [train] pins
 
 DATA_OF = {'asl_alphabet': 'asl_alphabet', 'kinivi_handshape': 'kinivi_handshape',
            'kinivi_trajectory': 'kinivi_trajectory', 'asl_fingerspelling_ctc': 'asl_alphabet',
