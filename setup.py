@@ -28,7 +28,8 @@ setup(
     package_data={'attune': ['py.typed', 'face/data/*', 'models/*.onnx', 'models/*.json', 'models/*.md']},
     data_files=[
         ('share/attune', ['package.xml']),
-        ('share/attune/config', glob('config/*')),
+        ('share/attune/config', [p for p in glob('config/*') if Path(p).is_file()]),
+        ('share/attune/config/policies', glob('config/policies/*.yaml')),
         ('share/attune/launch', glob('launch/*.py')),
         ('share/attune/msg', glob('msg/*.msg')),
     ],

@@ -7,9 +7,11 @@ import sys
 CORE = ['attune.imaging', 'attune.face', 'attune.tracking', 'attune.geometry', 'attune.graph',
         'attune.face.drawing', 'attune.errors', 'attune.resources', 'attune.bag',
         'attune.demo.default_input', 'attune.expression.analyzer', 'attune.expression.teacher',
-        'attune.expression.sync', 'attune.expression.lessons', 'attune.hands', 'attune.hands.messages',
-        'attune.sign', 'attune.sign.datasets', 'attune.sign.compose', 'attune.sign.ctc', 'attune.sign.emotion',
-        'attune.sign.recording']
+        'attune.expression.sync', 'attune.expression.lessons',
+        'attune.behavior', 'attune.behavior.session_log', 'attune.behavior.report',
+        'attune.robots.naoqi', 'attune.robots.virtual_nao', 'attune.robots.generic', 'attune.robots.driver2',
+        'attune.robots.sim', 'attune.hands', 'attune.hands.messages', 'attune.sign', 'attune.sign.datasets',
+        'attune.sign.compose', 'attune.sign.ctc', 'attune.sign.emotion', 'attune.sign.recording']
 
 
 def test_core_modules_do_not_import_rclpy() -> None:

@@ -46,6 +46,9 @@ def test_layout(install: Path) -> None:
     assert (install / 'bin' / 'attune').exists()
     assert (install / 'share' / 'attune' / 'launch' / 'attune.launch.py').is_file()
     assert (install / 'share' / 'attune' / 'config' / 'attune.yaml').is_file()
+    assert (install / 'share' / 'attune' / 'config' / 'policies' / 'asd_session.yaml').is_file()
+    for node in ('interaction_node', 'behavior_node', 'sim_robot_node', 'nao_bridge_node', 'generic_bridge_node'):
+        assert (install / 'lib' / 'attune' / node).stat().st_mode & 0o111, node
     assert (install / 'share' / 'attune' / 'msg' / 'Faces.msg').is_file()
     assert (install / 'share' / 'ament_index' / 'resource_index' / 'packages' / 'attune').is_file()
     site = next((install / 'lib').glob('python3*/site-packages/attune'))

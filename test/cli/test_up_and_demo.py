@@ -32,21 +32,23 @@ def children(pid: int) -> list[int]:
         return []
 
 
-@pytest.mark.parametrize('sig', [signal.SIGTERM, signal.SIGINT])
-def test_up_runs_the_graph_and_stops_on_signal(spinner, sig: signal.Signals) -> None:
+@pytest.mark.parametrize(('mode', 'sig'), [('processes', signal.SIGTERM), ('processes', signal.SIGINT),
+                                           ('composed', signal.SIGINT)])
+def test_up_runs_the_graph_and_stops_on_signal(spinner, mode: str, sig: signal.Signals) -> None:
     from rclpy.node import Node
 
-    probe = spinner.add(Node(f'up_probe_{sig.name.lower()}'))
-    up = subprocess.Popen([sys.executable, '-m', 'attune.cli.main', 'up', '--camera-topic', f'/up_{sig.name}/image'],
+    topic = f'/up_{mode}_{sig.name}/image'
+    probe = spinner.add(Node(f'up_probe_{mode}_{sig.name.lower()}'))
+    up = subprocess.Popen([sys.executable, '-m', 'attune.cli.main', 'up', '--mode', mode, '--camera-topic', topic],
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        assert wait_for(lambda: probe.count_subscribers(f'/up_{sig.name}/image') > 0, 90), 'face_node not up'
+        assert wait_for(lambda: probe.count_subscribers(topic) > 0, 90), 'face_node not up'
         nodes = children(up.pid)
-        assert nodes, 'attune up started no node process'
+        assert nodes or mode == 'composed', 'attune up started no node process'
         up.send_signal(sig)
         assert up.wait(timeout=30) == 0
         assert not any(alive(pid) for pid in nodes), 'a node process outlived attune up'
-        assert wait_for(lambda: probe.count_subscribers(f'/up_{sig.name}/image') == 0, 15)
+        assert wait_for(lambda: probe.count_subscribers(topic) == 0, 15)
     finally:
         if up.poll() is None:
             up.kill()

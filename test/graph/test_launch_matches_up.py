@@ -60,11 +60,19 @@ def test_launch_file_declares_every_graph_argument_and_builds_launch_ros_nodes()
     assert {'DeclareLaunchArgument', 'Node', 'LaunchDescription', 'OpaqueFunction'} <= calls
 
 
+def all_specs() -> list:
+    """The nodes of the graph for every robot choice (robot:=none starts perception only), with and
+    without the sign nodes (sign:=true)."""
+    from attune.graph.spec import ROBOTS
+
+    return [s for robot in ROBOTS for sign in ('false', 'true') for s in node_graph(GraphArgs(robot=robot, sign=sign))]
+
+
 def test_every_node_exists_as_executable_module_and_class() -> None:
     cmake = (REPO / 'CMakeLists.txt').read_text()
     block = re.search(r'set\(ATTUNE_EXECUTABLES\s+([^)]*)\)', cmake).group(1)
     executables = set(block.split())
-    specs = node_graph(GraphArgs())
+    specs = all_specs()
     for spec in specs:
         assert spec.executable in executables, f'{spec.executable} missing from CMakeLists.txt'
         module = importlib.import_module(spec.module)
@@ -76,11 +84,7 @@ def test_every_node_exists_as_executable_module_and_class() -> None:
 def test_parameter_files_exist_and_name_only_known_nodes() -> None:
     import yaml
 
-    specs = node_graph(GraphArgs())
-    # Nodes behind a launch-argument switch (sign:=true, ...) are configured in the same file.
-    choices = {a.name: a.choices for a in GRAPH_ARGUMENTS if a.choices}
-    known = {s.name for values in itertools.product(*choices.values())
-             for s in node_graph(GraphArgs(**dict(zip(choices, values))))}
+    specs = all_specs()
     for spec in specs:
         for path in spec.parameter_files:
             with open(path) as stream:

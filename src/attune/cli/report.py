@@ -1,4 +1,10 @@
-"""`attune report BAG [--json]`: topics, counts and rates of a bag, and how well faces were found."""
+"""`attune report PATH [--json] [--png OUT]`: summarize a bag or a behaviour session log.
+
+A bag (directory or .mcap): topics, counts and rates, and how well faces were found.
+A session log (the behaviour node's JSONL): per-person engagement, valence and distress, the
+commands issued and why, name-call results; and a plot (PNG, beside the log unless --png) of
+engagement/valence/distress over time with the commands.
+"""
 from __future__ import annotations
 
 import argparse
@@ -8,15 +14,23 @@ from pathlib import Path
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser('report', help='summarize a bag: topics, rates, faces', description=__doc__)
-    p.add_argument('bag', type=Path, help='bag directory (or .mcap file)')
+    p = subparsers.add_parser('report', help='summarize a bag (topics, rates, faces) or a session log (plot)',
+                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('bag', type=Path, metavar='PATH',
+                   help='bag directory (or .mcap file), or session log (.jsonl)')
     p.add_argument('--json', action='store_true',
                    help='print the report as one JSON object on the last line of stdout '
                         '(the table goes to stderr)')
+    p.add_argument('--png', type=Path, default=None,
+                   help='session logs: where to write the plot (default: the log with .png)')
     p.set_defaults(handler=report)
 
 
 def report(ns: argparse.Namespace) -> int:
+    from attune.behavior.session_log import is_session_log
+
+    if is_session_log(ns.bag):
+        return session(ns)
     from attune.bag.report import bag_report, format_report
 
     result = bag_report(ns.bag)
@@ -25,4 +39,18 @@ def report(ns: argparse.Namespace) -> int:
         print(json.dumps(result.to_dict(), separators=(',', ':')))
     else:
         print(format_report(result))
+    return 0
+
+
+def session(ns: argparse.Namespace) -> int:
+    from attune.behavior.report import format_session_report, plot_session, session_report
+
+    result = session_report(ns.bag)
+    png = plot_session(result, ns.png or ns.bag.with_suffix('.png'))
+    text = format_session_report(result) + f'\n\nplot: {png}'
+    if ns.json:
+        print(text, file=sys.stderr)
+        print(json.dumps({**result.to_dict(), 'png': str(png)}, separators=(',', ':')))
+    else:
+        print(text)
     return 0

@@ -84,13 +84,18 @@ def run_composed(specs: Sequence[NodeSpec], stop: threading.Event, log=print) ->
     """Run every node in this process on one executor (rclpy). Returns the exit code."""
     import rclpy
     from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+    from rclpy.signals import SignalHandlerOptions
 
     from attune.errors import AttuneError
 
-    rclpy.init(args=[], signal_handler_options=None)
+    # rclpy's own signal handlers stay off: the caller's handlers set `stop`, so a Ctrl-C during
+    # start-up ends the loop below instead of shutting the context down under a half-built node.
+    rclpy.init(args=[], signal_handler_options=SignalHandlerOptions.NO)
     nodes = []
     try:
         for spec in specs:
+            if stop.is_set():
+                return 0
             node_class = importlib.import_module(spec.module).NODE_CLASS
             try:
                 nodes.append(node_class(cli_args=spec.ros_arguments()))

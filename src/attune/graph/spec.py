@@ -30,7 +30,10 @@ GRAPH_ARGUMENTS: tuple[GraphArgument, ...] = (
     GraphArgument('camera_topic', '/camera/image_raw', 'Camera image topic (sensor_msgs/Image).'),
     GraphArgument('image_transport', 'raw', 'raw (sensor_msgs/Image) or compressed (CompressedImage).',
                   ('raw', 'compressed')),
-    GraphArgument('robot', 'none', 'Robot bridge to start: none, sim, nao or generic.', ROBOTS),
+    GraphArgument('robot', 'none', 'Robot to drive: none (perception only), sim, nao or generic; other than '
+                  'none it also starts the interaction and behaviour nodes and that robot\'s bridge.', ROBOTS),
+    GraphArgument('policy', 'default', 'Behaviour policy: a shipped profile (default, asd_session, '
+                  'signing_partner) or a policy YAML file (with robot other than none).'),
     GraphArgument('use_sim_time', 'false', 'Use /clock (bag replay with --clock).', ('true', 'false')),
     GraphArgument('config', '', 'Parameter file (ROS 2 YAML); empty = the installed config/attune.yaml.'),
     GraphArgument('expression', 'true', 'Start the expression node (action units, expression, learner).',
@@ -47,6 +50,7 @@ class GraphArgs:
     camera_topic: str = '/camera/image_raw'
     image_transport: str = 'raw'
     robot: str = 'none'
+    policy: str = 'default'
     use_sim_time: str = 'false'
     config: str = ''
     expression: str = 'true'
@@ -134,4 +138,15 @@ def node_graph(args: GraphArgs | None = None) -> list[NodeSpec]:
                                           ('image_transport', args.image_transport))),
             NodeSpec(name='sign_node', executable='sign_node', parameter_files=files, parameters=common),
         ]
+    if args.robot != 'none':
+        nodes.append(NodeSpec(name='interaction_node', executable='interaction_node', parameter_files=files,
+                              parameters=common))
+        nodes.append(NodeSpec(name='behavior_node', executable='behavior_node', parameter_files=files,
+                              parameters=common + (('policy', args.policy),)))
+        bridge = ROBOT_BRIDGES[args.robot]
+        nodes.append(NodeSpec(name=bridge, executable=bridge, parameter_files=files, parameters=common))
     return nodes
+
+
+#: The bridge node each `robot` value starts.
+ROBOT_BRIDGES = {'sim': 'sim_robot_node', 'nao': 'nao_bridge_node', 'generic': 'generic_bridge_node'}

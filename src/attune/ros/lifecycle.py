@@ -1,0 +1,98 @@
+"""The lifecycle boilerplate of attune's thin nodes: declared parameters, validation, autostart.
+
+A subclass implements configure() (create publishers, timers; raise AttuneError to refuse start-up),
+activate() (subscriptions), deactivate() and release() (free everything configure made), and may
+react to run-time parameter changes in parameters_changed(names).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
+from rclpy.parameter import Parameter
+
+from attune.errors import AttuneError
+from attune.ros.params import ParamSpec, declare, validator
+
+
+class AutostartLifecycleNode(LifecycleNode):
+    """A LifecycleNode that declares `parameters` and, when its `autostart` parameter is true,
+    configures and activates itself (so it runs without a lifecycle manager)."""
+
+    def __init__(self, name: str, parameters: tuple[ParamSpec, ...], **kwargs: Any) -> None:
+        super().__init__(name, **kwargs)
+        self._start_error: AttuneError | None = None
+        self._float_params = {p.name for p in parameters if isinstance(p.default, float)}
+        try:
+            self.params = declare(self, parameters)
+        except AttuneError:
+            super().destroy_node()
+            raise
+        self.add_on_set_parameters_callback(validator(parameters))
+        self.add_post_set_parameters_callback(self._on_parameters_changed)
+        if self.params.get('autostart', True):
+            self.trigger_configure()
+            if self._start_error is not None:
+                error = self._start_error
+                self.destroy_node()
+                raise error
+            self.trigger_activate()
+
+    # --- for subclasses --------------------------------------------------------------------------
+    def configure(self) -> None:
+        """Create publishers and timers; raise AttuneError to refuse to start."""
+
+    def activate(self) -> None:
+        """Create subscriptions."""
+
+    def deactivate(self) -> None:
+        """Destroy subscriptions."""
+
+    def release(self) -> None:
+        """Free what configure() created (idempotent)."""
+
+    def parameters_changed(self, names: set[str]) -> None:
+        """React to run-time parameter changes (self.params is already updated)."""
+
+    # --- lifecycle -------------------------------------------------------------------------------
+    def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
+        try:
+            self.configure()
+        except AttuneError as exc:
+            self._start_error = exc
+            self.get_logger().error(str(exc))
+            self.release()
+            return TransitionCallbackReturn.FAILURE
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self.activate()
+        return super().on_activate(state)
+
+    def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self.deactivate()
+        return super().on_deactivate(state)
+
+    def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self.release()
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self.release()
+        return TransitionCallbackReturn.SUCCESS
+
+    def destroy_node(self) -> None:
+        self.release()
+        super().destroy_node()
+
+    def _on_parameters_changed(self, parameters: list[Parameter]) -> None:
+        names = {p.name for p in parameters if p.name in self.params}
+        for p in parameters:
+            if p.name in self.params:
+                self.params[p.name] = float(p.value) if p.name in self._float_params else p.value
+        if names:
+            self.parameters_changed(names)
+
+    def now_s(self) -> float:
+        """The node clock in seconds (sim time under use_sim_time)."""
+        return self.get_clock().now().nanoseconds * 1e-9

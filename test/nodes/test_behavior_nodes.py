@@ -1,0 +1,374 @@
+"""The behaviour nodes through real rclpy and Fast DDS, in scenarios:
+
+* a bag of a smiling face -> a positive response; then silence -> the robot falls back to idle;
+* rising distress -> calming actions, never more than the policy's rate limit;
+* a recognized sign -> the signing partner's answer, spoken by a virtual NAO (real libqi);
+* the ASD name-call protocol end to end: NAME_CALL -> virtual NAO says the name -> a stand-in ASD
+  node answers with AffectState protocol fields -> the robot acknowledges; session log -> report;
+* malformed policies and unknown actions refused at start-up with file, line and field;
+* the generic bridge (hard speed limits) and the simulated robot (speaking/idle).
+"""
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import rclpy
+from builtin_interfaces.msg import Time
+from geometry_msgs.msg import PointStamped, Twist
+from rclpy.parameter import Parameter
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+from std_msgs.msg import Bool, ColorRGBA, Header, String
+
+from attune.behavior.commands import Action, Command, GazeTarget
+from attune.errors import ConfigError
+from attune.nodes.behavior_node import BehaviorNode
+from attune.nodes.generic_bridge_node import GenericBridgeNode
+from attune.nodes.interaction_node import InteractionNode
+from attune.nodes.nao_bridge_node import NaoBridgeNode
+from attune.nodes.sim_robot_node import SimRobotNode
+from attune.ros.behavior_msgs import command_to_msg, state_from_msg
+from attune.ros.stamps import from_ns
+from test.conftest import wait_for
+
+pytestmark = pytest.mark.ros
+
+RELIABLE = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
+LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
+FAST_FUSION = {'presence_off_s': 0.5, 'heartbeat_s': 0.2}
+
+
+def params(**values) -> list[Parameter]:
+    return [Parameter(k, value=v) for k, v in values.items()]
+
+
+def cli(name: str) -> list[str]:
+    return ['--ros-args', '-r', f'__node:={name}']
+
+
+class Probe:
+    """Publishes perception, collects what the behaviour graph produces."""
+
+    def __init__(self, spinner, name: str) -> None:
+        from attune.msg import AffectState, BehaviorCommand, Expression, Faces, InteractionState, Sign
+
+        self.node = spinner.add(rclpy.create_node(f'probe_{name}'))
+        self.msgs = {'faces': Faces, 'expression': Expression, 'affect': AffectState, 'sign': Sign}
+        self.pubs = {k: self.node.create_publisher(t, f'/attune/{k}', RELIABLE) for k, t in self.msgs.items()}
+        self.states: list = []
+        self.commands: list = []
+        self.activity: list[str] = []
+        self.speaking: list[bool] = []
+        self.node.create_subscription(InteractionState, '/attune/interaction_state', self.states.append, RELIABLE)
+        self.node.create_subscription(BehaviorCommand, '/attune/behavior/command', self.commands.append, RELIABLE)
+        self.node.create_subscription(String, '/attune/robot/activity', lambda m: self.activity.append(m.data),
+                                      RELIABLE)
+        self.node.create_subscription(Bool, '/attune/robot/speaking', lambda m: self.speaking.append(m.data), LATCHED)
+
+    def wait_matched(self, *kinds: str) -> None:
+        for kind in kinds:
+            assert wait_for(lambda k=kind: self.pubs[k].get_subscription_count() >= 1, 10), kind
+
+    def header(self) -> Header:
+        return Header(stamp=self.node.get_clock().now().to_msg(), frame_id='camera_optical_frame')
+
+    def faces(self, *faces: tuple[str, float]) -> None:
+        from attune.msg import Face
+
+        msg = self.msgs['faces'](header=self.header(), image_width=640, image_height=480)
+        for face_id, yaw in faces:
+            f = Face(id=face_id, detection_confidence=0.9, yaw=yaw, pitch=0.0, roll=0.0, pose_valid=True)
+            f.roi.xmin, f.roi.ymin, f.roi.xmax, f.roi.ymax = 0.4, 0.3, 0.6, 0.6
+            f.head_pose.position.x, f.head_pose.position.z = 0.1, 0.8
+            msg.faces.append(f)
+        self.pubs['faces'].publish(msg)
+
+    def expression(self, face_id: str, label: str, p: float, other: str = 'neutral') -> None:
+        msg = self.msgs['expression'](header=self.header(), face_id=face_id, label=label, confidence=p,
+                                      labels=[label, other], probabilities=[p, 1.0 - p], valence=math.nan,
+                                      arousal=math.nan, source='rules')
+        self.pubs['expression'].publish(msg)
+
+    def of_rule(self, rule: str) -> list:
+        return [c for c in self.commands if c.rule == rule]
+
+
+def stamp_s(msg) -> float:
+    return msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
+
+
+def expression_bag(path, seconds: float = 1.5, hz: float = 15.0) -> None:
+    """A bag of one smiling face: Faces (facing the camera) and Expression (happy 0.9)."""
+    from attune.bag import attune_typestore, messages_to_bag
+    from test.bag.synthetic import FakeFace, faces_message, header
+
+    types = attune_typestore().types
+    t0 = 1_700_000_000_000_000_000
+    messages = []
+    for i in range(int(seconds * hz)):
+        stamp = t0 + int(i * 1e9 / hz)
+        messages.append(('/attune/faces', 'attune/msg/Faces', stamp, faces_message(stamp, [FakeFace('f1', yaw=3.0)])))
+        expression = types['attune/msg/Expression'](
+            header=header(stamp), face_id='f1', label='happy', confidence=0.9, labels=['happy', 'neutral'],
+            probabilities=np.array([0.9, 0.1], np.float32), valence=math.nan, arousal=math.nan,
+            action_units=[], au_intensities=np.array([], np.float32), source='rules')
+        messages.append(('/attune/expression', 'attune/msg/Expression', stamp + 1000, expression))
+    messages_to_bag(messages, path)
+
+
+def test_smiling_face_bag_gets_a_positive_response_then_idle(spinner, tmp_path) -> None:
+    from attune.ros.player import BagPlayer
+
+    expression_bag(tmp_path / 'smile')
+    probe = Probe(spinner, 'smile')
+    spinner.add(InteractionNode(parameter_overrides=params(**FAST_FUSION), cli_args=cli('interaction_smile')))
+    spinner.add(SimRobotNode(cli_args=cli('sim_smile')))
+    player_node = spinner.add(rclpy.create_node('player_smile'))
+    # the behaviour node last, just before the bag plays: its idle rule does not fire before anyone came
+    behavior = spinner.add(BehaviorNode(parameter_overrides=params(policy='default', state_timeout_s=1.0),
+                                        cli_args=cli('behavior_smile')))
+    with BagPlayer(player_node, tmp_path / 'smile', wait_for_subscribers=1) as player:
+        assert player.play() == 44
+    assert wait_for(lambda: probe.of_rule('smile_back'), 5), [c.rule for c in probe.commands]
+    say = next(c for c in probe.of_rule('smile_back') if c.action == Action.SAY)
+    assert say.text.startswith('You look happy') and say.target_id == 'f1'
+    assert say.reason.startswith('f1 looks happy — ') and 'expression/rules happy 0.90' in say.reason
+    state = state_from_msg(probe.states[-1])
+    assert state.present and state.valence > 0.5 and {c.modality for c in state.contributions} >= {
+        'presence', 'attention', 'expression'}
+    assert 'valence +0.' in state.summary
+    assert wait_for(lambda: any('SAY: says \'You look happy' in a for a in probe.activity), 5)  # the robot said it
+    assert wait_for(lambda: True in probe.speaking, 5)  # and reported speaking
+    # input stops: presence ends, the state goes stale, the robot rests (LED dim, gaze centre)
+    smiled = stamp_s(say)
+
+    def rest_after_smile() -> list:
+        return [c for c in probe.of_rule('rest') if stamp_s(c) > smiled]
+
+    assert wait_for(lambda: len(rest_after_smile()) == 2, 15), [c.rule for c in probe.commands]
+    rest = rest_after_smile()
+    assert {c.action for c in rest} == {Action.LED, Action.GAZE} and 'nobody present' in rest[0].reason
+    assert not probe.states[-1].present and behavior.engine.is_idle(behavior.now_s())
+
+
+def test_rising_distress_calms_within_the_rate_limit(spinner) -> None:
+    probe = Probe(spinner, 'distress')
+    spinner.add(InteractionNode(parameter_overrides=params(**FAST_FUSION), cli_args=cli('interaction_distress')))
+    probe.wait_matched('faces', 'expression')
+    behavior = spinner.add(BehaviorNode(parameter_overrides=params(policy='default'),
+                                        cli_args=cli('behavior_distress')))
+    start = time.monotonic()
+    for i in range(90):  # 3 s at 30 Hz: fear rises from 0.1 to 1.0
+        probe.faces(('f1', 20.0))
+        probe.expression('f1', 'fear', min(1.0, 0.1 + i / 80))
+        time.sleep(max(0.0, start + (i + 1) / 30 - time.monotonic()))
+    assert wait_for(lambda: probe.of_rule('comfort'), 5), [c.rule for c in probe.commands]
+    time.sleep(0.5)
+    comfort = probe.of_rule('comfort')
+    assert [c.action for c in comfort] == [Action.LED, Action.SAY]
+    assert comfort[0].priority == 2 and comfort[1].speech_rate == pytest.approx(0.85)
+    assert 'looks distressed — distress 0.' in comfort[1].reason and 'expression/rules fear' in comfort[1].reason
+    limits = behavior.engine.policy.limits
+    stamps = [stamp_s(c) for c in probe.commands]
+    for t in stamps:
+        assert sum(1 for u in stamps if t - limits.window_s < u <= t) <= limits.max_commands
+    distress = [m.distress for m in probe.states if m.person_id == 'f1' and math.isfinite(m.distress)]
+    assert distress[-1] > 0.6 > distress[0]
+
+
+@pytest.fixture
+def virtual_nao(tmp_path):
+    pytest.importorskip('qi')
+    from test.robots.virtual_nao_process import VirtualNaoProcess
+
+    with VirtualNaoProcess(tmp_path, seconds_per_word=0.05) as nao:
+        yield nao
+
+
+def nao_bridge(spinner, url: str, name: str) -> NaoBridgeNode:
+    node = spinner.add(NaoBridgeNode(parameter_overrides=params(url=url, reconnect_interval_s=0.2),
+                                     cli_args=cli(name)))
+    assert node.robot.wait_connected(10)
+    return node
+
+
+def test_a_recognized_sign_gets_the_signing_partners_answer_on_a_virtual_nao(spinner, virtual_nao) -> None:
+    probe = Probe(spinner, 'sign')
+    spinner.add(InteractionNode(parameter_overrides=params(**FAST_FUSION), cli_args=cli('interaction_sign')))
+    spinner.add(BehaviorNode(parameter_overrides=params(policy='signing_partner'), cli_args=cli('behavior_sign')))
+    nao_bridge(spinner, virtual_nao.url, 'nao_sign')
+    probe.wait_matched('faces', 'sign')
+    for _ in range(5):
+        probe.faces(('f1', 5.0))
+        time.sleep(0.05)
+    sign = probe.msgs['sign'](header=probe.header(), gloss='hello', confidence=0.92, top_glosses=['hello'],
+                              top_scores=[0.92], face_id='', source='sign_tcn_isolated')
+    probe.pubs['sign'].publish(sign)
+    assert wait_for(lambda: len(probe.of_rule('answer_sign')) == 3, 5), [c.rule for c in probe.commands]
+    (say,) = [c for c in probe.of_rule('answer_sign') if c.action == Action.SAY]
+    assert say.text == 'Hello! Nice to meet you.' and say.target_id == 'f1'  # attributed to the only face
+    assert "f1 signed 'hello' — sign 'hello' (0.92 from sign_tcn_isolated)" in say.reason
+    assert wait_for(lambda: virtual_nao.calls_to('ALAnimatedSpeech', 'say'), 5)
+    assert virtual_nao.calls_to('ALAnimatedSpeech', 'say')[0][2] == ('\\rspd=90\\Hello! Nice to meet you.',)
+    assert wait_for(lambda: virtual_nao.calls_to('ALAnimationPlayer', 'run'), 5)
+    green = [c for c in virtual_nao.calls_to('ALLeds', 'fadeRGB') if c[2][:4] == ('FaceLeds', 0.0, 1.0, 0.0)]
+    assert len(green) == 1
+
+
+def test_name_call_protocol_end_to_end_on_a_virtual_nao(spinner, virtual_nao, tmp_path) -> None:
+    import threading
+
+    from attune.msg import AffectState, BehaviorCommand
+
+    probe = Probe(spinner, 'namecall')
+    spinner.add(InteractionNode(parameter_overrides=params(**FAST_FUSION), cli_args=cli('interaction_namecall')))
+    probe.wait_matched('faces', 'expression')
+    stop = threading.Event()
+
+    def child() -> None:  # in view from the start, calm (neutral face), looking away
+        while not stop.is_set():
+            probe.faces(('f1', 60.0))
+            probe.expression('f1', 'neutral', 0.9, other='happy')
+            stop.wait(1 / 15)
+
+    publisher = threading.Thread(target=child, daemon=True)
+    publisher.start()
+    try:
+        _name_call_scenario(spinner, probe, virtual_nao, tmp_path, AffectState, BehaviorCommand)
+    finally:
+        stop.set()
+        publisher.join(timeout=5)
+
+
+def _name_call_scenario(spinner, probe, virtual_nao, tmp_path, AffectState, BehaviorCommand) -> None:  # noqa: N803
+    nao_bridge(spinner, virtual_nao.url, 'nao_namecall')
+    # A stand-in for the ASD emotion node, following the NAME_CALL contract of docs/behavior.md.
+    asd = spinner.add(rclpy.create_node('asd_stand_in'))
+    affect_pub = asd.create_publisher(AffectState, '/attune/affect', RELIABLE)
+    calls = []
+
+    def on_command(msg) -> None:
+        if msg.action != Action.NAME_CALL:
+            return
+        calls.append(msg)
+        for status, latency in ((AffectState.PROTOCOL_WAITING, math.nan), (AffectState.PROTOCOL_RESPONDED, 1.3)):
+            affect_pub.publish(AffectState(
+                header=Header(stamp=asd.get_clock().now().to_msg()), face_id=msg.target_id, source='asd_stand_in',
+                valence=math.nan, arousal=math.nan, engagement=math.nan, protocol='name_call',
+                protocol_status=status, stimulus_stamp=msg.header.stamp, response_latency_s=latency,
+                head_turn_deg=40.0, response_emotion='neutral', response_valence=0.1))
+
+    asd.create_subscription(BehaviorCommand, '/attune/behavior/command', on_command, RELIABLE)
+    behavior = spinner.add(BehaviorNode(
+        parameter_overrides=params(policy='asd_session', participant_name='Sam', session_log_dir=str(tmp_path)),
+        cli_args=cli('behavior_namecall')))
+    assert wait_for(lambda: calls, 15), [c.rule for c in probe.commands]  # present for 3 s first
+    (call,) = calls
+    assert (call.text, call.target_id, call.rule) == ('Sam', 'f1', 'name_call')
+    assert call.volume <= 0.5 and call.speech_rate <= 0.9
+    assert 'not looking at me: name-call protocol — attention 0.00' in call.reason
+    assert wait_for(lambda: len(probe.of_rule('name_call_answered')) == 2, 5), [c.rule for c in probe.commands]
+
+    def said() -> list[str]:
+        return [c[2][0] for c in virtual_nao.calls_to('ALAnimatedSpeech', 'say')]
+
+    assert wait_for(lambda: said() == ['\\rspd=80\\Sam', '\\rspd=80\\Hi Sam.'], 5), said()  # slow speech
+    assert virtual_nao.calls_to('ALTextToSpeech', 'setVolume')[0][2][0] == pytest.approx(0.4)
+    assert not behavior.engine.protocol_active
+    log_path = behavior.session_log.path
+    behavior.release()  # closes the session log
+    from attune.behavior.report import session_report
+
+    report = session_report(log_path)
+    assert report.name_calls == 1 and [p['status'] for p in report.protocols] == ['responded']
+    assert report.persons[0].id == 'f1' and report.commands_by_rule['name_call_answered'] == 2
+
+
+def test_malformed_policies_and_unknown_actions_are_refused(rclpy_session, tmp_path) -> None:
+    path = tmp_path / 'bad.yaml'
+    path.write_text('policy: bad\nrules:\n  - name: dance\n    when: present\n    actions:\n      - moonwalk: {}\n')
+    with pytest.raises(ConfigError, match=rf"{path}:6: rules\[0\]\.actions\[0\]: unknown action 'moonwalk'"):
+        BehaviorNode(parameter_overrides=params(policy=str(path)), cli_args=cli('behavior_bad'))
+    path.write_text('policy: bad\nrules:\n  - name: x\n    when: distress >>= 1\n    actions: [{stop: {}}]\n')
+    result = subprocess.run([sys.executable, '-m', 'attune.nodes.behavior_node', '--ros-args', '-p',
+                             f'policy:={path}'], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert f'ERROR: {path}:4: rules[0].when: syntax error' in result.stderr
+
+
+def test_generic_bridge_publishes_within_hard_limits(spinner) -> None:
+    from attune.msg import BehaviorCommand
+
+    spinner.add(GenericBridgeNode(parameter_overrides=params(max_linear_speed=0.1, max_approach_duration_s=0.5,
+                                                             words_per_s=10.0), cli_args=cli('generic_test')))
+    node = spinner.add(rclpy.create_node('probe_generic'))
+    got: dict[str, list] = {'speech': [], 'led': [], 'gaze': [], 'twist': [], 'speaking': []}
+    node.create_subscription(String, '/robot/speech', got['speech'].append, RELIABLE)
+    node.create_subscription(ColorRGBA, '/robot/led', got['led'].append, RELIABLE)
+    node.create_subscription(PointStamped, '/robot/gaze', got['gaze'].append, RELIABLE)
+    node.create_subscription(Twist, '/cmd_vel', got['twist'].append, RELIABLE)
+    node.create_subscription(Bool, '/attune/robot/speaking', lambda m: got['speaking'].append(m.data), LATCHED)
+    pub = node.create_publisher(BehaviorCommand, '/attune/behavior/command', RELIABLE)
+    assert wait_for(lambda: pub.get_subscription_count() >= 1, 10)
+    assert wait_for(lambda: got['speaking'] == [False], 5)  # latched initial state
+    stamp = node.get_clock().now().nanoseconds
+    for cmd in (Command(Action.SAY, text='hello there', stamp_ns=stamp),
+                Command(Action.LED, led_color=(0.2, 0.4, 0.8), stamp_ns=stamp),
+                Command(Action.GAZE, gaze=GazeTarget(0.1, 0.0, 0.8, 'camera_optical_frame'), stamp_ns=stamp),
+                Command(Action.APPROACH, velocity=0.9, duration_s=5.0, stamp_ns=stamp)):
+        pub.publish(command_to_msg(cmd))
+    assert wait_for(lambda: got['speech'] and got['led'] and got['gaze'] and len(got['twist']) >= 3, 5)
+    assert got['speech'][0].data == 'hello there'
+    assert (got['led'][0].r, got['led'][0].b, got['led'][0].a) == (pytest.approx(0.2), pytest.approx(0.8), 1.0)
+    assert got['gaze'][0].header.frame_id == 'camera_optical_frame' and got['gaze'][0].point.z == pytest.approx(0.8)
+    assert wait_for(lambda: got['twist'][-1].linear.x == 0.0, 3)  # held at most 0.5 s, then zero
+    speeds = [t.linear.x for t in got['twist']]
+    assert max(speeds) == pytest.approx(0.1) and all(abs(s) <= 0.1 + 1e-9 for s in speeds)
+    assert 3 <= speeds.count(pytest.approx(0.1)) <= 8  # 10 Hz for 0.5 s
+    assert wait_for(lambda: got['speaking'][-2:] == [True, False], 5)
+
+
+def test_sim_robot_reports_speaking_and_idle(spinner) -> None:
+    from attune.msg import BehaviorCommand
+
+    spinner.add(SimRobotNode(parameter_overrides=params(words_per_s=20.0), cli_args=cli('sim_test')))
+    probe = Probe(spinner, 'sim')
+    pub = probe.node.create_publisher(BehaviorCommand, '/attune/behavior/command', RELIABLE)
+    assert wait_for(lambda: pub.get_subscription_count() >= 1, 10)
+    msg = command_to_msg(Command(Action.SAY, text='one two three four', rule='greet', reason='hello'))
+    msg.header.stamp = from_ns(1, Time)
+    pub.publish(msg)
+    assert wait_for(lambda: probe.speaking[-2:] == [True, False], 5), probe.speaking
+    assert probe.activity == ["SAY: says 'one two three four' at rate 1, volume 0.5 (0.5 s) [greet]"]
+
+
+def test_nao_bridge_driver2_backend_says_what_is_unavailable(spinner) -> None:
+    from rcl_interfaces.msg import Log
+
+    from attune.msg import BehaviorCommand
+
+    node = spinner.add(rclpy.create_node('probe_driver2'))
+    logs: list[str] = []
+    rosout = node.create_subscription(Log, '/rosout', lambda m: logs.append(m.msg) if m.name == 'nao_driver2'
+                                      else None, QoSProfile(depth=100))
+    speech: list[str] = []
+    node.create_subscription(String, '/speech', lambda m: speech.append(m.data), RELIABLE)
+    before = rosout.get_publisher_count()
+    bridge = spinner.add(NaoBridgeNode(parameter_overrides=params(backend='driver2', words_per_s=20.0,
+                                                                  autostart=False), cli_args=cli('nao_driver2')))
+    assert wait_for(lambda: rosout.get_publisher_count() > before, 10)  # its start-up warning will arrive
+    bridge.trigger_configure()
+    bridge.trigger_activate()
+    pub = node.create_publisher(BehaviorCommand, '/attune/behavior/command', RELIABLE)
+    assert wait_for(lambda: pub.get_subscription_count() >= 1 and node.count_subscribers('/speech') >= 1, 10)
+    assert wait_for(lambda: any('UNAVAILABLE: LED colours, gestures, speech volume' in m for m in logs), 5), logs
+    if bridge._joint_angles_type is None:  # naoqi_bridge_msgs is not on PyPI
+        assert any('head gaze (naoqi_bridge_msgs is not importable' in m for m in logs)
+    pub.publish(command_to_msg(Command(Action.SAY, text='hello', speech_rate=0.8)))
+    pub.publish(command_to_msg(Command(Action.LED, led_color=(0.0, 1.0, 0.0))))
+    assert wait_for(lambda: speech == ['\\rspd=80\\hello'], 5)
+    assert wait_for(lambda: any('LED [] not executed: LED colours are not available' in m for m in logs), 5), logs
