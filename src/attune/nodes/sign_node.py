@@ -50,7 +50,8 @@ PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec('isolated_model', 'asl_alphabet', 'Isolated sign model: a shipped name (asl_alphabet, '
               'kinivi_handshape, kinivi_trajectory) or the path of an .onnx from `attune train sign isolated`.'),
     ParamSpec('continuous_model', 'asl_fingerspelling_ctc', 'Continuous (CTC) model: a shipped name '
-              '(asl_fingerspelling_ctc) or the path of an .onnx from `attune train sign continuous`.'),
+              '(asl_fingerspelling_ctc, kinivi_handshape_ctc) or the path of an .onnx from '
+              '`attune train sign continuous`.'),
     ParamSpec('decoder', 'beam', 'CTC decoding of continuous segments: greedy or beam (prefix beam search).',
               choices=('greedy', 'beam'), dynamic=True),
     ParamSpec('beam_width', 8, 'Beam width of the prefix beam search.', min=1, max=64, dynamic=True),
