@@ -13,7 +13,9 @@ CORE = ['attune.imaging', 'attune.face', 'attune.tracking', 'attune.geometry', '
         'attune.robots.sim', 'attune.events.aedat4', 'attune.events.emulator',
         'attune.events.face_window', 'attune.events.representation', 'attune.events.sliding_window',
         'attune.events.sensor_roi', 'attune.events.energy', 'attune.events.fer', 'attune.events.dataset',
-        'attune.bag.events']
+        'attune.bag.events',
+        'attune.hands', 'attune.hands.messages', 'attune.sign', 'attune.sign.datasets',
+        'attune.sign.compose', 'attune.sign.ctc', 'attune.sign.emotion', 'attune.sign.recording']
 
 
 def test_core_modules_do_not_import_rclpy() -> None:

@@ -31,3 +31,7 @@ class ConfigError(AttuneError):
 
 class BagError(AttuneError):
     """A bag that cannot be read or written, or a topic that is not in it."""
+
+
+class LandmarkError(AttuneError):
+    """Landmarks that cannot be used: wrong shape, non-finite values, or a degenerate hand."""

@@ -40,6 +40,8 @@ GRAPH_ARGUMENTS: tuple[GraphArgument, ...] = (
                   ('true', 'false')),
     GraphArgument('spiking_fer', 'false', 'Start the event emulator and the spiking FER node (CS3D on events).',
                   ('true', 'false')),
+    GraphArgument('sign', 'false', 'Start hands_node and sign_node (MediaPipe Hands + sign recognition, '
+                  '~15 ms of CPU per frame).', ('true', 'false')),
 )
 
 
@@ -55,6 +57,7 @@ class GraphArgs:
     config: str = ''
     expression: str = 'true'
     spiking_fer: str = 'false'
+    sign: str = 'false'
 
     def __post_init__(self) -> None:
         for argument in GRAPH_ARGUMENTS:
@@ -131,6 +134,13 @@ def node_graph(args: GraphArgs | None = None) -> list[NodeSpec]:
         nodes.append(NodeSpec(name='expression_node', executable='expression_node', parameter_files=files,
                               parameters=common + (('image_topic', args.camera_topic),
                                                    ('image_transport', args.image_transport))))
+    if args.sign == 'true':
+        nodes += [
+            NodeSpec(name='hands_node', executable='hands_node', parameter_files=files,
+                     parameters=common + (('image_topic', args.camera_topic),
+                                          ('image_transport', args.image_transport))),
+            NodeSpec(name='sign_node', executable='sign_node', parameter_files=files, parameters=common),
+        ]
     if args.robot != 'none':
         nodes.append(NodeSpec(name='interaction_node', executable='interaction_node', parameter_files=files,
                               parameters=common))

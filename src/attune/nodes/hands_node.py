@@ -1,0 +1,227 @@
+"""hands_node: camera images in, attune/Hands out (MediaPipe Hands: up to 4 hands, 21 landmarks each,
+handedness of the person's own hand).
+
+A thin lifecycle node like face_node: parameters, message conversion, attune.hands.HandAnalyzer.
+The sign node consumes /attune/hands; other nodes (interaction state) may too. Running MediaPipe
+Hands here rather than inside the sign node costs one small message per frame (~1 kB, measured in
+bench/sign.py as `hands_message_ms`), far below the ~10-15 ms of the hands stage itself.
+
+Subscribes:  <image_topic>   sensor_msgs/Image or CompressedImage (image_transport), sensor QoS
+Publishes:   /attune/hands   attune/Hands, one per processed image (also when empty), with the image's header
+             /diagnostics    diagnostic_msgs/DiagnosticArray, once per second
+"""
+from __future__ import annotations
+
+import statistics
+import time
+from collections import deque
+from typing import Any
+
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
+from rclpy.parameter import Parameter
+from sensor_msgs.msg import CompressedImage, Image
+
+from attune.errors import AttuneError, ImageError
+from attune.hands import HandAnalyzer, HandAnalyzerOptions
+from attune.imaging import DEFAULT_MAX_PIXELS, rgb8_from_compressed, rgb8_from_image
+from attune.ros import qos
+from attune.ros.hand_msgs import hands_to_msg
+from attune.ros.interfaces import attune_msgs
+from attune.ros.node_main import run_node
+from attune.ros.params import ParamSpec, declare, validator
+from attune.ros.stamps import to_ns
+from attune.ros.throttle import ThrottledReporter
+
+NODE_NAME = 'hands_node'
+HANDS_TOPIC = '/attune/hands'
+
+PARAMETERS: tuple[ParamSpec, ...] = (
+    ParamSpec('image_topic', '/camera/image_raw', 'Camera image topic to subscribe to.'),
+    ParamSpec('image_transport', 'raw', 'raw: sensor_msgs/Image; compressed: sensor_msgs/CompressedImage '
+              '(JPEG or PNG) on the same topic name.', choices=('raw', 'compressed')),
+    ParamSpec('reliable_input', False, 'Subscribe to images with reliable QoS instead of best-effort '
+              'sensor QoS (for lossless bag processing).'),
+    ParamSpec('input_queue_depth', 2, 'Images kept while the node is busy; older ones are dropped.',
+              min=1, max=100),
+    ParamSpec('model', 'full', 'MediaPipe hand landmark model: full (more accurate) or lite (faster).',
+              choices=('full', 'lite'), dynamic=True),
+    ParamSpec('max_hands', 2, 'Most hands found and followed at once.', min=1, max=4, dynamic=True),
+    ParamSpec('min_detection_confidence', 0.5, 'Palm-detector score below which a hand is not picked up.',
+              min=0.0, max=1.0, dynamic=True),
+    ParamSpec('min_tracking_confidence', 0.5, 'Landmark-tracking confidence below which the detector runs again.',
+              min=0.0, max=1.0, dynamic=True),
+    ParamSpec('mirrored_input', False, 'The images are mirrored (selfie view); false for a robot camera. '
+              'Sets which hand is called left or right (the person\'s own).', dynamic=True),
+    ParamSpec('publish_world_landmarks', True, 'Fill Hand.world_landmarks (metres).', dynamic=True),
+    ParamSpec('max_image_pixels', DEFAULT_MAX_PIXELS, 'Larger images are rejected (memory and latency guard).',
+              min=1, max=2**31 - 1),
+    ParamSpec('autostart', True, 'Configure and activate at start-up without a lifecycle manager.'),
+)
+
+_ANALYZER_PARAMS = {'model', 'max_hands', 'min_detection_confidence', 'min_tracking_confidence', 'mirrored_input'}
+
+
+def analyzer_options(p: dict[str, Any]) -> HandAnalyzerOptions:
+    """HandAnalyzerOptions from the node's parameter values."""
+    return HandAnalyzerOptions(model=p['model'], max_hands=p['max_hands'],
+                               min_detection_confidence=p['min_detection_confidence'],
+                               min_tracking_confidence=p['min_tracking_confidence'],
+                               mirrored_input=p['mirrored_input'])
+
+
+class HandsNode(LifecycleNode):
+    """See the module docstring."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(NODE_NAME, **kwargs)
+        self._msgs = attune_msgs()
+        self._analyzer: HandAnalyzer | None = None
+        self._image_sub = None
+        self._hands_pub = self._diag_pub = self._diag_timer = None
+        self._bad_input = ThrottledReporter(self.get_logger().error)
+        self._latency_ms: deque[float] = deque(maxlen=300)
+        self._frames = 0
+        self._last_frame_time: float | None = None
+        self._start_error: AttuneError | None = None
+        try:
+            self._params = declare(self, PARAMETERS)
+        except AttuneError:
+            self.destroy_node()
+            raise
+        self.add_on_set_parameters_callback(validator(PARAMETERS))
+        self.add_post_set_parameters_callback(self._on_parameters_changed)
+        if self._params['autostart']:
+            self.trigger_configure()
+            if self._start_error is not None:
+                error = self._start_error
+                self.destroy_node()
+                raise error
+            self.trigger_activate()
+
+    # --- lifecycle -------------------------------------------------------------------------------
+    def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
+        try:
+            self._analyzer = HandAnalyzer(analyzer_options(self._params))
+        except AttuneError as exc:
+            self._start_error = exc
+            self.get_logger().error(str(exc))
+            return TransitionCallbackReturn.FAILURE
+        self._hands_pub = self.create_lifecycle_publisher(self._msgs.Hands, HANDS_TOPIC, qos.RESULTS)
+        self._diag_pub = self.create_publisher(DiagnosticArray, '/diagnostics', qos.RESULTS)
+        self._diag_timer = self.create_timer(1.0, self._publish_diagnostics)
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        p = self._params
+        image_qos = qos.image_input(p['reliable_input'], p['input_queue_depth'])
+        if p['image_transport'] == 'compressed':
+            self._image_sub = self.create_subscription(CompressedImage, p['image_topic'], self._on_compressed,
+                                                       image_qos)
+        else:
+            self._image_sub = self.create_subscription(Image, p['image_topic'], self._on_image, image_qos)
+        self.get_logger().info(f"finding hands in {p['image_transport']} images from {p['image_topic']}")
+        return super().on_activate(state)
+
+    def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        if self._image_sub is not None:
+            self.destroy_subscription(self._image_sub)
+            self._image_sub = None
+        return super().on_deactivate(state)
+
+    def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._release()
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._release()
+        return TransitionCallbackReturn.SUCCESS
+
+    def _release(self) -> None:
+        if self._analyzer is not None:
+            self._analyzer.close()
+            self._analyzer = None
+        if self._diag_timer is not None:
+            self.destroy_timer(self._diag_timer)
+            self._diag_timer = None
+        if self._hands_pub is not None:
+            self.destroy_lifecycle_publisher(self._hands_pub)
+        if self._diag_pub is not None:
+            self.destroy_publisher(self._diag_pub)
+        self._hands_pub = self._diag_pub = None
+
+    def destroy_node(self) -> None:
+        self._release()
+        super().destroy_node()
+
+    # --- parameters ------------------------------------------------------------------------------
+    def _on_parameters_changed(self, parameters: list[Parameter]) -> None:
+        for p in parameters:
+            if p.name in self._params:
+                self._params[p.name] = p.value
+        if self._analyzer is not None and any(p.name in _ANALYZER_PARAMS for p in parameters):
+            self._analyzer.close()  # MediaPipe graphs are built with their options: rebuild
+            try:
+                self._analyzer = HandAnalyzer(analyzer_options(self._params))
+            except AttuneError as exc:
+                self._analyzer = None
+                self.get_logger().error(f'hand analyzer not rebuilt, node idle until fixed: {exc}')
+
+    # --- callbacks -------------------------------------------------------------------------------
+    def _on_image(self, msg: Image) -> None:
+        self._process(msg, rgb8_from_image)
+
+    def _on_compressed(self, msg: CompressedImage) -> None:
+        self._process(msg, rgb8_from_compressed)
+
+    def _process(self, msg: Any, decode: Any) -> None:
+        if self._analyzer is None:
+            return
+        start = time.perf_counter()
+        stamp = to_ns(msg.header.stamp)
+        try:
+            rgb = decode(msg, max_pixels=self._params['max_image_pixels'])
+        except ImageError as exc:
+            self._bad_input.report(type(exc).__name__, f'dropped image (stamp {stamp} ns): {exc}')
+            return
+        try:
+            frame = self._analyzer.frame(rgb, stamp)
+        except Exception as exc:  # noqa: BLE001 - a failing frame must not take the node down
+            self._bad_input.report('processing', f'dropped image (stamp {stamp} ns): hand analysis failed: '
+                                   f'{type(exc).__name__}: {exc}')
+            return
+        self._hands_pub.publish(hands_to_msg(frame, msg.header,
+                                             world_landmarks=self._params['publish_world_landmarks']))
+        self._latency_ms.append((time.perf_counter() - start) * 1e3)
+        self._frames += 1
+        self._last_frame_time = time.monotonic()
+
+    def _publish_diagnostics(self) -> None:
+        from std_msgs.msg import Header
+
+        status = DiagnosticStatus(name=f'{self.get_name()}: hands', hardware_id='attune')
+        idle = self._last_frame_time is None or time.monotonic() - self._last_frame_time > 5.0
+        if self._bad_input.total and not idle:
+            status.level, status.message = DiagnosticStatus.WARN, 'dropping bad images'
+        elif idle:
+            status.level, status.message = DiagnosticStatus.WARN, 'no images in the last 5 s'
+        else:
+            status.level, status.message = DiagnosticStatus.OK, 'processing'
+        latency = statistics.median(self._latency_ms) if self._latency_ms else float('nan')
+        status.values = [KeyValue(key='frames_processed', value=str(self._frames)),
+                         KeyValue(key='frames_dropped_bad_input', value=str(self._bad_input.total)),
+                         KeyValue(key='processing_ms_median', value=f'{latency:.2f}')]
+        status.values += [KeyValue(key=f'dropped_{k}', value=str(v)) for k, v in self._bad_input.counts.items()]
+        self._diag_pub.publish(DiagnosticArray(header=Header(stamp=self.get_clock().now().to_msg()), status=[status]))
+
+
+#: The node class, for composition in one process (`attune up --mode composed`).
+NODE_CLASS = HandsNode
+
+
+def main(args: list[str] | None = None) -> int:
+    return run_node(HandsNode, args)
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())

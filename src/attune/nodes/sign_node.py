@@ -1,0 +1,371 @@
+"""sign_node: attune/Hands in, attune/Sign and the signer's AffectState out.
+
+A thin lifecycle node around attune.sign.SignRecognizer: isolated signs (one message per held sign,
+thanks to hysteresis), continuous gloss sequences (CTC-decoded per signing segment), and the
+signer's emotion (hand-motion energy fused with the face's Expression, docs/sign.md).
+
+Subscribes:  <hands_topic>        attune/Hands (from hands_node), reliable
+             <expression_topic>   attune/Expression (optional; for signer emotion)
+             <faces_topic>        attune/Faces (optional; which face is the signer's)
+Publishes:   /attune/sign         attune/Sign: header = the Hands frame at which the decision was made
+             /attune/affect       attune/AffectState, source 'signer_emotion', at most emotion_rate_hz
+             /diagnostics         diagnostic_msgs/DiagnosticArray, once per second
+"""
+from __future__ import annotations
+
+import statistics
+import time
+from collections import deque
+from typing import Any
+
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
+from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
+from std_msgs.msg import Header
+
+from attune.errors import AttuneError
+from attune.ros import qos
+from attune.ros.hand_msgs import hands_from_msg
+from attune.ros.interfaces import attune_msgs
+from attune.ros.node_main import run_node
+from attune.ros.params import ParamSpec, declare, validator
+from attune.ros.sign_msgs import affect_to_msg, expression_from_msg, sign_to_msg
+from attune.ros.stamps import to_ns
+from attune.ros.throttle import ThrottledReporter
+from attune.sign.emotion import SignerEmotionOptions
+from attune.sign.hysteresis import HysteresisOptions, SegmenterOptions
+from attune.sign.model import SignModel
+from attune.sign.recognizer import RecognizerOptions, SignRecognizer, StreamOptions
+
+NODE_NAME = 'sign_node'
+SIGN_TOPIC = '/attune/sign'
+AFFECT_TOPIC = '/attune/affect'
+
+PARAMETERS: tuple[ParamSpec, ...] = (
+    ParamSpec('hands_topic', '/attune/hands', 'attune/Hands topic to subscribe to.'),
+    ParamSpec('input_queue_depth', 30, 'Hands messages queued (reliable) while the node is busy; sign models '
+              'need consecutive frames, so this is deeper than an image queue.', min=1, max=1000),
+    ParamSpec('mode', 'both', 'isolated: one Sign per held sign; continuous: one Sign with the decoded gloss '
+              'sequence per signing segment; both.', choices=('isolated', 'continuous', 'both')),
+    ParamSpec('isolated_model', 'asl_alphabet', 'Isolated sign model: a shipped name (asl_alphabet, '
+              'kinivi_handshape, kinivi_trajectory) or the path of an .onnx from `attune train sign isolated`.'),
+    ParamSpec('continuous_model', 'asl_fingerspelling_ctc', 'Continuous (CTC) model: a shipped name '
+              '(asl_fingerspelling_ctc, kinivi_handshape_ctc) or the path of an .onnx from '
+              '`attune train sign continuous`.'),
+    ParamSpec('decoder', 'beam', 'CTC decoding of continuous segments: greedy or beam (prefix beam search).',
+              choices=('greedy', 'beam'), dynamic=True),
+    ParamSpec('beam_width', 8, 'Beam width of the prefix beam search.', min=1, max=64, dynamic=True),
+    ParamSpec('top_k', 3, 'Alternatives reported in Sign.top_glosses.', min=1, max=20, dynamic=True),
+    ParamSpec('on_threshold', 0.7, 'Smoothed probability at which an isolated sign starts.', min=0.0, max=1.0,
+              dynamic=True),
+    ParamSpec('off_threshold', 0.4, 'Smoothed probability below which a held sign ends (hysteresis; '
+              '<= on_threshold).', min=0.0, max=1.0, dynamic=True),
+    ParamSpec('min_frames', 4, 'Frames above on_threshold before an isolated sign counts.', min=1, max=300,
+              dynamic=True),
+    ParamSpec('release_frames', 4, 'Frames below off_threshold that end a held sign.', min=1, max=300,
+              dynamic=True),
+    ParamSpec('max_gap_frames', 6, 'Frames without a hand a held sign survives.', min=0, max=300, dynamic=True),
+    ParamSpec('smoothing', 0.5, 'Weight of the past in the moving average of the probabilities (0 = none).',
+              min=0.0, max=0.99, dynamic=True),
+    ParamSpec('report', 'end', 'When an isolated Sign is published: end (once the sign ends, with its '
+              'duration) or onset (as soon as it is recognized).', choices=('end', 'onset'), dynamic=True),
+    ParamSpec('min_window_frames', 4, 'Fewest frames of a signing run the isolated model classifies '
+              '(shorter runs are padded to the model window).', min=1, max=300, dynamic=True),
+    ParamSpec('dominant_hand', 'auto', 'The signing hand: right, left, or auto (the hand that was signing, '
+              'else the higher one).', choices=('auto', 'right', 'left'), dynamic=True),
+    ParamSpec('mirrored_input', False, 'The camera images are mirrored (keep equal to hands_node).',
+              dynamic=True),
+    ParamSpec('mirror_left_hands', True, 'Mirror a left signing hand to a right one (sign languages mirror '
+              'signs for left-handed signers); false for gestures with an absolute direction.', dynamic=True),
+    ParamSpec('bridge_frames', 3, 'Frames a lost signing hand is bridged over (last features repeated).',
+              min=0, max=100, dynamic=True),
+    ParamSpec('segment_end_gap_frames', 8, 'Frames without the signing hand that end a continuous segment.',
+              min=1, max=300, dynamic=True),
+    ParamSpec('segment_min_frames', 8, 'Shorter continuous segments are not decoded.', min=1, max=500,
+              dynamic=True),
+    ParamSpec('max_segment_frames', 300, 'A continuous segment this long is decoded and a new one starts '
+              '(at most what the model takes).', min=8, max=4096, dynamic=True),
+    ParamSpec('signer_emotion', True, 'Publish the signer\'s AffectState on /attune/affect.', dynamic=True),
+    ParamSpec('expression_topic', '/attune/expression', 'attune/Expression topic fused into signer emotion; '
+              "'' = hands only (arousal and engagement, no emotion distribution)."),
+    ParamSpec('faces_topic', '/attune/faces', "attune/Faces topic used to tell which face signs (the face "
+              "whose centre is horizontally nearest the signing wrist); '' = the latest Expression of any face."),
+    ParamSpec('emotion_rate_hz', 2.0, 'Most AffectState messages per second.', min=0.1, max=30.0, dynamic=True),
+    ParamSpec('emotion_window_s', 2.0, 'Seconds of hand motion in the signer-emotion features.', min=0.2,
+              max=30.0, dynamic=True),
+    ParamSpec('hand_weight', 0.5, 'Weight of hand-motion arousal against the face\'s.', min=0.0, max=1.0,
+              dynamic=True),
+    ParamSpec('autostart', True, 'Configure and activate at start-up without a lifecycle manager.'),
+)
+
+_RECOGNIZER_PARAMS = {p.name for p in PARAMETERS} - {
+    'hands_topic', 'input_queue_depth', 'isolated_model', 'continuous_model', 'signer_emotion',
+    'expression_topic', 'faces_topic', 'emotion_rate_hz', 'autostart'}
+
+
+def recognizer_options(p: dict[str, Any]) -> RecognizerOptions:
+    """RecognizerOptions from the node's parameter values."""
+    return RecognizerOptions(
+        mode=p['mode'],
+        stream=StreamOptions(dominant_hand=p['dominant_hand'], mirrored_input=p['mirrored_input'],
+                             mirror_left_hands=p['mirror_left_hands'], max_gap_frames=p['bridge_frames']),
+        hysteresis=HysteresisOptions(on_threshold=p['on_threshold'], off_threshold=p['off_threshold'],
+                                     min_frames=p['min_frames'], release_frames=p['release_frames'],
+                                     max_gap_frames=p['max_gap_frames'], smoothing=p['smoothing'],
+                                     top_k=p['top_k'], report=p['report']),
+        segmenter=SegmenterOptions(end_gap_frames=p['segment_end_gap_frames'], min_frames=p['segment_min_frames'],
+                                   max_frames=p['max_segment_frames']),
+        emotion=SignerEmotionOptions(window_s=p['emotion_window_s'], hand_weight=p['hand_weight']),
+        min_window_frames=p['min_window_frames'], decoder=p['decoder'], beam_width=p['beam_width'],
+        top_k=p['top_k'])
+
+
+class SignNode(LifecycleNode):
+    """See the module docstring."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(NODE_NAME, **kwargs)
+        self._msgs = attune_msgs()
+        self._recognizer: SignRecognizer | None = None
+        self._models: dict[str, SignModel] = {}
+        self._model_names: dict[str, str] = {}
+        self._subs: list[Any] = []
+        self._sign_pub = self._affect_pub = self._diag_pub = self._diag_timer = None
+        self._bad_input = ThrottledReporter(self.get_logger().error)
+        self._latency_ms: deque[float] = deque(maxlen=300)
+        self._frames = self._signs = 0
+        self._last_frame_time: float | None = None
+        self._last_header: Header | None = None
+        self._last_affect_ns: int | None = None
+        self._faces: list[tuple[str, float, float]] = []  # (id, centre x, bottom y), normalized
+        self._signer_face = ''
+        self._start_error: AttuneError | None = None
+        try:
+            self._params = declare(self, PARAMETERS)
+            recognizer_options(self._params)  # fail at start-up on inconsistent values
+        except AttuneError:
+            self.destroy_node()
+            raise
+        self.add_on_set_parameters_callback(self._check_parameters)
+        self.add_post_set_parameters_callback(self._on_parameters_changed)
+        if self._params['autostart']:
+            self.trigger_configure()
+            if self._start_error is not None:
+                error = self._start_error
+                self.destroy_node()
+                raise error
+            self.trigger_activate()
+
+    # --- lifecycle -------------------------------------------------------------------------------
+    def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
+        try:
+            self._build_recognizer()
+        except AttuneError as exc:
+            self._start_error = exc
+            self.get_logger().error(str(exc))
+            return TransitionCallbackReturn.FAILURE
+        self._sign_pub = self.create_lifecycle_publisher(self._msgs.Sign, SIGN_TOPIC, qos.RESULTS)
+        self._affect_pub = self.create_lifecycle_publisher(self._msgs.AffectState, AFFECT_TOPIC, qos.RESULTS)
+        self._diag_pub = self.create_publisher(DiagnosticArray, '/diagnostics', qos.RESULTS)
+        self._diag_timer = self.create_timer(1.0, self._publish_diagnostics)
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        p = self._params
+        hands_qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=p['input_queue_depth'],
+                               reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.VOLATILE)
+        self._subs = [self.create_subscription(self._msgs.Hands, p['hands_topic'], self._on_hands, hands_qos)]
+        if p['expression_topic']:
+            self._subs.append(self.create_subscription(self._msgs.Expression, p['expression_topic'],
+                                                       self._on_expression, qos.RESULTS))
+        if p['faces_topic']:
+            self._subs.append(self.create_subscription(self._msgs.Faces, p['faces_topic'], self._on_faces,
+                                                       qos.RESULTS))
+        self.get_logger().info(f"recognizing signs ({p['mode']}) from {p['hands_topic']}")
+        return super().on_activate(state)
+
+    def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._flush()
+        for sub in self._subs:
+            self.destroy_subscription(sub)
+        self._subs = []
+        return super().on_deactivate(state)
+
+    def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._release()
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._release()
+        return TransitionCallbackReturn.SUCCESS
+
+    def _release(self) -> None:
+        self._recognizer = None
+        self._models.clear()
+        if self._diag_timer is not None:
+            self.destroy_timer(self._diag_timer)
+            self._diag_timer = None
+        for pub in (self._sign_pub, self._affect_pub):
+            if pub is not None:
+                self.destroy_lifecycle_publisher(pub)
+        if self._diag_pub is not None:
+            self.destroy_publisher(self._diag_pub)
+        self._sign_pub = self._affect_pub = self._diag_pub = None
+
+    def destroy_node(self) -> None:
+        self._release()
+        super().destroy_node()
+
+    def _build_recognizer(self) -> None:
+        p = self._params
+        options = recognizer_options(p)
+        wanted = {}
+        if options.mode in ('isolated', 'both'):
+            wanted['isolated'] = p['isolated_model']
+        if options.mode in ('continuous', 'both'):
+            wanted['continuous'] = p['continuous_model']
+        models = {role: self._models.get(role) if self._models.get(role) is not None
+                  and self._model_names.get(role) == name else SignModel(name) for role, name in wanted.items()}
+        self._recognizer = SignRecognizer(options, isolated=models.get('isolated'),
+                                          continuous=models.get('continuous'))
+        self._models = models
+        self._model_names = dict(wanted)
+
+    # --- parameters ------------------------------------------------------------------------------
+    def _check_parameters(self, parameters: list[Any]) -> Any:
+        result = validator(PARAMETERS)(parameters)
+        if not result.successful:
+            return result
+        values = dict(self._params)
+        values.update({p.name: p.value for p in parameters if p.name in values})
+        try:
+            recognizer_options(values)
+        except AttuneError as exc:
+            result.successful, result.reason = False, str(exc)
+        return result
+
+    def _on_parameters_changed(self, parameters: list[Any]) -> None:
+        for p in parameters:
+            if p.name in self._params:
+                self._params[p.name] = p.value
+        if self._recognizer is not None and any(p.name in _RECOGNIZER_PARAMS for p in parameters):
+            self._flush()
+            try:
+                self._build_recognizer()
+            except AttuneError as exc:
+                self._recognizer = None
+                self.get_logger().error(f'sign recognizer not rebuilt, node idle until fixed: {exc}')
+
+    # --- callbacks -------------------------------------------------------------------------------
+    def _on_faces(self, msg: Any) -> None:
+        self._faces = [(f.id, 0.5 * (f.roi.xmin + f.roi.xmax), f.roi.ymax) for f in msg.faces]
+
+    def _on_expression(self, msg: Any) -> None:
+        if self._recognizer is None:
+            return
+        try:
+            expression = expression_from_msg(msg)
+        except (TypeError, ValueError) as exc:
+            self._bad_input.report('expression', f'dropped Expression: {exc}')
+            return
+        if self._params['faces_topic'] and self._signer_face and expression.face_id != self._signer_face:
+            return  # another person's face
+        if len(expression.labels) != len(expression.probabilities):
+            self._bad_input.report('expression', f'dropped Expression of face {expression.face_id!r}: '
+                                   f'{len(expression.labels)} labels but {len(expression.probabilities)} probabilities')
+            return
+        self._recognizer.emotion.add_expression(expression)
+
+    def _on_hands(self, msg: Any) -> None:
+        if self._recognizer is None:
+            return
+        start = time.perf_counter()
+        stamp = to_ns(msg.header.stamp)
+        try:
+            frame = hands_from_msg(msg)
+            result = self._recognizer.update(frame)
+        except Exception as exc:  # noqa: BLE001 - a failing frame must not take the node down
+            self._bad_input.report('processing', f'dropped Hands (stamp {stamp} ns): {type(exc).__name__}: {exc}')
+            return
+        for problem in result.problems:
+            self._bad_input.report('landmarks', f'Hands (stamp {stamp} ns): {problem}')
+        self._last_header = msg.header
+        if result.frame.present and result.frame.wrist is not None:
+            self._update_signer_face(result.frame.wrist, frame.width, frame.height)
+        for event in result.events:
+            self._publish_sign(event, msg.header)
+        if self._params['signer_emotion']:
+            self._publish_affect(msg.header, stamp)
+        self._latency_ms.append((time.perf_counter() - start) * 1e3)
+        self._frames += 1
+        self._last_frame_time = time.monotonic()
+
+    def _update_signer_face(self, wrist: Any, width: int, height: int) -> None:
+        """The signer's face: the face whose centre is nearest (horizontally) to the signing wrist."""
+        if not self._faces:
+            return
+        aspect = width / height if width and height else 1.0
+        x = float(wrist[0]) / aspect  # back from isotropic to normalized image x
+        self._signer_face = min(self._faces, key=lambda f: abs(f[1] - x))[0]
+
+    def _publish_sign(self, event: Any, header: Header) -> None:
+        if self._signer_face and not event.face_id:
+            from dataclasses import replace
+
+            event = replace(event, face_id=self._signer_face)
+        self._sign_pub.publish(sign_to_msg(event, header))
+        self._signs += 1
+
+    def _publish_affect(self, header: Header, stamp: int) -> None:
+        period_ns = int(1e9 / self._params['emotion_rate_hz'])
+        if self._last_affect_ns is not None and 0 <= stamp - self._last_affect_ns < period_ns:
+            return
+        affect = self._recognizer.emotion.estimate(stamp)
+        if affect is None:
+            return
+        if not affect.face_id and self._signer_face:
+            from dataclasses import replace
+
+            affect = replace(affect, face_id=self._signer_face)
+        self._affect_pub.publish(affect_to_msg(affect, header))
+        self._last_affect_ns = stamp
+
+    def _flush(self) -> None:
+        if self._recognizer is None or self._sign_pub is None:
+            return
+        events = self._recognizer.flush()
+        if events and self._last_header is not None:
+            for event in events:
+                self._publish_sign(event, self._last_header)
+
+    def _publish_diagnostics(self) -> None:
+        status = DiagnosticStatus(name=f'{self.get_name()}: sign recognition', hardware_id='attune')
+        idle = self._last_frame_time is None or time.monotonic() - self._last_frame_time > 5.0
+        if self._recognizer is None:
+            status.level, status.message = DiagnosticStatus.ERROR, 'no recognizer (see the error log)'
+        elif self._bad_input.total and not idle:
+            status.level, status.message = DiagnosticStatus.WARN, 'dropping bad hands'
+        elif idle:
+            status.level, status.message = DiagnosticStatus.WARN, 'no hands messages in the last 5 s'
+        else:
+            status.level, status.message = DiagnosticStatus.OK, 'processing'
+        latency = statistics.median(self._latency_ms) if self._latency_ms else float('nan')
+        status.values = [KeyValue(key='frames_processed', value=str(self._frames)),
+                         KeyValue(key='signs_published', value=str(self._signs)),
+                         KeyValue(key='dropped_bad_input', value=str(self._bad_input.total)),
+                         KeyValue(key='processing_ms_median', value=f'{latency:.2f}')]
+        status.values += [KeyValue(key=f'dropped_{k}', value=str(v)) for k, v in self._bad_input.counts.items()]
+        self._diag_pub.publish(DiagnosticArray(header=Header(stamp=self.get_clock().now().to_msg()),
+                                               status=[status]))
+
+
+#: The node class, for composition in one process (`attune up --mode composed`).
+NODE_CLASS = SignNode
+
+
+def main(args: list[str] | None = None) -> int:
+    return run_node(SignNode, args)
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())
