@@ -186,6 +186,52 @@ def test_name_call_protocol_bookkeeping() -> None:
     assert calls == 3  # bounded: max_count 3 for the session
 
 
+def test_an_event_answered_while_the_robot_speaks_is_held_until_it_stops() -> None:
+    e = PolicyEngine(load_policy('asd_session'), variables={'name': 'Sam'})
+    look_away = dict(attention=0.1, distress=0.1)
+    e.on_state(state(**look_away), 0.0)
+    assert e.on_state(state(**look_away), 3.0).commands  # the name call
+    e.on_state(state(**look_away, speaking=True), 3.2)  # the robot says the name ...
+    out = e.on_protocol(ProtocolResult('p1', 'name_call', 'responded', latency_s=0.4), 3.6)  # ... the child turns
+    assert not out.commands and not e.protocol_active
+    assert [s.why for s in out.suppressed] == ['the robot is speaking: held up to 5 s']
+    assert not e.tick(4.0).commands  # still speaking
+    e.on_state(state(**look_away), 4.5)
+    released = e.tick(4.6).commands
+    assert [c.action for c in released] == [Action.LED, Action.SAY] and released[1].text == 'Hi Sam.'
+    assert 'name_call: responded after 0.40 s' in released[0].reason
+    assert not e.tick(5.0).commands  # once
+
+    # held longer than event_hold_s: dropped, and said so
+    e = PolicyEngine(load_policy('asd_session'), variables={'name': 'Sam'})
+    e.on_state(state(**look_away), 0.0)
+    e.on_state(state(**look_away), 3.0)
+    e.on_state(state(**look_away, speaking=True), 3.2)
+    e.on_protocol(ProtocolResult('p1', 'name_call', 'responded', latency_s=0.4), 3.6)
+    e.on_state(state(**look_away, speaking=True), 8.0)
+    dropped = e.tick(8.7)
+    assert not dropped.commands and [s.why for s in dropped.suppressed] == ['dropped: the robot spoke for more than 5 s']
+    e.on_state(state(**look_away), 9.0)
+    assert not e.tick(9.1).commands
+
+
+def test_event_hold_can_be_switched_off() -> None:
+    rules = """\
+  - name: answer
+    on: sign
+    when: sign.confidence >= 0.5
+    cooldown_s: 0
+    actions:
+      - say: "{reply}"
+"""
+    e = PolicyEngine(policy(rules, 'max_commands: 100, window_s: 10, event_hold_s: 0', 'replies: {hi: Hello}\n'))
+    e.on_state(state(speaking=True), 0.0)
+    out = e.on_sign(SignEvent('p1', 'hi', 0.9), 0.1)
+    assert not out.commands and [s.why for s in out.suppressed] == ['the robot is speaking']
+    e.on_state(state(), 1.0)
+    assert not e.tick(1.1).commands
+
+
 def test_sign_rules_reply_and_gaze_targets() -> None:
     faces = {'p1': GazeTarget(0.1, 0.0, 1.0, 'cam')}
     e = PolicyEngine(load_policy('signing_partner'), gaze_resolver=faces.get)

@@ -12,9 +12,10 @@ Semantics (docs/behavior.md has the long form):
   per event.
 * A firing is blocked (and reported as suppressed, once per cause) by: the rule's cooldown for that
   person, its max_count for the session, a PAUSE in effect (priority below high), the robot speaking
-  (speech actions below safety priority, unless limits.speak_while_speaking), a name call already
-  waiting for its result, or the global rate limit: never more than limits.max_commands commands in
-  any window of limits.window_s seconds. A rule's commands go out together or not at all.
+  (speech actions below safety priority, unless limits.speak_while_speaking; a sign or protocol
+  rule blocked only by this is held and fires once the robot stops, within limits.event_hold_s), a
+  name call already waiting for its result, or the global rate limit: never more than
+  limits.max_commands commands in any window of limits.window_s seconds. A rule's commands go out together or not at all.
 * Several rules true in one update: the highest priority first (then file order), at most
   limits.max_rules_per_update of them fire.
 """
@@ -37,6 +38,8 @@ PROTOCOL_STATUS = {0: 'none', 1: 'waiting', 2: 'responded', 3: 'no_response', 4:
 FINAL_STATUSES = ('responded', 'no_response', 'no_face', 'aborted', 'timeout')
 
 CENTER = GazeTarget(1.0, 0.0, 0.0, 'base_link')
+#: Why a speech rule did not fire while the robot speaks.
+SPEAKING = 'the robot is speaking'
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,17 @@ class _Person:
 
 
 @dataclass
+class _HeldEvent:
+    """An event rule that fired while the robot was speaking, waiting for it to stop."""
+
+    rule: Rule
+    context: dict[str, Any]
+    person_id: str
+    evidence: str
+    until: float
+
+
+@dataclass
 class _Protocol:
     person_id: str
     started: float
@@ -154,6 +168,7 @@ class PolicyEngine:
         self._sent: deque[float] = deque()
         self._paused_until = -math.inf
         self._protocol: _Protocol | None = None
+        self._held_events: list[_HeldEvent] = []
         self._last_present = start
         self.name_calls = 0
         self.commands_sent = 0
@@ -178,6 +193,10 @@ class PolicyEngine:
             if record.state.present and a > best_attention:
                 best, best_attention = pid, a
         return best
+
+    def robot_speaking(self) -> bool:
+        """The robot is speaking, as the latest InteractionStates say."""
+        return any(p.state.robot_speaking for p in self._persons.values())
 
     def is_idle(self, now: float) -> bool:
         return self.persons_present() == 0 and now - self._last_present >= self.limits.idle_after_s
@@ -227,7 +246,7 @@ class PolicyEngine:
 
     def tick(self, now: float) -> Outcome:
         """Housekeeping: stale states, protocol time-out, idle rules."""
-        outcome = Outcome()
+        outcome = self._release_held_events(now)
         for pid in [pid for pid, p in self._persons.items() if now - p.received > self.state_timeout_s]:
             del self._persons[pid]
         if self._protocol is not None and now - self._protocol.started > self.limits.protocol_timeout_s:
@@ -247,7 +266,7 @@ class PolicyEngine:
     # --- contexts --------------------------------------------------------------------------------
     def _base_context(self, now: float) -> dict[str, Any]:
         ctx: dict[str, Any] = dict(self.variables)
-        ctx.update({'robot_speaking': any(p.state.robot_speaking for p in self._persons.values()),
+        ctx.update({'robot_speaking': self.robot_speaking(),
                     'persons_present': self.persons_present(), 'session_s': now - self.start,
                     'paused': self.paused(now), 'protocol_active': self.protocol_active,
                     'name_calls': self.name_calls})
@@ -305,23 +324,61 @@ class PolicyEngine:
             if fired >= self.limits.max_rules_per_update:
                 self._note(outcome, rule, person_id, 'a rule of equal or higher priority fired in this update')
                 continue
-            context['fired'] = self._fired[rule.name]
-            why = self._blocked(rule, person_id, context, now)
-            if why:
+            why = self._try_fire(outcome, rule, context, person_id, now, evidence)
+            if not why:
+                fired += 1
+            elif event and why == SPEAKING and self.limits.event_hold_s > 0:
+                # An event happens once: dropping it because the robot was still finishing a sentence
+                # would lose e.g. the answer to a sign or the praise after a name call for good.
+                self._held_events.append(_HeldEvent(rule, dict(context), person_id, evidence,
+                                                    now + self.limits.event_hold_s))
+                self._note(outcome, rule, person_id, f'{SPEAKING}: held up to {self.limits.event_hold_s:g} s')
+            else:
                 self._note(outcome, rule, person_id, why)
+        return outcome
+
+    def _try_fire(self, outcome: Outcome, rule: Rule, context: dict[str, Any], person_id: str, now: float,
+                  evidence: str) -> str:
+        """Fire `rule` unless something blocks it; returns why it was blocked ('' when it fired)."""
+        context['fired'] = self._fired[rule.name]
+        why = self._blocked(rule, person_id, context, now)
+        if why:
+            return why
+        commands = self._commands(rule, context, person_id, now, evidence)
+        outcome.commands += commands
+        key = (rule.name, person_id)
+        self._armed[key] = False
+        self._last_fired[key] = now
+        self._fired[rule.name] += 1
+        self._forget_notes(rule.name, person_id)
+        self._sent.extend([now] * len(commands))
+        self.commands_sent += len(commands)
+        for cmd in commands:
+            self._apply(cmd, now)
+        return ''
+
+    def _release_held_events(self, now: float) -> Outcome:
+        """Fire the event rules held while the robot spoke, once it has stopped (oldest first); drop
+        those held longer than limits.event_hold_s."""
+        outcome = Outcome()
+        if not self._held_events or self.robot_speaking():
+            keep = [h for h in self._held_events if h.until >= now]
+            for h in self._held_events:
+                if h.until < now:
+                    self._note(outcome, h.rule, h.person_id, f'dropped: the robot spoke for more than '
+                                                             f'{self.limits.event_hold_s:g} s')
+            self._held_events = keep
+            return outcome
+        held, self._held_events = self._held_events, []
+        for h in held:
+            if h.until < now:
+                self._note(outcome, h.rule, h.person_id,
+                           f'dropped: the robot spoke for more than {self.limits.event_hold_s:g} s')
                 continue
-            commands = self._commands(rule, context, person_id, now, evidence)
-            outcome.commands += commands
-            fired += 1
-            key = (rule.name, person_id)
-            self._armed[key] = False
-            self._last_fired[key] = now
-            self._fired[rule.name] += 1
-            self._forget_notes(rule.name, person_id)
-            self._sent.extend([now] * len(commands))
-            self.commands_sent += len(commands)
-            for cmd in commands:
-                self._apply(cmd, now)
+            h.context['robot_speaking'] = False
+            why = self._try_fire(outcome, h.rule, h.context, h.person_id, now, h.evidence)
+            if why:
+                self._note(outcome, h.rule, h.person_id, why)
         return outcome
 
     def _blocked(self, rule: Rule, person_id: str, context: Mapping[str, Any], now: float) -> str:
@@ -336,7 +393,7 @@ class PolicyEngine:
         speech = bool(actions & {Action.SAY, Action.NAME_CALL})
         if (speech and context.get('robot_speaking') and not self.limits.speak_while_speaking
                 and rule.priority < Priority.SAFETY):
-            return 'the robot is speaking'
+            return SPEAKING
         if Action.NAME_CALL in actions and self._protocol is not None:
             return 'a name call is still waiting for its result'
         window = self.limits.window_s

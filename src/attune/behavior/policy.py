@@ -139,6 +139,7 @@ class Limits:
     approach_speed: float = 0.1
     forbid: tuple[str, ...] = ()
     speak_while_speaking: bool = False
+    event_hold_s: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -363,14 +364,15 @@ def _limits(c: _Checker, top: _LineDict) -> Limits:
         return Limits()
     fields = ('max_commands', 'window_s', 'max_rules_per_update', 'default_cooldown_s', 'hysteresis',
               'idle_after_s', 'protocol_timeout_s', 'volume', 'speech_rate', 'approach_speed', 'forbid',
-              'speak_while_speaking')
+              'speak_while_speaking', 'event_hold_s')
     m = c.mapping(top['limits'], _line(top, 'limits'), 'limits', fields)
     kw: dict[str, Any] = {}
     for key in ('max_commands', 'max_rules_per_update'):
         if key in m:
             kw[key] = c.integer(m[key], _line(m, key), f'limits.{key}', lo=1)
     for key, lo, hi in (('window_s', 0.1, 3600), ('default_cooldown_s', 0, 3600), ('hysteresis', 0, 1),
-                        ('idle_after_s', 0, 3600), ('protocol_timeout_s', 0.5, 600), ('approach_speed', 0, 1)):
+                        ('idle_after_s', 0, 3600), ('protocol_timeout_s', 0.5, 600), ('approach_speed', 0, 1),
+                        ('event_hold_s', 0, 60)):
         if key in m:
             kw[key] = c.number(m[key], _line(m, key), f'limits.{key}', lo, hi)
     if 'volume' in m:
