@@ -19,7 +19,7 @@ test:
 
 ## make bench: all benchmarks (JSON on the last line of each)
 bench:
-	@tools/bootstrap.sh runtime ros build
+	@tools/bootstrap.sh runtime ros build fer
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 setup:

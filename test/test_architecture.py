@@ -6,7 +6,8 @@ import sys
 
 CORE = ['attune.imaging', 'attune.face', 'attune.tracking', 'attune.geometry', 'attune.graph',
         'attune.face.drawing', 'attune.errors', 'attune.resources', 'attune.bag',
-        'attune.demo.default_input']
+        'attune.demo.default_input', 'attune.expression.analyzer', 'attune.expression.teacher',
+        'attune.expression.sync', 'attune.expression.lessons']
 
 
 def test_core_modules_do_not_import_rclpy() -> None:

@@ -34,7 +34,10 @@ for section in "${SECTIONS[@]}"; do
   if [[ "$(cat "$STAMPS/pins-$section" 2>/dev/null)" != "$want" ]]; then
     say "installing [$section] pins"
     printf '%s\n' "$pins" > "$STAMPS/pins-$section.txt"
-    "$VPY" -m pip install --quiet --disable-pip-version-check -r "$STAMPS/pins-$section.txt"
+    # A section whose header says "no-deps" is installed without its dependencies.
+    nodeps=()
+    if grep -Eq "^#[[:space:]]*\[$section\][[:space:]]+no-deps" "$ROOT/requirements.txt"; then nodeps=(--no-deps); fi
+    "$VPY" -m pip install --quiet --disable-pip-version-check "${nodeps[@]}" -r "$STAMPS/pins-$section.txt"
     echo "$want" > "$STAMPS/pins-$section"
   fi
 done

@@ -33,6 +33,8 @@ GRAPH_ARGUMENTS: tuple[GraphArgument, ...] = (
     GraphArgument('robot', 'none', 'Robot bridge to start: none, sim, nao or generic.', ROBOTS),
     GraphArgument('use_sim_time', 'false', 'Use /clock (bag replay with --clock).', ('true', 'false')),
     GraphArgument('config', '', 'Parameter file (ROS 2 YAML); empty = the installed config/attune.yaml.'),
+    GraphArgument('expression', 'true', 'Start the expression node (action units, expression, learner).',
+                  ('true', 'false')),
 )
 
 
@@ -45,6 +47,7 @@ class GraphArgs:
     robot: str = 'none'
     use_sim_time: str = 'false'
     config: str = ''
+    expression: str = 'true'
 
     def __post_init__(self) -> None:
         for argument in GRAPH_ARGUMENTS:
@@ -117,4 +120,8 @@ def node_graph(args: GraphArgs | None = None) -> list[NodeSpec]:
                  parameters=common + (('image_topic', args.camera_topic),
                                       ('image_transport', args.image_transport))),
     ]
+    if args.expression == 'true':
+        nodes.append(NodeSpec(name='expression_node', executable='expression_node', parameter_files=files,
+                              parameters=common + (('image_topic', args.camera_topic),
+                                                   ('image_transport', args.image_transport))))
     return nodes

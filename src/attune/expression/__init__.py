@@ -1,0 +1,1 @@
+"""Facial action units, expression recognition and the continual learner (no rclpy)."""

@@ -1,0 +1,154 @@
+"""Per-face expression analysis: AUs -> rules, face crop -> CNN, [AUs, embedding] -> learner, ensemble.
+
+The one object the expression node, the teacher and the benchmark share (no rclpy).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from attune.errors import ConfigError
+from attune.expression.action_units import ActionUnitEstimator, AuResult
+from attune.expression.cnn import FerCnn, prepare_crop
+from attune.expression.ensemble import Distribution, combine
+from attune.expression.labels import EMOTIONS, RULE_LABELS
+from attune.expression.learner import ContinualLearner
+from attune.expression.rules import classify
+
+SOURCES = ('rules', 'cnn', 'learner')
+
+
+@dataclass(frozen=True)
+class AnalyzerOptions:
+    """cnn: run the CNN (needs the image). weights: ensemble weight per source (0 leaves it out).
+    calibration: per-track neutral baseline for the AUs. model_path: ONNX file ('' = shipped).
+    threads: onnxruntime threads. learner_min_classes: the learner joins the ensemble once it knows
+    this many classes."""
+
+    cnn: bool = True
+    weights: dict[str, float] = field(default_factory=lambda: {'rules': 0.5, 'cnn': 1.0, 'learner': 1.0})
+    calibration: bool = False
+    model_path: str = ''
+    threads: int = 1
+    learner_min_classes: int = 2
+
+    def __post_init__(self) -> None:
+        unknown = set(self.weights) - set(SOURCES)
+        if unknown or any(w < 0 for w in self.weights.values()):
+            raise ConfigError(f'ensemble weights must be >= 0 and name only {SOURCES}, got {self.weights}')
+
+
+@dataclass(frozen=True)
+class FaceExpression:
+    """Everything computed for one face.
+
+    sources: each source's own Distribution ('rules' over RULE_LABELS, 'cnn' over EMOTIONS,
+    'learner' over its learned labels), for the sources that ran.
+    ensemble: the weighted pool of the sources. features: the learner's input vector
+    [AU intensities, CNN embedding] (None without the CNN).
+    """
+
+    track: str
+    aus: AuResult
+    sources: dict[str, Distribution]
+    ensemble: Distribution
+    valence: float
+    arousal: float
+    features: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class FaceInput:
+    """One face to analyze: its track id and (N >= 468, 3) normalized FaceMesh landmarks."""
+
+    track: str
+    landmarks: np.ndarray
+
+
+class ExpressionAnalyzer:
+    """Analyzes the faces of one image at a time (one CNN batch per image). Not thread-safe.
+
+    Raises (constructor):
+        ModelFileError: the CNN model is missing or broken (when options.cnn).
+    """
+
+    def __init__(self, options: AnalyzerOptions | None = None, learner: ContinualLearner | None = None) -> None:
+        self.options = options or AnalyzerOptions()
+        self.aus = ActionUnitEstimator(calibration=self.options.calibration)
+        self.cnn = FerCnn(self.options.model_path or None, threads=self.options.threads) if self.options.cnn else None
+        self.learner = learner
+
+    def set_weights(self, weights: dict[str, float]) -> None:
+        self.options = AnalyzerOptions(**{**self.options.__dict__, 'weights': dict(weights)})
+
+    def analyze(self, image: np.ndarray | None, faces: list[FaceInput], width: int,
+                height: int) -> list[FaceExpression | ValueError]:
+        """One result per face, in order; a face whose landmarks or crop are unusable gets the
+        ValueError (CropError) saying why instead, and the others are still analyzed.
+
+        image: the RGB (H, W, 3) or grey (H, W) uint8 image the landmarks refer to; None runs
+        without the CNN (and the learner).
+        """
+        aus: list[AuResult | ValueError] = []
+        crops: list[np.ndarray] = []
+        crop_of: dict[int, int] = {}
+        use_cnn = self.cnn is not None and image is not None
+        for i, face in enumerate(faces):
+            try:
+                au = self.aus.estimate(face.landmarks, width, height, face.track)
+                if use_cnn:
+                    crop_of[i] = len(crops)
+                    crops.append(prepare_crop(image, face.landmarks))
+                aus.append(au)
+            except ValueError as exc:  # CropError is a ValueError
+                aus.append(exc)
+        cnn_out = self.cnn(np.stack(crops)) if crops else None
+        results: list[FaceExpression | ValueError] = []
+        for i, (face, au) in enumerate(zip(faces, aus)):
+            if isinstance(au, ValueError):
+                results.append(au)
+                continue
+            rules = classify(au.intensities)
+            sources = {'rules': Distribution(RULE_LABELS, rules.probabilities)}
+            features = None
+            if cnn_out is not None and i in crop_of:
+                j = crop_of[i]
+                sources['cnn'] = Distribution(EMOTIONS, cnn_out.probabilities[j])
+                features = np.concatenate([au.intensities, cnn_out.embedding[j]]).astype(np.float32)
+                learner = self.learner
+                if (learner is not None and len(learner.labels) >= self.options.learner_min_classes
+                        and learner.feature_size == features.size):
+                    sources['learner'] = Distribution(learner.labels,
+                                                      learner.predict_proba(features[None])[0].astype(np.float32))
+            weights = {k: v for k, v in self.options.weights.items() if k in sources}
+            if not any(v > 0 for v in weights.values()):
+                weights = {'rules': 1.0}
+            ensemble = combine(sources, weights)
+            valence, arousal = ensemble.valence_arousal()
+            results.append(FaceExpression(face.track, au, sources, ensemble, valence, arousal, features))
+        return results
+
+    def analyze_one(self, image: np.ndarray | None, landmarks: np.ndarray, track: str = '',
+                    size: tuple[int, int] | None = None) -> FaceExpression:
+        """One face; raises the ValueError (CropError) when it cannot be analyzed.
+
+        size: (width, height) of the image the landmarks refer to; needed only when image is None.
+        """
+        if image is not None:
+            height, width = image.shape[:2]
+        elif size is not None:
+            width, height = size
+        else:
+            raise ValueError('analyze_one needs the image or its size')
+        (result,) = self.analyze(image, [FaceInput(track, landmarks)], width, height)
+        if isinstance(result, ValueError):
+            raise result
+        return result
+
+
+def load_learner(path: str | Path) -> ContinualLearner | None:
+    """A learner file, or None if it does not exist yet."""
+    path = Path(path)
+    return ContinualLearner.load(path) if path.is_file() else None

@@ -1,0 +1,57 @@
+"""attune/Expression and attune/ExpressionTeach <-> the expression core's types, for rclpy messages."""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from attune.expression.action_units import AU_NAMES
+from attune.expression.analyzer import FaceExpression
+from attune.expression.ensemble import Distribution
+from attune.expression.lessons import Lesson
+from attune.ros.interfaces import attune_msgs
+from attune.ros.stamps import to_ns
+
+
+def expression_to_msg(result: FaceExpression, header: Any, source: str = 'ensemble') -> Any:
+    """An Expression message for one face: `source` is 'ensemble' or one of result.sources.
+
+    Carries `header` (the source image's), the AUs, and valence/arousal of that distribution.
+    """
+    distribution = result.ensemble if source == 'ensemble' else result.sources[source]
+    valence, arousal = distribution.valence_arousal()
+    msg = attune_msgs().Expression(header=header, face_id=result.track, source=source)
+    msg.label = distribution.label
+    msg.confidence = distribution.confidence
+    msg.labels = list(distribution.labels)
+    msg.probabilities = [float(p) for p in distribution.probabilities]
+    msg.valence = valence if math.isfinite(valence) else math.nan
+    msg.arousal = arousal if math.isfinite(arousal) else math.nan
+    msg.action_units = list(AU_NAMES)
+    msg.au_intensities = [float(v) for v in result.aus.intensities]
+    return msg
+
+
+def distribution_from_msg(msg: Any) -> Distribution:
+    """The label distribution an Expression message carries."""
+    return Distribution(tuple(msg.labels), np.asarray(msg.probabilities, dtype=np.float32))
+
+
+def action_units_from_msg(msg: Any) -> dict[str, float]:
+    """{AU name: intensity} of an Expression message."""
+    return {name: float(v) for name, v in zip(msg.action_units, msg.au_intensities)}
+
+
+def lesson_from_msg(msg: Any) -> Lesson:
+    """The lesson an ExpressionTeach message asks for.
+
+    Raises:
+        ValueError: an empty label or a duration that is not a positive finite number.
+    """
+    label = msg.label.strip()
+    if not label:
+        raise ValueError('an ExpressionTeach message needs a label')
+    if not math.isfinite(msg.duration_s) or msg.duration_s <= 0 or msg.duration_s > 600:
+        raise ValueError(f'duration_s must be in (0, 600] s, got {msg.duration_s}')
+    return Lesson(msg.face_id.strip(), label, to_ns(msg.header.stamp), int(msg.duration_s * 1e9))

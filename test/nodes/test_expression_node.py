@@ -1,0 +1,196 @@
+"""The expression node through real rclpy and Fast DDS: one Expression per face with the image's
+stamp, exact-stamp matching, bad input dropped with one log line, and lessons for the learner."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from rcl_interfaces.msg import Log
+from rclpy.parameter import Parameter
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+from sensor_msgs.msg import Image
+from std_msgs.msg import Header
+
+from attune.errors import ConfigError
+from attune.expression.action_units import AU_NAMES
+from attune.face.types import FaceFrame, FaceObservation, TrackedFace
+from attune.geometry import BoundingBox
+from attune.nodes.expression_node import ExpressionNode
+from attune.ros.expression_msgs import action_units_from_msg, distribution_from_msg
+from attune.ros.face_msgs import faces_to_msg, image_msg
+from attune.ros.stamps import from_ns, to_ns
+from test.conftest import wait_for
+from test.expression.photos import Photo, london_photos
+
+pytestmark = pytest.mark.ros
+
+RELIABLE = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE)
+SIZE = 675
+
+
+@pytest.fixture
+def london() -> list[Photo]:
+    return london_photos()
+
+
+def header(ns: int) -> Header:
+    from builtin_interfaces.msg import Time
+
+    return Header(stamp=from_ns(ns, Time), frame_id='test_camera')
+
+
+def side_by_side(left, right) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Two London photos in one 1350x675 image, and their landmarks in that image."""
+    rgb = np.ascontiguousarray(np.hstack([left.rgb, right.rgb]))
+    landmarks = []
+    for i, photo in enumerate((left, right)):
+        lm = photo.landmarks.copy()
+        lm[:, 0] = (lm[:, 0] + i) / 2
+        lm[:, 2] = lm[:, 2] / 2
+        landmarks.append(lm)
+    return rgb, landmarks
+
+
+def faces_frame(ids: list[str], landmarks: list[np.ndarray], width: int, height: int) -> FaceFrame:
+    faces = []
+    for face_id, lm in zip(ids, landmarks):
+        finite = lm[np.isfinite(lm).all(axis=1)] if np.isfinite(lm).any() else np.zeros((1, 3))
+        box = BoundingBox.from_points(finite[:, :2]) if len(finite) > 1 else BoundingBox(0.4, 0.4, 0.6, 0.6)
+        faces.append(TrackedFace(id=face_id, observation=FaceObservation(box, 0.9, lm), age_frames=5, age_s=0.2))
+    return FaceFrame(stamp_ns=0, width=width, height=height, faces=tuple(faces))
+
+
+class Harness:
+    """An expression node plus a probe that publishes Faces and images and collects Expressions."""
+
+    def __init__(self, spinner, name: str, **params) -> None:
+        from attune.msg import Expression, ExpressionTeach, Faces
+
+        self.name = f'expression_node_{name}'
+        overrides = {'faces_topic': f'/{name}/faces', 'image_topic': f'/{name}/image_raw',
+                     'teach_topic': f'/{name}/teach', 'reliable_input': True, 'input_queue_depth': 20, **params}
+        self.node = spinner.add(ExpressionNode(
+            parameter_overrides=[Parameter(k, value=v) for k, v in overrides.items()],
+            cli_args=['--ros-args', '-r', f'__node:={self.name}']))
+        self.probe = spinner.add(__import__('rclpy').create_node(f'probe_{self.name}'))
+        self.expressions: list = []
+        self.learner_out: list = []
+        self.errors: list[str] = []
+        self.probe.create_subscription(Expression, '/attune/expression', self.expressions.append, RELIABLE)
+        self.probe.create_subscription(Expression, '/attune/expression/learner', self.learner_out.append, RELIABLE)
+        rosout = self.probe.create_subscription(Log, '/rosout', self._on_log, QoSProfile(depth=100))
+        self.faces_pub = self.probe.create_publisher(Faces, overrides['faces_topic'], RELIABLE)
+        self.image_pub = self.probe.create_publisher(Image, overrides['image_topic'], RELIABLE)
+        self.teach_pub = self.probe.create_publisher(ExpressionTeach, overrides['teach_topic'], RELIABLE)
+        self.teach_type = ExpressionTeach
+        pubs = [self.faces_pub, self.teach_pub] + ([self.image_pub] if overrides.get('cnn', True) else [])
+        assert wait_for(lambda: all(p.get_subscription_count() >= 1 for p in pubs), 10)
+        assert wait_for(lambda: rosout.get_publisher_count() >= self.probe.count_publishers('/rosout') >= 2, 10)
+
+    def _on_log(self, log: Log) -> None:
+        if log.name == self.name and log.level >= Log.WARN:
+            self.errors.append(log.msg)
+
+    def send(self, ns: int, rgb: np.ndarray | None, frame: FaceFrame, *, faces_first: bool = False,
+             expect: int | None = None) -> None:
+        before = len(self.expressions)
+        faces = faces_to_msg(frame, header(ns))
+        messages = [(self.faces_pub, faces)]
+        if rgb is not None:
+            messages.append((self.image_pub, image_msg(rgb, 'rgb8', header(ns))))
+            if not faces_first:
+                messages.reverse()
+        for pub, msg in messages:
+            pub.publish(msg)
+        if expect is not None:
+            assert wait_for(lambda: len(self.expressions) >= before + expect, 20), (len(self.expressions), self.errors)
+
+
+def test_one_expression_per_face_with_the_image_stamp(spinner, london) -> None:
+    h = Harness(spinner, 'expr_stamps')
+    neutral, smiling = next((a, b) for a in london for b in london
+                            if a.person == b.person == '030' and not a.smiling and b.smiling)
+    rgb, landmarks = side_by_side(neutral, smiling)
+    frame = faces_frame(['left', 'right'], landmarks, rgb.shape[1], rgb.shape[0])
+    stamps = [1_700_000_000_000_000_000 + i * 33_333_333 for i in range(3)]
+    for i, ns in enumerate(stamps):
+        h.send(ns, rgb, frame, faces_first=bool(i % 2), expect=2)
+    assert [to_ns(m.header.stamp) for m in h.expressions] == [ns for ns in stamps for _ in range(2)]
+    assert all(m.header.frame_id == 'test_camera' and m.source == 'ensemble' for m in h.expressions)
+    left, right = h.expressions[-2:]
+    assert (left.face_id, right.face_id) == ('left', 'right')
+    assert right.label == 'happy'
+    assert distribution_from_msg(right).get('happy') > distribution_from_msg(left).get('happy')
+    assert list(left.action_units) == list(AU_NAMES) and len(left.au_intensities) == len(AU_NAMES)
+    assert action_units_from_msg(right)['AU12'] > action_units_from_msg(left)['AU12']
+    assert abs(sum(right.probabilities) - 1) < 1e-4 and right.valence > left.valence
+    assert all(-1 <= m.valence <= 1 and -1 <= m.arousal <= 1 for m in h.expressions)
+    assert not h.errors
+
+
+def test_bad_input_is_dropped_with_one_log_line_each(spinner, london) -> None:
+    h = Harness(spinner, 'expr_bad', sync_queue_size=2)
+    photo = london[0]
+    good = faces_frame(['ok'], [photo.landmarks], SIZE, SIZE)
+    nan = photo.landmarks.copy()
+    nan[10:20, 1] = math.nan
+    point = np.full_like(photo.landmarks, 0.5)
+    ns = 1000
+    for kind, lm, expected in (('NaN', nan, 'NaN'), ('zero', point, 'zero-size')):
+        for _ in range(3):
+            ns += 1
+            h.send(ns, photo.rgb, faces_frame(['bad', 'ok'], [lm, photo.landmarks], SIZE, SIZE), expect=1)
+        assert wait_for(lambda e=expected: any(e in line for line in h.errors), 5), (kind, h.errors)
+        assert sum(expected in line for line in h.errors) == 1, h.errors
+    assert {m.face_id for m in h.expressions} == {'ok'}
+    # Faces without a matching image: buffered, then dropped (queue of 2) with one log line
+    for _ in range(4):
+        ns += 1
+        h.send(ns, None, good)
+    ns += 1
+    h.send(ns, photo.rgb, good, expect=1)   # the node lives on: the next matched pair is analyzed
+    assert wait_for(lambda: any('without an image' in line for line in h.errors), 5), h.errors
+    assert to_ns(h.expressions[-1].header.stamp) == ns
+    counts = h.node._sync.counts
+    assert counts.dropped_second >= 2 and counts.matched == 7
+
+
+def test_lessons_teach_the_learner_new_classes(spinner, london, tmp_path) -> None:
+    path = tmp_path / 'learner.npz'
+    h = Harness(spinner, 'expr_teach', learner_path=str(path), publish_sources=True)
+    neutral = [p for p in london if not p.smiling][:6]
+    smiling = [p for p in london if p.smiling][:6]
+    ns = 10_000_000_000
+    for label, photos in (('calm', neutral), ('beaming', smiling)):
+        lesson = h.teach_type(header=header(ns), face_id='p', label=label, duration_s=1.0)
+        h.teach_pub.publish(lesson)
+        assert wait_for(lambda: h.node._lessons.lesson is not None, 5)
+        for photo in photos:   # 6 frames 0.1 s apart inside the lesson's second
+            h.send(ns, photo.rgb, faces_frame(['p'], [photo.landmarks], SIZE, SIZE), expect=1)
+            ns += 100_000_000
+        ns += 1_000_000_000
+        h.send(ns, photos[0].rgb, faces_frame(['p'], [photos[0].landmarks], SIZE, SIZE), expect=1)  # ends it
+    assert wait_for(lambda: h.node._analyzer.learner.labels == ('calm', 'beaming'), 10), h.errors
+    assert path.is_file()
+    h.send(ns + 1, smiling[0].rgb, faces_frame(['p'], [smiling[0].landmarks], SIZE, SIZE), expect=1)
+    assert wait_for(lambda: len(h.learner_out) >= 1, 10)
+    assert h.learner_out[-1].label == 'beaming'
+    assert 'beaming' in h.expressions[-1].labels
+    h.teach_pub.publish(h.teach_type(header=header(0), face_id='', label='', duration_s=1.0))
+    assert wait_for(lambda: any('needs a label' in line for line in h.errors), 5)
+
+
+def test_without_the_cnn_faces_alone_suffice(spinner, london) -> None:
+    h = Harness(spinner, 'expr_nocnn', cnn=False)
+    photo = next(p for p in london if p.smiling and p.person == '030')
+    h.send(5, None, faces_frame(['s'], [photo.landmarks], SIZE, SIZE), expect=1)
+    (msg,) = h.expressions
+    assert msg.label == 'happy' and 'contempt' in msg.labels and to_ns(msg.header.stamp) == 5
+
+
+def test_wrong_parameters_stop_start_up_naming_the_parameter(rclpy_session) -> None:
+    with pytest.raises(ConfigError, match='cnn_weight'):
+        ExpressionNode(parameter_overrides=[Parameter('cnn_weight', value=-1.0)])
+    with pytest.raises(ConfigError, match='image_transport'):
+        ExpressionNode(parameter_overrides=[Parameter('image_transport', value='theora')])
