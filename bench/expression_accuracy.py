@@ -11,7 +11,8 @@ Methods, all on the same images in one run:
   rules     AUs from FaceMesh landmarks -> EMFACS prototypes (no training)
   cnn       the FER2013 mini-Xception (fer's emotion_model.hdf5 as ONNX) on attune's landmark crops
   ensemble  rules + cnn, the expression node's default weights
-  learner   BGMM per class over [AUs, CNN embedding], stratified k-fold cross-validation
+  learner   BGMM per class over [AUs, CNN embedding, CNN log-probabilities], stratified k-fold
+            cross-validation
             (London: folds by person)
   fer_peer  the `fer` package itself (pip install --no-deps fer==25.10.3): its Haar-cascade face
             detector, its crop and preprocessing, and the same CNN (its Keras model call is served
@@ -66,7 +67,7 @@ def ms(values: list[float]) -> float:
 def run_attune(items: list[dict]) -> dict:
     """Landmarks, AUs, rules, CNN and ensemble for every image; timings per stage."""
     from attune.expression.action_units import ActionUnitEstimator
-    from attune.expression.analyzer import AnalyzerOptions, ExpressionAnalyzer
+    from attune.expression.analyzer import AnalyzerOptions, ExpressionAnalyzer, learner_features
     from attune.expression.cnn import prepare_crop
     from attune.expression.ensemble import Distribution, combine
     from attune.expression.labels import EMOTIONS, RULE_LABELS
@@ -103,7 +104,8 @@ def run_attune(items: list[dict]) -> dict:
             item['rules'] = Distribution(RULE_LABELS, rules.probabilities)
             item['cnn'] = Distribution(EMOTIONS, cnn.probabilities[0])
             item['ensemble'] = ensemble
-            item['features'] = np.concatenate([au.intensities, cnn.embedding[0]])
+            item['measures'] = au.measures
+            item['features'] = learner_features(au.intensities, cnn.embedding[0], cnn.probabilities[0])
     return {'au_rules': ms(t_au), 'crop_cnn': ms(t_cnn), 'ensemble': ms(t_ens),
             'au_rules_plus_ensemble': round(ms(t_au) + ms(t_ens), 3), 'total_per_face': ms(t_total)}
 
@@ -201,6 +203,28 @@ def scores(truth: list[str], predicted: list[str], classes: tuple[str, ...]) -> 
                           'matrix': confusion_matrix(truth, pred, labels=labels + ['(none)']).tolist()}}
 
 
+def london_pairs(london: list[dict], methods: list[str]) -> dict:
+    """Per person (neutral, smiling): does the method give the smile more 'happy' than the neutral photo?
+    And the rules with the person's own neutral photo as the AU reference (what per-track calibration
+    does live): is the smiling photo called happy?"""
+    from attune.expression.action_units import intensities_from_measures
+    from attune.expression.rules import classify
+
+    by_person: dict[str, dict[str, dict]] = {}
+    for it in london:
+        by_person.setdefault(it['person'], {})[it['label']] = it
+    pairs = [(p['neutral'], p['happy']) for p in by_person.values() if 'neutral' in p and 'happy' in p]
+    out: dict = {'pairs': len(pairs), 'smile_ranked_happier': {}}
+    for method in methods:
+        wins = sum(n.get(method) is not None and s.get(method) is not None
+                   and s[method].get('happy') > n[method].get('happy') for n, s in pairs)
+        out['smile_ranked_happier'][method] = round(wins / max(len(pairs), 1), 4)
+    calibrated = [classify(intensities_from_measures(s['measures'], n['measures'])).label == 'happy'
+                  for n, s in pairs if 'measures' in n and 'measures' in s]
+    out['rules_calibrated_smile_recall'] = round(float(np.mean(calibrated)), 4) if calibrated else None
+    return out
+
+
 def learner_cv(items: list[dict], folds: int, group_key: str | None, seed: int = 0) -> tuple[list[str], float]:
     """Cross-validated learner predictions (items without features predict '')."""
     from sklearn.model_selection import GroupKFold, StratifiedKFold
@@ -289,6 +313,7 @@ def main(argv: list[str] | None = None) -> int:
             'faces_found': sum(bool(p) for p in lp)}
         result['muxspace_5class'][method] = scores([it['label'] for it in mux], mp, CLASSES)
         result['muxspace_5class'][method]['faces_found'] = sum(bool(p) for p in mp)
+    result['london_paired'] = london_pairs(london, [m for m in methods if m != 'learner'])
     result['learner_forgetting'] = forgetting(items, args.folds)
     result['cost_ms'] = cost
     best = max(methods[:4], key=lambda m: result['muxspace_5class'][m]['macro_f1'])

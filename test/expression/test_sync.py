@@ -28,6 +28,15 @@ def test_buffers_are_bounded_and_drops_counted() -> None:
     assert sync.add_second(2, 'late') is None and sync.counts.late_second == 1
 
 
+def test_time_going_backwards_starts_afresh() -> None:
+    sync = ExactStampSynchronizer(queue_size=3, jump_back_ns=1000)
+    sync.add_first(5000, 'a')
+    assert sync.add_second(5000, 'b') == ('a', 'b')
+    assert sync.add_first(4500, 'late') is None and sync.counts.late_first == 1   # a little older: late
+    sync.add_first(10, 'loop')                                                     # much older: a new run
+    assert sync.add_second(10, 'f') == ('loop', 'f') and sync.counts.time_jumps == 1
+
+
 def test_queue_size_must_be_positive() -> None:
     with pytest.raises(ConfigError):
         ExactStampSynchronizer(queue_size=0)

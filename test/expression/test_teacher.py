@@ -18,7 +18,7 @@ def test_soft_labels_of_one_face(london) -> None:
     assert abs(float(p.sum()) - 1) < 1e-5
     assert EMOTIONS[int(np.argmax(p))] == 'happy'
     full = teacher.analyze(smiling.rgb, smiling.landmarks)
-    assert set(full.sources) == {'rules', 'cnn'} and full.features.shape == (17 + 128,)
+    assert set(full.sources) == {'rules', 'cnn'} and full.features.shape == (17 + 128 + 7,)
     with pytest.raises(ValueError, match='zero-size'):
         teacher.soft_labels(smiling.rgb, np.full_like(smiling.landmarks, 0.5))
     with pytest.raises(CropError, match='outside'):

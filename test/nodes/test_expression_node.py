@@ -126,6 +126,12 @@ def test_one_expression_per_face_with_the_image_stamp(spinner, london) -> None:
     assert action_units_from_msg(right)['AU12'] > action_units_from_msg(left)['AU12']
     assert abs(sum(right.probabilities) - 1) < 1e-4 and right.valence > left.valence
     assert all(-1 <= m.valence <= 1 and -1 <= m.arousal <= 1 for m in h.expressions)
+    # ensemble weights change at run time: without the rules, no contempt label (the CNN has none)
+    assert 'contempt' in left.labels
+    assert h.node.set_parameters([Parameter('rules_weight', value=0.0)])[0].successful
+    assert not h.node.set_parameters([Parameter('cnn_weight', value=-0.5)])[0].successful
+    h.send(stamps[-1] + 33_333_333, rgb, frame, expect=2)
+    assert 'contempt' not in h.expressions[-1].labels and len(h.expressions[-1].labels) == 7
     assert not h.errors
 
 

@@ -18,6 +18,18 @@ from attune.expression.learner import ContinualLearner
 from attune.expression.rules import classify
 
 SOURCES = ('rules', 'cnn', 'learner')
+#: Size of the learner's feature vector: AU intensities, CNN embedding, CNN log-probabilities.
+FEATURE_SIZE = 17 + 128 + 7
+
+
+def learner_features(au: np.ndarray, embedding: np.ndarray, cnn_probabilities: np.ndarray) -> np.ndarray:
+    """The continual learner's input: [AU intensities (17), CNN embedding (128), log CNN probabilities (7)].
+
+    The log-probabilities are a linear read-out of the embedding, but diagonal Gaussians cannot
+    represent that direction; giving it explicitly raises cross-validated muxspace macro-F1 from
+    0.66 to 0.70 (bench/expression_accuracy.py).
+    """
+    return np.concatenate([au, embedding, np.log(np.asarray(cnn_probabilities, np.float64) + 1e-4)]).astype(np.float32)
 
 
 @dataclass(frozen=True)
@@ -47,7 +59,7 @@ class FaceExpression:
     sources: each source's own Distribution ('rules' over RULE_LABELS, 'cnn' over EMOTIONS,
     'learner' over its learned labels), for the sources that ran.
     ensemble: the weighted pool of the sources. features: the learner's input vector
-    [AU intensities, CNN embedding] (None without the CNN).
+    (learner_features; None without the CNN).
     """
 
     track: str
@@ -116,7 +128,7 @@ class ExpressionAnalyzer:
             if cnn_out is not None and i in crop_of:
                 j = crop_of[i]
                 sources['cnn'] = Distribution(EMOTIONS, cnn_out.probabilities[j])
-                features = np.concatenate([au.intensities, cnn_out.embedding[j]]).astype(np.float32)
+                features = learner_features(au.intensities, cnn_out.embedding[j], cnn_out.probabilities[j])
                 learner = self.learner
                 if (learner is not None and len(learner.labels) >= self.options.learner_min_classes
                         and learner.feature_size == features.size):

@@ -2,7 +2,7 @@
 
 After the continual-FER research in ../shared/research (AUs + CNN features, BGMMs): each class is a
 scikit-learn BayesianGaussianMixture (diagonal covariances, Dirichlet-process weight prior, so
-unneeded components get ~0 weight) over the feature vector [AU intensities, CNN embedding].
+unneeded components get ~0 weight) over the feature vector [AU intensities, CNN embedding, CNN log-probabilities].
 `learn(label, samples)` fits or refits only that class's mixture, so learning a new class (or more
 of an old one) never changes the others: forgetting can only come from the new class competing at
 prediction time. Prediction is Bayes' rule over the classes' likelihoods with a uniform prior.
@@ -54,7 +54,10 @@ class ContinualLearner:
     """Class-incremental classifier of Bayesian Gaussian mixtures (one per class).
 
     Args:
-        n_components: most mixture components per class (fewer for few samples).
+        n_components: most mixture components per class; a class gets one component per
+            `samples_per_component` samples (at least one), as diagonal Gaussians over ~150
+            features need about that many samples each.
+        samples_per_component: see n_components.
         max_samples: samples remembered per class to refit it when it is extended.
         reg_covar: added to every variance (numerical floor; features are AUs in [0, 1] and CNN
             activations of order 1).
@@ -62,13 +65,14 @@ class ContinualLearner:
     """
 
     def __init__(self, n_components: int = 4, max_samples: int = 500, reg_covar: float = 1e-3,
-                 seed: int = 0) -> None:
+                 seed: int = 0, samples_per_component: int = 50) -> None:
         if n_components < 1 or max_samples < 2 or reg_covar <= 0:
             raise ConfigError('n_components >= 1, max_samples >= 2 and reg_covar > 0 are required')
         self.n_components = n_components
         self.max_samples = max_samples
         self.reg_covar = reg_covar
         self.seed = seed
+        self.samples_per_component = max(1, samples_per_component)
         self._classes: dict[str, _ClassModel] = {}
         self._dim: int | None = None
         self._rng = np.random.default_rng(seed)
@@ -126,7 +130,7 @@ class ContinualLearner:
         from sklearn.mixture import BayesianGaussianMixture
 
         x = memory.astype(np.float64)
-        k = max(1, min(self.n_components, len(x) // 2))
+        k = max(1, min(self.n_components, len(x) // self.samples_per_component))
         bgmm = BayesianGaussianMixture(n_components=k, covariance_type='diag', reg_covar=self.reg_covar,
                                        weight_concentration_prior_type='dirichlet_process',
                                        max_iter=200, random_state=self.seed, init_params='kmeans')
@@ -170,6 +174,7 @@ class ContinualLearner:
         header = {'format': FORMAT, 'labels': list(self._classes), 'feature_size': self._dim,
                   'n_components': self.n_components, 'max_samples': self.max_samples,
                   'reg_covar': self.reg_covar, 'seed': self.seed,
+                  'samples_per_component': self.samples_per_component,
                   'seen': [m.seen for m in self._classes.values()]}
         arrays = {'header': np.array(json.dumps(header))}
         for i, m in enumerate(self._classes.values()):
@@ -197,7 +202,8 @@ class ContinualLearner:
                 header = json.loads(str(data['header']))
                 if header.get('format') != FORMAT:
                     raise LearnerFileError(f'{path} is not an attune learner file ({header.get("format")!r})')
-                learner = cls(header['n_components'], header['max_samples'], header['reg_covar'], header['seed'])
+                learner = cls(header['n_components'], header['max_samples'], header['reg_covar'], header['seed'],
+                              header.get('samples_per_component', 50))
                 for i, (label, seen) in enumerate(zip(header['labels'], header['seen'])):
                     learner._classes[label] = _ClassModel(
                         data[f'c{i}_weights'], data[f'c{i}_means'], data[f'c{i}_variances'],

@@ -6,6 +6,8 @@ image, so an image normally arrives first and waits for its Faces. Each side kee
 whose stamp is older than the newest match is counted as late and dropped at once (the stream has
 moved past it). A Faces message that matches no buffered image (the image was never received, or
 was dropped) waits too, in case the image is only late, and is dropped and counted the same way.
+A stamp more than `jump_back_ns` older than the newest match means time went backwards (a bag
+replay looping, a camera restarting): the synchronizer starts afresh instead of calling everything late.
 """
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ class SyncCounts:
     late_first: int = 0       #: first-stream items older than the newest match
     late_second: int = 0      #: second-stream items older than the newest match
     duplicates: int = 0       #: items whose stamp was already buffered on the same side (replaced)
+    time_jumps: int = 0       #: restarts after time went backwards by more than jump_back_ns
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
@@ -47,6 +50,7 @@ class ExactStampSynchronizer(Generic[A, B]):
     """
 
     queue_size: int = 30
+    jump_back_ns: int = 2_000_000_000
     counts: SyncCounts = field(default_factory=SyncCounts)
     _first: OrderedDict[int, A] = field(default_factory=OrderedDict, repr=False)
     _second: OrderedDict[int, B] = field(default_factory=OrderedDict, repr=False)
@@ -76,6 +80,9 @@ class ExactStampSynchronizer(Generic[A, B]):
         self._newest_match = None
 
     def _add(self, stamp: int, item, own: OrderedDict, other: OrderedDict, side: str):
+        if self._newest_match is not None and stamp < self._newest_match - self.jump_back_ns:
+            self.counts.time_jumps += 1
+            self.clear()
         if self._newest_match is not None and stamp < self._newest_match:
             setattr(self.counts, f'late_{side}', getattr(self.counts, f'late_{side}') + 1)
             return None

@@ -99,7 +99,7 @@ class ExpressionNode(LifecycleNode):
         self._diag_pub = self._diag_timer = None
         self._bad_input = ThrottledReporter(self.get_logger().error)
         self._latency_ms: deque[float] = deque(maxlen=300)
-        self._frames = self._faces_out = self._skipped_pose = 0
+        self._frames = self._faces_out = self._skipped_pose = self._no_landmarks = 0
         self._last_dropped_faces = 0
         self._last_frame_time: float | None = None
         self._start_error: AttuneError | None = None
@@ -275,6 +275,7 @@ class ExpressionNode(LifecycleNode):
         inputs, boxes = [], []
         for face in frame.faces:
             if face.observation.landmarks is None:
+                self._no_landmarks += 1  # the face node runs without landmarks or did not publish them
                 continue
             pose = face.head_pose
             if pose is not None and (abs(pose.yaw) > limit or abs(pose.pitch) > limit):
@@ -338,7 +339,8 @@ class ExpressionNode(LifecycleNode):
             status.level, status.message = DiagnosticStatus.OK, 'analyzing'
         latency = statistics.median(self._latency_ms) if self._latency_ms else float('nan')
         values = {'frames_processed': self._frames, 'expressions_published': self._faces_out,
-                  'faces_skipped_pose': self._skipped_pose, 'processing_ms_median': f'{latency:.2f}'}
+                  'faces_skipped_pose': self._skipped_pose, 'faces_without_landmarks': self._no_landmarks,
+                  'processing_ms_median': f'{latency:.2f}'}
         if self._sync is not None:
             values.update({f'sync_{k}': v for k, v in self._sync.counts.as_dict().items()})
         if self._analyzer is not None and self._analyzer.learner is not None:
