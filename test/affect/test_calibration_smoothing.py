@@ -76,3 +76,9 @@ def test_smoothing_restarts_after_a_gap_and_forgets_old_tracks() -> None:
     smoother.forget_older_than(10 * S)
     assert smoother.tracks() == ()
     assert np.allclose(TrackSmoother(tau_s=0.0).update('t', 0, np.array([0.2, 0.8])), [0.2, 0.8])
+
+
+def test_smoothing_restarts_when_time_jumps_back() -> None:
+    smoother = TrackSmoother(tau_s=1.0, forget_s=2.0)
+    smoother.update('t', 100 * S, np.array([1.0, 0.0]))
+    assert np.allclose(smoother.update('t', 0, np.array([0.0, 1.0])), [0.0, 1.0])  # a looping replay

@@ -222,3 +222,14 @@ def test_options_are_checked() -> None:
         NameCallOptions(turn_threshold_deg=0.0)
     with pytest.raises(ConfigError, match='history_s'):
         NameCallOptions(history_s=1.0)
+
+
+def test_time_going_backwards_ends_running_calls_and_starts_afresh() -> None:
+    protocol = NameCallProtocol()
+    run(protocol, [30.0] * 40)
+    (ended,) = protocol.observe_faces(stamp(0) - 10_000_000_000, [FaceSample('f1', 30.0)])
+    assert ended.status == ProtocolStatus.ABORTED and ended.reason == 'time_jump'
+    assert not protocol.waiting()
+    yaws = [ramp_yaw(i / FPS, 40.0, 1.6, 80.0) for i in range(300)]
+    (result,) = finals(run(protocol, yaws))  # the replay's second loop is measured like the first
+    assert result.status == ProtocolStatus.RESPONDED and result.latency_s == pytest.approx(0.7875, abs=1e-3)

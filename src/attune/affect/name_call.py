@@ -29,7 +29,9 @@ Definition (docs/asd_emotion.md has it for therapists, with the defaults of Name
     the response and the affect window are decided (NO_FACE at once).
 
 Observations may arrive in any order relative to the call (the command can arrive after frames
-stamped later): every decision is recomputed from a short history of samples.
+stamped later): every decision is recomputed from a short history of samples. A frame stamped more
+than `jump_back_s` before the newest one means time went backwards (a bag replay looping, a camera
+restarting): the history is dropped and running calls end ABORTED ('time_jump').
 """
 from __future__ import annotations
 
@@ -72,6 +74,7 @@ class NameCallOptions:
     min_latency_s: float = 0.0
     history_s: float = 15.0
     max_calls: int = 8
+    jump_back_s: float = 2.0
 
     def __post_init__(self) -> None:
         checks = {'response_window_s': self.response_window_s > 0,
@@ -185,6 +188,14 @@ class NameCallProtocol:
     def observe_faces(self, stamp_ns: int, faces: list[FaceSample] | tuple[FaceSample, ...]) -> list[NameCallResult]:
         """One frame's faces (yaw NaN where the head pose is unknown)."""
         faces = tuple(faces)
+        ended: list[NameCallResult] = []
+        if self._now is not None and stamp_ns < self._now - _ns(self.options.jump_back_s):
+            ended = [self._result(c, ProtocolStatus.ABORTED, 'time_jump', self._now) for c in self._calls]
+            self._calls.clear()
+            self._frames.clear()
+            self._faces.clear()
+            self._affect.clear()
+            self._now = None
         if self._frames and stamp_ns < self._frames[-1][0]:
             position = bisect.bisect([s for s, _ in self._frames], stamp_ns)
             self._frames.insert(position, (stamp_ns, faces))
@@ -193,7 +204,7 @@ class NameCallProtocol:
         for face in faces:
             yaw = float(face.yaw) if face.yaw is not None else math.nan
             bisect.insort(self._faces.setdefault(face.track, []), _Sample(stamp_ns, yaw, float(face.center_x)))
-        return self.advance(stamp_ns)
+        return ended + self.advance(stamp_ns)
 
     def observe_affect(self, track: str, stamp_ns: int, probabilities: np.ndarray, valence: float) -> None:
         """One emotion estimate of a track (probabilities over EMOTIONS)."""

@@ -21,8 +21,9 @@ class TrackSmoother:
         p_t = p_prev + alpha (x_t - p_prev),  alpha = 1 - exp(-(t - t_prev) / tau)
 
     so smoothing does not depend on the frame or inference rate. tau_s = 0 passes values through.
-    A track not updated for forget_s seconds starts afresh (and is dropped by `forget_older_than`).
-    A stamp older than the track's last one is not averaged in (out of order) and returns the current mean.
+    A track not updated for forget_s seconds starts afresh (and is dropped by `forget_older_than`), and
+    so does one whose stamps jump back by more than forget_s (a bag replay looping). A stamp slightly
+    older than the track's last one is not averaged in (out of order) and returns the current mean.
     """
 
     def __init__(self, tau_s: float = 0.5, forget_s: float = 5.0) -> None:
@@ -36,7 +37,7 @@ class TrackSmoother:
         """The smoothed probabilities of `track` after adding one observation (sums to 1)."""
         x = np.asarray(probabilities, dtype=np.float64)
         state = self._tracks.get(track)
-        if state is None or (stamp_ns - state.stamp_ns) * 1e-9 > self.forget_s:
+        if state is None or abs(stamp_ns - state.stamp_ns) * 1e-9 > self.forget_s:
             self._tracks[track] = _State(stamp_ns, x.copy())
             return (x / x.sum()).astype(np.float32)
         dt = (stamp_ns - state.stamp_ns) * 1e-9
