@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     'attune.cli.report',
     'attune.cli.paths',
     'attune.cli.label',
+    'attune.cli.train',
 )
 
 
