@@ -64,7 +64,7 @@ def test_every_node_exists_as_executable_module_and_class() -> None:
     cmake = (REPO / 'CMakeLists.txt').read_text()
     block = re.search(r'set\(ATTUNE_EXECUTABLES\s+([^)]*)\)', cmake).group(1)
     executables = set(block.split())
-    specs = node_graph(GraphArgs())
+    specs = node_graph(all_nodes_on())
     for spec in specs:
         assert spec.executable in executables, f'{spec.executable} missing from CMakeLists.txt'
         module = importlib.import_module(spec.module)
@@ -73,10 +73,16 @@ def test_every_node_exists_as_executable_module_and_class() -> None:
         assert importlib.util.find_spec(f'attune.nodes.{executable}') is not None, executable
 
 
+def all_nodes_on() -> GraphArgs:
+    """Every optional node switched on (switches are the 'true'/'false' arguments other than use_sim_time)."""
+    switches = [a.name for a in GRAPH_ARGUMENTS if set(a.choices) == {'true', 'false'} and a.name != 'use_sim_time']
+    return GraphArgs(**{name: 'true' for name in switches})
+
+
 def test_parameter_files_exist_and_name_only_known_nodes() -> None:
     import yaml
 
-    specs = node_graph(GraphArgs())
+    specs = node_graph(all_nodes_on())
     for spec in specs:
         for path in spec.parameter_files:
             with open(path) as stream:

@@ -35,6 +35,8 @@ GRAPH_ARGUMENTS: tuple[GraphArgument, ...] = (
     GraphArgument('config', '', 'Parameter file (ROS 2 YAML); empty = the installed config/attune.yaml.'),
     GraphArgument('expression', 'true', 'Start the expression node (action units, expression, learner).',
                   ('true', 'false')),
+    GraphArgument('asd_emotion', 'false', 'Start the ASD emotion node (affect per face on /attune/affect, '
+                  'name-call protocol).', ('true', 'false')),
 )
 
 
@@ -48,6 +50,7 @@ class GraphArgs:
     use_sim_time: str = 'false'
     config: str = ''
     expression: str = 'true'
+    asd_emotion: str = 'false'
 
     def __post_init__(self) -> None:
         for argument in GRAPH_ARGUMENTS:
@@ -122,6 +125,10 @@ def node_graph(args: GraphArgs | None = None) -> list[NodeSpec]:
     ]
     if args.expression == 'true':
         nodes.append(NodeSpec(name='expression_node', executable='expression_node', parameter_files=files,
+                              parameters=common + (('image_topic', args.camera_topic),
+                                                   ('image_transport', args.image_transport))))
+    if args.asd_emotion == 'true':
+        nodes.append(NodeSpec(name='asd_emotion_node', executable='asd_emotion_node', parameter_files=files,
                               parameters=common + (('image_topic', args.camera_topic),
                                                    ('image_transport', args.image_transport))))
     return nodes
