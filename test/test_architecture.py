@@ -8,7 +8,8 @@ CORE = ['attune.imaging', 'attune.face', 'attune.tracking', 'attune.geometry', '
         'attune.face.drawing', 'attune.errors', 'attune.resources', 'attune.bag',
         'attune.demo.default_input', 'attune.expression.analyzer', 'attune.expression.teacher',
         'attune.expression.sync', 'attune.expression.lessons', 'attune.affect.estimator',
-        'attune.affect.name_call', 'attune.affect.session_log', 'attune.affect.dataset', 'attune.models.asd_emotion_cli']
+        'attune.affect.name_call', 'attune.affect.session_log', 'attune.affect.dataset',
+        'attune.models.asd_emotion_cli']
 
 
 def test_core_modules_do_not_import_rclpy() -> None:

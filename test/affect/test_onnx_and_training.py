@@ -52,6 +52,7 @@ def test_a_file_that_is_not_the_model_is_refused(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.filterwarnings('ignore::FutureWarning', 'ignore::UserWarning')  # torch.onnx's exporter chatter
 def test_attune_train_asd_emotion_end_to_end_on_a_tiny_data_set(tmp_path: Path) -> None:
     """Four people, neutral and smiling (London set), one epoch of a tiny network: the CLI labels them with
     the teacher, splits by subject, trains, writes ONNX (which agrees with torch on these real faces), the

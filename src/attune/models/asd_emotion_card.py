@@ -6,7 +6,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from attune.affect.dataset import FaceDataset
+from attune.affect.dataset import VIDEO_SUFFIXES, FaceDataset
 from attune.expression.labels import EMOTIONS
 
 LICENCES = """\
@@ -52,8 +52,11 @@ def write_model_card(result: Any, data: FaceDataset, onnx_path: Path, command: s
     ev = result.evaluation
     params = sum(p.numel() for p in result.model.parameters())
     counts = result.split.counts(data)
-    per_source = Counter(str(s).split('/')[0] for s in data.subjects)
-    quality = [['split', 'faces', 'hard-labelled', 'model accuracy', 'model macro-F1', 'KL(teacher || model)',
+    videos = {str(s).split('/')[0] for s, p in zip(data.subjects, data.paths)
+              if Path(str(p)).suffix.lower() in VIDEO_SUFFIXES}
+    per_source = Counter(str(s).split('/')[0] + (' (video frames)' if str(s).split('/')[0] in videos else '')
+                         for s in data.subjects)
+    quality = [['split', 'faces', 'hard-labelled', 'model accuracy', 'model macro-F1', 'KL(teacher \\|\\| model)',
                 'teacher accuracy', 'teacher macro-F1', 'majority-class accuracy']]
     for name in ('train', 'val', 'test'):
         e = ev[name]
@@ -89,7 +92,7 @@ model, the training, the choice of depth and input size, and the name-call proto
 
 ## Data and licence
 {len(data)} faces from {data.info.get('files', '?')} files ({sources}),
-every `{data.info.get('video_every', '?')}`-th video frame, the largest face of each image or frame; teacher
+one video frame in {data.info.get('video_every', '?')}, the largest face of each image or frame; teacher
 weights {json.dumps(data.info.get('teacher_weights', {}))}.
 
 {LICENCES}

@@ -38,7 +38,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument('--depth', type=int, default=18, choices=(18, 34, 50), help='ResNet depth')
     p.add_argument('--input-size', type=int, default=64, help='face crop side in pixels (16..112)')
     p.add_argument('--width', type=int, default=16, help='ResNet width (channels of the first stage; 64 = paper)')
-    p.add_argument('--epochs', type=int, default=30)
+    p.add_argument('--epochs', type=int, default=24)
     p.add_argument('--batch-size', type=int, default=32)
     p.add_argument('--lr', type=float, default=2e-3, help='peak learning rate (one-cycle)')
     p.add_argument('--temperature', type=float, default=2.0, help='KL temperature T of the soft labels')

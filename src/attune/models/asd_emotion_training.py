@@ -45,7 +45,7 @@ class TrainConfig:
     gcn_embedding: int = 128
     fusion_hidden: int = 128
     dropout: float = 0.3
-    epochs: int = 30
+    epochs: int = 24
     batch_size: int = 32
     lr: float = 2e-3
     weight_decay: float = 1e-4

@@ -311,6 +311,8 @@ class AsdEmotionNode(LifecycleNode):
         self._calls += 1
         self.get_logger().info(f"name call '{call.name}' for face '{call.target_id or 'most central'}' at "
                                f'{stimulus} ns')
+        if self._estimator is not None and call.target_id and call.name:
+            self._estimator.calibration.link(call.target_id, call.name)  # the child's baseline follows them
         header = Header(stamp=from_ns(stimulus, type(msg.header.stamp)), frame_id=self._frame_id)
         self._finish(self._protocol.start(stimulus, call.target_id, call.name), header)
 
