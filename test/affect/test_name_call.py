@@ -6,13 +6,21 @@ import math
 import numpy as np
 import pytest
 
-from attune.affect.name_call import FaceSample, NameCallOptions, NameCallProtocol, ProtocolStatus
+from attune.affect.name_call import (
+    FaceSample,
+    NameCallOptions,
+    NameCallProtocol,
+    PendingCall,
+    ProtocolStatus,
+    SpeechOnset,
+)
 from attune.errors import ConfigError
 from attune.expression.labels import EMOTIONS
 
 FPS = 30
 T0 = 1_000_000_000_000  # ns
 PERIOD = 1_000_000_000 // FPS
+S = 1_000_000_000
 
 
 def stamp(i: int) -> int:
@@ -233,3 +241,29 @@ def test_time_going_backwards_ends_running_calls_and_starts_afresh() -> None:
     yaws = [ramp_yaw(i / FPS, 40.0, 1.6, 80.0) for i in range(300)]
     (result,) = finals(run(protocol, yaws))  # the replay's second loop is measured like the first
     assert result.status == ProtocolStatus.RESPONDED and result.latency_s == pytest.approx(0.7875, abs=1e-3)
+
+
+def test_stop_aborts_running_calls() -> None:
+    protocol = NameCallProtocol()
+    run(protocol, [30.0] * 40)
+    protocol.start(stamp(35), 'f2', 'Kim')
+    (stopped,) = protocol.abort('f2')
+    assert stopped.status == ProtocolStatus.ABORTED and stopped.reason == 'stopped' and stopped.target_id == 'f2'
+    (other,) = protocol.abort()
+    assert other.target_id == 'f1' and not protocol.waiting()
+
+
+def test_the_stimulus_is_the_speech_onset_after_the_command_else_its_stamp() -> None:
+    onset = SpeechOnset(wait_s=2.0)
+    call = PendingCall(stamp_ns=10 * S, received_ns=10 * S + 1000, target_id='f1', name='Sam')
+    assert onset.command(call, robot_reports_speaking=False) == [(10 * S, call)]  # no speaking signal: at once
+    assert onset.command(call, robot_reports_speaking=True) == []
+    assert onset.speaking(False, 10 * S + 2000) == []
+    assert onset.speaking(True, 11 * S) == [(11 * S, call)]  # the rising edge within 2 s
+    assert onset.speaking(True, 11 * S + 10) == []  # still speaking: no new edge
+    late = PendingCall(stamp_ns=20 * S, received_ns=20 * S, target_id='f1', name='Sam')
+    onset.command(late, robot_reports_speaking=True)
+    assert onset.tick(21 * S) == [] and onset.tick(22 * S + 1) == [(20 * S, late)]  # no edge: the command stamp
+    onset.command(late, robot_reports_speaking=True)
+    assert onset.cancel('f1') == [late] and not onset.pending
+

@@ -15,7 +15,7 @@ from rcl_interfaces.msg import Log
 from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image
-from std_msgs.msg import Header
+from std_msgs.msg import Bool, Header
 
 from attune.affect.name_call import ProtocolStatus
 from attune.affect.session_log import read_log
@@ -211,3 +211,35 @@ def test_the_executable_reports_a_bad_parameter_and_exits_1() -> None:
     result = subprocess.run([sys.executable, '-m', 'attune.nodes.asd_emotion_node', '--ros-args', '-p',
                              'turn_threshold_deg:=500.0'], capture_output=True, text=True, timeout=60)
     assert result.returncode == 1 and 'turn_threshold_deg' in result.stderr
+
+
+def test_the_stimulus_is_the_robots_speech_onset_and_stop_aborts(spinner) -> None:
+    """docs/behavior.md: the stimulus is the rising edge of /attune/robot/speaking within 2 s after the
+    NAME_CALL (else the command's stamp); a STOP command aborts the running call."""
+    from rclpy.qos import DurabilityPolicy
+
+    h = Harness(spinner, 'onset', speaking_topic='/onset/speaking')
+    speaking = h.probe.create_publisher(Bool, '/onset/speaking', QoSProfile(
+        depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL))
+    assert wait_for(lambda: speaking.get_subscription_count() >= 1, 10)
+    speaking.publish(Bool(data=False))
+    time.sleep(0.2)
+    command_ns = h.node.get_clock().now().nanoseconds
+    h.name_call(command_ns, target='f1')
+    time.sleep(0.5)
+    assert not h.protocol()  # waiting for the robot to speak
+    before_edge = h.node.get_clock().now().nanoseconds
+    speaking.publish(Bool(data=True))
+    assert wait_for(lambda: h.protocol(), 10)
+    (waiting,) = h.protocol()
+    assert waiting.status == ProtocolStatus.WAITING and waiting.face_id == 'f1'
+    assert before_edge <= waiting.stimulus_ns <= before_edge + S  # the onset, not the command's stamp
+    h.commands.publish(h.command_type(header=header(command_ns), action=h.command_type.STOP))
+    (stopped,) = h.wait_final()
+    assert stopped.status == ProtocolStatus.ABORTED and stopped.stimulus_ns == waiting.stimulus_ns
+    # without a speech onset within speaking_wait_s (2 s), the command's stamp is the stimulus
+    speaking.publish(Bool(data=False))
+    second_ns = h.node.get_clock().now().nanoseconds
+    h.name_call(second_ns, target='f1')
+    assert wait_for(lambda: len(h.protocol()) >= 3, 10)
+    assert h.protocol()[2].stimulus_ns == second_ns

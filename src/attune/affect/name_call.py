@@ -3,8 +3,9 @@ how fast, and with what affect? (no rclpy)
 
 Definition (docs/asd_emotion.md has it for therapists, with the defaults of NameCallOptions):
 
-  * Stimulus: the stamp at which the robot called the name (the NAME_CALL command's header stamp,
-    plus the node's `stimulus_delay_s`). Every time below is on the image stamps' clock.
+  * Stimulus: when the robot called the name: the rising edge of the robot's `speaking` signal that
+    follows the NAME_CALL command within 2 s, else the command's header stamp (SpeechOnset), plus the
+    node's `stimulus_delay_s`. Every time below is on the image stamps' clock.
   * Target: the face track named by the call; an empty id means the face nearest the image centre
     in the frame nearest the stimulus (within `presence_s`).
   * Head yaw: the face node's yaw against the line of sight (0 = facing the camera, wherever the face
@@ -23,7 +24,8 @@ Definition (docs/asd_emotion.md has it for therapists, with the defaults of Name
   * ABORTED: the face was seen after the call but lost at the end of the window (left mid-protocol
     and did not come back within `lost_timeout_s`), or the child already faced the robot at the call
     (|yaw_before| < turn_threshold_deg: an orienting turn cannot be measured; reason
-    'already_facing'), or a new call for the same child replaced this one ('superseded').
+    'already_facing'), or a new call for the same child replaced this one ('superseded'), or the
+    behaviour node sent STOP ('stopped').
   * Affect: the mean of the target's emotion probabilities (and valence) over `affect_window_s` after
     the stimulus; its most probable emotion is response_emotion. A result is reported once both
     the response and the affect window are decided (NO_FACE at once).
@@ -229,6 +231,12 @@ class NameCallProtocol:
             out += self.advance(self._now)
         return out
 
+    def abort(self, target_id: str = '', reason: str = 'stopped') -> list[NameCallResult]:
+        """End running calls (all, or the one for target_id) as ABORTED; returns their results."""
+        ended = [c for c in self._calls if not target_id or (c.resolved or c.target_id) == target_id]
+        self._calls = [c for c in self._calls if c not in ended]
+        return [self._result(c, ProtocolStatus.ABORTED, reason, self._now or c.stimulus_ns) for c in ended]
+
     def advance(self, now_ns: int) -> list[NameCallResult]:
         """Let time pass to now_ns (frame clock); returns the calls that finished."""
         self._now = now_ns if self._now is None else max(self._now, now_ns)
@@ -392,3 +400,64 @@ class NameCallProtocol:
 
 def _ns(seconds: float) -> int:
     return int(round(seconds * 1e9))
+
+
+@dataclass(frozen=True)
+class PendingCall:
+    """A NAME_CALL waiting for its stimulus time: command stamp, receive time (node clock), target, name."""
+
+    stamp_ns: int
+    received_ns: int
+    target_id: str
+    name: str
+
+
+class SpeechOnset:
+    """The stimulus time of name calls, as the behaviour contract (docs/behavior.md) defines it: the rising
+    edge of the robot's `speaking` signal that follows the command within `wait_s`; without one, the
+    command's stamp. Times are on the node clock (the same clock as the image stamps). Not thread-safe.
+
+    `command()` queues a call (or returns it at once when the robot does not report speaking),
+    `speaking()` feeds the signal, `tick()` releases calls whose wait ran out; each returns
+    (stimulus_ns, call) pairs ready to start.
+    """
+
+    def __init__(self, wait_s: float = 2.0) -> None:
+        if wait_s < 0:
+            raise ConfigError(f'wait_s must be >= 0, got {wait_s}')
+        self.wait_s = wait_s
+        self._pending: list[PendingCall] = []
+        self._speaking: bool | None = None
+
+    def command(self, call: PendingCall, robot_reports_speaking: bool) -> list[tuple[int, PendingCall]]:
+        if not robot_reports_speaking or self.wait_s == 0:
+            return [(call.stamp_ns, call)]
+        self._pending.append(call)
+        return []
+
+    def speaking(self, value: bool, now_ns: int) -> list[tuple[int, PendingCall]]:
+        rising = bool(value) and not self._speaking
+        self._speaking = bool(value)
+        if not rising:
+            return []
+        ready = [(now_ns, c) for c in self._pending if c.received_ns <= now_ns <= self._deadline(c)]
+        self._pending = [c for c in self._pending if all(c is not r for _, r in ready)]
+        return ready + self.tick(now_ns)
+
+    def tick(self, now_ns: int) -> list[tuple[int, PendingCall]]:
+        expired = [(c.stamp_ns, c) for c in self._pending if now_ns > self._deadline(c)]
+        self._pending = [c for c in self._pending if now_ns <= self._deadline(c)]
+        return expired
+
+    def cancel(self, target_id: str = '') -> list[PendingCall]:
+        """Drop pending calls (all, or those for target_id); returns them."""
+        dropped = [c for c in self._pending if not target_id or c.target_id == target_id]
+        self._pending = [c for c in self._pending if c not in dropped]
+        return dropped
+
+    @property
+    def pending(self) -> tuple[PendingCall, ...]:
+        return tuple(self._pending)
+
+    def _deadline(self, call: PendingCall) -> int:
+        return max(call.stamp_ns, call.received_ns) + _ns(self.wait_s)

@@ -6,11 +6,14 @@ to their Faces by exact header stamp; outputs are calibrated per child (neutral 
 per track. The name-call protocol (attune.affect.name_call) is started by a NAME_CALL BehaviorCommand
 and measures the head turn toward the robot from every Faces message (no image needed) and the affect
 after the call; results go out in AffectState's protocol fields and into the session log (JSONL).
-docs/asd_emotion.md has the protocol definition and the contract with the behaviour node.
+The stimulus time is the robot's speech onset (rising edge of <speaking_topic> within speaking_wait_s
+after the command), else the command's stamp; STOP aborts running calls. docs/asd_emotion.md has the
+protocol definition and the contract with the behaviour node (docs/behavior.md).
 
 Subscribes:  <faces_topic>    attune/Faces (reliable, depth 30)
              <image_topic>    sensor_msgs/Image or CompressedImage (image_transport)
-             <command_topic>  attune/BehaviorCommand: NAME_CALL starts the protocol (other actions ignored)
+             <command_topic>  attune/BehaviorCommand: NAME_CALL starts the protocol, STOP aborts it
+             <speaking_topic> std_msgs/Bool (reliable, transient local): the robot is speaking
 Publishes:   /attune/affect   attune/AffectState: one per classified face (protocol fields set while a
                               call targets that face), one WAITING when a call starts, one per result
              /diagnostics     diagnostic_msgs/DiagnosticArray, once per second
@@ -30,10 +33,17 @@ from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackRet
 from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CompressedImage, Image
-from std_msgs.msg import Header
+from std_msgs.msg import Bool, Header
 
 from attune.affect.estimator import AffectEstimator, EstimatorOptions
-from attune.affect.name_call import FaceSample, NameCallOptions, NameCallProtocol, NameCallResult
+from attune.affect.name_call import (
+    FaceSample,
+    NameCallOptions,
+    NameCallProtocol,
+    NameCallResult,
+    PendingCall,
+    SpeechOnset,
+)
 from attune.affect.session_log import SessionLog
 from attune.errors import AttuneError, ImageError
 from attune.expression.sync import ExactStampSynchronizer
@@ -90,8 +100,12 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               min=0.0, max=60.0, dynamic=True),
     ParamSpec('min_latency_s', 0.0, 'Name call: turns crossing the threshold earlier than this after the call '
               'do not count.', min=0.0, max=10.0, dynamic=True),
-    ParamSpec('stimulus_delay_s', 0.0, "Name call: added to the command's stamp to get the stimulus time (the "
-              "robot's speech onset after the command).", min=0.0, max=10.0, dynamic=True),
+    ParamSpec('speaking_topic', '/attune/robot/speaking', "std_msgs/Bool from the robot bridge: the rising edge "
+              "after a NAME_CALL is the stimulus time; '' = always use the command's stamp."),
+    ParamSpec('speaking_wait_s', 2.0, 'Name call: how long after the command a speech onset is awaited before the '
+              "command's stamp is used instead.", min=0.0, max=10.0, dynamic=True),
+    ParamSpec('stimulus_delay_s', 0.0, 'Name call: added to the stimulus time (speech onset or command stamp), '
+              'e.g. the time from the start of speech to the name within it.', min=0.0, max=10.0, dynamic=True),
     ParamSpec('frame_timeout_s', 2.0, 'Name call: without frames for this long (wall time), running calls are '
               'decided on the node clock.', min=0.1, max=60.0),
     ParamSpec('session_log_dir', '', "Folder of the therapist's JSONL session log; '' = no log."),
@@ -99,6 +113,10 @@ PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec('max_image_pixels', DEFAULT_MAX_PIXELS, 'Larger images are rejected.', min=1, max=2**31 - 1),
     ParamSpec('autostart', True, 'Configure and activate at start-up without a lifecycle manager.'),
 )
+
+#: The robot bridge's speaking state: latched (transient local), as the bridges publish it.
+SPEAKING_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1, reliability=ReliabilityPolicy.RELIABLE,
+                          durability=DurabilityPolicy.TRANSIENT_LOCAL)
 
 #: Faces in: reliable, a second of a 30 fps stream (the protocol needs every frame's head pose).
 FACES_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=30, reliability=ReliabilityPolicy.RELIABLE,
@@ -129,6 +147,7 @@ class AsdEmotionNode(LifecycleNode):
         self._msgs = attune_msgs()
         self._estimator: AffectEstimator | None = None
         self._protocol: NameCallProtocol | None = None
+        self._onset: SpeechOnset | None = None
         self._sync: ExactStampSynchronizer | None = None
         self._log: SessionLog | None = None
         self._subs: list[Any] = []
@@ -162,6 +181,7 @@ class AsdEmotionNode(LifecycleNode):
         try:
             self._estimator = AffectEstimator(estimator_options(p))
             self._protocol = NameCallProtocol(protocol_options(p))
+            self._onset = SpeechOnset(p['speaking_wait_s'])
             if p['session_log_dir']:
                 self._log = SessionLog(p['session_log_dir'], p['session_name'], self._log_header())
         except AttuneError as exc:
@@ -183,6 +203,8 @@ class AsdEmotionNode(LifecycleNode):
         self._subs.append(self.create_subscription(m.Faces, p['faces_topic'], self._on_faces, FACES_QOS))
         self._subs.append(self.create_subscription(m.BehaviorCommand, p['command_topic'], self._on_command,
                                                    qos.RESULTS))
+        if p['speaking_topic']:
+            self._subs.append(self.create_subscription(Bool, p['speaking_topic'], self._on_speaking, SPEAKING_QOS))
         image_qos = qos.image_input(p['reliable_input'], p['input_queue_depth'])
         if p['image_transport'] == 'compressed':
             self._subs.append(self.create_subscription(CompressedImage, p['image_topic'], self._on_compressed,
@@ -212,6 +234,7 @@ class AsdEmotionNode(LifecycleNode):
     def _release(self) -> None:
         self._estimator = None
         self._protocol = None
+        self._onset = None
         if self._log is not None:
             self._log.close()
             self._log = None
@@ -234,7 +257,8 @@ class AsdEmotionNode(LifecycleNode):
         estimator = self._estimator
         model = {'path': str(estimator.model.path), **dataclasses.asdict(estimator.model.info)} if estimator else {}
         return {'node': self.get_name(), 'model': model,
-                'protocol': {name: p[name] for name in (*_PROTOCOL_PARAMS, 'stimulus_delay_s')},
+                'protocol': {name: p[name] for name in (*_PROTOCOL_PARAMS, 'speaking_topic', 'speaking_wait_s',
+                                                        'stimulus_delay_s')},
                 'affect': {name: p[name] for name in ('rate_hz', 'smoothing_tau_s', 'max_abs_yaw_deg',
                                                       'calibration_s', 'calibration_max_gain')}}
 
@@ -246,6 +270,8 @@ class AsdEmotionNode(LifecycleNode):
         names = {p.name for p in parameters}
         if self._estimator is not None and names & {'rate_hz', 'smoothing_tau_s', 'max_abs_yaw_deg'}:
             self._estimator.set_options(estimator_options(self._params))
+        if self._onset is not None and 'speaking_wait_s' in names:
+            self._onset.wait_s = self._params['speaking_wait_s']
         if self._protocol is not None and names & set(_PROTOCOL_PARAMS):
             try:
                 self._protocol.options = protocol_options(self._params)
@@ -295,26 +321,51 @@ class AsdEmotionNode(LifecycleNode):
             self._last_dropped_faces = dropped
 
     def _on_command(self, msg: Any) -> None:
+        if self._protocol is None or self._onset is None:
+            return
         try:
+            if int(msg.action) == int(self._msgs.BehaviorCommand.STOP):
+                target = msg.target_id.strip()
+                self._onset.cancel(target)
+                self._finish(self._protocol.abort(target, 'stopped'), self._header(self._protocol.now_ns))
+                return
             call = name_call_from_msg(msg)
         except Exception as exc:  # noqa: BLE001 - a bad message must not take the node down
             self._bad_input.report('command', f'ignored BehaviorCommand: {type(exc).__name__}: {exc}')
             return
-        if call is None or self._protocol is None:
+        if call is None:
             return
-        stimulus = call.stimulus_ns
-        if stimulus == 0:
-            stimulus = self.get_clock().now().nanoseconds
+        now = self.get_clock().now().nanoseconds
+        stamp = call.stimulus_ns
+        if stamp == 0:
+            stamp = now
             self._bad_input.report('command_stamp', 'NAME_CALL without a header stamp: its receive time is used '
-                                   'as the stimulus time')
-        stimulus += int(self._params['stimulus_delay_s'] * 1e9)
+                                   'instead')
         self._calls += 1
-        self.get_logger().info(f"name call '{call.name}' for face '{call.target_id or 'most central'}' at "
-                               f'{stimulus} ns')
-        if self._estimator is not None and call.target_id and call.name:
-            self._estimator.calibration.link(call.target_id, call.name)  # the child's baseline follows them
-        header = Header(stamp=from_ns(stimulus, type(msg.header.stamp)), frame_id=self._frame_id)
-        self._finish(self._protocol.start(stimulus, call.target_id, call.name), header)
+        topic = self._params['speaking_topic']
+        reports = bool(topic) and self.count_publishers(topic) > 0
+        self.get_logger().info(f"name call '{call.name}' for face '{call.target_id or 'most central'}' "
+                               f"(command stamp {stamp} ns{', waiting for the speech onset' if reports else ''})")
+        pending = PendingCall(stamp, now, call.target_id, call.name)
+        self._start_calls(self._onset.command(pending, reports))
+
+    def _on_speaking(self, msg: Bool) -> None:
+        if self._onset is not None:
+            self._start_calls(self._onset.speaking(msg.data, self.get_clock().now().nanoseconds))
+
+    def _start_calls(self, ready: list[tuple[int, PendingCall]]) -> None:
+        if self._protocol is None:
+            return
+        for stimulus, call in ready:
+            stimulus += int(self._params['stimulus_delay_s'] * 1e9)
+            if self._estimator is not None and call.target_id and call.name:
+                self._estimator.calibration.link(call.target_id, call.name)  # the child's baseline follows them
+            self._finish(self._protocol.start(stimulus, call.target_id, call.name), self._header(stimulus))
+
+    def _header(self, stamp_ns: int | None) -> Header:
+        from builtin_interfaces.msg import Time
+
+        return Header(stamp=from_ns(stamp_ns or self.get_clock().now().nanoseconds, Time), frame_id=self._frame_id)
 
     # --- work ------------------------------------------------------------------------------------
     def _classify(self, faces_item: tuple[Any, FaceFrame, list], image_msg: Any, decode: Any) -> None:
@@ -383,18 +434,21 @@ class AsdEmotionNode(LifecycleNode):
             self._bad_input.report('session_log', f'session log not written: {exc}')
 
     def _on_protocol_timer(self) -> None:
-        """Decide running calls on the node clock when frames stopped coming (camera or face node gone)."""
+        """Start calls whose wait for a speech onset ran out; decide running calls on the node clock when
+        frames stopped coming (camera or face node gone)."""
         protocol = self._protocol
-        if protocol is None or not protocol.waiting():
+        if protocol is None:
+            return
+        if self._onset is not None and self._onset.pending:
+            self._start_calls(self._onset.tick(self.get_clock().now().nanoseconds))
+        if not protocol.waiting():
             return
         timeout = self._params['frame_timeout_s']
         idle = self._last_frame_time is None or time.monotonic() - self._last_frame_time > timeout
         if not idle:
             return
-        now = self.get_clock().now().nanoseconds - int(self._params['frame_timeout_s'] * 1e9)
-        from builtin_interfaces.msg import Time
-
-        self._finish(protocol.advance(now), Header(stamp=from_ns(now, Time), frame_id=self._frame_id))
+        now = self.get_clock().now().nanoseconds - int(timeout * 1e9)
+        self._finish(protocol.advance(now), self._header(now))
 
     def _publish_diagnostics(self) -> None:
         status = DiagnosticStatus(name=f'{self.get_name()}: ASD emotion', hardware_id='attune')
