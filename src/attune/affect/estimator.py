@@ -6,7 +6,6 @@ smoothing) lives here so it can be tested without ROS.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -151,9 +150,3 @@ class AffectEstimator:
             self.calibration.forget(track)
         self.smoother.forget_older_than(stamp_ns)
 
-
-def valence_of(probabilities: np.ndarray) -> float:
-    """Circumplex valence of probabilities over EMOTIONS (NaN for an empty vector)."""
-    if len(probabilities) == 0:
-        return math.nan
-    return valence_arousal(EMOTIONS, probabilities)[0]
