@@ -15,7 +15,9 @@ CORE = ['attune.imaging', 'attune.face', 'attune.tracking', 'attune.geometry', '
         'attune.events.sensor_roi', 'attune.events.energy', 'attune.events.fer', 'attune.events.dataset',
         'attune.bag.events',
         'attune.hands', 'attune.hands.messages', 'attune.sign', 'attune.sign.datasets',
-        'attune.sign.compose', 'attune.sign.ctc', 'attune.sign.emotion', 'attune.sign.recording']
+        'attune.sign.compose', 'attune.sign.ctc', 'attune.sign.emotion', 'attune.sign.recording',
+        'attune.affect.estimator', 'attune.affect.name_call', 'attune.affect.session_log', 'attune.affect.dataset',
+        'attune.cli.train_asd_emotion']
 
 
 def test_core_modules_do_not_import_rclpy() -> None:

@@ -43,6 +43,7 @@ def install(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_layout(install: Path) -> None:
     assert (install / 'lib' / 'attune' / 'face_node').stat().st_mode & 0o111
     assert (install / 'lib' / 'attune' / 'expression_node').stat().st_mode & 0o111
+    assert (install / 'lib' / 'attune' / 'asd_emotion_node').stat().st_mode & 0o111
     assert (install / 'bin' / 'attune').exists()
     assert (install / 'share' / 'attune' / 'launch' / 'attune.launch.py').is_file()
     assert (install / 'share' / 'attune' / 'config' / 'attune.yaml').is_file()
@@ -54,6 +55,7 @@ def test_layout(install: Path) -> None:
     site = next((install / 'lib').glob('python3*/site-packages/attune'))
     assert (site / 'face' / 'data' / 'canonical_face_model.txt').is_file()  # package data travels
     assert (site / 'models' / 'fer_minixception.onnx').is_file()            # shipped models too
+    assert (site / 'models' / 'asd_emotion.onnx').is_file()
     assert (site / 'msg' / '_faces.py').is_file()                          # generated messages
     assert 'extend_path' in (site / '__init__.py').read_text()              # ours, not rosidl's
 

@@ -42,6 +42,8 @@ GRAPH_ARGUMENTS: tuple[GraphArgument, ...] = (
                   ('true', 'false')),
     GraphArgument('sign', 'false', 'Start hands_node and sign_node (MediaPipe Hands + sign recognition, '
                   '~15 ms of CPU per frame).', ('true', 'false')),
+    GraphArgument('asd_emotion', 'false', 'Start the ASD emotion node (affect per face on /attune/affect, '
+                  'name-call protocol).', ('true', 'false')),
 )
 
 
@@ -58,6 +60,7 @@ class GraphArgs:
     expression: str = 'true'
     spiking_fer: str = 'false'
     sign: str = 'false'
+    asd_emotion: str = 'false'
 
     def __post_init__(self) -> None:
         for argument in GRAPH_ARGUMENTS:
@@ -156,6 +159,10 @@ def node_graph(args: GraphArgs | None = None) -> list[NodeSpec]:
             NodeSpec(name='spiking_fer_node', executable='spiking_fer_node', parameter_files=files,
                      parameters=common),
         ]
+    if args.asd_emotion == 'true':
+        nodes.append(NodeSpec(name='asd_emotion_node', executable='asd_emotion_node', parameter_files=files,
+                              parameters=common + (('image_topic', args.camera_topic),
+                                                   ('image_transport', args.image_transport))))
     return nodes
 
 

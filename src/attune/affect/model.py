@@ -1,0 +1,116 @@
+"""onnxruntime runner of the ASD emotion model (ResNet crop branch + GCN landmark branch, fused; no rclpy)."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from attune.affect.features import NUM_NODES, FaceInputError, face_crop, landmark_features, normalize_crops
+from attune.errors import ModelFileError
+from attune.expression.labels import EMOTIONS
+from attune.resources import package_data
+
+#: The shipped model (model card: asd_emotion.md beside it).
+DEFAULT_MODEL = 'asd_emotion.onnx'
+#: ONNX metadata key holding the model's settings as JSON (written by attune.models.asd_emotion_training).
+METADATA_KEY = 'attune_asd_emotion'
+
+
+def default_model_path() -> Path:
+    return package_data('models', DEFAULT_MODEL)
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What the ONNX file says about itself: depth, width, input_size, emotions, training temperature,
+    and the mean output on neutral training faces (the reference of the per-child calibration)."""
+
+    depth: int
+    width: int
+    input_size: int
+    emotions: tuple[str, ...]
+    temperature: float
+    neutral_reference: tuple[float, ...]
+
+    @classmethod
+    def from_json(cls, text: str) -> ModelInfo:
+        d = json.loads(text)
+        return cls(int(d['depth']), int(d['width']), int(d['input_size']), tuple(d['emotions']),
+                   float(d.get('temperature', 1.0)), tuple(float(x) for x in d.get('neutral_reference', ())))
+
+
+@dataclass(frozen=True)
+class FaceInputs:
+    """Prepared inputs of one face: crop (S, S) uint8 and landmarks (478, 3) float32."""
+
+    crop: np.ndarray
+    landmarks: np.ndarray
+
+
+class AsdEmotionModel:
+    """Runs the exported model. Inputs `crop` (B, 1, S, S) float32 in [-1, 1] and `landmarks` (B, 478, 3);
+    outputs `logits` and `probabilities` (B, 7) in EMOTIONS order.
+
+    Args:
+        path: the ONNX file (default: the shipped asd_emotion.onnx).
+        threads: onnxruntime intra-op threads.
+
+    Raises:
+        ModelFileError: the file is missing, unreadable, or not an ASD emotion model.
+    """
+
+    def __init__(self, path: Path | str | None = None, threads: int = 1) -> None:
+        import onnxruntime as ort
+
+        self.path = Path(path) if path else default_model_path()
+        if not self.path.is_file():
+            raise ModelFileError(f'ASD emotion model {self.path} is missing (attune train asd-emotion makes one)')
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        try:
+            self._session = ort.InferenceSession(str(self.path), options, providers=['CPUExecutionProvider'])
+            meta = self._session.get_modelmeta().custom_metadata_map
+            self.info = ModelInfo.from_json(meta[METADATA_KEY])
+        except KeyError:
+            raise ModelFileError(f'{self.path} is not an ASD emotion model (no {METADATA_KEY} metadata)') from None
+        except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own error types
+            raise ModelFileError(f'cannot load ASD emotion model {self.path}: {exc}') from None
+        inputs = {i.name for i in self._session.get_inputs()}
+        if inputs != {'crop', 'landmarks'} or tuple(self.info.emotions) != EMOTIONS:
+            raise ModelFileError(f'{self.path}: expected inputs crop, landmarks and outputs over {EMOTIONS}')
+
+    @property
+    def input_size(self) -> int:
+        return self.info.input_size
+
+    def prepare(self, image: np.ndarray, landmarks: np.ndarray | None) -> FaceInputs:
+        """The inputs of one face in an RGB (H, W, 3) or grey uint8 image.
+
+        Raises:
+            FaceInputError: missing, NaN or degenerate landmarks, or a crop outside the image.
+        """
+        height, width = image.shape[:2]
+        features = landmark_features(landmarks, width, height)
+        return FaceInputs(face_crop(image, landmarks, self.info.input_size), features)
+
+    def run(self, crops: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(logits, probabilities), each (B, 7), for (B, S, S) uint8 crops and (B, 478, 3) landmarks."""
+        crops = np.asarray(crops)
+        if crops.ndim != 3 or crops.shape[1:] != (self.input_size, self.input_size):
+            raise FaceInputError(f'crops must be (B, {self.input_size}, {self.input_size}), got {crops.shape}')
+        landmarks = np.asarray(landmarks, dtype=np.float32)
+        if landmarks.shape != (len(crops), NUM_NODES, 3):
+            raise FaceInputError(f'landmarks must be ({len(crops)}, {NUM_NODES}, 3), got {landmarks.shape}')
+        logits, probabilities = self._session.run(['logits', 'probabilities'], {
+            'crop': normalize_crops(crops), 'landmarks': np.ascontiguousarray(landmarks)})
+        return logits, probabilities
+
+    def predict(self, faces: list[FaceInputs]) -> np.ndarray:
+        """(B, 7) probabilities of prepared faces (one batch)."""
+        if not faces:
+            return np.zeros((0, len(EMOTIONS)), np.float32)
+        return self.run(np.stack([f.crop for f in faces]), np.stack([f.landmarks for f in faces]))[1]

@@ -1,0 +1,485 @@
+"""asd_emotion_node: attune/Faces + camera images in, attune/AffectState per face out, and the name-call protocol.
+
+A thin lifecycle node over attune.affect: the ASD emotion model (ResNet on the face crop + GCN on the
+FaceMesh landmarks, ONNX) runs per tracked face at most `rate_hz` times per second, on images matched
+to their Faces by exact header stamp; outputs are calibrated per child (neutral baseline) and smoothed
+per track. The name-call protocol (attune.affect.name_call) is started by a NAME_CALL BehaviorCommand
+and measures the head turn toward the robot from every Faces message (no image needed) and the affect
+after the call; results go out in AffectState's protocol fields and into the session log (JSONL).
+The stimulus time is the robot's speech onset (rising edge of <speaking_topic> within speaking_wait_s
+after the command), else the command's stamp; STOP aborts running calls. docs/asd_emotion.md has the
+protocol definition and the contract with the behaviour node (docs/behavior.md).
+
+Subscribes:  <faces_topic>    attune/Faces (reliable, depth 30)
+             <image_topic>    sensor_msgs/Image or CompressedImage (image_transport)
+             <command_topic>  attune/BehaviorCommand: NAME_CALL starts the protocol, STOP aborts it
+             <speaking_topic> std_msgs/Bool (reliable, transient local): the robot is speaking
+Publishes:   /attune/affect   attune/AffectState: one per classified face (protocol fields set while a
+                              call targets that face), one WAITING when a call starts, one per result
+             /diagnostics     diagnostic_msgs/DiagnosticArray, once per second
+Writes:      <session_log_dir>/asd_session_<time>[_<session_name>].jsonl when session_log_dir is set
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import statistics
+import time
+from collections import deque
+from typing import Any
+
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
+from rclpy.parameter import Parameter
+from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
+from sensor_msgs.msg import CompressedImage, Image
+from std_msgs.msg import Bool, Header
+
+from attune.affect.estimator import AffectEstimator, EstimatorOptions
+from attune.affect.name_call import (
+    FaceSample,
+    NameCallOptions,
+    NameCallProtocol,
+    NameCallResult,
+    PendingCall,
+    SpeechOnset,
+)
+from attune.affect.session_log import SessionLog
+from attune.errors import AttuneError, ImageError
+from attune.expression.sync import ExactStampSynchronizer
+from attune.face.types import FaceFrame
+from attune.imaging import DEFAULT_MAX_PIXELS, rgb8_from_compressed, rgb8_from_image
+from attune.ros import qos
+from attune.ros.affect_msgs import affect_state_msg, name_call_from_msg
+from attune.ros.face_msgs import faces_from_msg
+from attune.ros.interfaces import attune_msgs
+from attune.ros.node_main import run_node
+from attune.ros.params import ParamSpec, declare, validator
+from attune.ros.stamps import from_ns, to_ns
+from attune.ros.throttle import ThrottledReporter
+
+NODE_NAME = 'asd_emotion_node'
+
+PARAMETERS: tuple[ParamSpec, ...] = (
+    ParamSpec('faces_topic', '/attune/faces', "attune/Faces topic (the face node's output)."),
+    ParamSpec('image_topic', '/camera/image_raw', 'Camera image topic the Faces were computed from.'),
+    ParamSpec('image_transport', 'raw', 'raw: sensor_msgs/Image; compressed: sensor_msgs/CompressedImage.',
+              choices=('raw', 'compressed')),
+    ParamSpec('reliable_input', False, 'Subscribe to images reliably instead of with sensor QoS (bag processing).'),
+    ParamSpec('input_queue_depth', 5, 'Images kept by the subscription while the node is busy.', min=1, max=100),
+    ParamSpec('sync_queue_size', 30, 'Unmatched images (or Faces) kept while waiting for their partner with the '
+              'same stamp; older ones are dropped and counted.', min=1, max=1000),
+    ParamSpec('command_topic', '/attune/behavior/command', 'attune/BehaviorCommand topic; NAME_CALL starts the '
+              'name-call protocol.'),
+    ParamSpec('model_path', '', "The model's ONNX file; '' = the shipped asd_emotion.onnx."),
+    ParamSpec('threads', 1, 'onnxruntime threads.', min=1, max=16),
+    ParamSpec('rate_hz', 5.0, 'Most model runs per face track and second (image stamps); faces in between '
+              'are not classified.', min=0.1, max=60.0, dynamic=True),
+    ParamSpec('smoothing_tau_s', 0.5, 'Time constant of the per-track exponential average of the emotion '
+              'probabilities (0: no smoothing).', min=0.0, max=60.0, dynamic=True),
+    ParamSpec('max_abs_yaw_deg', 60.0, 'Faces turned further (yaw or pitch) are not classified (the head pose '
+              'still feeds the protocol).', min=0.0, max=90.0, dynamic=True),
+    ParamSpec('calibration_s', 5.0, "Per-child neutral baseline: collected over a face track's first seconds "
+              '(the child settled and relaxed), then outputs are corrected toward a neutral adult face; 0: off.',
+              min=0.0, max=600.0),
+    ParamSpec('calibration_max_gain', 4.0, 'Largest correction factor per emotion of the calibration.',
+              min=1.0, max=100.0),
+    ParamSpec('response_window_s', 5.0, 'Name call: time after the call within which a head turn counts as a '
+              'response.', min=0.1, max=60.0, dynamic=True),
+    ParamSpec('turn_threshold_deg', 15.0, 'Name call: head-yaw change toward the robot that counts as '
+              'orienting; a child facing the robot closer than this at the call cannot respond (ABORTED, '
+              'already_facing).', min=1.0, max=90.0, dynamic=True),
+    ParamSpec('confirm_samples', 2, 'Name call: consecutive frames the turn must hold.', min=1, max=30, dynamic=True),
+    ParamSpec('baseline_s', 1.0, 'Name call: the head yaw before the call is the median over this time.',
+              min=0.0, max=10.0, dynamic=True),
+    ParamSpec('presence_s', 0.5, 'Name call: the face must be seen within this time of the call (else NO_FACE).',
+              min=0.0, max=5.0, dynamic=True),
+    ParamSpec('lost_timeout_s', 1.0, 'Name call: a face unseen this long at the end of the window has left '
+              '(ABORTED).', min=0.05, max=30.0, dynamic=True),
+    ParamSpec('affect_window_s', 3.0, 'Name call: the response affect is the mean over this time after the call.',
+              min=0.0, max=60.0, dynamic=True),
+    ParamSpec('min_latency_s', 0.0, 'Name call: turns crossing the threshold earlier than this after the call '
+              'do not count.', min=0.0, max=10.0, dynamic=True),
+    ParamSpec('speaking_topic', '/attune/robot/speaking', "std_msgs/Bool from the robot bridge: the rising edge "
+              "after a NAME_CALL is the stimulus time; '' = always use the command's stamp."),
+    ParamSpec('speaking_wait_s', 2.0, 'Name call: how long after the command a speech onset is awaited before the '
+              "command's stamp is used instead.", min=0.0, max=10.0, dynamic=True),
+    ParamSpec('stimulus_delay_s', 0.0, 'Name call: added to the stimulus time (speech onset or command stamp), '
+              'e.g. the time from the start of speech to the name within it.', min=0.0, max=10.0, dynamic=True),
+    ParamSpec('frame_timeout_s', 2.0, 'Name call: without frames for this long (wall time), running calls are '
+              'decided on the node clock.', min=0.1, max=60.0),
+    ParamSpec('session_log_dir', '', "Folder of the therapist's JSONL session log; '' = no log."),
+    ParamSpec('session_name', '', 'Added to the session log file name (e.g. a session or child code).'),
+    ParamSpec('max_image_pixels', DEFAULT_MAX_PIXELS, 'Larger images are rejected.', min=1, max=2**31 - 1),
+    ParamSpec('autostart', True, 'Configure and activate at start-up without a lifecycle manager.'),
+)
+
+#: The robot bridge's speaking state: latched (transient local), as the bridges publish it.
+SPEAKING_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1, reliability=ReliabilityPolicy.RELIABLE,
+                          durability=DurabilityPolicy.TRANSIENT_LOCAL)
+
+#: Faces in: reliable, a second of a 30 fps stream (the protocol needs every frame's head pose).
+FACES_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=30, reliability=ReliabilityPolicy.RELIABLE,
+                       durability=DurabilityPolicy.VOLATILE)
+
+_PROTOCOL_PARAMS = ('response_window_s', 'turn_threshold_deg', 'confirm_samples', 'baseline_s', 'presence_s',
+                    'lost_timeout_s', 'affect_window_s', 'min_latency_s')
+
+
+def estimator_options(p: dict[str, Any]) -> EstimatorOptions:
+    return EstimatorOptions(rate_hz=p['rate_hz'], smoothing_tau_s=p['smoothing_tau_s'],
+                            max_abs_yaw_deg=p['max_abs_yaw_deg'], calibration_s=p['calibration_s'],
+                            calibration_max_gain=p['calibration_max_gain'], model_path=p['model_path'],
+                            threads=p['threads'])
+
+
+def protocol_options(p: dict[str, Any]) -> NameCallOptions:
+    values = {name: p[name] for name in _PROTOCOL_PARAMS}
+    history = values['baseline_s'] + max(values['response_window_s'], values['affect_window_s']) + 5.0
+    return NameCallOptions(**values, history_s=history)
+
+
+class AsdEmotionNode(LifecycleNode):
+    """See the module docstring."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(NODE_NAME, **kwargs)
+        self._msgs = attune_msgs()
+        self._estimator: AffectEstimator | None = None
+        self._protocol: NameCallProtocol | None = None
+        self._onset: SpeechOnset | None = None
+        self._sync: ExactStampSynchronizer | None = None
+        self._log: SessionLog | None = None
+        self._subs: list[Any] = []
+        self._affect_pub = self._diag_pub = self._diag_timer = self._protocol_timer = None
+        self._bad_input = ThrottledReporter(self.get_logger().error)
+        self._latency_ms: deque[float] = deque(maxlen=300)
+        self._frames = self._estimates = self._calls = 0
+        self._results: dict[str, int] = {}
+        self._last_frame_time: float | None = None
+        self._last_dropped_faces = 0
+        self._frame_id = ''
+        self._start_error: AttuneError | None = None
+        try:
+            self._params = declare(self, PARAMETERS)
+        except AttuneError:
+            self.destroy_node()
+            raise
+        self.add_on_set_parameters_callback(validator(PARAMETERS))
+        self.add_post_set_parameters_callback(self._on_parameters_changed)
+        if self._params['autostart']:
+            self.trigger_configure()
+            if self._start_error is not None:
+                error = self._start_error
+                self.destroy_node()
+                raise error
+            self.trigger_activate()
+
+    # --- lifecycle -------------------------------------------------------------------------------
+    def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
+        p = self._params
+        try:
+            self._estimator = AffectEstimator(estimator_options(p))
+            self._protocol = NameCallProtocol(protocol_options(p))
+            self._onset = SpeechOnset(p['speaking_wait_s'])
+            if p['session_log_dir']:
+                self._log = SessionLog(p['session_log_dir'], p['session_name'], self._log_header())
+        except AttuneError as exc:
+            self._start_error = exc
+            self.get_logger().error(str(exc))
+            return TransitionCallbackReturn.FAILURE
+        self._sync = ExactStampSynchronizer(queue_size=p['sync_queue_size'])
+        self._affect_pub = self.create_lifecycle_publisher(self._msgs.AffectState, '/attune/affect', qos.RESULTS)
+        self._diag_pub = self.create_publisher(DiagnosticArray, '/diagnostics', qos.RESULTS)
+        self._diag_timer = self.create_timer(1.0, self._publish_diagnostics)
+        self._protocol_timer = self.create_timer(0.2, self._on_protocol_timer)
+        if self._log is not None:
+            self.get_logger().info(f'session log: {self._log.path}')
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        p = self._params
+        m = self._msgs
+        self._subs.append(self.create_subscription(m.Faces, p['faces_topic'], self._on_faces, FACES_QOS))
+        self._subs.append(self.create_subscription(m.BehaviorCommand, p['command_topic'], self._on_command,
+                                                   qos.RESULTS))
+        if p['speaking_topic']:
+            self._subs.append(self.create_subscription(Bool, p['speaking_topic'], self._on_speaking, SPEAKING_QOS))
+        image_qos = qos.image_input(p['reliable_input'], p['input_queue_depth'])
+        if p['image_transport'] == 'compressed':
+            self._subs.append(self.create_subscription(CompressedImage, p['image_topic'], self._on_compressed,
+                                                       image_qos))
+        else:
+            self._subs.append(self.create_subscription(Image, p['image_topic'], self._on_image, image_qos))
+        self.get_logger().info(f"affect from {p['faces_topic']} and {p['image_transport']} images on "
+                               f"{p['image_topic']}; name calls from {p['command_topic']}")
+        return super().on_activate(state)
+
+    def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        for sub in self._subs:
+            self.destroy_subscription(sub)
+        self._subs = []
+        if self._sync is not None:
+            self._sync.clear()
+        return super().on_deactivate(state)
+
+    def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._release()
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._release()
+        return TransitionCallbackReturn.SUCCESS
+
+    def _release(self) -> None:
+        self._estimator = None
+        self._protocol = None
+        self._onset = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+        for timer in (self._diag_timer, self._protocol_timer):
+            if timer is not None:
+                self.destroy_timer(timer)
+        self._diag_timer = self._protocol_timer = None
+        if self._affect_pub is not None:
+            self.destroy_lifecycle_publisher(self._affect_pub)
+        if self._diag_pub is not None:
+            self.destroy_publisher(self._diag_pub)
+        self._affect_pub = self._diag_pub = None
+
+    def destroy_node(self) -> None:
+        self._release()
+        super().destroy_node()
+
+    def _log_header(self) -> dict[str, Any]:
+        p = self._params
+        estimator = self._estimator
+        model = {'path': str(estimator.model.path), **dataclasses.asdict(estimator.model.info)} if estimator else {}
+        return {'node': self.get_name(), 'model': model,
+                'protocol': {name: p[name] for name in (*_PROTOCOL_PARAMS, 'speaking_topic', 'speaking_wait_s',
+                                                        'stimulus_delay_s')},
+                'affect': {name: p[name] for name in ('rate_hz', 'smoothing_tau_s', 'max_abs_yaw_deg',
+                                                      'calibration_s', 'calibration_max_gain')}}
+
+    # --- parameters ------------------------------------------------------------------------------
+    def _on_parameters_changed(self, parameters: list[Parameter]) -> None:
+        for p in parameters:
+            if p.name in self._params:
+                self._params[p.name] = p.value
+        names = {p.name for p in parameters}
+        if self._estimator is not None and names & {'rate_hz', 'smoothing_tau_s', 'max_abs_yaw_deg'}:
+            self._estimator.set_options(estimator_options(self._params))
+        if self._onset is not None and 'speaking_wait_s' in names:
+            self._onset.wait_s = self._params['speaking_wait_s']
+        if self._protocol is not None and names & set(_PROTOCOL_PARAMS):
+            try:
+                self._protocol.options = protocol_options(self._params)
+            except AttuneError as exc:
+                self.get_logger().error(f'protocol options not changed: {exc}')
+
+    # --- inputs ----------------------------------------------------------------------------------
+    def _on_image(self, msg: Image) -> None:
+        self._add_image(msg, rgb8_from_image)
+
+    def _on_compressed(self, msg: CompressedImage) -> None:
+        self._add_image(msg, rgb8_from_compressed)
+
+    def _add_image(self, msg: Any, decode: Any) -> None:
+        if self._sync is None:
+            return
+        match = self._sync.add_first(to_ns(msg.header.stamp), (msg, decode))
+        if match is not None:
+            self._classify(match[1], *match[0])
+
+    def _on_faces(self, msg: Any) -> None:
+        if self._sync is None or self._protocol is None or self._estimator is None:
+            return
+        stamp = to_ns(msg.header.stamp)
+        try:
+            frame = faces_from_msg(msg)
+        except ValueError as exc:
+            self._bad_input.report('faces', f'dropped Faces (stamp {stamp} ns): {exc}')
+            return
+        self._frame_id = msg.header.frame_id
+        self._frames += 1
+        self._last_frame_time = time.monotonic()
+        samples = [FaceSample(f.id, f.head_pose.yaw if f.head_pose is not None else math.nan, f.box.center[0])
+                   for f in frame.faces]
+        self._finish(self._protocol.observe_faces(stamp, samples), msg.header)
+        due, _ = self._estimator.due(frame)
+        match = self._sync.add_second(stamp, (msg, frame, due))
+        self._check_dropped_faces()
+        if match is not None:
+            self._classify(match[1], *match[0])
+
+    def _check_dropped_faces(self) -> None:
+        dropped = self._sync.counts.dropped_second + self._sync.counts.late_second
+        if dropped > self._last_dropped_faces + 30:  # a few are normal (images dropped by sensor QoS)
+            self._bad_input.report('no_matching_image', f'{dropped} Faces message(s) so far without an image of '
+                                   "the same stamp (is image_topic the face node's input?)")
+            self._last_dropped_faces = dropped
+
+    def _on_command(self, msg: Any) -> None:
+        if self._protocol is None or self._onset is None:
+            return
+        try:
+            if int(msg.action) == int(self._msgs.BehaviorCommand.STOP):
+                target = msg.target_id.strip()
+                self._onset.cancel(target)
+                self._finish(self._protocol.abort(target, 'stopped'), self._header(self._protocol.now_ns))
+                return
+            call = name_call_from_msg(msg)
+        except Exception as exc:  # noqa: BLE001 - a bad message must not take the node down
+            self._bad_input.report('command', f'ignored BehaviorCommand: {type(exc).__name__}: {exc}')
+            return
+        if call is None:
+            return
+        now = self.get_clock().now().nanoseconds
+        stamp = call.stimulus_ns
+        if stamp == 0:
+            stamp = now
+            self._bad_input.report('command_stamp', 'NAME_CALL without a header stamp: its receive time is used '
+                                   'instead')
+        self._calls += 1
+        topic = self._params['speaking_topic']
+        reports = bool(topic) and self.count_publishers(topic) > 0
+        self.get_logger().info(f"name call '{call.name}' for face '{call.target_id or 'most central'}' "
+                               f"(command stamp {stamp} ns{', waiting for the speech onset' if reports else ''})")
+        pending = PendingCall(stamp, now, call.target_id, call.name)
+        self._start_calls(self._onset.command(pending, reports))
+
+    def _on_speaking(self, msg: Bool) -> None:
+        if self._onset is not None:
+            self._start_calls(self._onset.speaking(msg.data, self.get_clock().now().nanoseconds))
+
+    def _start_calls(self, ready: list[tuple[int, PendingCall]]) -> None:
+        if self._protocol is None:
+            return
+        for stimulus, call in ready:
+            stimulus += int(self._params['stimulus_delay_s'] * 1e9)
+            if self._estimator is not None and call.target_id and call.name:
+                self._estimator.calibration.link(call.target_id, call.name)  # the child's baseline follows them
+            self._finish(self._protocol.start(stimulus, call.target_id, call.name), self._header(stimulus))
+
+    def _header(self, stamp_ns: int | None) -> Header:
+        from builtin_interfaces.msg import Time
+
+        return Header(stamp=from_ns(stamp_ns or self.get_clock().now().nanoseconds, Time), frame_id=self._frame_id)
+
+    # --- work ------------------------------------------------------------------------------------
+    def _classify(self, faces_item: tuple[Any, FaceFrame, list], image_msg: Any, decode: Any) -> None:
+        faces_msg, frame, due = faces_item
+        estimator = self._estimator
+        if estimator is None or not due:
+            return
+        start = time.perf_counter()
+        stamp = frame.stamp_ns
+        try:
+            rgb = decode(image_msg, max_pixels=self._params['max_image_pixels'])
+        except ImageError as exc:
+            self._bad_input.report(type(exc).__name__, f'dropped image (stamp {stamp} ns): {exc}')
+            return
+        if (rgb.shape[1], rgb.shape[0]) != (frame.width, frame.height):
+            self._bad_input.report('size_mismatch', f'dropped frame (stamp {stamp} ns): image is {rgb.shape[1]}x'
+                                   f'{rgb.shape[0]}, Faces says {frame.width}x{frame.height}')
+            return
+        try:
+            estimates, skipped = estimator.estimate(rgb, frame, due)
+        except Exception as exc:  # noqa: BLE001 - a failing frame must not take the node down
+            self._bad_input.report('processing', f'dropped frame (stamp {stamp} ns): {type(exc).__name__}: {exc}')
+            return
+        for face in skipped:
+            self._bad_input.report('bad_face', f'skipped face {face.track} (stamp {stamp} ns): {face.reason}')
+        for track, baseline in estimator.completed:
+            self.get_logger().info(f'face {track}: neutral baseline from {baseline.samples} outputs')
+            self._log_write({'type': 'calibration', 'face_id': track, 'samples': baseline.samples,
+                             'start_ns': baseline.start_ns, 'end_ns': baseline.end_ns,
+                             'baseline': [round(float(x), 4) for x in baseline.probabilities]})
+        for estimate in estimates:
+            self._protocol.observe_affect(estimate.track, estimate.stamp_ns, estimate.probabilities, estimate.valence)
+            waiting = self._protocol.waiting_for(estimate.track)
+            self._affect_pub.publish(affect_state_msg(faces_msg.header, estimate.track, estimate, waiting))
+            self._estimates += 1
+        self._latency_ms.append((time.perf_counter() - start) * 1e3)
+
+    def _finish(self, results: list[NameCallResult], header: Any) -> None:
+        """Publish protocol states/results (and log the final ones)."""
+        for result in results:
+            estimate = self._estimator.latest(result.target_id) if self._estimator and result.target_id else None
+            out_header = Header(stamp=from_ns(result.decided_ns, type(header.stamp)), frame_id=header.frame_id)
+            self._affect_pub.publish(affect_state_msg(out_header, result.target_id, estimate, result))
+            if not result.final:
+                continue
+            status = result.status.name
+            self._results[status] = self._results.get(status, 0) + 1
+            latency = f' after {result.latency_s:.2f} s' if math.isfinite(result.latency_s) else ''
+            self.get_logger().info(f"name call '{result.name}' (face '{result.target_id}'): {status.lower()} "
+                                   f'({result.reason}){latency}')
+            if self._estimator is not None and result.target_id and result.name:
+                self._estimator.calibration.link(result.target_id, result.name)
+            if self._log is not None:
+                try:
+                    baseline = self._estimator.calibration.status(result.target_id) if self._estimator else 'off'
+                    self._log.name_call(result, calibration=baseline)
+                except (OSError, ValueError) as exc:
+                    self._bad_input.report('session_log', f'session log not written: {exc}')
+
+    def _log_write(self, record: dict[str, Any]) -> None:
+        if self._log is None:
+            return
+        try:
+            self._log.write(record)
+        except (OSError, ValueError) as exc:
+            self._bad_input.report('session_log', f'session log not written: {exc}')
+
+    def _on_protocol_timer(self) -> None:
+        """Start calls whose wait for a speech onset ran out; decide running calls on the node clock when
+        frames stopped coming (camera or face node gone)."""
+        protocol = self._protocol
+        if protocol is None:
+            return
+        if self._onset is not None and self._onset.pending:
+            self._start_calls(self._onset.tick(self.get_clock().now().nanoseconds))
+        if not protocol.waiting():
+            return
+        timeout = self._params['frame_timeout_s']
+        idle = self._last_frame_time is None or time.monotonic() - self._last_frame_time > timeout
+        if not idle:
+            return
+        now = self.get_clock().now().nanoseconds - int(timeout * 1e9)
+        self._finish(protocol.advance(now), self._header(now))
+
+    def _publish_diagnostics(self) -> None:
+        status = DiagnosticStatus(name=f'{self.get_name()}: ASD emotion', hardware_id='attune')
+        idle = self._last_frame_time is None or time.monotonic() - self._last_frame_time > 5.0
+        if self._bad_input.total and not idle:
+            status.level, status.message = DiagnosticStatus.WARN, 'dropping bad input'
+        elif idle:
+            status.level, status.message = DiagnosticStatus.WARN, 'no faces in the last 5 s'
+        else:
+            status.level, status.message = DiagnosticStatus.OK, 'estimating'
+        latency = statistics.median(self._latency_ms) if self._latency_ms else float('nan')
+        values: dict[str, Any] = {'faces_messages': self._frames, 'affect_published': self._estimates,
+                                  'processing_ms_median': f'{latency:.2f}', 'name_calls': self._calls,
+                                  'name_calls_running': len(self._protocol.waiting()) if self._protocol else 0}
+        values.update({f'results_{k.lower()}': v for k, v in self._results.items()})
+        if self._sync is not None:
+            values.update({f'sync_{k}': v for k, v in self._sync.counts.as_dict().items()})
+        if self._log is not None:
+            values['session_log'] = str(self._log.path)
+        values.update({f'dropped_{k}': v for k, v in self._bad_input.counts.items()})
+        status.values = [KeyValue(key=k, value=str(v)) for k, v in values.items()]
+        self._diag_pub.publish(DiagnosticArray(header=Header(stamp=self.get_clock().now().to_msg()), status=[status]))
+
+
+#: The node class, for composition in one process (`attune up --mode composed`).
+NODE_CLASS = AsdEmotionNode
+
+
+def main(args: list[str] | None = None) -> int:
+    return run_node(AsdEmotionNode, args)
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())

@@ -1,0 +1,77 @@
+"""Per-face affect from frames with the shipped model: which faces are due, calibration, smoothing."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from attune.affect.estimator import AffectEstimator, EstimatorOptions
+from attune.face.head_pose import rotation_from_angles
+from attune.face.types import FaceFrame, FaceObservation, HeadPose, TrackedFace
+from attune.geometry import BoundingBox
+from test.conftest import shared_data
+
+S = 1_000_000_000
+
+
+@pytest.fixture(scope='module')
+def portrait() -> tuple[np.ndarray, np.ndarray]:
+    from attune.face import FaceAnalyzer, FaceAnalyzerOptions
+
+    rgb = cv2.cvtColor(cv2.imread(str(shared_data('faces', 'london_ccby', 'neutral', '005_03.jpg'))), cv2.COLOR_BGR2RGB)
+    with FaceAnalyzer(FaceAnalyzerOptions(static_images=True)) as analyzer:
+        (face,) = analyzer.process(rgb)
+    return rgb, face.landmarks
+
+
+def face(track: str, landmarks, yaw: float = 0.0) -> TrackedFace:
+    t = np.array([0.0, 0.0, 0.6])
+    pose = HeadPose(yaw, 0.0, 0.0, rotation_from_angles(yaw, 0.0, 0.0, t), t)
+    return TrackedFace(track, FaceObservation(BoundingBox(0.3, 0.2, 0.7, 0.8), 0.9, landmarks), 5, 1.0, pose)
+
+
+def test_faces_are_due_at_the_rate_and_only_when_classifiable(portrait) -> None:
+    rgb, landmarks = portrait
+    estimator = AffectEstimator(EstimatorOptions(rate_hz=10.0, calibration_s=0.0))
+    faces = [face('a', landmarks), face('side', landmarks, yaw=75.0), face('none', None)]
+    due_stamps = []
+    for i in range(9):  # 30 fps: every third frame is due at 10 Hz
+        frame = FaceFrame(i * S // 30, rgb.shape[1], rgb.shape[0], tuple(faces))
+        due, skipped = estimator.due(frame)
+        assert {s.track: s.reason for s in skipped} == {'side': 'turned_away', 'none': 'no_landmarks'}
+        if due:
+            estimates, bad = estimator.estimate(rgb, frame, due)
+            assert not bad and [e.track for e in estimates] == ['a']
+            due_stamps.append(i)
+    assert due_stamps == [0, 3, 6]
+
+
+def test_estimates_are_distributions_calibrated_per_child(portrait) -> None:
+    rgb, landmarks = portrait
+    estimator = AffectEstimator(EstimatorOptions(rate_hz=30.0, smoothing_tau_s=0.0, calibration_s=0.2,
+                                                 calibration_min_samples=3, calibration_max_gain=1e6))
+    states = []
+    for i in range(8):
+        frame = FaceFrame(i * S // 10, rgb.shape[1], rgb.shape[0], (face('a', landmarks),))
+        (estimate,), _ = estimator.estimate(rgb, frame, list(frame.faces))
+        assert estimate.probabilities.sum() == pytest.approx(1.0, abs=1e-5)
+        assert -1 <= estimate.valence <= 1 and -1 <= estimate.arousal <= 1
+        states.append(estimate.calibration)
+        if estimator.completed:
+            (track, baseline), = estimator.completed
+            assert track == 'a' and baseline.samples == 3
+    assert states[:2] == ['calibrating'] * 2 and states[-1] == 'calibrated'
+    # the same resting face after calibration reads as the model's neutral reference
+    reference = np.asarray(estimator.model.info.neutral_reference)
+    assert np.allclose(estimator.latest('a').probabilities, reference / reference.sum(), atol=1e-4)
+
+
+def test_unusable_landmarks_are_skipped_with_the_reason(portrait) -> None:
+    rgb, landmarks = portrait
+    estimator = AffectEstimator(EstimatorOptions(calibration_s=0.0))
+    bad = landmarks.copy()
+    bad[10] = np.nan
+    frame = FaceFrame(0, rgb.shape[1], rgb.shape[0], (face('ok', landmarks), face('bad', bad)))
+    estimates, skipped = estimator.estimate(rgb, frame, list(frame.faces))
+    assert [e.track for e in estimates] == ['ok']
+    assert skipped[0].track == 'bad' and 'NaN' in skipped[0].reason

@@ -1,0 +1,87 @@
+"""The ASD emotion model in ONNX agrees with torch on real faces; the shipped model is what its card says;
+`attune train asd-emotion` runs end to end on a tiny data set."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from attune.affect.model import AsdEmotionModel, default_model_path
+from attune.errors import ModelFileError
+from test.conftest import REPO, shared_data
+
+REFERENCE = REPO / 'test' / 'affect' / 'data' / 'asd_emotion_torch_reference.npz'
+
+
+def test_the_shipped_model_agrees_with_torch_on_real_faces() -> None:
+    """onnxruntime on the real test-split faces whose torch outputs `attune train asd-emotion` stored."""
+    model = AsdEmotionModel()
+    reference = np.load(REFERENCE)
+    logits, probabilities = model.run(reference['crops'], reference['landmarks'])
+    assert len(logits) >= 4
+    assert np.abs(probabilities - reference['probabilities']).max() < 1e-5
+    assert np.abs(logits - reference['logits']).max() < 1e-4
+    # batch 1 gives the same as the batch
+    single = model.run(reference['crops'][:1], reference['landmarks'][:1])[1]
+    assert np.abs(single - probabilities[:1]).max() < 1e-5
+
+
+def test_the_shipped_model_is_small_and_its_card_names_the_command() -> None:
+    path = default_model_path()
+    assert path.stat().st_size < 15e6
+    model = AsdEmotionModel()
+    info = model.info
+    assert info.depth in (18, 34, 50) and len(info.neutral_reference) == 7
+    assert sum(info.neutral_reference) == pytest.approx(1.0, abs=1e-4)
+    card = path.with_suffix('.md').read_text()
+    assert 'attune train asd-emotion' in card and f'ResNet-{info.depth}' in card
+    assert 'Adults, not autistic children' in card
+
+
+def test_a_file_that_is_not_the_model_is_refused(tmp_path: Path) -> None:
+    other = tmp_path / 'other.onnx'
+    shutil.copy(REPO / 'src' / 'attune' / 'models' / 'fer_minixception.onnx', other)
+    with pytest.raises(ModelFileError, match='not an ASD emotion model'):
+        AsdEmotionModel(other)
+    with pytest.raises(ModelFileError, match='missing'):
+        AsdEmotionModel(tmp_path / 'nothing.onnx')
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings('ignore::FutureWarning', 'ignore::UserWarning')  # torch.onnx's exporter chatter
+def test_attune_train_asd_emotion_end_to_end_on_a_tiny_data_set(tmp_path: Path) -> None:
+    """Four people, neutral and smiling (London set), one epoch of a tiny network: the CLI labels them with
+    the teacher, splits by subject, trains, writes ONNX (which agrees with torch on these real faces), the
+    model card and the torch reference; the cache is reused."""
+    from attune.cli.main import main
+
+    data = tmp_path / 'data'
+    for emotion, suffix in (('neutral', '03'), ('smiling', '08')):
+        (data / emotion).mkdir(parents=True)
+        for person in ('001', '003', '005', '008'):
+            os.symlink(shared_data('faces', 'london_ccby', emotion, f'{person}_{suffix}.jpg'),
+                       data / emotion / f'{person}_{suffix}.jpg')
+    out = tmp_path / 'out' / 'tiny.onnx'
+    args = ['train', 'asd-emotion', '--data', str(data), '--output', str(out), '--cache', str(tmp_path / 'c.npz'),
+            '--epochs', '1', '--width', '4', '--input-size', '32', '--batch-size', '4', '--threads', '1',
+            '--test-fraction', '0.3', '--val-fraction', '0']
+    assert main(args) == 0
+    card = out.with_suffix('.md').read_text()
+    assert '--epochs 1' in card and 'Adults, not autistic children' in card
+    evaluation = json.loads((out.parent / 'tiny.eval.json').read_text())
+    split = evaluation['split']
+    assert split['train']['faces'] + split['test']['faces'] == 8
+    model = AsdEmotionModel(out)
+    reference = np.load(out.with_suffix('.torch_reference.npz'))
+    assert np.abs(model.run(reference['crops'], reference['landmarks'])[1] - reference['probabilities']).max() < 1e-5
+    # a second run reuses the cache instead of labelling again
+    from attune.cli.main import build_parser
+    from attune.cli.train_asd_emotion import load_or_build
+
+    said: list[str] = []
+    assert len(load_or_build(build_parser().parse_args(args), log=said.append)) == 8
+    assert said == [f"data set from {tmp_path / 'c.npz'}: 8 faces"]
