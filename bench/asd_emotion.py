@@ -51,8 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     from attune.affect.model import AsdEmotionModel
-    from attune.face import FaceAnalyzer, FaceAnalyzerOptions
     from attune.cli import train_asd_emotion as asd_emotion_cli
+    from attune.face import FaceAnalyzer, FaceAnalyzerOptions
     from attune.models import asd_emotion_training as training
 
     model = AsdEmotionModel(args.model or None, threads=1)

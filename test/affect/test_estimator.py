@@ -46,6 +46,16 @@ def test_faces_are_due_at_the_rate_and_only_when_classifiable(portrait) -> None:
     assert due_stamps == [0, 3, 6]
 
 
+def test_the_rate_holds_when_faces_of_later_frames_arrive_before_the_image(portrait) -> None:
+    """The node asks due() when a Faces message arrives and runs the model when its image arrives; on
+    a busy machine Faces of several frames can come first."""
+    rgb, landmarks = portrait
+    estimator = AffectEstimator(EstimatorOptions(rate_hz=5.0, calibration_s=0.0))
+    frames = [FaceFrame(i * S // 10, rgb.shape[1], rgb.shape[0], (face('a', landmarks),)) for i in range(6)]
+    decisions = [bool(estimator.due(f)[0]) for f in frames]  # no estimate() in between
+    assert decisions == [True, False, True, False, True, False]
+
+
 def test_estimates_are_distributions_calibrated_per_child(portrait) -> None:
     rgb, landmarks = portrait
     estimator = AffectEstimator(EstimatorOptions(rate_hz=30.0, smoothing_tau_s=0.0, calibration_s=0.2,

@@ -86,12 +86,6 @@ def test_every_node_exists_as_executable_module_and_class() -> None:
         assert importlib.util.find_spec(f'attune.nodes.{executable}') is not None, executable
 
 
-def all_nodes_on() -> GraphArgs:
-    """Every optional node switched on (switches are the 'true'/'false' arguments other than use_sim_time)."""
-    switches = [a.name for a in GRAPH_ARGUMENTS if set(a.choices) == {'true', 'false'} and a.name != 'use_sim_time']
-    return GraphArgs(**{name: 'true' for name in switches})
-
-
 def test_parameter_files_exist_and_name_only_known_nodes() -> None:
     import yaml
 

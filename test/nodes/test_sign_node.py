@@ -136,8 +136,9 @@ def test_signer_emotion_names_its_source_and_the_signers_face(spinner, asl_test)
     faces = Faces(header=Header(stamp=from_ns(T0, Time)), image_width=640, image_height=480)
     faces.faces = [Face(id='f7', roi=NormalizedRoi(xmin=0.5, ymin=0.1, xmax=0.8, ymax=0.4)),
                    Face(id='f9', roi=NormalizedRoi(xmin=0.0, ymin=0.1, xmax=0.2, ymax=0.4))]
+    # Publish only once matched: a Faces message sent before discovery ends is lost (volatile QoS).
+    assert wait_for(lambda: h.faces.get_subscription_count() >= 1 and h.expressions.get_subscription_count() >= 1, 10)
     h.faces.publish(faces)
-    assert wait_for(lambda: h.faces.get_subscription_count() >= 1, 5)
     points = list(block(asl_test, 'A', 20))
     h.play([hands_msg(i, p) for i, p in enumerate(points[:5])])
     assert wait_for(lambda: len(h.affects) >= 1, 10)

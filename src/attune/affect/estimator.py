@@ -79,7 +79,7 @@ class AffectEstimator:
         self.calibration = NeutralCalibration(reference, self.options.calibration_s,
                                               self.options.calibration_min_samples, self.options.calibration_max_gain)
         self.smoother = TrackSmoother(self.options.smoothing_tau_s, forget_s=max(5.0, 10 / self.options.rate_hz))
-        self._last_run: dict[str, int] = {}
+        self._last_due: dict[str, int] = {}
         self._latest: dict[str, AffectEstimate] = {}
         #: Baselines completed by the last estimate() call: (track, baseline).
         self.completed: list[tuple[str, Baseline]] = []
@@ -102,10 +102,13 @@ class AffectEstimator:
             if pose is not None and (abs(pose.yaw) > limit or abs(pose.pitch) > limit):
                 skipped.append(SkippedFace(face.id, 'turned_away'))
                 continue
-            last = self._last_run.get(face.id)
+            # Keyed on when a face was last found due, not when the model last ran: the model runs
+            # only once the image arrives, and Faces of later frames may come before that.
+            last = self._last_due.get(face.id)
             # 5 % slack: a 30 fps stream at rate 10 runs every third frame, not every fourth
             if last is None or frame.stamp_ns - last >= 0.95 * period_ns or frame.stamp_ns < last:
                 due.append(face)
+                self._last_due[face.id] = frame.stamp_ns
         return due, skipped
 
     def estimate(self, image: np.ndarray, frame: FaceFrame, faces: list[TrackedFace]
@@ -124,7 +127,6 @@ class AffectEstimator:
         raw = self.model.predict(prepared)
         out = []
         for face, p in zip(kept, raw):
-            self._last_run[face.id] = frame.stamp_ns
             baseline = self.calibration.observe(face.id, frame.stamp_ns, p)
             if baseline is not None:
                 self.completed.append((face.id, baseline))
@@ -146,7 +148,8 @@ class AffectEstimator:
         horizon = stamp_ns - int(max(self.smoother.forget_s, 30.0) * 1e9)
         for track in [t for t, e in self._latest.items() if e.stamp_ns < horizon]:
             self._latest.pop(track, None)
-            self._last_run.pop(track, None)
             self.calibration.forget(track)
+        for track in [t for t, ns in self._last_due.items() if ns < horizon]:
+            self._last_due.pop(track, None)
         self.smoother.forget_older_than(stamp_ns)
 

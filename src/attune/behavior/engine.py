@@ -15,7 +15,8 @@ Semantics (docs/behavior.md has the long form):
   (speech actions below safety priority, unless limits.speak_while_speaking; a sign or protocol
   rule blocked only by this is held and fires once the robot stops, within limits.event_hold_s), a
   name call already waiting for its result, or the global rate limit: never more than
-  limits.max_commands commands in any window of limits.window_s seconds. A rule's commands go out together or not at all.
+  limits.max_commands commands in any window of limits.window_s seconds. A rule's commands go out
+  together or not at all.
 * Several rules true in one update: the highest priority first (then file order), at most
   limits.max_rules_per_update of them fire.
 """

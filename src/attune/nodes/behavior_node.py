@@ -218,11 +218,11 @@ class BehaviorNode(AutostartLifecycleNode):
             if log is not None:
                 log.suppressed(now, s)
         for cmd in outcome.commands:
+            if log is not None:  # logged before it is sent: the therapist's log never misses a command
+                log.command(now, cmd)
             self._pub.publish(command_to_msg(cmd))
             self.published += 1
             self.get_logger().info(f'{cmd.describe()} [{cmd.rule}] because {cmd.reason}')
-            if log is not None:
-                log.command(now, cmd)
 
 
 #: The node class, for composition in one process (`attune up --mode composed`).
