@@ -249,6 +249,20 @@ def test_sign_rules_reply_and_gaze_targets() -> None:
     assert look[0].action == Action.GAZE and look[0].gaze == faces['p1']
 
 
+def test_a_signing_partner_answers_spelled_words_not_each_letter() -> None:
+    e = PolicyEngine(load_policy('signing_partner'))
+    e.on_state(state(), 0.0)
+    for t, letter in enumerate('HI'):  # isolated letters while spelling: not answered one by one
+        assert not e.on_sign(SignEvent('p1', letter, 0.95, 'asl_alphabet'), 1.0 + t).commands
+    word = SignEvent('p1', 'I', 0.9, 'asl_fingerspelling_ctc', sequence=('H', 'I'))
+    assert word.continuous and word.text == 'HI' and not word.letter
+    out = e.on_sign(word, 3.5)
+    assert out.commands[-1].text == 'Hi there!' and "p1 signed 'HI'" in out.commands[-1].reason
+    glosses = SignEvent('p1', 'you', 0.9, 'ctc', sequence=('thank', 'you'))
+    assert e.on_sign(glosses, 10.0).commands[-1].text == "You're welcome."
+    assert SignEvent('p1', 'B', 0.9).letter and not SignEvent('p1', 'hello', 0.9).letter
+
+
 @pytest.mark.parametrize('profile', ['default', 'asd_session', 'signing_partner'])
 def test_profiles_under_a_distress_storm_stay_within_their_rate_limit(profile) -> None:
     p = load_policy(profile)

@@ -52,6 +52,27 @@ class SignEvent:
     confidence: float
     source: str = ''
     stamp_ns: int = 0
+    #: Continuous recognition: the decoded gloss sequence of a segment (empty for an isolated sign).
+    sequence: tuple[str, ...] = ()
+
+    @property
+    def continuous(self) -> bool:
+        return bool(self.sequence)
+
+    @property
+    def text(self) -> str:
+        """What was signed: the gloss, or for a sequence its glosses joined; fingerspelled letters
+        make one word ('H', 'I' -> 'HI'), other glosses are joined with '_' like reply keys
+        ('thank', 'you' -> 'thank_you')."""
+        if not self.sequence:
+            return self.gloss
+        joiner = '' if all(len(g) == 1 for g in self.sequence) else '_'
+        return joiner.join(self.sequence)
+
+    @property
+    def letter(self) -> bool:
+        """An isolated fingerspelled letter (a one-character gloss)."""
+        return not self.sequence and len(self.gloss) == 1
 
 
 @dataclass(frozen=True)
@@ -222,12 +243,15 @@ class PolicyEngine:
     def on_sign(self, sign: SignEvent, now: float) -> Outcome:
         """A sign was recognized: evaluate the `on: sign` rules."""
         context = self._person_context(sign.person_id, now)
-        reply = self.policy.replies.get(sign.gloss.lower(), self.policy.replies.get(sign.gloss, ''))
-        context.update({'sign.gloss': sign.gloss, 'sign.confidence': float(sign.confidence),
-                        'sign.source': sign.source, 'has_reply': bool(reply)})
+        text = sign.text
+        reply = self.policy.replies.get(text.lower(), self.policy.replies.get(text, ''))
+        context.update({'sign.gloss': text, 'sign.confidence': float(sign.confidence),
+                        'sign.source': sign.source, 'sign.continuous': sign.continuous,
+                        'sign.sequence': ' '.join(sign.sequence), 'sign.letter': sign.letter,
+                        'has_reply': bool(reply)})
         context['reply'] = _render(reply or self.policy.replies.get('*', ''), context)  # replies are templates
         return self._evaluate(self.policy.rules_on('sign'), context, sign.person_id, now, event=True,
-                              evidence=f'sign {sign.gloss!r} ({sign.confidence:.2f}'
+                              evidence=f'sign {text!r} ({sign.confidence:.2f}'
                                        + (f' from {sign.source})' if sign.source else ')'))
 
     def on_protocol(self, result: ProtocolResult, now: float) -> Outcome:

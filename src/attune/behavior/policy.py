@@ -78,8 +78,12 @@ def condition_names(trigger: str, variables: Mapping[str, str]) -> dict[str, str
             names[q] = f'fused {q}'
             names[f'{q}_trend'] = f'change of {q} per second'
     if trigger == 'sign':
-        names.update({'sign.gloss': 'the recognized gloss', 'sign.confidence': 'its probability',
-                      'sign.source': 'the model', 'has_reply': 'the policy has a reply for the gloss',
+        names.update({'sign.gloss': 'the recognized gloss (a sequence: its glosses joined, letters as one word)',
+                      'sign.confidence': 'its probability', 'sign.source': 'the model',
+                      'sign.continuous': 'a gloss sequence of continuous recognition',
+                      'sign.sequence': "a sequence's glosses, space-separated ('' for an isolated sign)",
+                      'sign.letter': 'an isolated fingerspelled letter (one-character gloss)',
+                      'has_reply': 'the policy has a reply for the gloss',
                       'reply': 'the reply text'})
     if trigger == 'protocol':
         names.update({'protocol.name': "e.g. 'name_call'", 'protocol.status':

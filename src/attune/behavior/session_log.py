@@ -116,8 +116,9 @@ class SessionLog:
         self._write(now, 'protocol', result.to_dict())
 
     def sign(self, now: float, sign: SignEvent) -> None:
-        self._write(now, 'sign', {'person': sign.person_id, 'gloss': sign.gloss,
-                                  'confidence': _num(sign.confidence), 'source': sign.source})
+        self._write(now, 'sign', {'person': sign.person_id, 'gloss': sign.text,
+                                  'confidence': _num(sign.confidence), 'source': sign.source,
+                                  'sequence': list(sign.sequence)})
 
     def close(self, now: float | None = None) -> None:
         """Write the end record and close (idempotent)."""

@@ -71,8 +71,9 @@ def contribution_detail(kind: str, msg: Any) -> tuple[str, str, str] | None:
 
 
 def sign_event(msg: Any, person_id: str) -> SignEvent:
+    sequence = tuple(msg.sequence) if msg.mode == msg.CONTINUOUS else ()
     return SignEvent(person_id=person_id, gloss=msg.gloss, confidence=_f(msg.confidence), source=msg.source,
-                     stamp_ns=to_ns(msg.header.stamp))
+                     stamp_ns=to_ns(msg.header.stamp), sequence=sequence)
 
 
 def protocol_result(msg: Any) -> ProtocolResult | None:
