@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """One process per node vs all nodes composed in one process (`attune up --mode ...`).
 
-    python bench/graph_modes.py [--data DIR] [--frames N] [--fps F] [--graph-args k=v ...]
+    python bench/graph_modes.py [--data DIR] [--frames N] [--fps F] [--graph-args robot=sim sign=true ...]
 
 --data is a folder laid out like ../shared/data/video/ (its default): faces/*.mp4 are the camera.
 For each mode, in the same run: the graph is started with `attune up`, a simulated camera publishes
 the frames at --fps, and this process measures, for /attune/faces: end-to-end latency (image
 publish -> Faces received) median/p95, the fraction of frames answered, and the graph's total CPU
-time and summed peak RSS. The baseline is `processes`; ratios composed/processes are reported.
+time and summed peak RSS; and how many messages the other outputs (expression, affect, hands, sign,
+interaction state, commands) carried. The baseline is `processes`; ratios composed/processes are reported.
 The JSON object on the last line holds every number.
 """
 from __future__ import annotations
@@ -68,6 +69,7 @@ def run_mode(mode: str, frames: list[np.ndarray], fps: float, graph_args: list[s
     from sensor_msgs.msg import Image
     from std_msgs.msg import Header
 
+    import attune.msg as msgs
     from attune.msg import Faces
     from attune.ros.face_msgs import image_msg
     from attune.ros.stamps import from_ns, to_ns
@@ -81,6 +83,14 @@ def run_mode(mode: str, frames: list[np.ndarray], fps: float, graph_args: list[s
     node.create_subscription(Faces, '/attune/faces', lambda m: received.__setitem__(to_ns(m.header.stamp),
                                                                                    time.perf_counter()),
                              QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE))
+    # How many results each other output carries in the same run (0 for nodes not started).
+    outputs = {'/attune/expression': msgs.Expression, '/attune/affect': msgs.AffectState,
+               '/attune/hands': msgs.Hands, '/attune/sign': msgs.Sign,
+               '/attune/interaction_state': msgs.InteractionState, '/attune/behavior/command': msgs.BehaviorCommand}
+    counts = dict.fromkeys(outputs, 0)
+    for topic, cls in outputs.items():
+        node.create_subscription(cls, topic, lambda _m, t=topic: counts.__setitem__(t, counts[t] + 1),
+                                 QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE))
     camera = node.create_publisher(Image, TOPIC, qos_profile_sensor_data)
     try:
         deadline = time.monotonic() + 120
@@ -97,7 +107,7 @@ def run_mode(mode: str, frames: list[np.ndarray], fps: float, graph_args: list[s
             due = start + i / fps
             while time.perf_counter() < due:
                 rclpy.spin_once(node, timeout_sec=max(0.0, min(0.005, due - time.perf_counter())))
-            stamp = 1_000_000_000 + i
+            stamp = 1_000_000_000 + round(i * 1e9 / fps)  # camera-like stamps: nodes rate-limit on them
             msg = image_msg(rgb, 'rgb8', Header(stamp=from_ns(stamp, Time), frame_id='bench'))
             sent[stamp] = time.perf_counter()
             camera.publish(msg)
@@ -111,7 +121,8 @@ def run_mode(mode: str, frames: list[np.ndarray], fps: float, graph_args: list[s
                                'p95': round(float(np.percentile(latencies, 95)), 2)} if latencies else None,
                 'answered_fraction': round(len(latencies) / len(frames), 3),
                 'graph_cpu_percent_of_one_core': round(100 * (cpu_after - cpu_before) / wall, 1),
-                'graph_peak_rss_mb': round(rss, 1), 'processes': len(pids)}
+                'graph_peak_rss_mb': round(rss, 1), 'processes': len(pids),
+                'messages': {t: n for t, n in counts.items() if n}}
     finally:
         up.send_signal(signal.SIGINT)
         try:
@@ -127,8 +138,13 @@ def main() -> int:
     parser.add_argument('--data', type=Path, default=DEFAULT_DATA, help='folder like ../shared/data/video/')
     parser.add_argument('--frames', type=int, default=300)
     parser.add_argument('--fps', type=float, default=30.0)
-    parser.add_argument('--graph-args', nargs='*', default=[], help='extra `attune up` flags, e.g. --robot=sim')
+    parser.add_argument('--graph-args', nargs='*', default=[], metavar='K=V',
+                        help='extra `attune up` arguments as name=value, e.g. robot=sim sign=true')
     args = parser.parse_args()
+    for item in args.graph_args:
+        if '=' not in item or item.startswith('-'):
+            parser.error(f'--graph-args takes name=value pairs (robot=sim), got {item!r}')
+    up_args = [f'--{k.replace("_", "-")}={v}' for k, v in (item.split('=', 1) for item in args.graph_args)]
     os.environ.setdefault('ROS_DOMAIN_ID', str(random.randint(101, 200)))
     os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
     from attune.ros.dds import use_attune_dds_profile
@@ -138,7 +154,7 @@ def main() -> int:
     results = {'benchmark': 'graph_modes', 'frames': len(frames), 'fps': args.fps,
                'graph_args': args.graph_args, 'cpu_count': os.cpu_count(), 'modes': {}}
     for mode in ('processes', 'composed'):
-        results['modes'][mode] = run_mode(mode, frames, args.fps, args.graph_args)
+        results['modes'][mode] = run_mode(mode, frames, args.fps, up_args)
         print(f'{mode}: {results["modes"][mode]}', file=sys.stderr)
     p, c = results['modes']['processes'], results['modes']['composed']
     if p['latency_ms'] and c['latency_ms']:
