@@ -29,8 +29,6 @@ from collections import deque
 from typing import Any
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
-from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import Bool, Header
@@ -53,8 +51,9 @@ from attune.ros import qos
 from attune.ros.affect_msgs import affect_state_msg, name_call_from_msg
 from attune.ros.face_msgs import faces_from_msg
 from attune.ros.interfaces import attune_msgs
+from attune.ros.lifecycle import AutostartLifecycleNode
 from attune.ros.node_main import run_node
-from attune.ros.params import ParamSpec, declare, validator
+from attune.ros.params import ParamSpec
 from attune.ros.stamps import from_ns, to_ns
 from attune.ros.throttle import ThrottledReporter
 
@@ -139,11 +138,10 @@ def protocol_options(p: dict[str, Any]) -> NameCallOptions:
     return NameCallOptions(**values, history_s=history)
 
 
-class AsdEmotionNode(LifecycleNode):
+class AsdEmotionNode(AutostartLifecycleNode):
     """See the module docstring."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(NODE_NAME, **kwargs)
         self._msgs = attune_msgs()
         self._estimator: AffectEstimator | None = None
         self._protocol: NameCallProtocol | None = None
@@ -152,42 +150,23 @@ class AsdEmotionNode(LifecycleNode):
         self._log: SessionLog | None = None
         self._subs: list[Any] = []
         self._affect_pub = self._diag_pub = self._diag_timer = self._protocol_timer = None
-        self._bad_input = ThrottledReporter(self.get_logger().error)
         self._latency_ms: deque[float] = deque(maxlen=300)
         self._frames = self._estimates = self._calls = 0
         self._results: dict[str, int] = {}
         self._last_frame_time: float | None = None
         self._last_dropped_faces = 0
         self._frame_id = ''
-        self._start_error: AttuneError | None = None
-        try:
-            self._params = declare(self, PARAMETERS)
-        except AttuneError:
-            self.destroy_node()
-            raise
-        self.add_on_set_parameters_callback(validator(PARAMETERS))
-        self.add_post_set_parameters_callback(self._on_parameters_changed)
-        if self._params['autostart']:
-            self.trigger_configure()
-            if self._start_error is not None:
-                error = self._start_error
-                self.destroy_node()
-                raise error
-            self.trigger_activate()
+        super().__init__(NODE_NAME, PARAMETERS, **kwargs)
+        self._bad_input = ThrottledReporter(self.get_logger().error)
 
     # --- lifecycle -------------------------------------------------------------------------------
-    def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
-        p = self._params
-        try:
-            self._estimator = AffectEstimator(estimator_options(p))
-            self._protocol = NameCallProtocol(protocol_options(p))
-            self._onset = SpeechOnset(p['speaking_wait_s'])
-            if p['session_log_dir']:
-                self._log = SessionLog(p['session_log_dir'], p['session_name'], self._log_header())
-        except AttuneError as exc:
-            self._start_error = exc
-            self.get_logger().error(str(exc))
-            return TransitionCallbackReturn.FAILURE
+    def configure(self) -> None:
+        p = self.params
+        self._estimator = AffectEstimator(estimator_options(p))
+        self._protocol = NameCallProtocol(protocol_options(p))
+        self._onset = SpeechOnset(p['speaking_wait_s'])
+        if p['session_log_dir']:
+            self._log = SessionLog(p['session_log_dir'], p['session_name'], self._log_header())
         self._sync = ExactStampSynchronizer(queue_size=p['sync_queue_size'])
         self._affect_pub = self.create_lifecycle_publisher(self._msgs.AffectState, '/attune/affect', qos.RESULTS)
         self._diag_pub = self.create_publisher(DiagnosticArray, '/diagnostics', qos.RESULTS)
@@ -195,10 +174,9 @@ class AsdEmotionNode(LifecycleNode):
         self._protocol_timer = self.create_timer(0.2, self._on_protocol_timer)
         if self._log is not None:
             self.get_logger().info(f'session log: {self._log.path}')
-        return TransitionCallbackReturn.SUCCESS
 
-    def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
-        p = self._params
+    def activate(self) -> None:
+        p = self.params
         m = self._msgs
         self._subs.append(self.create_subscription(m.Faces, p['faces_topic'], self._on_faces, FACES_QOS))
         self._subs.append(self.create_subscription(m.BehaviorCommand, p['command_topic'], self._on_command,
@@ -213,25 +191,15 @@ class AsdEmotionNode(LifecycleNode):
             self._subs.append(self.create_subscription(Image, p['image_topic'], self._on_image, image_qos))
         self.get_logger().info(f"affect from {p['faces_topic']} and {p['image_transport']} images on "
                                f"{p['image_topic']}; name calls from {p['command_topic']}")
-        return super().on_activate(state)
 
-    def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
+    def deactivate(self) -> None:
         for sub in self._subs:
             self.destroy_subscription(sub)
         self._subs = []
         if self._sync is not None:
             self._sync.clear()
-        return super().on_deactivate(state)
 
-    def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
-        self._release()
-        return TransitionCallbackReturn.SUCCESS
-
-    def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
-        self._release()
-        return TransitionCallbackReturn.SUCCESS
-
-    def _release(self) -> None:
+    def release(self) -> None:
         self._estimator = None
         self._protocol = None
         self._onset = None
@@ -248,12 +216,8 @@ class AsdEmotionNode(LifecycleNode):
             self.destroy_publisher(self._diag_pub)
         self._affect_pub = self._diag_pub = None
 
-    def destroy_node(self) -> None:
-        self._release()
-        super().destroy_node()
-
     def _log_header(self) -> dict[str, Any]:
-        p = self._params
+        p = self.params
         estimator = self._estimator
         model = {'path': str(estimator.model.path), **dataclasses.asdict(estimator.model.info)} if estimator else {}
         return {'node': self.get_name(), 'model': model,
@@ -263,18 +227,14 @@ class AsdEmotionNode(LifecycleNode):
                                                       'calibration_s', 'calibration_max_gain')}}
 
     # --- parameters ------------------------------------------------------------------------------
-    def _on_parameters_changed(self, parameters: list[Parameter]) -> None:
-        for p in parameters:
-            if p.name in self._params:
-                self._params[p.name] = p.value
-        names = {p.name for p in parameters}
+    def parameters_changed(self, names: set[str]) -> None:
         if self._estimator is not None and names & {'rate_hz', 'smoothing_tau_s', 'max_abs_yaw_deg'}:
-            self._estimator.set_options(estimator_options(self._params))
+            self._estimator.set_options(estimator_options(self.params))
         if self._onset is not None and 'speaking_wait_s' in names:
-            self._onset.wait_s = self._params['speaking_wait_s']
+            self._onset.wait_s = self.params['speaking_wait_s']
         if self._protocol is not None and names & set(_PROTOCOL_PARAMS):
             try:
-                self._protocol.options = protocol_options(self._params)
+                self._protocol.options = protocol_options(self.params)
             except AttuneError as exc:
                 self.get_logger().error(f'protocol options not changed: {exc}')
 
@@ -342,7 +302,7 @@ class AsdEmotionNode(LifecycleNode):
             self._bad_input.report('command_stamp', 'NAME_CALL without a header stamp: its receive time is used '
                                    'instead')
         self._calls += 1
-        topic = self._params['speaking_topic']
+        topic = self.params['speaking_topic']
         reports = bool(topic) and self.count_publishers(topic) > 0
         self.get_logger().info(f"name call '{call.name}' for face '{call.target_id or 'most central'}' "
                                f"(command stamp {stamp} ns{', waiting for the speech onset' if reports else ''})")
@@ -357,7 +317,7 @@ class AsdEmotionNode(LifecycleNode):
         if self._protocol is None:
             return
         for stimulus, call in ready:
-            stimulus += int(self._params['stimulus_delay_s'] * 1e9)
+            stimulus += int(self.params['stimulus_delay_s'] * 1e9)
             if self._estimator is not None and call.target_id and call.name:
                 self._estimator.calibration.link(call.target_id, call.name)  # the child's baseline follows them
             self._finish(self._protocol.start(stimulus, call.target_id, call.name), self._header(stimulus))
@@ -376,7 +336,7 @@ class AsdEmotionNode(LifecycleNode):
         start = time.perf_counter()
         stamp = frame.stamp_ns
         try:
-            rgb = decode(image_msg, max_pixels=self._params['max_image_pixels'])
+            rgb = decode(image_msg, max_pixels=self.params['max_image_pixels'])
         except ImageError as exc:
             self._bad_input.report(type(exc).__name__, f'dropped image (stamp {stamp} ns): {exc}')
             return
@@ -443,7 +403,7 @@ class AsdEmotionNode(LifecycleNode):
             self._start_calls(self._onset.tick(self.get_clock().now().nanoseconds))
         if not protocol.waiting():
             return
-        timeout = self._params['frame_timeout_s']
+        timeout = self.params['frame_timeout_s']
         idle = self._last_frame_time is None or time.monotonic() - self._last_frame_time > timeout
         if not idle:
             return

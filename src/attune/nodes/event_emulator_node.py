@@ -21,7 +21,6 @@ from collections import deque
 from typing import Any
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from sensor_msgs.msg import CompressedImage, Image
 
 from attune.errors import AttuneError, ImageError
@@ -33,8 +32,9 @@ from attune.ros import qos
 from attune.ros.event_msgs import events_to_msg
 from attune.ros.face_msgs import faces_from_msg
 from attune.ros.interfaces import attune_msgs
+from attune.ros.lifecycle import AutostartLifecycleNode
 from attune.ros.node_main import run_node
-from attune.ros.params import ParamSpec, declare, validator
+from attune.ros.params import ParamSpec
 from attune.ros.stamps import to_ns
 from attune.ros.throttle import ThrottledReporter
 
@@ -84,79 +84,49 @@ def window_options(p: dict[str, Any]) -> WindowOptions:
                          smoothing=p['roi_smoothing'])
 
 
-class EventEmulatorNode(LifecycleNode):
+class EventEmulatorNode(AutostartLifecycleNode):
     """See the module docstring."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(NODE_NAME, **kwargs)
         self._msgs = attune_msgs()
         self._tracks: dict[str, FaceEventEmulator] = {}
         self._track_count = 0
         self._sync: ExactStampSynchronizer | None = None
         self._image_sub = self._faces_sub = None
         self._events_pub = self._diag_pub = self._diag_timer = None
-        self._bad_input = ThrottledReporter(self.get_logger().error)
         self._latency_ms: deque[float] = deque(maxlen=300)
         self._packets = 0
         self._events = 0
         self._last_time: float | None = None
-        self._start_error: AttuneError | None = None
-        try:
-            self._params = declare(self, PARAMETERS)
-        except AttuneError:
-            self.destroy_node()
-            raise
-        self.add_on_set_parameters_callback(validator(PARAMETERS))
-        if self._params['autostart']:
-            self.trigger_configure()
-            if self._start_error is not None:
-                error = self._start_error
-                self.destroy_node()
-                raise error
-            self.trigger_activate()
+        super().__init__(NODE_NAME, PARAMETERS, **kwargs)
+        self._bad_input = ThrottledReporter(self.get_logger().error)
 
     # --- lifecycle -------------------------------------------------------------------------------
-    def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
-        try:
-            window_options(self._params)
-            emulator_options(self._params)
-            self._sync = ExactStampSynchronizer(queue_size=self._params['sync_queue_size'])
-        except AttuneError as exc:
-            self._start_error = exc
-            self.get_logger().error(str(exc))
-            return TransitionCallbackReturn.FAILURE
-        self._events_pub = self.create_lifecycle_publisher(self._msgs.EventPacket, self._params['events_topic'],
+    def configure(self) -> None:
+        window_options(self.params)
+        emulator_options(self.params)
+        self._sync = ExactStampSynchronizer(queue_size=self.params['sync_queue_size'])
+        self._events_pub = self.create_lifecycle_publisher(self._msgs.EventPacket, self.params['events_topic'],
                                                            qos.RESULTS)
         self._diag_pub = self.create_publisher(DiagnosticArray, '/diagnostics', qos.RESULTS)
         self._diag_timer = self.create_timer(1.0, self._publish_diagnostics)
-        return TransitionCallbackReturn.SUCCESS
 
-    def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
-        p = self._params
+    def activate(self) -> None:
+        p = self.params
         image_qos = qos.image_input(p['reliable_input'], p['input_queue_depth'])
         msg_type = CompressedImage if p['image_transport'] == 'compressed' else Image
         self._image_sub = self.create_subscription(msg_type, p['image_topic'], self._on_image, image_qos)
         self._faces_sub = self.create_subscription(self._msgs.Faces, p['faces_topic'], self._on_faces, qos.RESULTS)
         self.get_logger().info(f"emulating events for faces on {p['faces_topic']} in {p['image_topic']} "
                                f"-> {p['events_topic']}")
-        return super().on_activate(state)
 
-    def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
+    def deactivate(self) -> None:
         for sub in (self._image_sub, self._faces_sub):
             if sub is not None:
                 self.destroy_subscription(sub)
         self._image_sub = self._faces_sub = None
-        return super().on_deactivate(state)
 
-    def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
-        self._release()
-        return TransitionCallbackReturn.SUCCESS
-
-    def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
-        self._release()
-        return TransitionCallbackReturn.SUCCESS
-
-    def _release(self) -> None:
+    def release(self) -> None:
         self._tracks.clear()
         if self._sync is not None:
             self._sync.clear()
@@ -168,10 +138,6 @@ class EventEmulatorNode(LifecycleNode):
         if self._diag_pub is not None:
             self.destroy_publisher(self._diag_pub)
         self._events_pub = self._diag_pub = None
-
-    def destroy_node(self) -> None:
-        self._release()
-        super().destroy_node()
 
     # --- callbacks -------------------------------------------------------------------------------
     def _on_image(self, msg: Any) -> None:
@@ -196,7 +162,7 @@ class EventEmulatorNode(LifecycleNode):
             return
         decode = rgb8_from_compressed if isinstance(image, CompressedImage) else rgb8_from_image
         try:
-            gray = to_gray(decode(image, max_pixels=self._params['max_image_pixels']))
+            gray = to_gray(decode(image, max_pixels=self.params['max_image_pixels']))
             frame = faces_from_msg(faces_msg)
         except (ImageError, ValueError) as exc:
             self._bad_input.report(type(exc).__name__, f'dropped image (stamp {stamp} ns): {exc}')
@@ -206,7 +172,7 @@ class EventEmulatorNode(LifecycleNode):
             if emulator is None:
                 self._track_count += 1
                 emulator = self._tracks[face.id] = FaceEventEmulator(
-                    window_options(self._params), emulator_options(self._params, self._track_count))
+                    window_options(self.params), emulator_options(self.params, self._track_count))
                 first = True
             else:
                 first = False
@@ -224,7 +190,7 @@ class EventEmulatorNode(LifecycleNode):
         self._last_time = time.monotonic()
 
     def _expire(self, stamp: int) -> None:
-        timeout = int(self._params['track_timeout_s'] * 1e9)
+        timeout = int(self.params['track_timeout_s'] * 1e9)
         for face_id in [k for k, e in self._tracks.items() if e.last_seen_ns is not None
                         and e.last_seen_ns < stamp - timeout]:
             del self._tracks[face_id]

@@ -22,8 +22,6 @@ from pathlib import Path
 from typing import Any
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
-from rclpy.parameter import Parameter
 from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import Header
 
@@ -37,8 +35,9 @@ from attune.ros import qos
 from attune.ros.expression_msgs import expression_to_msg, lesson_from_msg
 from attune.ros.face_msgs import faces_from_msg
 from attune.ros.interfaces import attune_msgs
+from attune.ros.lifecycle import AutostartLifecycleNode
 from attune.ros.node_main import run_node
-from attune.ros.params import ParamSpec, declare, validator
+from attune.ros.params import ParamSpec
 from attune.ros.stamps import to_ns
 from attune.ros.throttle import ThrottledReporter
 
@@ -84,11 +83,10 @@ def ensemble_weights(p: dict[str, Any]) -> dict[str, float]:
     return {s: float(p[f'{s}_weight']) for s in SOURCES}
 
 
-class ExpressionNode(LifecycleNode):
+class ExpressionNode(AutostartLifecycleNode):
     """See the module docstring."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(NODE_NAME, **kwargs)
         self._msgs = attune_msgs()
         self._analyzer: ExpressionAnalyzer | None = None
         self._sync: ExactStampSynchronizer | None = None
@@ -97,49 +95,29 @@ class ExpressionNode(LifecycleNode):
         self._expr_pub = None
         self._source_pubs: dict[str, Any] = {}
         self._diag_pub = self._diag_timer = None
-        self._bad_input = ThrottledReporter(self.get_logger().error)
         self._latency_ms: deque[float] = deque(maxlen=300)
         self._frames = self._faces_out = self._skipped_pose = self._no_landmarks = 0
         self._last_dropped_faces = 0
         self._last_frame_time: float | None = None
-        self._start_error: AttuneError | None = None
-        try:
-            self._params = declare(self, PARAMETERS)
-        except AttuneError:
-            self.destroy_node()
-            raise
-        self.add_on_set_parameters_callback(validator(PARAMETERS))
-        self.add_post_set_parameters_callback(self._on_parameters_changed)
-        if self._params['autostart']:
-            self.trigger_configure()
-            if self._start_error is not None:
-                error = self._start_error
-                self.destroy_node()
-                raise error
-            self.trigger_activate()
+        super().__init__(NODE_NAME, PARAMETERS, **kwargs)
+        self._bad_input = ThrottledReporter(self.get_logger().error)
 
     # --- lifecycle -------------------------------------------------------------------------------
-    def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
-        p = self._params
-        try:
-            learner = load_learner(Path(p['learner_path']).expanduser()) if p['learner_path'] else None
-            if learner is None:
-                learner = ContinualLearner(n_components=p['learner_components'])
-            self._analyzer = ExpressionAnalyzer(analyzer_options(p), learner)
-        except AttuneError as exc:
-            self._start_error = exc
-            self.get_logger().error(str(exc))
-            return TransitionCallbackReturn.FAILURE
+    def configure(self) -> None:
+        p = self.params
+        learner = load_learner(Path(p['learner_path']).expanduser()) if p['learner_path'] else None
+        if learner is None:
+            learner = ContinualLearner(n_components=p['learner_components'])
+        self._analyzer = ExpressionAnalyzer(analyzer_options(p), learner)
         self._sync = ExactStampSynchronizer(queue_size=p['sync_queue_size'])
         self._expr_pub = self.create_lifecycle_publisher(self._msgs.Expression, '/attune/expression', qos.RESULTS)
         self._source_pubs = {s: self.create_lifecycle_publisher(self._msgs.Expression, f'/attune/expression/{s}',
                                                                 qos.RESULTS) for s in SOURCES}
         self._diag_pub = self.create_publisher(DiagnosticArray, '/diagnostics', qos.RESULTS)
         self._diag_timer = self.create_timer(1.0, self._publish_diagnostics)
-        return TransitionCallbackReturn.SUCCESS
 
-    def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
-        p = self._params
+    def activate(self) -> None:
+        p = self.params
         self._subs.append(self.create_subscription(self._msgs.Faces, p['faces_topic'], self._on_faces, qos.RESULTS))
         self._subs.append(self.create_subscription(self._msgs.ExpressionTeach, p['teach_topic'], self._on_teach,
                                                    qos.RESULTS))
@@ -153,25 +131,15 @@ class ExpressionNode(LifecycleNode):
         self.get_logger().info(f"expressions from {p['faces_topic']}"
                                + (f" and {p['image_transport']} images on {p['image_topic']}" if p['cnn'] else
                                   ' (no CNN: AUs and rules only)'))
-        return super().on_activate(state)
 
-    def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
+    def deactivate(self) -> None:
         for sub in self._subs:
             self.destroy_subscription(sub)
         self._subs = []
         if self._sync is not None:
             self._sync.clear()
-        return super().on_deactivate(state)
 
-    def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
-        self._release()
-        return TransitionCallbackReturn.SUCCESS
-
-    def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
-        self._release()
-        return TransitionCallbackReturn.SUCCESS
-
-    def _release(self) -> None:
+    def release(self) -> None:
         self._analyzer = None
         if self._diag_timer is not None:
             self.destroy_timer(self._diag_timer)
@@ -184,17 +152,10 @@ class ExpressionNode(LifecycleNode):
         self._expr_pub = self._diag_pub = None
         self._source_pubs = {}
 
-    def destroy_node(self) -> None:
-        self._release()
-        super().destroy_node()
-
     # --- parameters ------------------------------------------------------------------------------
-    def _on_parameters_changed(self, parameters: list[Parameter]) -> None:
-        for p in parameters:
-            if p.name in self._params:
-                self._params[p.name] = p.value
-        if self._analyzer is not None and any(p.name.endswith('_weight') for p in parameters):
-            self._analyzer.set_weights(ensemble_weights(self._params))
+    def parameters_changed(self, names: set[str]) -> None:
+        if self._analyzer is not None and any(name.endswith('_weight') for name in names):
+            self._analyzer.set_weights(ensemble_weights(self.params))
 
     # --- callbacks -------------------------------------------------------------------------------
     def _on_image(self, msg: Image) -> None:
@@ -213,7 +174,7 @@ class ExpressionNode(LifecycleNode):
     def _on_faces(self, msg: Any) -> None:
         if self._sync is None:
             return
-        if not self._params['cnn']:
+        if not self.params['cnn']:
             self._process(msg, None, None)
             return
         if not msg.faces:  # nothing to analyze: free the waiting image, publish nothing
@@ -239,7 +200,7 @@ class ExpressionNode(LifecycleNode):
         except ValueError as exc:
             self._bad_input.report('teach', f'ignored ExpressionTeach: {exc}')
             return
-        if not self._params['cnn']:
+        if not self.params['cnn']:
             self._bad_input.report('teach', 'ignored ExpressionTeach: the learner needs the CNN (cnn: true)')
             return
         previous = self._lessons.start(lesson.face_id, lesson.label, lesson.start_ns, lesson.duration_ns)
@@ -257,7 +218,7 @@ class ExpressionNode(LifecycleNode):
         rgb = None
         if image_msg is not None:
             try:
-                rgb = decode(image_msg, max_pixels=self._params['max_image_pixels'])
+                rgb = decode(image_msg, max_pixels=self.params['max_image_pixels'])
             except ImageError as exc:
                 self._bad_input.report(type(exc).__name__, f'dropped image (stamp {stamp} ns): {exc}')
                 return
@@ -271,7 +232,7 @@ class ExpressionNode(LifecycleNode):
         except ValueError as exc:
             self._bad_input.report('faces', f'dropped Faces (stamp {stamp} ns): {exc}')
             return
-        limit = self._params['max_abs_yaw_deg']
+        limit = self.params['max_abs_yaw_deg']
         inputs, boxes = [], []
         for face in frame.faces:
             if face.observation.landmarks is None:
@@ -294,7 +255,7 @@ class ExpressionNode(LifecycleNode):
                 self._bad_input.report('bad_face', f'skipped face {face.track} (stamp {stamp} ns): {result}')
                 continue
             self._expr_pub.publish(expression_to_msg(result, faces_msg.header))
-            if self._params['publish_sources']:
+            if self.params['publish_sources']:
                 for source in result.sources:
                     self._source_pubs[source].publish(expression_to_msg(result, faces_msg.header, source))
             candidates.append(CandidateFace(face.track, area, result.features))
@@ -319,7 +280,7 @@ class ExpressionNode(LifecycleNode):
             import numpy as np
 
             learner.learn(lesson.label, np.stack(lesson.samples))
-            path = self._params['learner_path']
+            path = self.params['learner_path']
             if path:
                 learner.save(Path(path).expanduser())
         except (ValueError, AttuneError) as exc:

@@ -18,8 +18,7 @@ from collections import deque
 from typing import Any
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
-from rclpy.parameter import Parameter
+from rclpy.node import Node
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 
 from attune.errors import AttuneError, ImageError
@@ -29,8 +28,9 @@ from attune.imaging import DEFAULT_MAX_PIXELS, rgb8_from_compressed, rgb8_from_i
 from attune.ros import qos
 from attune.ros.face_msgs import faces_to_msg, image_msg, intrinsics_from_camera_info
 from attune.ros.interfaces import attune_msgs
+from attune.ros.lifecycle import AutostartLifecycleNode
 from attune.ros.node_main import run_node
-from attune.ros.params import ParamSpec, declare, validator
+from attune.ros.params import ParamSpec
 from attune.ros.stamps import to_ns
 from attune.ros.throttle import ThrottledReporter
 from attune.tracking import TrackerOptions
@@ -103,52 +103,31 @@ def camera_info_topic_for(image_topic: str, setting: str) -> str:
     return f'{base}/camera_info' if slash else 'camera_info'
 
 
-class FaceNode(LifecycleNode):
+class FaceNode(AutostartLifecycleNode):
     """See the module docstring."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(NODE_NAME, **kwargs)
         self._msgs = attune_msgs()
         self._pipeline: FacePipeline | None = None
         self._camera = None
         self._image_sub = self._info_sub = None
         self._faces_pub = self._debug_pub = self._diag_pub = self._diag_timer = None
-        self._bad_input = ThrottledReporter(self.get_logger().error)
         self._latency_ms: deque[float] = deque(maxlen=300)
         self._frames = 0
         self._last_frame_time: float | None = None
-        self._start_error: AttuneError | None = None
-        try:
-            self._params = declare(self, PARAMETERS)
-        except AttuneError:
-            self.destroy_node()
-            raise
-        self.add_on_set_parameters_callback(validator(PARAMETERS))
-        self.add_post_set_parameters_callback(self._on_parameters_changed)
-        if self._params['autostart']:
-            self.trigger_configure()
-            if self._start_error is not None:
-                error = self._start_error
-                self.destroy_node()
-                raise error
-            self.trigger_activate()
+        super().__init__(NODE_NAME, PARAMETERS, **kwargs)
+        self._bad_input = ThrottledReporter(self.get_logger().error)
 
     # --- lifecycle -------------------------------------------------------------------------------
-    def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
-        try:
-            self._pipeline = FacePipeline(pipeline_options(self._params))
-        except AttuneError as exc:
-            self._start_error = exc
-            self.get_logger().error(str(exc))
-            return TransitionCallbackReturn.FAILURE
+    def configure(self) -> None:
+        self._pipeline = FacePipeline(pipeline_options(self.params))
         self._faces_pub = self.create_lifecycle_publisher(self._msgs.Faces, '/attune/faces', qos.RESULTS)
         self._debug_pub = self.create_lifecycle_publisher(Image, '/attune/faces/debug_image', qos.SENSOR)
         self._diag_pub = self.create_publisher(DiagnosticArray, '/diagnostics', qos.RESULTS)
         self._diag_timer = self.create_timer(1.0, self._publish_diagnostics)
-        return TransitionCallbackReturn.SUCCESS
 
-    def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
-        p = self._params
+    def activate(self) -> None:
+        p = self.params
         image_qos = qos.image_input(p['reliable_input'], p['input_queue_depth'])
         if p['image_transport'] == 'compressed':
             self._image_sub = self.create_subscription(CompressedImage, p['image_topic'],
@@ -160,24 +139,14 @@ class FaceNode(LifecycleNode):
             self._info_sub = self.create_subscription(CameraInfo, info_topic, self._on_camera_info, qos.SENSOR)
         self.get_logger().info(f"processing {p['image_transport']} images from {p['image_topic']}"
                                + (f', intrinsics from {info_topic}' if info_topic else ''))
-        return super().on_activate(state)
 
-    def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
+    def deactivate(self) -> None:
         for sub in (self._image_sub, self._info_sub):
             if sub is not None:
                 self.destroy_subscription(sub)
         self._image_sub = self._info_sub = None
-        return super().on_deactivate(state)
 
-    def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
-        self._release()
-        return TransitionCallbackReturn.SUCCESS
-
-    def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
-        self._release()
-        return TransitionCallbackReturn.SUCCESS
-
-    def _release(self) -> None:
+    def release(self) -> None:
         if self._pipeline is not None:
             self._pipeline.close()
             self._pipeline = None
@@ -191,20 +160,12 @@ class FaceNode(LifecycleNode):
             self.destroy_publisher(self._diag_pub)
         self._faces_pub = self._debug_pub = self._diag_pub = None
 
-    def destroy_node(self) -> None:
-        self._release()
-        super().destroy_node()
-
-    # --- parameters ------------------------------------------------------------------------------
-    def _on_parameters_changed(self, parameters: list[Parameter]) -> None:
-        for p in parameters:
-            if p.name in self._params:
-                self._params[p.name] = p.value
-        if self._pipeline is not None and any(p.name in _PIPELINE_PARAMS for p in parameters):
+    def parameters_changed(self, names: set[str]) -> None:
+        if self._pipeline is not None and names & _PIPELINE_PARAMS:
             # MediaPipe graphs are built with their options; rebuild (tracks restart, ids do not repeat).
             self._pipeline.close()
             try:
-                self._pipeline = FacePipeline(pipeline_options(self._params))
+                self._pipeline = FacePipeline(pipeline_options(self.params))
             except AttuneError as exc:
                 self._pipeline = None
                 self.get_logger().error(f'face pipeline not rebuilt, node idle until fixed: {exc}')
@@ -224,7 +185,7 @@ class FaceNode(LifecycleNode):
             return
         start = time.perf_counter()
         try:
-            rgb = decode(msg, max_pixels=self._params['max_image_pixels'])
+            rgb = decode(msg, max_pixels=self.params['max_image_pixels'])
         except ImageError as exc:
             self._bad_input.report(type(exc).__name__, f'dropped image (stamp {to_ns(msg.header.stamp)} ns): {exc}')
             return
@@ -234,10 +195,10 @@ class FaceNode(LifecycleNode):
             self._bad_input.report('processing', f'dropped image (stamp {to_ns(msg.header.stamp)} ns): '
                                    f'face pipeline failed: {type(exc).__name__}: {exc}')
             return
-        publish_landmarks = self._params['publish_landmarks']
+        publish_landmarks = self.params['publish_landmarks']
         self._faces_pub.publish(faces_to_msg(frame, msg.header, landmarks=publish_landmarks,
                                              landmarks_3d=publish_landmarks))
-        if self._params['publish_debug_image']:
+        if self.params['publish_debug_image']:
             self._debug_pub.publish(image_msg(draw_faces(rgb, frame), 'rgb8', msg.header))
         self._latency_ms.append((time.perf_counter() - start) * 1e3)
         self._frames += 1
@@ -260,7 +221,7 @@ class FaceNode(LifecycleNode):
         self._diag_pub.publish(DiagnosticArray(header=_header_now(self), status=[status]))
 
 
-def _header_now(node: LifecycleNode) -> Any:
+def _header_now(node: Node) -> Any:
     from std_msgs.msg import Header
 
     return Header(stamp=node.get_clock().now().to_msg())

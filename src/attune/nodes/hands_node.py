@@ -18,8 +18,6 @@ from collections import deque
 from typing import Any
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
-from rclpy.parameter import Parameter
 from sensor_msgs.msg import CompressedImage, Image
 
 from attune.errors import AttuneError, ImageError
@@ -28,8 +26,9 @@ from attune.imaging import DEFAULT_MAX_PIXELS, rgb8_from_compressed, rgb8_from_i
 from attune.ros import qos
 from attune.ros.hand_msgs import hands_to_msg
 from attune.ros.interfaces import attune_msgs
+from attune.ros.lifecycle import AutostartLifecycleNode
 from attune.ros.node_main import run_node
-from attune.ros.params import ParamSpec, declare, validator
+from attune.ros.params import ParamSpec
 from attune.ros.stamps import to_ns
 from attune.ros.throttle import ThrottledReporter
 
@@ -70,50 +69,29 @@ def analyzer_options(p: dict[str, Any]) -> HandAnalyzerOptions:
                                mirrored_input=p['mirrored_input'])
 
 
-class HandsNode(LifecycleNode):
+class HandsNode(AutostartLifecycleNode):
     """See the module docstring."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(NODE_NAME, **kwargs)
         self._msgs = attune_msgs()
         self._analyzer: HandAnalyzer | None = None
         self._image_sub = None
         self._hands_pub = self._diag_pub = self._diag_timer = None
-        self._bad_input = ThrottledReporter(self.get_logger().error)
         self._latency_ms: deque[float] = deque(maxlen=300)
         self._frames = 0
         self._last_frame_time: float | None = None
-        self._start_error: AttuneError | None = None
-        try:
-            self._params = declare(self, PARAMETERS)
-        except AttuneError:
-            self.destroy_node()
-            raise
-        self.add_on_set_parameters_callback(validator(PARAMETERS))
-        self.add_post_set_parameters_callback(self._on_parameters_changed)
-        if self._params['autostart']:
-            self.trigger_configure()
-            if self._start_error is not None:
-                error = self._start_error
-                self.destroy_node()
-                raise error
-            self.trigger_activate()
+        super().__init__(NODE_NAME, PARAMETERS, **kwargs)
+        self._bad_input = ThrottledReporter(self.get_logger().error)
 
     # --- lifecycle -------------------------------------------------------------------------------
-    def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
-        try:
-            self._analyzer = HandAnalyzer(analyzer_options(self._params))
-        except AttuneError as exc:
-            self._start_error = exc
-            self.get_logger().error(str(exc))
-            return TransitionCallbackReturn.FAILURE
+    def configure(self) -> None:
+        self._analyzer = HandAnalyzer(analyzer_options(self.params))
         self._hands_pub = self.create_lifecycle_publisher(self._msgs.Hands, HANDS_TOPIC, qos.RESULTS)
         self._diag_pub = self.create_publisher(DiagnosticArray, '/diagnostics', qos.RESULTS)
         self._diag_timer = self.create_timer(1.0, self._publish_diagnostics)
-        return TransitionCallbackReturn.SUCCESS
 
-    def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
-        p = self._params
+    def activate(self) -> None:
+        p = self.params
         image_qos = qos.image_input(p['reliable_input'], p['input_queue_depth'])
         if p['image_transport'] == 'compressed':
             self._image_sub = self.create_subscription(CompressedImage, p['image_topic'], self._on_compressed,
@@ -121,23 +99,13 @@ class HandsNode(LifecycleNode):
         else:
             self._image_sub = self.create_subscription(Image, p['image_topic'], self._on_image, image_qos)
         self.get_logger().info(f"finding hands in {p['image_transport']} images from {p['image_topic']}")
-        return super().on_activate(state)
 
-    def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
+    def deactivate(self) -> None:
         if self._image_sub is not None:
             self.destroy_subscription(self._image_sub)
             self._image_sub = None
-        return super().on_deactivate(state)
 
-    def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
-        self._release()
-        return TransitionCallbackReturn.SUCCESS
-
-    def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
-        self._release()
-        return TransitionCallbackReturn.SUCCESS
-
-    def _release(self) -> None:
+    def release(self) -> None:
         if self._analyzer is not None:
             self._analyzer.close()
             self._analyzer = None
@@ -150,19 +118,12 @@ class HandsNode(LifecycleNode):
             self.destroy_publisher(self._diag_pub)
         self._hands_pub = self._diag_pub = None
 
-    def destroy_node(self) -> None:
-        self._release()
-        super().destroy_node()
-
     # --- parameters ------------------------------------------------------------------------------
-    def _on_parameters_changed(self, parameters: list[Parameter]) -> None:
-        for p in parameters:
-            if p.name in self._params:
-                self._params[p.name] = p.value
-        if self._analyzer is not None and any(p.name in _ANALYZER_PARAMS for p in parameters):
+    def parameters_changed(self, names: set[str]) -> None:
+        if self._analyzer is not None and names & _ANALYZER_PARAMS:
             self._analyzer.close()  # MediaPipe graphs are built with their options: rebuild
             try:
-                self._analyzer = HandAnalyzer(analyzer_options(self._params))
+                self._analyzer = HandAnalyzer(analyzer_options(self.params))
             except AttuneError as exc:
                 self._analyzer = None
                 self.get_logger().error(f'hand analyzer not rebuilt, node idle until fixed: {exc}')
@@ -180,7 +141,7 @@ class HandsNode(LifecycleNode):
         start = time.perf_counter()
         stamp = to_ns(msg.header.stamp)
         try:
-            rgb = decode(msg, max_pixels=self._params['max_image_pixels'])
+            rgb = decode(msg, max_pixels=self.params['max_image_pixels'])
         except ImageError as exc:
             self._bad_input.report(type(exc).__name__, f'dropped image (stamp {stamp} ns): {exc}')
             return
@@ -191,7 +152,7 @@ class HandsNode(LifecycleNode):
                                    f'{type(exc).__name__}: {exc}')
             return
         self._hands_pub.publish(hands_to_msg(frame, msg.header,
-                                             world_landmarks=self._params['publish_world_landmarks']))
+                                             world_landmarks=self.params['publish_world_landmarks']))
         self._latency_ms.append((time.perf_counter() - start) * 1e3)
         self._frames += 1
         self._last_frame_time = time.monotonic()

@@ -16,10 +16,10 @@ from __future__ import annotations
 import statistics
 import time
 from collections import deque
+from collections.abc import Mapping
 from typing import Any
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import Header
 
@@ -27,8 +27,9 @@ from attune.errors import AttuneError
 from attune.ros import qos
 from attune.ros.hand_msgs import hands_from_msg
 from attune.ros.interfaces import attune_msgs
+from attune.ros.lifecycle import AutostartLifecycleNode
 from attune.ros.node_main import run_node
-from attune.ros.params import ParamSpec, declare, validator
+from attune.ros.params import ParamSpec
 from attune.ros.sign_msgs import affect_to_msg, expression_from_msg, sign_to_msg
 from attune.ros.stamps import to_ns
 from attune.ros.throttle import ThrottledReporter
@@ -120,18 +121,16 @@ def recognizer_options(p: dict[str, Any]) -> RecognizerOptions:
         top_k=p['top_k'])
 
 
-class SignNode(LifecycleNode):
+class SignNode(AutostartLifecycleNode):
     """See the module docstring."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(NODE_NAME, **kwargs)
         self._msgs = attune_msgs()
         self._recognizer: SignRecognizer | None = None
         self._models: dict[str, SignModel] = {}
         self._model_names: dict[str, str] = {}
         self._subs: list[Any] = []
         self._sign_pub = self._affect_pub = self._diag_pub = self._diag_timer = None
-        self._bad_input = ThrottledReporter(self.get_logger().error)
         self._latency_ms: deque[float] = deque(maxlen=300)
         self._frames = self._signs = 0
         self._last_frame_time: float | None = None
@@ -139,39 +138,19 @@ class SignNode(LifecycleNode):
         self._last_affect_ns: int | None = None
         self._faces: list[tuple[str, float, float]] = []  # (id, centre x, bottom y), normalized
         self._signer_face = ''
-        self._start_error: AttuneError | None = None
-        try:
-            self._params = declare(self, PARAMETERS)
-            recognizer_options(self._params)  # fail at start-up on inconsistent values
-        except AttuneError:
-            self.destroy_node()
-            raise
-        self.add_on_set_parameters_callback(self._check_parameters)
-        self.add_post_set_parameters_callback(self._on_parameters_changed)
-        if self._params['autostart']:
-            self.trigger_configure()
-            if self._start_error is not None:
-                error = self._start_error
-                self.destroy_node()
-                raise error
-            self.trigger_activate()
+        super().__init__(NODE_NAME, PARAMETERS, **kwargs)
+        self._bad_input = ThrottledReporter(self.get_logger().error)
 
     # --- lifecycle -------------------------------------------------------------------------------
-    def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
-        try:
-            self._build_recognizer()
-        except AttuneError as exc:
-            self._start_error = exc
-            self.get_logger().error(str(exc))
-            return TransitionCallbackReturn.FAILURE
+    def configure(self) -> None:
+        self._build_recognizer()
         self._sign_pub = self.create_lifecycle_publisher(self._msgs.Sign, SIGN_TOPIC, qos.RESULTS)
         self._affect_pub = self.create_lifecycle_publisher(self._msgs.AffectState, AFFECT_TOPIC, qos.RESULTS)
         self._diag_pub = self.create_publisher(DiagnosticArray, '/diagnostics', qos.RESULTS)
         self._diag_timer = self.create_timer(1.0, self._publish_diagnostics)
-        return TransitionCallbackReturn.SUCCESS
 
-    def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
-        p = self._params
+    def activate(self) -> None:
+        p = self.params
         hands_qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=p['input_queue_depth'],
                                reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.VOLATILE)
         self._subs = [self.create_subscription(self._msgs.Hands, p['hands_topic'], self._on_hands, hands_qos)]
@@ -182,24 +161,14 @@ class SignNode(LifecycleNode):
             self._subs.append(self.create_subscription(self._msgs.Faces, p['faces_topic'], self._on_faces,
                                                        qos.RESULTS))
         self.get_logger().info(f"recognizing signs ({p['mode']}) from {p['hands_topic']}")
-        return super().on_activate(state)
 
-    def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
+    def deactivate(self) -> None:
         self._flush()
         for sub in self._subs:
             self.destroy_subscription(sub)
         self._subs = []
-        return super().on_deactivate(state)
 
-    def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
-        self._release()
-        return TransitionCallbackReturn.SUCCESS
-
-    def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
-        self._release()
-        return TransitionCallbackReturn.SUCCESS
-
-    def _release(self) -> None:
+    def release(self) -> None:
         self._recognizer = None
         self._models.clear()
         if self._diag_timer is not None:
@@ -212,12 +181,8 @@ class SignNode(LifecycleNode):
             self.destroy_publisher(self._diag_pub)
         self._sign_pub = self._affect_pub = self._diag_pub = None
 
-    def destroy_node(self) -> None:
-        self._release()
-        super().destroy_node()
-
     def _build_recognizer(self) -> None:
-        p = self._params
+        p = self.params
         options = recognizer_options(p)
         wanted = {}
         if options.mode in ('isolated', 'both'):
@@ -232,23 +197,11 @@ class SignNode(LifecycleNode):
         self._model_names = dict(wanted)
 
     # --- parameters ------------------------------------------------------------------------------
-    def _check_parameters(self, parameters: list[Any]) -> Any:
-        result = validator(PARAMETERS)(parameters)
-        if not result.successful:
-            return result
-        values = dict(self._params)
-        values.update({p.name: p.value for p in parameters if p.name in values})
-        try:
-            recognizer_options(values)
-        except AttuneError as exc:
-            result.successful, result.reason = False, str(exc)
-        return result
+    def check_parameters(self, values: Mapping[str, Any]) -> None:
+        recognizer_options(values)  # thresholds and modes that only make sense together
 
-    def _on_parameters_changed(self, parameters: list[Any]) -> None:
-        for p in parameters:
-            if p.name in self._params:
-                self._params[p.name] = p.value
-        if self._recognizer is not None and any(p.name in _RECOGNIZER_PARAMS for p in parameters):
+    def parameters_changed(self, names: set[str]) -> None:
+        if self._recognizer is not None and names & _RECOGNIZER_PARAMS:
             self._flush()
             try:
                 self._build_recognizer()
@@ -268,7 +221,7 @@ class SignNode(LifecycleNode):
         except (TypeError, ValueError) as exc:
             self._bad_input.report('expression', f'dropped Expression: {exc}')
             return
-        if self._params['faces_topic'] and self._signer_face and expression.face_id != self._signer_face:
+        if self.params['faces_topic'] and self._signer_face and expression.face_id != self._signer_face:
             return  # another person's face
         if len(expression.labels) != len(expression.probabilities):
             self._bad_input.report('expression', f'dropped Expression of face {expression.face_id!r}: '
@@ -294,7 +247,7 @@ class SignNode(LifecycleNode):
             self._update_signer_face(result.frame.wrist, frame.width, frame.height)
         for event in result.events:
             self._publish_sign(event, msg.header)
-        if self._params['signer_emotion']:
+        if self.params['signer_emotion']:
             self._publish_affect(msg.header, stamp)
         self._latency_ms.append((time.perf_counter() - start) * 1e3)
         self._frames += 1
@@ -317,7 +270,7 @@ class SignNode(LifecycleNode):
         self._signs += 1
 
     def _publish_affect(self, header: Header, stamp: int) -> None:
-        period_ns = int(1e9 / self._params['emotion_rate_hz'])
+        period_ns = int(1e9 / self.params['emotion_rate_hz'])
         if self._last_affect_ns is not None and 0 <= stamp - self._last_affect_ns < period_ns:
             return
         affect = self._recognizer.emotion.estimate(stamp)

@@ -23,7 +23,6 @@ from typing import Any
 
 import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 
 from attune.errors import AttuneError
 from attune.events.fer import EventFerPipeline, FerOptions, FerResult, SpikingFerModel
@@ -31,8 +30,9 @@ from attune.expression.labels import valence_arousal
 from attune.ros import qos
 from attune.ros.event_msgs import events_from_msg
 from attune.ros.interfaces import attune_msgs
+from attune.ros.lifecycle import AutostartLifecycleNode
 from attune.ros.node_main import run_node
-from attune.ros.params import ParamSpec, declare, validator
+from attune.ros.params import ParamSpec
 from attune.ros.stamps import to_ns
 from attune.ros.throttle import ThrottledReporter
 
@@ -78,53 +78,32 @@ def expression_msg(result: FerResult, header: Any, source: str) -> Any:
                            valence=valence, arousal=arousal, source=source)
 
 
-class SpikingFerNode(LifecycleNode):
+class SpikingFerNode(AutostartLifecycleNode):
     """See the module docstring."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(NODE_NAME, **kwargs)
         self._msgs = attune_msgs()
         self._pipeline: EventFerPipeline | None = None
         self._face_sub = self._sensor_sub = None
         self._pub = self._diag_pub = self._diag_timer = None
-        self._bad_input = ThrottledReporter(self.get_logger().error)
         self._latency_ms: deque[float] = deque(maxlen=300)
         self._energy_uj: deque[float] = deque(maxlen=300)
         self._packets = 0
         self._last_time: float | None = None
-        self._start_error: AttuneError | None = None
-        try:
-            self._params = declare(self, PARAMETERS)
-        except AttuneError:
-            self.destroy_node()
-            raise
-        self.add_on_set_parameters_callback(validator(PARAMETERS))
-        self.add_post_set_parameters_callback(self._on_parameters_changed)
-        if self._params['autostart']:
-            self.trigger_configure()
-            if self._start_error is not None:
-                error = self._start_error
-                self.destroy_node()
-                raise error
-            self.trigger_activate()
+        super().__init__(NODE_NAME, PARAMETERS, **kwargs)
+        self._bad_input = ThrottledReporter(self.get_logger().error)
 
     # --- lifecycle -------------------------------------------------------------------------------
-    def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
-        try:
-            model = SpikingFerModel(self._params['model_path'], threads=self._params['threads'])
-            self._pipeline = EventFerPipeline(model, fer_options(self._params))
-        except AttuneError as exc:
-            self._start_error = exc
-            self.get_logger().error(str(exc))
-            return TransitionCallbackReturn.FAILURE
-        self._pub = self.create_lifecycle_publisher(self._msgs.Expression, self._params['expression_topic'],
+    def configure(self) -> None:
+        model = SpikingFerModel(self.params['model_path'], threads=self.params['threads'])
+        self._pipeline = EventFerPipeline(model, fer_options(self.params))
+        self._pub = self.create_lifecycle_publisher(self._msgs.Expression, self.params['expression_topic'],
                                                     qos.RESULTS)
         self._diag_pub = self.create_publisher(DiagnosticArray, '/diagnostics', qos.RESULTS)
         self._diag_timer = self.create_timer(1.0, self._publish_diagnostics)
-        return TransitionCallbackReturn.SUCCESS
 
-    def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
-        p = self._params
+    def activate(self) -> None:
+        p = self.params
         in_qos = qos.image_input(p['reliable_input'], p['input_queue_depth'])
         self._face_sub = self.create_subscription(self._msgs.EventPacket, p['face_events_topic'], self._on_face,
                                                   in_qos)
@@ -134,24 +113,14 @@ class SpikingFerNode(LifecycleNode):
         model = self._pipeline.model
         self.get_logger().info(f"{model.source} ({model.path.name}) on {p['face_events_topic']}"
                                + (f" and {p['sensor_events_topic']}" if p['sensor_events_topic'] else ''))
-        return super().on_activate(state)
 
-    def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
+    def deactivate(self) -> None:
         for sub in (self._face_sub, self._sensor_sub):
             if sub is not None:
                 self.destroy_subscription(sub)
         self._face_sub = self._sensor_sub = None
-        return super().on_deactivate(state)
 
-    def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
-        self._release()
-        return TransitionCallbackReturn.SUCCESS
-
-    def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
-        self._release()
-        return TransitionCallbackReturn.SUCCESS
-
-    def _release(self) -> None:
+    def release(self) -> None:
         self._pipeline = None
         if self._diag_timer is not None:
             self.destroy_timer(self._diag_timer)
@@ -162,16 +131,9 @@ class SpikingFerNode(LifecycleNode):
             self.destroy_publisher(self._diag_pub)
         self._pub = self._diag_pub = None
 
-    def destroy_node(self) -> None:
-        self._release()
-        super().destroy_node()
-
-    def _on_parameters_changed(self, parameters: list) -> None:
-        for p in parameters:
-            if p.name in self._params:
-                self._params[p.name] = p.value
-        if self._pipeline is not None and any(p.name in _PIPELINE_PARAMS for p in parameters):
-            self._pipeline.options = fer_options(self._params)
+    def parameters_changed(self, names: set[str]) -> None:
+        if self._pipeline is not None and names & _PIPELINE_PARAMS:
+            self._pipeline.options = fer_options(self.params)
 
     # --- callbacks -------------------------------------------------------------------------------
     def _on_face(self, msg: Any) -> None:
@@ -185,7 +147,7 @@ class SpikingFerNode(LifecycleNode):
             return
         stamp = to_ns(msg.header.stamp)
         start = time.perf_counter()
-        face_id = msg.face_id or self._params['sensor_face_id']
+        face_id = msg.face_id or self.params['sensor_face_id']
         try:
             events, check = events_from_msg(msg)
         except AttuneError as exc:

@@ -2,12 +2,15 @@
 
 A subclass implements configure() (create publishers, timers; raise AttuneError to refuse start-up),
 activate() (subscriptions), deactivate() and release() (free everything configure made), and may
-react to run-time parameter changes in parameters_changed(names).
+check values across parameters in check_parameters(values) and react to run-time changes in
+parameters_changed(names). Every attune node is one, perception and behaviour alike.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from rcl_interfaces.msg import SetParametersResult
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.parameter import Parameter
 
@@ -25,10 +28,12 @@ class AutostartLifecycleNode(LifecycleNode):
         self._float_params = {p.name for p in parameters if isinstance(p.default, float)}
         try:
             self.params = declare(self, parameters)
+            self.check_parameters(self.params)
         except AttuneError:
             super().destroy_node()
             raise
-        self.add_on_set_parameters_callback(validator(parameters))
+        self._per_parameter = validator(parameters)
+        self.add_on_set_parameters_callback(self._validate)
         self.add_post_set_parameters_callback(self._on_parameters_changed)
         if self.params.get('autostart', True):
             self.trigger_configure()
@@ -53,6 +58,10 @@ class AutostartLifecycleNode(LifecycleNode):
 
     def parameters_changed(self, names: set[str]) -> None:
         """React to run-time parameter changes (self.params is already updated)."""
+
+    def check_parameters(self, values: Mapping[str, Any]) -> None:
+        """Checks across parameters (each one's range is checked already); raise AttuneError to refuse
+        the values: at start-up, and for run-time changes (`ros2 param set` then reports why)."""
 
     # --- lifecycle -------------------------------------------------------------------------------
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
@@ -84,6 +93,17 @@ class AutostartLifecycleNode(LifecycleNode):
     def destroy_node(self) -> None:
         self.release()
         super().destroy_node()
+
+    def _validate(self, parameters: list[Parameter]) -> SetParametersResult:
+        result = self._per_parameter(parameters)
+        if result.successful:
+            values = dict(self.params)
+            values.update({p.name: p.value for p in parameters if p.name in values})
+            try:
+                self.check_parameters(values)
+            except AttuneError as exc:
+                result.successful, result.reason = False, str(exc)
+        return result
 
     def _on_parameters_changed(self, parameters: list[Parameter]) -> None:
         names = {p.name for p in parameters if p.name in self.params}
