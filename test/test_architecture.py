@@ -4,7 +4,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-CORE = ['attune.imaging', 'attune.face', 'attune.tracking', 'attune.geometry', 'attune.graph',
+CORE = ['attune.imaging', 'attune.inference', 'attune.face', 'attune.tracking', 'attune.geometry', 'attune.graph',
         'attune.face.drawing', 'attune.errors', 'attune.resources', 'attune.bag',
         'attune.demo.default_input', 'attune.expression.analyzer', 'attune.expression.teacher',
         'attune.expression.sync', 'attune.expression.lessons',

@@ -10,6 +10,7 @@ import numpy as np
 from attune.affect.features import NUM_NODES, FaceInputError, face_crop, landmark_features, normalize_crops
 from attune.errors import ModelFileError
 from attune.expression.labels import EMOTIONS
+from attune.inference import onnx_session
 from attune.resources import package_data
 
 #: The shipped model (model card: asd_emotion.md beside it).
@@ -62,23 +63,16 @@ class AsdEmotionModel:
     """
 
     def __init__(self, path: Path | str | None = None, threads: int = 1) -> None:
-        import onnxruntime as ort
-
         self.path = Path(path) if path else default_model_path()
-        if not self.path.is_file():
-            raise ModelFileError(f'ASD emotion model {self.path} is missing (attune train asd-emotion makes one)')
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
+        self._session = onnx_session(self.path, threads=threads, what='ASD emotion model',
+                                     missing_hint='attune train asd-emotion makes one')
         try:
-            self._session = ort.InferenceSession(str(self.path), options, providers=['CPUExecutionProvider'])
             meta = self._session.get_modelmeta().custom_metadata_map
             self.info = ModelInfo.from_json(meta[METADATA_KEY])
         except KeyError:
             raise ModelFileError(f'{self.path} is not an ASD emotion model (no {METADATA_KEY} metadata)') from None
-        except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own error types
-            raise ModelFileError(f'cannot load ASD emotion model {self.path}: {exc}') from None
+        except (ValueError, TypeError) as exc:
+            raise ModelFileError(f'{self.path}: unreadable {METADATA_KEY} metadata: {exc}') from None
         inputs = {i.name for i in self._session.get_inputs()}
         if inputs != {'crop', 'landmarks'} or tuple(self.info.emotions) != EMOTIONS:
             raise ModelFileError(f'{self.path}: expected inputs crop, landmarks and outputs over {EMOTIONS}')

@@ -21,6 +21,7 @@ from attune.events.representation import event_frames
 from attune.events.sensor_roi import activity_face_box
 from attune.events.sliding_window import SlidingWindow, TrackWindows
 from attune.events.types import EventArray
+from attune.inference import onnx_session
 from attune.resources import package_data
 
 #: The shipped model (trained by `attune train spiking-fer`, see its model card beside it).
@@ -43,18 +44,8 @@ class SpikingFerModel:
     """
 
     def __init__(self, path: Path | str = '', threads: int = 1) -> None:
-        import onnxruntime as ort
-
         self.path = Path(path) if path else default_model_path()
-        if not self.path.is_file():
-            raise ModelFileError(f'spiking FER model {self.path} does not exist')
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = max(int(threads), 1)
-        options.inter_op_num_threads = 1
-        try:
-            self._session = ort.InferenceSession(str(self.path), options, providers=['CPUExecutionProvider'])
-        except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own exception types
-            raise ModelFileError(f'cannot load spiking FER model {self.path}: {exc}') from None
+        self._session = onnx_session(self.path, threads=threads, what='spiking FER model')
         meta = self._session.get_modelmeta().custom_metadata_map
         try:
             self.labels = tuple(meta['labels'].split(','))

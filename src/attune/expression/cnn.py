@@ -22,6 +22,7 @@ import numpy as np
 from attune.errors import ModelFileError
 from attune.expression.labels import fer2013_to_emotions
 from attune.face.head_pose import RIGID_LANDMARKS, canonical_face_model
+from attune.inference import onnx_session
 from attune.resources import package_data
 
 #: The shipped model (see its model card, fer_minixception.md beside it).
@@ -144,19 +145,9 @@ class FerCnn:
     """
 
     def __init__(self, path: Path | str | None = None, threads: int = 1) -> None:
-        import onnxruntime as ort
-
         self.path = Path(path) if path else default_model_path()
-        if not self.path.is_file():
-            raise ModelFileError(f'expression CNN model {self.path} is missing (tools/convert_fer_model.py makes it)')
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        try:
-            self._session = ort.InferenceSession(str(self.path), options, providers=['CPUExecutionProvider'])
-        except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own error types
-            raise ModelFileError(f'cannot load expression CNN model {self.path}: {exc}') from None
+        self._session = onnx_session(self.path, threads=threads, what='expression CNN model',
+                                     missing_hint='tools/convert_fer_model.py makes it')
         outputs = [o.name for o in self._session.get_outputs()]
         if [i.name for i in self._session.get_inputs()] != ['input'] or len(outputs) != 2:
             raise ModelFileError(f'{self.path} is not a fer_minixception model (inputs/outputs differ)')

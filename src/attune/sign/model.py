@@ -15,6 +15,7 @@ from typing import Literal
 import numpy as np
 
 from attune.errors import ModelFileError
+from attune.inference import onnx_session
 from attune.resources import package_data
 from attune.sign.ctc import log_softmax
 from attune.sign.features import FEATURE_DIM
@@ -84,17 +85,8 @@ class SignModel:
     """
 
     def __init__(self, name_or_path: str, *, threads: int = 1) -> None:
-        import onnxruntime as ort
-
         self.path = resolve_model(name_or_path)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        try:
-            self._session = ort.InferenceSession(str(self.path), options, providers=['CPUExecutionProvider'])
-        except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own exception types
-            raise ModelFileError(f'sign model {self.path} cannot be loaded: {exc}') from None
+        self._session = onnx_session(self.path, threads=threads, what='sign model')
         meta = self._session.get_modelmeta().custom_metadata_map
         if METADATA_KEY not in meta:
             raise ModelFileError(f'{self.path} is not an attune sign model (no {METADATA_KEY!r} metadata)')
