@@ -23,12 +23,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import statistics
 import time
 from collections import deque
 from typing import Any
 
-from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import Bool, Header
@@ -49,6 +48,7 @@ from attune.face.types import FaceFrame
 from attune.imaging import DEFAULT_MAX_PIXELS, rgb8_from_compressed, rgb8_from_image
 from attune.ros import qos
 from attune.ros.affect_msgs import affect_state_msg, name_call_from_msg
+from attune.ros.diagnostics import node_status
 from attune.ros.face_msgs import faces_from_msg
 from attune.ros.interfaces import attune_msgs
 from attune.ros.lifecycle import AutostartLifecycleNode
@@ -411,27 +411,18 @@ class AsdEmotionNode(AutostartLifecycleNode):
         self._finish(protocol.advance(now), self._header(now))
 
     def _publish_diagnostics(self) -> None:
-        status = DiagnosticStatus(name=f'{self.get_name()}: ASD emotion', hardware_id='attune')
-        idle = self._last_frame_time is None or time.monotonic() - self._last_frame_time > 5.0
-        if self._bad_input.total and not idle:
-            status.level, status.message = DiagnosticStatus.WARN, 'dropping bad input'
-        elif idle:
-            status.level, status.message = DiagnosticStatus.WARN, 'no faces in the last 5 s'
-        else:
-            status.level, status.message = DiagnosticStatus.OK, 'estimating'
-        latency = statistics.median(self._latency_ms) if self._latency_ms else float('nan')
         values: dict[str, Any] = {'faces_messages': self._frames, 'affect_published': self._estimates,
-                                  'processing_ms_median': f'{latency:.2f}', 'name_calls': self._calls,
+                                  'name_calls': self._calls,
                                   'name_calls_running': len(self._protocol.waiting()) if self._protocol else 0}
         values.update({f'results_{k.lower()}': v for k, v in self._results.items()})
         if self._sync is not None:
             values.update({f'sync_{k}': v for k, v in self._sync.counts.as_dict().items()})
         if self._log is not None:
             values['session_log'] = str(self._log.path)
-        values.update({f'dropped_{k}': v for k, v in self._bad_input.counts.items()})
-        status.values = [KeyValue(key=k, value=str(v)) for k, v in values.items()]
-        self._diag_pub.publish(DiagnosticArray(header=Header(stamp=self.get_clock().now().to_msg()), status=[status]))
-
+        self._diag_pub.publish(node_status(
+            self, 'ASD emotion', working='estimating', idle='no faces in the last 5 s',
+            last_input=self._last_frame_time, processing_ms=self._latency_ms, bad_input=self._bad_input,
+            values=values))
 
 #: The node class, for composition in one process (`attune up --mode composed`).
 NODE_CLASS = AsdEmotionNode

@@ -15,12 +15,11 @@ Publishes:   <events_topic>  attune/EventPacket per face and image (header = the
 """
 from __future__ import annotations
 
-import statistics
 import time
 from collections import deque
 from typing import Any
 
-from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from diagnostic_msgs.msg import DiagnosticArray
 from sensor_msgs.msg import CompressedImage, Image
 
 from attune.errors import AttuneError, ImageError
@@ -29,6 +28,7 @@ from attune.events.face_window import FaceEventEmulator, WindowOptions, to_gray
 from attune.expression.sync import ExactStampSynchronizer
 from attune.imaging import DEFAULT_MAX_PIXELS, rgb8_from_compressed, rgb8_from_image
 from attune.ros import qos
+from attune.ros.diagnostics import node_status
 from attune.ros.event_msgs import events_to_msg
 from attune.ros.face_msgs import faces_from_msg
 from attune.ros.interfaces import attune_msgs
@@ -196,27 +196,14 @@ class EventEmulatorNode(AutostartLifecycleNode):
             del self._tracks[face_id]
 
     def _publish_diagnostics(self) -> None:
-        status = DiagnosticStatus(name=f'{self.get_name()}: event emulator', hardware_id='attune')
-        idle = self._last_time is None or time.monotonic() - self._last_time > 5.0
-        if idle:
-            status.level, status.message = DiagnosticStatus.WARN, 'no matched images and faces in the last 5 s'
-        elif self._bad_input.total:
-            status.level, status.message = DiagnosticStatus.WARN, 'dropping bad input'
-        else:
-            status.level, status.message = DiagnosticStatus.OK, 'emulating'
-        latency = statistics.median(self._latency_ms) if self._latency_ms else float('nan')
-        status.values = [KeyValue(key='packets_published', value=str(self._packets)),
-                         KeyValue(key='events_published', value=str(self._events)),
-                         KeyValue(key='tracks', value=str(len(self._tracks))),
-                         KeyValue(key='processing_ms_median', value=f'{latency:.2f}')]
+        values: dict[str, Any] = {'packets_published': self._packets, 'events_published': self._events,
+                                  'tracks': len(self._tracks)}
         if self._sync is not None:
-            status.values += [KeyValue(key=f'sync_{k}', value=str(v)) for k, v in self._sync.counts.as_dict().items()]
-        status.values += [KeyValue(key=f'dropped_{k}', value=str(v)) for k, v in self._bad_input.counts.items()]
-        from std_msgs.msg import Header
-
-        self._diag_pub.publish(DiagnosticArray(header=Header(stamp=self.get_clock().now().to_msg()),
-                                               status=[status]))
-
+            values.update({f'sync_{k}': v for k, v in self._sync.counts.as_dict().items()})
+        self._diag_pub.publish(node_status(
+            self, 'event emulator', working='emulating', idle='no matched images and faces in the last 5 s',
+            last_input=self._last_time, processing_ms=self._latency_ms, bad_input=self._bad_input,
+            values=values))
 
 #: The node class, for composition in one process (`attune up --mode composed`).
 NODE_CLASS = EventEmulatorNode

@@ -15,15 +15,13 @@ Publishes:   /attune/expression           attune/Expression per analyzed face, s
 """
 from __future__ import annotations
 
-import statistics
 import time
 from collections import deque
 from pathlib import Path
 from typing import Any
 
-from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from diagnostic_msgs.msg import DiagnosticArray
 from sensor_msgs.msg import CompressedImage, Image
-from std_msgs.msg import Header
 
 from attune.errors import AttuneError, ImageError
 from attune.expression.analyzer import SOURCES, AnalyzerOptions, ExpressionAnalyzer, FaceInput, load_learner
@@ -32,6 +30,7 @@ from attune.expression.lessons import CandidateFace, LessonCollector
 from attune.expression.sync import ExactStampSynchronizer
 from attune.imaging import DEFAULT_MAX_PIXELS, rgb8_from_compressed, rgb8_from_image
 from attune.ros import qos
+from attune.ros.diagnostics import node_status
 from attune.ros.expression_msgs import expression_to_msg, lesson_from_msg
 from attune.ros.face_msgs import faces_from_msg
 from attune.ros.interfaces import attune_msgs
@@ -290,27 +289,17 @@ class ExpressionNode(AutostartLifecycleNode):
                                f"{', '.join(learner.labels)}")
 
     def _publish_diagnostics(self) -> None:
-        status = DiagnosticStatus(name=f'{self.get_name()}: expression', hardware_id='attune')
-        idle = self._last_frame_time is None or time.monotonic() - self._last_frame_time > 5.0
-        if self._bad_input.total and not idle:
-            status.level, status.message = DiagnosticStatus.WARN, 'dropping bad input'
-        elif idle:
-            status.level, status.message = DiagnosticStatus.WARN, 'no faces analyzed in the last 5 s'
-        else:
-            status.level, status.message = DiagnosticStatus.OK, 'analyzing'
-        latency = statistics.median(self._latency_ms) if self._latency_ms else float('nan')
-        values = {'frames_processed': self._frames, 'expressions_published': self._faces_out,
-                  'faces_skipped_pose': self._skipped_pose, 'faces_without_landmarks': self._no_landmarks,
-                  'processing_ms_median': f'{latency:.2f}'}
+        values: dict[str, Any] = {
+            'frames_processed': self._frames, 'expressions_published': self._faces_out,
+            'faces_skipped_pose': self._skipped_pose, 'faces_without_landmarks': self._no_landmarks}
         if self._sync is not None:
             values.update({f'sync_{k}': v for k, v in self._sync.counts.as_dict().items()})
         if self._analyzer is not None and self._analyzer.learner is not None:
             values['learner_classes'] = ','.join(self._analyzer.learner.labels)
-        values.update({f'dropped_{k}': v for k, v in self._bad_input.counts.items()})
-        status.values = [KeyValue(key=k, value=str(v)) for k, v in values.items()]
-        self._diag_pub.publish(DiagnosticArray(header=Header(stamp=self.get_clock().now().to_msg()),
-                                               status=[status]))
-
+        self._diag_pub.publish(node_status(
+            self, 'expression', working='analyzing', idle='no faces analyzed in the last 5 s',
+            last_input=self._last_frame_time, processing_ms=self._latency_ms, bad_input=self._bad_input,
+            values=values))
 
 #: The node class, for composition in one process (`attune up --mode composed`).
 NODE_CLASS = ExpressionNode

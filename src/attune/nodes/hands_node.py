@@ -12,18 +12,18 @@ Publishes:   /attune/hands   attune/Hands, one per processed image (also when em
 """
 from __future__ import annotations
 
-import statistics
 import time
 from collections import deque
 from typing import Any
 
-from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from diagnostic_msgs.msg import DiagnosticArray
 from sensor_msgs.msg import CompressedImage, Image
 
 from attune.errors import AttuneError, ImageError
 from attune.hands import HandAnalyzer, HandAnalyzerOptions
 from attune.imaging import DEFAULT_MAX_PIXELS, rgb8_from_compressed, rgb8_from_image
 from attune.ros import qos
+from attune.ros.diagnostics import node_status
 from attune.ros.hand_msgs import hands_to_msg
 from attune.ros.interfaces import attune_msgs
 from attune.ros.lifecycle import AutostartLifecycleNode
@@ -158,23 +158,10 @@ class HandsNode(AutostartLifecycleNode):
         self._last_frame_time = time.monotonic()
 
     def _publish_diagnostics(self) -> None:
-        from std_msgs.msg import Header
-
-        status = DiagnosticStatus(name=f'{self.get_name()}: hands', hardware_id='attune')
-        idle = self._last_frame_time is None or time.monotonic() - self._last_frame_time > 5.0
-        if self._bad_input.total and not idle:
-            status.level, status.message = DiagnosticStatus.WARN, 'dropping bad images'
-        elif idle:
-            status.level, status.message = DiagnosticStatus.WARN, 'no images in the last 5 s'
-        else:
-            status.level, status.message = DiagnosticStatus.OK, 'processing'
-        latency = statistics.median(self._latency_ms) if self._latency_ms else float('nan')
-        status.values = [KeyValue(key='frames_processed', value=str(self._frames)),
-                         KeyValue(key='frames_dropped_bad_input', value=str(self._bad_input.total)),
-                         KeyValue(key='processing_ms_median', value=f'{latency:.2f}')]
-        status.values += [KeyValue(key=f'dropped_{k}', value=str(v)) for k, v in self._bad_input.counts.items()]
-        self._diag_pub.publish(DiagnosticArray(header=Header(stamp=self.get_clock().now().to_msg()), status=[status]))
-
+        self._diag_pub.publish(node_status(
+            self, 'hands', working='processing', idle='no images in the last 5 s',
+            last_input=self._last_frame_time, processing_ms=self._latency_ms, bad_input=self._bad_input,
+            values={'frames_processed': self._frames}))
 
 #: The node class, for composition in one process (`attune up --mode composed`).
 NODE_CLASS = HandsNode

@@ -13,18 +13,18 @@ Publishes:   /attune/sign         attune/Sign: header = the Hands frame at which
 """
 from __future__ import annotations
 
-import statistics
 import time
 from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
-from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import Header
 
 from attune.errors import AttuneError
 from attune.ros import qos
+from attune.ros.diagnostics import node_status
 from attune.ros.hand_msgs import hands_from_msg
 from attune.ros.interfaces import attune_msgs
 from attune.ros.lifecycle import AutostartLifecycleNode
@@ -292,25 +292,11 @@ class SignNode(AutostartLifecycleNode):
                 self._publish_sign(event, self._last_header)
 
     def _publish_diagnostics(self) -> None:
-        status = DiagnosticStatus(name=f'{self.get_name()}: sign recognition', hardware_id='attune')
-        idle = self._last_frame_time is None or time.monotonic() - self._last_frame_time > 5.0
-        if self._recognizer is None:
-            status.level, status.message = DiagnosticStatus.ERROR, 'no recognizer (see the error log)'
-        elif self._bad_input.total and not idle:
-            status.level, status.message = DiagnosticStatus.WARN, 'dropping bad hands'
-        elif idle:
-            status.level, status.message = DiagnosticStatus.WARN, 'no hands messages in the last 5 s'
-        else:
-            status.level, status.message = DiagnosticStatus.OK, 'processing'
-        latency = statistics.median(self._latency_ms) if self._latency_ms else float('nan')
-        status.values = [KeyValue(key='frames_processed', value=str(self._frames)),
-                         KeyValue(key='signs_published', value=str(self._signs)),
-                         KeyValue(key='dropped_bad_input', value=str(self._bad_input.total)),
-                         KeyValue(key='processing_ms_median', value=f'{latency:.2f}')]
-        status.values += [KeyValue(key=f'dropped_{k}', value=str(v)) for k, v in self._bad_input.counts.items()]
-        self._diag_pub.publish(DiagnosticArray(header=Header(stamp=self.get_clock().now().to_msg()),
-                                               status=[status]))
-
+        self._diag_pub.publish(node_status(
+            self, 'sign recognition', working='processing', idle='no hands messages in the last 5 s',
+            last_input=self._last_frame_time, processing_ms=self._latency_ms, bad_input=self._bad_input,
+            values={'frames_processed': self._frames, 'signs_published': self._signs},
+            error='' if self._recognizer is not None else 'no recognizer (see the error log)'))
 
 #: The node class, for composition in one process (`attune up --mode composed`).
 NODE_CLASS = SignNode

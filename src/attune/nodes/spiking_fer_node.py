@@ -22,12 +22,13 @@ from collections import deque
 from typing import Any
 
 import numpy as np
-from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from diagnostic_msgs.msg import DiagnosticArray
 
 from attune.errors import AttuneError
 from attune.events.fer import EventFerPipeline, FerOptions, FerResult, SpikingFerModel
 from attune.expression.labels import valence_arousal
 from attune.ros import qos
+from attune.ros.diagnostics import node_status
 from attune.ros.event_msgs import events_from_msg
 from attune.ros.interfaces import attune_msgs
 from attune.ros.lifecycle import AutostartLifecycleNode
@@ -178,27 +179,13 @@ class SpikingFerNode(AutostartLifecycleNode):
         self._last_time = time.monotonic()
 
     def _publish_diagnostics(self) -> None:
-        status = DiagnosticStatus(name=f'{self.get_name()}: spiking FER', hardware_id='attune')
-        idle = self._last_time is None or time.monotonic() - self._last_time > 5.0
-        if idle:
-            status.level, status.message = DiagnosticStatus.WARN, 'no event packets in the last 5 s'
-        elif self._bad_input.total:
-            status.level, status.message = DiagnosticStatus.WARN, 'dropping bad input'
-        else:
-            status.level, status.message = DiagnosticStatus.OK, 'classifying'
-        latency = statistics.median(self._latency_ms) if self._latency_ms else float('nan')
         energy = statistics.mean(self._energy_uj) if self._energy_uj else float('nan')
-        results = self._pipeline.results if self._pipeline is not None else 0
-        status.values = [KeyValue(key='packets', value=str(self._packets)),
-                         KeyValue(key='results', value=str(results)),
-                         KeyValue(key='window_ms_median', value=f'{latency:.2f}'),
-                         KeyValue(key='energy_uJ_per_window', value=f'{energy:.3f}')]
-        status.values += [KeyValue(key=f'bad_{k}', value=str(v)) for k, v in self._bad_input.counts.items()]
-        from std_msgs.msg import Header
-
-        self._diag_pub.publish(DiagnosticArray(header=Header(stamp=self.get_clock().now().to_msg()),
-                                               status=[status]))
-
+        self._diag_pub.publish(node_status(
+            self, 'spiking FER', working='classifying', idle='no event packets in the last 5 s',
+            last_input=self._last_time, processing_ms=self._latency_ms, bad_input=self._bad_input,
+            values={'packets': self._packets,
+                    'results': self._pipeline.results if self._pipeline is not None else 0,
+                    'energy_uJ_per_window': f'{energy:.3f}'}))
 
 #: The node class, for composition in one process (`attune up --mode composed`).
 NODE_CLASS = SpikingFerNode
