@@ -214,7 +214,8 @@ class SignNode(AutostartLifecycleNode):
         self._faces = [(f.id, 0.5 * (f.roi.xmin + f.roi.xmax), f.roi.ymax) for f in msg.faces]
 
     def _on_expression(self, msg: Any) -> None:
-        if self._recognizer is None:
+        recognizer = self._recognizer  # one reference: release() may clear it from another thread
+        if recognizer is None:
             return
         try:
             expression = expression_from_msg(msg)
@@ -227,16 +228,17 @@ class SignNode(AutostartLifecycleNode):
             self._bad_input.report('expression', f'dropped Expression of face {expression.face_id!r}: '
                                    f'{len(expression.labels)} labels but {len(expression.probabilities)} probabilities')
             return
-        self._recognizer.emotion.add_expression(expression)
+        recognizer.emotion.add_expression(expression)
 
     def _on_hands(self, msg: Any) -> None:
-        if self._recognizer is None:
+        recognizer = self._recognizer
+        if recognizer is None:
             return
         start = time.perf_counter()
         stamp = to_ns(msg.header.stamp)
         try:
             frame = hands_from_msg(msg)
-            result = self._recognizer.update(frame)
+            result = recognizer.update(frame)
         except Exception as exc:  # noqa: BLE001 - a failing frame must not take the node down
             self._bad_input.report('processing', f'dropped Hands (stamp {stamp} ns): {type(exc).__name__}: {exc}')
             return
@@ -248,7 +250,7 @@ class SignNode(AutostartLifecycleNode):
         for event in result.events:
             self._publish_sign(event, msg.header)
         if self.params['signer_emotion']:
-            self._publish_affect(msg.header, stamp)
+            self._publish_affect(recognizer, msg.header, stamp)
         self._latency_ms.append((time.perf_counter() - start) * 1e3)
         self._frames += 1
         self._last_frame_time = time.monotonic()
@@ -269,11 +271,11 @@ class SignNode(AutostartLifecycleNode):
         self._sign_pub.publish(sign_to_msg(event, header))
         self._signs += 1
 
-    def _publish_affect(self, header: Header, stamp: int) -> None:
+    def _publish_affect(self, recognizer: SignRecognizer, header: Header, stamp: int) -> None:
         period_ns = int(1e9 / self.params['emotion_rate_hz'])
         if self._last_affect_ns is not None and 0 <= stamp - self._last_affect_ns < period_ns:
             return
-        affect = self._recognizer.emotion.estimate(stamp)
+        affect = recognizer.emotion.estimate(stamp)
         if affect is None:
             return
         if not affect.face_id and self._signer_face:
