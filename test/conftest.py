@@ -72,10 +72,12 @@ class Spinner:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=5)
-        for node in list(self.executor.get_nodes()):
-            self.executor.remove_node(node)
+        nodes = list(self.executor.get_nodes())
+        # Callbacks already handed to the executor's threads finish first: a node destroyed under a
+        # running callback fails in ways no deployment sees (nodes stop spinning before they go).
+        self.executor.shutdown(timeout_sec=5)
+        for node in nodes:
             node.destroy_node()
-        self.executor.shutdown()
 
 
 @pytest.fixture
