@@ -386,24 +386,18 @@ class PolicyEngine:
         """Fire the event rules held while the robot spoke, once it has stopped (oldest first); drop
         those held longer than limits.event_hold_s."""
         outcome = Outcome()
-        if not self._held_events or self.robot_speaking():
-            keep = [h for h in self._held_events if h.until >= now]
-            for h in self._held_events:
-                if h.until < now:
-                    self._note(outcome, h.rule, h.person_id, f'dropped: the robot spoke for more than '
-                                                             f'{self.limits.event_hold_s:g} s')
-            self._held_events = keep
-            return outcome
-        held, self._held_events = self._held_events, []
-        for h in held:
+        for h in self._held_events:
             if h.until < now:
                 self._note(outcome, h.rule, h.person_id,
                            f'dropped: the robot spoke for more than {self.limits.event_hold_s:g} s')
-                continue
-            h.context['robot_speaking'] = False
-            why = self._try_fire(outcome, h.rule, h.context, h.person_id, now, h.evidence)
-            if why:
-                self._note(outcome, h.rule, h.person_id, why)
+        self._held_events = [h for h in self._held_events if h.until >= now]
+        if self._held_events and not self.robot_speaking():
+            held, self._held_events = self._held_events, []
+            for h in held:
+                h.context['robot_speaking'] = False
+                why = self._try_fire(outcome, h.rule, h.context, h.person_id, now, h.evidence)
+                if why:
+                    self._note(outcome, h.rule, h.person_id, why)
         return outcome
 
     def _blocked(self, rule: Rule, person_id: str, context: Mapping[str, Any], now: float) -> str:
