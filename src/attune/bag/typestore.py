@@ -25,6 +25,7 @@ PACKAGE = 'attune'
 #: The distribution whose standard message definitions (and RIHS01 hashes) the store uses.
 BASE_STORE = Stores.ROS2_KILTED
 
+
 def attune_types(directory: Path | None = None) -> Typesdict:
     """The rosbags type definitions of every `*.msg` file in `directory` (default: attune's msg/).
 

@@ -205,6 +205,7 @@ class EventEmulatorNode(AutostartLifecycleNode):
             last_input=self._last_time, processing_ms=self._latency_ms, bad_input=self._bad_input,
             values=values))
 
+
 #: The node class, for composition in one process (`attune up --mode composed`).
 NODE_CLASS = EventEmulatorNode
 

@@ -209,6 +209,7 @@ class FaceNode(AutostartLifecycleNode):
             last_input=self._last_frame_time, processing_ms=self._latency_ms, bad_input=self._bad_input,
             values={'frames_processed': self._frames}))
 
+
 #: The node class, for composition in one process (`attune up --mode composed`).
 NODE_CLASS = FaceNode
 

@@ -300,6 +300,7 @@ class SignNode(AutostartLifecycleNode):
             values={'frames_processed': self._frames, 'signs_published': self._signs},
             error='' if self._recognizer is not None else 'no recognizer (see the error log)'))
 
+
 #: The node class, for composition in one process (`attune up --mode composed`).
 NODE_CLASS = SignNode
 

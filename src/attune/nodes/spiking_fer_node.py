@@ -187,6 +187,7 @@ class SpikingFerNode(AutostartLifecycleNode):
                     'results': self._pipeline.results if self._pipeline is not None else 0,
                     'energy_uJ_per_window': f'{energy:.3f}'}))
 
+
 #: The node class, for composition in one process (`attune up --mode composed`).
 NODE_CLASS = SpikingFerNode
 

@@ -18,6 +18,7 @@ def image_input(reliable: bool, depth: int) -> QoSProfile:
                       reliability=ReliabilityPolicy.RELIABLE if reliable else ReliabilityPolicy.BEST_EFFORT,
                       durability=DurabilityPolicy.VOLATILE)
 
+
 #: A state others need as soon as they start (robot speaking/idle): reliable, transient local, last value.
 LATCHED = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1,
                      reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
