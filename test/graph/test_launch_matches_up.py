@@ -41,7 +41,7 @@ def as_dicts(specs) -> list[dict]:
 
 def all_nodes_on() -> dict[str, str]:
     """Every optional node switched on (true/false launch arguments other than use_sim_time)."""
-    return {a.name: 'true' for a in GRAPH_ARGUMENTS if a.choices == ('true', 'false') and a.name != 'use_sim_time'}
+    return {a.name: 'true' for a in GRAPH_ARGUMENTS if 'true' in a.choices and a.name != 'use_sim_time'}
 
 
 def argument_combinations() -> list[dict[str, str]]:
@@ -103,3 +103,14 @@ def test_a_bad_argument_is_refused_by_name() -> None:
 
     with pytest.raises(ConfigError, match='robot'):
         GraphArgs(robot='r2d2')
+
+
+def test_the_asd_session_policy_brings_the_asd_emotion_node_unless_told_otherwise() -> None:
+    def names(**kw) -> set[str]:
+        return {s.name for s in node_graph(GraphArgs(**kw))}
+
+    assert 'asd_emotion_node' in names(robot='nao', policy='asd_session')  # its name calls need the node
+    assert 'asd_emotion_node' not in names(robot='nao', policy='asd_session', asd_emotion='false')
+    assert 'asd_emotion_node' not in names(robot='nao', policy='default')
+    assert 'asd_emotion_node' not in names(policy='asd_session')  # no robot: no policy runs
+    assert 'asd_emotion_node' in names(asd_emotion='true')

@@ -42,8 +42,9 @@ GRAPH_ARGUMENTS: tuple[GraphArgument, ...] = (
                   ('true', 'false')),
     GraphArgument('sign', 'false', 'Start hands_node and sign_node (MediaPipe Hands + sign recognition, '
                   '~15 ms of CPU per frame).', ('true', 'false')),
-    GraphArgument('asd_emotion', 'false', 'Start the ASD emotion node (affect per face on /attune/affect, '
-                  'name-call protocol).', ('true', 'false')),
+    GraphArgument('asd_emotion', 'auto', 'Start the ASD emotion node (affect per face on /attune/affect, '
+                  'name-call protocol); auto: with the asd_session policy, whose name calls need it.',
+                  ('auto', 'true', 'false')),
 )
 
 
@@ -60,7 +61,7 @@ class GraphArgs:
     expression: str = 'true'
     spiking_fer: str = 'false'
     sign: str = 'false'
-    asd_emotion: str = 'false'
+    asd_emotion: str = 'auto'
 
     def __post_init__(self) -> None:
         for argument in GRAPH_ARGUMENTS:
@@ -159,7 +160,8 @@ def node_graph(args: GraphArgs | None = None) -> list[NodeSpec]:
             NodeSpec(name='spiking_fer_node', executable='spiking_fer_node', parameter_files=files,
                      parameters=common),
         ]
-    if args.asd_emotion == 'true':
+    if args.asd_emotion == 'true' or (args.asd_emotion == 'auto' and args.robot != 'none'
+                                      and args.policy == 'asd_session'):
         nodes.append(NodeSpec(name='asd_emotion_node', executable='asd_emotion_node', parameter_files=files,
                               parameters=common + (('image_topic', args.camera_topic),
                                                    ('image_transport', args.image_transport))))
