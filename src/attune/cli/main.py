@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     'attune.cli.record',
     'attune.cli.report',
     'attune.cli.rate',
+    'attune.cli.view',
     'attune.cli.policy',
     'attune.cli.paths',
     'attune.cli.label',
