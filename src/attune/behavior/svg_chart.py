@@ -108,7 +108,7 @@ def line_chart(series: Mapping[str, Sequence[Point]], *, title: str, t_range: tu
                reference: Sequence[tuple[float, str]] = (), width: int = 900, height: int = 230,
                chart_id: str = '') -> str:
     """Lines over time, one per series (with a legend), with event markers and reference lines."""
-    f = Frame(width, height, t_range[0], max(t_range[1], t_range[0] + 1e-3), *y_range)
+    f = Frame(width, height, t_range[0], max(t_range[1], t_range[0] + 1e-3), *y_range, top=40)
     parts = _axes(f, title, y_label, nice_ticks(*y_range, 4))
     for value, color in reference:
         y = f.y(value)
@@ -118,7 +118,7 @@ def line_chart(series: Mapping[str, Sequence[Point]], *, title: str, t_range: tu
         x = f.x(m.t)
         parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{f.top}" y2="{f.height - f.bottom}" stroke="{m.color}" '
                      f'stroke-width="1.5" stroke-dasharray="2 2"><title>{escape(m.label)}</title></line>')
-    legend_x = f.left + 8
+    legend_x = f.left
     for i, (name, points) in enumerate(series.items()):
         color = COLORS[i % len(COLORS)]
         for run in _polylines(f, points):
@@ -129,8 +129,8 @@ def line_chart(series: Mapping[str, Sequence[Point]], *, title: str, t_range: tu
                 x, y = run.split(',')
                 parts.append(f'<circle class="series" data-series="{escape(name)}" cx="{x}" cy="{y}" r="2.5" '
                              f'fill="{color}"/>')
-        parts.append(f'<rect x="{legend_x}" y="{f.top + 6}" width="12" height="4" fill="{color}"/>'
-                     f'<text x="{legend_x + 16}" y="{f.top + 11}" font-size="11">{escape(name)}</text>')
+        parts.append(f'<rect x="{legend_x}" y="{f.top - 11}" width="12" height="4" fill="{color}"/>'
+                     f'<text x="{legend_x + 16}" y="{f.top - 6}" font-size="11">{escape(name)}</text>')
         legend_x += 24 + 7 * len(name)
     return _svg(width, height, chart_id, title, parts)
 

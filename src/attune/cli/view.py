@@ -44,10 +44,15 @@ def run(ns: argparse.Namespace) -> int:
         view = LiveView(ns.host, ns.port, camera=not ns.no_camera, max_image_hz=ns.max_image_hz)
     except RuntimeError as exc:  # foxglove-sdk: the port is taken, or the address is not ours
         raise AttuneError(f'cannot start the Foxglove server on {ns.host}:{ns.port}: {exc}') from None
-    try:
+    def relay() -> ViewRelay:
+        node = ViewRelay(view, ns.camera_topic, ns.image_transport)
+        # printed once the relay subscribes: scripts may wait for the URL line before they connect
         print(f'Foxglove WebSocket server: {view.url}', flush=True)
         print(f'open in the Foxglove app: {view.app_url()}', flush=True)
         print(f'layout to import: {config_file("foxglove_layout.json")}', flush=True)
-        return run_node(lambda: ViewRelay(view, ns.camera_topic, ns.image_transport), ['attune'])
+        return node
+
+    try:
+        return run_node(relay, ['attune'])
     finally:
         view.close()

@@ -39,6 +39,7 @@ from attune.ros.face_msgs import faces_from_msg
 from attune.ros.interfaces import attune_msgs
 from attune.ros.stamps import to_ns
 from attune.ros.throttle import ThrottledReporter
+from attune.view import live
 from attune.view.live import LiveView
 
 NODE_NAME = 'attune_view'
@@ -67,6 +68,7 @@ class ViewRelay(Node):
         self.received: dict[str, int] = {}
         self._bad_input = ThrottledReporter(self.get_logger().warning)
         m = attune_msgs()
+        # (message type, ROS topic, handler, QoS); the view's topic is the ROS topic but for the camera and faces
         subs: list[tuple[Any, str, Callable[[Any], Any], Any]] = [
             (m.Faces, '/attune/faces', self._on_faces, qos.RESULTS),
             (m.Expression, '/attune/expression', self._on_expression, qos.RESULTS),
@@ -80,17 +82,22 @@ class ViewRelay(Node):
             (DiagnosticArray, '/diagnostics',
              lambda msg: view.diagnostics(to_ns(msg.header.stamp), diagnostic_statuses(msg)), qos.RESULTS),
         ]
+        view_topics = {'/attune/faces': live.ANNOTATIONS_TOPIC}
         if camera_topic and view.camera:
             if image_transport == 'compressed':
                 subs.append((CompressedImage, camera_topic, self._on_compressed, qos.SENSOR))
+                view_topics[camera_topic] = live.CAMERA_COMPRESSED_TOPIC
             else:
                 subs.append((Image, camera_topic, self._on_image, qos.SENSOR))
-        self._subs = [self.create_subscription(msg_type, topic, self._guarded(topic, fn), profile)
-                      for msg_type, topic, fn, profile in subs]
+                view_topics[camera_topic] = live.CAMERA_TOPIC
+        self._subs = [self.create_subscription(msg_type, topic, self._guarded(topic, view_topics.get(topic, topic), fn),
+                                               profile) for msg_type, topic, fn, profile in subs]
 
-    def _guarded(self, topic: str, fn: Callable[[Any], Any]) -> Callable[[Any], None]:
+    def _guarded(self, topic: str, view_topic: str, fn: Callable[[Any], Any]) -> Callable[[Any], None]:
         def callback(msg: Any) -> None:
             self.received[topic] = self.received.get(topic, 0) + 1
+            if topic != '/attune/expression' and not self.view.listening(view_topic):
+                return  # nobody watches: skip the conversion (expressions still label the faces)
             try:
                 fn(msg)
             except Exception as exc:  # noqa: BLE001 - one bad message must not stop the view

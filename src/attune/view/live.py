@@ -135,6 +135,12 @@ class LiveView:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def listening(self, topic: str) -> bool:
+        """Whether a client subscribes to one of the view's topics (callers skip converting otherwise)."""
+        channel = {CAMERA_TOPIC: self._raw, CAMERA_COMPRESSED_TOPIC: self._compressed,
+                   ANNOTATIONS_TOPIC: self._annotations}.get(topic) or self._json.get(topic)
+        return channel is not None and channel.has_sinks()
+
     # --- helpers -----------------------------------------------------------------------------------
     def _count(self, topic: str) -> None:
         self.sent[topic] = self.sent.get(topic, 0) + 1
