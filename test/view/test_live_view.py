@@ -79,6 +79,43 @@ def test_shipped_layout_is_current_and_uses_the_views_topics() -> None:
     assert {live.CAMERA_TOPIC, live.ANNOTATIONS_TOPIC, live.STATE_TOPIC, live.COMMAND_TOPIC} <= used
 
 
+def test_live_view_relays_compressed_frames_at_most_max_image_hz() -> None:
+    """LiveView alone (no ROS): the camera as the camera compressed it, throttled, only while watched."""
+    websockets = pytest.importorskip('websockets')
+    from attune.imaging import encode_compressed
+
+    jpeg = encode_compressed(np.full((H, W, 3), 128, np.uint8), 'jpeg')
+    now = [100.0]
+    with live.LiveView('127.0.0.1', 0, camera='compressed', max_image_hz=10, clock=lambda: now[0]) as view:
+        assert not view.compressed_image(stamp_ns=1, frame_id='cam', data=jpeg, format='jpeg')  # nobody watches
+
+        async def client() -> tuple[dict, list[bytes]]:
+            async with websockets.connect(f'ws://127.0.0.1:{view.port}', proxy=None,
+                                          subprotocols=['foxglove.sdk.v1', 'foxglove.websocket.v1']) as ws:
+                channel = None
+                while channel is None:
+                    message = json.loads(await asyncio.wait_for(ws.recv(), 5))
+                    channel = next((c for c in message.get('channels', []) if c['topic'] == live.CAMERA_TOPIC), None)
+                await ws.send(json.dumps({'op': 'subscribe', 'subscriptions': [{'id': 7, 'channelId': channel['id']}]}))
+                deadline = time.monotonic() + 10
+                while not view.listening(live.CAMERA_TOPIC) and time.monotonic() < deadline:
+                    await asyncio.sleep(0.01)  # the server registers the subscription on its own thread
+                sent = [view.compressed_image(stamp_ns=2_000_000_000, frame_id='cam', data=jpeg, format='jpeg'),
+                        view.compressed_image(stamp_ns=2_050_000_000, frame_id='cam', data=jpeg, format='jpeg')]
+                now[0] += 0.1
+                sent.append(view.compressed_image(stamp_ns=2_100_000_000, frame_id='cam', data=jpeg, format='JPEG'))
+                assert sent == [True, False, True]  # 10 Hz: the frame 50 ms later is dropped
+                frames = [await asyncio.wait_for(ws.recv(), 5) for _ in range(2)]
+                return channel, frames
+
+        channel, frames = asyncio.run(client())
+    assert channel['schemaName'] == 'foxglove.CompressedImage' and view.dropped == {'camera': 1}
+    images = [_decode(channel, frame[13:]) for frame in frames]
+    assert [struct.unpack('<I', frame[1:5])[0] for frame in frames] == [7, 7]
+    assert [(i.format, i.data, i.timestamp.seconds, i.timestamp.nanos) for i in images] == [
+        ('jpeg', jpeg, 2, 0), ('jpeg', jpeg, 2, 100_000_000)]
+
+
 def _protobuf_class(name: str, schema: bytes):
     from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
@@ -163,7 +200,7 @@ def test_view_relays_ros_topics_to_a_foxglove_client(spinner) -> None:
 
     view = live.LiveView('127.0.0.1', 0, max_image_hz=0)
     try:
-        relay = spinner.add(ViewRelay(view, CAMERA, 'raw'))
+        relay = spinner.add(ViewRelay(view, CAMERA))
         pubs = Publishers(spinner.add(rclpy.create_node('view_probe')))
         received, channels, subprotocol = asyncio.run(_client(websockets, view.port, pubs, relay))
     finally:

@@ -41,11 +41,12 @@ def run(ns: argparse.Namespace) -> int:
     if ns.max_image_hz < 0 or not 0 <= ns.port <= 65535:
         raise AttuneError('--max-image-hz must be >= 0 and --port in 0..65535')
     try:
-        view = LiveView(ns.host, ns.port, camera=not ns.no_camera, max_image_hz=ns.max_image_hz)
+        view = LiveView(ns.host, ns.port, camera=None if ns.no_camera else ns.image_transport,
+                        max_image_hz=ns.max_image_hz)
     except RuntimeError as exc:  # foxglove-sdk: the port is taken, or the address is not ours
         raise AttuneError(f'cannot start the Foxglove server on {ns.host}:{ns.port}: {exc}') from None
     def relay() -> ViewRelay:
-        node = ViewRelay(view, ns.camera_topic, ns.image_transport)
+        node = ViewRelay(view, ns.camera_topic)
         # printed once the relay subscribes: scripts may wait for the URL line before they connect
         print(f'Foxglove WebSocket server: {view.url}', flush=True)
         print(f'open in the Foxglove app: {view.app_url()}', flush=True)

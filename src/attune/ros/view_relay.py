@@ -57,12 +57,11 @@ class ViewRelay(Node):
 
     Args:
         view: the LiveView to feed.
-        camera_topic: the camera image topic ('' = no camera subscription).
-        image_transport: 'raw' (sensor_msgs/Image) or 'compressed' (CompressedImage).
+        camera_topic: the camera image topic ('' = no camera subscription); its type follows view.camera:
+            'raw' sensor_msgs/Image, 'compressed' sensor_msgs/CompressedImage, None: not subscribed.
     """
 
-    def __init__(self, view: LiveView, camera_topic: str = '/camera/image_raw', image_transport: str = 'raw',
-                 **kwargs: Any) -> None:
+    def __init__(self, view: LiveView, camera_topic: str = '/camera/image_raw', **kwargs: Any) -> None:
         super().__init__(NODE_NAME, **kwargs)
         self.view = view
         self.received: dict[str, int] = {}
@@ -83,13 +82,11 @@ class ViewRelay(Node):
              lambda msg: view.diagnostics(to_ns(msg.header.stamp), diagnostic_statuses(msg)), qos.RESULTS),
         ]
         view_topics = {'/attune/faces': live.ANNOTATIONS_TOPIC}
-        if camera_topic and view.camera:
-            if image_transport == 'compressed':
-                subs.append((CompressedImage, camera_topic, self._on_compressed, qos.SENSOR))
-                view_topics[camera_topic] = live.CAMERA_COMPRESSED_TOPIC
-            else:
-                subs.append((Image, camera_topic, self._on_image, qos.SENSOR))
-                view_topics[camera_topic] = live.CAMERA_TOPIC
+        if camera_topic and view.camera == 'compressed':
+            subs.append((CompressedImage, camera_topic, self._on_compressed, qos.SENSOR))
+        elif camera_topic and view.camera == 'raw':
+            subs.append((Image, camera_topic, self._on_image, qos.SENSOR))
+        view_topics[camera_topic] = live.CAMERA_TOPIC
         self._subs = [self.create_subscription(msg_type, topic, self._guarded(topic, view_topics.get(topic, topic), fn),
                                                profile) for msg_type, topic, fn, profile in subs]
 

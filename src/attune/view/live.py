@@ -6,7 +6,7 @@ payloads (attune.view.payloads) and logs them on the channels below. A channel n
 costs nothing: payloads are only built while a client listens.
 
 Privacy: camera pixels go to connected clients only, from memory. Nothing is written to disk, and
-`camera=False` keeps pixels off the wire entirely (boxes and landmarks still go out).
+`camera=None` keeps pixels off the wire entirely (boxes and landmarks still go out).
 """
 from __future__ import annotations
 
@@ -27,7 +27,6 @@ from attune.view import payloads
 
 #: The view's topics (what the layout in config/foxglove_layout.json refers to).
 CAMERA_TOPIC = '/attune/view/camera'
-CAMERA_COMPRESSED_TOPIC = '/attune/view/camera/compressed'
 ANNOTATIONS_TOPIC = '/attune/view/face_annotations'
 EXPRESSION_TOPIC = '/attune/expression'
 AFFECT_TOPIC = '/attune/affect'
@@ -89,12 +88,13 @@ class LiveView:
 
     Args:
         host, port: where to listen (port 0: any free port; see `port`).
-        camera: relay camera pixels (False: boxes and landmarks only).
+        camera: how camera pixels are relayed on CAMERA_TOPIC: 'raw' (foxglove.RawImage), 'compressed'
+            (foxglove.CompressedImage, as the camera compressed them), or None (boxes and landmarks only).
         max_image_hz: most camera frames per second sent (the rest are dropped; 0 = all).
         clock: monotonic seconds (tests).
     """
 
-    def __init__(self, host: str = '127.0.0.1', port: int = 8765, *, camera: bool = True,
+    def __init__(self, host: str = '127.0.0.1', port: int = 8765, *, camera: str | None = 'raw',
                  max_image_hz: float = 15.0, name: str = 'attune', clock: Callable[[], float] = time.monotonic) -> None:
         self.host = host
         self.context = foxglove.Context()
@@ -106,8 +106,10 @@ class LiveView:
         self.sent: dict[str, int] = {}
         self.dropped: dict[str, int] = {}
         ctx = self.context
-        self._raw = RawImageChannel(CAMERA_TOPIC, context=ctx) if camera else None
-        self._compressed = CompressedImageChannel(CAMERA_COMPRESSED_TOPIC, context=ctx) if camera else None
+        if camera not in ('raw', 'compressed', None):
+            raise ValueError(f"camera must be 'raw', 'compressed' or None, got {camera!r}")
+        self._raw = RawImageChannel(CAMERA_TOPIC, context=ctx) if camera == 'raw' else None
+        self._compressed = CompressedImageChannel(CAMERA_TOPIC, context=ctx) if camera == 'compressed' else None
         self._annotations = ImageAnnotationsChannel(ANNOTATIONS_TOPIC, context=ctx)
         self._json = {topic: foxglove.Channel(topic, context=ctx, message_encoding='json', schema=foxglove.Schema(
             name=name_, encoding='jsonschema', data=json.dumps(schema).encode()))
@@ -137,7 +139,7 @@ class LiveView:
 
     def listening(self, topic: str) -> bool:
         """Whether a client subscribes to one of the view's topics (callers skip converting otherwise)."""
-        channel = {CAMERA_TOPIC: self._raw, CAMERA_COMPRESSED_TOPIC: self._compressed,
+        channel = {CAMERA_TOPIC: self._raw or self._compressed,
                    ANNOTATIONS_TOPIC: self._annotations}.get(topic) or self._json.get(topic)
         return channel is not None and channel.has_sinks()
 
@@ -149,7 +151,8 @@ class LiveView:
         if channel is None or not channel.has_sinks():
             return False
         now = self._clock()
-        if self.max_image_hz > 0 and now - self._last_image < 1.0 / self.max_image_hz:
+        # 10 % early still counts: a 30 fps camera's jitter must not halve a 15 Hz view
+        if self.max_image_hz > 0 and now - self._last_image < 0.9 / self.max_image_hz:
             self.dropped['camera'] = self.dropped.get('camera', 0) + 1
             return False
         self._last_image = now
@@ -185,7 +188,7 @@ class LiveView:
             return False
         msg = payloads.compressed_image(stamp_ns=stamp_ns, frame_id=frame_id, data=data, format=format)
         self._compressed.log(msg, log_time=_log_time(stamp_ns))
-        self._count(CAMERA_COMPRESSED_TOPIC)
+        self._count(CAMERA_TOPIC)
         return True
 
     def faces(self, frame: FaceFrame) -> bool:
