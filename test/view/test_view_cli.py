@@ -31,8 +31,10 @@ def test_attune_view_serves_and_stops_cleanly_on_sigint() -> None:
     proc = subprocess.Popen([sys.executable, '-m', 'attune.cli.main', 'view', '--port', '0', '--no-camera'],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        line = proc.stdout.readline()  # printed once the relay is subscribed
+        lines = [proc.stdout.readline() for _ in range(3)]  # printed once the relay is subscribed
+        line = lines[0]
         assert line.startswith('Foxglove WebSocket server: ws://127.0.0.1:'), line + proc.stderr.read()
+        assert lines[2].startswith('layout to import: ') and lines[2].strip().endswith('foxglove_layout.json')
         topics = asyncio.run(_advertised(line.split(': ', 1)[1].strip()))
         assert live.CAMERA_TOPIC not in topics  # --no-camera: no pixels on the wire
         assert {live.ANNOTATIONS_TOPIC, live.STATE_TOPIC, live.COMMAND_TOPIC, live.DIAGNOSTICS_TOPIC} <= topics
@@ -43,7 +45,7 @@ def test_attune_view_serves_and_stops_cleanly_on_sigint() -> None:
             proc.kill()
             proc.wait()
     assert proc.returncode == 0, err
-    assert 'Traceback' not in err and 'layout to import:' in out and 'foxglove_layout.json' in out
+    assert 'Traceback' not in err + out
 
 
 def test_attune_view_refuses_a_taken_port() -> None:
