@@ -114,7 +114,9 @@ class LiveView:
         self._json = {topic: foxglove.Channel(topic, context=ctx, message_encoding='json', schema=foxglove.Schema(
             name=name_, encoding='jsonschema', data=json.dumps(schema).encode()))
             for topic, (name_, schema) in JSON_CHANNELS.items()}
-        self.server = foxglove.start_server(name=name, host=host, port=port, context=ctx)
+        # The SDK's default backlog (1024 messages per client) holds a gigabyte of camera frames for a
+        # slow viewer; 100 keeps it near 100 MB at 640x480 and still rides out a short stall.
+        self.server = foxglove.start_server(name=name, host=host, port=port, context=ctx, message_backlog_size=100)
 
     @property
     def port(self) -> int:
