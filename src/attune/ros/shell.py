@@ -75,15 +75,15 @@ class NodeShell(AutostartLifecycleNode):
 
     # --- creating what is destroyed for the node -------------------------------------------------
     def add_publisher(self, msg_type: Any, topic: str, qos_profile: QoSProfile, *, lifecycle: bool = True) -> Any:
-        """A publisher, destroyed on cleanup. lifecycle: publishes only while active (results);
-        false: always (diagnostics, latched robot state)."""
+        """A publisher, destroyed on cleanup (on deactivate when made in activate()). lifecycle:
+        publishes only while active (results); false: always (diagnostics, latched robot state)."""
         if lifecycle:
             return self._track('lifecycle_publisher', self.create_lifecycle_publisher(msg_type, topic, qos_profile))
         return self._track('publisher', self.create_publisher(msg_type, topic, qos_profile))
 
     def add_subscription(self, msg_type: Any, topic: str, callback: Callable[[Any], None],
                          qos_profile: QoSProfile) -> Any:
-        """A subscription: made in activate(), destroyed on deactivate."""
+        """A subscription; made in activate() (its place), it is destroyed on deactivate."""
         return self._track('subscription', self.create_subscription(msg_type, topic, callback, qos_profile))
 
     def add_timer(self, period_s: float, callback: Callable[[], None]) -> Any:
