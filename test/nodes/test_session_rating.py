@@ -27,7 +27,7 @@ def test_behavior_node_logs_operator_ratings(spinner, tmp_path) -> None:
     pub.publish(SessionRating(engagement=9, comfort=3))  # outside 1-7: dropped with a reason, counted
     pub.publish(SessionRating(engagement=5, comfort=SessionRating.NOT_RATED, note='calmer now', rater='AB'))
     log = behavior.session_log.path
-    assert wait_for(lambda: 'calmer now' in log.read_text() and behavior._bad_input.total >= 1)
+    assert wait_for(lambda: 'calmer now' in log.read_text() and behavior.bad_input.total >= 1)
     report = session_report(log)
     assert [(r.engagement, r.comfort, r.note, r.rater, r.source) for r in report.ratings] == [
         (5, None, 'calmer now', 'AB', 'topic')]
