@@ -95,6 +95,14 @@ def protected_measure(embeddings, neutral, smiling, people, bits, threshold, cen
     return out
 
 
+def data_name(path: Path) -> str:
+    """--data as written in the operating point: relative to the checkout when it is ../shared/..."""
+    try:
+        return str(Path('..') / path.resolve().relative_to(REPO.parent.resolve()))
+    except ValueError:
+        return str(path)
+
+
 def population_mean(embeddings: np.ndarray, neutral: dict, smiling: dict, people: list[str]) -> np.ndarray:
     """The mean descriptor of these people's photos (the protection's centre)."""
     rows = [rows[p] for p in people for rows in (neutral, smiling) if p in rows]
@@ -138,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
                  'cosine_threshold': round(fit(n, s, people, ev.cosine_scorer(mesh)), 4),
                  'center': [round(float(v), 6) for v in center],
                  'rule': f'min FRR + {ev.FALSE_ACCEPT_COST:g} x FAR over {FIT_FOLDS} random enrol/impostor halves',
-                 'data': f'{ns.data} ({len(people)} people)', 'command': 'bench/identity.py --write-operating-point',
+                 'data': f'{data_name(ns.data)} ({len(people)} people)', 'command': 'bench/identity.py --write-operating-point',
                  'written': datetime.now(timezone.utc).isoformat(timespec='seconds')}
         OPERATING_POINT_FILE.write_text(json.dumps(point, indent=1) + '\n', encoding='utf-8')
         print(f'wrote {OPERATING_POINT_FILE}', file=sys.stderr)
