@@ -146,7 +146,8 @@ def main(argv: list[str] | None = None) -> int:
                  'cosine_threshold': round(fit(n, s, people, ev.cosine_scorer(mesh)), 4),
                  'center': [round(float(v), 6) for v in center],
                  'rule': f'min FRR + {ev.FALSE_ACCEPT_COST:g} x FAR over {FIT_FOLDS} random enrol/impostor halves',
-                 'data': f'{data_name(ns.data)} ({len(people)} people)', 'command': 'bench/identity.py --write-operating-point',
+                 'data': f'{data_name(ns.data)} ({len(people)} people)',
+                 'command': 'bench/identity.py --write-operating-point',
                  'written': datetime.now(timezone.utc).isoformat(timespec='seconds')}
         OPERATING_POINT_FILE.write_text(json.dumps(point, indent=1) + '\n', encoding='utf-8')
         print(f'wrote {OPERATING_POINT_FILE}', file=sys.stderr)
