@@ -53,3 +53,34 @@ def test_enrolment_refuses_a_photo_without_a_face_and_a_loose_key(tmp_path, caps
     os.chmod(key_file, 0o640)
     assert main(['people', 'list', *flags]) == 1
     assert 'chmod 600' in capsys.readouterr().err
+
+
+def test_enroll_from_a_bag_takes_frames_with_exactly_one_face(tmp_path, capsys, monkeypatch) -> None:
+    import numpy as np
+
+    from attune.bag.writer import frames_to_bag
+    from attune.identity.matcher import Identifier, operating_point
+    from attune.identity.photos import read_rgb
+    from test.identity.faces import by_person, london_faces
+
+    monkeypatch.delenv(keys.KEY_ENV, raising=False)
+    faces = london_faces()
+    person = sorted(by_person(faces, smiling=False))[0]
+    root = shared_data('faces', 'london_ccby')
+    photo = read_rgb(next((root / 'neutral').glob(f'{person}_*.jpg')))
+    blank = np.full_like(photo, 90)
+    frames_to_bag([blank, photo, blank, photo, photo], tmp_path / 'bag', fps=5.0, start_ns=10**18)
+    key_file = tmp_path / 'people.key'
+    keys.create_key_file(key_file)
+    flags = ['--db', str(tmp_path / 'people.db'), '--key-file', str(key_file)]
+    assert main(['people', 'enroll', 'ada', '--bag', str(tmp_path / 'bag'), '--frames', '2',
+                 '--consent', 'Ada agreed on 2026-11-29', *flags]) == 0
+    assert '2 new template(s)' in capsys.readouterr().out
+    db = PeopleDatabase.open(tmp_path / 'people.db', keys.load_key(key_file))
+    assert db.find('ada').source == 'bag bag'
+    smiling = by_person(faces, smiling=True)[person]
+    result = Identifier(db, operating_point()['threshold']).identify(smiling.embedding)
+    assert result.known and result.name == 'ada'
+    assert main(['people', 'enroll', 'bob', '--bag', str(tmp_path / 'bag'), '--topic', '/nope',
+                 '--consent', 'yes', *flags]) == 1
+    assert 'no topic /nope' in capsys.readouterr().err
