@@ -93,10 +93,13 @@ def signer_variation(dataset: LandmarkDataset) -> SignerVariation:
     its glosses allow (`rotation_deg`: ASL H and U differ only in it), the other hand where the
     glosses do not depend on it, tilt narrower where orientation matters."""
     orientation_matters = 'orientation' in dataset.groups
+    kind = dataset.segments[0].kind if dataset.segments else 'image'
+    if kind == 'trajectory':  # a fingertip track: no hand to reshape or tilt
+        return SignerVariation(roll_deg=dataset.rotation_deg, distance=(0.5, 1.6), jitter=0.03, mirror=0.5)
     return SignerVariation(
         finger_scale=0.12, finger_spread=0.06, palm_width=0.12,
         tilt_deg=25.0 if orientation_matters else 40.0, roll_deg=dataset.rotation_deg,
-        distance=(0.5, 1.6), aspect=0.12 if dataset.segments and dataset.segments[0].kind == 'image' else 0.0,
+        distance=(0.5, 1.6), aspect=0.12 if kind == 'image' else 0.0,
         speed=(0.75, 1.35), jitter=0.03, mirror=0.5)
 
 
@@ -109,7 +112,7 @@ def vary_segment(segment: Segment, variation: SignerVariation, rng: np.random.Ge
     Trajectory segments (fingertip tracks) get roll, distance, speed, jitter and mirror only.
     """
     if segment.kind == 'trajectory':
-        return _vary_track(segment, variation, rng)
+        return _vary_track(segment, variation, rng, hand_free=hand_free)
     aspect = segment.aspect if segment.kind == 'image' else 1.0
     points = np.array(segment.points[..., :2], dtype=np.float64)
     depth = np.zeros(points.shape[:2]) if segment.depth is None else np.array(segment.depth, dtype=np.float64)
@@ -218,14 +221,16 @@ def _resample(points: np.ndarray, depth: np.ndarray, stamps: np.ndarray | None,
     return new_points, new_depth, new_stamps
 
 
-def _vary_track(segment: Segment, v: SignerVariation, rng: np.random.Generator) -> Segment:
+def _vary_track(segment: Segment, v: SignerVariation, rng: np.random.Generator, *, hand_free: bool) -> Segment:
     draw = _Draw(v, rng)
+    mirror = segment.mirror
     track = np.array(segment.points, dtype=np.float64)
     c, s = math.cos(draw.roll), math.sin(draw.roll)
     track = (track - track[:1]) @ np.array([[c, -s], [s, c]]).T * draw.distance + track[:1]
     if draw.mirrored:
         track[:, 0] = 2 * track[0, 0] - track[:, 0]
+        mirror = mirror if hand_free else not mirror  # a mirrored circle turns the other way
     if v.jitter > 0:
         track += rng.normal(0.0, v.jitter * 0.01, track.shape)  # ~ a tenth of a palm in image units
-    return replace(segment, points=track, rows=np.zeros(0, dtype=np.int64))
+    return replace(segment, points=track, mirror=mirror, rows=np.zeros(0, dtype=np.int64))
 
