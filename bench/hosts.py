@@ -167,8 +167,8 @@ def start_host(namespaces: Namespaces, namespace: str, role: str, env: dict[str,
 
 def run_split_graph(namespaces: Namespaces, discovery: str, layout: str, seconds: float,
                     startup_timeout_s: float = 120.0, log=None) -> dict:
-    """Start the hosts, stream the camera for `seconds` once a command has arrived (or until the
-    first command, when seconds is 0), and return the robot host's receive events.
+    """Start the hosts, stream the camera until the robot host has received a face and then a
+    behaviour command, and `seconds` longer; return the robot host's receive events.
 
     layout: 'two_hosts' (perception and robot in their namespaces, each with its own /dev/shm) or
     'single_host' (both in the perception namespace, sharing /dev/shm: one machine)."""
@@ -194,8 +194,15 @@ def run_split_graph(namespaces: Namespaces, discovery: str, layout: str, seconds
         perception.send('go')
         first_image = perception.wait_for(lambda e: e['event'] == 'image', 30)
         images[first_image['stamp_ns']] = first_image['index']
-        robot.wait_for(lambda e: e['event'] == 'command', startup_timeout_s,
-                       on_event=lambda e: (received.append(e), drain()))
+        # The behaviour node also commands "rest" while nobody is there: wait for a command that
+        # follows a face (the graph reacting to the person in the clip).
+        seen_face = []
+
+        def reaction(event: dict) -> bool:
+            if event['event'] == 'faces' and event['faces'] > 0:
+                seen_face.append(event)
+            return event['event'] == 'command' and bool(seen_face)
+        robot.wait_for(reaction, startup_timeout_s, on_event=lambda e: (received.append(e), drain()))
         end = time.monotonic() + seconds
         while time.monotonic() < end:
             try:

@@ -9,7 +9,7 @@ namespace sharing /dev/shm; `two_hosts`: each in its own namespace and /dev/shm,
 link), the camera on the perception host publishes a face clip at 30 FPS with wall-clock stamps
 (the namespaces share the clock), and a probe on the robot host records when results arrive:
   faces_latency_ms:   image stamp -> /attune/faces received on the robot host, per frame;
-  command_latency_ms: first image stamp -> first behaviour command received on the robot host
+  command_latency_ms: first image stamp -> first behaviour command after a face, received on the robot host
                       (the time a person waits for the robot to react; one sample per repeat).
 p50/p95 of each, and the two_hosts/single_host ratio of the p95s (target <= 1.2). Needs root.
 The JSON object on the last line holds every number.
@@ -47,9 +47,9 @@ def measure(layout: str, discovery: str, seconds: float, repeats: int, log) -> d
             run = hosts.run_split_graph(namespaces, discovery, layout, seconds, log=log)
         faces = [e for e in run['events'] if e['event'] == 'faces' and e['stamp_ns'] in run['images']]
         faces_ms += [(e['recv_ns'] - e['stamp_ns']) / 1e6 for e in faces]
-        commands = [e for e in run['events'] if e['event'] == 'command']
-        if commands:
-            command_ms.append((commands[0]['recv_ns'] - run['first_image_ns']) / 1e6)
+        first_face = next(i for i, e in enumerate(run['events']) if e['event'] == 'faces' and e['faces'] > 0)
+        reaction = next(e for e in run['events'][first_face:] if e['event'] == 'command')
+        command_ms.append((reaction['recv_ns'] - run['first_image_ns']) / 1e6)
         answered += len(faces)
         sent += len(run['images'])
     return {'faces_latency_ms': percentiles(faces_ms), 'command_latency_ms': percentiles(command_ms),
