@@ -170,6 +170,10 @@ def main() -> int:
 
     use_attune_dds_profile()
     processes = start_nodes(args.role, args.camera_topic)
+    if os.environ.get('ROS_DISCOVERY_SERVER'):
+        # A plain Discovery Server client only learns the endpoints it matches with; the probe counts
+        # the graph's other endpoints, so it must see everything (the nodes above stay plain clients).
+        os.environ['ROS_SUPER_CLIENT'] = 'TRUE'
     import rclpy
 
     rclpy.init()
