@@ -26,10 +26,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument('--out', type=Path, default=Path('spiking_fer_model'), help='output folder (default: %(default)s)')
     p.add_argument('--name', default='cs3d_fer', help='model file name without suffix (default: %(default)s)')
     p.add_argument('--seed', type=int, default=0, help='seeds the split, emulation and training (default: %(default)s)')
-    p.add_argument('--epochs', type=int, default=10)
-    p.add_argument('--batch-size', type=int, default=32)
+    p.add_argument('--epochs', type=int, default=8)
+    p.add_argument('--batch-size', type=int, default=64)
     p.add_argument('--lr', type=float, default=3e-3)
-    p.add_argument('--threads', type=int, default=2, help='torch CPU threads (default: %(default)s)')
+    p.add_argument('--threads', type=int, default=1,
+                   help='torch CPU threads (default: %(default)s; on a loaded machine 2 threads were 10x slower)')
     p.add_argument('--test-fraction', type=float, default=0.25,
                    help='fraction of subjects per source held out for testing (default: %(default)s)')
     p.add_argument('--still-windows', type=int, default=2, help='augmented windows per training photo')

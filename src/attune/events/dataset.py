@@ -202,7 +202,8 @@ def build_window_set(image_dirs: Iterable[Path], video_dirs: Iterable[Path], spe
     emulation = {k: v for k, v in asdict(o).items() if k not in ('label_mix', 'teacher', 'kinds')}
     if tuple(o.kinds) != KINDS:
         emulation['kinds'] = list(o.kinds)
-    key = hashlib.sha256(json.dumps([sorted(str(f.path) for f in chosen), sorted(str(v.path) for v in videos),
+    key = hashlib.sha256(json.dumps([sorted(str(f.path.resolve()) for f in chosen),
+                                     sorted(str(v.path.resolve()) for v in videos),
                                      asdict(spec), emulation], default=str).encode()).hexdigest()[:12]
     raw_path = _cache(cache_dir, f'windows_{key}.npz')
     if raw_path is not None and raw_path.is_file():
@@ -234,7 +235,7 @@ def _emulate(photos: list[LabelledFile], faces: dict, morphs: dict[str, dict[str
         gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
         sub = keyed_rng(o.seed, f'{f.source}/{f.path.parent.name}/{f.path.name}') if test else rng
         add_stills(out, gray, face.box, spec, o.test_still_windows if test else o.still_windows, sub,
-                   source=f.source, subject=f.subject, ref=str(f.path), test=test)
+                   source=f.source, subject=f.subject, ref=str(f.path.resolve()), test=test)
     for source, pairs in morphs.items():
         for subject, pair in pairs.items():
             test = (source, subject) in held
@@ -253,7 +254,8 @@ def _emulate(photos: list[LabelledFile], faces: dict, morphs: dict[str, dict[str
         frames = read_video_gray(f.path)
         for k in range(1 if test else o.video_passes):
             emulator = EmulatorOptions(seed=o.seed + k) if test else random_emulator(rng)
-            add_video(out, frames, boxes, fps, spec, emulator, source=f.source, subject=f.subject, ref=str(f.path),
+            add_video(out, frames, boxes, fps, spec, emulator, source=f.source, subject=f.subject,
+                      ref=str(f.path.resolve()),
                       test=test, stride=o.video_stride)
         log(f'{f.path.name}: {len(frames)} frames, {"held out" if test else "training"}')
     return out
@@ -269,24 +271,24 @@ def _label(raw: dict[str, np.ndarray], photos: list[LabelledFile], faces: dict,
            cache_dir: Path | None, notes: list[str], log: Log) -> WindowSet:
     """Targets, teacher labels and truth for the emulated windows (windows the teacher cannot label are dropped)."""
     fingerprint = teacher_fingerprint()
-    by_path = {str(f.path): f for f in photos}
+    by_path = {str(f.path.resolve()): f for f in photos}
     teacher_photo: dict[str, np.ndarray | None] = {}
     uniform = np.full(len(EMOTIONS), 1.0 / len(EMOTIONS), np.float32)
     for source in sorted({f.source for f in photos}):
         paths = [f.path for f in photos if f.source == source]
         if not o.teacher:
-            teacher_photo.update({str(p): uniform for p in paths})
+            teacher_photo.update({str(p.resolve()): uniform for p in paths})
             continue
         labels = photo_teacher_labels(paths, faces, _cache(cache_dir, f'teacher_{fingerprint}_{source}.npz'), log)
-        teacher_photo.update({str(p): v for p, v in labels.items()})
+        teacher_photo.update({str(p.resolve()): v for p, v in labels.items()})
     for source, pairs in morphs.items():
         if not o.teacher:
             for pair in pairs.values():
                 pair.teacher = np.tile(uniform, (len(pair.alphas), 1))
             continue
         _teach_morphs(pairs, _cache(cache_dir, f'teacher_{fingerprint}_morphs_{source}.npz'), log)
-    tracks = {str(f.path): teacher_track(f.path, _video_cache(cache_dir, f), log)[2] for f in videos}
-    video_label = {str(f.path): f.label for f in videos}
+    tracks = {str(f.path.resolve()): teacher_track(f.path, _video_cache(cache_dir, f), log)[2] for f in videos}
+    video_label = {str(f.path.resolve()): f.label for f in videos}
     eye = np.eye(len(EMOTIONS), dtype=np.float32)
     n = len(raw['kind'])
     y = np.zeros((n, len(EMOTIONS)), np.float32)

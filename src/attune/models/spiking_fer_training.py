@@ -34,12 +34,12 @@ TWIN_SOURCE_NAME = 'c3d_twin'
 class TrainConfig:
     """Optimisation settings (the same for CS3D and its twin)."""
 
-    epochs: int = 10
-    batch_size: int = 32
+    epochs: int = 8
+    batch_size: int = 64
     lr: float = 3e-3
     weight_decay: float = 1e-4
     seed: int = 0
-    threads: int = 2
+    threads: int = 1
     channels: tuple[int, int, int] = (8, 16, 32)
     class_balance: float = 0.25  #: class weight = count ** -class_balance (0: plain distillation)
 
@@ -98,7 +98,7 @@ def train(model: nn.Module, data: WindowSet, config: TrainConfig,
             loss.backward()
             optimizer.step()
             schedule.step()
-            total += float(loss) * len(idx)
+            total += float(loss.detach()) * len(idx)
         losses.append(total / len(data))
         log(f'  epoch {epoch + 1}/{config.epochs}: loss {losses[-1]:.3f} ({time.perf_counter() - start:.0f} s)')
     model.eval()
