@@ -36,7 +36,7 @@ def real_windows() -> np.ndarray:
 def test_shipped_onnx_and_torch_agree_on_real_windows(real_windows) -> None:
     model = SpikingFerModel()
     assert model.labels == EMOTIONS and model.source == 'cs3d_snn'
-    net = CS3D(len(EMOTIONS), channels=model.channels)
+    net = CS3D(len(EMOTIONS), channels=model.channels, readout=model.readout)
     net.load_state_dict(torch.load(default_model_path().with_suffix('.pt'), weights_only=True))
     net.eval()
     with torch.no_grad():

@@ -53,7 +53,8 @@ def model_card(name: str, summary: dict, command: str, notes: list[str], real_ev
              '## Model',
              f"- CS3D: 3 stages of decomposed 3D convolution (1x3x3 spatial, LIF, 3x1x1 temporal) + LIF, "
              f"channels {config['channels']}, spatio-temporal attention before the last neurons, "
-             'firing-rate pooling, linear head; LIF with soft reset, beta 0.5, threshold 1, arctan surrogate gradient.',
+             f"firing rates averaged over time onto a {config.get('readout', 1)}x{config.get('readout', 1)} grid per "
+             'channel, linear head; LIF with soft reset, beta 0.5, threshold 1, arctan surrogate gradient.',
              f"- Input: (1, 2, {spec['bins']}, {spec['size']}, {spec['size']}) binary OFF/ON occupancy frames of a "
              f"{spec['window_s']} s face window; output `probabilities` over " + ', '.join(EMOTIONS) +
              ' and `ops` = [accumulates, MACs] of that window.',

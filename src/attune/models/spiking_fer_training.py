@@ -42,6 +42,7 @@ class TrainConfig:
     threads: int = 1
     channels: tuple[int, int, int] = (8, 16, 32)
     class_balance: float = 0.25  #: class weight = count ** -class_balance (0: plain distillation)
+    readout: int = 4  #: firing rates averaged onto a readout x readout grid per channel before the head
 
 
 def seed_everything(seed: int) -> None:
@@ -54,9 +55,9 @@ def seed_everything(seed: int) -> None:
 def build(kind: str, config: TrainConfig) -> nn.Module:
     """A fresh network: kind 'cs3d' (spiking) or 'c3d' (the twin)."""
     if kind == 'cs3d':
-        return CS3D(len(EMOTIONS), channels=config.channels)
+        return CS3D(len(EMOTIONS), channels=config.channels, readout=config.readout)
     if kind == 'c3d':
-        return C3DTwin(len(EMOTIONS), channels=config.channels)
+        return C3DTwin(len(EMOTIONS), channels=config.channels, readout=config.readout)
     raise ValueError(f"unknown model kind {kind!r} (cs3d, c3d)")
 
 
@@ -148,7 +149,7 @@ def export_onnx(model: nn.Module, path: Path, spec: WindowSpec, source: str,
     proto = program.model_proto
     meta = {'labels': ','.join(EMOTIONS), 'window_s': repr(spec.window_s), 'bins': str(spec.bins),
             'size': str(spec.size), 'source': source, 'mac_pj': repr(energy.mac_pj), 'ac_pj': repr(energy.ac_pj),
-            'channels': ','.join(str(c) for c in channels_of(model))}
+            'channels': ','.join(str(c) for c in channels_of(model)), 'readout': str(model.readout)}
     del proto.metadata_props[:]
     for k, v in meta.items():
         proto.metadata_props.add(key=k, value=v)
