@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from attune.errors import ModelFileError
-from attune.expression.head import HEAD_FEATURE_SIZE, ExpressionHead, head_features, softmax
+from attune.expression.head import HEAD_FEATURE_SIZE, ExpressionHead, head_features
 from attune.expression.labels import EMOTIONS
 
 torch = pytest.importorskip('torch')
@@ -49,14 +49,17 @@ def test_logistic_regression_head_exports_too(tmp_path) -> None:
 
 
 def test_calibration_reads_the_persons_neutral_as_neutral() -> None:
+    from attune.expression.head import REST_NEUTRAL
+
     head = ExpressionHead()
     reference = np.array([0.5, -1.0, 2.0, 0.0, -0.5, 0.0, 0.3], np.float32)  # a resting face read as sad
-    expected = np.zeros(7, np.float32)
-    expected[0] = head.margin
-    np.testing.assert_allclose(head.calibrated(reference, reference), softmax(expected), atol=1e-6)
-    assert EMOTIONS[int(head.calibrated(reference, reference).argmax())] == 'neutral'
-    smile = reference + np.array([0, 4.0, 0, 0, 0, 0, 0], np.float32)
-    assert EMOTIONS[int(head.calibrated(smile, reference).argmax())] == 'happy'
+    rest = head.calibrated(reference, reference)
+    assert abs(float(rest[0]) - REST_NEUTRAL) < 1e-5 and np.allclose(rest[1:], rest[1])
+    for gain in (0.5 * head.margin, 1.5 * head.margin + 0.1):   # the label: argmax of z - r + margin e_neutral
+        smile = reference + np.eye(7, dtype=np.float32)[1] * gain
+        expected = 'happy' if gain > head.margin else 'neutral'
+        assert EMOTIONS[int(head.calibrated(smile, reference).argmax())] == expected
+    assert head.calibrated(reference + np.eye(7, dtype=np.float32)[1] * 4.0, reference)[1] > 0.9
 
 
 def test_broken_or_foreign_files_raise(tmp_path) -> None:

@@ -45,9 +45,36 @@ def all_nodes_on() -> dict[str, str]:
 
 
 def argument_combinations() -> list[dict[str, str]]:
+    """Every pair of values of any two arguments occurs in some combination (all-pairs), so an
+    interaction between two switches is covered while the count grows with the square of the largest
+    choice list, not with the product of all of them (each switch added would double it)."""
     choices = {a.name: a.choices for a in GRAPH_ARGUMENTS if a.choices}
-    combos = [dict(zip(choices, values)) for values in itertools.product(*choices.values())]
-    return [{'camera_topic': '/nao/top_camera/image_raw', **c} for c in combos[::3]]
+    names = list(choices)
+    uncovered = {((a, va), (b, vb)) for i, a in enumerate(names) for b in names[i + 1:]
+                 for va in choices[a] for vb in choices[b]}
+    candidates = [dict(zip(names, values)) for values in itertools.product(*choices.values())]
+    candidate_pairs = [pairs_of(c, names) for c in candidates]
+    combos: list[dict[str, str]] = []
+    while uncovered:  # greedy: the first candidate that covers most pairs not covered yet
+        best = max(range(len(candidates)), key=lambda i: len(uncovered & candidate_pairs[i]))
+        uncovered -= candidate_pairs[best]
+        combos.append(candidates[best])
+    return [{'camera_topic': '/nao/top_camera/image_raw', **c} for c in combos]
+
+
+def pairs_of(combo: dict[str, str], names: list[str]) -> set:
+    return {((a, combo[a]), (b, combo[b])) for i, a in enumerate(names) for b in names[i + 1:]}
+
+
+def test_combinations_cover_every_pair_of_argument_values() -> None:
+    choices = {a.name: a.choices for a in GRAPH_ARGUMENTS if a.choices}
+    names = list(choices)
+    combos = argument_combinations()
+    covered = set().union(*(pairs_of(c, names) for c in combos))
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            assert {(va, vb) for va in choices[a] for vb in choices[b]} == \
+                {(x[1], y[1]) for x, y in covered if x[0] == a and y[0] == b}
 
 
 @pytest.mark.parametrize('arguments', argument_combinations(), ids=lambda a: '-'.join(a.values()))
@@ -114,3 +141,16 @@ def test_the_asd_session_policy_brings_the_asd_emotion_node_unless_told_otherwis
     assert 'asd_emotion_node' not in names(robot='nao', policy='default')
     assert 'asd_emotion_node' not in names(policy='asd_session')  # no robot: no policy runs
     assert 'asd_emotion_node' in names(asd_emotion='true')
+
+
+def test_the_identity_node_starts_when_a_people_database_exists(tmp_path, monkeypatch) -> None:
+    def names(**kw) -> set[str]:
+        return {s.name for s in node_graph(GraphArgs(**kw))}
+
+    monkeypatch.setenv('ATTUNE_PEOPLE_DB', str(tmp_path / 'people.db'))
+    assert 'identity_node' not in names()  # auto, nobody enrolled
+    assert 'identity_node' in names(identity='true')
+    (tmp_path / 'people.db').write_bytes(b'')
+    assert 'identity_node' in names()
+    assert 'identity_node' not in names(identity='false')
+    assert [s['name'] for s in up_graph({'identity': 'auto'})] == [s.name for s in node_graph(GraphArgs())]

@@ -23,10 +23,13 @@ COMMAND_MODULES = (
     'attune.cli.replay',
     'attune.cli.record',
     'attune.cli.report',
+    'attune.cli.rate',
+    'attune.cli.view',
     'attune.cli.policy',
     'attune.cli.paths',
     'attune.cli.label',
     'attune.cli.train',
+    'attune.cli.people',
 )
 
 

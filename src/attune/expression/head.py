@@ -8,9 +8,11 @@ card: src/attune/models/expression_head.md.
 
 Per-person calibration works on the logits: with a person's neutral reference logits r (the median
 logits of frames known or judged to be that person's neutral face; attune.expression.calibration),
-the calibrated logits are z - r + margin * e_neutral: the person's own neutral face reads neutral
-(by `margin`, stored in the ONNX metadata and chosen by person-wise cross-validation), and an
-expression wins when its logit rose more than neutral's since that neutral face. A resting face
+the calibrated decision is the argmax of z - r + margin * e_neutral: the person's own neutral face
+reads neutral (by `margin`, stored in the ONNX metadata and chosen by person-wise cross-validation),
+and an expression wins when its logit rose more than neutral's (plus the margin) since that neutral
+face. The probabilities are the same scores, sharpened so that the neutral face itself reads
+neutral with probability REST_NEUTRAL (`calibrated`). A resting face
 the model reads as slightly sad or happy no longer biases the result.
 """
 from __future__ import annotations
@@ -28,6 +30,10 @@ from attune.inference import onnx_session
 from attune.resources import package_data
 
 DEFAULT_MODEL = 'expression_head.onnx'
+#: Calibrated probability of neutral for a face exactly at its own neutral reference.
+REST_NEUTRAL = 0.75
+#: Smallest calibration margin used (logits); 0 would make the person's neutral face a tie.
+MIN_MARGIN = 0.05
 HEAD_FEATURE_SIZE = 17 + len(MEASURES) + 128 + len(EMOTIONS)
 
 
@@ -97,7 +103,15 @@ class ExpressionHead:
         return softmax(self.logits(features))
 
     def calibrated(self, logits: np.ndarray, reference_logits: np.ndarray) -> np.ndarray:
-        """Probabilities relative to a person's neutral reference logits (see the module docstring)."""
+        """Probabilities relative to a person's neutral reference logits (see the module docstring).
+
+        The label is the argmax of z - r + margin * e_neutral (what cross-validation chose); the
+        probabilities are softmax((z - r) / T + c e_neutral) with c = margin / T set so that the person's
+        own neutral face reads neutral with probability REST_NEUTRAL (0.75), not a near-uniform
+        distribution (whose valence and arousal would be the circumplex's average, not neutral's).
+        """
+        margin = max(self.margin, MIN_MARGIN)
+        c = float(np.log(REST_NEUTRAL / (1 - REST_NEUTRAL) * (len(EMOTIONS) - 1)))
         shift = np.zeros(len(EMOTIONS), np.float32)
-        shift[0] = self.margin
-        return softmax(np.asarray(logits) - np.asarray(reference_logits) + shift)
+        shift[0] = c
+        return softmax((np.asarray(logits) - np.asarray(reference_logits)) * (c / margin) + shift)
