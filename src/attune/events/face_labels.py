@@ -31,12 +31,13 @@ class FaceRecord:
 
 
 def teacher_fingerprint() -> str:
-    """A short hash of the expression teacher: its code (attune/expression) and the models beside it."""
+    """A short hash of the expression teacher: its code (attune/expression) and its models
+    (models/expression_*.onnx, models/fer_*.onnx)."""
     import attune
 
     root = Path(attune.__file__).resolve().parent
     files = sorted((root / 'expression').rglob('*.py')) + sorted(
-        p for p in (root / 'models').glob('*.onnx') if not p.name.startswith('cs3d_fer'))
+        p for p in (root / 'models').glob('*.onnx') if p.name.startswith(('expression', 'fer_')))
     digest = hashlib.sha256()
     for p in files:
         digest.update(p.name.encode())
