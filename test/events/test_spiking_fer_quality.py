@@ -17,9 +17,10 @@ from attune.events.fer import SpikingFerModel
 from attune.events.window_set import WindowSpec, headline, metrics
 from test.conftest import shared_data
 
-#: Measured when the shipped model was trained (cs3d_fer.md): onset accuracy and per-label recall.
-ONSET_ACCURACY_FLOOR = 0.0
-RECALL_FLOOR = 0.0
+#: Measured when the shipped model was trained (cs3d_fer.md): onset accuracy 0.573 (225 windows,
+#: majority rate 0.533), recall neutral 0.676 / smile 0.483. Floors just under those.
+ONSET_ACCURACY_FLOOR = 0.55
+RECALL_FLOOR = 0.46
 
 
 @pytest.fixture(scope='module')
