@@ -37,7 +37,9 @@ LIMITS = """\
 - Trained on emulated events only; on a real event camera the input statistics differ (noise, bandwidth,
   face size); the real recording is used for energy only (it has no labels).
 - Energy counts arithmetic only (no memory traffic), as the CS3D paper and most SNN papers do; on a CPU
-  or GPU the spiking model is not cheaper: the saving needs event-driven hardware."""
+  or GPU the spiking model is not cheaper: the saving needs event-driven hardware.
+- Quality test: `test/events/test_spiking_fer_quality.py` scores the London onset windows of the held-out
+  people against the photo labels and fails below a floor just under the accuracy measured here."""
 
 
 def _fmt(v) -> str:
