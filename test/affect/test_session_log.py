@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import json
 
-from attune.affect.name_call import NameCallOptions, NameCallResult, ProtocolStatus
 from attune.affect.session_log import SessionLog, iso_time, read_log
+from attune.behavior.protocol import NameCallOptions, NameCallResult, ProtocolStatus
 
 
 def test_records_are_json_lines_with_the_protocol_fields(tmp_path) -> None:

@@ -17,8 +17,8 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image
 from std_msgs.msg import Bool, Header
 
-from attune.affect.name_call import ProtocolStatus
 from attune.affect.session_log import read_log
+from attune.behavior.protocol import ProtocolStatus
 from attune.errors import ConfigError, ModelFileError
 from attune.expression.labels import EMOTIONS
 from attune.face.head_pose import rotation_from_angles

@@ -1,5 +1,5 @@
 """The name-call protocol end to end on a real replayed clip: frames 245-330 of d3.mp4 (a woman turns her
-head back to the camera, frontal by ~frame 292; see test/affect/test_name_call_real_clip.py for the
+head back to the camera, frontal by ~frame 292; see test/behavior/protocol/test_name_call_real_clip.py for the
 annotation) as a bag -> BagPlayer -> the real face node -> the ASD emotion node, with a NAME_CALL command
 stamped at frame 276. The result must agree with the latency computed from the Faces the face node
 published, and with the annotation by eye."""
@@ -14,14 +14,14 @@ from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from std_msgs.msg import Header
 
-from attune.affect.name_call import ProtocolStatus
 from attune.bag import frames_to_bag
 from attune.bag.writer import VideoReader, frame_stamp_ns
+from attune.behavior.protocol import ProtocolStatus
 from attune.nodes.asd_emotion_node import AsdEmotionNode
 from attune.nodes.face_node import FaceNode
 from attune.ros.affect_msgs import protocol_fields
 from attune.ros.stamps import from_ns, to_ns
-from test.affect.reference import reference_latency
+from test.behavior.protocol.reference import reference_latency
 from test.conftest import shared_data, wait_for
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]

@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from attune.affect.name_call import NameCallResult
+from attune.behavior.protocol import NameCallResult
 from attune.errors import AttuneError
 
 

@@ -3,7 +3,7 @@
 A thin lifecycle node over attune.affect: the ASD emotion model (ResNet on the face crop + GCN on the
 FaceMesh landmarks, ONNX) runs per tracked face at most `rate_hz` times per second, on images matched
 to their Faces by exact header stamp; outputs are calibrated per child (neutral baseline) and smoothed
-per track. The name-call protocol (attune.affect.name_call) is started by a NAME_CALL BehaviorCommand
+per track. The name-call protocol (attune.behavior.protocol) is started by a NAME_CALL BehaviorCommand
 and measures the head turn toward the robot from every Faces message (no image needed) and the affect
 after the call; results go out in AffectState's protocol fields and into the session log (JSONL).
 The stimulus time is the robot's speech onset (rising edge of <speaking_topic> within speaking_wait_s
@@ -30,15 +30,16 @@ from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPo
 from std_msgs.msg import Bool, Header
 
 from attune.affect.estimator import AffectEstimator, EstimatorOptions
-from attune.affect.name_call import (
+from attune.affect.session_log import SessionLog
+from attune.behavior.protocol import (
     FaceSample,
+    FrameStall,
     NameCallOptions,
     NameCallProtocol,
     NameCallResult,
     PendingCall,
     SpeechOnset,
 )
-from attune.affect.session_log import SessionLog
 from attune.errors import AttuneError
 from attune.face.types import FaceFrame
 from attune.ros import qos
@@ -94,7 +95,7 @@ PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec('stimulus_delay_s', 0.0, 'Name call: added to the stimulus time (speech onset or command stamp), '
               'e.g. the time from the start of speech to the name within it.', min=0.0, max=10.0, dynamic=True),
     ParamSpec('frame_timeout_s', 2.0, 'Name call: without frames for this long (wall time), running calls are '
-              'decided on the node clock.', min=0.1, max=60.0),
+              'decided on the frame clock extrapolated by the wall time since the last frame.', min=0.1, max=60.0),
     ParamSpec('session_log_dir', '', "Folder of the therapist's JSONL session log; '' = no log."),
     ParamSpec('session_name', '', 'Added to the session log file name (e.g. a session or child code).'),
     ParamSpec('autostart', True, 'Configure and activate at start-up without a lifecycle manager.'),
@@ -137,6 +138,7 @@ class AsdEmotionNode(FacesJoinNode):
         self._estimator: AffectEstimator | None = None
         self._protocol: NameCallProtocol | None = None
         self._onset: SpeechOnset | None = None
+        self._stall: FrameStall | None = None
         self._log: SessionLog | None = None
         self._results: dict[str, int] = {}
         self._frame_id = ''
@@ -148,6 +150,7 @@ class AsdEmotionNode(FacesJoinNode):
         self._estimator = AffectEstimator(estimator_options(p))
         self._protocol = NameCallProtocol(protocol_options(p))
         self._onset = SpeechOnset(p['speaking_wait_s'])
+        self._stall = FrameStall(p['frame_timeout_s'])
         if p['session_log_dir']:
             self._log = SessionLog(p['session_log_dir'], p['session_name'], self._log_header())
         self._affect_pub = self.add_publisher(self._msgs.AffectState, '/attune/affect', qos.RESULTS)
@@ -169,6 +172,7 @@ class AsdEmotionNode(FacesJoinNode):
         self._estimator = None
         self._protocol = None
         self._onset = None
+        self._stall = None
         if self._log is not None:
             self._log.close()
             self._log = None
@@ -208,6 +212,8 @@ class AsdEmotionNode(FacesJoinNode):
         self._frame_id = msg.header.frame_id
         self.count('faces_messages')
         self.last_input = time.monotonic()
+        if self._stall is not None:
+            self._stall.frame(stamp, self.last_input)
         samples = [FaceSample(f.id, f.head_pose.yaw if f.head_pose is not None else math.nan, f.box.center[0])
                    for f in frame.faces]
         self._finish(self._protocol.observe_faces(stamp, samples), msg.header)
@@ -260,6 +266,8 @@ class AsdEmotionNode(FacesJoinNode):
             stimulus += int(self.params['stimulus_delay_s'] * 1e9)
             if self._estimator is not None and call.target_id and call.name:
                 self._estimator.calibration.link(call.target_id, call.name)  # the child's baseline follows them
+            if self._stall is not None:
+                self._stall.call(stimulus, time.monotonic())
             self._finish(self._protocol.start(stimulus, call.target_id, call.name), self._header(stimulus))
 
     def _header(self, stamp_ns: int | None) -> Header:
@@ -327,21 +335,18 @@ class AsdEmotionNode(FacesJoinNode):
             self.bad_input.report('session_log', f'session log not written: {exc}')
 
     def _on_protocol_timer(self) -> None:
-        """Start calls whose wait for a speech onset ran out; decide running calls on the node clock when
-        frames stopped coming (camera or face node gone)."""
+        """Start calls whose wait for a speech onset ran out; decide running calls on the extrapolated
+        frame clock when frames stopped coming (camera or face node gone)."""
         protocol = self._protocol
         if protocol is None:
             return
         if self._onset is not None and self._onset.pending:
             self._start_calls(self._onset.tick(self.get_clock().now().nanoseconds))
-        if not protocol.waiting():
+        if not protocol.waiting() or self._stall is None:
             return
-        timeout = self.params['frame_timeout_s']
-        idle = self.last_input is None or time.monotonic() - self.last_input > timeout
-        if not idle:
-            return
-        now = self.get_clock().now().nanoseconds - int(timeout * 1e9)
-        self._finish(protocol.advance(now), self._header(now))
+        due = self._stall.due(time.monotonic())
+        if due is not None:
+            self._finish(protocol.advance(due), self._header(due))
 
     def diagnostic_values(self) -> dict[str, Any]:
         values = super().diagnostic_values()

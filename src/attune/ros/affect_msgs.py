@@ -8,7 +8,7 @@ from typing import Any
 from builtin_interfaces.msg import Time
 
 from attune.affect.estimator import AffectEstimate
-from attune.affect.name_call import PROTOCOL_NAME, NameCallResult, ProtocolStatus
+from attune.behavior.protocol import PROTOCOL_NAME, NameCallResult, ProtocolStatus
 from attune.expression.labels import EMOTIONS
 from attune.ros.interfaces import attune_msgs
 from attune.ros.stamps import from_ns, to_ns
