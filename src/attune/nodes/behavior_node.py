@@ -21,7 +21,8 @@ import math
 from typing import Any
 
 from attune.behavior.commands import GazeTarget
-from attune.behavior.engine import Outcome, PolicyEngine
+from attune.behavior.engine import PolicyEngine
+from attune.behavior.outcome import Outcome
 from attune.behavior.policy import load_policy
 from attune.behavior.session_log import SessionLog
 from attune.ros import qos

@@ -14,7 +14,6 @@ from geometry_msgs.msg import PointStamped
 from std_msgs.msg import ColorRGBA, Header
 
 from attune.behavior.commands import Action, Command, GazeTarget, Priority
-from attune.behavior.engine import PROTOCOL_STATUS, ProtocolResult, SignEvent
 from attune.behavior.fusion import (
     AffectInput,
     Contribution,
@@ -23,6 +22,7 @@ from attune.behavior.fusion import (
     PersonState,
     SignInput,
 )
+from attune.behavior.outcome import PROTOCOL_STATUS, PersonSign, ProtocolResult
 from attune.ros.interfaces import attune_msgs
 from attune.ros.stamps import from_ns, to_ns
 
@@ -70,9 +70,9 @@ def contribution_detail(kind: str, msg: Any) -> tuple[str, str, str] | None:
     return None
 
 
-def sign_event(msg: Any, person_id: str) -> SignEvent:
+def sign_event(msg: Any, person_id: str) -> PersonSign:
     sequence = tuple(msg.sequence) if msg.mode == msg.CONTINUOUS else ()
-    return SignEvent(person_id=person_id, gloss=msg.gloss, confidence=_f(msg.confidence), source=msg.source,
+    return PersonSign(person_id=person_id, gloss=msg.gloss, confidence=_f(msg.confidence), source=msg.source,
                      stamp_ns=to_ns(msg.header.stamp), sequence=sequence)
 
 
