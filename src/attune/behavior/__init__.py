@@ -5,25 +5,25 @@ ROS-free: the nodes (attune.nodes.interaction_node, behavior_node) convert messa
 from attune.behavior.commands import Action, Command, GazeTarget, Priority
 from attune.behavior.engine import PolicyEngine
 from attune.behavior.fusion import (
-    AffectInput,
+    AffectObservation,
     Contribution,
-    ExpressionInput,
-    FaceInput,
+    ExpressionObservation,
+    FaceObservation,
     FusionOptions,
     InteractionFusion,
     PersonState,
-    SignInput,
+    SignObservation,
 )
 from attune.behavior.outcome import Outcome, PersonSign, ProtocolResult, Suppressed
 from attune.behavior.policy import Policy, PolicyError, load_policy, parse_policy, shipped_profiles
 
 __all__ = [
     'Action',
-    'AffectInput',
+    'AffectObservation',
     'Command',
     'Contribution',
-    'ExpressionInput',
-    'FaceInput',
+    'ExpressionObservation',
+    'FaceObservation',
     'FusionOptions',
     'GazeTarget',
     'InteractionFusion',
@@ -35,7 +35,7 @@ __all__ = [
     'PolicyError',
     'Priority',
     'ProtocolResult',
-    'SignInput',
+    'SignObservation',
     'Suppressed',
     'load_policy',
     'parse_policy',
