@@ -16,7 +16,8 @@ CORE = ['attune.imaging', 'attune.inference', 'attune.face', 'attune.tracking', 
         'attune.bag.events',
         'attune.hands', 'attune.hands.messages', 'attune.sign', 'attune.sign.datasets',
         'attune.sign.compose', 'attune.sign.ctc', 'attune.sign.emotion', 'attune.sign.recording',
-        'attune.affect.estimator', 'attune.behavior.protocol', 'attune.affect.session_log', 'attune.affect.dataset',
+        'attune.affect.estimator', 'attune.affect.dataset', 'attune.jsonl_log',
+        'attune.behavior.protocol', 'attune.behavior.protocol.session_log',
         'attune.cli.train_asd_emotion']
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from attune.behavior.commands import Command
 
-#: AffectState.protocol_status values, as words.
+#: InteractionEvent.protocol_status values, as words.
 PROTOCOL_STATUS = {0: 'none', 1: 'waiting', 2: 'responded', 3: 'no_response', 4: 'no_face', 5: 'aborted'}
 #: Statuses that end a protocol.
 FINAL_STATUSES = ('responded', 'no_response', 'no_face', 'aborted', 'timeout')
@@ -47,7 +47,8 @@ class PersonSign:
 
 @dataclass(frozen=True)
 class ProtocolResult:
-    """The outcome of a protocol (AffectState protocol fields), or a time-out seen by the engine."""
+    """The state or outcome of a protocol (an attune/InteractionEvent of kind PROTOCOL), or a time-out
+    seen by the engine. stamp_ns: the stimulus (e.g. when the name was said)."""
 
     person_id: str
     name: str
@@ -57,6 +58,8 @@ class ProtocolResult:
     emotion: str = ''
     valence: float = math.nan
     stamp_ns: int = 0
+    reason: str = ''
+    called_name: str = ''
 
     def describe(self) -> str:
         text = f'{self.name or "protocol"}: {self.status}'
@@ -71,7 +74,8 @@ class ProtocolResult:
     def to_dict(self) -> dict:
         return {'person': self.person_id, 'protocol': self.name, 'status': self.status,
                 'latency_s': _json_num(self.latency_s), 'head_turn_deg': _json_num(self.head_turn_deg),
-                'emotion': self.emotion, 'valence': _json_num(self.valence)}
+                'emotion': self.emotion, 'valence': _json_num(self.valence), 'reason': self.reason,
+                'called_name': self.called_name}
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ from attune.behavior.protocol.name_call_types import (
     NameCallResult,
     ProtocolStatus,
 )
+from attune.behavior.protocol.runner import NameCallRunner, over_emotions
 from attune.behavior.protocol.speech_onset import PendingCall, SpeechOnset
 
 __all__ = ['PROTOCOL_NAME', 'FaceSample', 'FrameStall', 'NameCallOptions', 'NameCallProtocol', 'NameCallResult',
-           'PendingCall', 'ProtocolStatus', 'SpeechOnset']
+           'NameCallRunner', 'PendingCall', 'ProtocolStatus', 'SpeechOnset', 'over_emotions']

@@ -8,6 +8,7 @@ import math
 from dataclasses import dataclass, field
 from enum import IntEnum
 
+from attune.behavior.outcome import ProtocolResult
 from attune.errors import ConfigError
 from attune.expression.labels import EMOTIONS
 
@@ -84,6 +85,13 @@ class NameCallResult:
     affect_samples: int = 0
     yaw_samples: int = 0
     options: NameCallOptions = field(default_factory=NameCallOptions, repr=False)
+
+    def as_protocol_result(self) -> ProtocolResult:
+        """What the behaviour layer's rules see of it."""
+        return ProtocolResult(person_id=self.target_id, name=PROTOCOL_NAME, status=self.status.name.lower(),
+                              latency_s=self.latency_s, head_turn_deg=self.head_turn_deg,
+                              emotion=self.response_emotion, valence=self.response_valence,
+                              stamp_ns=self.stimulus_ns, reason=self.reason, called_name=self.name)
 
     @property
     def final(self) -> bool:
