@@ -12,7 +12,7 @@ import time
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from attune.errors import AttuneError
 
@@ -42,7 +42,7 @@ class JsonlLog:
             while path.exists():
                 n += 1
                 path = directory / f'{self.PREFIX}_{stamp}{suffix}_{n}.jsonl'
-            self._file = path.open('x', encoding='utf-8')
+            self._file: TextIO | None = path.open('x', encoding='utf-8')
         except OSError as exc:
             raise AttuneError(f'cannot write the session log in {directory}: {exc}') from None
         self.path = path

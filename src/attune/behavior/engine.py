@@ -44,7 +44,7 @@ class _Person:
     state: PersonState
     received: float
     present_since: float | None
-    history: deque = field(default_factory=deque)
+    history: deque[tuple[float, dict[str, float]]] = field(default_factory=deque)
     trends: dict[str, float] = field(default_factory=dict)
 
 
@@ -389,7 +389,7 @@ class PolicyEngine:
                 kw['gaze'] = CENTER
             elif a.gaze == 'person':
                 kw['gaze'] = self.gaze_resolver(person_id) if self.gaze_resolver and person_id else None
-            else:
+            elif isinstance(a.gaze, tuple):
                 x, y, z, frame = a.gaze
                 kw['gaze'] = GazeTarget(x, y, z, frame)
         elif a.action == Action.APPROACH:

@@ -137,7 +137,7 @@ class _Person:
     stamp_ns: int = 0
     face_position: tuple[float, float, float] | None = None
     streams: dict[tuple[str, str, str], _Stream] = field(default_factory=dict)
-    history: dict[str, deque] = field(default_factory=lambda: {q: deque() for q in QUANTITIES})
+    history: dict[str, deque[tuple[float, float]]] = field(default_factory=lambda: {q: deque() for q in QUANTITIES})
 
 
 def _clamp01(x: float) -> float:
@@ -308,7 +308,9 @@ class InteractionFusion:
             person_id=person_id, stamp_ns=p.stamp_ns, present=self.is_present(person_id, now),
             attention=self.attention(person_id, now), contributions=tuple(contributions),
             robot_speaking=self.robot_speaking, trends=self._trends(p, now, fused),
-            face_position=p.face_position if self.is_present(person_id, now) else None, **fused)
+            face_position=p.face_position if self.is_present(person_id, now) else None,
+            engagement=fused['engagement'], valence=fused['valence'], arousal=fused['arousal'],
+            distress=fused['distress'])
         return with_summary(state)
 
     def snapshot(self, now: float, person_ids: Iterable[str] | None = None) -> list[PersonState]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 from attune.behavior.commands import Command
 
@@ -71,7 +72,7 @@ class ProtocolResult:
             text += f', then {self.emotion}'
         return text
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {'person': self.person_id, 'protocol': self.name, 'status': self.status,
                 'latency_s': _json_num(self.latency_s), 'head_turn_deg': _json_num(self.head_turn_deg),
                 'emotion': self.emotion, 'valence': _json_num(self.valence), 'reason': self.reason,

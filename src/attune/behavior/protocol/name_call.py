@@ -43,6 +43,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 
 from attune.behavior.protocol.name_call_types import (
     FaceSample,
@@ -72,7 +73,7 @@ class _Sample:
 @dataclass(order=True)
 class _Affect:
     stamp_ns: int
-    probabilities: np.ndarray = field(compare=False)
+    probabilities: npt.NDArray[np.float64] = field(compare=False)
     valence: float = field(compare=False)
 
 
@@ -114,7 +115,7 @@ class NameCallProtocol:
             bisect.insort(self._faces.setdefault(face.track, []), _Sample(stamp_ns, yaw, float(face.center_x)))
         return ended + self.advance(stamp_ns)
 
-    def observe_affect(self, track: str, stamp_ns: int, probabilities: np.ndarray, valence: float) -> None:
+    def observe_affect(self, track: str, stamp_ns: int, probabilities: npt.NDArray[np.float64], valence: float) -> None:
         """One emotion estimate of a track (probabilities over EMOTIONS)."""
         bisect.insort(self._affect.setdefault(track, []),
                       _Affect(stamp_ns, np.asarray(probabilities, dtype=np.float64), float(valence)))
@@ -269,7 +270,8 @@ class NameCallProtocol:
     def _result(self, call: _Call, status: ProtocolStatus, reason: str, now: int, *, latency: float = math.nan,
                 turn: float = math.nan, yaw_before: float = math.nan, yaw_response: float = math.nan,
                 yaw_samples: int = 0) -> NameCallResult:
-        emotion, valence, probabilities, count = '', math.nan, (), 0
+        emotion, valence, count = '', math.nan, 0
+        probabilities: tuple[float, ...] = ()
         if status not in (ProtocolStatus.WAITING, ProtocolStatus.NO_FACE) and call.resolved:
             end = call.stimulus_ns + _ns(self.options.affect_window_s)
             window = [a for a in self._affect.get(call.resolved, []) if call.stimulus_ns <= a.stamp_ns <= end]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from enum import IntEnum
+from typing import Any
 
 from attune.behavior.outcome import ProtocolResult
 from attune.errors import ConfigError
@@ -97,7 +98,7 @@ class NameCallResult:
     def final(self) -> bool:
         return self.status not in (ProtocolStatus.NONE, ProtocolStatus.WAITING)
 
-    def record(self) -> dict:
+    def record(self) -> dict[str, Any]:
         """The JSON-ready record of this result (docs/asd_emotion.md lists the fields)."""
         o = self.options
         return {

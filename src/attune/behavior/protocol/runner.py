@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 
 from attune.behavior.protocol.frame_stall import FrameStall
 from attune.behavior.protocol.name_call import NameCallProtocol
@@ -19,7 +20,7 @@ from attune.behavior.protocol.speech_onset import PendingCall, SpeechOnset
 from attune.expression.labels import EMOTIONS
 
 
-def over_emotions(emotions: Sequence[str], probabilities: Sequence[float]) -> np.ndarray | None:
+def over_emotions(emotions: Sequence[str], probabilities: Sequence[float]) -> npt.NDArray[np.float64] | None:
     """A distribution over EMOTIONS (the protocol's order) from one over `emotions`; None when it
     names none of them. Labels outside EMOTIONS are left out and the rest renormalized."""
     index = {e: i for i, e in enumerate(EMOTIONS)}
