@@ -17,7 +17,7 @@ PROTOCOL_NAME = 'name_call'
 
 
 class ProtocolStatus(IntEnum):
-    """attune/AffectState protocol_status values."""
+    """attune/InteractionEvent protocol_status values."""
 
     NONE = 0
     WAITING = 1
