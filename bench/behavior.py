@@ -121,7 +121,7 @@ def ros_latency(faces: int, seconds: float) -> dict:
     spin.start()
     try:
         deadline = time.monotonic() + 60
-        while not (faces_pub.get_subscription_count() >= 2 and expr_pub.get_subscription_count() >= 1
+        while not (faces_pub.get_subscription_count() >= 1 and expr_pub.get_subscription_count() >= 1
                    and node.count_publishers('/attune/behavior/command') >= 1):
             if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
                 raise SystemExit(f'nodes did not start; see {tmp / "nodes.log"}')
