@@ -7,6 +7,7 @@ Subscribes:  /attune/interaction_state   attune/InteractionState  `on: state` ru
                                                                   `gaze: person`); the words of the reasons
              /attune/interaction/events  attune/InteractionEvent  `on: sign` rules (signs attributed to a
                                                                   person), `on: protocol` rules (results)
+             /attune/session/rating      attune/SessionRating     an operator's rating, written to the session log
 Publishes:   /attune/behavior/command    attune/BehaviorCommand   each with its rule and reason in words
 Writes:      the session log (JSONL) when session_log_dir is set.
 
@@ -24,9 +25,10 @@ from attune.behavior.commands import GazeTarget
 from attune.behavior.engine import PolicyEngine
 from attune.behavior.outcome import Outcome, PersonSign
 from attune.behavior.policy import load_policy
+from attune.behavior.ratings import now_iso
 from attune.behavior.session_log import SessionLog
 from attune.ros import qos
-from attune.ros.behavior_msgs import command_to_msg, state_from_msg
+from attune.ros.behavior_msgs import command_to_msg, rating_from_msg, state_from_msg
 from attune.ros.interaction_event_msgs import event_from_msg
 from attune.ros.node_main import run_node
 from attune.ros.params import ParamSpec
@@ -35,6 +37,7 @@ from attune.ros.shell import FAILED, NodeShell
 NODE_NAME = 'behavior_node'
 COMMAND_TOPIC = '/attune/behavior/command'
 EVENT_TOPIC = '/attune/interaction/events'
+RATING_TOPIC = '/attune/session/rating'
 
 PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec('policy', 'default', 'Behaviour policy: a shipped profile (default, asd_session, signing_partner) '
@@ -83,6 +86,7 @@ class BehaviorNode(NodeShell):
         m = self._msgs
         self.add_subscription(m.InteractionState, '/attune/interaction_state', self._on_state, qos.RESULTS)
         self.add_subscription(m.InteractionEvent, EVENT_TOPIC, self._on_event, qos.RESULTS)
+        self.add_subscription(m.SessionRating, RATING_TOPIC, self._on_rating, qos.RESULTS)
 
     def release(self) -> None:
         if self.session_log is not None:
@@ -130,6 +134,21 @@ class BehaviorNode(NodeShell):
                 return Outcome()
             return self.engine.on_protocol(event, now)
         self._run('event', apply)
+
+    def _on_rating(self, msg: Any) -> None:
+        def apply() -> Outcome:
+            now = self.now_s()
+            log = self.session_log
+            rating = rating_from_msg(msg, t=round(now - log.start, 3) if log else None, rated_at=now_iso())
+            if log is None:
+                self.bad_input.report('rating', 'a session rating arrived, but session_log_dir is not set: '
+                                                 'not recorded (use `attune rate SESSION.jsonl` afterwards)')
+            else:
+                log.rating(now, rating)
+                self.get_logger().info(f'session rating recorded: engagement {rating.engagement}, '
+                                       f'comfort {rating.comfort}')
+            return Outcome()
+        self._run('rating', apply)
 
     def _most_attentive(self) -> str:
         return self.engine.most_attentive() if self.engine is not None else ''
