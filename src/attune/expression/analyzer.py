@@ -42,8 +42,9 @@ class AnalyzerOptions:
     """cnn: run the CNN (needs the image; the head and learner need it too). weights: ensemble weight
     per source (0 leaves it out). calibration: per-track neutral baseline for the AUs (the rules'
     input; the head always reads population-referenced AUs). model_path, head_path: ONNX files
-    ('' = shipped). threads: onnxruntime threads. learner_min_classes: the learner joins the ensemble
-    once it knows this many classes. person_calibration: per-person neutral calibration of the head
+    ('' = shipped). head: run the head (with the CNN). threads: onnxruntime threads.
+    learner_min_classes: the learner joins the ensemble once it knows this many classes.
+    person_calibration: per-person neutral calibration of the head
     (attune.expression.calibration; None = off)."""
 
     cnn: bool = True
@@ -51,6 +52,7 @@ class AnalyzerOptions:
     calibration: bool = False
     model_path: str = ''
     head_path: str = ''
+    head: bool = True
     threads: int = 1
     learner_min_classes: int = 2
     person_calibration: CalibrationOptions | None = None
@@ -108,7 +110,7 @@ class ExpressionAnalyzer:
         self.aus = ActionUnitEstimator(calibration=self.options.calibration)
         self.cnn = FerCnn(self.options.model_path or None, threads=self.options.threads) if self.options.cnn else None
         self.head = (ExpressionHead(self.options.head_path or None, threads=self.options.threads)
-                     if self.options.cnn else None)
+                     if self.options.cnn and self.options.head else None)
         self.learner = learner
         calibration = self.options.person_calibration
         self.calibrator = NeutralCalibrator(calibration) if calibration is not None and self.head else None
