@@ -17,6 +17,7 @@ CORE = ['attune.imaging', 'attune.inference', 'attune.face', 'attune.tracking', 
         'attune.hands', 'attune.hands.messages', 'attune.sign', 'attune.sign.datasets',
         'attune.sign.compose', 'attune.sign.ctc', 'attune.sign.emotion', 'attune.sign.recording',
         'attune.affect.estimator', 'attune.affect.name_call', 'attune.affect.session_log', 'attune.affect.dataset',
+        'attune.affect.face_extraction', 'attune.affect.data_cache', 'attune.affect.evaluation',
         'attune.cli.train_asd_emotion']
 
 

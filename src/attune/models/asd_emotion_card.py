@@ -130,7 +130,8 @@ Test confusion matrix of the model:
 """
     path = onnx_path.with_suffix('.md')
     path.write_text(text, encoding='utf-8')
+    people = {part: sorted(set(data.subjects[getattr(result.split, part)].tolist())) for part in ('val', 'test')}
     (path.parent / f'{name}.eval.json').write_text(json.dumps({'evaluation': ev, 'split': counts,
-                                                               'history': result.history}, indent=1),
-                                                   encoding='utf-8')
+                                                               'history': result.history, 'people': people},
+                                                              indent=1), encoding='utf-8')
     return path
