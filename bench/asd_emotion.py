@@ -8,10 +8,13 @@ present, F1 per class (`eval.model.*`, `eval.teacher.*`, `eval.majority.*`), als
 (`eval.by_set.<set>`).
 
   * default: the test people of the split the shipped model was trained with (recomputed from the seed and
-    fractions stored in it): people it never saw. Faces and teacher labels may come from, and go to, the
-    training cache (attune.affect.data_cache).
-  * --eval-only: every labelled face of --data, cut at the model's input size exactly as the node does;
-    nothing is trained, fitted or cached (data kept aside for evaluation stays unseen).
+    fractions stored in it): people it never saw. The teacher is the one it was trained with: the expression
+    head refit without the validation and test people (attune.affect.held_out_teacher), since the shipped
+    head was fit on every person of ../shared/data/faces. Faces and teacher labels may come from, and go
+    to, the training cache (attune.affect.data_cache).
+  * --eval-only: every labelled face of --data, cut at the model's input size exactly as the node does,
+    against the shipped teacher; nothing is trained, fitted or cached (data kept aside for evaluation
+    stays unseen).
 
 Latency: per face, on one onnxruntime thread and batch 1: input preparation (crop + aligned landmarks)
 and the network of each depth (18, 34, 50) at the shipped model's width and input size (freshly
@@ -110,11 +113,13 @@ def main(argv: list[str] | None = None) -> int:
     else:
         from attune.models import asd_emotion_training as training
 
-        ns = argparse.Namespace(data=[args.data], video_every=3, teacher_weight=[], max_files=0,
-                                cache_dir=args.cache_dir)
-        everything = asd_emotion_cli.load_or_build(ns, log=log)
         config = training.TrainConfig(**{k: v for k, v in info.config.items()
                                          if k in training.TrainConfig.__dataclass_fields__})
+        # the teacher as in training: refit without the validation and test people, so neither side saw them
+        ns = argparse.Namespace(data=[args.data], video_every=3, teacher_weight=[], max_files=0,
+                                cache_dir=args.cache_dir, held_out_teacher=True, seed=config.seed,
+                                test_fraction=config.test_fraction, val_fraction=config.val_fraction)
+        everything = asd_emotion_cli.load_or_build(ns, log=log)
         data = everything.subset(training.split(everything, config).test)
         scope = f'the test people of the shipped model\'s split of {args.data} (seed {config.seed})'
     label_s = time.perf_counter() - start

@@ -86,9 +86,17 @@ def test_attune_train_asd_emotion_end_to_end_on_a_tiny_data_set(tmp_path: Path) 
 
     said: list[str] = []
     again = load_or_build(build_parser().parse_args(args), log=said.append)
-    assert len(again) == 8 and [line.split(' from ')[0] for line in said] == ['faces', 'teacher labels']
+    assert len(again) == 8 and [line.split(' from ')[0] for line in said if ' from /' in line] == [
+        'faces', 'teacher labels']
+    assert not any(line.startswith(('finding', 'labelling')) for line in said)
     said.clear()
     other = load_or_build(build_parser().parse_args([*args, '--teacher-weight', 'rules=0']), log=said.append)
     assert said[0].startswith('faces from') and any(line.startswith('labelling 8 faces') for line in said)
     assert np.array_equal(other.crops, again.crops) and not np.allclose(other.soft, again.soft)
     assert sorted(p.name.split('-')[0] for p in cache.iterdir()) == ['faces', 'teacher', 'teacher']
+    # a run continues from another's torch weights; its card names both commands
+    weights = tmp_path / 'w.pt'
+    assert main([*args, '--save-torch', str(weights)]) == 0
+    assert main([*args, '--init', str(weights), '--output', str(tmp_path / 'out' / 'more.onnx')]) == 0
+    card = (tmp_path / 'out' / 'more.md').read_text()
+    assert card.count('attune train asd-emotion') >= 2 and '--init' in card and 'continued from' in card

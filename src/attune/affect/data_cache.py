@@ -47,8 +47,9 @@ def faces_key(sources: Iterable[SourceFile], video_every: int, size: int = STORE
     return h.hexdigest()[:16]
 
 
-def teacher_key(weights: dict[str, float]) -> str:
-    """What the teacher's labels depend on: its weights, the expression package's code and its model files."""
+def teacher_key(weights: dict[str, float], files: Iterable[str | Path] = ()) -> str:
+    """What the teacher's labels depend on: its weights, the expression package's code and its model files
+    (and `files`: model files given to it explicitly)."""
     import attune.expression
     import attune.models
 
@@ -63,6 +64,8 @@ def teacher_key(weights: dict[str, float]) -> str:
         for name in sorted(named):
             if (folder / name).is_file():
                 h.update(name.encode() + (folder / name).read_bytes())
+    for path in files:
+        h.update(Path(path).read_bytes())
     return h.hexdigest()[:16]
 
 
@@ -95,6 +98,18 @@ class DataCache:
         if path is not None:
             self._save(path, lambda p: np.savez_compressed(p, soft=soft))
         return soft
+
+    def file(self, name: str, build: Callable[[Path], None]) -> Path:
+        """A file made by `build(path)`, kept in the cache (without a cache: in a fresh temp folder)."""
+        path = self._path(name) or Path(tempfile.mkdtemp(prefix='attune-asd-')) / name
+        if path.is_file():
+            self.log(f'{name} from {path.parent}')
+            return path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f'.{os.getpid()}.partial.{name}')
+        build(partial)
+        partial.replace(path)
+        return path
 
     def _path(self, name: str) -> Path | None:
         return None if self.folder is None else self.folder / name

@@ -55,8 +55,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument('--video-every', type=int, default=3, help='use every N-th video frame')
     p.add_argument('--teacher-weight', action='append', default=[], metavar='SOURCE=W',
                    help="teacher ensemble weight of one source (repeatable; default: the teacher's own)")
+    p.add_argument('--teacher-sees-all', dest='held_out_teacher', action='store_false',
+                   help="label with the shipped teacher as it is (default: its expression head refit without "
+                        "this run's validation and test people, attune.affect.held_out_teacher)")
     p.add_argument('--max-files', type=int, default=0, help='use at most this many files per data folder (smoke runs)')
     p.add_argument('--no-augment', action='store_true', help='no augmentation')
+    p.add_argument('--init', default='', metavar='FILE.pt',
+                   help='start from these torch weights (written by --save-torch of a run with the same settings '
+                        'and split) instead of a fresh network')
+    p.add_argument('--save-torch', default='', metavar='FILE.pt',
+                   help='also save the torch weights (to continue training with --init; keep them out of the repo)')
     p.set_defaults(handler=run)
 
 
@@ -78,6 +86,10 @@ def command_line(ns: argparse.Namespace) -> str:
         args += ['--teacher-weight', weight]
     if ns.no_augment:
         args.append('--no-augment')
+    if not ns.held_out_teacher:
+        args.append('--teacher-sees-all')
+    if ns.init:
+        args += ['--init', str(ns.init)]
     return shlex.join(args)
 
 
@@ -140,18 +152,21 @@ def load_or_build(ns: argparse.Namespace, log: Any = print, cache: bool = True, 
     if not len(data):
         raise ConfigError(f'no faces found in {", ".join(folders)}')
     weights = teacher_weights(getattr(ns, 'teacher_weight', []))  # None: the teacher's defaults
+    head, head_info = (_held_out_head(data, ns, folders, store, log) if getattr(ns, 'held_out_teacher', False)
+                       else ('', {}))
 
     def label() -> Any:
         start = time.perf_counter()
-        with ExpressionTeacher(weights=weights) as teacher:
+        options = {'head_path': head} if head else {}
+        with ExpressionTeacher(weights=weights, **options) as teacher:
             log(f'labelling {len(data)} faces with the expression teacher {teacher.weights} ...')
             soft = label_faces(data, teacher, progress=log)
         log(f'labelled in {time.perf_counter() - start:.0f} s')
         return soft
 
-    soft = store.soft_labels(f'{key}-{teacher_key(weights or {})}', label)
+    soft = store.soft_labels(f'{key}-{teacher_key(weights or {}, [head] if head else [])}', label)
     data = data.with_soft(soft, folders=folders, files=len(sources),
-                          teacher_weights=weights or 'default')
+                          teacher_weights=weights or 'default', teacher_head=head_info or 'shipped')
     usable = np.isfinite(data.soft).all(axis=1)
     if not usable.all():
         log(f'{int((~usable).sum())} faces the teacher could not label are left out')
@@ -159,9 +174,37 @@ def load_or_build(ns: argparse.Namespace, log: Any = print, cache: bool = True, 
     return data
 
 
+def _held_out_head(data: Any, ns: argparse.Namespace, folders: list[str], store: Any, log: Any) -> tuple[str, dict]:
+    """The teacher's expression head refit without this run's validation and test people
+    (attune.affect.held_out_teacher), cached; ('', {}) where that cannot be done (no faces folder)."""
+    import hashlib
+
+    from attune.affect.held_out_teacher import faces_folder, fit_head_without, trainer_available
+    from attune.models.asd_emotion_training import TrainConfig, split
+
+    faces = faces_folder(folders)
+    if faces is None or not trainer_available():
+        log('no faces folder (london_ccby/, muxspace/) among --data, or no expression head to refit: '
+            'the shipped teacher labels')
+        return '', {}
+    parts = split(data, TrainConfig(test_fraction=ns.test_fraction, val_fraction=ns.val_fraction, seed=ns.seed))
+    held_out = sorted(set(data.subjects[~parts.train].tolist()))
+    key = hashlib.sha256(json.dumps([str(faces.resolve()), held_out]).encode()).hexdigest()[:16]
+    info: dict = {}
+
+    def fit(path: Path) -> None:
+        try:
+            info.update(fit_head_without(held_out, faces, path, log))
+        except ValueError as exc:
+            raise ConfigError(f'cannot refit the teacher without the held-out people: {exc}') from None
+
+    path = store.file(f'teacher-head-{key}.onnx', fit)
+    return str(path), info or {'held_out_people': len(held_out), 'file': path.name}
+
+
 def run(ns: argparse.Namespace) -> int:
     try:
-        import torch  # noqa: F401
+        import torch
     except ImportError:
         raise ConfigError('training needs torch: install the [train] extra (tools/bootstrap.sh train, or '
                           "pip install 'attune[train]')") from None
@@ -183,13 +226,23 @@ def run(ns: argparse.Namespace) -> int:
                                   test_fraction=ns.test_fraction,
                                   val_fraction=ns.val_fraction, seed=ns.seed, threads=ns.threads,
                                   augment=not ns.no_augment)
+    init, init_command, command = None, '', command_line(ns)
+    if ns.init:
+        saved = torch.load(ns.init, map_location='cpu', weights_only=True)
+        if saved.get('split_seed') != ns.seed:
+            raise ConfigError(f'{ns.init} was trained with another split (seed {saved.get("split_seed")})')
+        init, init_command = saved['state'], saved.get('command', '(not recorded)')
     try:
-        result = training.train(data, config)
-    except ValueError as exc:
+        result = training.train(data, config, init=init)
+    except (ValueError, RuntimeError) as exc:
         raise ConfigError(str(exc)) from None
+    if ns.save_torch:
+        Path(ns.save_torch).parent.mkdir(parents=True, exist_ok=True)
+        torch.save({'state': result.model.state_dict(), 'split_seed': ns.seed, 'command': command,
+                    'init_command': init_command}, ns.save_torch)
     output = Path(ns.output)
     check = export_onnx(result, output)
-    card = write_model_card(result, data, output, command_line(ns), check)
+    card = write_model_card(result, data, output, command, check, init_command)
     reference = Path(ns.torch_reference) if ns.torch_reference else output.with_suffix('.torch_reference.npz')
     reference.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(reference, **torch_reference(result, data))

@@ -217,9 +217,12 @@ class TrainResult:
     majority_class: int = 0  # the most frequent hard label of the training faces (the trivial baseline)
 
 
-def train(data: FaceDataset, config: TrainConfig, log: Any = print) -> TrainResult:
+def train(data: FaceDataset, config: TrainConfig, log: Any = print,
+          init: dict[str, torch.Tensor] | None = None) -> TrainResult:
     """Train on the training subjects, keep the epoch best on the validation subjects (macro-F1), and
-    evaluate on every split (with the teacher and the majority class as baselines)."""
+    evaluate on every split (with the teacher and the majority class as baselines). `init`: weights to
+    start from (a state dict of a network with the same settings, e.g. trained before with another
+    teacher on the same split) instead of a fresh initialization."""
     torch.manual_seed(config.seed)
     np.random.seed(config.seed)
     torch.set_num_threads(config.threads)
@@ -231,6 +234,8 @@ def train(data: FaceDataset, config: TrainConfig, log: Any = print) -> TrainResu
     val = data.subset(parts.val)
     val_t = to_tensors(val, config.input_size) if config.select_best and (val.hard >= 0).any() else None
     model = build_model(config)
+    if init is not None:
+        model.load_state_dict(init)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     steps = config.epochs * math.ceil(len(train_t) / config.batch_size)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config.lr, total_steps=max(steps, 1),
