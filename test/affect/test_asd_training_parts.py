@@ -112,3 +112,16 @@ def test_scores_of_model_teacher_and_majority_rest_on_the_hard_labels() -> None:
     assert set(result['model']['f1']) == {'neutral', 'happy'}
     data.soft[:] = np.nan  # faces without teacher labels: no teacher scores
     assert 'teacher' not in score(probabilities, data, 0) and 'kl_teacher' not in score(probabilities, data, 0)['model']
+
+
+def test_held_out_people_are_named_as_the_expression_trainer_names_them(tmp_path) -> None:
+    from attune.affect.held_out_teacher import expression_person, faces_folder
+
+    assert expression_person('muxspace/George_W_Bush') == 'mux:George_W_Bush'
+    assert expression_person('london_ccby/001') == 'london:001'
+    assert expression_person('faces/d3') is None  # a video: not among the expression photos
+    (tmp_path / 'videos').mkdir()
+    (tmp_path / 'set' / 'muxspace').mkdir(parents=True)
+    (tmp_path / 'set' / 'muxspace' / 'labels.csv').write_text('image,emotion\n')
+    assert faces_folder([tmp_path / 'videos', tmp_path / 'set']) == tmp_path / 'set'
+    assert faces_folder([tmp_path / 'videos']) is None

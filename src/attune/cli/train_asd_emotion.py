@@ -197,8 +197,13 @@ def _held_out_head(data: Any, ns: argparse.Namespace, folders: list[str], store:
             info.update(fit_head_without(held_out, faces, path, log))
         except ValueError as exc:
             raise ConfigError(f'cannot refit the teacher without the held-out people: {exc}') from None
+        path.with_name(f'{name}.json').write_text(json.dumps(info))  # what it was fit on, for the card
 
-    path = store.file(f'teacher-head-{key}.onnx', fit)
+    name = f'teacher-head-{key}.onnx'
+    path = store.file(name, fit)
+    described = path.with_name(f'{name}.json')
+    if not info and described.is_file():
+        info = json.loads(described.read_text())
     return str(path), info or {'held_out_people': len(held_out), 'file': path.name}
 
 
