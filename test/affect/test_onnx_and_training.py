@@ -90,7 +90,7 @@ def test_attune_train_asd_emotion_end_to_end_on_a_tiny_data_set(tmp_path: Path) 
         'faces', 'teacher labels']
     assert not any(line.startswith(('finding', 'labelling')) for line in said)
     said.clear()
-    other = load_or_build(build_parser().parse_args([*args, '--teacher-weight', 'rules=0']), log=said.append)
+    other = load_or_build(build_parser().parse_args([*args, '--teacher-weight', 'cnn=1']), log=said.append)
     assert said[0].startswith('faces from') and any(line.startswith('labelling 8 faces') for line in said)
     assert np.array_equal(other.crops, again.crops) and not np.allclose(other.soft, again.soft)
     assert sorted(p.name.split('-')[0] for p in cache.iterdir()) == ['faces', 'teacher', 'teacher']
