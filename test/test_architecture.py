@@ -24,6 +24,7 @@ CORE = ['attune.imaging', 'attune.inference', 'attune.face', 'attune.tracking', 
         'attune.sign.splits', 'attune.sign.public_data',
         'attune.affect.estimator', 'attune.affect.dataset', 'attune.jsonl_log',
         'attune.behavior.protocol', 'attune.behavior.protocol.session_log',
+        'attune.affect.face_extraction', 'attune.affect.data_cache', 'attune.affect.evaluation',
         'attune.cli.train_asd_emotion']
 
 
