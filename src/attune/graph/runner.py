@@ -12,13 +12,13 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import IO
 
 from attune.graph.spec import NodeSpec
+from attune.stop_signals import StopRequest
 
 _STOP_GRACE_S = 10.0
 
@@ -60,7 +60,7 @@ def stop_processes(processes: Sequence[NodeProcess], grace_s: float = _STOP_GRAC
                 p.popen.wait(timeout=max(0.0, deadline - time.monotonic()))
 
 
-def supervise(processes: Sequence[NodeProcess], stop: threading.Event,
+def supervise(processes: Sequence[NodeProcess], stop: StopRequest,
               log=print) -> int:
     """Wait until `stop` is set or a node exits; then stop all. Returns 0, or 1 if a node failed."""
     failed = False
@@ -80,7 +80,7 @@ def supervise(processes: Sequence[NodeProcess], stop: threading.Event,
     return 1 if failed else 0
 
 
-def run_composed(specs: Sequence[NodeSpec], stop: threading.Event, log=print) -> int:
+def run_composed(specs: Sequence[NodeSpec], stop: StopRequest, log=print) -> int:
     """Run every node in this process on one executor (rclpy). Returns the exit code."""
     import rclpy
     from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
