@@ -45,6 +45,8 @@ GRAPH_ARGUMENTS: tuple[GraphArgument, ...] = (
     GraphArgument('asd_emotion', 'auto', 'Start the ASD emotion node (affect per face on /attune/affect, '
                   'name-call protocol); auto: with the asd_session policy, whose name calls need it.',
                   ('auto', 'true', 'false')),
+    GraphArgument('rep155', 'true', 'Start hri_bridge_node: faces, expression and action units as REP-155 '
+                  '(ROS4HRI) topics under /humans/faces (needs hri_msgs).', ('true', 'false')),
 )
 
 
@@ -62,6 +64,7 @@ class GraphArgs:
     spiking_fer: str = 'false'
     sign: str = 'false'
     asd_emotion: str = 'auto'
+    rep155: str = 'true'
 
     def __post_init__(self) -> None:
         for argument in GRAPH_ARGUMENTS:
@@ -163,6 +166,10 @@ def node_graph(args: GraphArgs | None = None) -> list[NodeSpec]:
     if args.asd_emotion == 'true' or (args.asd_emotion == 'auto' and args.robot != 'none'
                                       and args.policy == 'asd_session'):
         nodes.append(NodeSpec(name='asd_emotion_node', executable='asd_emotion_node', parameter_files=files,
+                              parameters=common + (('image_topic', args.camera_topic),
+                                                   ('image_transport', args.image_transport))))
+    if args.rep155 == 'true':
+        nodes.append(NodeSpec(name='hri_bridge_node', executable='hri_bridge_node', parameter_files=files,
                               parameters=common + (('image_topic', args.camera_topic),
                                                    ('image_transport', args.image_transport))))
     return nodes
