@@ -119,8 +119,10 @@ def test_rep155_topics_match_the_attune_messages_they_come_from(spinner) -> None
         assert got[hri.FacialLandmarks.RIGHT_EYE_OUTSIDE, 0] < got[hri.FacialLandmarks.LEFT_EYE_OUTSIDE, 0]
 
     # AffectState then Expression of one face -> expression (valence from Expression, arousal from
-    # AffectState, where the Expression has none) and facs
-    probe.affect.publish(affect_msg('abcde', 7))
+    # AffectState, where the Expression has none) and facs. Before any Expression, the AffectState
+    # alone gives the face's expression: that shows it arrived.
+    probe.publish_until(probe.affect, affect_msg('abcde', 7), '/humans/faces/abcde/expression',
+                        check=lambda m: m.expression == 'happy')
     expression = probe.publish_until(probe.expression, expression_msg('abcde', 7), '/humans/faces/abcde/expression',
                                      check=lambda m: m.expression == 'surprised')
     assert expression.confidence == pytest.approx(0.7) and expression.valence == pytest.approx(0.3)
