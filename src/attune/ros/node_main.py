@@ -25,7 +25,7 @@ from attune.errors import AttuneError
 from attune.ros.dds import use_attune_dds_profile
 from attune.stop_signals import StopSignals, install_stop_signals
 
-#: Seconds the executor gets to finish the callback in progress at shutdown.
+#: Seconds the executor gets to finish the callback in progress at shutdown (then the process exits anyway).
 _EXECUTOR_STOP_S = 10.0
 #: Logged (INFO) once the node is built and about to spin: launch users and tests see it is up.
 READY_MESSAGE = 'running; stop with SIGINT (Ctrl-C) or SIGTERM'
@@ -61,14 +61,21 @@ def run_node(factory: Callable[[], Node], args: list[str] | None = None) -> int:
 
 
 def _spin_until_stopped(node: Node, stop: StopSignals) -> BaseException | None:
-    """Spin `node` in a worker thread until `stop` is set; returns what a callback raised, if anything."""
+    """Spin `node` in a worker thread until `stop` is set; returns what a callback raised, if anything.
+
+    The worker leaves its loop by itself (a guard condition wakes it), and only then is the executor
+    shut down: Executor.shutdown() from another thread while spin() runs destroys the executor's guard
+    condition under a callback that is about to trigger it (rclpy InvalidHandle, seen in tests).
+    """
     executor = SingleThreadedExecutor()
     executor.add_node(node)
+    wake = node.create_guard_condition(lambda: None)
     failure: list[BaseException] = []
 
     def spin() -> None:
         try:
-            executor.spin()
+            while not stop.is_set():
+                executor.spin_once()
         except ExternalShutdownException:
             pass
         except BaseException as exc:  # noqa: BLE001 - handed to the main thread, which re-raises it
@@ -81,6 +88,8 @@ def _spin_until_stopped(node: Node, stop: StopSignals) -> BaseException | None:
     node.get_logger().info(READY_MESSAGE)
     while not stop.wait():
         pass
-    executor.shutdown(timeout_sec=_EXECUTOR_STOP_S)
+    wake.trigger()  # the callback in progress finishes, then the worker sees `stop` and returns
     spinner.join(timeout=_EXECUTOR_STOP_S)
+    executor.shutdown(timeout_sec=_EXECUTOR_STOP_S)
+    node.destroy_guard_condition(wake)
     return failure[0] if failure else None
