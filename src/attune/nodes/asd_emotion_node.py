@@ -24,12 +24,9 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from collections import deque
 from typing import Any
 
-from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
-from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import Bool, Header
 
 from attune.affect.estimator import AffectEstimator, EstimatorOptions
@@ -42,32 +39,23 @@ from attune.affect.name_call import (
     SpeechOnset,
 )
 from attune.affect.session_log import SessionLog
-from attune.errors import AttuneError, ImageError
-from attune.expression.sync import ExactStampSynchronizer
+from attune.errors import AttuneError
 from attune.face.types import FaceFrame
-from attune.imaging import DEFAULT_MAX_PIXELS, rgb8_from_compressed, rgb8_from_image
 from attune.ros import qos
 from attune.ros.affect_msgs import affect_state_msg, name_call_from_msg
-from attune.ros.diagnostics import node_status
 from attune.ros.face_msgs import faces_from_msg
-from attune.ros.interfaces import attune_msgs
-from attune.ros.lifecycle import AutostartLifecycleNode
+from attune.ros.faces_join import FacesJoinNode, faces_join_parameters
+from attune.ros.image_input import image_input_parameters
 from attune.ros.node_main import run_node
 from attune.ros.params import ParamSpec
+from attune.ros.shell import FAILED, Diagnostics
 from attune.ros.stamps import from_ns, to_ns
-from attune.ros.throttle import ThrottledReporter
 
 NODE_NAME = 'asd_emotion_node'
 
 PARAMETERS: tuple[ParamSpec, ...] = (
-    ParamSpec('faces_topic', '/attune/faces', "attune/Faces topic (the face node's output)."),
-    ParamSpec('image_topic', '/camera/image_raw', 'Camera image topic the Faces were computed from.'),
-    ParamSpec('image_transport', 'raw', 'raw: sensor_msgs/Image; compressed: sensor_msgs/CompressedImage.',
-              choices=('raw', 'compressed')),
-    ParamSpec('reliable_input', False, 'Subscribe to images reliably instead of with sensor QoS (bag processing).'),
-    ParamSpec('input_queue_depth', 5, 'Images kept by the subscription while the node is busy.', min=1, max=100),
-    ParamSpec('sync_queue_size', 30, 'Unmatched images (or Faces) kept while waiting for their partner with the '
-              'same stamp; older ones are dropped and counted.', min=1, max=1000),
+    *faces_join_parameters(),
+    *image_input_parameters(topic_help='Camera image topic the Faces were computed from.', queue_depth=5),
     ParamSpec('command_topic', '/attune/behavior/command', 'attune/BehaviorCommand topic; NAME_CALL starts the '
               'name-call protocol.'),
     ParamSpec('model_path', '', "The model's ONNX file; '' = the shipped asd_emotion.onnx."),
@@ -109,7 +97,6 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               'decided on the node clock.', min=0.1, max=60.0),
     ParamSpec('session_log_dir', '', "Folder of the therapist's JSONL session log; '' = no log."),
     ParamSpec('session_name', '', 'Added to the session log file name (e.g. a session or child code).'),
-    ParamSpec('max_image_pixels', DEFAULT_MAX_PIXELS, 'Larger images are rejected.', min=1, max=2**31 - 1),
     ParamSpec('autostart', True, 'Configure and activate at start-up without a lifecycle manager.'),
 )
 
@@ -138,26 +125,22 @@ def protocol_options(p: dict[str, Any]) -> NameCallOptions:
     return NameCallOptions(**values, history_s=history)
 
 
-class AsdEmotionNode(AutostartLifecycleNode):
+class AsdEmotionNode(FacesJoinNode):
     """See the module docstring."""
 
+    DIAGNOSTICS = Diagnostics('ASD emotion', working='estimating', idle='no faces in the last 5 s')
+    COUNTERS = ('faces_messages', 'affect_published', 'name_calls')
+    FACES_QOS = FACES_QOS
+    UNMATCHED_FACES_TOLERANCE = 30  # a few are normal (images dropped by sensor QoS)
+
     def __init__(self, **kwargs: Any) -> None:
-        self._msgs = attune_msgs()
         self._estimator: AffectEstimator | None = None
         self._protocol: NameCallProtocol | None = None
         self._onset: SpeechOnset | None = None
-        self._sync: ExactStampSynchronizer | None = None
         self._log: SessionLog | None = None
-        self._subs: list[Any] = []
-        self._affect_pub = self._diag_pub = self._diag_timer = self._protocol_timer = None
-        self._latency_ms: deque[float] = deque(maxlen=300)
-        self._frames = self._estimates = self._calls = 0
         self._results: dict[str, int] = {}
-        self._last_frame_time: float | None = None
-        self._last_dropped_faces = 0
         self._frame_id = ''
         super().__init__(NODE_NAME, PARAMETERS, **kwargs)
-        self._bad_input = ThrottledReporter(self.get_logger().error)
 
     # --- lifecycle -------------------------------------------------------------------------------
     def configure(self) -> None:
@@ -167,37 +150,20 @@ class AsdEmotionNode(AutostartLifecycleNode):
         self._onset = SpeechOnset(p['speaking_wait_s'])
         if p['session_log_dir']:
             self._log = SessionLog(p['session_log_dir'], p['session_name'], self._log_header())
-        self._sync = ExactStampSynchronizer(queue_size=p['sync_queue_size'])
-        self._affect_pub = self.create_lifecycle_publisher(self._msgs.AffectState, '/attune/affect', qos.RESULTS)
-        self._diag_pub = self.create_publisher(DiagnosticArray, '/diagnostics', qos.RESULTS)
-        self._diag_timer = self.create_timer(1.0, self._publish_diagnostics)
-        self._protocol_timer = self.create_timer(0.2, self._on_protocol_timer)
+        self._affect_pub = self.add_publisher(self._msgs.AffectState, '/attune/affect', qos.RESULTS)
+        self.add_timer(0.2, self._on_protocol_timer)
         if self._log is not None:
             self.get_logger().info(f'session log: {self._log.path}')
 
     def activate(self) -> None:
         p = self.params
-        m = self._msgs
-        self._subs.append(self.create_subscription(m.Faces, p['faces_topic'], self._on_faces, FACES_QOS))
-        self._subs.append(self.create_subscription(m.BehaviorCommand, p['command_topic'], self._on_command,
-                                                   qos.RESULTS))
+        self.subscribe_faces()
+        self.add_subscription(self._msgs.BehaviorCommand, p['command_topic'], self._on_command, qos.RESULTS)
         if p['speaking_topic']:
-            self._subs.append(self.create_subscription(Bool, p['speaking_topic'], self._on_speaking, SPEAKING_QOS))
-        image_qos = qos.image_input(p['reliable_input'], p['input_queue_depth'])
-        if p['image_transport'] == 'compressed':
-            self._subs.append(self.create_subscription(CompressedImage, p['image_topic'], self._on_compressed,
-                                                       image_qos))
-        else:
-            self._subs.append(self.create_subscription(Image, p['image_topic'], self._on_image, image_qos))
+            self.add_subscription(Bool, p['speaking_topic'], self._on_speaking, SPEAKING_QOS)
+        self.subscribe_images()
         self.get_logger().info(f"affect from {p['faces_topic']} and {p['image_transport']} images on "
                                f"{p['image_topic']}; name calls from {p['command_topic']}")
-
-    def deactivate(self) -> None:
-        for sub in self._subs:
-            self.destroy_subscription(sub)
-        self._subs = []
-        if self._sync is not None:
-            self._sync.clear()
 
     def release(self) -> None:
         self._estimator = None
@@ -206,15 +172,6 @@ class AsdEmotionNode(AutostartLifecycleNode):
         if self._log is not None:
             self._log.close()
             self._log = None
-        for timer in (self._diag_timer, self._protocol_timer):
-            if timer is not None:
-                self.destroy_timer(timer)
-        self._diag_timer = self._protocol_timer = None
-        if self._affect_pub is not None:
-            self.destroy_lifecycle_publisher(self._affect_pub)
-        if self._diag_pub is not None:
-            self.destroy_publisher(self._diag_pub)
-        self._affect_pub = self._diag_pub = None
 
     def _log_header(self) -> dict[str, Any]:
         p = self.params
@@ -239,46 +196,29 @@ class AsdEmotionNode(AutostartLifecycleNode):
                 self.get_logger().error(f'protocol options not changed: {exc}')
 
     # --- inputs ----------------------------------------------------------------------------------
-    def _on_image(self, msg: Image) -> None:
-        self._add_image(msg, rgb8_from_image)
-
-    def _on_compressed(self, msg: CompressedImage) -> None:
-        self._add_image(msg, rgb8_from_compressed)
-
-    def _add_image(self, msg: Any, decode: Any) -> None:
-        if self._sync is None:
-            return
-        match = self._sync.add_first(to_ns(msg.header.stamp), (msg, decode))
-        if match is not None:
-            self._classify(match[1], *match[0])
-
-    def _on_faces(self, msg: Any) -> None:
+    def on_faces(self, msg: Any) -> None:
         if self._sync is None or self._protocol is None or self._estimator is None:
             return
         stamp = to_ns(msg.header.stamp)
         try:
             frame = faces_from_msg(msg)
         except ValueError as exc:
-            self._bad_input.report('faces', f'dropped Faces (stamp {stamp} ns): {exc}')
+            self.bad_input.report('faces', f'dropped Faces (stamp {stamp} ns): {exc}')
             return
         self._frame_id = msg.header.frame_id
-        self._frames += 1
-        self._last_frame_time = time.monotonic()
+        self.count('faces_messages')
+        self.last_input = time.monotonic()
         samples = [FaceSample(f.id, f.head_pose.yaw if f.head_pose is not None else math.nan, f.box.center[0])
                    for f in frame.faces]
         self._finish(self._protocol.observe_faces(stamp, samples), msg.header)
         due, _ = self._estimator.due(frame)
-        match = self._sync.add_second(stamp, (msg, frame, due))
-        self._check_dropped_faces()
-        if match is not None:
-            self._classify(match[1], *match[0])
+        item = (msg, frame, due)
+        image = self.join_faces(stamp, item)
+        if image is not None:
+            self._classify(item, image)
 
-    def _check_dropped_faces(self) -> None:
-        dropped = self._sync.counts.dropped_second + self._sync.counts.late_second
-        if dropped > self._last_dropped_faces + 30:  # a few are normal (images dropped by sensor QoS)
-            self._bad_input.report('no_matching_image', f'{dropped} Faces message(s) so far without an image of '
-                                   "the same stamp (is image_topic the face node's input?)")
-            self._last_dropped_faces = dropped
+    def process_joined(self, faces: Any, image: Any) -> None:
+        self._classify(faces, image)
 
     def _on_command(self, msg: Any) -> None:
         if self._protocol is None or self._onset is None:
@@ -291,7 +231,7 @@ class AsdEmotionNode(AutostartLifecycleNode):
                 return
             call = name_call_from_msg(msg)
         except Exception as exc:  # noqa: BLE001 - a bad message must not take the node down
-            self._bad_input.report('command', f'ignored BehaviorCommand: {type(exc).__name__}: {exc}')
+            self.bad_input.report('command', f'ignored BehaviorCommand: {type(exc).__name__}: {exc}')
             return
         if call is None:
             return
@@ -299,9 +239,9 @@ class AsdEmotionNode(AutostartLifecycleNode):
         stamp = call.stimulus_ns
         if stamp == 0:
             stamp = now
-            self._bad_input.report('command_stamp', 'NAME_CALL without a header stamp: its receive time is used '
+            self.bad_input.report('command_stamp', 'NAME_CALL without a header stamp: its receive time is used '
                                    'instead')
-        self._calls += 1
+        self.count('name_calls')
         topic = self.params['speaking_topic']
         reports = bool(topic) and self.count_publishers(topic) > 0
         self.get_logger().info(f"name call '{call.name}' for face '{call.target_id or 'most central'}' "
@@ -328,29 +268,22 @@ class AsdEmotionNode(AutostartLifecycleNode):
         return Header(stamp=from_ns(stamp_ns or self.get_clock().now().nanoseconds, Time), frame_id=self._frame_id)
 
     # --- work ------------------------------------------------------------------------------------
-    def _classify(self, faces_item: tuple[Any, FaceFrame, list], image_msg: Any, decode: Any) -> None:
+    def _classify(self, faces_item: tuple[Any, FaceFrame, list], image_msg: Any) -> None:
         faces_msg, frame, due = faces_item
         estimator = self._estimator
         if estimator is None or not due:
             return
         start = time.perf_counter()
         stamp = frame.stamp_ns
-        try:
-            rgb = decode(image_msg, max_pixels=self.params['max_image_pixels'])
-        except ImageError as exc:
-            self._bad_input.report(type(exc).__name__, f'dropped image (stamp {stamp} ns): {exc}')
+        rgb = self.decode(image_msg, stamp, size=(frame.width, frame.height))
+        if rgb is None:
             return
-        if (rgb.shape[1], rgb.shape[0]) != (frame.width, frame.height):
-            self._bad_input.report('size_mismatch', f'dropped frame (stamp {stamp} ns): image is {rgb.shape[1]}x'
-                                   f'{rgb.shape[0]}, Faces says {frame.width}x{frame.height}')
+        outcome = self.attempt('processing', f'dropped frame (stamp {stamp} ns)', estimator.estimate, rgb, frame, due)
+        if outcome is FAILED:
             return
-        try:
-            estimates, skipped = estimator.estimate(rgb, frame, due)
-        except Exception as exc:  # noqa: BLE001 - a failing frame must not take the node down
-            self._bad_input.report('processing', f'dropped frame (stamp {stamp} ns): {type(exc).__name__}: {exc}')
-            return
+        estimates, skipped = outcome
         for face in skipped:
-            self._bad_input.report('bad_face', f'skipped face {face.track} (stamp {stamp} ns): {face.reason}')
+            self.bad_input.report('bad_face', f'skipped face {face.track} (stamp {stamp} ns): {face.reason}')
         for track, baseline in estimator.completed:
             self.get_logger().info(f'face {track}: neutral baseline from {baseline.samples} outputs')
             self._log_write({'type': 'calibration', 'face_id': track, 'samples': baseline.samples,
@@ -360,8 +293,8 @@ class AsdEmotionNode(AutostartLifecycleNode):
             self._protocol.observe_affect(estimate.track, estimate.stamp_ns, estimate.probabilities, estimate.valence)
             waiting = self._protocol.waiting_for(estimate.track)
             self._affect_pub.publish(affect_state_msg(faces_msg.header, estimate.track, estimate, waiting))
-            self._estimates += 1
-        self._latency_ms.append((time.perf_counter() - start) * 1e3)
+            self.count('affect_published')
+        self.processing_ms.append((time.perf_counter() - start) * 1e3)
 
     def _finish(self, results: list[NameCallResult], header: Any) -> None:
         """Publish protocol states/results (and log the final ones)."""
@@ -383,7 +316,7 @@ class AsdEmotionNode(AutostartLifecycleNode):
                     baseline = self._estimator.calibration.status(result.target_id) if self._estimator else 'off'
                     self._log.name_call(result, calibration=baseline)
                 except (OSError, ValueError) as exc:
-                    self._bad_input.report('session_log', f'session log not written: {exc}')
+                    self.bad_input.report('session_log', f'session log not written: {exc}')
 
     def _log_write(self, record: dict[str, Any]) -> None:
         if self._log is None:
@@ -391,7 +324,7 @@ class AsdEmotionNode(AutostartLifecycleNode):
         try:
             self._log.write(record)
         except (OSError, ValueError) as exc:
-            self._bad_input.report('session_log', f'session log not written: {exc}')
+            self.bad_input.report('session_log', f'session log not written: {exc}')
 
     def _on_protocol_timer(self) -> None:
         """Start calls whose wait for a speech onset ran out; decide running calls on the node clock when
@@ -404,25 +337,19 @@ class AsdEmotionNode(AutostartLifecycleNode):
         if not protocol.waiting():
             return
         timeout = self.params['frame_timeout_s']
-        idle = self._last_frame_time is None or time.monotonic() - self._last_frame_time > timeout
+        idle = self.last_input is None or time.monotonic() - self.last_input > timeout
         if not idle:
             return
         now = self.get_clock().now().nanoseconds - int(timeout * 1e9)
         self._finish(protocol.advance(now), self._header(now))
 
-    def _publish_diagnostics(self) -> None:
-        values: dict[str, Any] = {'faces_messages': self._frames, 'affect_published': self._estimates,
-                                  'name_calls': self._calls,
-                                  'name_calls_running': len(self._protocol.waiting()) if self._protocol else 0}
+    def diagnostic_values(self) -> dict[str, Any]:
+        values = super().diagnostic_values()
+        values['name_calls_running'] = len(self._protocol.waiting()) if self._protocol else 0
         values.update({f'results_{k.lower()}': v for k, v in self._results.items()})
-        if self._sync is not None:
-            values.update({f'sync_{k}': v for k, v in self._sync.counts.as_dict().items()})
         if self._log is not None:
             values['session_log'] = str(self._log.path)
-        self._diag_pub.publish(node_status(
-            self, 'ASD emotion', working='estimating', idle='no faces in the last 5 s',
-            last_input=self._last_frame_time, processing_ms=self._latency_ms, bad_input=self._bad_input,
-            values=values))
+        return values
 
 
 #: The node class, for composition in one process (`attune up --mode composed`).

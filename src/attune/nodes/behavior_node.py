@@ -32,11 +32,9 @@ from attune.ros.behavior_msgs import (
     sign_event,
     state_from_msg,
 )
-from attune.ros.interfaces import attune_msgs
-from attune.ros.lifecycle import AutostartLifecycleNode
 from attune.ros.node_main import run_node
 from attune.ros.params import ParamSpec
-from attune.ros.throttle import ThrottledReporter
+from attune.ros.shell import FAILED, NodeShell
 
 NODE_NAME = 'behavior_node'
 COMMAND_TOPIC = '/attune/behavior/command'
@@ -70,15 +68,12 @@ def face_point(face: Any, hfov_deg: float, aspect: float) -> tuple[float, float,
     return 2 * cx * tan_h, 2 * cy * tan_h / aspect, 1.0
 
 
-class BehaviorNode(AutostartLifecycleNode):
+class BehaviorNode(NodeShell):
     """See the module docstring."""
 
     def __init__(self, **kwargs: Any) -> None:
-        self._msgs = attune_msgs()
         self.engine: PolicyEngine | None = None
         self.session_log: SessionLog | None = None
-        self._pub = self._timer = None
-        self._subs: list = []
         self._faces: dict[str, GazeTarget] = {}
         self._results_seen: set[tuple] = set()
         self._details: dict[str, dict[tuple[str, str], str]] = {}
@@ -87,7 +82,6 @@ class BehaviorNode(AutostartLifecycleNode):
 
     # --- lifecycle -------------------------------------------------------------------------------
     def configure(self) -> None:
-        self._bad_input = ThrottledReporter(self.get_logger().error)
         policy = load_policy(self.params['policy'])  # PolicyError names file, line and field
         variables = {'name': self.params['participant_name']} if self.params['participant_name'] else {}
         now = self.now_s()
@@ -99,34 +93,20 @@ class BehaviorNode(AutostartLifecycleNode):
                                           meta={'policy': policy.name, 'policy_path': policy.path,
                                                 'variables': dict(self.engine.variables)})
             self.get_logger().info(f'session log: {path}')
-        self._pub = self.create_lifecycle_publisher(self._msgs.BehaviorCommand, COMMAND_TOPIC, qos.RESULTS)
-        self._timer = self.create_timer(1.0 / self.params['tick_hz'], self._tick)
+        self._pub = self.add_publisher(self._msgs.BehaviorCommand, COMMAND_TOPIC, qos.RESULTS)
+        self.add_timer(1.0 / self.params['tick_hz'], self._tick)
         self.get_logger().info(f'policy {policy.name!r} ({policy.path}): {len(policy.rules)} rules; rate limit '
                                f'{policy.limits.max_commands} commands per {policy.limits.window_s:g} s')
 
     def activate(self) -> None:
         m = self._msgs
-        self._subs = [
-            self.create_subscription(m.InteractionState, '/attune/interaction_state', self._on_state, qos.RESULTS),
-            self.create_subscription(m.Sign, '/attune/sign', self._on_sign, qos.RESULTS),
-            self.create_subscription(m.AffectState, '/attune/affect', self._on_affect, qos.RESULTS),
-            self.create_subscription(m.Faces, '/attune/faces', self._on_faces, qos.RESULTS),
-            self.create_subscription(m.Expression, '/attune/expression', self._on_expression, qos.RESULTS),
-        ]
-
-    def deactivate(self) -> None:
-        for sub in self._subs:
-            self.destroy_subscription(sub)
-        self._subs = []
+        self.add_subscription(m.InteractionState, '/attune/interaction_state', self._on_state, qos.RESULTS)
+        self.add_subscription(m.Sign, '/attune/sign', self._on_sign, qos.RESULTS)
+        self.add_subscription(m.AffectState, '/attune/affect', self._on_affect, qos.RESULTS)
+        self.add_subscription(m.Faces, '/attune/faces', self._on_faces, qos.RESULTS)
+        self.add_subscription(m.Expression, '/attune/expression', self._on_expression, qos.RESULTS)
 
     def release(self) -> None:
-        self.deactivate()
-        if self._timer is not None:
-            self.destroy_timer(self._timer)
-            self._timer = None
-        if self._pub is not None:
-            self.destroy_lifecycle_publisher(self._pub)
-            self._pub = None
         if self.session_log is not None:
             self.session_log.close(self.now_s())
             self.session_log = None
@@ -140,12 +120,9 @@ class BehaviorNode(AutostartLifecycleNode):
     def _run(self, kind: str, fn: Any) -> None:
         if self.engine is None:
             return
-        try:
-            outcome = fn()
-        except Exception as exc:  # noqa: BLE001 - a bad message must not take the node down
-            self._bad_input.report(kind, f'dropped {kind} message: {type(exc).__name__}: {exc}')
-            return
-        self._emit(outcome)
+        outcome = self.attempt(kind, f'dropped {kind} message', fn)
+        if outcome is not FAILED:
+            self._emit(outcome)
 
     def _on_state(self, msg: Any) -> None:
         def apply() -> Outcome:

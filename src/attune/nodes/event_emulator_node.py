@@ -16,39 +16,27 @@ Publishes:   <events_topic>  attune/EventPacket per face and image (header = the
 from __future__ import annotations
 
 import time
-from collections import deque
 from typing import Any
 
-from diagnostic_msgs.msg import DiagnosticArray
-from sensor_msgs.msg import CompressedImage, Image
-
-from attune.errors import AttuneError, ImageError
+from attune.errors import AttuneError
 from attune.events.emulator import EmulatorOptions
 from attune.events.face_window import FaceEventEmulator, WindowOptions, to_gray
-from attune.expression.sync import ExactStampSynchronizer
-from attune.imaging import DEFAULT_MAX_PIXELS, rgb8_from_compressed, rgb8_from_image
 from attune.ros import qos
-from attune.ros.diagnostics import node_status
 from attune.ros.event_msgs import events_to_msg
 from attune.ros.face_msgs import faces_from_msg
-from attune.ros.interfaces import attune_msgs
-from attune.ros.lifecycle import AutostartLifecycleNode
+from attune.ros.faces_join import FacesJoinNode, faces_join_parameters
+from attune.ros.image_input import image_input_parameters
 from attune.ros.node_main import run_node
 from attune.ros.params import ParamSpec
+from attune.ros.shell import Diagnostics
 from attune.ros.stamps import to_ns
-from attune.ros.throttle import ThrottledReporter
 
 NODE_NAME = 'event_emulator_node'
 
 PARAMETERS: tuple[ParamSpec, ...] = (
-    ParamSpec('image_topic', '/camera/image_raw', 'Camera image topic to subscribe to.'),
-    ParamSpec('image_transport', 'raw', 'raw: sensor_msgs/Image; compressed: sensor_msgs/CompressedImage.',
-              choices=('raw', 'compressed')),
-    ParamSpec('faces_topic', '/attune/faces', 'Faces of the same images (matched by exact header stamp).'),
+    *image_input_parameters(queue_depth=5),
+    *faces_join_parameters(faces_help='Faces of the same images (matched by exact header stamp).'),
     ParamSpec('events_topic', '/attune/events/faces', 'Where the per-face EventPackets go.'),
-    ParamSpec('reliable_input', False, 'Subscribe to images with reliable QoS (lossless bag processing).'),
-    ParamSpec('input_queue_depth', 5, 'Images kept while the node is busy.', min=1, max=100),
-    ParamSpec('sync_queue_size', 30, 'Images (and Faces) buffered while waiting for their partner.', min=1, max=1000),
     ParamSpec('window_size', 32, 'Side in pixels of the face window (the spiking model resizes any size).',
               min=8, max=512),
     ParamSpec('window_margin', 0.15, 'Border added on each side of the face box, as a fraction of its side.',
@@ -67,7 +55,6 @@ PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec('seed', 0, 'Seeds threshold mismatch and noise (per track: seed + track number).', min=0, max=2**31 - 1),
     ParamSpec('track_timeout_s', 2.0, 'A track not seen for this long loses its emulator state.', min=0.01,
               max=3600.0),
-    ParamSpec('max_image_pixels', DEFAULT_MAX_PIXELS, 'Larger images are rejected.', min=1, max=2**31 - 1),
     ParamSpec('autostart', True, 'Configure and activate at start-up without a lifecycle manager.'),
 )
 
@@ -84,89 +71,51 @@ def window_options(p: dict[str, Any]) -> WindowOptions:
                          smoothing=p['roi_smoothing'])
 
 
-class EventEmulatorNode(AutostartLifecycleNode):
+class EventEmulatorNode(FacesJoinNode):
     """See the module docstring."""
 
+    DIAGNOSTICS = Diagnostics('event emulator', working='emulating',
+                              idle='no matched images and faces in the last 5 s')
+    COUNTERS = ('packets_published', 'events_published')
+    UNMATCHED_FACES_TOLERANCE = None  # Faces without an image are expected: the emulator needs only some
+
     def __init__(self, **kwargs: Any) -> None:
-        self._msgs = attune_msgs()
         self._tracks: dict[str, FaceEventEmulator] = {}
         self._track_count = 0
-        self._sync: ExactStampSynchronizer | None = None
-        self._image_sub = self._faces_sub = None
-        self._events_pub = self._diag_pub = self._diag_timer = None
-        self._latency_ms: deque[float] = deque(maxlen=300)
-        self._packets = 0
-        self._events = 0
-        self._last_time: float | None = None
         super().__init__(NODE_NAME, PARAMETERS, **kwargs)
-        self._bad_input = ThrottledReporter(self.get_logger().error)
 
     # --- lifecycle -------------------------------------------------------------------------------
     def configure(self) -> None:
         window_options(self.params)
         emulator_options(self.params)
-        self._sync = ExactStampSynchronizer(queue_size=self.params['sync_queue_size'])
-        self._events_pub = self.create_lifecycle_publisher(self._msgs.EventPacket, self.params['events_topic'],
-                                                           qos.RESULTS)
-        self._diag_pub = self.create_publisher(DiagnosticArray, '/diagnostics', qos.RESULTS)
-        self._diag_timer = self.create_timer(1.0, self._publish_diagnostics)
+        self._events_pub = self.add_publisher(self._msgs.EventPacket, self.params['events_topic'], qos.RESULTS)
 
     def activate(self) -> None:
         p = self.params
-        image_qos = qos.image_input(p['reliable_input'], p['input_queue_depth'])
-        msg_type = CompressedImage if p['image_transport'] == 'compressed' else Image
-        self._image_sub = self.create_subscription(msg_type, p['image_topic'], self._on_image, image_qos)
-        self._faces_sub = self.create_subscription(self._msgs.Faces, p['faces_topic'], self._on_faces, qos.RESULTS)
+        self.subscribe_images()
+        self.subscribe_faces()
         self.get_logger().info(f"emulating events for faces on {p['faces_topic']} in {p['image_topic']} "
                                f"-> {p['events_topic']}")
 
-    def deactivate(self) -> None:
-        for sub in (self._image_sub, self._faces_sub):
-            if sub is not None:
-                self.destroy_subscription(sub)
-        self._image_sub = self._faces_sub = None
-
     def release(self) -> None:
         self._tracks.clear()
-        if self._sync is not None:
-            self._sync.clear()
-        if self._diag_timer is not None:
-            self.destroy_timer(self._diag_timer)
-            self._diag_timer = None
-        if self._events_pub is not None:
-            self.destroy_lifecycle_publisher(self._events_pub)
-        if self._diag_pub is not None:
-            self.destroy_publisher(self._diag_pub)
-        self._events_pub = self._diag_pub = None
 
-    # --- callbacks -------------------------------------------------------------------------------
-    def _on_image(self, msg: Any) -> None:
-        if self._sync is None:
-            return
-        pair = self._sync.add_first(to_ns(msg.header.stamp), msg)
-        if pair is not None:
-            self._process(*pair)
-
-    def _on_faces(self, msg: Any) -> None:
-        if self._sync is None:
-            return
-        pair = self._sync.add_second(to_ns(msg.header.stamp), msg)
-        if pair is not None:
-            self._process(*pair)
-
-    def _process(self, image: Any, faces_msg: Any) -> None:
+    # --- processing ------------------------------------------------------------------------------
+    def process_joined(self, faces_msg: Any, image: Any) -> None:
         stamp = to_ns(image.header.stamp)
         start = time.perf_counter()
         self._expire(stamp)
         if not faces_msg.faces:
             return
-        decode = rgb8_from_compressed if isinstance(image, CompressedImage) else rgb8_from_image
-        try:
-            gray = to_gray(decode(image, max_pixels=self.params['max_image_pixels']))
-            frame = faces_from_msg(faces_msg)
-        except (ImageError, ValueError) as exc:
-            self._bad_input.report(type(exc).__name__, f'dropped image (stamp {stamp} ns): {exc}')
+        rgb = self.decode(image, stamp)
+        if rgb is None:
             return
+        try:
+            frame = faces_from_msg(faces_msg)
+        except ValueError as exc:
+            self.bad_input.report(type(exc).__name__, f'dropped image (stamp {stamp} ns): {exc}')
+            return
+        gray = to_gray(rgb)
         for face in frame.faces:
             emulator = self._tracks.get(face.id)
             if emulator is None:
@@ -179,15 +128,14 @@ class EventEmulatorNode(AutostartLifecycleNode):
             try:
                 events, roi = emulator.step(gray, face.box, stamp)
             except AttuneError as exc:
-                self._bad_input.report('face', f'dropped face {face.id!r} (stamp {stamp} ns): {exc}')
+                self.bad_input.report('face', f'dropped face {face.id!r} (stamp {stamp} ns): {exc}')
                 continue
             if first:
                 continue
             self._events_pub.publish(events_to_msg(events, image.header, face_id=face.id, roi=roi, emulated=True))
-            self._packets += 1
-            self._events += len(events)
-        self._latency_ms.append((time.perf_counter() - start) * 1e3)
-        self._last_time = time.monotonic()
+            self.count('packets_published')
+            self.count('events_published', len(events))
+        self.processed(start)
 
     def _expire(self, stamp: int) -> None:
         timeout = int(self.params['track_timeout_s'] * 1e9)
@@ -195,15 +143,8 @@ class EventEmulatorNode(AutostartLifecycleNode):
                         and e.last_seen_ns < stamp - timeout]:
             del self._tracks[face_id]
 
-    def _publish_diagnostics(self) -> None:
-        values: dict[str, Any] = {'packets_published': self._packets, 'events_published': self._events,
-                                  'tracks': len(self._tracks)}
-        if self._sync is not None:
-            values.update({f'sync_{k}': v for k, v in self._sync.counts.as_dict().items()})
-        self._diag_pub.publish(node_status(
-            self, 'event emulator', working='emulating', idle='no matched images and faces in the last 5 s',
-            last_input=self._last_time, processing_ms=self._latency_ms, bad_input=self._bad_input,
-            values=values))
+    def diagnostic_values(self) -> dict[str, Any]:
+        return {**super().diagnostic_values(), 'tracks': len(self._tracks)}
 
 
 #: The node class, for composition in one process (`attune up --mode composed`).

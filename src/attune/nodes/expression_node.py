@@ -16,41 +16,29 @@ Publishes:   /attune/expression           attune/Expression per analyzed face, s
 from __future__ import annotations
 
 import time
-from collections import deque
 from pathlib import Path
 from typing import Any
 
-from diagnostic_msgs.msg import DiagnosticArray
-from sensor_msgs.msg import CompressedImage, Image
-
-from attune.errors import AttuneError, ImageError
+from attune.errors import AttuneError
 from attune.expression.analyzer import SOURCES, AnalyzerOptions, ExpressionAnalyzer, FaceInput, load_learner
 from attune.expression.learner import ContinualLearner
 from attune.expression.lessons import CandidateFace, LessonCollector
-from attune.expression.sync import ExactStampSynchronizer
-from attune.imaging import DEFAULT_MAX_PIXELS, rgb8_from_compressed, rgb8_from_image
 from attune.ros import qos
-from attune.ros.diagnostics import node_status
 from attune.ros.expression_msgs import expression_to_msg, lesson_from_msg
 from attune.ros.face_msgs import faces_from_msg
-from attune.ros.interfaces import attune_msgs
-from attune.ros.lifecycle import AutostartLifecycleNode
+from attune.ros.faces_join import FacesJoinNode, faces_join_parameters
+from attune.ros.image_input import image_input_parameters
 from attune.ros.node_main import run_node
 from attune.ros.params import ParamSpec
+from attune.ros.shell import FAILED, Diagnostics
 from attune.ros.stamps import to_ns
-from attune.ros.throttle import ThrottledReporter
 
 NODE_NAME = 'expression_node'
 
 PARAMETERS: tuple[ParamSpec, ...] = (
-    ParamSpec('faces_topic', '/attune/faces', 'attune/Faces topic (the face node\'s output).'),
-    ParamSpec('image_topic', '/camera/image_raw', 'Camera image topic the Faces were computed from (for the CNN).'),
-    ParamSpec('image_transport', 'raw', 'raw: sensor_msgs/Image; compressed: sensor_msgs/CompressedImage.',
-              choices=('raw', 'compressed')),
-    ParamSpec('reliable_input', False, 'Subscribe to images reliably instead of with sensor QoS (bag processing).'),
-    ParamSpec('input_queue_depth', 5, 'Images kept by the subscription while the node is busy.', min=1, max=100),
-    ParamSpec('sync_queue_size', 30, 'Unmatched images (or Faces) kept while waiting for their partner '
-              'with the same stamp; older ones are dropped and counted.', min=1, max=1000),
+    *faces_join_parameters(),
+    *image_input_parameters(topic_help='Camera image topic the Faces were computed from (for the CNN).',
+                            queue_depth=5),
     ParamSpec('cnn', True, 'Run the FER2013 CNN (needs images); false: AUs and rules from Faces alone.'),
     ParamSpec('model_path', '', "The CNN's ONNX file; '' = the shipped fer_minixception.onnx."),
     ParamSpec('cnn_threads', 1, 'onnxruntime threads for the CNN.', min=1, max=16),
@@ -68,7 +56,6 @@ PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec('learner_path', '', "Learner file (.npz) loaded at start and saved after each lesson; '' = "
               'in memory only.'),
     ParamSpec('learner_components', 4, 'Most Gaussian components per learned class.', min=1, max=32),
-    ParamSpec('max_image_pixels', DEFAULT_MAX_PIXELS, 'Larger images are rejected.', min=1, max=2**31 - 1),
     ParamSpec('autostart', True, 'Configure and activate at start-up without a lifecycle manager.'),
 )
 
@@ -82,24 +69,17 @@ def ensemble_weights(p: dict[str, Any]) -> dict[str, float]:
     return {s: float(p[f'{s}_weight']) for s in SOURCES}
 
 
-class ExpressionNode(AutostartLifecycleNode):
+class ExpressionNode(FacesJoinNode):
     """See the module docstring."""
 
+    DIAGNOSTICS = Diagnostics('expression', working='analyzing', idle='no faces analyzed in the last 5 s')
+    COUNTERS = ('frames_processed', 'expressions_published', 'faces_skipped_pose', 'faces_without_landmarks')
+
     def __init__(self, **kwargs: Any) -> None:
-        self._msgs = attune_msgs()
         self._analyzer: ExpressionAnalyzer | None = None
-        self._sync: ExactStampSynchronizer | None = None
         self._lessons = LessonCollector()
-        self._subs: list[Any] = []
-        self._expr_pub = None
         self._source_pubs: dict[str, Any] = {}
-        self._diag_pub = self._diag_timer = None
-        self._latency_ms: deque[float] = deque(maxlen=300)
-        self._frames = self._faces_out = self._skipped_pose = self._no_landmarks = 0
-        self._last_dropped_faces = 0
-        self._last_frame_time: float | None = None
         super().__init__(NODE_NAME, PARAMETERS, **kwargs)
-        self._bad_input = ThrottledReporter(self.get_logger().error)
 
     # --- lifecycle -------------------------------------------------------------------------------
     def configure(self) -> None:
@@ -108,47 +88,22 @@ class ExpressionNode(AutostartLifecycleNode):
         if learner is None:
             learner = ContinualLearner(n_components=p['learner_components'])
         self._analyzer = ExpressionAnalyzer(analyzer_options(p), learner)
-        self._sync = ExactStampSynchronizer(queue_size=p['sync_queue_size'])
-        self._expr_pub = self.create_lifecycle_publisher(self._msgs.Expression, '/attune/expression', qos.RESULTS)
-        self._source_pubs = {s: self.create_lifecycle_publisher(self._msgs.Expression, f'/attune/expression/{s}',
-                                                                qos.RESULTS) for s in SOURCES}
-        self._diag_pub = self.create_publisher(DiagnosticArray, '/diagnostics', qos.RESULTS)
-        self._diag_timer = self.create_timer(1.0, self._publish_diagnostics)
+        self._expr_pub = self.add_publisher(self._msgs.Expression, '/attune/expression', qos.RESULTS)
+        self._source_pubs = {s: self.add_publisher(self._msgs.Expression, f'/attune/expression/{s}', qos.RESULTS)
+                             for s in SOURCES}
 
     def activate(self) -> None:
         p = self.params
-        self._subs.append(self.create_subscription(self._msgs.Faces, p['faces_topic'], self._on_faces, qos.RESULTS))
-        self._subs.append(self.create_subscription(self._msgs.ExpressionTeach, p['teach_topic'], self._on_teach,
-                                                   qos.RESULTS))
+        self.subscribe_faces()
+        self.add_subscription(self._msgs.ExpressionTeach, p['teach_topic'], self._on_teach, qos.RESULTS)
         if p['cnn']:
-            image_qos = qos.image_input(p['reliable_input'], p['input_queue_depth'])
-            if p['image_transport'] == 'compressed':
-                self._subs.append(self.create_subscription(CompressedImage, p['image_topic'],
-                                                           self._on_compressed, image_qos))
-            else:
-                self._subs.append(self.create_subscription(Image, p['image_topic'], self._on_image, image_qos))
+            self.subscribe_images()
         self.get_logger().info(f"expressions from {p['faces_topic']}"
                                + (f" and {p['image_transport']} images on {p['image_topic']}" if p['cnn'] else
                                   ' (no CNN: AUs and rules only)'))
 
-    def deactivate(self) -> None:
-        for sub in self._subs:
-            self.destroy_subscription(sub)
-        self._subs = []
-        if self._sync is not None:
-            self._sync.clear()
-
     def release(self) -> None:
         self._analyzer = None
-        if self._diag_timer is not None:
-            self.destroy_timer(self._diag_timer)
-            self._diag_timer = None
-        for pub in [self._expr_pub, *self._source_pubs.values()]:
-            if pub is not None:
-                self.destroy_lifecycle_publisher(pub)
-        if self._diag_pub is not None:
-            self.destroy_publisher(self._diag_pub)
-        self._expr_pub = self._diag_pub = None
         self._source_pubs = {}
 
     # --- parameters ------------------------------------------------------------------------------
@@ -157,50 +112,27 @@ class ExpressionNode(AutostartLifecycleNode):
             self._analyzer.set_weights(ensemble_weights(self.params))
 
     # --- callbacks -------------------------------------------------------------------------------
-    def _on_image(self, msg: Image) -> None:
-        self._add_image(msg, rgb8_from_image)
-
-    def _on_compressed(self, msg: CompressedImage) -> None:
-        self._add_image(msg, rgb8_from_compressed)
-
-    def _add_image(self, msg: Any, decode: Any) -> None:
-        if self._sync is None:
-            return
-        match = self._sync.add_first(to_ns(msg.header.stamp), (msg, decode))
-        if match is not None:
-            self._process(match[1], *match[0])
-
-    def _on_faces(self, msg: Any) -> None:
+    def on_faces(self, msg: Any) -> None:
         if self._sync is None:
             return
         if not self.params['cnn']:
-            self._process(msg, None, None)
+            self._process(msg, None)
             return
-        if not msg.faces:  # nothing to analyze: free the waiting image, publish nothing
-            self._sync.add_second(to_ns(msg.header.stamp), msg)
-            self._check_dropped_faces()
-            return
-        match = self._sync.add_second(to_ns(msg.header.stamp), msg)
-        self._check_dropped_faces()
-        if match is not None:
-            self._process(msg, *match[0])
+        image = self.join_faces(to_ns(msg.header.stamp), msg)
+        if image is not None and msg.faces:  # an empty Faces only frees its waiting image: nothing to analyze
+            self._process(msg, image)
 
-    def _check_dropped_faces(self) -> None:
-        dropped = self._sync.counts.dropped_second + self._sync.counts.late_second
-        if dropped > self._last_dropped_faces:
-            self._bad_input.report('no_matching_image', f'dropped {dropped - self._last_dropped_faces} Faces '
-                                   'message(s) without an image of the same stamp (is image_topic the face '
-                                   "node's input?)")
-            self._last_dropped_faces = dropped
+    def process_joined(self, faces: Any, image: Any) -> None:
+        self._process(faces, image)
 
     def _on_teach(self, msg: Any) -> None:
         try:
             lesson = lesson_from_msg(msg)
         except ValueError as exc:
-            self._bad_input.report('teach', f'ignored ExpressionTeach: {exc}')
+            self.bad_input.report('teach', f'ignored ExpressionTeach: {exc}')
             return
         if not self.params['cnn']:
-            self._bad_input.report('teach', 'ignored ExpressionTeach: the learner needs the CNN (cnn: true)')
+            self.bad_input.report('teach', 'ignored ExpressionTeach: the learner needs the CNN (cnn: true)')
             return
         previous = self._lessons.start(lesson.face_id, lesson.label, lesson.start_ns, lesson.duration_ns)
         if previous is not None:
@@ -208,7 +140,7 @@ class ExpressionNode(AutostartLifecycleNode):
         self.get_logger().info(f"learning '{lesson.label}' from face '{lesson.face_id or 'largest'}' for "
                                f'{lesson.duration_ns / 1e9:g} s')
 
-    def _process(self, faces_msg: Any, image_msg: Any | None, decode: Any | None) -> None:
+    def _process(self, faces_msg: Any, image_msg: Any | None) -> None:
         analyzer = self._analyzer
         if analyzer is None:
             return
@@ -216,55 +148,45 @@ class ExpressionNode(AutostartLifecycleNode):
         stamp = to_ns(faces_msg.header.stamp)
         rgb = None
         if image_msg is not None:
-            try:
-                rgb = decode(image_msg, max_pixels=self.params['max_image_pixels'])
-            except ImageError as exc:
-                self._bad_input.report(type(exc).__name__, f'dropped image (stamp {stamp} ns): {exc}')
-                return
-            if (rgb.shape[1], rgb.shape[0]) != (faces_msg.image_width, faces_msg.image_height):
-                self._bad_input.report('size_mismatch', f'dropped frame (stamp {stamp} ns): image is '
-                                       f'{rgb.shape[1]}x{rgb.shape[0]}, Faces says '
-                                       f'{faces_msg.image_width}x{faces_msg.image_height}')
+            rgb = self.decode(image_msg, stamp, size=(faces_msg.image_width, faces_msg.image_height))
+            if rgb is None:
                 return
         try:
             frame = faces_from_msg(faces_msg)
         except ValueError as exc:
-            self._bad_input.report('faces', f'dropped Faces (stamp {stamp} ns): {exc}')
+            self.bad_input.report('faces', f'dropped Faces (stamp {stamp} ns): {exc}')
             return
         limit = self.params['max_abs_yaw_deg']
         inputs, boxes = [], []
         for face in frame.faces:
             if face.observation.landmarks is None:
-                self._no_landmarks += 1  # the face node runs without landmarks or did not publish them
+                self.count('faces_without_landmarks')  # the face node runs without landmarks or did not publish them
                 continue
             pose = face.head_pose
             if pose is not None and (abs(pose.yaw) > limit or abs(pose.pitch) > limit):
-                self._skipped_pose += 1
+                self.count('faces_skipped_pose')
                 continue
             inputs.append(FaceInput(face.id, face.observation.landmarks))
             boxes.append(face.box.width * face.box.height)
-        try:
-            results = analyzer.analyze(rgb, inputs, frame.width, frame.height)
-        except Exception as exc:  # noqa: BLE001 - a failing frame must not take the node down
-            self._bad_input.report('processing', f'dropped frame (stamp {stamp} ns): {type(exc).__name__}: {exc}')
+        results = self.attempt('processing', f'dropped frame (stamp {stamp} ns)', analyzer.analyze, rgb, inputs,
+                               frame.width, frame.height)
+        if results is FAILED:
             return
         candidates = []
         for face, area, result in zip(inputs, boxes, results):
             if isinstance(result, ValueError):
-                self._bad_input.report('bad_face', f'skipped face {face.track} (stamp {stamp} ns): {result}')
+                self.bad_input.report('bad_face', f'skipped face {face.track} (stamp {stamp} ns): {result}')
                 continue
             self._expr_pub.publish(expression_to_msg(result, faces_msg.header))
             if self.params['publish_sources']:
                 for source in result.sources:
                     self._source_pubs[source].publish(expression_to_msg(result, faces_msg.header, source))
             candidates.append(CandidateFace(face.track, area, result.features))
-            self._faces_out += 1
+            self.count('expressions_published')
         finished = self._lessons.offer(stamp, candidates)
         if finished is not None:
             self._finish_lesson(finished)
-        self._latency_ms.append((time.perf_counter() - start) * 1e3)
-        self._frames += 1
-        self._last_frame_time = time.monotonic()
+        self.processed(start, 'frames_processed')
 
     def _finish_lesson(self, lesson: Any) -> None:
         learner = self._analyzer.learner if self._analyzer is not None else None
@@ -288,18 +210,11 @@ class ExpressionNode(AutostartLifecycleNode):
         self.get_logger().info(f"learned '{lesson.label}' from {len(lesson.samples)} frames; classes: "
                                f"{', '.join(learner.labels)}")
 
-    def _publish_diagnostics(self) -> None:
-        values: dict[str, Any] = {
-            'frames_processed': self._frames, 'expressions_published': self._faces_out,
-            'faces_skipped_pose': self._skipped_pose, 'faces_without_landmarks': self._no_landmarks}
-        if self._sync is not None:
-            values.update({f'sync_{k}': v for k, v in self._sync.counts.as_dict().items()})
+    def diagnostic_values(self) -> dict[str, Any]:
+        values = super().diagnostic_values()
         if self._analyzer is not None and self._analyzer.learner is not None:
             values['learner_classes'] = ','.join(self._analyzer.learner.labels)
-        self._diag_pub.publish(node_status(
-            self, 'expression', working='analyzing', idle='no faces analyzed in the last 5 s',
-            last_input=self._last_frame_time, processing_ms=self._latency_ms, bad_input=self._bad_input,
-            values=values))
+        return values
 
 
 #: The node class, for composition in one process (`attune up --mode composed`).

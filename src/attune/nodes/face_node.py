@@ -12,40 +12,28 @@ Publishes:   /attune/faces              attune/Faces, one per processed image (a
 """
 from __future__ import annotations
 
-import time
-from collections import deque
 from typing import Any
 
-from diagnostic_msgs.msg import DiagnosticArray
-from sensor_msgs.msg import CameraInfo, CompressedImage, Image
+from sensor_msgs.msg import CameraInfo, Image
 
-from attune.errors import AttuneError, ImageError
 from attune.face import FaceAnalyzerOptions, FacePipeline, FacePipelineOptions
 from attune.face.drawing import draw_faces
-from attune.imaging import DEFAULT_MAX_PIXELS, rgb8_from_compressed, rgb8_from_image
 from attune.ros import qos
-from attune.ros.diagnostics import node_status
 from attune.ros.face_msgs import faces_to_msg, image_msg, intrinsics_from_camera_info
-from attune.ros.interfaces import attune_msgs
-from attune.ros.lifecycle import AutostartLifecycleNode
+from attune.ros.image_input import ImageInputNode, image_input_parameters
 from attune.ros.node_main import run_node
 from attune.ros.params import ParamSpec
+from attune.ros.shell import Diagnostics
 from attune.ros.stamps import to_ns
-from attune.ros.throttle import ThrottledReporter
 from attune.tracking import TrackerOptions
 
 NODE_NAME = 'face_node'
 
 PARAMETERS: tuple[ParamSpec, ...] = (
-    ParamSpec('image_topic', '/camera/image_raw', 'Camera image topic to subscribe to.'),
-    ParamSpec('image_transport', 'raw', 'raw: sensor_msgs/Image; compressed: sensor_msgs/CompressedImage '
-              '(JPEG or PNG) on the same topic name.', choices=('raw', 'compressed')),
+    *image_input_parameters(queue_depth=2, queue_help='Images kept while the node is busy; older ones are '
+                            'dropped, so latency stays bounded when processing is slower than the camera.'),
     ParamSpec('camera_info_topic', 'auto', "CameraInfo topic for head-pose intrinsics; 'auto' = "
               "'camera_info' beside the image topic, '' = none (use fallback_hfov_deg)."),
-    ParamSpec('reliable_input', False, 'Subscribe to images with reliable QoS instead of best-effort '
-              'sensor QoS (for lossless bag processing).'),
-    ParamSpec('input_queue_depth', 2, 'Images kept while the node is busy; older ones are dropped, '
-              'so latency stays bounded when processing is slower than the camera.', min=1, max=100),
     ParamSpec('detector_model', 'short_range', 'MediaPipe face detector: short_range (within ~2 m) or '
               'full_range (up to ~5 m).', choices=('short_range', 'full_range')),
     ParamSpec('min_detection_confidence', 0.5, 'Detector score below which a face is dropped.',
@@ -71,8 +59,6 @@ PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec('publish_landmarks', True, 'Fill Face.landmarks and landmarks_3d.', dynamic=True),
     ParamSpec('publish_debug_image', False, 'Publish an annotated image on /attune/faces/debug_image.',
               dynamic=True),
-    ParamSpec('max_image_pixels', DEFAULT_MAX_PIXELS, 'Larger images are rejected (memory and latency guard).',
-              min=1, max=2**31 - 1),
     ParamSpec('autostart', True, 'Configure and activate at start-up without a lifecycle manager.'),
 )
 
@@ -102,112 +88,45 @@ def camera_info_topic_for(image_topic: str, setting: str) -> str:
     return f'{base}/camera_info' if slash else 'camera_info'
 
 
-class FaceNode(AutostartLifecycleNode):
+class FaceNode(ImageInputNode):
     """See the module docstring."""
 
+    DIAGNOSTICS = Diagnostics('face pipeline', working='processing', idle='no images in the last 5 s')
+    ANALYZER = 'face pipeline'
+    ANALYZER_PARAMS = frozenset(_PIPELINE_PARAMS)  # a rebuild restarts the tracks (ids do not repeat)
+
     def __init__(self, **kwargs: Any) -> None:
-        self._msgs = attune_msgs()
-        self._pipeline: FacePipeline | None = None
         self._camera = None
-        self._image_sub = self._info_sub = None
-        self._faces_pub = self._debug_pub = self._diag_pub = self._diag_timer = None
-        self._latency_ms: deque[float] = deque(maxlen=300)
-        self._frames = 0
-        self._last_frame_time: float | None = None
         super().__init__(NODE_NAME, PARAMETERS, **kwargs)
-        self._bad_input = ThrottledReporter(self.get_logger().error)
 
     # --- lifecycle -------------------------------------------------------------------------------
+    def build_analyzer(self) -> FacePipeline:
+        return FacePipeline(pipeline_options(self.params))
+
     def configure(self) -> None:
-        self._pipeline = FacePipeline(pipeline_options(self.params))
-        self._faces_pub = self.create_lifecycle_publisher(self._msgs.Faces, '/attune/faces', qos.RESULTS)
-        self._debug_pub = self.create_lifecycle_publisher(Image, '/attune/faces/debug_image', qos.SENSOR)
-        self._diag_pub = self.create_publisher(DiagnosticArray, '/diagnostics', qos.RESULTS)
-        self._diag_timer = self.create_timer(1.0, self._publish_diagnostics)
+        self._faces_pub = self.add_publisher(self._msgs.Faces, '/attune/faces', qos.RESULTS)
+        self._debug_pub = self.add_publisher(Image, '/attune/faces/debug_image', qos.SENSOR)
 
     def activate(self) -> None:
         p = self.params
-        image_qos = qos.image_input(p['reliable_input'], p['input_queue_depth'])
-        if p['image_transport'] == 'compressed':
-            self._image_sub = self.create_subscription(CompressedImage, p['image_topic'],
-                                                       self._on_compressed, image_qos)
-        else:
-            self._image_sub = self.create_subscription(Image, p['image_topic'], self._on_image, image_qos)
+        self.subscribe_images()
         info_topic = camera_info_topic_for(p['image_topic'], p['camera_info_topic'])
         if info_topic:
-            self._info_sub = self.create_subscription(CameraInfo, info_topic, self._on_camera_info, qos.SENSOR)
+            self.add_subscription(CameraInfo, info_topic, self._on_camera_info, qos.SENSOR)
         self.get_logger().info(f"processing {p['image_transport']} images from {p['image_topic']}"
                                + (f', intrinsics from {info_topic}' if info_topic else ''))
 
-    def deactivate(self) -> None:
-        for sub in (self._image_sub, self._info_sub):
-            if sub is not None:
-                self.destroy_subscription(sub)
-        self._image_sub = self._info_sub = None
-
-    def release(self) -> None:
-        if self._pipeline is not None:
-            self._pipeline.close()
-            self._pipeline = None
-        if self._diag_timer is not None:
-            self.destroy_timer(self._diag_timer)
-            self._diag_timer = None
-        for pub in (self._faces_pub, self._debug_pub):
-            if pub is not None:
-                self.destroy_lifecycle_publisher(pub)
-        if self._diag_pub is not None:
-            self.destroy_publisher(self._diag_pub)
-        self._faces_pub = self._debug_pub = self._diag_pub = None
-
-    def parameters_changed(self, names: set[str]) -> None:
-        if self._pipeline is not None and names & _PIPELINE_PARAMS:
-            # MediaPipe graphs are built with their options; rebuild (tracks restart, ids do not repeat).
-            self._pipeline.close()
-            try:
-                self._pipeline = FacePipeline(pipeline_options(self.params))
-            except AttuneError as exc:
-                self._pipeline = None
-                self.get_logger().error(f'face pipeline not rebuilt, node idle until fixed: {exc}')
-
-    # --- callbacks -------------------------------------------------------------------------------
+    # --- processing ------------------------------------------------------------------------------
     def _on_camera_info(self, msg: CameraInfo) -> None:
         self._camera = intrinsics_from_camera_info(msg)
 
-    def _on_image(self, msg: Image) -> None:
-        self._process(msg, rgb8_from_image)
-
-    def _on_compressed(self, msg: CompressedImage) -> None:
-        self._process(msg, rgb8_from_compressed)
-
-    def _process(self, msg: Any, decode: Any) -> None:
-        if self._pipeline is None:
-            return
-        start = time.perf_counter()
-        try:
-            rgb = decode(msg, max_pixels=self.params['max_image_pixels'])
-        except ImageError as exc:
-            self._bad_input.report(type(exc).__name__, f'dropped image (stamp {to_ns(msg.header.stamp)} ns): {exc}')
-            return
-        try:
-            frame = self._pipeline.process(rgb, to_ns(msg.header.stamp), self._camera)
-        except Exception as exc:  # noqa: BLE001 - a failing frame must not take the node down
-            self._bad_input.report('processing', f'dropped image (stamp {to_ns(msg.header.stamp)} ns): '
-                                   f'face pipeline failed: {type(exc).__name__}: {exc}')
-            return
+    def process(self, msg: Any, rgb: Any) -> None:
+        frame = self.analyzer.process(rgb, to_ns(msg.header.stamp), self._camera)
         publish_landmarks = self.params['publish_landmarks']
         self._faces_pub.publish(faces_to_msg(frame, msg.header, landmarks=publish_landmarks,
                                              landmarks_3d=publish_landmarks))
         if self.params['publish_debug_image']:
             self._debug_pub.publish(image_msg(draw_faces(rgb, frame), 'rgb8', msg.header))
-        self._latency_ms.append((time.perf_counter() - start) * 1e3)
-        self._frames += 1
-        self._last_frame_time = time.monotonic()
-
-    def _publish_diagnostics(self) -> None:
-        self._diag_pub.publish(node_status(
-            self, 'face pipeline', working='processing', idle='no images in the last 5 s',
-            last_input=self._last_frame_time, processing_ms=self._latency_ms, bad_input=self._bad_input,
-            values={'frames_processed': self._frames}))
 
 
 #: The node class, for composition in one process (`attune up --mode composed`).

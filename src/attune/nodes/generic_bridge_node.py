@@ -16,20 +16,17 @@ from __future__ import annotations
 from typing import Any
 
 from geometry_msgs.msg import PointStamped, Twist
-from std_msgs.msg import Bool, ColorRGBA, Header, String
+from std_msgs.msg import ColorRGBA, Header, String
 
+from attune.behavior.commands import Command
 from attune.robots.generic import GenericLimits, VelocityHold, plan
 from attune.robots.limits import SpeechTimer
 from attune.ros import qos
-from attune.ros.behavior_msgs import command_from_msg
-from attune.ros.interfaces import attune_msgs
-from attune.ros.lifecycle import AutostartLifecycleNode
 from attune.ros.node_main import run_node
 from attune.ros.params import ParamSpec
-from attune.ros.throttle import ThrottledReporter
+from attune.ros.robot_bridge import RobotBridgeNode
 
 NODE_NAME = 'generic_bridge_node'
-SPEAKING_TOPIC = '/attune/robot/speaking'
 
 PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec('speech_topic', '/robot/speech', 'Where SAY / NAME_CALL text goes (std_msgs/String).'),
@@ -48,66 +45,44 @@ PARAMETERS: tuple[ParamSpec, ...] = (
 )
 
 
-class GenericBridgeNode(AutostartLifecycleNode):
+class GenericBridgeNode(RobotBridgeNode):
     """See the module docstring."""
 
     def __init__(self, **kwargs: Any) -> None:
         self._pubs: dict[str, Any] = {}
-        self._speaking_pub = self._timer = self._sub = None
         self._speech = SpeechTimer()
         self._velocity = VelocityHold()
         self._moving = False
-        self._speaking = False
         super().__init__(NODE_NAME, PARAMETERS, **kwargs)
 
     def configure(self) -> None:
         p = self.params
-        self._bad_input = ThrottledReporter(self.get_logger().warning)
         self._limits = GenericLimits(p['max_linear_speed'], p['max_approach_duration_s'])
         self._speech = SpeechTimer(p['words_per_s'])
         kinds = {'speech': (String, p['speech_topic']), 'gesture': (String, p['gesture_topic']),
                  'led': (ColorRGBA, p['led_topic']), 'gaze': (PointStamped, p['gaze_topic']),
                  'velocity': (Twist, p['cmd_vel_topic'])}
-        self._pubs = {k: self.create_publisher(t, topic, qos.RESULTS) for k, (t, topic) in kinds.items() if topic}
-        self._speaking_pub = self.create_publisher(Bool, SPEAKING_TOPIC, qos.LATCHED)
-        self._speaking_pub.publish(Bool(data=False))
-        self._timer = self.create_timer(1.0 / p['velocity_rate_hz'], self._update)
+        self._pubs = {k: self.add_publisher(t, topic, qos.RESULTS, lifecycle=False)
+                      for k, (t, topic) in kinds.items() if topic}
+        self.add_timer(1.0 / p['velocity_rate_hz'], self._update)
         self.get_logger().info('generic robot: ' + ', '.join(f'{k} on {topic}' for k, (_, topic) in kinds.items()
                                                               if topic)
                                + f'; |speed| <= {p["max_linear_speed"]:g} m/s')
 
-    def activate(self) -> None:
-        self._sub = self.create_subscription(attune_msgs().BehaviorCommand, '/attune/behavior/command',
-                                             self._on_command, qos.RESULTS)
-
     def deactivate(self) -> None:
-        if self._sub is not None:
-            self.destroy_subscription(self._sub)
-            self._sub = None
         if 'velocity' in self._pubs and self._moving:
-            self._pubs['velocity'].publish(Twist())
+            self._pubs['velocity'].publish(Twist())  # the velocity topic always ends with a zero
             self._moving = False
         self._velocity.stop()
 
     def release(self) -> None:
         self.deactivate()
-        if self._timer is not None:
-            self.destroy_timer(self._timer)
-            self._timer = None
-        for pub in [*self._pubs.values(), self._speaking_pub]:
-            if pub is not None:
-                self.destroy_publisher(pub)
-        self._pubs, self._speaking_pub = {}, None
+        self._pubs = {}
 
-    def _on_command(self, msg: Any) -> None:
-        try:
-            cmd = command_from_msg(msg)
-        except ValueError as exc:
-            self._bad_input.report('command', f'dropped command: {exc}')
-            return
+    def execute(self, cmd: Command) -> None:
         outputs, problem = plan(cmd, self._limits)
         if problem:
-            self._bad_input.report(cmd.action.name, f'{cmd.action.name} not executed: {problem}')
+            self.bad_input.report(cmd.action.name, f'{cmd.action.name} not executed: {problem}')
         now = self.now_s()
         for out in outputs:
             if out.channel == 'stop':
@@ -118,7 +93,7 @@ class GenericBridgeNode(AutostartLifecycleNode):
                 continue
             pub = self._pubs.get(out.channel)
             if pub is None:
-                self._bad_input.report(out.channel, f'{cmd.action.name} not executed: no {out.channel} topic '
+                self.bad_input.report(out.channel, f'{cmd.action.name} not executed: no {out.channel} topic '
                                                     'configured')
                 continue
             if out.channel == 'speech':
@@ -151,10 +126,7 @@ class GenericBridgeNode(AutostartLifecycleNode):
         now = self.now_s()
         if self._velocity.active(now) or self._moving:
             self._publish_velocity(now)  # held speed, or the final zero
-        speaking = self._speech.speaking(now)
-        if speaking != self._speaking and self._speaking_pub is not None:
-            self._speaking = speaking
-            self._speaking_pub.publish(Bool(data=speaking))
+        self.set_speaking(self._speech.speaking(now))
 
 
 #: The node class, for composition in one process (`attune up --mode composed`).

@@ -22,12 +22,10 @@ from std_msgs.msg import Bool
 from attune.behavior.fusion import FusionOptions, InteractionFusion
 from attune.ros import qos
 from attune.ros.behavior_msgs import affect_input, expression_input, face_inputs, sign_input, state_to_msg
-from attune.ros.interfaces import attune_msgs
-from attune.ros.lifecycle import AutostartLifecycleNode
 from attune.ros.node_main import run_node
 from attune.ros.params import ParamSpec
+from attune.ros.shell import NodeShell
 from attune.ros.stamps import to_ns
-from attune.ros.throttle import ThrottledReporter
 
 NODE_NAME = 'interaction_node'
 STATE_TOPIC = '/attune/interaction_state'
@@ -77,49 +75,31 @@ def fusion_options(p: dict[str, Any]) -> FusionOptions:
         min_weight=p['min_weight'], gate_while_speaking=p['gate_while_speaking'])
 
 
-class InteractionNode(AutostartLifecycleNode):
+class InteractionNode(NodeShell):
     """See the module docstring."""
 
     def __init__(self, **kwargs: Any) -> None:
-        self._msgs = attune_msgs()
         self._fusion: InteractionFusion | None = None
-        self._pub = self._timer = None
-        self._subs: list = []
         self._dirty: set[str] = set()
         self._last_heartbeat = -1e18
         self._frame_id = ''
         self.published = 0
         super().__init__(NODE_NAME, PARAMETERS, **kwargs)
-        self._bad_input = ThrottledReporter(self.get_logger().error)
 
     def configure(self) -> None:
         self._fusion = InteractionFusion(fusion_options(self.params))
-        self._pub = self.create_lifecycle_publisher(self._msgs.InteractionState, STATE_TOPIC, qos.RESULTS)
-        self._timer = self.create_timer(1.0 / self.params['publish_rate_hz'], self._publish)
+        self._pub = self.add_publisher(self._msgs.InteractionState, STATE_TOPIC, qos.RESULTS)
+        self.add_timer(1.0 / self.params['publish_rate_hz'], self._publish)
 
     def activate(self) -> None:
         m = self._msgs
-        self._subs = [
-            self.create_subscription(m.Faces, '/attune/faces', self._on_faces, qos.RESULTS),
-            self.create_subscription(m.Expression, '/attune/expression', self._on_expression, qos.RESULTS),
-            self.create_subscription(m.AffectState, '/attune/affect', self._on_affect, qos.RESULTS),
-            self.create_subscription(m.Sign, '/attune/sign', self._on_sign, qos.RESULTS),
-            self.create_subscription(Bool, '/attune/robot/speaking', self._on_speaking, qos.LATCHED),
-        ]
-
-    def deactivate(self) -> None:
-        for sub in self._subs:
-            self.destroy_subscription(sub)
-        self._subs = []
+        self.add_subscription(m.Faces, '/attune/faces', self._on_faces, qos.RESULTS)
+        self.add_subscription(m.Expression, '/attune/expression', self._on_expression, qos.RESULTS)
+        self.add_subscription(m.AffectState, '/attune/affect', self._on_affect, qos.RESULTS)
+        self.add_subscription(m.Sign, '/attune/sign', self._on_sign, qos.RESULTS)
+        self.add_subscription(Bool, '/attune/robot/speaking', self._on_speaking, qos.LATCHED)
 
     def release(self) -> None:
-        self.deactivate()
-        if self._timer is not None:
-            self.destroy_timer(self._timer)
-            self._timer = None
-        if self._pub is not None:
-            self.destroy_lifecycle_publisher(self._pub)
-            self._pub = None
         self._fusion = None
 
     def parameters_changed(self, names: set[str]) -> None:
@@ -128,12 +108,8 @@ class InteractionNode(AutostartLifecycleNode):
 
     # --- inputs ----------------------------------------------------------------------------------
     def _guard(self, kind: str, fn: Any, msg: Any) -> None:
-        if self._fusion is None:
-            return
-        try:
-            fn(msg)
-        except Exception as exc:  # noqa: BLE001 - a bad message must not take the node down
-            self._bad_input.report(kind, f'dropped {kind} message: {type(exc).__name__}: {exc}')
+        if self._fusion is not None:
+            self.attempt(kind, f'dropped {kind} message', fn, msg)
 
     def _on_faces(self, msg: Any) -> None:
         def apply(m: Any) -> None:
@@ -169,7 +145,7 @@ class InteractionNode(AutostartLifecycleNode):
 
     # --- output ----------------------------------------------------------------------------------
     def _publish(self) -> None:
-        if self._fusion is None or self._pub is None:
+        if self._fusion is None:
             return
         now = self.now_s()
         if now - self._last_heartbeat >= self.params['heartbeat_s']:

@@ -19,7 +19,7 @@ from typing import Any
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import Twist
-from std_msgs.msg import Bool, Header, String
+from std_msgs.msg import Header, String
 
 from attune.behavior.commands import Command
 from attune.robots import driver2
@@ -27,15 +27,12 @@ from attune.robots.generic import VelocityHold
 from attune.robots.limits import HeadLimits, SpeechTimer
 from attune.robots.naoqi import NaoOptions, NaoqiRobot
 from attune.ros import qos
-from attune.ros.behavior_msgs import command_from_msg
-from attune.ros.interfaces import attune_msgs
-from attune.ros.lifecycle import AutostartLifecycleNode
 from attune.ros.node_main import run_node
 from attune.ros.params import ParamSpec
-from attune.ros.throttle import ThrottledReporter
+from attune.ros.robot_bridge import RobotBridgeNode
+from attune.ros.shell import Diagnostics
 
 NODE_NAME = 'nao_bridge_node'
-SPEAKING_TOPIC = '/attune/robot/speaking'
 
 PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec('backend', 'naoqi', 'naoqi: NAOqi directly through qi; driver2: naoqi_driver2 topics.',
@@ -72,18 +69,17 @@ def joint_angles_class() -> tuple[type | None, str]:
     return JointAnglesWithSpeed, ''
 
 
-class NaoBridgeNode(AutostartLifecycleNode):
+class NaoBridgeNode(RobotBridgeNode):
     """See the module docstring."""
+
+    DIAGNOSTICS = Diagnostics('NAO', working='connected', idle='')  # the status itself: diagnostics() below
 
     def __init__(self, **kwargs: Any) -> None:
         self.robot: NaoqiRobot | None = None
-        self._sub = self._timer = self._diag_timer = None
-        self._speaking_pub = self._diag_pub = None
         self._driver_pubs: dict[str, Any] = {}
         self._speech = SpeechTimer()
         self._velocity = VelocityHold()
         self._moving = False
-        self._speaking = False
         self.executed = 0
         self.refused = 0
         super().__init__(NODE_NAME, PARAMETERS, **kwargs)
@@ -95,7 +91,6 @@ class NaoBridgeNode(AutostartLifecycleNode):
     # --- lifecycle -------------------------------------------------------------------------------
     def configure(self) -> None:
         p = self.params
-        self._problems = ThrottledReporter(self.get_logger().warning)
         log = self.get_logger()
         if p['backend'] == 'naoqi':
             options = NaoOptions(url=p['url'], reconnect_interval_s=p['reconnect_interval_s'],
@@ -108,57 +103,31 @@ class NaoBridgeNode(AutostartLifecycleNode):
         else:
             self._speech = SpeechTimer(p['words_per_s'])
             self._joint_angles_type, why = joint_angles_class()
-            self._driver_pubs = {'speech': self.create_publisher(String, p['speech_topic'], qos.RESULTS),
-                                 'velocity': self.create_publisher(Twist, p['cmd_vel_topic'], qos.RESULTS)}
+            topics = {'speech': (String, p['speech_topic']), 'velocity': (Twist, p['cmd_vel_topic'])}
             if self._joint_angles_type is not None:
-                self._driver_pubs['head'] = self.create_publisher(self._joint_angles_type, p['joint_angles_topic'],
-                                                                  qos.RESULTS)
+                topics['head'] = (self._joint_angles_type, p['joint_angles_topic'])
+            self._driver_pubs = {kind: self.add_publisher(msg_type, topic, qos.RESULTS, lifecycle=False)
+                                 for kind, (msg_type, topic) in topics.items()}
             unavailable = ['LED colours', 'gestures', 'speech volume']
             if why:
                 unavailable.append(f'head gaze ({why})')
             log.warning(f'naoqi_driver2 back end: speech on {p["speech_topic"]}'
                         + ('' if why else f', head gaze on {p["joint_angles_topic"]}')
                         + f'; UNAVAILABLE: {", ".join(unavailable)} (backend:=naoqi has them)')
-        self._speaking_pub = self.create_publisher(Bool, SPEAKING_TOPIC, qos.LATCHED)
-        self._speaking_pub.publish(Bool(data=False))
-        self._diag_pub = self.create_publisher(DiagnosticArray, '/diagnostics', qos.RESULTS)
-        self._timer = self.create_timer(0.05, self._update)
-        self._diag_timer = self.create_timer(1.0, self._publish_diagnostics)
-
-    def activate(self) -> None:
-        self._sub = self.create_subscription(attune_msgs().BehaviorCommand, '/attune/behavior/command',
-                                             self._on_command, qos.RESULTS)
-
-    def deactivate(self) -> None:
-        if self._sub is not None:
-            self.destroy_subscription(self._sub)
-            self._sub = None
+        self.add_timer(0.05, self._update)
 
     def release(self) -> None:
-        self.deactivate()
-        for timer in (self._timer, self._diag_timer):
-            if timer is not None:
-                self.destroy_timer(timer)
-        self._timer = self._diag_timer = None
         if self.robot is not None:
             self.robot.close()
             self.robot = None
-        for pub in [*self._driver_pubs.values(), self._speaking_pub, self._diag_pub]:
-            if pub is not None:
-                self.destroy_publisher(pub)
-        self._driver_pubs, self._speaking_pub, self._diag_pub = {}, None, None
+        self._driver_pubs = {}
 
     # --- commands --------------------------------------------------------------------------------
-    def _on_command(self, msg: Any) -> None:
-        try:
-            cmd = command_from_msg(msg)
-        except ValueError as exc:
-            self._problems.report('command', f'dropped command: {exc}')
-            return
+    def execute(self, cmd: Command) -> None:
         problem = self._execute_naoqi(cmd) if self.robot is not None else self._execute_driver2(cmd)
         if problem:
             self.refused += 1
-            self._problems.report(cmd.action.name, f'{cmd.action.name} [{cmd.rule}] not executed: {problem}')
+            self.bad_input.report(cmd.action.name, f'{cmd.action.name} [{cmd.rule}] not executed: {problem}')
         else:
             self.executed += 1
         self._update()
@@ -203,14 +172,9 @@ class NaoBridgeNode(AutostartLifecycleNode):
             twist.linear.x = float(self._velocity.current(now))
             self._driver_pubs['velocity'].publish(twist)
             self._moving = twist.linear.x != 0.0
-        speaking = self.robot.speaking if self.robot is not None else self._speech.speaking(now)
-        if speaking != self._speaking and self._speaking_pub is not None:
-            self._speaking = speaking
-            self._speaking_pub.publish(Bool(data=speaking))
+        self.set_speaking(self.robot.speaking if self.robot is not None else self._speech.speaking(now))
 
-    def _publish_diagnostics(self) -> None:
-        if self._diag_pub is None:
-            return
+    def diagnostics(self) -> DiagnosticArray:
         status = DiagnosticStatus(name=f'{self.get_name()}: NAO ({self.params["backend"]})', hardware_id='nao')
         values = [KeyValue(key='commands_executed', value=str(self.executed)),
                   KeyValue(key='commands_not_executed', value=str(self.refused))]
@@ -226,7 +190,7 @@ class NaoBridgeNode(AutostartLifecycleNode):
         else:
             status.level, status.message = DiagnosticStatus.OK, 'publishing naoqi_driver2 topics'
         status.values = values
-        self._diag_pub.publish(DiagnosticArray(header=Header(stamp=self.get_clock().now().to_msg()), status=[status]))
+        return DiagnosticArray(header=Header(stamp=self.get_clock().now().to_msg()), status=[status])
 
 
 #: The node class, for composition in one process (`attune up --mode composed`).

@@ -14,25 +14,20 @@ Publishes:   /attune/sign         attune/Sign: header = the Hands frame at which
 from __future__ import annotations
 
 import time
-from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
-from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import Header
 
-from attune.errors import AttuneError
+from attune.hands.types import HandFrame
 from attune.ros import qos
-from attune.ros.diagnostics import node_status
 from attune.ros.hand_msgs import hands_from_msg
-from attune.ros.interfaces import attune_msgs
-from attune.ros.lifecycle import AutostartLifecycleNode
 from attune.ros.node_main import run_node
 from attune.ros.params import ParamSpec
+from attune.ros.shell import FAILED, Diagnostics, NodeShell
 from attune.ros.sign_msgs import affect_to_msg, expression_from_msg, sign_to_msg
 from attune.ros.stamps import to_ns
-from attune.ros.throttle import ThrottledReporter
 from attune.sign.emotion import SignerEmotionOptions
 from attune.sign.hysteresis import HysteresisOptions, SegmenterOptions
 from attune.sign.model import SignModel
@@ -121,67 +116,55 @@ def recognizer_options(p: dict[str, Any]) -> RecognizerOptions:
         top_k=p['top_k'])
 
 
-class SignNode(AutostartLifecycleNode):
+def _recognize(recognizer: SignRecognizer, msg: Any) -> tuple[HandFrame, Any]:
+    frame = hands_from_msg(msg)
+    return frame, recognizer.update(frame)
+
+
+class SignNode(NodeShell):
     """See the module docstring."""
 
+    DIAGNOSTICS = Diagnostics('sign recognition', working='processing', idle='no hands messages in the last 5 s')
+    COUNTERS = ('frames_processed', 'signs_published')
+
     def __init__(self, **kwargs: Any) -> None:
-        self._msgs = attune_msgs()
         self._recognizer: SignRecognizer | None = None
         self._models: dict[str, SignModel] = {}
         self._model_names: dict[str, str] = {}
-        self._subs: list[Any] = []
-        self._sign_pub = self._affect_pub = self._diag_pub = self._diag_timer = None
-        self._latency_ms: deque[float] = deque(maxlen=300)
-        self._frames = self._signs = 0
-        self._last_frame_time: float | None = None
+        self._sign_pub = None
         self._last_header: Header | None = None
         self._last_affect_ns: int | None = None
         self._faces: list[tuple[str, float, float]] = []  # (id, centre x, bottom y), normalized
         self._signer_face = ''
         super().__init__(NODE_NAME, PARAMETERS, **kwargs)
-        self._bad_input = ThrottledReporter(self.get_logger().error)
 
     # --- lifecycle -------------------------------------------------------------------------------
     def configure(self) -> None:
-        self._build_recognizer()
-        self._sign_pub = self.create_lifecycle_publisher(self._msgs.Sign, SIGN_TOPIC, qos.RESULTS)
-        self._affect_pub = self.create_lifecycle_publisher(self._msgs.AffectState, AFFECT_TOPIC, qos.RESULTS)
-        self._diag_pub = self.create_publisher(DiagnosticArray, '/diagnostics', qos.RESULTS)
-        self._diag_timer = self.create_timer(1.0, self._publish_diagnostics)
+        self._recognizer = self._build_recognizer()
+        self._sign_pub = self.add_publisher(self._msgs.Sign, SIGN_TOPIC, qos.RESULTS)
+        self._affect_pub = self.add_publisher(self._msgs.AffectState, AFFECT_TOPIC, qos.RESULTS)
 
     def activate(self) -> None:
         p = self.params
         hands_qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=p['input_queue_depth'],
                                reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.VOLATILE)
-        self._subs = [self.create_subscription(self._msgs.Hands, p['hands_topic'], self._on_hands, hands_qos)]
+        self.add_subscription(self._msgs.Hands, p['hands_topic'], self._on_hands, hands_qos)
         if p['expression_topic']:
-            self._subs.append(self.create_subscription(self._msgs.Expression, p['expression_topic'],
-                                                       self._on_expression, qos.RESULTS))
+            self.add_subscription(self._msgs.Expression, p['expression_topic'], self._on_expression, qos.RESULTS)
         if p['faces_topic']:
-            self._subs.append(self.create_subscription(self._msgs.Faces, p['faces_topic'], self._on_faces,
-                                                       qos.RESULTS))
+            self.add_subscription(self._msgs.Faces, p['faces_topic'], self._on_faces, qos.RESULTS)
         self.get_logger().info(f"recognizing signs ({p['mode']}) from {p['hands_topic']}")
 
     def deactivate(self) -> None:
         self._flush()
-        for sub in self._subs:
-            self.destroy_subscription(sub)
-        self._subs = []
 
     def release(self) -> None:
         self._recognizer = None
         self._models.clear()
-        if self._diag_timer is not None:
-            self.destroy_timer(self._diag_timer)
-            self._diag_timer = None
-        for pub in (self._sign_pub, self._affect_pub):
-            if pub is not None:
-                self.destroy_lifecycle_publisher(pub)
-        if self._diag_pub is not None:
-            self.destroy_publisher(self._diag_pub)
-        self._sign_pub = self._affect_pub = self._diag_pub = None
+        self._sign_pub = None
 
-    def _build_recognizer(self) -> None:
+    def _build_recognizer(self) -> SignRecognizer:
+        """A recognizer for the current parameters (models already loaded are kept)."""
         p = self.params
         options = recognizer_options(p)
         wanted = {}
@@ -191,10 +174,10 @@ class SignNode(AutostartLifecycleNode):
             wanted['continuous'] = p['continuous_model']
         models = {role: self._models.get(role) if self._models.get(role) is not None
                   and self._model_names.get(role) == name else SignModel(name) for role, name in wanted.items()}
-        self._recognizer = SignRecognizer(options, isolated=models.get('isolated'),
-                                          continuous=models.get('continuous'))
+        recognizer = SignRecognizer(options, isolated=models.get('isolated'), continuous=models.get('continuous'))
         self._models = models
         self._model_names = dict(wanted)
+        return recognizer
 
     # --- parameters ------------------------------------------------------------------------------
     def check_parameters(self, values: Mapping[str, Any]) -> None:
@@ -203,11 +186,7 @@ class SignNode(AutostartLifecycleNode):
     def parameters_changed(self, names: set[str]) -> None:
         if self._recognizer is not None and names & _RECOGNIZER_PARAMS:
             self._flush()
-            try:
-                self._build_recognizer()
-            except AttuneError as exc:
-                self._recognizer = None
-                self.get_logger().error(f'sign recognizer not rebuilt, node idle until fixed: {exc}')
+            self._recognizer = self.rebuilt(None, self._build_recognizer, 'sign recognizer')
 
     # --- callbacks -------------------------------------------------------------------------------
     def _on_faces(self, msg: Any) -> None:
@@ -220,12 +199,12 @@ class SignNode(AutostartLifecycleNode):
         try:
             expression = expression_from_msg(msg)
         except (TypeError, ValueError) as exc:
-            self._bad_input.report('expression', f'dropped Expression: {exc}')
+            self.bad_input.report('expression', f'dropped Expression: {exc}')
             return
         if self.params['faces_topic'] and self._signer_face and expression.face_id != self._signer_face:
             return  # another person's face
         if len(expression.labels) != len(expression.probabilities):
-            self._bad_input.report('expression', f'dropped Expression of face {expression.face_id!r}: '
+            self.bad_input.report('expression', f'dropped Expression of face {expression.face_id!r}: '
                                    f'{len(expression.labels)} labels but {len(expression.probabilities)} probabilities')
             return
         recognizer.emotion.add_expression(expression)
@@ -236,14 +215,12 @@ class SignNode(AutostartLifecycleNode):
             return
         start = time.perf_counter()
         stamp = to_ns(msg.header.stamp)
-        try:
-            frame = hands_from_msg(msg)
-            result = recognizer.update(frame)
-        except Exception as exc:  # noqa: BLE001 - a failing frame must not take the node down
-            self._bad_input.report('processing', f'dropped Hands (stamp {stamp} ns): {type(exc).__name__}: {exc}')
+        outcome = self.attempt('processing', f'dropped Hands (stamp {stamp} ns)', _recognize, recognizer, msg)
+        if outcome is FAILED:
             return
+        frame, result = outcome
         for problem in result.problems:
-            self._bad_input.report('landmarks', f'Hands (stamp {stamp} ns): {problem}')
+            self.bad_input.report('landmarks', f'Hands (stamp {stamp} ns): {problem}')
         self._last_header = msg.header
         if result.frame.present and result.frame.wrist is not None:
             self._update_signer_face(result.frame.wrist, frame.width, frame.height)
@@ -251,9 +228,7 @@ class SignNode(AutostartLifecycleNode):
             self._publish_sign(event, msg.header)
         if self.params['signer_emotion']:
             self._publish_affect(recognizer, msg.header, stamp)
-        self._latency_ms.append((time.perf_counter() - start) * 1e3)
-        self._frames += 1
-        self._last_frame_time = time.monotonic()
+        self.processed(start, 'frames_processed')
 
     def _update_signer_face(self, wrist: Any, width: int, height: int) -> None:
         """The signer's face: the face whose centre is nearest (horizontally) to the signing wrist."""
@@ -269,7 +244,7 @@ class SignNode(AutostartLifecycleNode):
 
             event = replace(event, face_id=self._signer_face)
         self._sign_pub.publish(sign_to_msg(event, header))
-        self._signs += 1
+        self.count('signs_published')
 
     def _publish_affect(self, recognizer: SignRecognizer, header: Header, stamp: int) -> None:
         period_ns = int(1e9 / self.params['emotion_rate_hz'])
@@ -293,12 +268,8 @@ class SignNode(AutostartLifecycleNode):
             for event in events:
                 self._publish_sign(event, self._last_header)
 
-    def _publish_diagnostics(self) -> None:
-        self._diag_pub.publish(node_status(
-            self, 'sign recognition', working='processing', idle='no hands messages in the last 5 s',
-            last_input=self._last_frame_time, processing_ms=self._latency_ms, bad_input=self._bad_input,
-            values={'frames_processed': self._frames, 'signs_published': self._signs},
-            error='' if self._recognizer is not None else 'no recognizer (see the error log)'))
+    def diagnostic_error(self) -> str:
+        return '' if self._recognizer is not None else 'no recognizer (see the error log)'
 
 
 #: The node class, for composition in one process (`attune up --mode composed`).

@@ -11,20 +11,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from std_msgs.msg import Bool, String
+from std_msgs.msg import String
 
+from attune.behavior.commands import Command
 from attune.robots.limits import SpeechTimer
 from attune.robots.sim import SimulatedRobot
 from attune.ros import qos
-from attune.ros.behavior_msgs import command_from_msg
-from attune.ros.interfaces import attune_msgs
-from attune.ros.lifecycle import AutostartLifecycleNode
 from attune.ros.node_main import run_node
 from attune.ros.params import ParamSpec
-from attune.ros.throttle import ThrottledReporter
+from attune.ros.robot_bridge import RobotBridgeNode
 
 NODE_NAME = 'sim_robot_node'
-SPEAKING_TOPIC = '/attune/robot/speaking'
 ACTIVITY_TOPIC = '/attune/robot/activity'
 
 PARAMETERS: tuple[ParamSpec, ...] = (
@@ -35,63 +32,33 @@ PARAMETERS: tuple[ParamSpec, ...] = (
 )
 
 
-class SimRobotNode(AutostartLifecycleNode):
+class SimRobotNode(RobotBridgeNode):
     """See the module docstring."""
+
+    BAD_INPUT_LEVEL = 'error'
 
     def __init__(self, **kwargs: Any) -> None:
         self.robot: SimulatedRobot | None = None
-        self._speaking_pub = self._activity_pub = self._timer = self._sub = None
-        self._speaking = False
         super().__init__(NODE_NAME, PARAMETERS, **kwargs)
 
     def configure(self) -> None:
-        self._bad_input = ThrottledReporter(self.get_logger().error)
         self.robot = SimulatedRobot(speech=SpeechTimer(self.params['words_per_s']),
                                     max_linear_speed=self.params['max_linear_speed'])
-        self._speaking_pub = self.create_publisher(Bool, SPEAKING_TOPIC, qos.LATCHED)
-        self._activity_pub = self.create_publisher(String, ACTIVITY_TOPIC, qos.RESULTS)
-        self._speaking_pub.publish(Bool(data=False))
-        self._timer = self.create_timer(0.05, self._update_speaking)
+        self._activity_pub = self.add_publisher(String, ACTIVITY_TOPIC, qos.RESULTS, lifecycle=False)
+        self.add_timer(0.05, self._update_speaking)
 
-    def activate(self) -> None:
-        self._sub = self.create_subscription(attune_msgs().BehaviorCommand, '/attune/behavior/command',
-                                             self._on_command, qos.RESULTS)
+    def ready(self) -> bool:
+        return self.robot is not None
 
-    def deactivate(self) -> None:
-        if self._sub is not None:
-            self.destroy_subscription(self._sub)
-            self._sub = None
-
-    def release(self) -> None:
-        self.deactivate()
-        if self._timer is not None:
-            self.destroy_timer(self._timer)
-            self._timer = None
-        for pub in (self._speaking_pub, self._activity_pub):
-            if pub is not None:
-                self.destroy_publisher(pub)
-        self._speaking_pub = self._activity_pub = None
-
-    def _on_command(self, msg: Any) -> None:
-        if self.robot is None:
-            return
-        try:
-            cmd = command_from_msg(msg)
-        except ValueError as exc:
-            self._bad_input.report('command', f'dropped command: {exc}')
-            return
+    def execute(self, cmd: Command) -> None:
         line = self.robot.execute(cmd, self.now_s())
         self.get_logger().info(line)
         self._activity_pub.publish(String(data=line))
         self._update_speaking()
 
     def _update_speaking(self) -> None:
-        if self.robot is None or self._speaking_pub is None:
-            return
-        speaking = self.robot.speaking(self.now_s())
-        if speaking != self._speaking:
-            self._speaking = speaking
-            self._speaking_pub.publish(Bool(data=speaking))
+        if self.robot is not None:
+            self.set_speaking(self.robot.speaking(self.now_s()))
 
 
 #: The node class, for composition in one process (`attune up --mode composed`).

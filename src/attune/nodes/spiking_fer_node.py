@@ -22,20 +22,17 @@ from collections import deque
 from typing import Any
 
 import numpy as np
-from diagnostic_msgs.msg import DiagnosticArray
 
 from attune.errors import AttuneError
 from attune.events.fer import EventFerPipeline, FerOptions, FerResult, SpikingFerModel
 from attune.expression.labels import valence_arousal
 from attune.ros import qos
-from attune.ros.diagnostics import node_status
 from attune.ros.event_msgs import events_from_msg
 from attune.ros.interfaces import attune_msgs
-from attune.ros.lifecycle import AutostartLifecycleNode
 from attune.ros.node_main import run_node
 from attune.ros.params import ParamSpec
+from attune.ros.shell import FAILED, Diagnostics, NodeShell
 from attune.ros.stamps import to_ns
-from attune.ros.throttle import ThrottledReporter
 
 NODE_NAME = 'spiking_fer_node'
 
@@ -79,58 +76,35 @@ def expression_msg(result: FerResult, header: Any, source: str) -> Any:
                            valence=valence, arousal=arousal, source=source)
 
 
-class SpikingFerNode(AutostartLifecycleNode):
+class SpikingFerNode(NodeShell):
     """See the module docstring."""
 
+    DIAGNOSTICS = Diagnostics('spiking FER', working='classifying', idle='no event packets in the last 5 s')
+    COUNTERS = ('packets',)
+
     def __init__(self, **kwargs: Any) -> None:
-        self._msgs = attune_msgs()
         self._pipeline: EventFerPipeline | None = None
-        self._face_sub = self._sensor_sub = None
-        self._pub = self._diag_pub = self._diag_timer = None
-        self._latency_ms: deque[float] = deque(maxlen=300)
         self._energy_uj: deque[float] = deque(maxlen=300)
-        self._packets = 0
-        self._last_time: float | None = None
         super().__init__(NODE_NAME, PARAMETERS, **kwargs)
-        self._bad_input = ThrottledReporter(self.get_logger().error)
 
     # --- lifecycle -------------------------------------------------------------------------------
     def configure(self) -> None:
         model = SpikingFerModel(self.params['model_path'], threads=self.params['threads'])
         self._pipeline = EventFerPipeline(model, fer_options(self.params))
-        self._pub = self.create_lifecycle_publisher(self._msgs.Expression, self.params['expression_topic'],
-                                                    qos.RESULTS)
-        self._diag_pub = self.create_publisher(DiagnosticArray, '/diagnostics', qos.RESULTS)
-        self._diag_timer = self.create_timer(1.0, self._publish_diagnostics)
+        self._pub = self.add_publisher(self._msgs.Expression, self.params['expression_topic'], qos.RESULTS)
 
     def activate(self) -> None:
         p = self.params
         in_qos = qos.image_input(p['reliable_input'], p['input_queue_depth'])
-        self._face_sub = self.create_subscription(self._msgs.EventPacket, p['face_events_topic'], self._on_face,
-                                                  in_qos)
+        self.add_subscription(self._msgs.EventPacket, p['face_events_topic'], self._on_face, in_qos)
         if p['sensor_events_topic']:
-            self._sensor_sub = self.create_subscription(self._msgs.EventPacket, p['sensor_events_topic'],
-                                                        self._on_sensor, in_qos)
+            self.add_subscription(self._msgs.EventPacket, p['sensor_events_topic'], self._on_sensor, in_qos)
         model = self._pipeline.model
         self.get_logger().info(f"{model.source} ({model.path.name}) on {p['face_events_topic']}"
                                + (f" and {p['sensor_events_topic']}" if p['sensor_events_topic'] else ''))
 
-    def deactivate(self) -> None:
-        for sub in (self._face_sub, self._sensor_sub):
-            if sub is not None:
-                self.destroy_subscription(sub)
-        self._face_sub = self._sensor_sub = None
-
     def release(self) -> None:
         self._pipeline = None
-        if self._diag_timer is not None:
-            self.destroy_timer(self._diag_timer)
-            self._diag_timer = None
-        if self._pub is not None:
-            self.destroy_lifecycle_publisher(self._pub)
-        if self._diag_pub is not None:
-            self.destroy_publisher(self._diag_pub)
-        self._pub = self._diag_pub = None
 
     def parameters_changed(self, names: set[str]) -> None:
         if self._pipeline is not None and names & _PIPELINE_PARAMS:
@@ -144,7 +118,8 @@ class SpikingFerNode(AutostartLifecycleNode):
         self._process(msg, sensor=True)
 
     def _process(self, msg: Any, sensor: bool) -> None:
-        if self._pipeline is None:
+        pipeline = self._pipeline
+        if pipeline is None:
             return
         stamp = to_ns(msg.header.stamp)
         start = time.perf_counter()
@@ -152,40 +127,32 @@ class SpikingFerNode(AutostartLifecycleNode):
         try:
             events, check = events_from_msg(msg)
         except AttuneError as exc:
-            self._bad_input.report('packet', f'dropped EventPacket of {face_id!r} (stamp {stamp} ns): {exc}')
+            self.bad_input.report('packet', f'dropped EventPacket of {face_id!r} (stamp {stamp} ns): {exc}')
             return
         if check.outside:
-            self._bad_input.report('outside', f'EventPacket of {face_id!r} (stamp {stamp} ns): dropped {check.outside} '
-                                   f'events outside its {events.width}x{events.height} grid')
+            self.bad_input.report('outside', f'EventPacket of {face_id!r} (stamp {stamp} ns): dropped {check.outside} '
+                                  f'events outside its {events.width}x{events.height} grid')
         if check.resorted:
-            self._bad_input.report('unsorted', f'EventPacket of {face_id!r} (stamp {stamp} ns): timestamps were '
-                                   'not sorted; sorted them')
-        try:
-            if sensor:
-                result = self._pipeline.add_sensor_packet(face_id, events, stamp)
-            else:
-                result = self._pipeline.add_face_packet(face_id, events, stamp)
-        except Exception as exc:  # noqa: BLE001 - a failing window must not take the node down
-            self._bad_input.report('processing', f'dropped window of {face_id!r} (stamp {stamp} ns): '
-                                   f'{type(exc).__name__}: {exc}')
+            self.bad_input.report('unsorted', f'EventPacket of {face_id!r} (stamp {stamp} ns): timestamps were '
+                                  'not sorted; sorted them')
+        add = pipeline.add_sensor_packet if sensor else pipeline.add_face_packet
+        result = self.attempt('processing', f'dropped window of {face_id!r} (stamp {stamp} ns)', add, face_id,
+                              events, stamp)
+        if result is FAILED:
             return
-        self._packets += 1
-        self._pipeline.forget_idle(stamp)
+        self.count('packets')
+        pipeline.forget_idle(stamp)
         if result is not None:
-            self._pub.publish(expression_msg(result, msg.header, self._pipeline.model.source))
-            self._latency_ms.append((time.perf_counter() - start) * 1e3)
+            self._pub.publish(expression_msg(result, msg.header, pipeline.model.source))
+            self.processing_ms.append((time.perf_counter() - start) * 1e3)
             if math.isfinite(result.energy_uj):
                 self._energy_uj.append(result.energy_uj)
-        self._last_time = time.monotonic()
+        self.last_input = time.monotonic()
 
-    def _publish_diagnostics(self) -> None:
+    def diagnostic_values(self) -> dict[str, Any]:
         energy = statistics.mean(self._energy_uj) if self._energy_uj else float('nan')
-        self._diag_pub.publish(node_status(
-            self, 'spiking FER', working='classifying', idle='no event packets in the last 5 s',
-            last_input=self._last_time, processing_ms=self._latency_ms, bad_input=self._bad_input,
-            values={'packets': self._packets,
-                    'results': self._pipeline.results if self._pipeline is not None else 0,
-                    'energy_uJ_per_window': f'{energy:.3f}'}))
+        return {**super().diagnostic_values(), 'results': self._pipeline.results if self._pipeline is not None else 0,
+                'energy_uJ_per_window': f'{energy:.3f}'}
 
 
 #: The node class, for composition in one process (`attune up --mode composed`).

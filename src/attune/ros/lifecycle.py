@@ -66,33 +66,46 @@ class AutostartLifecycleNode(LifecycleNode):
     # --- lifecycle -------------------------------------------------------------------------------
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
         try:
-            self.configure()
+            self._configure_all()
         except AttuneError as exc:
             self._start_error = exc
             self.get_logger().error(str(exc))
-            self.release()
+            self._release_all()
             return TransitionCallbackReturn.FAILURE
         return TransitionCallbackReturn.SUCCESS
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
-        self.activate()
+        self._activate_all()
         return super().on_activate(state)
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
-        self.deactivate()
+        self._deactivate_all()
         return super().on_deactivate(state)
 
     def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
-        self.release()
+        self._release_all()
         return TransitionCallbackReturn.SUCCESS
 
     def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
-        self.release()
+        self._release_all()
         return TransitionCallbackReturn.SUCCESS
 
     def destroy_node(self) -> None:
-        self.release()
+        self._release_all()
         super().destroy_node()
+
+    # The shell (attune.ros.shell) extends these to create and destroy what it tracks.
+    def _configure_all(self) -> None:
+        self.configure()
+
+    def _activate_all(self) -> None:
+        self.activate()
+
+    def _deactivate_all(self) -> None:
+        self.deactivate()
+
+    def _release_all(self) -> None:
+        self.release()
 
     def _validate(self, parameters: list[Parameter]) -> SetParametersResult:
         result = self._per_parameter(parameters)

@@ -1,0 +1,104 @@
+"""attune/Faces joined with the camera image they were computed from, by exact header stamp
+(expression_node, asd_emotion_node, event_emulator_node).
+
+Images and Faces arrive on separate topics; attune.expression.sync pairs them with bounded buffers
+and counts what it drops (reported in /diagnostics as sync_<count>). Faces that find no image (the
+image topic is not the face node's input, or images are lost) are reported as bad input once more
+than UNMATCHED_FACES_TOLERANCE of them have piled up since the last report.
+"""
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rclpy.qos import QoSProfile
+
+from attune.expression.sync import ExactStampSynchronizer
+from attune.ros import qos
+from attune.ros.image_input import ImageInputNode
+from attune.ros.params import ParamSpec
+from attune.ros.stamps import to_ns
+
+
+def faces_join_parameters(*, faces_help: str = "attune/Faces topic (the face node's output).") -> tuple[ParamSpec, ...]:
+    """The parameters FacesJoinNode reads besides the image input's: faces_topic, sync_queue_size."""
+    return (
+        ParamSpec('faces_topic', '/attune/faces', faces_help),
+        ParamSpec('sync_queue_size', 30, 'Unmatched images (or Faces) kept while waiting for their partner '
+                  'with the same stamp; older ones are dropped and counted.', min=1, max=1000),
+    )
+
+
+class FacesJoinNode(ImageInputNode):
+    """A node fed Faces and the image of each. Subclasses implement process_joined(faces, image);
+    on_faces may be overridden to work on every Faces first (it then calls join_faces)."""
+
+    #: QoS of the Faces subscription.
+    FACES_QOS: ClassVar[QoSProfile] = qos.RESULTS
+    #: Unmatched Faces tolerated between two reports (None: never reported).
+    UNMATCHED_FACES_TOLERANCE: ClassVar[int | None] = 0
+
+    def __init__(self, name: str, parameters: tuple[ParamSpec, ...], **kwargs: Any) -> None:
+        self._sync: ExactStampSynchronizer | None = None
+        self._unmatched_reported = 0
+        super().__init__(name, parameters, **kwargs)
+
+    def subscribe_faces(self) -> Any:
+        """Subscribe to `faces_topic` with on_faces; in activate()."""
+        return self.add_subscription(self._msgs.Faces, self.params['faces_topic'], self.on_faces, self.FACES_QOS)
+
+    def on_image(self, msg: Any) -> None:
+        if self._sync is None:
+            return
+        pair = self._sync.add_first(to_ns(msg.header.stamp), msg)
+        if pair is not None:
+            self.process_joined(pair[1], msg)
+
+    def on_faces(self, msg: Any) -> None:
+        if self._sync is None:
+            return
+        image = self.join_faces(to_ns(msg.header.stamp), msg)
+        if image is not None:
+            self.process_joined(msg, image)
+
+    def join_faces(self, stamp_ns: int, item: Any) -> Any | None:
+        """Offer a Faces message (or what the node made of it, `item`) to the join; the image of the
+        same stamp when it was waiting, else None (the image's arrival then calls process_joined)."""
+        pair = self._sync.add_second(stamp_ns, item)
+        self._report_unmatched_faces()
+        return None if pair is None else pair[0]
+
+    def process_joined(self, faces: Any, image: Any) -> None:
+        """The node's step for Faces (the item given to join_faces) and its image message."""
+        raise NotImplementedError
+
+    def _report_unmatched_faces(self) -> None:
+        tolerance = self.UNMATCHED_FACES_TOLERANCE
+        if tolerance is None or self._sync is None:
+            return
+        unmatched = self._sync.counts.dropped_second + self._sync.counts.late_second
+        if unmatched > self._unmatched_reported + tolerance:
+            self.bad_input.report('no_matching_image', f'dropped {unmatched - self._unmatched_reported} Faces '
+                                  f'message(s) without an image of the same stamp ({unmatched} so far; is '
+                                  "image_topic the face node's input?)")
+            self._unmatched_reported = unmatched
+
+    def diagnostic_values(self) -> dict[str, Any]:
+        values = super().diagnostic_values()
+        if self._sync is not None:
+            values.update({f'sync_{k}': v for k, v in self._sync.counts.as_dict().items()})
+        return values
+
+    # --- lifecycle -------------------------------------------------------------------------------
+    def _configure_all(self) -> None:
+        self._sync = ExactStampSynchronizer(queue_size=self.params['sync_queue_size'])
+        super()._configure_all()
+
+    def _deactivate_all(self) -> None:
+        super()._deactivate_all()
+        if self._sync is not None:
+            self._sync.clear()
+
+    def _release_all(self) -> None:
+        super()._release_all()
+        if self._sync is not None:
+            self._sync.clear()

@@ -1,0 +1,181 @@
+"""The shell every attune node builds on: what it creates is tracked and destroyed for it, bad input
+is reported once per kind and counted, and its counters and processing times go to /diagnostics.
+
+A node built on NodeShell creates its publishers and timers with add_publisher / add_timer in
+configure(), its subscriptions with add_subscription in activate(). What activate() created is
+destroyed on deactivate; everything is destroyed on cleanup, shutdown, a failed configure and
+destroy_node, after the node's own release(). Image input, the exact-stamp join of images and
+Faces and the robot bridges' command input are layers on top (attune.ros.image_input,
+attune.ros.faces_join, attune.ros.robot_bridge).
+"""
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from diagnostic_msgs.msg import DiagnosticArray
+from rclpy.qos import QoSProfile
+
+from attune.errors import AttuneError
+from attune.ros import qos
+from attune.ros.diagnostics import node_status
+from attune.ros.interfaces import attune_msgs
+from attune.ros.lifecycle import AutostartLifecycleNode
+from attune.ros.params import ParamSpec
+from attune.ros.throttle import ThrottledReporter
+
+DIAGNOSTICS_TOPIC = '/diagnostics'
+
+
+
+class _Failed:
+    def __repr__(self) -> str:
+        return 'FAILED'
+
+
+#: What NodeShell.attempt returns when the step raised (the failure is reported already).
+FAILED = _Failed()
+
+
+@dataclass(frozen=True)
+class Diagnostics:
+    """How a node names itself in /diagnostics: '<node>: <what>', the message when it works and the
+    one when no input came for a while."""
+
+    what: str
+    working: str
+    idle: str
+
+
+class NodeShell(AutostartLifecycleNode):
+    """An attune node: tracked publishers, subscriptions and timers, bad-input reports, counters and
+    diagnostics. Subclasses set the class attributes and write configure/activate/release."""
+
+    #: The node's /diagnostics status, published once a second; None: the node publishes none.
+    DIAGNOSTICS: ClassVar[Diagnostics | None] = None
+    #: The node's counters (self.counts), reported in /diagnostics in this order.
+    COUNTERS: ClassVar[tuple[str, ...]] = ()
+    #: The logger level of bad-input reports ('error' for perception, 'warning' for robot bridges).
+    BAD_INPUT_LEVEL: ClassVar[str] = 'error'
+
+    def __init__(self, name: str, parameters: tuple[ParamSpec, ...], **kwargs: Any) -> None:
+        self._msgs = attune_msgs()
+        self._made_on_configure: list[tuple[str, Any]] = []
+        self._made_on_activate: list[tuple[str, Any]] = []
+        self._activating = False
+        self.counts: dict[str, int] = dict.fromkeys(self.COUNTERS, 0)
+        self.processing_ms: deque[float] = deque(maxlen=300)
+        self.last_input: float | None = None
+        # Deferred to the logger: the node has no logger before AutostartLifecycleNode.__init__.
+        self.bad_input = ThrottledReporter(lambda line: getattr(self.get_logger(), self.BAD_INPUT_LEVEL)(line))
+        super().__init__(name, parameters, **kwargs)
+
+    # --- creating what is destroyed for the node -------------------------------------------------
+    def add_publisher(self, msg_type: Any, topic: str, qos_profile: QoSProfile, *, lifecycle: bool = True) -> Any:
+        """A publisher, destroyed on cleanup (on deactivate when made in activate()). lifecycle:
+        publishes only while active (results); false: always (diagnostics, latched robot state)."""
+        if lifecycle:
+            return self._track('lifecycle_publisher', self.create_lifecycle_publisher(msg_type, topic, qos_profile))
+        return self._track('publisher', self.create_publisher(msg_type, topic, qos_profile))
+
+    def add_subscription(self, msg_type: Any, topic: str, callback: Callable[[Any], None],
+                         qos_profile: QoSProfile) -> Any:
+        """A subscription; made in activate() (its place), it is destroyed on deactivate."""
+        return self._track('subscription', self.create_subscription(msg_type, topic, callback, qos_profile))
+
+    def add_timer(self, period_s: float, callback: Callable[[], None]) -> Any:
+        """A timer on the node clock, destroyed on cleanup."""
+        return self._track('timer', self.create_timer(period_s, callback))
+
+    def tracked(self) -> list[tuple[str, Any]]:
+        """(kind, handle) of everything the shell will destroy, oldest first."""
+        return [*self._made_on_configure, *self._made_on_activate]
+
+    def _track(self, kind: str, handle: Any) -> Any:
+        (self._made_on_activate if self._activating else self._made_on_configure).append((kind, handle))
+        return handle
+
+    def _destroy(self, made: list[tuple[str, Any]], kinds: tuple[str, ...]) -> None:
+        for kind, handle in [item for item in made if item[0] in kinds]:
+            getattr(self, f'destroy_{kind}')(handle)
+            made.remove((kind, handle))
+
+    def rebuilt(self, old: Any, build: Callable[[], Any], what: str) -> Any:
+        """Close `old` (when it can be closed) and build its successor with build(); None, the node
+        idle until the parameters are fixed, after logging why when building fails."""
+        close = getattr(old, 'close', None)
+        if close is not None:
+            close()
+        try:
+            return build()
+        except AttuneError as exc:
+            self.get_logger().error(f'{what} not rebuilt, node idle until fixed: {exc}')
+            return None
+
+    # --- reporting -------------------------------------------------------------------------------
+    def count(self, name: str, n: int = 1) -> None:
+        self.counts[name] = self.counts.get(name, 0) + n
+
+    def attempt(self, kind: str, what: str, step: Callable[..., Any], *args: Any) -> Any:
+        """step(*args), or FAILED after reporting '<what>: <error type>: <error>' as bad input of
+        `kind`: a failing frame or message must not take the node down."""
+        try:
+            return step(*args)
+        except Exception as exc:  # noqa: BLE001 - the node lives on; the report names the error
+            self.bad_input.report(kind, f'{what}: {type(exc).__name__}: {exc}')
+            return FAILED
+
+    def processed(self, start: float, counter: str | None = None) -> None:
+        """Record one input handled since time.perf_counter() `start` (and count it under `counter`)."""
+        self.processing_ms.append((time.perf_counter() - start) * 1e3)
+        self.last_input = time.monotonic()
+        if counter:
+            self.count(counter)
+
+    def diagnostic_values(self) -> dict[str, Any]:
+        """The node's values in /diagnostics (its counters; extend for more)."""
+        return dict(self.counts)
+
+    def diagnostic_error(self) -> str:
+        """Why the node cannot work at all ('' when it can): the status becomes ERROR."""
+        return ''
+
+    def diagnostics(self) -> DiagnosticArray:
+        d = self.DIAGNOSTICS
+        return node_status(self, d.what, working=d.working, idle=d.idle, last_input=self.last_input,
+                           processing_ms=self.processing_ms, bad_input=self.bad_input,
+                           values=self.diagnostic_values(), error=self.diagnostic_error())
+
+    def _publish_diagnostics(self) -> None:
+        self._diagnostics_pub.publish(self.diagnostics())
+
+    # --- lifecycle -------------------------------------------------------------------------------
+    def _configure_all(self) -> None:
+        if self.DIAGNOSTICS is not None:
+            self._diagnostics_pub = self.add_publisher(DiagnosticArray, DIAGNOSTICS_TOPIC, qos.RESULTS,
+                                                       lifecycle=False)
+            self.add_timer(1.0, self._publish_diagnostics)
+        super()._configure_all()
+
+    def _activate_all(self) -> None:
+        self._activating = True
+        try:
+            super()._activate_all()
+        finally:
+            self._activating = False
+
+    def _deactivate_all(self) -> None:
+        super()._deactivate_all()
+        self._destroy(self._made_on_activate, ('subscription', 'timer', 'lifecycle_publisher', 'publisher'))
+
+    def _release_all(self) -> None:
+        # Inputs and timers stop first, then the node frees its own things (it may still publish
+        # a last message), then its publishers go.
+        for made in (self._made_on_activate, self._made_on_configure):
+            self._destroy(made, ('subscription', 'timer'))
+        super()._release_all()
+        for made in (self._made_on_activate, self._made_on_configure):
+            self._destroy(made, ('lifecycle_publisher', 'publisher'))
