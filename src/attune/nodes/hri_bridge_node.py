@@ -24,19 +24,15 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from typing import Any
+from typing import Any, ClassVar
 
-from diagnostic_msgs.msg import DiagnosticArray
 from sensor_msgs.msg import CompressedImage, Image
 
 from attune.errors import ImageError
 from attune.face.rep155 import cropped_face, face_id
-from attune.imaging import DEFAULT_MAX_PIXELS, rgb8_from_compressed, rgb8_from_image
 from attune.ros import qos
-from attune.ros.diagnostics import node_status
 from attune.ros.face_msgs import image_msg
-from attune.ros.interfaces import attune_msgs
-from attune.ros.lifecycle import AutostartLifecycleNode
+from attune.ros.image_input import decoder_for, image_input_parameters
 from attune.ros.node_main import run_node
 from attune.ros.params import ParamSpec
 from attune.ros.rep155_msgs import (
@@ -48,8 +44,8 @@ from attune.ros.rep155_msgs import (
     roi_msg,
     tracked_msg,
 )
+from attune.ros.shell import FAILED, Diagnostics, NodeShell
 from attune.ros.stamps import to_ns
-from attune.ros.throttle import ThrottledReporter
 
 NODE_NAME = 'hri_bridge_node'
 FACES_NS = '/humans/faces'
@@ -64,73 +60,56 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               dynamic=True),
     ParamSpec('publish_cropped', False, 'Publish /humans/faces/<id>/cropped: face pixels leave the node '
               '(off by default for privacy); subscribes to image_topic.'),
-    ParamSpec('image_topic', '/camera/image_raw', 'Camera image topic (only with publish_cropped).'),
-    ParamSpec('image_transport', 'raw', 'raw or compressed (only with publish_cropped).',
-              choices=('raw', 'compressed')),
+    *image_input_parameters(topic_help='Camera image topic the Faces were computed from (only with '
+                            'publish_cropped).', queue_depth=5),
     ParamSpec('cropped_size', 128, 'Width and height of the cropped faces in pixels (REP-155 default 128).',
               min=16, max=1024),
-    ParamSpec('max_image_pixels', DEFAULT_MAX_PIXELS, 'Larger images are rejected (memory and latency guard).',
-              min=1, max=2**31 - 1),
     ParamSpec('autostart', True, 'Configure and activate at start-up without a lifecycle manager.'),
 )
 
 
-class HriBridgeNode(AutostartLifecycleNode):
+class HriBridgeNode(NodeShell):
     """See the module docstring."""
 
+    DIAGNOSTICS = Diagnostics('REP-155 bridge', working='publishing /humans/faces',
+                              idle='no attune input in the last 5 s')
+    COUNTERS: ClassVar[tuple[str, ...]] = ('faces_messages', 'expressions', 'facs', 'cropped', 'untracked_dropped')
+
     def __init__(self, **kwargs: Any) -> None:
-        self._msgs = attune_msgs()
         self._hri = hri_interfaces()
-        self._tracked_pub = self._diag_pub = self._diag_timer = None
-        self._subs: list = []
+        self._tracked_pub = None
         self._face_pubs: dict[str, dict[str, Any]] = {}   # REP-155 id -> {topic leaf: publisher}
         self._rep_ids: dict[str, str] = {}                # attune track id -> REP-155 id (tracked now)
         self._affect: dict[str, Any] = {}                 # attune track id -> latest AffectState
         self._expression_seen: set[str] = set()           # track ids an Expression source covers
         self._images: deque[tuple[int, Any]] = deque(maxlen=_IMAGES_KEPT)
-        self._latency_ms: deque[float] = deque(maxlen=300)
-        self._last_input: float | None = None
-        self.counts = {'faces_messages': 0, 'expressions': 0, 'facs': 0, 'cropped': 0, 'untracked_dropped': 0}
         super().__init__(NODE_NAME, PARAMETERS, **kwargs)
-        self._bad_input = ThrottledReporter(self.get_logger().error)
 
     # --- lifecycle -------------------------------------------------------------------------------
     def configure(self) -> None:
-        self._tracked_pub = self.create_lifecycle_publisher(self._hri.IdsList, f'{FACES_NS}/tracked', qos.RESULTS)
-        self._diag_pub = self.create_publisher(DiagnosticArray, '/diagnostics', qos.RESULTS)
-        self._diag_timer = self.create_timer(1.0, self._publish_diagnostics)
+        self._tracked_pub = self.add_publisher(self._hri.IdsList, f'{FACES_NS}/tracked', qos.RESULTS)
 
     def activate(self) -> None:
         p, m = self.params, self._msgs
-        self._subs = [
-            self.create_subscription(m.Faces, p['faces_topic'], self._on_faces, qos.RESULTS),
-            self.create_subscription(m.Expression, p['expression_topic'], self._on_expression, qos.RESULTS),
-            self.create_subscription(m.AffectState, p['affect_topic'], self._on_affect, qos.RESULTS),
-        ]
+        self.add_subscription(m.Faces, p['faces_topic'], self._on_faces, qos.RESULTS)
+        self.add_subscription(m.Expression, p['expression_topic'], self._on_expression, qos.RESULTS)
+        self.add_subscription(m.AffectState, p['affect_topic'], self._on_affect, qos.RESULTS)
         if p['publish_cropped']:
             compressed = p['image_transport'] == 'compressed'
-            self._subs.append(self.create_subscription(
-                CompressedImage if compressed else Image, p['image_topic'], self._on_image, qos.SENSOR))
+            self.add_subscription(CompressedImage if compressed else Image, p['image_topic'], self._on_image,
+                                  qos.image_input(p['reliable_input'], p['input_queue_depth']))
         self.get_logger().info(f"REP-155 faces from {p['faces_topic']} on {FACES_NS}/"
                                + (' (with cropped face images)' if p['publish_cropped'] else ''))
 
     def deactivate(self) -> None:
-        for sub in self._subs:
-            self.destroy_subscription(sub)
-        self._subs = []
+        # Per-face publishers come and go with the faces, so the shell does not track them.
         self._forget_faces(set(self._face_pubs))
+        self._rep_ids, self._affect, self._expression_seen = {}, {}, set()
+        self._images.clear()
 
     def release(self) -> None:
         self.deactivate()
-        if self._diag_timer is not None:
-            self.destroy_timer(self._diag_timer)
-            self._diag_timer = None
-        if self._tracked_pub is not None:
-            self.destroy_lifecycle_publisher(self._tracked_pub)
-            self._tracked_pub = None
-        if self._diag_pub is not None:
-            self.destroy_publisher(self._diag_pub)
-            self._diag_pub = None
+        self._tracked_pub = None
 
     # --- per-face publishers -----------------------------------------------------------------------
     def _face_publishers(self, rep_id: str) -> dict[str, Any]:
@@ -152,17 +131,12 @@ class HriBridgeNode(AutostartLifecycleNode):
                 self.destroy_publisher(pub)
 
     # --- callbacks -------------------------------------------------------------------------------
-    def _guard(self, kind: str, fn: Any, msg: Any) -> None:
-        if self._tracked_pub is None or not self._subs:
+    def _guard(self, kind: str, step: Any, msg: Any) -> None:
+        if self._tracked_pub is None:
             return
         start = time.perf_counter()
-        try:
-            fn(msg)
-        except Exception as exc:  # noqa: BLE001 - a bad message must not take the node down
-            self._bad_input.report(kind, f'dropped {kind} message: {type(exc).__name__}: {exc}')
-            return
-        self._latency_ms.append((time.perf_counter() - start) * 1e3)
-        self._last_input = time.monotonic()
+        if self.attempt(kind, f'dropped {kind} message', step, msg) is not FAILED:
+            self.processed(start)
 
     def _on_faces(self, msg: Any) -> None:
         self._guard('faces', self._handle_faces, msg)
@@ -198,51 +172,47 @@ class HriBridgeNode(AutostartLifecycleNode):
                 box = (face.roi.xmin, face.roi.ymin, face.roi.xmax, face.roi.ymax)
                 pubs['cropped'].publish(image_msg(cropped_face(rgb, box, self.params['cropped_size']),
                                                   'rgb8', msg.header))
-                self.counts['cropped'] += 1
-        self.counts['faces_messages'] += 1
+                self.count('cropped')
+        self.count('faces_messages')
 
     def _image_for(self, faces: Any) -> Any | None:
         """The RGB image the Faces message was computed from (same stamp), if it is still here."""
         stamp = to_ns(faces.header.stamp)
         for image_stamp, image in reversed(self._images):
             if image_stamp == stamp:
-                decode = rgb8_from_compressed if isinstance(image, CompressedImage) else rgb8_from_image
                 try:
-                    return decode(image, max_pixels=self.params['max_image_pixels'])
+                    return decoder_for(image)(image, max_pixels=self.params['max_image_pixels'])
                 except ImageError as exc:
-                    self._bad_input.report('image', f'no cropped faces for stamp {stamp} ns: {exc}')
+                    self.bad_input.report('image', f'no cropped faces for stamp {stamp} ns: {exc}')
                     return None
         return None
 
     def _handle_expression(self, msg: Any) -> None:
         rep_id = self._rep_ids.get(msg.face_id)
         if rep_id is None:  # the face is not tracked (any more): its REP-155 id is not valid
-            self.counts['untracked_dropped'] += 1
+            self.count('untracked_dropped')
             return
         self._expression_seen.add(msg.face_id)
         pubs = self._face_publishers(rep_id)
         pubs['expression'].publish(expression_msg(self._hri, msg.header, msg, self._affect.get(msg.face_id)))
-        self.counts['expressions'] += 1
+        self.count('expressions')
         facs = facs_msg(self._hri, msg.header, msg)
         if facs is not None:
             pubs['facs'].publish(facs)
-            self.counts['facs'] += 1
+            self.count('facs')
 
     def _handle_affect(self, msg: Any) -> None:
         rep_id = self._rep_ids.get(msg.face_id)
         if rep_id is None:
-            self.counts['untracked_dropped'] += 1
+            self.count('untracked_dropped')
             return
         self._affect[msg.face_id] = msg
         if msg.face_id not in self._expression_seen and msg.dominant_emotion:
             self._face_publishers(rep_id)['expression'].publish(affect_expression_msg(self._hri, msg.header, msg))
-            self.counts['expressions'] += 1
+            self.count('expressions')
 
-    def _publish_diagnostics(self) -> None:
-        self._diag_pub.publish(node_status(
-            self, 'REP-155 bridge', working='publishing /humans/faces', idle='no attune input in the last 5 s',
-            last_input=self._last_input, processing_ms=self._latency_ms, bad_input=self._bad_input,
-            values={'faces_tracked': len(self._rep_ids), **self.counts}))
+    def diagnostic_values(self) -> dict[str, Any]:
+        return {'faces_tracked': len(self._rep_ids), **self.counts}
 
 
 #: The node class, for composition in one process (`attune up --mode composed`).
