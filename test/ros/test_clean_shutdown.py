@@ -105,6 +105,7 @@ def assert_clean(w: Watched, what: str) -> None:
     assert 'Traceback' not in w.output, f'{what}: traceback\n{w.output[-3000:]}'
 
 
+@pytest.mark.timeout(900)  # 15 processes start at once: minutes on a busy 2-core machine
 @pytest.mark.parametrize('round_', range(ROUNDS))
 def test_nodes_stop_cleanly_on_double_sigint_and_on_sigterm(round_: int) -> None:
     sigint = {exe: start_node(exe, f'{exe}_int{round_}') for exe in node_executables()}
@@ -129,6 +130,7 @@ def test_nodes_stop_cleanly_on_double_sigint_and_on_sigterm(round_: int) -> None
                 w.popen.kill()
 
 
+@pytest.mark.timeout(900)
 def test_attune_up_stops_cleanly_on_group_sigint() -> None:
     """Ctrl-C in the terminal of `attune up`: SIGINT to its whole process group (up and its nodes),
     then `attune up` sends its own SIGINT to each node. 5 runs at once, each in its own group."""

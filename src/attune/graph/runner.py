@@ -62,7 +62,8 @@ def stop_processes(processes: Sequence[NodeProcess], grace_s: float = _STOP_GRAC
 
 def supervise(processes: Sequence[NodeProcess], stop: StopRequest,
               log=print) -> int:
-    """Wait until `stop` is set or a node exits; then stop all. Returns 0, or 1 if a node failed."""
+    """Wait until `stop` is set or a node exits; then stop all. Returns 0, or 1 if a node failed
+    (also when a node did not stop cleanly: an exit code other than 0 after SIGINT)."""
     failed = False
     while not stop.is_set():
         for p in processes:
@@ -76,7 +77,12 @@ def supervise(processes: Sequence[NodeProcess], stop: StopRequest,
                 stop.set()
                 break
         stop.wait(0.2)
+    running = [p for p in processes if p.popen.poll() is None]
     stop_processes(processes)
+    for p in running:
+        if p.popen.returncode != 0:
+            log(f'ERROR: node {p.spec.name} did not stop cleanly (exit code {p.popen.returncode})')
+            failed = True
     return 1 if failed else 0
 
 
