@@ -84,6 +84,18 @@ class StopSignals:
         return self._requested
 
 
+def ignore_stop_signals() -> None:
+    """Ignore SIGINT/SIGTERM from now on: call it when the process has stopped and only exits.
+
+    At exit Python puts the default disposition back for signals it had handlers for (not for ignored
+    ones), and the interpreter's finalization (MediaPipe, TFLite, onnxruntime threads) takes seconds on
+    a busy machine. A launch system's escalation (SIGTERM after its grace period) or a late Ctrl-C would
+    then kill a process that already stopped cleanly, with exit code -15 or -2.
+    """
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
+
+
 _INSTALLED: StopSignals | None = None
 
 

@@ -11,7 +11,7 @@ import sys
 
 from attune.graph import GRAPH_ARGUMENTS, GraphArgs, node_graph
 from attune.graph.runner import node_command, run_composed, start_processes, supervise
-from attune.stop_signals import install_stop_signals
+from attune.stop_signals import ignore_stop_signals, install_stop_signals
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -49,8 +49,11 @@ def run(ns: argparse.Namespace) -> int:
     stop = install_stop_signals()
     log = lambda text: print(f'[attune up] {text}', file=sys.stderr, flush=True)  # noqa: E731
     log(f"starting {len(specs)} node(s) ({ns.mode}): {', '.join(s.name for s in specs)}")
-    if ns.mode == 'composed':
-        return run_composed(specs, stop, log)
-    code = supervise(start_processes(specs), stop, log)
-    log('all nodes stopped' if code == 0 else 'stopped after a node failure')
-    return code
+    try:
+        if ns.mode == 'composed':
+            return run_composed(specs, stop, log)
+        code = supervise(start_processes(specs), stop, log)
+        log('all nodes stopped' if code == 0 else 'stopped after a node failure')
+        return code
+    finally:
+        ignore_stop_signals()  # stopped: from here the process only exits

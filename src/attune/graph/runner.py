@@ -21,6 +21,7 @@ from attune.graph.spec import NodeSpec
 from attune.stop_signals import StopRequest
 
 _STOP_GRACE_S = 10.0
+_TERM_GRACE_S = 10.0
 
 
 @dataclass
@@ -47,8 +48,12 @@ def start_processes(specs: Sequence[NodeSpec], env: dict[str, str] | None = None
 
 
 def stop_processes(processes: Sequence[NodeProcess], grace_s: float = _STOP_GRACE_S) -> None:
-    """SIGINT every running node (a clean rclpy shutdown), then SIGTERM, then SIGKILL the stragglers."""
-    for sig, wait in ((signal.SIGINT, grace_s), (signal.SIGTERM, 3.0), (signal.SIGKILL, 3.0)):
+    """SIGINT every running node (a clean rclpy shutdown), then SIGTERM, then SIGKILL the stragglers.
+
+    A node that stopped ignores both signals while its interpreter exits (attune.stop_signals), which
+    takes seconds on a busy machine; SIGKILL comes only after grace_s + _TERM_GRACE_S.
+    """
+    for sig, wait in ((signal.SIGINT, grace_s), (signal.SIGTERM, _TERM_GRACE_S), (signal.SIGKILL, 3.0)):
         alive = [p for p in processes if p.popen.poll() is None]
         if not alive:
             return

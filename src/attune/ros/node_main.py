@@ -23,7 +23,7 @@ from rclpy.signals import SignalHandlerOptions
 
 from attune.errors import AttuneError
 from attune.ros.dds import use_attune_dds_profile
-from attune.stop_signals import StopSignals, install_stop_signals
+from attune.stop_signals import StopSignals, ignore_stop_signals, install_stop_signals
 
 #: Seconds the executor gets to finish the callback in progress at shutdown (then the process exits anyway).
 _EXECUTOR_STOP_S = 10.0
@@ -55,6 +55,7 @@ def run_node(factory: Callable[[], Node], args: list[str] | None = None) -> int:
         if node is not None:
             node.destroy_node()
         rclpy.try_shutdown()
+        ignore_stop_signals()  # stopped: from here the process only exits
     if failure is not None:
         raise failure
     return 0
