@@ -24,6 +24,12 @@ use_attune_dds_profile()
 # MediaPipe/TFLite and glog chatter would bury test output.
 os.environ.setdefault('GLOG_minloglevel', '2')
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+# Tests never read or write the developer's people database or key (identity:=auto would otherwise
+# start the identity node in graph tests on a machine where someone is enrolled).
+_NO_PEOPLE = Path('/nonexistent/attune-tests')
+os.environ['ATTUNE_PEOPLE_DB'] = str(_NO_PEOPLE / 'people.db')
+os.environ['ATTUNE_PEOPLE_KEY_FILE'] = str(_NO_PEOPLE / 'people.key')
+os.environ.pop('ATTUNE_PEOPLE_KEY', None)
 
 
 def shared_data(*parts: str) -> Path:

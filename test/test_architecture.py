@@ -16,6 +16,8 @@ CORE = ['attune.imaging', 'attune.inference', 'attune.face', 'attune.tracking', 
         'attune.bag.events',
         'attune.hands', 'attune.hands.messages', 'attune.sign', 'attune.sign.datasets',
         'attune.sign.compose', 'attune.sign.ctc', 'attune.sign.emotion', 'attune.sign.recording',
+        'attune.sign.augment', 'attune.sign.evaluation', 'attune.sign.video', 'attune.sign.segments',
+        'attune.sign.splits', 'attune.sign.public_data',
         'attune.affect.estimator', 'attune.affect.name_call', 'attune.affect.session_log', 'attune.affect.dataset',
         'attune.cli.train_asd_emotion']
 

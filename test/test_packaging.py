@@ -78,7 +78,8 @@ def test_readme_test_command_is_what_ci_runs() -> None:
 #: [runtime] pins whose module apt provides under a rosdep key (the venv's pinned wheel wins at run time).
 ROSDEP_KEYS = {'numpy': 'python3-numpy', 'opencv-contrib-python': 'python3-opencv', 'scipy': 'python3-scipy',
                'PyYAML': 'python3-yaml', 'matplotlib': 'python3-matplotlib', 'Pillow': 'python3-pil',
-               'scikit-learn': 'python3-sklearn', 'protobuf': 'python3-protobuf'}
+               'scikit-learn': 'python3-sklearn', 'protobuf': 'python3-protobuf',
+               'cryptography': 'python3-cryptography'}
 #: Imported only where available, and said so in package.xml.
 OPTIONAL_ROS_PACKAGES = {'naoqi_bridge_msgs'}
 

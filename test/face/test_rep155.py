@@ -15,6 +15,7 @@ from attune.face.rep155 import (
     face_id,
     facs_code,
     landmarks_70,
+    person_id,
 )
 from test.conftest import shared_data
 
@@ -40,6 +41,11 @@ def test_other_ids_become_valid_name_tokens_the_same_way_every_time(track_id: st
     rep = face_id(track_id)
     assert ROS_NAME_TOKEN.fullmatch(rep) and '__' not in rep, rep
     assert face_id(track_id) == rep
+
+
+def test_person_ids_of_identity_become_valid_tokens() -> None:
+    assert person_id('person-1a2b3c4d') == 'p_person_1a2b3c4d'
+    assert person_id('ada') == 'ada'
 
 
 def test_distinct_track_ids_stay_distinct() -> None:

@@ -47,7 +47,8 @@ def all_nodes_on() -> dict[str, str]:
 def argument_combinations() -> list[dict[str, str]]:
     choices = {a.name: a.choices for a in GRAPH_ARGUMENTS if a.choices}
     combos = [dict(zip(choices, values)) for values in itertools.product(*choices.values())]
-    return [{'camera_topic': '/nao/top_camera/image_raw', **c} for c in combos[::3]]
+    # Every 7th: coprime to each argument's number of choices, so every value of every argument occurs.
+    return [{'camera_topic': '/nao/top_camera/image_raw', **c} for c in combos[::7]]
 
 
 @pytest.mark.parametrize('arguments', argument_combinations(), ids=lambda a: '-'.join(a.values()))
@@ -114,3 +115,16 @@ def test_the_asd_session_policy_brings_the_asd_emotion_node_unless_told_otherwis
     assert 'asd_emotion_node' not in names(robot='nao', policy='default')
     assert 'asd_emotion_node' not in names(policy='asd_session')  # no robot: no policy runs
     assert 'asd_emotion_node' in names(asd_emotion='true')
+
+
+def test_the_identity_node_starts_when_a_people_database_exists(tmp_path, monkeypatch) -> None:
+    def names(**kw) -> set[str]:
+        return {s.name for s in node_graph(GraphArgs(**kw))}
+
+    monkeypatch.setenv('ATTUNE_PEOPLE_DB', str(tmp_path / 'people.db'))
+    assert 'identity_node' not in names()  # auto, nobody enrolled
+    assert 'identity_node' in names(identity='true')
+    (tmp_path / 'people.db').write_bytes(b'')
+    assert 'identity_node' in names()
+    assert 'identity_node' not in names(identity='false')
+    assert [s['name'] for s in up_graph({'identity': 'auto'})] == [s.name for s in node_graph(GraphArgs())]

@@ -25,7 +25,7 @@ DATA_OF = {'asl_alphabet': 'asl_alphabet', 'kinivi_handshape': 'kinivi_handshape
 
 @pytest.mark.parametrize('name', sorted(SHIPPED))
 def test_shipped_model_torch_and_onnx_agree_on_held_out_data(name) -> None:
-    from attune.models.sign_training import torch_model_from_onnx
+    from attune.models.sign_export import torch_model_from_onnx
 
     onnx_model = SignModel(name)
     model, info = torch_model_from_onnx(onnx_model.path)
@@ -70,7 +70,8 @@ def test_training_cli_writes_a_working_model_and_card(tmp_path) -> None:
 
 
 def test_tiny_continuous_training_and_export(tmp_path) -> None:
-    from attune.models.sign_training import TrainConfig, check_onnx, export_onnx, train_continuous
+    from attune.models.sign_export import check_onnx, export_onnx
+    from attune.models.sign_training import TrainConfig, train_continuous
 
     dataset = load_builtin('kinivi_handshape', shared_data('hands'))
     config = TrainConfig(task='continuous', epochs=1, sequences_per_epoch=32, test_sequences=4, dim=16, depth=1,

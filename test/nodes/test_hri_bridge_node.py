@@ -193,3 +193,47 @@ def test_cropped_faces_only_when_switched_on(spinner) -> None:
     assert (out.width, out.height, out.encoding, out.header.stamp.sec) == (64, 64, 'rgb8', 11)
     expected = cropped_face(rgb, (0.0, 0.2, 0.3, 0.7), 64)
     np.testing.assert_array_equal(np.frombuffer(bytes(out.data), np.uint8).reshape(64, 64, 3), expected)
+
+
+def test_identified_faces_become_persons(spinner) -> None:
+    from std_msgs.msg import String
+
+    from attune.msg import PersonMatch, PersonMatches
+    from attune.nodes.hri_bridge_node import HriBridgeNode
+    from attune.ros import qos
+
+    spinner.add(HriBridgeNode(cli_args=['--ros-args', '-r', '__node:=hri_bridge_persons']))
+    probe = Probe(spinner)
+    person = 'p_person_1a2b3c4d'                       # REP-155 id of identity's 'person-1a2b3c4d'
+    got: dict[str, list] = {'tracked': [], 'known': [], 'face_id': [], 'name': [], 'matches': []}
+    node = probe.node
+    node.create_subscription(hri.IdsList, '/humans/persons/tracked', got['tracked'].append, 10)
+    node.create_subscription(hri.IdsList, '/humans/persons/known', got['known'].append, qos.LATCHED)
+    node.create_subscription(String, f'/humans/persons/{person}/face_id', got['face_id'].append, qos.LATCHED)
+    node.create_subscription(String, f'/humans/persons/{person}/name', got['name'].append, qos.LATCHED)
+    node.create_subscription(hri.IdsMatch, '/humans/candidate_matches', got['matches'].append, 10)
+    matches_pub = node.create_publisher(PersonMatches, '/attune/person_matches', 10)
+    landmarks = golden_landmarks().astype(np.float32)
+    probe.publish_until(probe.faces, faces_msg(5, ['abcde', 'f2'], landmarks), '/humans/faces/tracked')
+    matches = PersonMatches(matches=[
+        PersonMatch(face_id='abcde', person_id='person-1a2b3c4d', name='Ada', known=True, confidence=0.91),
+        PersonMatch(face_id='f2', known=False, confidence=0.55)])
+    matches.header.stamp.sec = 5
+
+    def arrived() -> bool:
+        matches_pub.publish(matches)
+        return bool(got['face_id']) and bool(got['tracked']) and bool(got['matches'])
+    assert wait_for(arrived, 20, interval=0.2)
+    assert got['face_id'][-1].data == 'abcde' and got['name'][-1].data == 'Ada'
+    assert list(got['tracked'][-1].ids) == [person]
+    assert wait_for(lambda: got['known'] and list(got['known'][-1].ids) == [person], 10)
+    match = got['matches'][-1]
+    assert (match.id1, match.id1_type, match.id2, match.id2_type) == \
+        ('abcde', hri.IdsMatch.FACE, person, hri.IdsMatch.PERSON)
+    assert match.confidence == pytest.approx(0.91)
+    # The face leaves: the person is no longer tracked, keeps being known, has no face
+    probe.publish_until(probe.faces, faces_msg(6, ['f2'], landmarks), '/humans/faces/tracked',
+                        check=lambda m: m.header.stamp.sec == 6)
+    assert wait_for(lambda: got['face_id'][-1].data == '' and list(got['tracked'][-1].ids) == [], 10)
+    assert list(got['known'][-1].ids) == [person]
+    assert wait_for(lambda: got['matches'][-1].confidence == 0.0, 10)

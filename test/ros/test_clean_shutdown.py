@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import signal
 import subprocess
 import sys
@@ -81,8 +82,12 @@ class Watched:
 
 
 def start(command: list[str], **kwargs) -> subprocess.Popen:
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env=dict(os.environ, PYTHONUNBUFFERED='1'), **kwargs)
+    # identity_node needs a database key to start (no database: it identifies nobody); a throwaway one.
+    from attune.identity.keys import KEY_BYTES, KEY_ENV, encode_key
+
+    env = dict(os.environ, PYTHONUNBUFFERED='1')
+    env.setdefault(KEY_ENV, encode_key(secrets.token_bytes(KEY_BYTES)))
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, **kwargs)
 
 
 def start_node(executable: str, name: str) -> Watched:

@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     'attune.cli.paths',
     'attune.cli.label',
     'attune.cli.train',
+    'attune.cli.people',
 )
 
 

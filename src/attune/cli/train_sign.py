@@ -47,6 +47,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         if task == 'isolated':
             t.add_argument('--window', type=int, default=16, help='frames per decision')
             t.add_argument('--stride', type=int, default=2, help='step between training windows')
+            t.add_argument('--no-signer-variation', dest='vary_signer', action='store_false',
+                           help='train on the blocks as recorded (no simulated signers and cameras; '
+                                'feature-level roll, aspect and noise instead)')
+            t.add_argument('--clean-fraction', type=float, default=0.25,
+                           help='share of training blocks shown as recorded each epoch (signer variation on)')
         else:
             t.add_argument('--sequences-per-epoch', type=int, default=1024)
             t.add_argument('--test-sequences', type=int, default=400)
@@ -74,6 +79,8 @@ def run_train(ns: argparse.Namespace) -> int:
         import torch  # noqa: F401
 
         from attune.models import sign_training as training
+        from attune.models.sign_card import data_note, write_model_card
+        from attune.models.sign_export import check_onnx, export_onnx
     except ImportError as exc:
         raise AttuneError(f'training needs the [train] pins (torch, onnx): {exc}. Run make setup.') from None
     from attune.sign.datasets import load_dataset
@@ -88,17 +95,18 @@ def run_train(ns: argparse.Namespace) -> int:
                   dim=ns.dim, depth=ns.depth, lr=ns.lr, threads=ns.threads)
     log = lambda text: print(text, file=sys.stderr, flush=True)  # noqa: E731
     if ns.task == 'isolated':
-        config = training.TrainConfig(task='isolated', window=ns.window, stride=ns.stride, **common)
+        config = training.TrainConfig(task='isolated', window=ns.window, stride=ns.stride, vary_signer=ns.vary_signer,
+                                      clean_fraction=ns.clean_fraction, **common)
         result = training.train_isolated(dataset, config, name, log=log)
     else:
         config = training.TrainConfig(task='continuous', sequences_per_epoch=ns.sequences_per_epoch,
                                       test_sequences=ns.test_sequences, max_len=ns.max_len, **common)
         result = training.train_continuous(dataset, config, name, log=log)
-    training.export_onnx(result, out)
-    result.metrics['onnx_max_abs_diff'] = training.check_onnx(result, out)
+    export_onnx(result, out)
+    result.metrics['onnx_max_abs_diff'] = check_onnx(result, out)
     command = ['attune', 'train', 'sign', *sys.argv[sys.argv.index('sign') + 1:]] if 'sign' in sys.argv \
         else ['attune', 'train', 'sign', ns.task, '--data', ns.data, '--out', str(out)]
-    card = training.write_model_card(result, out.with_suffix('.md'), command, training.data_note(dataset))
+    card = write_model_card(result, out.with_suffix('.md'), command, data_note(dataset))
     log(f'wrote {out} and {card}')
     print(json.dumps({'model': str(out), 'card': str(card), **{k: v for k, v in result.metrics.items()
                                                                  if k != 'per_gloss_accuracy'}}))

@@ -45,12 +45,21 @@ _VALID_ID = re.compile(r'[A-Za-z][A-Za-z0-9_]*')
 _AU_NAME = re.compile(r'AU0*([0-9]{1,2})', re.IGNORECASE)
 
 
+def _rep155_id(raw: str, prefix: str) -> str:
+    if _VALID_ID.fullmatch(raw) and '__' not in raw and not raw.endswith('_'):
+        return raw
+    cleaned = re.sub(r'[^A-Za-z0-9]+', '_', raw).strip('_')
+    return f'{prefix}_{cleaned}' if cleaned else prefix
+
+
 def face_id(track_id: str) -> str:
     """The REP-155 face id of an attune track id (the same id when it is already valid)."""
-    if _VALID_ID.fullmatch(track_id) and '__' not in track_id and not track_id.endswith('_'):
-        return track_id
-    cleaned = re.sub(r'[^A-Za-z0-9]+', '_', track_id).strip('_')
-    return f'f_{cleaned}' if cleaned else 'f_'
+    return _rep155_id(track_id, 'f')
+
+
+def person_id(attune_person_id: str) -> str:
+    """The REP-155 person id of an enrolled person's id ('person-1a2b3c4d' -> 'p_person_1a2b3c4d')."""
+    return _rep155_id(attune_person_id, 'p')
 
 
 def landmarks_70(landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from attune.errors import ConfigError
+from attune.identity.keys import default_database_path
 from attune.resources import config_file
 
 ROBOTS = ('none', 'sim', 'nao', 'generic')
@@ -45,6 +46,9 @@ GRAPH_ARGUMENTS: tuple[GraphArgument, ...] = (
     GraphArgument('asd_emotion', 'auto', 'Start the ASD emotion node (affect per face on /attune/affect, '
                   'name-call protocol); auto: with the asd_session policy, whose name calls need it.',
                   ('auto', 'true', 'false')),
+    GraphArgument('identity', 'auto', 'Start the identity node (known people: person-to-face matches on '
+                  '/attune/person_matches); auto: when a people database exists (attune people enroll).',
+                  ('auto', 'true', 'false')),
     GraphArgument('rep155', 'true', 'Start hri_bridge_node: faces, expression and action units as REP-155 '
                   '(ROS4HRI) topics under /humans/faces (needs hri_msgs).', ('true', 'false')),
 )
@@ -64,6 +68,7 @@ class GraphArgs:
     spiking_fer: str = 'false'
     sign: str = 'false'
     asd_emotion: str = 'auto'
+    identity: str = 'auto'
     rep155: str = 'true'
 
     def __post_init__(self) -> None:
@@ -166,6 +171,10 @@ def node_graph(args: GraphArgs | None = None) -> list[NodeSpec]:
     if args.asd_emotion == 'true' or (args.asd_emotion == 'auto' and args.robot != 'none'
                                       and args.policy == 'asd_session'):
         nodes.append(NodeSpec(name='asd_emotion_node', executable='asd_emotion_node', parameter_files=files,
+                              parameters=common + (('image_topic', args.camera_topic),
+                                                   ('image_transport', args.image_transport))))
+    if args.identity == 'true' or (args.identity == 'auto' and default_database_path().is_file()):
+        nodes.append(NodeSpec(name='identity_node', executable='identity_node', parameter_files=files,
                               parameters=common + (('image_topic', args.camera_topic),
                                                    ('image_transport', args.image_transport))))
     if args.rep155 == 'true':

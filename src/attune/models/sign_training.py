@@ -1,35 +1,35 @@
-"""Training, evaluation and export of the sign models (used by `attune train sign` and bench/sign.py).
+"""Training of the sign models (used by `attune train sign` and bench/sign.py); export and model
+cards are in sign_export and sign_card.
 
-Isolated: windows of `window` consecutive frames of the training blocks, augmented (in-plane
-rotation, anisotropic scale for an unknown camera aspect, landmark noise, a hand lost for a few
-frames, sequences shorter than the window, mirroring where the glosses allow it), cross-entropy
-with label smoothing. Continuous: sequences composed from the training blocks afresh every epoch
-(attune.sign.compose), CTC loss. Both are scored on held-out blocks only; the split, the seed and
-every setting are recorded in the model card.
+Isolated: every epoch, the training blocks re-rendered as other signers and cameras would record
+them (attune.sign.augment: hand proportions, tilt, roll, distance, aspect, speed, jitter, the other
+hand; a share `clean_fraction` of the blocks as recorded), cut into windows of `window` frames and
+augmented at feature level (a hand lost for a few frames, sequences shorter than the window;
+attune.models.sign_augment), cross-entropy with label smoothing. Continuous: sequences composed
+from the training blocks afresh every epoch (attune.sign.compose), feature-level augmentation, CTC
+loss. Both are scored on held-out blocks only; the split, the seed and every setting are recorded
+in the model card.
 """
 from __future__ import annotations
 
 import math
-import shlex
 import time
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
 import torch
 from torch import nn
 
+from attune.models.sign_augment import augment
+from attune.sign.augment import signer_variation, vary_segment
 from attune.sign.compose import ComposeOptions, SequenceComposer
 from attune.sign.ctc import beam_decode, error_rate, greedy_decode, log_softmax
 from attune.sign.datasets import LandmarkDataset, Split, split_blocks, windows
-from attune.sign.features import FEATURE_DIM, GROUPS, IMAGE_PAIRS, SHAPE_PAIRS, VELOCITY_GROUPS, group_mask
-from attune.sign.model import METADATA_KEY, SignModelInfo
+from attune.sign.evaluation import VARIED_SEED, robustness, window_scores
+from attune.sign.features import FEATURE_DIM, GROUPS, group_mask
+from attune.sign.model import SignModelInfo
 
-_X = torch.tensor([p[0] for p in IMAGE_PAIRS])
-_Y = torch.tensor([p[1] for p in IMAGE_PAIRS])
-_SHAPE_X = torch.tensor([p[0] for p in SHAPE_PAIRS])
-_VELOCITY = torch.tensor([c for g in VELOCITY_GROUPS for c in range(*GROUPS[g])])
 _PRESENCE = GROUPS['presence'][0]
 
 
@@ -59,6 +59,8 @@ class TrainConfig:
     test_sequences: int = 400
     beam_width: int = 8
     threads: int = 2
+    vary_signer: bool = True
+    clean_fraction: float = 0.25
     compose: ComposeOptions = field(default_factory=ComposeOptions)
 
 
@@ -69,42 +71,6 @@ class TrainResult:
     metrics: dict[str, Any]
     split: Split
     config: TrainConfig
-
-
-# --- augmentation ----------------------------------------------------------------------------------
-def augment(x: torch.Tensor, generator: torch.Generator, *, mirror: bool, rotation_deg: float = 12.0,
-            gaps: bool = True, short: bool = True) -> torch.Tensor:
-    """Random camera roll (+-rotation_deg: turns the image-axis groups, the rotation-normalized shapes
-    stay), x-scale (0.85-1.15: an unknown aspect), shape noise, mirroring; a hand missing for 1-3
-    frames (bridged like the live extractor does: the last frame repeated without velocity); a
-    sequence shorter than the window (padded in front like pad_window). x: (B, T, F)."""
-    b, t, _ = x.shape
-    x = x.clone()
-    angle = (torch.rand(b, generator=generator) * 2 - 1) * math.radians(rotation_deg)
-    scale = 0.85 + 0.3 * torch.rand(b, generator=generator)
-    if mirror:
-        scale = scale * torch.where(torch.rand(b, generator=generator) < 0.5, -1.0, 1.0)
-    cos, sin = torch.cos(angle)[:, None, None], torch.sin(angle)[:, None, None]
-    xs, ys = x[..., _X] * scale[:, None, None], x[..., _Y]
-    x[..., _X] = cos * xs - sin * ys
-    x[..., _Y] = sin * xs + cos * ys
-    x[..., _SHAPE_X] *= torch.sign(scale)[:, None, None]
-    present = x[..., _PRESENCE:_PRESENCE + 1]
-    shape = slice(*GROUPS['shape'])
-    x[..., shape] += 0.03 * torch.randn(x[..., shape].shape, generator=generator) * present
-    if gaps and t > 4:
-        for i in torch.nonzero(torch.rand(b, generator=generator) < 0.15).flatten().tolist():
-            start = int(torch.randint(1, t - 3, (1,), generator=generator))
-            length = int(torch.randint(1, 4, (1,), generator=generator))
-            x[i, start:start + length] = x[i, start - 1]
-            x[i, start:start + length, _VELOCITY] = 0.0
-    if short and t > 4:
-        for i in torch.nonzero(torch.rand(b, generator=generator) < 0.1).flatten().tolist():
-            keep = int(torch.randint(2, t, (1,), generator=generator))
-            first = x[i, t - keep].clone()
-            first[_VELOCITY] = 0.0
-            x[i, : t - keep] = first
-    return x
 
 
 def _normalization(features: np.ndarray, groups: tuple[str, ...]) -> tuple[torch.Tensor, ...]:
@@ -126,33 +92,6 @@ def _encoder(config: TrainConfig, max_len: int):
     return SignEncoder(FEATURE_DIM, **_architecture(config, max_len))
 
 
-def build_model(info: SignModelInfo) -> nn.Module:
-    """An untrained torch model of the architecture `info` describes."""
-    from attune.models.sign_classifier import IsolatedSignClassifier
-    from attune.models.sign_ctc import ContinuousSignRecognizer
-    from attune.models.sign_encoder import SignEncoder
-
-    encoder = SignEncoder(info.feature_dim, **info.architecture)
-    if info.task == 'isolated':
-        return IsolatedSignClassifier(encoder, len(info.glosses))
-    return ContinuousSignRecognizer(encoder, len(info.glosses))
-
-
-def torch_model_from_onnx(path: Path) -> tuple[nn.Module, SignModelInfo]:
-    """The torch model of an exported sign model, its weights read back from the ONNX
-    initializers (export keeps them under their state_dict names)."""
-    import onnx
-    from onnx import numpy_helper
-
-    proto = onnx.load(str(path))
-    meta = {p.key: p.value for p in proto.metadata_props}
-    info = SignModelInfo.from_json(meta[METADATA_KEY])
-    model = build_model(info)
-    weights = {i.name: torch.from_numpy(numpy_helper.to_array(i).copy()) for i in proto.graph.initializer}
-    model.load_state_dict({k: weights[k] for k in model.state_dict()}, strict=True)
-    return model.eval(), info
-
-
 def _schedule(optimizer: torch.optim.Optimizer, steps: int) -> torch.optim.lr_scheduler.LambdaLR:
     warmup = max(1, steps // 20)
     return torch.optim.lr_scheduler.LambdaLR(
@@ -162,58 +101,86 @@ def _schedule(optimizer: torch.optim.Optimizer, steps: int) -> torch.optim.lr_sc
 # --- isolated --------------------------------------------------------------------------------------
 def train_isolated(dataset: LandmarkDataset, config: TrainConfig, name: str,
                    log=print) -> TrainResult:
-    """Train an IsolatedSignClassifier on the training blocks; score it on the held-out blocks."""
+    """Train an IsolatedSignClassifier on the training blocks; score it on the held-out blocks, as
+    recorded and as other signers would show them (attune.sign.evaluation.robustness)."""
     from attune.models.sign_classifier import IsolatedSignClassifier
 
     torch.manual_seed(config.seed)
     torch.set_num_threads(config.threads)
     generator = torch.Generator().manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
     split = split_blocks(dataset, test_fraction=config.test_fraction, seed=config.split_seed,
                          strategy=config.split_strategy)
-    x_train, y_train, _ = windows(split.train, config.window, config.stride)
-    x_test, y_test, b_test = windows(split.test, config.window, 1)
+    x_clean, y_clean, _ = windows(split.train, config.window, config.stride)
+    x_test, y_test, _ = windows(split.test, config.window, 1)
     log(f'{dataset.name}: {len(dataset.segments)} blocks, {len(split.test_blocks)} held out; '
-        f'{len(x_train)} training windows, {len(x_test)} test windows')
+        f'{len(x_clean)} training windows per epoch, {len(x_test)} test windows')
     model = IsolatedSignClassifier(_encoder(config, config.window), len(dataset.glosses))
-    model.encoder.set_normalization(*_normalization(x_train, dataset.groups))
+    model.encoder.set_normalization(*_normalization(x_clean, dataset.groups))
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    batches = math.ceil(len(x_train) / config.batch_size)
-    scheduler = _schedule(optimizer, config.epochs * batches)
+    steps_per_epoch = math.ceil(len(x_clean) * 1.1 / config.batch_size)  # variation changes the count a little
+    scheduler = _schedule(optimizer, config.epochs * steps_per_epoch)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
-    xt, yt = torch.from_numpy(x_train), torch.from_numpy(y_train)
-    start = time.monotonic()
+    variation = signer_variation(dataset)
+    feature_level = dict(mirror=dataset.mirror_augment and not config.vary_signer,
+                         rotation_deg=0.0 if config.vary_signer else dataset.rotation_deg,
+                         aspect=0.0 if config.vary_signer else 0.15, noise=0.0 if config.vary_signer else 0.03)
+    start, steps = time.monotonic(), 0
     for epoch in range(config.epochs):
+        x_train, y_train = _epoch_windows(split.train, config, variation, rng) if config.vary_signer \
+            else (x_clean, y_clean)
+        xt, yt = torch.from_numpy(x_train), torch.from_numpy(y_train)
         model.train()
         order = torch.randperm(len(xt), generator=generator)
         total = 0.0
-        for i in range(batches):
+        for i in range(math.ceil(len(xt) / config.batch_size)):
             idx = order[i * config.batch_size:(i + 1) * config.batch_size]
-            x = augment(xt[idx], generator, mirror=dataset.mirror_augment, rotation_deg=dataset.rotation_deg)
+            x = augment(xt[idx], generator, **feature_level)
             loss = loss_fn(model(x), yt[idx])
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            scheduler.step()
+            if steps < config.epochs * steps_per_epoch - 1:
+                scheduler.step()
+                steps += 1
             total += float(loss.detach()) * len(idx)
         if epoch % 5 == 4 or epoch == config.epochs - 1:
             accuracy = isolated_accuracy(model, x_test, y_test)
             log(f'epoch {epoch + 1}/{config.epochs}: loss {total / len(xt):.4f}, held-out window accuracy '
                 f'{accuracy:.4f} ({time.monotonic() - start:.0f} s)')
     model.eval()
-    predictions = _predict(model, x_test)
+    training_s = round(time.monotonic() - start, 1)
+    predict = lambda x: _predict(model, x)  # noqa: E731
+    scores = window_scores(predict, split.test, config.window)
+    varied = robustness(predict, split.test, config.window, variation, seed=VARIED_SEED)
     metrics = {
-        'held_out_window_accuracy': float((predictions == y_test).mean()) if len(y_test) else float('nan'),
-        'held_out_block_accuracy': _block_vote(predictions, y_test, b_test),
-        'train_windows': int(len(x_train)), 'test_windows': int(len(x_test)),
+        'held_out_window_accuracy': scores['window_accuracy'],
+        'held_out_block_accuracy': scores['block_accuracy'],
+        'held_out_varied_window_accuracy': varied['all'],
+        'held_out_varied_by_component': {k: v for k, v in varied.items() if k != 'all'},
+        'train_windows': int(len(x_clean)), 'test_windows': int(len(x_test)),
         'blocks': len({s.block for s in dataset.segments}),
         'test_blocks': len(split.test_blocks), 'guard_frames_dropped': split.dropped_frames,
-        'per_gloss_accuracy': {g: float((predictions[y_test == k] == k).mean())
-                               for k, g in enumerate(dataset.glosses) if (y_test == k).any()},
-        'training_s': round(time.monotonic() - start, 1),
+        'per_gloss_accuracy': scores['per_gloss'],
+        'training_s': training_s,
     }
     info = SignModelInfo(name=name, task='isolated', glosses=dataset.glosses, window=config.window,
                          groups=dataset.groups, dataset=dataset.name, architecture=_architecture(config, config.window))
     return TrainResult(model, info, metrics, split, config)
+
+
+def _epoch_windows(train: LandmarkDataset, config: TrainConfig, variation, rng: np.random.Generator):
+    """One epoch's training windows: each block as another signer would record it (a share
+    clean_fraction as recorded), windows at a random offset of the stride."""
+    segments = tuple(s if rng.random() < config.clean_fraction
+                     else vary_segment(s, variation, rng, hand_free=train.mirror_augment) for s in train.segments)
+    offset = int(rng.integers(0, config.stride))
+    varied = replace(train, segments=tuple(replace(s, points=s.points[offset:],
+                                                   depth=None if s.depth is None else s.depth[offset:],
+                                                   stamps_s=None if s.stamps_s is None else s.stamps_s[offset:])
+                                           if len(s) > config.window + offset else s for s in segments))
+    x, y, _ = windows(varied, config.window, config.stride)
+    return x, y
 
 
 def _predict(model: nn.Module, x: np.ndarray, batch: int = 1024) -> np.ndarray:
@@ -229,15 +196,6 @@ def isolated_accuracy(model: nn.Module, x: np.ndarray, y: np.ndarray) -> float:
     if not len(y):
         return float('nan')
     return float((_predict(model, x) == y).mean())
-
-
-def _block_vote(predictions: np.ndarray, labels: np.ndarray, blocks: np.ndarray) -> float:
-    """Accuracy of the majority prediction per held-out block."""
-    correct = []
-    for b in np.unique(blocks):
-        member = blocks == b
-        correct.append(np.bincount(predictions[member]).argmax() == labels[member][0])
-    return float(np.mean(correct)) if correct else float('nan')
 
 
 # --- continuous ------------------------------------------------------------------------------------
@@ -333,114 +291,3 @@ def continuous_error_rates(model: Any, sequences: list, beam_width: int = 8) -> 
     return {'greedy': error_rate(references, greedy),
             'beam': error_rate(references, beam) if beam_width else float('nan'),
             'greedy_sequence_accuracy': float(np.mean([r == g for r, g in zip(references, greedy)]))}
-
-
-# --- export ----------------------------------------------------------------------------------------
-def export_onnx(result: TrainResult, path: Path) -> Path:
-    """Write the model as ONNX (dynamic time axis) with its SignModelInfo as metadata."""
-    import onnx
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    model = result.model.eval()
-    length = result.info.window if result.info.task == 'isolated' else 64
-    example = torch.zeros(2, length, FEATURE_DIM)
-    batch = torch.export.Dim('batch', min=1, max=4096)
-    frames = torch.export.Dim('frames', min=1, max=result.model.encoder.max_len)
-    # optimize=False keeps every weight as an initializer under its state_dict name, so the torch
-    # model can be rebuilt from the file (torch_model_from_onnx); onnxruntime optimizes at load.
-    program = torch.onnx.export(model, (example,), dynamo=True, dynamic_shapes=({0: batch, 1: frames},),
-                                input_names=['features'], output_names=['logits'], verbose=False,
-                                optimize=False)
-    program.save(str(path))
-    proto = onnx.load(str(path))
-    entry = proto.metadata_props.add()
-    entry.key, entry.value = METADATA_KEY, result.info.to_json()
-    proto.doc_string = f'attune sign model {result.info.name} ({result.info.task})'
-    onnx.save(proto, str(path))
-    return path
-
-
-def write_model_card(result: TrainResult, path: Path, command: list[str], data_note: str) -> Path:
-    """`<model>.md` beside the ONNX file: data and licence, the exact command, measured quality, limits."""
-    info, m = result.info, result.metrics
-    lines = [f'# Sign model `{info.name}` ({info.task})', '',
-             f'- Vocabulary ({len(info.glosses)}): {", ".join(info.glosses)}',
-             f'- Input: (B, T, {FEATURE_DIM}) features of attune.sign.features, groups read: {", ".join(info.groups)}; '
-             + (f'window T = {info.window} frames' if info.task == 'isolated' else f'T <= {info.window} frames'),
-             f'- Output: {"(B, C) logits" if info.task == "isolated" else "(B, T, C + 1) logits, CTC blank = 0"}',
-             '- Architecture: SignEncoder (frame MLP blocks with TemporalAdapters: learned positional embeddings + '
-             'depthwise temporal convolution, after USTM\'s TAPE) + '
-             + ('attention pooling and a linear classifier' if info.task == 'isolated' else 'a frame-wise CTC head'),
-             f'- Parameters: {sum(p.numel() for p in result.model.parameters()):,}', '',
-             '## Data and licence', '', data_note, '',
-             '## How it was made', '', '```', shlex.join(command), '```', '',
-             'Settings: ' + ', '.join(f'{k}={v}' for k, v in asdict(result.config).items() if k != 'compose'), '',
-             '## Measured quality (held-out recording blocks)', '']
-    for key, value in m.items():
-        if key == 'per_gloss_accuracy':
-            worst = sorted(value.items(), key=lambda kv: kv[1])[:5]
-            lines.append('- worst glosses: ' + ', '.join(f'{g} {v:.3f}' for g, v in worst))
-        elif key == 'training_s':
-            lines.append(f'- {key}: {value:.0f} (2 shared CPU cores)')
-        elif isinstance(value, float):
-            lines.append(f'- {key}: {value:.4f}' if abs(value) >= 1e-3 or value == 0 else f'- {key}: {value:.1e}')
-        else:
-            lines.append(f'- {key}: {value}')
-    lines += ['', '## Limits', '', *_limits(info)]
-    Path(path).write_text('\n'.join(lines) + '\n')
-    return Path(path)
-
-
-def _limits(info: SignModelInfo) -> list[str]:
-    notes = ['- Held-out blocks come from the same recordings as the training blocks (one session per gloss): '
-             'the numbers measure generalization to other moments of a recording, not to new signers, '
-             'cameras or lighting. Expect lower accuracy on new people.']
-    if info.dataset == 'asl_alphabet':
-        notes.append('- One signer, one hand, one camera; J and Z (letters drawn in the air) are learned from that '
-                     "signer's recordings only.")
-    if info.task == 'continuous':
-        notes.append('- Trained and scored on sequences composed from isolated recordings (interpolated '
-                     'transitions, timing jitter), not on natural continuous signing, whose co-articulation '
-                     'is richer.')
-    return notes
-
-
-def check_onnx(result: TrainResult, path: Path, tolerance: float = 1e-3) -> float:
-    """Largest |torch - onnxruntime| logit difference on held-out inputs; raises above tolerance."""
-    from attune.errors import ModelFileError
-    from attune.sign.model import SignModel
-
-    model = result.model.eval()
-    onnx_model = SignModel(str(path))
-    if result.info.task == 'isolated':
-        x, _, _ = windows(result.split.test, result.info.window, 7)
-        inputs = [x[:256]] if len(x) else [np.zeros((1, result.info.window, FEATURE_DIM), np.float32)]
-    else:
-        inputs = [s.features[None] for s in held_out_sequences(result.split, result.config)[:20]]
-    worst = 0.0
-    with torch.no_grad():
-        for x in inputs:
-            expected = model(torch.from_numpy(x)).numpy()
-            worst = max(worst, float(np.abs(onnx_model.logits(x) - expected).max()))
-    if worst > tolerance:
-        raise ModelFileError(f'{path}: ONNX and torch disagree by {worst:.2e} (> {tolerance:.0e})')
-    return worst
-
-
-_DATA_NOTES = {
-    'asl_alphabet': 'ASL fingerspelling letters A-Z: `asl_alphabet/landmarks.csv` of ../shared/data/hands, '
-                    'MediaPipe Hands landmarks of one signer, one recording per letter (~320 frames), from '
-                    'borisgraudt/asl-ai (dataset card: CC0-1.0; repository: MIT).',
-    'kinivi_handshape': 'kinivi hand shapes Open/Close/Pointer/OK: `kinivi/keypoint.csv` of ../shared/data/hands, '
-                        'from kinivi/hand-gesture-recognition-mediapipe (Apache-2.0).',
-    'kinivi_trajectory': 'kinivi fingertip gestures Stop/Clockwise/Counter Clockwise/Move: '
-                         '`kinivi/point_history.csv` of ../shared/data/hands, from '
-                         'kinivi/hand-gesture-recognition-mediapipe (Apache-2.0).',
-}
-
-
-def data_note(dataset: LandmarkDataset) -> str:
-    note = _DATA_NOTES.get(dataset.name, f'{dataset.description} (licence: that of your recordings).')
-    return (f'{note} {len(dataset.segments)} segments in {len({s.block for s in dataset.segments})} recording '
-            f'blocks, {dataset.frames()} frames; blocks as in attune.sign.datasets.')

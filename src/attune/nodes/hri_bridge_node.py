@@ -9,6 +9,7 @@ Subscribes:  <faces_topic>       attune/Faces         ids, boxes, landmarks
              <expression_topic>  attune/Expression    expression, valence/arousal, action units
              <affect_topic>      attune/AffectState   valence/arousal (and the expression of faces that
                                                       no Expression source covers)
+             <person_matches_topic>  attune/PersonMatches  who each face is (identity_node)
              <image_topic>       sensor_msgs/Image or CompressedImage, only with publish_cropped
 Publishes:   /humans/faces/tracked            hri_msgs/IdsList, one per Faces message (also when empty)
              /humans/faces/<id>/roi           hri_msgs/NormalizedRegionOfInterest2D
@@ -16,9 +17,11 @@ Publishes:   /humans/faces/tracked            hri_msgs/IdsList, one per Faces me
              /humans/faces/<id>/expression    hri_msgs/Expression
              /humans/faces/<id>/facs          hri_msgs/FacialActionUnits (when the Expression has AUs)
              /humans/faces/<id>/cropped       sensor_msgs/Image rgb8 (only with publish_cropped: pixels)
+             /humans/persons/...              enrolled people matched to tracked faces (attune.ros.rep155_persons)
+             /humans/candidate_matches        hri_msgs/IdsMatch, face -> person
              /diagnostics                     diagnostic_msgs/DiagnosticArray, once per second
-Not covered: tf frames (face_<id>, gaze_<id>: no tf2 wheels for the pip path), bodies, voices and
-persons (attune has no body tracker, voices or identities); see docs/rep155.md.
+Not covered: tf frames (face_<id>, gaze_<id>: no tf2 wheels for the pip path), bodies and voices
+(attune has no body tracker and no audio); see docs/rep155.md.
 """
 from __future__ import annotations
 
@@ -44,6 +47,7 @@ from attune.ros.rep155_msgs import (
     roi_msg,
     tracked_msg,
 )
+from attune.ros.rep155_persons import Persons
 from attune.ros.shell import FAILED, Diagnostics, NodeShell
 from attune.ros.stamps import to_ns
 
@@ -56,6 +60,8 @@ PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec('faces_topic', '/attune/faces', 'attune/Faces input.'),
     ParamSpec('expression_topic', '/attune/expression', 'attune/Expression input.'),
     ParamSpec('affect_topic', '/attune/affect', 'attune/AffectState input.'),
+    ParamSpec('person_matches_topic', '/attune/person_matches', 'attune/PersonMatches input (identity_node): '
+              'persons under /humans/persons; \'\' = no persons.'),
     ParamSpec('publish_landmarks', True, 'Publish /humans/faces/<id>/landmarks (70 points from the mesh).',
               dynamic=True),
     ParamSpec('publish_cropped', False, 'Publish /humans/faces/<id>/cropped: face pixels leave the node '
@@ -73,11 +79,13 @@ class HriBridgeNode(NodeShell):
 
     DIAGNOSTICS = Diagnostics('REP-155 bridge', working='publishing /humans/faces',
                               idle='no attune input in the last 5 s')
-    COUNTERS: ClassVar[tuple[str, ...]] = ('faces_messages', 'expressions', 'facs', 'cropped', 'untracked_dropped')
+    COUNTERS: ClassVar[tuple[str, ...]] = ('faces_messages', 'expressions', 'facs', 'cropped', 'person_matches',
+                                           'untracked_dropped')
 
     def __init__(self, **kwargs: Any) -> None:
         self._hri = hri_interfaces()
         self._tracked_pub = None
+        self._persons: Persons | None = None
         self._face_pubs: dict[str, dict[str, Any]] = {}   # REP-155 id -> {topic leaf: publisher}
         self._rep_ids: dict[str, str] = {}                # attune track id -> REP-155 id (tracked now)
         self._affect: dict[str, Any] = {}                 # attune track id -> latest AffectState
@@ -88,12 +96,16 @@ class HriBridgeNode(NodeShell):
     # --- lifecycle -------------------------------------------------------------------------------
     def configure(self) -> None:
         self._tracked_pub = self.add_publisher(self._hri.IdsList, f'{FACES_NS}/tracked', qos.RESULTS)
+        if self.params['person_matches_topic']:
+            self._persons = Persons(self, self._hri)
 
     def activate(self) -> None:
         p, m = self.params, self._msgs
         self.add_subscription(m.Faces, p['faces_topic'], self._on_faces, qos.RESULTS)
         self.add_subscription(m.Expression, p['expression_topic'], self._on_expression, qos.RESULTS)
         self.add_subscription(m.AffectState, p['affect_topic'], self._on_affect, qos.RESULTS)
+        if self._persons is not None:
+            self.add_subscription(m.PersonMatches, p['person_matches_topic'], self._on_person_matches, qos.RESULTS)
         if p['publish_cropped']:
             compressed = p['image_transport'] == 'compressed'
             self.add_subscription(CompressedImage if compressed else Image, p['image_topic'], self._on_image,
@@ -110,6 +122,9 @@ class HriBridgeNode(NodeShell):
     def release(self) -> None:
         self.deactivate()
         self._tracked_pub = None
+        if self._persons is not None:
+            self._persons.close()
+            self._persons = None
 
     # --- per-face publishers -----------------------------------------------------------------------
     def _face_publishers(self, rep_id: str) -> dict[str, Any]:
@@ -147,6 +162,9 @@ class HriBridgeNode(NodeShell):
     def _on_affect(self, msg: Any) -> None:
         self._guard('affect', self._handle_affect, msg)
 
+    def _on_person_matches(self, msg: Any) -> None:
+        self._guard('person_matches', self._handle_person_matches, msg)
+
     def _on_image(self, msg: Any) -> None:
         self._images.append((to_ns(msg.header.stamp), msg))
 
@@ -160,6 +178,8 @@ class HriBridgeNode(NodeShell):
             self._expression_seen.discard(gone)
         self._rep_ids = rep_ids
         self._tracked_pub.publish(tracked_msg(self._hri, msg.header, list(rep_ids.values())))
+        if self._persons is not None:
+            self._persons.faces(msg.header, set(rep_ids.values()))
         rgb = self._image_for(msg) if self.params['publish_cropped'] and msg.faces else None
         for face in msg.faces:
             pubs = self._face_publishers(rep_ids[face.id])
@@ -200,6 +220,10 @@ class HriBridgeNode(NodeShell):
         if facs is not None:
             pubs['facs'].publish(facs)
             self.count('facs')
+
+    def _handle_person_matches(self, msg: Any) -> None:
+        self._persons.matches(msg, self._rep_ids)
+        self.count('person_matches')
 
     def _handle_affect(self, msg: Any) -> None:
         rep_id = self._rep_ids.get(msg.face_id)

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from attune.errors import ConfigError
-from attune.sign.datasets import LandmarkDataset, Segment
 from attune.sign.features import point_features
+from attune.sign.segments import LandmarkDataset, Segment
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,17 @@
-"""Recordings of a user's own signs from HandFrames or a bag of attune/Hands (no rclpy)."""
+"""A user's own sign recordings: the file format (one take of one gloss per .npz, one block each),
+loading them as a data set, and making them from HandFrames or a bag of attune/Hands (no rclpy)."""
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 
+from attune.errors import ConfigError
+from attune.hands.normalize import canonical_mirror
 from attune.hands.types import HandFrame
-from attune.sign.datasets import save_recording
+from attune.sign.segments import LandmarkDataset, Segment
 
 
 def frames_to_arrays(frames: Sequence[HandFrame]) -> dict[str, np.ndarray]:
@@ -58,3 +62,77 @@ def import_hands_bag(bag: Path, out: Path, *, gloss: str, topic: str = '/attune/
         written.append(save_recording(Path(out) / gloss / f'{Path(bag).name}_{n:03d}.npz', mirrored=mirrored,
                                       **arrays))
     return written
+
+
+RECORDING_KEYS = ('right', 'left', 'stamps_ns', 'image_size', 'mirrored')
+
+
+def save_recording(path: Path, *, right: np.ndarray, left: np.ndarray, stamps_ns: np.ndarray,
+                   image_size: tuple[int, int], mirrored: bool = False) -> Path:
+    """Write one recording in the documented format (see load_recordings)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(path, right=np.asarray(right, np.float32), left=np.asarray(left, np.float32),
+                        stamps_ns=np.asarray(stamps_ns, np.int64), image_size=np.asarray(image_size, np.int64),
+                        mirrored=np.asarray(bool(mirrored)))
+    return path
+
+
+def load_recordings(folder: Path, *, name: str | None = None) -> LandmarkDataset:
+    """A user's vocabulary: `folder/<gloss>/<any name>.npz`, one recording of one sign per file.
+
+    Each .npz holds (docs/sign.md, "Your own vocabulary"):
+        right, left   (T, 21, 3) float: the person's own right / left hand in normalized image
+                      coordinates (x, y in [0, 1], z MediaPipe's relative depth), NaN where that
+                      hand was not seen (attune/Hands messages carry exactly this)
+        stamps_ns     (T,) int64 image stamps
+        image_size    (2,) int: width, height in pixels
+        mirrored      bool: the images were mirrored (selfie view)
+    The signing hand of a recording is the one seen in more frames; the other is `other`.
+    Optional `vocabulary.json` in the folder: {"glosses": [...]} fixes the gloss order.
+
+    Raises:
+        ConfigError: no recordings, or a file that does not follow the format (names the file).
+    """
+    folder = Path(folder)
+    files = sorted(folder.glob('*/*.npz'))
+    if not files:
+        raise ConfigError(f'no recordings in {folder}: expected {folder}/<gloss>/<name>.npz files')
+    segments = []
+    for block, path in enumerate(files):
+        try:
+            with np.load(path) as data:
+                missing = [k for k in RECORDING_KEYS if k not in data]
+                if missing:
+                    raise ConfigError(f"{path}: missing {', '.join(missing)}")
+                right, left = np.asarray(data['right'], np.float64), np.asarray(data['left'], np.float64)
+                stamps = np.asarray(data['stamps_ns'], np.int64)
+                width, height = (int(v) for v in data['image_size'])
+                mirrored = bool(data['mirrored'])
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f'{path}: not a readable recording ({exc})') from None
+        if right.shape != left.shape or right.ndim != 3 or right.shape[1:] not in ((21, 3), (21, 2)) \
+                or len(stamps) != len(right) or width <= 0 or height <= 0:
+            raise ConfigError(f'{path}: right/left must be (T, 21, 3) with T stamps and a positive image_size')
+        seen_right = np.isfinite(right).all(axis=(1, 2)).sum()
+        seen_left = np.isfinite(left).all(axis=(1, 2)).sum()
+        dominant, other, hand = (right, left, 'right') if seen_right >= seen_left else (left, right, 'left')
+        segments.append(Segment(gloss=path.parent.name, block=block, kind='image', points=dominant[..., :2],
+                                other=other[..., :2] if np.isfinite(other).any() else None,
+                                aspect=width / height, mirror=canonical_mirror(hand, mirrored),
+                                stamps_s=(stamps - stamps[0]) * 1e-9, run=block,
+                                rows=np.arange(len(stamps))))
+    glosses = tuple(sorted({s.gloss for s in segments}))
+    vocabulary = folder / 'vocabulary.json'
+    if vocabulary.is_file():
+        listed = tuple(json.loads(vocabulary.read_text())['glosses'])
+        unknown = set(glosses) - set(listed)
+        if unknown:
+            raise ConfigError(f"{vocabulary} does not list {', '.join(sorted(unknown))}")
+        glosses = listed
+    two_hands = any(s.other is not None for s in segments)
+    groups = ('shape', 'orientation', 'motion', 'presence')
+    if two_hands:
+        groups += ('other_shape', 'other_offset', 'other_presence')
+    return LandmarkDataset(name or folder.name, glosses, tuple(segments), groups=groups,
+                           description=f'recordings in {folder}')

@@ -1,0 +1,103 @@
+"""Face embeddings: dlib's ResNet face descriptor (128 values), aligned by five landmarks.
+
+The weights come from the `face_recognition_models` package (public domain): its ResNet descriptor
+and its 5-point shape predictor. Its 68-point predictor is under a non-commercial licence and is never
+loaded. Faces are aligned from five points that attune already has, derived from the FaceMesh
+landmarks (MESH_FIVE_POINTS), so the identity node needs no second face detector; dlib's own HOG
+detector and 5-point predictor remain as the baseline alignment (bench/identity.py compares both).
+"""
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+
+from attune.errors import ModelFileError
+
+EMBEDDING_SIZE = 128
+
+#: FaceMesh landmark indices whose mean stands in for each point of dlib's 5-point model, in its order:
+#: the image-right eye's outer and inner corner, the image-left eye's outer and inner corner, and the
+#: base of the nose. Each is the mesh point nearest (on average) to where dlib's predictor puts that
+#: point on the London photos: 1.5 to 2.4 px mean distance on 675-px photos (docs/identity.md).
+MESH_FIVE_POINTS: tuple[tuple[int, ...], ...] = ((263,), (382,), (33,), (155,), (2,))
+
+
+def model_paths() -> tuple[Path, Path]:
+    """(5-point shape predictor, ResNet descriptor) inside the installed face_recognition_models.
+
+    Found without importing the package, whose __init__ needs pkg_resources (setuptools)."""
+    spec = importlib.util.find_spec('face_recognition_models')
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelFileError('identification needs the face_recognition_models package (pinned in '
+                             'requirements.txt [runtime])')
+    models = Path(next(iter(spec.submodule_search_locations))) / 'models'
+    paths = (models / 'shape_predictor_5_face_landmarks.dat', models / 'dlib_face_recognition_resnet_model_v1.dat')
+    for path in paths:
+        if not path.is_file():
+            raise ModelFileError(f'face model file {path} is missing; reinstall face_recognition_models')
+    return paths
+
+
+def five_points_from_mesh(landmarks: np.ndarray, width: int, height: int) -> np.ndarray:
+    """(5, 2) pixel coordinates of dlib's five alignment points from normalized FaceMesh landmarks."""
+    lm = np.asarray(landmarks, dtype=np.float64).reshape(-1, 3)
+    if len(lm) < 468 or not np.all(np.isfinite(lm[:, :2])):
+        raise ValueError(f'need 468 or 478 finite FaceMesh landmarks, got {len(lm)}')
+    points = np.array([lm[list(group), :2].mean(axis=0) for group in MESH_FIVE_POINTS])
+    return points * (width, height)
+
+
+class FaceEmbedder:
+    """dlib's face descriptor. Loads the two model files once (~100 ms per face on one core)."""
+
+    def __init__(self) -> None:
+        try:
+            import dlib
+        except ImportError:
+            raise ModelFileError('identification needs dlib (the dlib-bin wheel in requirements.txt)') from None
+        predictor_path, descriptor_path = model_paths()
+        self._dlib = dlib
+        self._predictor = dlib.shape_predictor(str(predictor_path))
+        self._descriptor = dlib.face_recognition_model_v1(str(descriptor_path))
+        self._detector = None
+
+    def embed_points(self, rgb: np.ndarray, points: np.ndarray) -> np.ndarray:
+        """The descriptor of the face whose five alignment points (pixels, dlib's order) are given."""
+        dlib = self._dlib
+        rgb = _check_image(rgb)
+        pts = np.asarray(points, dtype=np.float64)
+        if pts.shape != (5, 2) or not np.all(np.isfinite(pts)):
+            raise ValueError(f'need (5, 2) finite alignment points, got {pts.shape}')
+        lo, hi = pts.min(axis=0), pts.max(axis=0)
+        size = max(hi - lo) * 2.0
+        if size < 8:
+            raise ValueError('face too small to identify')
+        c = (lo + hi) / 2
+        rect = dlib.rectangle(int(c[0] - size / 2), int(c[1] - size / 2), int(c[0] + size / 2), int(c[1] + size / 2))
+        shape = dlib.full_object_detection(rect, [dlib.point(int(round(x)), int(round(y))) for x, y in pts])
+        return np.asarray(self._descriptor.compute_face_descriptor(rgb, shape), dtype=np.float32)
+
+    def embed_mesh(self, rgb: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+        """The descriptor of a face given its normalized FaceMesh landmarks (N, 3)."""
+        return self.embed_points(rgb, five_points_from_mesh(landmarks, rgb.shape[1], rgb.shape[0]))
+
+    def dlib_five_points(self, rgb: np.ndarray) -> list[np.ndarray]:
+        """dlib's own alignment (HOG detector + 5-point predictor): (5, 2) points per face found."""
+        dlib = self._dlib
+        rgb = _check_image(rgb)
+        if self._detector is None:
+            self._detector = dlib.get_frontal_face_detector()
+        found = []
+        rects = self._detector(rgb, 0) or self._detector(rgb, 1)  # upsampling only for small faces
+        for rect in rects:
+            shape = self._predictor(rgb, rect)
+            found.append(np.array([[shape.part(i).x, shape.part(i).y] for i in range(5)], dtype=np.float64))
+        return found
+
+
+def _check_image(rgb: np.ndarray) -> np.ndarray:
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+        raise ValueError(f'expected an (H, W, 3) uint8 RGB image, got {rgb.shape} {rgb.dtype}')
+    return np.ascontiguousarray(rgb)
