@@ -33,8 +33,21 @@ ROUNDS = 5
 DOUBLE_SIGINT_GAP_S = 0.005
 START_TIMEOUT_S = 180.0
 STOP_TIMEOUT_S = 60.0
-#: Node parameters that let a node start on a machine without a robot.
+#: Node parameters that let a node start on a machine without a robot or enrolled people.
 NODE_ARGS = {'nao_bridge_node': ['-p', 'backend:=driver2']}
+
+
+@pytest.fixture(scope='module', autouse=True)
+def empty_people_database(tmp_path_factory) -> None:
+    """identity_node needs a people database and its key to start: an empty one, with a throwaway key."""
+    from attune.identity.keys import KEY_BYTES, encode_key
+    from attune.identity.store import PeopleDatabase
+
+    key = secrets.token_bytes(KEY_BYTES)
+    path = tmp_path_factory.mktemp('people') / 'people.db'
+    PeopleDatabase.create(path, key).save()
+    NODE_ARGS['identity_node'] = ['-p', f'database:={path}']
+    os.environ['ATTUNE_SHUTDOWN_TEST_PEOPLE_KEY'] = encode_key(key)
 
 
 def node_executables() -> list[str]:
@@ -82,11 +95,10 @@ class Watched:
 
 
 def start(command: list[str], **kwargs) -> subprocess.Popen:
-    # identity_node needs a database key to start (no database: it identifies nobody); a throwaway one.
-    from attune.identity.keys import KEY_BYTES, KEY_ENV, encode_key
+    from attune.identity.keys import KEY_ENV
 
     env = dict(os.environ, PYTHONUNBUFFERED='1')
-    env.setdefault(KEY_ENV, encode_key(secrets.token_bytes(KEY_BYTES)))
+    env[KEY_ENV] = os.environ['ATTUNE_SHUTDOWN_TEST_PEOPLE_KEY']  # the empty database's (fixture)
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, **kwargs)
 
 
