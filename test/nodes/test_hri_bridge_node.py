@@ -222,10 +222,10 @@ def test_identified_faces_become_persons(spinner) -> None:
 
     def arrived() -> bool:
         matches_pub.publish(matches)
-        return bool(got['face_id']) and bool(got['tracked']) and bool(got['matches'])
+        return (bool(got['face_id']) and bool(got['name']) and bool(got['matches'])
+                and list(got['tracked'][-1].ids) == [person])
     assert wait_for(arrived, 20, interval=0.2)
     assert got['face_id'][-1].data == 'abcde' and got['name'][-1].data == 'Ada'
-    assert list(got['tracked'][-1].ids) == [person]
     assert wait_for(lambda: got['known'] and list(got['known'][-1].ids) == [person], 10)
     match = got['matches'][-1]
     assert (match.id1, match.id1_type, match.id2, match.id2_type) == \
@@ -234,6 +234,6 @@ def test_identified_faces_become_persons(spinner) -> None:
     # The face leaves: the person is no longer tracked, keeps being known, has no face
     probe.publish_until(probe.faces, faces_msg(6, ['f2'], landmarks), '/humans/faces/tracked',
                         check=lambda m: m.header.stamp.sec == 6)
-    assert wait_for(lambda: got['face_id'][-1].data == '' and list(got['tracked'][-1].ids) == [], 10)
+    assert wait_for(lambda: got['face_id'][-1].data == '' and list(got['tracked'][-1].ids) == [], 20)
     assert list(got['known'][-1].ids) == [person]
-    assert wait_for(lambda: got['matches'][-1].confidence == 0.0, 10)
+    assert wait_for(lambda: got['matches'][-1].confidence == 0.0, 20)
