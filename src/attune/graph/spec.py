@@ -49,6 +49,8 @@ GRAPH_ARGUMENTS: tuple[GraphArgument, ...] = (
     GraphArgument('identity', 'auto', 'Start the identity node (known people: person-to-face matches on '
                   '/attune/person_matches); auto: when a people database exists (attune people enroll).',
                   ('auto', 'true', 'false')),
+    GraphArgument('stream_guard', 'false', 'Start the stream guard (live-camera score on /attune/stream_trust: '
+                  'replayed, looped, virtual or spliced camera streams; docs/integrity.md).', ('true', 'false')),
 )
 
 
@@ -67,6 +69,7 @@ class GraphArgs:
     sign: str = 'false'
     asd_emotion: str = 'auto'
     identity: str = 'auto'
+    stream_guard: str = 'false'
 
     def __post_init__(self) -> None:
         for argument in GRAPH_ARGUMENTS:
@@ -172,6 +175,10 @@ def node_graph(args: GraphArgs | None = None) -> list[NodeSpec]:
                                                    ('image_transport', args.image_transport))))
     if args.identity == 'true' or (args.identity == 'auto' and default_database_path().is_file()):
         nodes.append(NodeSpec(name='identity_node', executable='identity_node', parameter_files=files,
+                              parameters=common + (('image_topic', args.camera_topic),
+                                                   ('image_transport', args.image_transport))))
+    if args.stream_guard == 'true':
+        nodes.append(NodeSpec(name='stream_guard_node', executable='stream_guard_node', parameter_files=files,
                               parameters=common + (('image_topic', args.camera_topic),
                                                    ('image_transport', args.image_transport))))
     return nodes

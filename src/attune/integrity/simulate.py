@@ -30,6 +30,7 @@ ADAPTIVE = 'adaptive_replay'
 STREAM_FRAMES = 90
 SPLICE_AT = 65
 MAX_START = 300
+SIDE = 256           # streams are the central SIDE x SIDE of the recording (the face), for speed
 DRIVERS = ('usb_cam', 'v4l2_camera', 'naoqi_driver', 'realsense2_camera', 'cv_camera', 'gscam')
 PLAYERS = ('rosbag2_player', 'attune_player', 'video_publisher', 'image_publisher')
 UNKNOWN = ('head_cam', 'front_sensor', 'eyes', 'stream_node')
@@ -61,14 +62,16 @@ def _decoded(path: str, limit: int) -> tuple[np.ndarray, ...]:
         ok, bgr = cap.read()
         if not ok:
             break
-        frames.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+        h, w = bgr.shape[:2]
+        top, left = (h - SIDE) // 2 // 8 * 8, (w - SIDE) // 2 // 8 * 8   # keep the codec's 8x8 grid
+        frames.append(cv2.cvtColor(bgr[top:top + SIDE, left:left + SIDE], cv2.COLOR_BGR2RGB))
     cap.release()
     return tuple(frames)
 
 
 def read_frames(path: str, start: int, count: int) -> list[np.ndarray]:
-    """`count` rgb frames from `start`, played back and forth when the recording is shorter (the
-    latest recording's first MAX_START + STREAM_FRAMES frames stay decoded in memory)."""
+    """`count` rgb frames (central SIDE x SIDE) from `start`, played back and forth when the recording
+    is shorter (the latest recording's first MAX_START + STREAM_FRAMES frames stay decoded)."""
     frames = list(_decoded(path, MAX_START + STREAM_FRAMES))
     if not frames:
         raise ValueError(f'{path}: no frames')
