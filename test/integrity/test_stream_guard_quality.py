@@ -39,6 +39,6 @@ def test_every_verdict_against_liveness_has_reasons(scored) -> None:
     assert all(reasons for _, score, reasons in scored if score < threshold)
 
 
-GENUINE_LIVE_FLOOR = 1.0
-ATTACKS_CAUGHT_FLOOR = 0.8
-AUC_FLOOR = 0.9
+GENUINE_LIVE_FLOOR = 0.875   # measured 1.0 (8 of 8)
+ATTACKS_CAUGHT_FLOOR = 0.8    # measured 0.9 (9 of 10; a renamed, re-stamped replay of a camera bag passes)
+AUC_FLOOR = 0.95             # measured 1.0

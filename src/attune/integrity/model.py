@@ -36,7 +36,7 @@ _TEXT = {
     'log_noise_floor': lambda x: f'temporal noise floor {10 ** x - 0.05:.2f} gray levels',
     'residual_corr': lambda x: f'consecutive noise residuals correlate {x:.2f}',
     'blockiness': lambda x: f'8x8 blockiness {1 + x:.2f} (re-encoding)',
-    'noise_floor_change': lambda x: f'noise floor changed by a factor {10 ** x:.1f} (splice)',
+    'noise_floor_change': lambda x: f'noise floor first vs second half of the window: factor {10 ** x:.1f}',
 }
 
 

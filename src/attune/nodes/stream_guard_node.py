@@ -97,7 +97,7 @@ class StreamGuardNode(ImageInputNode):
             self._refresh_publishers()
         self.analyzer.add(FrameObservation(stamp_ns, receive_ns, msg.header.frame_id, rgb.shape[1], rgb.shape[0],
                                            frame_content(rgb)))
-        if self.counts['frames_processed'] % self.params['publish_every'] == 0:
+        if (self.counts['frames_processed'] + 1) % self.params['publish_every'] == 0:   # counted after this step
             self._publish_trust(msg.header)
 
     def _publish_trust(self, header: Any) -> None:
