@@ -8,6 +8,7 @@ Subscribes:  /attune/interaction_state  attune/InteractionState  `on: state` rul
              /attune/affect             attune/AffectState       protocol results only (`on: protocol`)
              /attune/faces              attune/Faces             where faces are (for `gaze: person`)
              /attune/expression         attune/Expression        labels, for the words of the reasons
+             /attune/session/rating     attune/SessionRating     an operator's rating, written to the session log
 Publishes:   /attune/behavior/command   attune/BehaviorCommand   each with its rule and reason in words
 Writes:      the session log (JSONL) when session_log_dir is set.
 
@@ -23,12 +24,14 @@ from typing import Any
 from attune.behavior.commands import GazeTarget
 from attune.behavior.engine import Outcome, PolicyEngine
 from attune.behavior.policy import load_policy
+from attune.behavior.ratings import now_iso
 from attune.behavior.session_log import SessionLog
 from attune.ros import qos
 from attune.ros.behavior_msgs import (
     command_to_msg,
     contribution_detail,
     protocol_result,
+    rating_from_msg,
     sign_event,
     state_from_msg,
 )
@@ -38,6 +41,7 @@ from attune.ros.shell import FAILED, NodeShell
 
 NODE_NAME = 'behavior_node'
 COMMAND_TOPIC = '/attune/behavior/command'
+RATING_TOPIC = '/attune/session/rating'
 
 PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec('policy', 'default', 'Behaviour policy: a shipped profile (default, asd_session, signing_partner) '
@@ -105,6 +109,7 @@ class BehaviorNode(NodeShell):
         self.add_subscription(m.AffectState, '/attune/affect', self._on_affect, qos.RESULTS)
         self.add_subscription(m.Faces, '/attune/faces', self._on_faces, qos.RESULTS)
         self.add_subscription(m.Expression, '/attune/expression', self._on_expression, qos.RESULTS)
+        self.add_subscription(m.SessionRating, RATING_TOPIC, self._on_rating, qos.RESULTS)
 
     def release(self) -> None:
         if self.session_log is not None:
@@ -167,6 +172,21 @@ class BehaviorNode(NodeShell):
             self._results_seen.add(key)
             return self.engine.on_protocol(result, self.now_s())
         self._run('affect', apply)
+
+    def _on_rating(self, msg: Any) -> None:
+        def apply() -> Outcome:
+            now = self.now_s()
+            log = self.session_log
+            rating = rating_from_msg(msg, t=round(now - log.start, 3) if log else None, rated_at=now_iso())
+            if log is None:
+                self.bad_input.report('rating', 'a session rating arrived, but session_log_dir is not set: '
+                                                 'not recorded (use `attune rate SESSION.jsonl` afterwards)')
+            else:
+                log.rating(now, rating)
+                self.get_logger().info(f'session rating recorded: engagement {rating.engagement}, '
+                                       f'comfort {rating.comfort}')
+            return Outcome()
+        self._run('rating', apply)
 
     def _on_faces(self, msg: Any) -> None:
         aspect = msg.image_width / msg.image_height if msg.image_width and msg.image_height else 4 / 3

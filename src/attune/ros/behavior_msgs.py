@@ -23,6 +23,7 @@ from attune.behavior.fusion import (
     PersonState,
     SignInput,
 )
+from attune.behavior.ratings import Rating
 from attune.ros.interfaces import attune_msgs
 from attune.ros.stamps import from_ns, to_ns
 
@@ -150,3 +151,13 @@ def command_from_msg(msg: Any) -> Command:
                    led_color=(_f(msg.led_color.r), _f(msg.led_color.g), _f(msg.led_color.b)), gaze=gaze,
                    velocity=_f(msg.velocity), duration_s=_f(msg.duration_s), rule=msg.rule, reason=msg.reason,
                    stamp_ns=to_ns(msg.header.stamp))
+
+
+def rating_from_msg(msg: Any, t: float | None = None, rated_at: str = '') -> Rating:
+    """An attune/SessionRating as a Rating (NOT_RATED = 0 -> None); `t` = seconds into the session.
+
+    Raises:
+        RatingError: a value outside 1-7, or a rating with nothing rated and no note.
+    """
+    return Rating(engagement=int(msg.engagement) or None, comfort=int(msg.comfort) or None, note=msg.note,
+                  rater=msg.rater, t=t, rated_at=rated_at, source='topic')
