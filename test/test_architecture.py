@@ -21,7 +21,8 @@ CORE = ['attune.imaging', 'attune.integrity.evidence', 'attune.integrity.model',
         'attune.sign.compose', 'attune.sign.ctc', 'attune.sign.emotion', 'attune.sign.recording',
         'attune.sign.augment', 'attune.sign.evaluation', 'attune.sign.video', 'attune.sign.segments',
         'attune.sign.splits', 'attune.sign.public_data',
-        'attune.affect.estimator', 'attune.affect.name_call', 'attune.affect.session_log', 'attune.affect.dataset',
+        'attune.affect.estimator', 'attune.affect.dataset', 'attune.jsonl_log',
+        'attune.behavior.protocol', 'attune.behavior.protocol.session_log',
         'attune.cli.train_asd_emotion']
 
 

@@ -29,7 +29,7 @@ def test_every_message_is_generated() -> None:
 def test_messages_import_and_carry_headers() -> None:
     import attune.msg as msgs
 
-    for name in ('Faces', 'Expression', 'EventPacket', 'Sign', 'AffectState', 'InteractionState',
+    for name in ('Faces', 'Expression', 'EventPacket', 'Sign', 'AffectState', 'InteractionState', 'InteractionEvent',
                  'BehaviorCommand', 'Hands'):
         assert 'header' in getattr(msgs, name).get_fields_and_field_types(), name
 

@@ -44,7 +44,7 @@ GRAPH_ARGUMENTS: tuple[GraphArgument, ...] = (
     GraphArgument('sign', 'false', 'Start hands_node and sign_node (MediaPipe Hands + sign recognition, '
                   '~15 ms of CPU per frame).', ('true', 'false')),
     GraphArgument('asd_emotion', 'auto', 'Start the ASD emotion node (affect per face on /attune/affect, '
-                  'name-call protocol); auto: with the asd_session policy, whose name calls need it.',
+                  'the affect after a name call); auto: with the asd_session policy, whose name calls need it.',
                   ('auto', 'true', 'false')),
     GraphArgument('identity', 'auto', 'Start the identity node (known people: person-to-face matches on '
                   '/attune/person_matches); auto: when a people database exists (attune people enroll).',
