@@ -32,8 +32,9 @@ sys.path.insert(0, str(REPO / 'src'))
 
 
 def simulate(path: Path, minutes: float, seed: int) -> None:
-    from attune.behavior.engine import PolicyEngine, ProtocolResult, SignEvent
+    from attune.behavior.engine import PolicyEngine
     from attune.behavior.fusion import Contribution, PersonState
+    from attune.behavior.outcome import PersonSign, ProtocolResult
     from attune.behavior.policy import load_policy
     from attune.behavior.ratings import Rating
     from attune.behavior.session_log import SessionLog
@@ -80,7 +81,7 @@ def simulate(path: Path, minutes: float, seed: int) -> None:
                 log.state(now, state)
                 emit(engine.on_state(state, now), now)
             if i % 90 == 45:
-                sign = SignEvent('f1', rng.choice(['hello', 'more', 'play', 'yes']), rng.uniform(0.7, 0.99), 'tcn')
+                sign = PersonSign('f1', rng.choice(['hello', 'more', 'play', 'yes']), rng.uniform(0.7, 0.99), 'tcn')
                 log.sign(now, sign)
                 emit(engine.on_sign(sign, now), now)
             for due, result in [p for p in pending if p[0] <= now]:

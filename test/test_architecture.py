@@ -4,7 +4,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-CORE = ['attune.imaging', 'attune.inference', 'attune.face', 'attune.tracking', 'attune.geometry', 'attune.graph',
+CORE = ['attune.imaging', 'attune.integrity.evidence', 'attune.integrity.model', 'attune.integrity.simulate',
+        'attune.inference', 'attune.face', 'attune.tracking', 'attune.geometry', 'attune.graph',
         'attune.face.drawing', 'attune.errors', 'attune.resources', 'attune.bag',
         'attune.demo.default_input', 'attune.expression.analyzer', 'attune.expression.teacher',
         'attune.expression.sync', 'attune.expression.lessons',
@@ -15,12 +16,16 @@ CORE = ['attune.imaging', 'attune.inference', 'attune.face', 'attune.tracking', 
         'attune.robots.sim', 'attune.events.aedat4', 'attune.events.emulator',
         'attune.events.face_window', 'attune.events.representation', 'attune.events.sliding_window',
         'attune.events.sensor_roi', 'attune.events.energy', 'attune.events.fer', 'attune.events.dataset',
+        'attune.events.onsets', 'attune.events.window_set', 'attune.events.window_sources',
+        'attune.events.labelled_files', 'attune.events.face_labels', 'attune.events.emulated_windows',
         'attune.bag.events',
         'attune.hands', 'attune.hands.messages', 'attune.sign', 'attune.sign.datasets',
         'attune.sign.compose', 'attune.sign.ctc', 'attune.sign.emotion', 'attune.sign.recording',
         'attune.sign.augment', 'attune.sign.evaluation', 'attune.sign.video', 'attune.sign.segments',
         'attune.sign.splits', 'attune.sign.public_data',
-        'attune.affect.estimator', 'attune.affect.name_call', 'attune.affect.session_log', 'attune.affect.dataset',
+        'attune.affect.estimator', 'attune.affect.dataset', 'attune.jsonl_log',
+        'attune.behavior.protocol', 'attune.behavior.protocol.session_log',
+        'attune.affect.face_extraction', 'attune.affect.data_cache', 'attune.affect.evaluation',
         'attune.cli.train_asd_emotion']
 
 

@@ -14,7 +14,7 @@ import time
 import numpy as np
 import pytest
 
-from attune.behavior.fusion import ExpressionInput
+from attune.behavior.fusion import ExpressionObservation
 from attune.face.types import FaceFrame, FaceObservation, TrackedFace
 from attune.geometry import BoundingBox
 from attune.view import layout, live, payloads
@@ -48,7 +48,7 @@ def test_payloads_refuse_bad_images_and_keep_json_strict() -> None:
         payloads.raw_image(stamp_ns=1, frame_id='', width=2, height=2, encoding='weird', step=6, data=bytes(12))
     with pytest.raises(ValueError, match='does not hold 2 rows'):
         payloads.raw_image(stamp_ns=1, frame_id='', width=2, height=2, encoding='rgb8', step=6, data=bytes(7))
-    expression = ExpressionInput('f1', 'ensemble', 'happy', 0.8, ('neutral', 'happy'), (0.2, 0.8), math.nan, 0.3)
+    expression = ExpressionObservation('f1', 'ensemble', 'happy', 0.8, ('neutral', 'happy'), (0.2, 0.8), math.nan, 0.3)
     data = payloads.expression_payload(expression, {'AU12': 0.7, 'AU4': math.nan}, 2_000_000_001)
     assert data['valence'] is None and data['action_units'] == {'AU12': 0.7, 'AU4': None}
     assert data['probabilities'] == {'neutral': 0.2, 'happy': 0.8} and data['timestamp'] == {'sec': 2, 'nsec': 1}
@@ -151,9 +151,11 @@ class Publishers:
 
         import attune.msg as m
         from attune.behavior.commands import Action, Command
+        from attune.behavior.outcome import ProtocolResult
         from attune.ros import qos
         from attune.ros.behavior_msgs import command_to_msg
         from attune.ros.face_msgs import faces_to_msg
+        from attune.ros.interaction_event_msgs import protocol_event_to_msg, sign_event_to_msg
         from attune.ros.stamps import from_ns
 
         stamp = 1_500_000_000
@@ -165,14 +167,16 @@ class Publishers:
                                   action_units=['AU6', 'AU12'], au_intensities=[0.5, 0.7])
         affect = m.AffectState(header=header, face_id='f1', source='asd_emotion', emotions=['happy'],
                                probabilities=[1.0], dominant_emotion='happy', valence=0.5, arousal=0.1,
-                               engagement=math.nan, protocol='name_call', protocol_status=2,
-                               response_latency_s=1.25, head_turn_deg=30.0, response_emotion='happy',
-                               response_valence=0.5)
+                               engagement=math.nan)
         state = m.InteractionState(header=header, person_id='f1', present=True, attention=0.9, engagement=0.7,
                                    valence=0.3, arousal=0.1, distress=0.05, summary='engaged, smiling')
         command = command_to_msg(Command(Action.SAY, text='Hello!', rule='greet', reason='a new face',
                                          stamp_ns=stamp))
-        sign = m.Sign(header=header, gloss='hello', confidence=0.9, face_id='f1', source='tcn')
+        sign = sign_event_to_msg(m.Sign(header=header, gloss='hello', confidence=0.9, face_id='f1', source='tcn'),
+                                 'f1')
+        protocol = protocol_event_to_msg(ProtocolResult('f1', 'name_call', 'responded', latency_s=1.25,
+                                                        head_turn_deg=30.0, emotion='happy', valence=0.5,
+                                                        stamp_ns=stamp), header)
         rating = m.SessionRating(header=header, engagement=6, comfort=0, note='settling in', rater='AB')
         diagnostics = DiagnosticArray(header=header, status=[DiagnosticStatus(
             level=DiagnosticStatus.WARN, name='face_node', message='no input for 5 s',
@@ -182,7 +186,8 @@ class Publishers:
         pairs = [(CAMERA, image, qos.SENSOR), ('/attune/faces', faces_to_msg(face_frame(stamp), header), qos.RESULTS),
                  ('/attune/expression', expression, qos.RESULTS), ('/attune/affect', affect, qos.RESULTS),
                  ('/attune/interaction_state', state, qos.RESULTS), ('/attune/behavior/command', command, qos.RESULTS),
-                 ('/attune/sign', sign, qos.RESULTS), ('/attune/session/rating', rating, qos.RESULTS),
+                 ('/attune/interaction/events', sign, qos.RESULTS),
+                 ('/attune/interaction/events', protocol, qos.RESULTS), ('/attune/session/rating', rating, qos.RESULTS),
                  ('/diagnostics', diagnostics, qos.RESULTS)]
         self.pubs = [(node.create_publisher(type(msg), topic, profile), msg) for topic, msg, profile in pairs]
 
@@ -202,7 +207,7 @@ def test_view_relays_ros_topics_to_a_foxglove_client(spinner) -> None:
     try:
         relay = spinner.add(ViewRelay(view, CAMERA))
         pubs = Publishers(spinner.add(rclpy.create_node('view_probe')))
-        received, channels, subprotocol = asyncio.run(_client(websockets, view.port, pubs, relay))
+        received, channels, subprotocol, history = asyncio.run(_client(websockets, view.port, pubs, relay))
     finally:
         view.close()
     assert subprotocol in ('foxglove.sdk.v1', 'foxglove.websocket.v1')
@@ -220,9 +225,11 @@ def test_view_relays_ros_topics_to_a_foxglove_client(spinner) -> None:
     expression = json.loads(received[live.EXPRESSION_TOPIC])
     assert expression['valence'] == pytest.approx(0.4) and expression['probabilities']['happy'] == pytest.approx(0.8)
     assert expression['action_units']['AU12'] == pytest.approx(0.7) and expression['face_id'] == 'f1'
-    affect = json.loads(received[live.AFFECT_TOPIC])
-    assert affect['engagement'] is None and affect['protocol']['status'] == 'responded'
-    assert affect['protocol']['latency_s'] == pytest.approx(1.25)
+    affects = [json.loads(data) for data in history[live.AFFECT_TOPIC]]
+    (affect,) = {a['source']: a for a in affects if a['protocol'] is None}.values()  # the AffectState
+    assert affect['engagement'] is None and affect['source'] == 'asd_emotion' and affect['dominant_emotion'] == 'happy'
+    result = next(a['protocol'] for a in affects if a['protocol'] is not None)  # the InteractionEvent
+    assert result['status'] == 'responded' and result['latency_s'] == pytest.approx(1.25)
     state = json.loads(received[live.STATE_TOPIC])
     assert state['engagement'] == pytest.approx(0.7) and state['summary'] == 'engaged, smiling'
     command = json.loads(received[live.COMMAND_TOPIC])
@@ -236,7 +243,8 @@ def test_view_relays_ros_topics_to_a_foxglove_client(spinner) -> None:
     assert relay.dropped >= 1  # the image with an unknown encoding: dropped, counted, the relay went on
 
 
-async def _client(websockets, port: int, pubs: Publishers, relay) -> tuple[dict[str, bytes], list, str]:
+async def _client(websockets, port: int, pubs: Publishers, relay
+                  ) -> tuple[dict[str, bytes], list, str, dict[str, list[bytes]]]:
     async with websockets.connect(f'ws://127.0.0.1:{port}', subprotocols=['foxglove.sdk.v1', 'foxglove.websocket.v1'],
                                   max_size=None, proxy=None) as ws:
         channels: list[dict] = []
@@ -249,9 +257,13 @@ async def _client(websockets, port: int, pubs: Publishers, relay) -> tuple[dict[
             {'id': i, 'channelId': c['id']} for i, c in enumerate(channels)]}))
         topic_of = {i: c['topic'] for i, c in enumerate(channels)}
         received: dict[str, bytes] = {}
+        history: dict[str, list[bytes]] = {}
 
         def done() -> bool:
             if set(received) < set(EXPECTED) or not relay.dropped:
+                return False
+            kinds = {json.loads(d)['protocol'] is None for d in history.get(live.AFFECT_TOPIC, [])}
+            if kinds != {True, False}:  # both the AffectState and the name-call result
                 return False
             return b'f1 happy 0.80' in received[live.ANNOTATIONS_TOPIC]  # the label came from the expression
 
@@ -266,10 +278,11 @@ async def _client(websockets, port: int, pubs: Publishers, relay) -> tuple[dict[
                     if isinstance(data, bytes) and data[0] == 1:  # MessageData
                         subscription, _log_time = struct.unpack('<IQ', data[1:13])
                         received[topic_of[subscription]] = data[13:]
+                        history.setdefault(topic_of[subscription], []).append(data[13:])
             except TimeoutError:
                 pass
         assert done(), f'missing: {sorted(set(EXPECTED) - set(received))}, dropped {relay.dropped}'
-        return received, channels, ws.subprotocol
+        return received, channels, ws.subprotocol, history
 
 
 def _decode(channel: dict, data: bytes):

@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from attune.behavior.commands import Command
-from attune.behavior.engine import ProtocolResult, SignEvent, Suppressed
 from attune.behavior.fusion import PersonState
+from attune.behavior.outcome import PersonSign, ProtocolResult, Suppressed
 from attune.behavior.ratings import Rating
 from attune.errors import AttuneError
 
@@ -117,7 +117,7 @@ class SessionLog:
     def protocol(self, now: float, result: ProtocolResult) -> None:
         self._write(now, 'protocol', result.to_dict())
 
-    def sign(self, now: float, sign: SignEvent) -> None:
+    def sign(self, now: float, sign: PersonSign) -> None:
         self._write(now, 'sign', {'person': sign.person_id, 'gloss': sign.text,
                                   'confidence': _num(sign.confidence), 'source': sign.source,
                                   'sequence': list(sign.sequence)})

@@ -11,7 +11,8 @@ Subscribes:  <camera_topic>              sensor_msgs/Image or CompressedImage (s
              /attune/affect              attune/AffectState
              /attune/interaction_state   attune/InteractionState
              /attune/behavior/command    attune/BehaviorCommand
-             /attune/sign                attune/Sign
+             /attune/interaction/events  attune/InteractionEvent: signs (view /attune/sign), protocol
+                                         results (view /attune/affect)
              /attune/session/rating      attune/SessionRating
              /diagnostics                diagnostic_msgs/DiagnosticArray
 """
@@ -24,18 +25,19 @@ from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.node import Node
 from sensor_msgs.msg import CompressedImage, Image
 
+from attune.behavior.fusion import AffectObservation
+from attune.behavior.outcome import PersonSign
 from attune.ros import qos
 from attune.ros.behavior_msgs import (
     affect_input,
     command_from_msg,
     expression_input,
-    protocol_result,
     rating_from_msg,
-    sign_event,
     state_from_msg,
 )
 from attune.ros.expression_msgs import action_units_from_msg
 from attune.ros.face_msgs import faces_from_msg
+from attune.ros.interaction_event_msgs import event_from_msg
 from attune.ros.interfaces import attune_msgs
 from attune.ros.stamps import to_ns
 from attune.ros.throttle import ThrottledReporter
@@ -43,6 +45,7 @@ from attune.view import live
 from attune.view.live import LiveView
 
 NODE_NAME = 'attune_view'
+EVENT_TOPIC = '/attune/interaction/events'
 
 
 def diagnostic_statuses(msg: Any) -> list[dict[str, Any]]:
@@ -76,7 +79,7 @@ class ViewRelay(Node):
              qos.RESULTS),
             (m.BehaviorCommand, '/attune/behavior/command', lambda msg: view.command(command_from_msg(msg)),
              qos.RESULTS),
-            (m.Sign, '/attune/sign', lambda msg: view.sign(sign_event(msg, msg.face_id)), qos.RESULTS),
+            (m.InteractionEvent, EVENT_TOPIC, self._on_event, qos.RESULTS),
             (m.SessionRating, '/attune/session/rating', self._on_rating, qos.RESULTS),
             (DiagnosticArray, '/diagnostics',
              lambda msg: view.diagnostics(to_ns(msg.header.stamp), diagnostic_statuses(msg)), qos.RESULTS),
@@ -93,7 +96,7 @@ class ViewRelay(Node):
     def _guarded(self, topic: str, view_topic: str, fn: Callable[[Any], Any]) -> Callable[[Any], None]:
         def callback(msg: Any) -> None:
             self.received[topic] = self.received.get(topic, 0) + 1
-            if topic != '/attune/expression' and not self.view.listening(view_topic):
+            if topic not in ('/attune/expression', EVENT_TOPIC) and not self.view.listening(view_topic):
                 return  # nobody watches: skip the conversion (expressions still label the faces)
             try:
                 fn(msg)
@@ -120,7 +123,15 @@ class ViewRelay(Node):
         self.view.expression(expression_input(msg), action_units_from_msg(msg), to_ns(msg.header.stamp))
 
     def _on_affect(self, msg: Any) -> None:
-        self.view.affect(affect_input(msg), protocol_result(msg), to_ns(msg.header.stamp))
+        self.view.affect(affect_input(msg), None, to_ns(msg.header.stamp))
+
+    def _on_event(self, msg: Any) -> None:
+        event = event_from_msg(msg)
+        if isinstance(event, PersonSign):
+            self.view.sign(event)
+        else:  # a protocol state or result, shown with the affect of its person
+            self.view.affect(AffectObservation(event.person_id, 'interaction_node'), event,
+                             to_ns(msg.header.stamp))
 
     def _on_rating(self, msg: Any) -> None:
         self.view.rating(rating_from_msg(msg), to_ns(msg.header.stamp))

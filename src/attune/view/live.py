@@ -19,8 +19,8 @@ import foxglove
 from foxglove.channels import CompressedImageChannel, ImageAnnotationsChannel, RawImageChannel
 
 from attune.behavior.commands import Command
-from attune.behavior.engine import ProtocolResult, SignEvent
-from attune.behavior.fusion import AffectInput, ExpressionInput, PersonState
+from attune.behavior.fusion import AffectObservation, ExpressionObservation, PersonState
+from attune.behavior.outcome import PersonSign, ProtocolResult
 from attune.behavior.ratings import Rating
 from attune.face.types import FaceFrame
 from attune.view import payloads
@@ -201,7 +201,7 @@ class LiveView:
         self._count(ANNOTATIONS_TOPIC)
         return True
 
-    def expression(self, expression: ExpressionInput, action_units: Mapping[str, float] | None = None,
+    def expression(self, expression: ExpressionObservation, action_units: Mapping[str, float] | None = None,
                    stamp_ns: int = 0) -> bool:
         if expression.source == 'ensemble' and expression.label:  # the label drawn beside the face
             self._labels[expression.face_id] = f'{expression.label} {expression.confidence:.2f}'
@@ -210,7 +210,7 @@ class LiveView:
         return self._log_json(EXPRESSION_TOPIC,
                               lambda: payloads.expression_payload(expression, action_units, stamp_ns), stamp_ns)
 
-    def affect(self, affect: AffectInput, protocol: ProtocolResult | None = None, stamp_ns: int = 0) -> bool:
+    def affect(self, affect: AffectObservation, protocol: ProtocolResult | None = None, stamp_ns: int = 0) -> bool:
         return self._log_json(AFFECT_TOPIC, lambda: payloads.affect_payload(affect, protocol, stamp_ns), stamp_ns)
 
     def state(self, state: PersonState) -> bool:
@@ -219,7 +219,7 @@ class LiveView:
     def command(self, command: Command) -> bool:
         return self._log_json(COMMAND_TOPIC, lambda: payloads.command_payload(command), command.stamp_ns)
 
-    def sign(self, sign: SignEvent) -> bool:
+    def sign(self, sign: PersonSign) -> bool:
         return self._log_json(SIGN_TOPIC, lambda: payloads.sign_payload(sign), sign.stamp_ns)
 
     def diagnostics(self, stamp_ns: int, statuses: list[dict[str, Any]]) -> bool:

@@ -32,8 +32,8 @@ from foxglove.messages import (
 )
 
 from attune.behavior.commands import Command
-from attune.behavior.engine import ProtocolResult, SignEvent
-from attune.behavior.fusion import AffectInput, ExpressionInput, PersonState
+from attune.behavior.fusion import AffectObservation, ExpressionObservation, PersonState
+from attune.behavior.outcome import PersonSign, ProtocolResult
 from attune.face.types import FaceFrame
 
 #: Face colours (RGB, 0-1), picked per face id so a person keeps one colour in every panel.
@@ -126,7 +126,7 @@ def face_annotations(frame: FaceFrame, labels: Mapping[str, str] | None = None, 
 
 
 # --- attune's results (JSON) ---------------------------------------------------------------------
-def expression_payload(expression: ExpressionInput, action_units: Mapping[str, float] | None = None,
+def expression_payload(expression: ExpressionObservation, action_units: Mapping[str, float] | None = None,
                        stamp_ns: int = 0) -> dict[str, Any]:
     """One face's Expression: label, confidence, valence, arousal, probabilities and AUs by name."""
     return {'timestamp': stamp_dict(stamp_ns), 'face_id': expression.face_id, 'source': expression.source,
@@ -136,10 +136,10 @@ def expression_payload(expression: ExpressionInput, action_units: Mapping[str, f
             'action_units': {k: num(v) for k, v in (action_units or {}).items()}}
 
 
-def affect_payload(affect: AffectInput, protocol: ProtocolResult | None = None,
+def affect_payload(affect: AffectObservation, protocol: ProtocolResult | None = None,
                    stamp_ns: int = 0) -> dict[str, Any]:
-    """One face's AffectState: emotion distribution, valence, arousal, engagement, and the protocol
-    (name call) state when it carries one."""
+    """One face's AffectState (emotion distribution, valence, arousal, engagement), or a protocol (name
+    call) state or result for that face (an InteractionEvent; its affect fields empty)."""
     out: dict[str, Any] = {
         'timestamp': stamp_dict(stamp_ns), 'face_id': affect.face_id, 'source': affect.source,
         'dominant_emotion': affect.dominant, 'valence': num(affect.valence), 'arousal': num(affect.arousal),
@@ -171,7 +171,7 @@ def command_payload(command: Command) -> dict[str, Any]:
             **{k: (num(v) if isinstance(v, float) else v) for k, v in fields.items()}}
 
 
-def sign_payload(sign: SignEvent) -> dict[str, Any]:
+def sign_payload(sign: PersonSign) -> dict[str, Any]:
     return {'timestamp': stamp_dict(sign.stamp_ns), 'person_id': sign.person_id, 'gloss': sign.gloss,
             'confidence': num(sign.confidence), 'source': sign.source, 'sequence': list(sign.sequence)}
 
