@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""Soak: the default graph and the full graph, each fed a looping face video at 30 FPS for N minutes.
+
+    python bench/soak.py [--minutes 30] [--fps 30] [--data DIR] [--graphs default full]
+
+--data is a folder laid out like ../shared/data/video/ (its default): faces/*.mp4 are the camera.
+Each graph is started with `attune up` (one process per node, as deployed). A simulated camera
+publishes the clip in a loop with camera-like stamps; this process counts the /attune/faces answers.
+Every node's resident memory (psutil when installed, else /proc) is sampled one minute into the
+stream and at the end. Growth = (end - minute 1) / minute 1, per node; target <= 5 % over 30 minutes.
+The default graph (face + expression) is the baseline the full graph is compared with.
+JSON keys: rss_growth_max (largest growth of any node of any graph), answered_fraction (the smallest of
+the graphs'), and per graph: per-node RSS at minute 1 and at the end, growth, answered fraction and
+message counts. The JSON object on the last line holds every number.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / 'bench'))
+from face_pipeline import load_frames  # noqa: E402
+from graph_modes import descendants  # noqa: E402
+
+DEFAULT_DATA = REPO.parent / 'shared' / 'data' / 'video'
+TOPIC = '/bench_soak/image_raw'
+GRAPHS = {'default': [],
+          'full': ['--robot=sim', '--sign=true', '--spiking-fer=true', '--asd-emotion=true']}
+NODE_NAME = re.compile(r'__node:=(\w+)')
+
+
+def rss_mb(pid: int) -> float | None:
+    try:
+        import psutil
+    except ImportError:
+        psutil = None
+    try:
+        if psutil is not None:
+            return psutil.Process(pid).memory_info().rss / 2**20
+        for line in Path(f'/proc/{pid}/status').read_text().splitlines():
+            if line.startswith('VmRSS:'):
+                return int(line.split()[1]) / 1024
+    except Exception:  # noqa: BLE001 - a process that just ended has no memory to report
+        return None
+    return None
+
+
+def node_memory(root_pid: int) -> dict[str, float]:
+    """RSS in MB of each node process under `attune up` (named by its __node:= argument)."""
+    out = {}
+    for pid in descendants(root_pid):
+        try:
+            cmdline = Path(f'/proc/{pid}/cmdline').read_bytes().replace(b'\0', b' ').decode()
+        except OSError:
+            continue
+        match = NODE_NAME.search(cmdline)
+        rss = rss_mb(pid) if match else None
+        if match and rss is not None:
+            # The ROS wheels re-exec Python once at start; keep the larger (the live interpreter).
+            out[match.group(1)] = round(max(rss, out.get(match.group(1), 0.0)), 1)
+    return out
+
+
+def soak_graph(name: str, up_args: list[str], frames: list[np.ndarray], fps: float, seconds: float) -> dict:
+    import rclpy
+    from builtin_interfaces.msg import Time
+    from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+    from sensor_msgs.msg import Image
+    from std_msgs.msg import Header
+
+    import attune.msg as msgs
+    from attune.ros.face_msgs import image_msg
+    from attune.ros.stamps import from_ns, to_ns
+
+    up = subprocess.Popen([sys.executable, '-m', 'attune.cli.main', 'up', f'--camera-topic={TOPIC}', *up_args],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    rclpy.init()
+    node = rclpy.create_node(f'bench_soak_{name}')
+    answered: set[int] = set()
+    qos = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
+    node.create_subscription(msgs.Faces, '/attune/faces', lambda m: answered.add(to_ns(m.header.stamp)), qos)
+    outputs = {'/attune/expression': msgs.Expression, '/attune/affect': msgs.AffectState,
+               '/attune/hands': msgs.Hands, '/attune/sign': msgs.Sign,
+               '/attune/interaction_state': msgs.InteractionState, '/attune/behavior/command': msgs.BehaviorCommand}
+    counts = dict.fromkeys(outputs, 0)
+    for topic, cls in outputs.items():
+        node.create_subscription(cls, topic, lambda _m, t=topic: counts.__setitem__(t, counts[t] + 1), qos)
+    camera = node.create_publisher(Image, TOPIC, qos_profile_sensor_data)
+    try:
+        deadline = time.monotonic() + 180
+        while camera.get_subscription_count() == 0 or node.count_publishers('/attune/faces') == 0:
+            if time.monotonic() > deadline or up.poll() is not None:
+                raise SystemExit(f'ERROR: attune up ({name} graph) did not start')
+            rclpy.spin_once(node, timeout_sec=0.1)
+        sent = 0
+        minute_one: dict[str, float] | None = None
+        start = time.monotonic()
+        while (elapsed := time.monotonic() - start) < seconds:
+            due = start + sent / fps
+            while time.monotonic() < due:
+                rclpy.spin_once(node, timeout_sec=max(0.0, min(0.005, due - time.monotonic())))
+            stamp = 1_000_000_000 + round(sent * 1e9 / fps)
+            camera.publish(image_msg(frames[sent % len(frames)], 'rgb8',
+                                     Header(stamp=from_ns(stamp, Time), frame_id='bench')))
+            sent += 1
+            if minute_one is None and elapsed >= min(60.0, seconds / 2):
+                minute_one = node_memory(up.pid)
+        end = time.monotonic() + 3.0
+        while time.monotonic() < end:
+            rclpy.spin_once(node, timeout_sec=0.01)
+        final = node_memory(up.pid)
+        minute_one = minute_one or final
+        growth = {n: round((final[n] - minute_one[n]) / minute_one[n], 4) for n in final if minute_one.get(n)}
+        if up.poll() is not None:
+            raise SystemExit(f'ERROR: attune up ({name} graph) exited during the soak (code {up.returncode})')
+        return {'seconds': round(seconds, 1), 'frames_sent': sent,
+                'answered_fraction': round(len(answered) / max(1, sent), 4),
+                'rss_mb_minute_1': minute_one, 'rss_mb_end': final, 'rss_growth': growth,
+                'rss_growth_max': max(growth.values(), default=0.0),
+                'messages': {t: n for t, n in counts.items() if n}}
+    finally:
+        up.send_signal(signal.SIGINT)
+        try:
+            up.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            up.kill()
+        node.destroy_node()
+        rclpy.try_shutdown()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--minutes', type=float, default=30.0, help='stream time per graph')
+    parser.add_argument('--fps', type=float, default=30.0)
+    parser.add_argument('--data', type=Path, default=DEFAULT_DATA, help='folder like ../shared/data/video/')
+    parser.add_argument('--frames', type=int, default=300, help='frames of the clip to loop')
+    parser.add_argument('--graphs', nargs='+', choices=tuple(GRAPHS), default=list(GRAPHS))
+    args = parser.parse_args()
+    os.environ.setdefault('ROS_DOMAIN_ID', str(random.randint(101, 200)))
+    os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
+    from attune.ros.dds import use_attune_dds_profile
+
+    use_attune_dds_profile()
+    frames = load_frames(args.data, args.frames)
+    results: dict = {'benchmark': 'soak', 'minutes': args.minutes, 'fps': args.fps, 'frames': len(frames),
+                     'cpu_count': os.cpu_count(), 'graphs': {}}
+    for name in args.graphs:
+        results['graphs'][name] = soak_graph(name, GRAPHS[name], frames, args.fps, args.minutes * 60)
+        print(f'{name}: {results["graphs"][name]}', file=sys.stderr)
+    graphs = results['graphs'].values()
+    results['rss_growth_max'] = max(g['rss_growth_max'] for g in graphs)
+    results['answered_fraction'] = min(g['answered_fraction'] for g in graphs)
+    print(json.dumps(results))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
