@@ -34,7 +34,7 @@ from attune.ros.behavior_msgs import (
 )
 from attune.ros.node_main import run_node
 from attune.ros.params import ParamSpec
-from attune.ros.shell import FAILED, NodeShell
+from attune.ros.shell import FAILED, Diagnostics, NodeShell
 
 NODE_NAME = 'behavior_node'
 COMMAND_TOPIC = '/attune/behavior/command'
@@ -70,6 +70,9 @@ def face_point(face: Any, hfov_deg: float, aspect: float) -> tuple[float, float,
 
 class BehaviorNode(NodeShell):
     """See the module docstring."""
+
+    DIAGNOSTICS = Diagnostics('behaviour', working='following the policy', idle='no perception input in the last 5 s')
+    INPUT_IS_WORK = True
 
     def __init__(self, **kwargs: Any) -> None:
         self.engine: PolicyEngine | None = None

@@ -24,7 +24,7 @@ from attune.ros import qos
 from attune.ros.behavior_msgs import affect_input, expression_input, face_inputs, sign_input, state_to_msg
 from attune.ros.node_main import run_node
 from attune.ros.params import ParamSpec
-from attune.ros.shell import NodeShell
+from attune.ros.shell import Diagnostics, NodeShell
 from attune.ros.stamps import to_ns
 
 NODE_NAME = 'interaction_node'
@@ -77,6 +77,10 @@ def fusion_options(p: dict[str, Any]) -> FusionOptions:
 
 class InteractionNode(NodeShell):
     """See the module docstring."""
+
+    DIAGNOSTICS = Diagnostics('interaction state', working='fusing perception',
+                              idle='no perception input in the last 5 s')
+    INPUT_IS_WORK = True
 
     def __init__(self, **kwargs: Any) -> None:
         self._fusion: InteractionFusion | None = None
