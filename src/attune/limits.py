@@ -73,8 +73,8 @@ def face_problem(face: Any, limits: FaceLimits = FaceLimits()) -> str:
     if face.pose_valid:
         angles = (float(face.yaw), float(face.pitch), float(face.roll))
         p, o = face.head_pose.position, face.head_pose.orientation
-        if not _finite(*angles, p.x, p.y, p.z, o.x, o.y, o.z, o.w) or max(map(abs, angles)) > 180.0:
-            return 'head pose not finite or angles beyond 180 degrees'
+        if not _finite(p.x, p.y, p.z, o.x, o.y, o.z, o.w) or any(abs(a) > 180.0 for a in angles):
+            return 'head pose not finite or angles beyond 180 degrees (NaN: unknown, allowed)'
         if not 0.5 < math.sqrt(o.x * o.x + o.y * o.y + o.z * o.z + o.w * o.w) < 1.5:
             return 'head pose orientation is not a unit quaternion'
     return ''

@@ -75,6 +75,7 @@ class NodeShell(AutostartLifecycleNode):
         self.processing_ms: deque[float] = deque(maxlen=300)
         self.last_input: float | None = None
         self.screen = MessageScreen()
+        self.received = 0  # messages delivered to the node's subscriptions (screened or not)
         # Deferred to the logger: the node has no logger before AutostartLifecycleNode.__init__.
         self.bad_input = ThrottledReporter(lambda line: getattr(self.get_logger(), self.BAD_INPUT_LEVEL)(line))
         super().__init__(name, parameters, **kwargs)
@@ -100,6 +101,7 @@ class NodeShell(AutostartLifecycleNode):
 
     def _screened(self, callback: Callable[[Any], None]) -> Callable[[Any], None]:
         def screened(msg: Any) -> None:
+            self.received += 1
             rejections = self.screen.rejections(msg, self.get_clock().now().nanoseconds)
             for rejection in rejections:
                 self.bad_input.report(rejection.kind, rejection.reason, rejection.n)

@@ -1,9 +1,11 @@
 """Rate-limited reporting of bad input: one log line per kind of problem per period, with a count.
 
 Bad input may come from anyone on the network, so nothing the sender controls decides how much is
-logged or kept: throttling is keyed on the kind the node names (a fixed word), the number of kinds
-is bounded, and the sender's text is escaped (no control characters, no terminal escapes) and
-truncated before it reaches a log line.
+logged or kept: throttling is keyed on the kind the node names (a fixed word) and the message's
+leading words (attune's own wording: 'image step', 'image data has'; it stops at the first digit,
+quote or other non-letter, before any value from the message), the state is bounded, and the
+sender's text is escaped (no control characters, no terminal escapes) and truncated before it
+reaches a log line.
 """
 from __future__ import annotations
 
@@ -29,6 +31,15 @@ def printable(text: object, limit: int = MAX_LINE_CHARS) -> str:
     return escaped if len(escaped) <= limit else escaped[:limit - 3] + '...'
 
 
+def _problem_key(kind: str, message: str) -> str:
+    words = []
+    for char in message[:40]:
+        if not (char.isascii() and (char.isalpha() or char == ' ')):
+            break
+        words.append(char)
+    return f"{kind}:{''.join(words).strip()}"
+
+
 def _kind_name(kind: str) -> str:
     name = ''.join(c if c in _KIND_CHARS else '_' for c in str(kind)[:40])
     return name or OTHER_KIND
@@ -52,13 +63,17 @@ class ThrottledReporter:
     _suppressed: dict[str, int] = field(default_factory=dict)
 
     def report(self, kind: str, message: str, n: int = 1) -> bool:
-        """Count `n` problems of `kind`; log `message` (escaped, truncated) unless a problem of the
-        same kind was logged less than period_s ago. `kind` must be a fixed word chosen by the node
-        (never text from the message); the state kept is bounded by max_kinds."""
+        """Count `n` problems of `kind`; log `message` (escaped, truncated) unless the same problem
+        (kind and leading words) was logged less than period_s ago. `kind` must be a fixed word
+        chosen by the node (never text from the message); the state kept is bounded by max_kinds."""
         kind = _kind_name(kind)
         if kind not in self.counts and len(self.counts) >= self.max_kinds:
             kind = OTHER_KIND
         self.counts[kind] = self.counts.get(kind, 0) + n
+        key = _problem_key(kind, str(message))
+        if key not in self._last and len(self._last) >= 4 * self.max_kinds:
+            key = kind
+        kind = key
         now = self.clock()
         last = self._last.get(kind)
         if last is not None and now - last < self.period_s:
