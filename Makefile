@@ -4,7 +4,12 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export ATTUNE_VENV := $(abspath $(VENV))
 
-.PHONY: demo test bench setup clean
+.PHONY: demo test bench setup clean typecheck
+
+# Checked with mypy --strict (grow this list package by package until it is the whole core).
+MYPY_STRICT := attune.behavior.protocol attune.behavior.outcome attune.behavior.state \
+	attune.behavior.emotion_space attune.behavior.fusion attune.behavior.engine attune.behavior.commands \
+	attune.jsonl_log
 
 ## make demo: run the face pipeline through real ROS 2 nodes on the built-in recording
 demo:
@@ -15,7 +20,12 @@ demo:
 test:
 	@tools/bootstrap.sh runtime ros build train test
 	@$(VENV)/bin/ruff check src test bench tools launch
+	@$(MAKE) --no-print-directory typecheck
 	@$(PY) -m pytest $(ARGS)
+
+## make typecheck: mypy, strict on the modules of MYPY_STRICT
+typecheck:
+	@$(PY) -m mypy --strict --follow-imports=silent $(addprefix -m ,$(MYPY_STRICT))
 
 ## make bench: all benchmarks (JSON on the last line of each)
 bench:

@@ -1,17 +1,27 @@
-"""Benchmark of the ASD emotion model: quality on held-out subjects against its baselines, latency per face
+"""Benchmark of the ASD emotion model: quality against its teacher and the majority class, latency per face
 for each ResNet depth, peak memory. Prints one JSON object last.
 
-Quality: the faces of --data (default ../shared/data/faces) are labelled by the expression teacher and
-split by subject exactly as `attune train asd-emotion` split them (the seed and fractions stored in the
-model); on the test subjects the shipped model (onnxruntime) is scored for accuracy and macro-F1 against
-the hard labels and KL(teacher || model) against the teacher's soft labels. Baselines in the same run: the
-teacher itself (argmax) and the majority class of the training subjects.
+Quality (`eval`): the faces of --data (a folder laid out like ../shared/data/faces) are found with
+MediaPipe and labelled by the expression teacher; the shipped model (onnxruntime) and the teacher (the
+argmax of its soft labels) are scored against the hard labels: accuracy, macro-F1 over the classes
+present, F1 per class (`eval.model.*`, `eval.teacher.*`, `eval.majority.*`), also per data set
+(`eval.by_set.<set>`).
+
+  * default: the test people of the split the shipped model was trained with (recomputed from the seed and
+    fractions stored in it): people it never saw. The teacher is the one it was trained with: the expression
+    head refit without the validation and test people (attune.affect.held_out_teacher), since the shipped
+    head was fit on every person of ../shared/data/faces. Faces and teacher labels may come from, and go
+    to, the training cache (attune.affect.data_cache).
+  * --eval-only: every labelled face of --data, cut at the model's input size exactly as the node does,
+    against the shipped teacher; nothing is trained, fitted or cached (data kept aside for evaluation
+    stays unseen).
 
 Latency: per face, on one onnxruntime thread and batch 1: input preparation (crop + aligned landmarks)
 and the network of each depth (18, 34, 50) at the shipped model's width and input size (freshly
-initialized weights: latency does not depend on training; needs torch for the export).
+initialized weights: latency does not depend on training; needs torch for the export). --no-latency
+skips it.
 
-    .venv/bin/python bench/asd_emotion.py [--data DIR] [--model FILE] [--cache FILE]
+    .venv/bin/python bench/asd_emotion.py [--data DIR] [--eval-only] [--model FILE] [--cache-dir DIR]
 """
 from __future__ import annotations
 
@@ -39,75 +49,87 @@ def time_ms(fn, runs: int) -> float:
     return round(statistics.median(samples), 3)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--data', default=str(REPO.parent / 'shared' / 'data' / 'faces'))
-    parser.add_argument('--model', default='', help="ONNX model ('' = the shipped asd_emotion.onnx)")
-    parser.add_argument('--cache', default='', help='data set cache (.npz), as in attune train asd-emotion')
-    parser.add_argument('--runs', type=int, default=50, help='timed runs per latency figure')
-    args = parser.parse_args(argv)
-
+def latency(model, data, runs: int) -> dict:
+    """Preparation of a real face and the network of each depth, ms per face."""
     import cv2
     import torch
 
     from attune.affect.model import AsdEmotionModel
-    from attune.cli import train_asd_emotion as asd_emotion_cli
     from attune.face import FaceAnalyzer, FaceAnalyzerOptions
     from attune.models import asd_emotion_training as training
+    from attune.models.asd_emotion_export import export_onnx
 
-    model = AsdEmotionModel(args.model or None, threads=1)
     info = model.info
-    stored = json.loads(model._session.get_modelmeta().custom_metadata_map['attune_asd_emotion'])['config']
-    config = training.TrainConfig(**{k: v for k, v in stored.items() if k in training.TrainConfig.__dataclass_fields__})
-
-    ns = argparse.Namespace(data=[args.data], cache=args.cache, video_every=3, teacher_rules_weight=0.5,
-                            teacher_cnn_weight=1.0, max_files=0)
-    start = time.perf_counter()
-    data = asd_emotion_cli.load_or_build(ns, log=lambda text: print(text, file=sys.stderr))
-    label_s = time.perf_counter() - start
-    parts = training.split(data, config)
-    test = data.subset(parts.test)
-    crops = training.resize_crops(test.crops, info.input_size)
-    probabilities = np.concatenate([model.run(crops[i:i + 64], test.landmarks[i:i + 64])[1]
-                                    for i in range(0, len(test), 64)]) if len(test) else np.zeros((0, 7))
-    quality = training.metrics(probabilities, test.soft, test.hard)
-    labelled = test.hard >= 0
-    train_hard = data.hard[parts.train]
-    majority = int(np.bincount(train_hard[train_hard >= 0], minlength=7).argmax())
-    teacher = training.classification(test.soft[labelled].argmax(axis=1), test.hard[labelled])
-    majority_scores = training.classification(np.full(int(labelled.sum()), majority), test.hard[labelled])
-
-    # latency per face: preparation from a real face, then each depth's network
     image_path = next(p for p in (Path(s) for s in data.paths) if p.suffix.lower() in ('.jpg', '.png'))
     rgb = cv2.cvtColor(cv2.imread(str(image_path)), cv2.COLOR_BGR2RGB)
     with FaceAnalyzer(FaceAnalyzerOptions(static_images=True)) as analyzer:
         face = max(analyzer.process(rgb), key=lambda f: f.box.area)
-    prepare_ms = time_ms(lambda: model.prepare(rgb, face.landmarks), args.runs)
+    prepare_ms = time_ms(lambda: model.prepare(rgb, face.landmarks), runs)
     prepared = model.prepare(rgb, face.landmarks)
-    shipped_ms = time_ms(lambda: model.predict([prepared]), args.runs)
+    shipped_ms = time_ms(lambda: model.predict([prepared]), runs)
     depths = {}
     torch.manual_seed(0)
     with tempfile.TemporaryDirectory() as tmp:
         for depth in (18, 34, 50):
             cfg = training.TrainConfig(depth=depth, input_size=info.input_size, width=info.width)
             net = training.build_model(cfg).eval()
-            result = training.TrainResult(net, cfg, parts, [], {}, np.full(7, 1 / 7), 0.0)
+            empty = training.Split(*(np.zeros(0, bool),) * 3)
+            result = training.TrainResult(net, cfg, empty, [], {}, np.full(7, 1 / 7), 0.0)
             path = Path(tmp) / f'r{depth}.onnx'
-            check = training.export_onnx(result, path)
+            check = export_onnx(result, path)
             runner = AsdEmotionModel(path, threads=1)
-            depths[str(depth)] = {'network_ms': time_ms(lambda r=runner: r.predict([prepared]), args.runs),
+            depths[str(depth)] = {'network_ms': time_ms(lambda r=runner: r.predict([prepared]), runs),
                                   'parameters': sum(p.numel() for p in net.parameters()),
                                   'onnx_mb': round(check['bytes'] / 1e6, 2)}
+    return {'prepare': prepare_ms, 'shipped_network': shipped_ms, 'total': round(prepare_ms + shipped_ms, 3),
+            'by_depth': depths}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--data', default=str(REPO.parent / 'shared' / 'data' / 'faces'))
+    parser.add_argument('--eval-only', action='store_true',
+                        help='score the shipped model and the teacher on every labelled face of --data; '
+                             'train, fit and cache nothing')
+    parser.add_argument('--model', default='', help="ONNX model ('' = the shipped asd_emotion.onnx)")
+    parser.add_argument('--cache-dir', default='', help="faces/teacher cache as in attune train asd-emotion "
+                                                        "(ignored with --eval-only)")
+    parser.add_argument('--runs', type=int, default=50, help='timed runs per latency figure')
+    parser.add_argument('--no-latency', action='store_true', help='skip the latency figures')
+    args = parser.parse_args(argv)
+
+    from attune.affect.evaluation import model_probabilities, score, score_by_set
+    from attune.affect.model import AsdEmotionModel
+    from attune.cli import train_asd_emotion as asd_emotion_cli
+
+    model = AsdEmotionModel(args.model or None, threads=1)
+    info = model.info
+    log = lambda text: print(text, file=sys.stderr)  # noqa: E731
+    start = time.perf_counter()
+    if args.eval_only:
+        ns = argparse.Namespace(data=[args.data], video_every=3, teacher_weight=[], max_files=0)
+        data = asd_emotion_cli.load_or_build(ns, log=log, cache=False, size=info.input_size)
+        scope = f'every labelled face of {args.data} (--eval-only)'
+    else:
+        from attune.models import asd_emotion_training as training
+
+        config = training.TrainConfig(**{k: v for k, v in info.config.items()
+                                         if k in training.TrainConfig.__dataclass_fields__})
+        # the teacher as in training: refit without the validation and test people, so neither side saw them
+        ns = argparse.Namespace(data=[args.data], video_every=3, teacher_weight=[], max_files=0,
+                                cache_dir=args.cache_dir, held_out_teacher=True, seed=config.seed,
+                                test_fraction=config.test_fraction, val_fraction=config.val_fraction)
+        everything = asd_emotion_cli.load_or_build(ns, log=log)
+        data = everything.subset(training.split(everything, config).test)
+        scope = f'the test people of the shipped model\'s split of {args.data} (seed {config.seed})'
+    label_s = time.perf_counter() - start
+    probabilities = model_probabilities(model, data)
+    evaluation = {'scope': scope, **score(probabilities, data, info.majority_class),
+                  'by_set': score_by_set(probabilities, data, info.majority_class)}
     result = {
         'model': str(model.path), 'depth': info.depth, 'width': info.width, 'input_size': info.input_size,
-        'data': args.data, 'faces': len(data), 'test_faces': len(test), 'test_subjects': len(set(test.subjects)),
-        'test_hard_labelled': int(labelled.sum()),
-        'model_test': {k: quality[k] for k in ('accuracy', 'macro_f1', 'kl_teacher')},
-        'teacher_test': {k: teacher[k] for k in ('accuracy', 'macro_f1')},
-        'majority_test': {k: majority_scores[k] for k in ('accuracy', 'macro_f1')},
-        'f1_per_class': quality['f1'],
-        'latency_ms_per_face': {'prepare': prepare_ms, 'shipped_network': shipped_ms,
-                                'total': round(prepare_ms + shipped_ms, 3), 'by_depth': depths},
+        'data': args.data, 'eval_only': args.eval_only, 'eval': evaluation,
+        'latency_ms_per_face': None if args.no_latency else latency(model, data, args.runs),
         'label_seconds': round(label_s, 1),
         'peak_rss_mb': round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }

@@ -56,7 +56,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def core_baseline(faces: int, updates: int = 3000) -> dict:
     """Microseconds per update (one face's input -> fused state -> policy evaluation), no ROS."""
-    from attune.behavior import ExpressionInput, FaceInput, FusionOptions, InteractionFusion, PolicyEngine
+    from attune.behavior import ExpressionObservation, FaceObservation, FusionOptions, InteractionFusion, PolicyEngine
     from attune.behavior.policy import load_policy
 
     fusion = InteractionFusion(FusionOptions())
@@ -66,10 +66,11 @@ def core_baseline(faces: int, updates: int = 3000) -> dict:
     for i in range(updates):
         t = i / 30.0
         start = time.perf_counter()
-        fusion.observe_faces(t, i, [FaceInput(pid, yaw=5.0 * k, pitch=0.0) for k, pid in enumerate(ids)])
+        fusion.observe_faces(t, i, [FaceObservation(pid, yaw=5.0 * k, pitch=0.0) for k, pid in enumerate(ids)])
         for k, pid in enumerate(ids):
             label = 'fear' if (i // 15) % faces == k and (i // 15) % 2 else 'neutral'
-            fusion.observe_expression(t, i, ExpressionInput(pid, 'rules', label, 0.9, (label, 'happy'), (0.9, 0.1)))
+            observation = ExpressionObservation(pid, 'rules', label, 0.9, (label, 'happy'), (0.9, 0.1))
+            fusion.observe_expression(t, i, observation)
         for state in fusion.snapshot(t):
             engine.on_state(state, t)
         engine.tick(t)
@@ -120,7 +121,7 @@ def ros_latency(faces: int, seconds: float) -> dict:
     spin.start()
     try:
         deadline = time.monotonic() + 60
-        while not (faces_pub.get_subscription_count() >= 2 and expr_pub.get_subscription_count() >= 1
+        while not (faces_pub.get_subscription_count() >= 1 and expr_pub.get_subscription_count() >= 1
                    and node.count_publishers('/attune/behavior/command') >= 1):
             if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
                 raise SystemExit(f'nodes did not start; see {tmp / "nodes.log"}')

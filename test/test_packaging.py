@@ -29,7 +29,7 @@ def test_every_message_is_generated() -> None:
 def test_messages_import_and_carry_headers() -> None:
     import attune.msg as msgs
 
-    for name in ('Faces', 'Expression', 'EventPacket', 'Sign', 'AffectState', 'InteractionState',
+    for name in ('Faces', 'Expression', 'EventPacket', 'Sign', 'AffectState', 'InteractionState', 'InteractionEvent',
                  'BehaviorCommand', 'Hands'):
         assert 'header' in getattr(msgs, name).get_fields_and_field_types(), name
 
@@ -73,3 +73,36 @@ def test_readme_test_command_is_what_ci_runs() -> None:
     readme = (REPO / 'README.md').read_text()
     assert 'make test' in readme
     assert 'make test' in (REPO / '.ci' / 'run').read_text()
+
+
+#: [runtime] pins whose module apt provides under a rosdep key (the venv's pinned wheel wins at run time).
+ROSDEP_KEYS = {'numpy': 'python3-numpy', 'opencv-contrib-python': 'python3-opencv', 'scipy': 'python3-scipy',
+               'PyYAML': 'python3-yaml', 'matplotlib': 'python3-matplotlib', 'Pillow': 'python3-pil',
+               'scikit-learn': 'python3-sklearn', 'protobuf': 'python3-protobuf',
+               'cryptography': 'python3-cryptography'}
+#: Imported only where available, and said so in package.xml.
+OPTIONAL_ROS_PACKAGES = {'naoqi_bridge_msgs'}
+
+
+def test_package_xml_declares_every_runtime_dependency() -> None:
+    """Every ROS package the sources import is an exec_depend; every [runtime] pin has a rosdep key or
+    is named in package.xml's pip-only list (installed from the pins, README "On a ROS 2 install")."""
+    from catkin_pkg.package import parse_package
+
+    sys.path.insert(0, str(REPO / 'tools'))
+    from pins import read_sections
+
+    text = (REPO / 'package.xml').read_text()
+    declared = {d.name for d in parse_package(str(REPO / 'package.xml')).exec_depends}
+    sources = '\n'.join(p.read_text() for p in (REPO / 'src').rglob('*.py'))
+    sources += (REPO / 'launch' / 'attune.launch.py').read_text()
+    imported = set(re.findall(r'^\s*(?:from|import) (\w+)\.(?:msg|srv|action)\b', sources, re.MULTILINE))
+    imported |= set(re.findall(r'^\s*(?:from|import) (rclpy|ament_index_python|launch_ros|launch)\b', sources,
+                               re.MULTILINE))
+    imported -= {'attune'} | OPTIONAL_ROS_PACKAGES
+    assert imported and imported <= declared, sorted(imported - declared)
+    assert all(name in text for name in OPTIONAL_ROS_PACKAGES)
+    pip_only = set(re.search(r'PIP-ONLY: ([^)]*)\)', text).group(1).split())
+    for pin in read_sections()['runtime']:
+        name = re.split(r'[=<>\[ ]', pin, maxsplit=1)[0]
+        assert name in pip_only or ROSDEP_KEYS.get(name) in declared, f'{name}: no rosdep key and not pip-only'

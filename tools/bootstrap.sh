@@ -66,6 +66,31 @@ if [[ "$(cat "$STAMPS/messages" 2>/dev/null)" != "$msg_digest" ]]; then
   rm -f "$STAMPS/package"  # reinstall attune after a message rebuild
 fi
 
+# 3b. hri_msgs (REP-155): a ROS 2 install that has the released package (ros-$ROS_DISTRO-hri-msgs,
+#     seen through a --system-site-packages venv) keeps it; otherwise our wire-compatible copy in
+#     interfaces/hri_msgs is built like the messages above, into <venv>/lib/hri_msgs_interfaces.
+HRI_DIR="$VENV/lib/hri_msgs_interfaces"
+hri_digest="$(digest "$ROOT"/interfaces/hri_msgs/msg/*.msg "$ROOT/interfaces/hri_msgs/CMakeLists.txt" \
+  "$ROOT/interfaces/hri_msgs/package.xml")"
+hri_found="$("$VPY" -c 'import hri_msgs.msg, os; print(os.path.dirname(hri_msgs.__file__))' 2>/dev/null || true)"
+if [[ -n "$hri_found" && "$hri_found" != "$HRI_DIR"/* ]]; then
+  [[ -f "$STAMPS/hri_msgs" ]] && say "using the installed hri_msgs at $hri_found"
+  rm -f "$STAMPS/hri_msgs"
+elif [[ "$(cat "$STAMPS/hri_msgs" 2>/dev/null)" != "$hri_digest" ]]; then
+  say "building hri_msgs (rosidl, REP-155 messages)"
+  export AMENT_PREFIX_PATH="$VENV" CMAKE_PREFIX_PATH="$VENV"
+  rm -rf "$BUILD-hri_msgs" "$HRI_DIR"
+  "$VENV/bin/cmake" -S "$ROOT/interfaces/hri_msgs" -B "$BUILD-hri_msgs" -G Ninja \
+    -DCMAKE_MAKE_PROGRAM="$VENV/bin/ninja" -DCMAKE_INSTALL_PREFIX="$VENV" -DBUILD_TESTING=OFF \
+    -DPython3_EXECUTABLE="$VPY" -DPYTHON_INSTALL_DIR=lib/hri_msgs_interfaces > "$STAMPS/cmake-hri.log" 2>&1 \
+    && "$VENV/bin/cmake" --build "$BUILD-hri_msgs" --target install >> "$STAMPS/cmake-hri.log" 2>&1 \
+    || { tail -40 "$STAMPS/cmake-hri.log" >&2; say "hri_msgs build failed (full log: $STAMPS/cmake-hri.log)"; exit 1; }
+  rm -rf "$HRI_DIR"/hri_msgs-*.egg-info
+  site="$("$VPY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+  echo "$HRI_DIR" > "$site/hri_msgs_interfaces.pth"
+  echo "$hri_digest" > "$STAMPS/hri_msgs"
+fi
+
 # 4. attune itself, editable, with its console script.
 pkg_digest="$(digest "$ROOT/setup.py" "$ROOT/requirements.txt")"
 if [[ "$(cat "$STAMPS/package" 2>/dev/null)" != "$pkg_digest" ]]; then

@@ -15,12 +15,14 @@ from test.conftest import shared_data
 def test_the_shared_face_sets_are_found_with_labels_and_subjects() -> None:
     sources = discover(shared_data('faces'))
     labelled = [s for s in sources if s.label >= 0]
-    assert len(sources) > 450 and all(s.kind == 'image' for s in sources)
+    assert len(sources) > 3500 and all(s.kind == 'image' for s in sources)
     london = [s for s in sources if s.subject.startswith('london_ccby/')]
-    assert len(london) == 24 and {s.label for s in london} == {EMOTIONS.index('neutral'), EMOTIONS.index('happy')}
-    assert len({s.subject for s in london}) == 12  # one person, two expressions
+    assert len(london) == 120 and {s.label for s in london} == {EMOTIONS.index('neutral'), EMOTIONS.index('happy')}
+    assert len({s.subject for s in london}) == 60  # one person, two expressions
     bush = [s for s in sources if s.subject == 'muxspace/George_W_Bush']
-    assert len(bush) > 1
+    assert len(bush) > 10 and all(s.path.name.startswith('George_W_Bush_') for s in bush)
+    muxspace = {s.subject for s in sources if s.subject.startswith('muxspace/')}
+    assert 1900 < len(muxspace) < 2200  # people, not images: 3,471 images of ~2,070 people
     assert {EMOTIONS[s.label] for s in labelled} == set(EMOTIONS)
     assert not any(s.path.suffix == '.tem' for s in sources)
 

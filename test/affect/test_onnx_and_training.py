@@ -66,7 +66,8 @@ def test_attune_train_asd_emotion_end_to_end_on_a_tiny_data_set(tmp_path: Path) 
             os.symlink(shared_data('faces', 'london_ccby', emotion, f'{person}_{suffix}.jpg'),
                        data / emotion / f'{person}_{suffix}.jpg')
     out = tmp_path / 'out' / 'tiny.onnx'
-    args = ['train', 'asd-emotion', '--data', str(data), '--output', str(out), '--cache', str(tmp_path / 'c.npz'),
+    cache = tmp_path / 'cache'
+    args = ['train', 'asd-emotion', '--data', str(data), '--output', str(out), '--cache-dir', str(cache),
             '--epochs', '1', '--width', '4', '--input-size', '32', '--batch-size', '4', '--threads', '1',
             '--test-fraction', '0.3', '--val-fraction', '0']
     assert main(args) == 0
@@ -78,10 +79,24 @@ def test_attune_train_asd_emotion_end_to_end_on_a_tiny_data_set(tmp_path: Path) 
     model = AsdEmotionModel(out)
     reference = np.load(out.with_suffix('.torch_reference.npz'))
     assert np.abs(model.run(reference['crops'], reference['landmarks'])[1] - reference['probabilities']).max() < 1e-5
-    # a second run reuses the cache instead of labelling again
+    # a second run reuses the faces and the teacher's labels instead of finding and labelling them again;
+    # another teacher (other weights) relabels the cached faces
     from attune.cli.main import build_parser
     from attune.cli.train_asd_emotion import load_or_build
 
     said: list[str] = []
-    assert len(load_or_build(build_parser().parse_args(args), log=said.append)) == 8
-    assert said == [f"data set from {tmp_path / 'c.npz'}: 8 faces"]
+    again = load_or_build(build_parser().parse_args(args), log=said.append)
+    assert len(again) == 8 and [line.split(' from ')[0] for line in said if ' from /' in line] == [
+        'faces', 'teacher labels']
+    assert not any(line.startswith(('finding', 'labelling')) for line in said)
+    said.clear()
+    other = load_or_build(build_parser().parse_args([*args, '--teacher-weight', 'cnn=1']), log=said.append)
+    assert said[0].startswith('faces from') and any(line.startswith('labelling 8 faces') for line in said)
+    assert np.array_equal(other.crops, again.crops) and not np.allclose(other.soft, again.soft)
+    assert sorted(p.name.split('-')[0] for p in cache.iterdir()) == ['faces', 'teacher', 'teacher']
+    # a run continues from another's torch weights; its card names both commands
+    weights = tmp_path / 'w.pt'
+    assert main([*args, '--save-torch', str(weights)]) == 0
+    assert main([*args, '--init', str(weights), '--output', str(tmp_path / 'out' / 'more.onnx')]) == 0
+    card = (tmp_path / 'out' / 'more.md').read_text()
+    assert card.count('attune train asd-emotion') >= 2 and '--init' in card and 'continued from' in card

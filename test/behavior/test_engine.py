@@ -7,8 +7,9 @@ import math
 import pytest
 
 from attune.behavior.commands import Action, GazeTarget
-from attune.behavior.engine import PolicyEngine, ProtocolResult, SignEvent
+from attune.behavior.engine import PolicyEngine
 from attune.behavior.fusion import Contribution, PersonState
+from attune.behavior.outcome import PersonSign, ProtocolResult
 from attune.behavior.policy import load_policy, parse_policy
 
 
@@ -227,7 +228,7 @@ def test_event_hold_can_be_switched_off() -> None:
 """
     e = PolicyEngine(policy(rules, 'max_commands: 100, window_s: 10, event_hold_s: 0', 'replies: {hi: Hello}\n'))
     e.on_state(state(speaking=True), 0.0)
-    out = e.on_sign(SignEvent('p1', 'hi', 0.9), 0.1)
+    out = e.on_sign(PersonSign('p1', 'hi', 0.9), 0.1)
     assert not out.commands and [s.why for s in out.suppressed] == ['the robot is speaking']
     e.on_state(state(), 1.0)
     assert not e.tick(1.1).commands
@@ -237,13 +238,13 @@ def test_sign_rules_reply_and_gaze_targets() -> None:
     faces = {'p1': GazeTarget(0.1, 0.0, 1.0, 'cam')}
     e = PolicyEngine(load_policy('signing_partner'), gaze_resolver=faces.get)
     e.on_state(state(), 0.0)
-    out = e.on_sign(SignEvent('p1', 'hello', 0.9, 'tcn'), 0.5)
+    out = e.on_sign(PersonSign('p1', 'hello', 0.9, 'tcn'), 0.5)
     assert [c.action for c in out.commands] == [Action.LED, Action.GESTURE, Action.SAY]
     assert out.commands[2].text == 'Hello! Nice to meet you.'
     assert out.commands[2].reason.startswith("p1 signed 'hello' — sign 'hello' (0.90 from tcn)")
-    out = e.on_sign(SignEvent('p1', 'banana', 0.9, 'tcn'), 12.0)
+    out = e.on_sign(PersonSign('p1', 'banana', 0.9, 'tcn'), 12.0)
     assert out.commands[2].text == 'I saw the sign banana.'
-    assert e.on_sign(SignEvent('p1', 'banana', 0.4, 'tcn'), 24.0).commands[0].text.startswith('Sorry')
+    assert e.on_sign(PersonSign('p1', 'banana', 0.4, 'tcn'), 24.0).commands[0].text.startswith('Sorry')
     e.on_state(state(attention=0.1), 35.0)
     look = e.on_state(state(attention=0.9), 36.0).commands
     assert look[0].action == Action.GAZE and look[0].gaze == faces['p1']
@@ -253,14 +254,14 @@ def test_a_signing_partner_answers_spelled_words_not_each_letter() -> None:
     e = PolicyEngine(load_policy('signing_partner'))
     e.on_state(state(), 0.0)
     for t, letter in enumerate('HI'):  # isolated letters while spelling: not answered one by one
-        assert not e.on_sign(SignEvent('p1', letter, 0.95, 'asl_alphabet'), 1.0 + t).commands
-    word = SignEvent('p1', 'I', 0.9, 'asl_fingerspelling_ctc', sequence=('H', 'I'))
+        assert not e.on_sign(PersonSign('p1', letter, 0.95, 'asl_alphabet'), 1.0 + t).commands
+    word = PersonSign('p1', 'I', 0.9, 'asl_fingerspelling_ctc', sequence=('H', 'I'))
     assert word.continuous and word.text == 'HI' and not word.letter
     out = e.on_sign(word, 3.5)
     assert out.commands[-1].text == 'Hi there!' and "p1 signed 'HI'" in out.commands[-1].reason
-    glosses = SignEvent('p1', 'you', 0.9, 'ctc', sequence=('thank', 'you'))
+    glosses = PersonSign('p1', 'you', 0.9, 'ctc', sequence=('thank', 'you'))
     assert e.on_sign(glosses, 10.0).commands[-1].text == "You're welcome."
-    assert SignEvent('p1', 'B', 0.9).letter and not SignEvent('p1', 'hello', 0.9).letter
+    assert PersonSign('p1', 'B', 0.9).letter and not PersonSign('p1', 'hello', 0.9).letter
 
 
 @pytest.mark.parametrize('profile', ['default', 'asd_session', 'signing_partner'])
@@ -271,7 +272,7 @@ def test_profiles_under_a_distress_storm_stay_within_their_rate_limit(profile) -
     for i in range(1200):  # 2 minutes at 10 Hz of a distressed, attentive child, with signs
         t = i / 10
         out = e.on_state(state(distress=0.95, valence=-0.8, attention=0.9), t)
-        out.extend(e.on_sign(SignEvent('p1', 'help', 0.9), t))
+        out.extend(e.on_sign(PersonSign('p1', 'help', 0.9), t))
         out.extend(e.tick(t))
         times += [t] * len(out.commands)
     limit, window = p.limits.max_commands, p.limits.window_s

@@ -8,8 +8,8 @@ import math
 import pytest
 
 from attune.behavior.commands import Action, Command
-from attune.behavior.engine import ProtocolResult, SignEvent, Suppressed
 from attune.behavior.fusion import Contribution, PersonState
+from attune.behavior.outcome import PersonSign, ProtocolResult, Suppressed
 from attune.behavior.report import format_session_report, plot_session, session_report
 from attune.behavior.session_log import SessionLog, SessionLogError, is_session_log, read_session_log
 
@@ -28,7 +28,7 @@ def write_session(path) -> None:
         log.suppressed(106.0, Suppressed('calm_down', 'f1', 'cooldown (30 s)'))
         log.command(112.0, Command(Action.NAME_CALL, text='Sam', target_id='f1', rule='name_call', reason='calm'))
         log.protocol(113.2, ProtocolResult('f1', 'name_call', 'responded', latency_s=1.2, head_turn_deg=35.0))
-        log.sign(115.0, SignEvent('f1', 'hello', 0.9, 'tcn'))
+        log.sign(115.0, PersonSign('f1', 'hello', 0.9, 'tcn'))
         log.close(120.0)
 
 

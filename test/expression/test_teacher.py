@@ -18,7 +18,10 @@ def test_soft_labels_of_one_face(london) -> None:
     assert abs(float(p.sum()) - 1) < 1e-5
     assert EMOTIONS[int(np.argmax(p))] == 'happy'
     full = teacher.analyze(smiling.rgb, smiling.landmarks)
-    assert set(full.sources) == {'rules', 'cnn'} and full.features.shape == (17 + 128 + 7,)
+    assert set(full.sources) == {'rules', 'cnn', 'head'} and full.features.shape == (17 + 128 + 7,)
+    np.testing.assert_allclose(p, full.sources['head'].probabilities, atol=1e-6)   # the default: the head
+    cnn_only = ExpressionTeacher(weights={'cnn': 1.0}).soft_labels(smiling.rgb, smiling.landmarks)
+    np.testing.assert_allclose(cnn_only, full.sources['cnn'].probabilities, atol=1e-6)
     with pytest.raises(ValueError, match='zero-size'):
         teacher.soft_labels(smiling.rgb, np.full_like(smiling.landmarks, 0.5))
     with pytest.raises(CropError, match='outside'):

@@ -45,10 +45,36 @@ def all_nodes_on() -> dict[str, str]:
 
 
 def argument_combinations() -> list[dict[str, str]]:
+    """Every pair of values of any two arguments occurs in some combination (all-pairs), so an
+    interaction between two switches is covered while the count grows with the square of the largest
+    choice list, not with the product of all of them (each switch added would double it)."""
     choices = {a.name: a.choices for a in GRAPH_ARGUMENTS if a.choices}
-    combos = [dict(zip(choices, values)) for values in itertools.product(*choices.values())]
-    # Every 7th: coprime to each argument's number of choices, so every value of every argument occurs.
-    return [{'camera_topic': '/nao/top_camera/image_raw', **c} for c in combos[::7]]
+    names = list(choices)
+    uncovered = {((a, va), (b, vb)) for i, a in enumerate(names) for b in names[i + 1:]
+                 for va in choices[a] for vb in choices[b]}
+    candidates = [dict(zip(names, values)) for values in itertools.product(*choices.values())]
+    candidate_pairs = [pairs_of(c, names) for c in candidates]
+    combos: list[dict[str, str]] = []
+    while uncovered:  # greedy: the first candidate that covers most pairs not covered yet
+        best = max(range(len(candidates)), key=lambda i: len(uncovered & candidate_pairs[i]))
+        uncovered -= candidate_pairs[best]
+        combos.append(candidates[best])
+    return [{'camera_topic': '/nao/top_camera/image_raw', **c} for c in combos]
+
+
+def pairs_of(combo: dict[str, str], names: list[str]) -> set:
+    return {((a, combo[a]), (b, combo[b])) for i, a in enumerate(names) for b in names[i + 1:]}
+
+
+def test_combinations_cover_every_pair_of_argument_values() -> None:
+    choices = {a.name: a.choices for a in GRAPH_ARGUMENTS if a.choices}
+    names = list(choices)
+    combos = argument_combinations()
+    covered = set().union(*(pairs_of(c, names) for c in combos))
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            assert {(va, vb) for va in choices[a] for vb in choices[b]} == \
+                {(x[1], y[1]) for x, y in covered if x[0] == a and y[0] == b}
 
 
 @pytest.mark.parametrize('arguments', argument_combinations(), ids=lambda a: '-'.join(a.values()))

@@ -8,9 +8,11 @@ import pytest
 torch = pytest.importorskip('torch')
 
 from attune.events.aedat4 import read_aedat4  # noqa: E402
-from attune.events.dataset import WindowSpec, detect_boxes, still_window  # noqa: E402
+from attune.events.emulated_windows import still_window  # noqa: E402
+from attune.events.face_labels import detect_boxes  # noqa: E402
 from attune.events.fer import SpikingFerModel, default_model_path  # noqa: E402
 from attune.events.sensor_roi import recording_windows  # noqa: E402
+from attune.events.window_set import WindowSpec  # noqa: E402
 from attune.expression.labels import EMOTIONS  # noqa: E402
 from attune.models.cs3d import CS3D  # noqa: E402
 from test.conftest import shared_data  # noqa: E402
@@ -34,7 +36,7 @@ def real_windows() -> np.ndarray:
 def test_shipped_onnx_and_torch_agree_on_real_windows(real_windows) -> None:
     model = SpikingFerModel()
     assert model.labels == EMOTIONS and model.source == 'cs3d_snn'
-    net = CS3D(len(EMOTIONS))
+    net = CS3D(len(EMOTIONS), channels=model.channels, readout=model.readout)
     net.load_state_dict(torch.load(default_model_path().with_suffix('.pt'), weights_only=True))
     net.eval()
     with torch.no_grad():
@@ -60,7 +62,8 @@ def test_training_cli_smoke_run_writes_onnx_and_card(tmp_path) -> None:
 
     out = tmp_path / 'model'
     code = attune_main(['train', 'spiking-fer', '--images', str(shared_data('faces', 'london_ccby')),
-                        '--max-images', '3', '--epochs', '1', '--image-windows', '1', '--bins', '4', '--size', '16',
+                        '--max-photos', '4', '--epochs', '1', '--still-windows', '1', '--sequences', '1',
+                        '--bins', '4', '--size', '16', '--channels', '4,4,8', '--test-fraction', '0.1',
                         '--no-twin', '--out', str(out), '--cache', str(tmp_path / 'cache'), '--seed', '3'])
     assert code == 0
     model = SpikingFerModel(out / 'cs3d_fer.onnx')

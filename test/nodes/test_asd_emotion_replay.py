@@ -1,8 +1,9 @@
 """The name-call protocol end to end on a real replayed clip: frames 245-330 of d3.mp4 (a woman turns her
-head back to the camera, frontal by ~frame 292; see test/affect/test_name_call_real_clip.py for the
-annotation) as a bag -> BagPlayer -> the real face node -> the ASD emotion node, with a NAME_CALL command
-stamped at frame 276. The result must agree with the latency computed from the Faces the face node
-published, and with the annotation by eye."""
+head back to the camera, frontal by ~frame 292; see test/behavior/protocol/test_name_call_real_clip.py
+for the annotation) as a bag -> BagPlayer -> the real face node -> the ASD emotion node (affect) and
+the interaction node (the name-call protocol), with a NAME_CALL command stamped at frame 276. The
+result must agree with the latency computed from the Faces the face node published, and with the
+annotation by eye."""
 from __future__ import annotations
 
 import threading
@@ -14,14 +15,14 @@ from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from std_msgs.msg import Header
 
-from attune.affect.name_call import ProtocolStatus
 from attune.bag import frames_to_bag
 from attune.bag.writer import VideoReader, frame_stamp_ns
 from attune.nodes.asd_emotion_node import AsdEmotionNode
 from attune.nodes.face_node import FaceNode
-from attune.ros.affect_msgs import protocol_fields
+from attune.nodes.interaction_node import InteractionNode
+from attune.ros.interaction_event_msgs import protocol_from_event
 from attune.ros.stamps import from_ns, to_ns
-from test.affect.reference import reference_latency
+from test.behavior.protocol.reference import reference_latency
 from test.conftest import shared_data, wait_for
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
@@ -40,7 +41,7 @@ def clip_frames():
 def test_a_name_call_on_a_replayed_clip_through_the_real_face_node(spinner, tmp_path) -> None:
     import rclpy
 
-    from attune.msg import AffectState, BehaviorCommand, Faces
+    from attune.msg import BehaviorCommand, Faces, InteractionEvent
     from attune.ros.player import BagPlayer
 
     start_ns = time.time_ns()
@@ -55,15 +56,17 @@ def test_a_name_call_on_a_replayed_clip_through_the_real_face_node(spinner, tmp_
     spinner.add(AsdEmotionNode(parameter_overrides=[
         Parameter('image_topic', value='/replay_asd/image_raw'), Parameter('reliable_input', value=True),
         Parameter('input_queue_depth', value=100), Parameter('sync_queue_size', value=200),
-        Parameter('command_topic', value='/replay_asd/command'), Parameter('calibration_s', value=0.0),
-        Parameter('baseline_s', value=0.5), Parameter('response_window_s', value=1.5),
-        Parameter('affect_window_s', value=0.5)],
+        Parameter('calibration_s', value=0.0)],
         cli_args=['--ros-args', '-r', '__node:=asd_emotion_replay']))
+    spinner.add(InteractionNode(parameter_overrides=[
+        Parameter('command_topic', value='/replay_asd/command'), Parameter('baseline_s', value=0.5),
+        Parameter('response_window_s', value=1.5), Parameter('affect_window_s', value=0.5)],
+        cli_args=['--ros-args', '-r', '__node:=interaction_replay_asd']))
     probe = spinner.add(rclpy.create_node('probe_replay_asd'))
     faces: list = []
-    affect: list = []
+    events: list = []
     probe.create_subscription(Faces, '/attune/faces', faces.append, RELIABLE)
-    probe.create_subscription(AffectState, '/attune/affect', affect.append, RELIABLE)
+    probe.create_subscription(InteractionEvent, '/attune/interaction/events', events.append, RELIABLE)
     commands = probe.create_publisher(BehaviorCommand, '/replay_asd/command', RELIABLE)
     assert wait_for(lambda: commands.get_subscription_count() >= 1, 10)
     # the command first (it can arrive before or after the frames it refers to)
@@ -74,17 +77,17 @@ def test_a_name_call_on_a_replayed_clip_through_the_real_face_node(spinner, tmp_
         thread.start()
 
         def results() -> list:
-            return [p for p in map(protocol_fields, (m for m in affect if m.protocol))
-                    if p.status not in (ProtocolStatus.NONE, ProtocolStatus.WAITING)]
+            return [p for p in map(protocol_from_event, (m for m in events if m.kind == m.PROTOCOL))
+                    if p.status not in ('none', 'waiting')]
 
-        assert wait_for(lambda: results(), 120), ([protocol_fields(m) for m in affect if m.protocol], len(faces))
+        assert wait_for(lambda: results(), 120), (events, len(faces))
         thread.join(timeout=60)
     (result,) = results()
-    assert result.status == ProtocolStatus.RESPONDED and result.face_id == 'f1'
-    assert result.stimulus_ns == call_ns
+    assert result.status == 'responded' and result.person_id == 'f1'
+    assert result.stamp_ns == call_ns
     yaws = {to_ns(m.header.stamp): m.faces[0].yaw for m in faces if m.faces and m.faces[0].pose_valid}
     expected = reference_latency(yaws, call_ns, 0.5, 15.0, 2)
     assert result.latency_s == pytest.approx(expected, abs=1e-3)
     assert (286 - CALL) / FPS <= result.latency_s <= (296 - CALL) / FPS  # the annotation by eye
     # the face was classified during the call: the affect after it is known
-    assert result.response_emotion and -1 <= result.response_valence <= 1
+    assert result.emotion and -1 <= result.valence <= 1

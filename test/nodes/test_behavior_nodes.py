@@ -3,8 +3,9 @@
 * a bag of a smiling face -> a positive response; then silence -> the robot falls back to idle;
 * rising distress -> calming actions, never more than the policy's rate limit;
 * a recognized sign -> the signing partner's answer, spoken by a virtual NAO (real libqi);
-* the ASD name-call protocol end to end: NAME_CALL -> virtual NAO says the name -> a stand-in ASD
-  node answers with AffectState protocol fields -> the robot acknowledges; session log -> report;
+* the ASD name-call protocol end to end: NAME_CALL -> virtual NAO says the name -> the child turns
+  toward the robot -> the interaction node's protocol reports RESPONDED as an InteractionEvent -> the
+  robot acknowledges; session log -> report;
 * malformed policies and unknown actions refused at start-up with file, line and field;
 * the generic bridge (hard speed limits) and the simulated robot (speaking/idle).
 """
@@ -222,47 +223,42 @@ def test_a_recognized_sign_gets_the_signing_partners_answer_on_a_virtual_nao(spi
 def test_name_call_protocol_end_to_end_on_a_virtual_nao(spinner, virtual_nao, tmp_path) -> None:
     import threading
 
-    from attune.msg import AffectState, BehaviorCommand
+    from attune.msg import BehaviorCommand
 
     probe = Probe(spinner, 'namecall')
-    spinner.add(InteractionNode(parameter_overrides=params(**FAST_FUSION), cli_args=cli('interaction_namecall')))
+    spinner.add(InteractionNode(parameter_overrides=params(**FAST_FUSION, affect_window_s=0.5, response_window_s=3.0),
+                                cli_args=cli('interaction_namecall')))
     probe.wait_matched('faces', 'expression')
-    stop = threading.Event()
+    stop, called = threading.Event(), threading.Event()
+    calls = []
 
-    def child() -> None:  # in view from the start, calm (neutral face), looking away
+    def on_command(msg) -> None:
+        if msg.action == Action.NAME_CALL:
+            calls.append(msg)
+            called.set()
+
+    probe.node.create_subscription(BehaviorCommand, '/attune/behavior/command', on_command, RELIABLE)
+
+    def child() -> None:  # in view from the start, calm (neutral face), looking away; turns once called
+        turn_at = None
         while not stop.is_set():
-            probe.faces(('f1', 60.0))
+            if called.is_set() and turn_at is None:
+                turn_at = time.monotonic() + 0.8
+            probe.faces(('f1', 0.0 if turn_at is not None and time.monotonic() >= turn_at else 60.0))
             probe.expression('f1', 'neutral', 0.9, other='happy')
             stop.wait(1 / 15)
 
     publisher = threading.Thread(target=child, daemon=True)
     publisher.start()
     try:
-        _name_call_scenario(spinner, probe, virtual_nao, tmp_path, AffectState, BehaviorCommand)
+        _name_call_scenario(spinner, probe, virtual_nao, tmp_path, calls)
     finally:
         stop.set()
         publisher.join(timeout=5)
 
 
-def _name_call_scenario(spinner, probe, virtual_nao, tmp_path, AffectState, BehaviorCommand) -> None:  # noqa: N803
+def _name_call_scenario(spinner, probe, virtual_nao, tmp_path, calls: list) -> None:
     nao_bridge(spinner, virtual_nao.url, 'nao_namecall')
-    # A stand-in for the ASD emotion node, following the NAME_CALL contract of docs/behavior.md.
-    asd = spinner.add(rclpy.create_node('asd_stand_in'))
-    affect_pub = asd.create_publisher(AffectState, '/attune/affect', RELIABLE)
-    calls = []
-
-    def on_command(msg) -> None:
-        if msg.action != Action.NAME_CALL:
-            return
-        calls.append(msg)
-        for status, latency in ((AffectState.PROTOCOL_WAITING, math.nan), (AffectState.PROTOCOL_RESPONDED, 1.3)):
-            affect_pub.publish(AffectState(
-                header=Header(stamp=asd.get_clock().now().to_msg()), face_id=msg.target_id, source='asd_stand_in',
-                valence=math.nan, arousal=math.nan, engagement=math.nan, protocol='name_call',
-                protocol_status=status, stimulus_stamp=msg.header.stamp, response_latency_s=latency,
-                head_turn_deg=40.0, response_emotion='neutral', response_valence=0.1))
-
-    asd.create_subscription(BehaviorCommand, '/attune/behavior/command', on_command, RELIABLE)
     behavior = spinner.add(BehaviorNode(
         parameter_overrides=params(policy='asd_session', participant_name='Sam', session_log_dir=str(tmp_path)),
         cli_args=cli('behavior_namecall')))
@@ -271,7 +267,9 @@ def _name_call_scenario(spinner, probe, virtual_nao, tmp_path, AffectState, Beha
     assert (call.text, call.target_id, call.rule) == ('Sam', 'f1', 'name_call')
     assert call.volume <= 0.5 and call.speech_rate <= 0.9
     assert 'not looking at me: name-call protocol — attention 0.00' in call.reason
-    assert wait_for(lambda: len(probe.of_rule('name_call_answered')) == 2, 5), [c.rule for c in probe.commands]
+    assert wait_for(lambda: len(probe.of_rule('name_call_answered')) == 2, 15), [c.rule for c in probe.commands]
+    (answer,) = [c for c in probe.of_rule('name_call_answered') if c.action == Action.SAY]
+    assert 'name_call: responded after' in answer.reason and 'head turn 60 deg' in answer.reason
 
     def said() -> list[str]:
         return [c[2][0] for c in virtual_nao.calls_to('ALAnimatedSpeech', 'say')]

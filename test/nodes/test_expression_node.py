@@ -1,5 +1,6 @@
 """The expression node through real rclpy and Fast DDS: one Expression per face with the image's
-stamp, exact-stamp matching, bad input dropped with one log line, and lessons for the learner."""
+stamp, exact-stamp matching, bad input dropped with one log line, per-person calibration (automatic
+and "neutral now"), and lessons for the learner."""
 from __future__ import annotations
 
 import math
@@ -126,13 +127,58 @@ def test_one_expression_per_face_with_the_image_stamp(spinner, london) -> None:
     assert action_units_from_msg(right)['AU12'] > action_units_from_msg(left)['AU12']
     assert abs(sum(right.probabilities) - 1) < 1e-4 and right.valence > left.valence
     assert all(-1 <= m.valence <= 1 and -1 <= m.arousal <= 1 for m in h.expressions)
-    # ensemble weights change at run time: without the rules, no contempt label (the CNN has none)
-    assert 'contempt' in left.labels
-    assert h.node.set_parameters([Parameter('rules_weight', value=0.0)])[0].successful
+    # ensemble weights change at run time: the default is the head (7 labels); the rules add contempt
+    assert 'contempt' not in left.labels and len(left.labels) == 7
+    assert h.node.set_parameters([Parameter('rules_weight', value=0.5)])[0].successful
     assert not h.node.set_parameters([Parameter('cnn_weight', value=-0.5)])[0].successful
     h.send(stamps[-1] + 33_333_333, rgb, frame, expect=2)
-    assert 'contempt' not in h.expressions[-1].labels and len(h.expressions[-1].labels) == 7
+    assert 'contempt' in h.expressions[-1].labels
     assert not h.errors
+
+
+def test_calibration_learns_each_face_s_neutral_and_reports_relative_to_it(spinner, london) -> None:
+    h = Harness(spinner, 'expr_calib', calibration_min_frames=3)
+    pair = {p.person: (next(a for a in london if a.person == p.person and not a.smiling), p)
+            for p in london if p.smiling}
+    ns = 20_000_000_000
+    for k, person in enumerate(('001', '005', '013')):   # neutral photos the head reads as neutral
+        neutral, smiling = pair[person]
+        key = f'person{k}'
+        for _ in range(3):   # the first frames in view: neutral and frontal
+            h.send(ns, neutral.rgb, faces_frame([key], [neutral.landmarks], SIZE, SIZE), expect=1)
+            ns += 100_000_000
+        assert [m.calibrated for m in h.expressions[-3:]] == [False, False, True]
+        assert h.expressions[-1].label == 'neutral'
+        h.send(ns, smiling.rgb, faces_frame([key], [smiling.landmarks], SIZE, SIZE), expect=1)
+        ns += 100_000_000
+        assert h.expressions[-1].calibrated and h.expressions[-1].label == 'happy', key
+    # a face that smiles through its first seconds is not calibrated on its smile, nor on a resting face the
+    # head reads as half happy (003's) ...
+    neutral, smiling = pair['003']
+    for photo in (smiling, smiling, neutral, neutral):
+        h.send(ns, photo.rgb, faces_frame(['grinning'], [photo.landmarks], SIZE, SIZE), expect=1)
+        ns += 100_000_000
+    assert not any(m.calibrated for m in h.expressions[-4:])
+    # ... until an operator says "neutral now" (a calibrate-only teach message; the learner learns nothing)
+    h.teach_pub.publish(h.teach_type(header=header(ns), face_id='grinning', label='', duration_s=0.5,
+                                     calibrate=True))
+    assert wait_for(lambda: h.node._pending_calibration is not None, 5)
+    for _ in range(3):
+        h.send(ns, neutral.rgb, faces_frame(['grinning'], [neutral.landmarks], SIZE, SIZE), expect=1)
+        ns += 200_000_000
+    h.send(ns, smiling.rgb, faces_frame(['grinning'], [smiling.landmarks], SIZE, SIZE), expect=1)
+    assert h.expressions[-1].calibrated and h.expressions[-1].label == 'happy'
+    assert h.node._analyzer.learner.labels == ()
+    h.teach_pub.publish(h.teach_type(header=header(0), face_id='', label='happy', duration_s=1.0, calibrate=True))
+    assert wait_for(lambda: any("label must be '' or 'neutral'" in line for line in h.errors), 5)
+
+
+def test_calibration_can_be_switched_off(spinner, london) -> None:
+    h = Harness(spinner, 'expr_nocalib', person_calibration=False, calibration_min_frames=1)
+    photo = next(p for p in london if not p.smiling)
+    for i in range(3):
+        h.send(30_000 + i, photo.rgb, faces_frame(['n'], [photo.landmarks], SIZE, SIZE), expect=1)
+    assert not any(m.calibrated for m in h.expressions)
 
 
 def test_bad_input_is_dropped_with_one_log_line_each(spinner, london) -> None:
@@ -193,6 +239,7 @@ def test_without_the_cnn_faces_alone_suffice(spinner, london) -> None:
     h.send(5, None, faces_frame(['s'], [photo.landmarks], SIZE, SIZE), expect=1)
     (msg,) = h.expressions
     assert msg.label == 'happy' and 'contempt' in msg.labels and to_ns(msg.header.stamp) == 5
+    assert not msg.calibrated   # without the CNN there is no head to calibrate
 
 
 def test_wrong_parameters_stop_start_up_naming_the_parameter(rclpy_session) -> None:

@@ -15,22 +15,22 @@ the person is the file name without a trailing `_<digits>` (`George_W_Bush_0226.
 `001_03.jpg` -> `001`, `d3.mp4` -> `d3`), prefixed by the data set's folder so two sets cannot share a
 person by accident. Every face of one image or video gets its subject; splits never separate them.
 
-Each face found (MediaPipe FaceAnalyzer; the largest face of each image or frame) becomes one sample:
-a grey crop (`STORE_SIZE` pixels, resized to the model's input size later), the aligned landmarks
-(`attune.affect.features`), the teacher's soft labels over EMOTIONS, the hard label (-1 when none).
+Each face found (`attune.affect.face_extraction`: MediaPipe, the largest face of each image or frame)
+becomes one sample: a grey crop (`STORE_SIZE` pixels, resized to the model's input size later), the aligned
+landmarks (`attune.affect.features`), the teacher's soft labels over EMOTIONS, the hard label (-1 when none).
 """
 from __future__ import annotations
 
 import csv
 import hashlib
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from attune.affect.features import NUM_NODES, FaceInputError, face_crop, landmark_features
+from attune.affect.features import NUM_NODES
 from attune.errors import ConfigError
 from attune.expression.labels import EMOTIONS
 
@@ -138,8 +138,8 @@ def discover(root: Path | str) -> list[SourceFile]:
 @dataclass
 class FaceDataset:
     """Faces as arrays (M samples). crops: (M, S, S) uint8; landmarks: (M, 478, 3) float32; soft: (M, 7)
-    float32 teacher probabilities; hard: (M,) int64 EMOTIONS index or -1; subjects, paths: (M,) str;
-    frames: (M,) int64 (video frame, 0 for images)."""
+    float32 teacher probabilities (NaN until a teacher labelled them); hard: (M,) int64 EMOTIONS index or
+    -1; subjects, paths: (M,) str; frames: (M,) int64 (video frame, 0 for images)."""
 
     crops: np.ndarray
     landmarks: np.ndarray
@@ -149,6 +149,9 @@ class FaceDataset:
     paths: np.ndarray
     frames: np.ndarray
     info: dict = field(default_factory=dict)
+    #: (M, 478, 3) float32 FaceMesh landmarks as found (x, y normalized by the image size): what a teacher
+    #: needs, with the image, to label the face again without running MediaPipe again.
+    points: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.hard)
@@ -161,14 +164,23 @@ class FaceDataset:
 
     def subset(self, mask: np.ndarray) -> FaceDataset:
         return FaceDataset(self.crops[mask], self.landmarks[mask], self.soft[mask], self.hard[mask],
-                           self.subjects[mask], self.paths[mask], self.frames[mask], dict(self.info))
+                           self.subjects[mask], self.paths[mask], self.frames[mask], dict(self.info),
+                           None if self.points is None else self.points[mask])
+
+    def with_soft(self, soft: np.ndarray, **info: object) -> FaceDataset:
+        """The same faces with other teacher labels (and `info` entries added)."""
+        if soft.shape != self.soft.shape:
+            raise ValueError(f'soft labels must be {self.soft.shape}, got {soft.shape}')
+        return FaceDataset(self.crops, self.landmarks, np.asarray(soft, np.float32), self.hard, self.subjects,
+                           self.paths, self.frames, {**self.info, **info}, self.points)
 
     def save(self, path: Path | str) -> None:
         import json
 
+        extra = {} if self.points is None else {'points': self.points}
         np.savez_compressed(path, crops=self.crops, landmarks=self.landmarks, soft=self.soft, hard=self.hard,
                             subjects=self.subjects, paths=self.paths, frames=self.frames,
-                            info=np.array(json.dumps(self.info)))
+                            info=np.array(json.dumps(self.info)), **extra)
 
     @classmethod
     def load(cls, path: Path | str) -> FaceDataset:
@@ -176,7 +188,7 @@ class FaceDataset:
 
         with np.load(path, allow_pickle=False) as z:
             return cls(z['crops'], z['landmarks'], z['soft'], z['hard'], z['subjects'], z['paths'], z['frames'],
-                       json.loads(str(z['info'])))
+                       json.loads(str(z['info'])), z['points'] if 'points' in z.files else None)
 
 
 def subject_split(subjects: Iterable[str], test_fraction: float, seed: int) -> np.ndarray:
@@ -196,79 +208,43 @@ def subject_split(subjects: Iterable[str], test_fraction: float, seed: int) -> n
     return np.array([draw(s) < test_fraction for s in subjects], dtype=bool)
 
 
-def _largest(faces: Iterable) -> object | None:
-    best = None
-    for face in faces:
-        if face.landmarks is None:
-            continue
-        if best is None or face.box.width * face.box.height > best.box.width * best.box.height:
-            best = face
-    return best
+def stratified_subject_split(subjects: np.ndarray, hard: np.ndarray, fraction: float, seed: int,
+                             eligible: np.ndarray | None = None) -> np.ndarray:
+    """Boolean test mask that keeps every person on one side and puts about `fraction` of each class's
+    hard-labelled faces in the test set (a greedy stratified group split).
 
+    The plain hashed split (`subject_split`) is blind to classes: when a rare class comes from a few people
+    (muxspace disgust: 200 faces, three quarters from two actors) it can leave the test set with one or two
+    faces of it, and per-class scores with nothing to stand on. Here the people are visited from the ones
+    with the smallest share of any class (one face) to the one with the largest (ties in seeded-hash order),
+    and each joins the test set when that brings the test set's per-class shares closer to `fraction` (every
+    class counts alike): the many small people fill the test set evenly, and a person who would overshoot a
+    class by more than they help the others stays in training. Only people with hard labels among
+    `eligible` (default: all faces) are considered. Unlike `subject_split`, adding people can move others.
 
-def _frames(source: SourceFile, every: int) -> Iterator[tuple[int, np.ndarray]]:
-    import cv2
-
-    if source.kind == 'image':
-        bgr = cv2.imread(str(source.path))
-        if bgr is not None:
-            yield 0, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-        return
-    capture = cv2.VideoCapture(str(source.path))
-    index = 0
-    try:
-        while True:
-            ok, bgr = capture.read()
-            if not ok:
-                break
-            if index % every == 0:
-                yield index, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-            index += 1
-    finally:
-        capture.release()
-
-
-def build_dataset(sources: Iterable[SourceFile], teacher: object, *, video_every: int = 3,
-                  size: int = STORE_SIZE, progress: Callable[[str], None] | None = None) -> FaceDataset:
-    """Find the largest face in each image / sampled video frame, label it with `teacher`
-    (an `attune.expression.teacher.ExpressionTeacher`), cut its crop and landmark features.
-
-    Files without a usable face are skipped (counted in `info['skipped']`).
+    Raises:
+        ConfigError: fraction outside [0, 1).
     """
-    from attune.face import FaceAnalyzer, FaceAnalyzerOptions
-
-    if video_every < 1:
-        raise ConfigError(f'video_every must be >= 1, got {video_every}')
-    crops, landmarks, soft, hard, subjects, paths, frames = [], [], [], [], [], [], []
-    skipped = 0
-    sources = list(sources)
-    for n, source in enumerate(sources):
-        static = source.kind == 'image'
-        with FaceAnalyzer(FaceAnalyzerOptions(static_images=static, max_faces=2)) as analyzer:
-            for frame, rgb in _frames(source, video_every):
-                face = _largest(analyzer.process(rgb))
-                if face is None:
-                    skipped += 1
-                    continue
-                height, width = rgb.shape[:2]
-                try:
-                    features = landmark_features(face.landmarks, width, height)
-                    crop = face_crop(rgb, face.landmarks, size)
-                    labels = teacher.soft_labels(rgb, face.landmarks)
-                except (FaceInputError, ValueError):
-                    skipped += 1
-                    continue
-                crops.append(crop)
-                landmarks.append(features)
-                soft.append(np.asarray(labels, np.float32))
-                hard.append(source.label)
-                subjects.append(source.subject)
-                paths.append(str(source.path))
-                frames.append(frame)
-        if progress is not None and (n + 1) % 50 == 0:
-            progress(f'{n + 1}/{len(sources)} files, {len(hard)} faces')
-    if not hard:
-        return FaceDataset.empty(size)
-    return FaceDataset(np.stack(crops), np.stack(landmarks), np.stack(soft), np.array(hard, np.int64),
-                       np.array(subjects), np.array(paths), np.array(frames, np.int64),
-                       {'skipped': skipped, 'size': size, 'video_every': video_every})
+    if not 0.0 <= fraction < 1.0:
+        raise ConfigError(f'fraction must be in [0, 1), got {fraction}')
+    subjects = np.asarray(subjects)
+    eligible = np.ones(len(subjects), bool) if eligible is None else np.asarray(eligible, bool)
+    use = eligible & (np.asarray(hard) >= 0)
+    people, inverse = np.unique(subjects[use], return_inverse=True)
+    counts = np.zeros((len(people), len(EMOTIONS)))
+    np.add.at(counts, (inverse, np.asarray(hard)[use]), 1.0)
+    total = np.maximum(counts.sum(axis=0), 1.0)
+    share = counts / total
+    draws = np.array([int.from_bytes(hashlib.sha256(f'{seed}:{p}'.encode()).digest()[:8], 'big') for p in people],
+                     float)
+    order = np.lexsort((draws, share.max(axis=1)))
+    target = fraction * counts.sum(axis=0)
+    taken = np.zeros(counts.shape[1])
+    chosen = np.zeros(len(people), bool)
+    for person in order:
+        before = np.sum(((taken - target) / total) ** 2)
+        after = np.sum(((taken + counts[person] - target) / total) ** 2)
+        if after < before:
+            chosen[person] = True
+            taken += counts[person]
+    return eligible & np.isin(subjects, people[chosen])

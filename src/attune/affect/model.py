@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -34,12 +34,17 @@ class ModelInfo:
     emotions: tuple[str, ...]
     temperature: float
     neutral_reference: tuple[float, ...]
+    #: The most frequent hard label of the training faces (EMOTIONS index): the trivial baseline.
+    majority_class: int = 0
+    #: Every training setting (attune.models.asd_emotion_training.TrainConfig as a dict), split included.
+    config: dict = field(default_factory=dict, compare=False)
 
     @classmethod
     def from_json(cls, text: str) -> ModelInfo:
         d = json.loads(text)
         return cls(int(d['depth']), int(d['width']), int(d['input_size']), tuple(d['emotions']),
-                   float(d.get('temperature', 1.0)), tuple(float(x) for x in d.get('neutral_reference', ())))
+                   float(d.get('temperature', 1.0)), tuple(float(x) for x in d.get('neutral_reference', ())),
+                   int(d.get('majority_class', 0)), dict(d.get('config', {})))
 
 
 @dataclass(frozen=True)

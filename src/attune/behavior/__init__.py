@@ -3,22 +3,41 @@
 ROS-free: the nodes (attune.nodes.interaction_node, behavior_node) convert messages and call into it.
 """
 from attune.behavior.commands import Action, Command, GazeTarget, Priority
-from attune.behavior.engine import Outcome, PolicyEngine, ProtocolResult, SignEvent, Suppressed
+from attune.behavior.engine import PolicyEngine
 from attune.behavior.fusion import (
-    AffectInput,
+    AffectObservation,
     Contribution,
-    ExpressionInput,
-    FaceInput,
+    ExpressionObservation,
+    FaceObservation,
     FusionOptions,
     InteractionFusion,
     PersonState,
-    SignInput,
+    SignObservation,
 )
+from attune.behavior.outcome import Outcome, PersonSign, ProtocolResult, Suppressed
 from attune.behavior.policy import Policy, PolicyError, load_policy, parse_policy, shipped_profiles
 
 __all__ = [
-    'Action', 'AffectInput', 'Command', 'Contribution', 'ExpressionInput', 'FaceInput', 'FusionOptions',
-    'GazeTarget', 'InteractionFusion', 'Outcome', 'PersonState', 'Policy', 'PolicyEngine', 'PolicyError',
-    'Priority', 'ProtocolResult', 'SignEvent', 'SignInput', 'Suppressed', 'load_policy', 'parse_policy',
+    'Action',
+    'AffectObservation',
+    'Command',
+    'Contribution',
+    'ExpressionObservation',
+    'FaceObservation',
+    'FusionOptions',
+    'GazeTarget',
+    'InteractionFusion',
+    'Outcome',
+    'PersonSign',
+    'PersonState',
+    'Policy',
+    'PolicyEngine',
+    'PolicyError',
+    'Priority',
+    'ProtocolResult',
+    'SignObservation',
+    'Suppressed',
+    'load_policy',
+    'parse_policy',
     'shipped_profiles',
 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import Any
 
 
 class Action(IntEnum):
@@ -108,9 +109,9 @@ class Command:
             return f'APPROACH {self.velocity:+.2f} m/s for {self.duration_s:g} s'
         return a.name
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """JSON-ready (session log)."""
-        out: dict = {'action': self.action.name, 'priority': self.priority.name, 'target_id': self.target_id,
+        out: dict[str, Any] = {'action': self.action.name, 'priority': self.priority.name, 'target_id': self.target_id,
                      'rule': self.rule, 'reason': self.reason}
         a = self.action
         if a in (Action.SAY, Action.NAME_CALL):

@@ -248,3 +248,11 @@ class _Missing(dict):
 
     def __missing__(self, key: str) -> str:
         return '?'
+
+
+def render_or_keep(template: str, context: Mapping[str, Any]) -> str:
+    """render(), or the template unchanged when it cannot be filled (a bad format spec in a reply)."""
+    try:
+        return render(template, context)
+    except (ValueError, TypeError, KeyError, IndexError):
+        return template

@@ -29,102 +29,14 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from attune.behavior.commands import Action, Command, GazeTarget, Priority
-from attune.behavior.conditions import render
+from attune.behavior.conditions import render_or_keep as _render
 from attune.behavior.fusion import PersonState, explain
+from attune.behavior.outcome import FINAL_STATUSES, Outcome, PersonSign, ProtocolResult, Suppressed
 from attune.behavior.policy import STATE_QUANTITIES, ActionSpec, Policy, Rule
-
-#: AffectState.protocol_status values, as words.
-PROTOCOL_STATUS = {0: 'none', 1: 'waiting', 2: 'responded', 3: 'no_response', 4: 'no_face', 5: 'aborted'}
-#: Statuses that end a protocol.
-FINAL_STATUSES = ('responded', 'no_response', 'no_face', 'aborted', 'timeout')
 
 CENTER = GazeTarget(1.0, 0.0, 0.0, 'base_link')
 #: Why a speech rule did not fire while the robot speaks.
 SPEAKING = 'the robot is speaking'
-
-
-@dataclass(frozen=True)
-class SignEvent:
-    """A recognized sign, attributed to a person ('' when unknown)."""
-
-    person_id: str
-    gloss: str
-    confidence: float
-    source: str = ''
-    stamp_ns: int = 0
-    #: Continuous recognition: the decoded gloss sequence of a segment (empty for an isolated sign).
-    sequence: tuple[str, ...] = ()
-
-    @property
-    def continuous(self) -> bool:
-        return bool(self.sequence)
-
-    @property
-    def text(self) -> str:
-        """What was signed: the gloss, or for a sequence its glosses joined; fingerspelled letters
-        make one word ('H', 'I' -> 'HI'), other glosses are joined with '_' like reply keys
-        ('thank', 'you' -> 'thank_you')."""
-        if not self.sequence:
-            return self.gloss
-        joiner = '' if all(len(g) == 1 for g in self.sequence) else '_'
-        return joiner.join(self.sequence)
-
-    @property
-    def letter(self) -> bool:
-        """An isolated fingerspelled letter (a one-character gloss)."""
-        return not self.sequence and len(self.gloss) == 1
-
-
-@dataclass(frozen=True)
-class ProtocolResult:
-    """The outcome of a protocol (AffectState protocol fields), or a time-out seen by the engine."""
-
-    person_id: str
-    name: str
-    status: str
-    latency_s: float = math.nan
-    head_turn_deg: float = math.nan
-    emotion: str = ''
-    valence: float = math.nan
-    stamp_ns: int = 0
-
-    def describe(self) -> str:
-        text = f'{self.name or "protocol"}: {self.status}'
-        if math.isfinite(self.latency_s):
-            text += f' after {self.latency_s:.2f} s'
-        if math.isfinite(self.head_turn_deg):
-            text += f', head turn {self.head_turn_deg:.0f} deg'
-        if self.emotion:
-            text += f', then {self.emotion}'
-        return text
-
-    def to_dict(self) -> dict:
-        return {'person': self.person_id, 'protocol': self.name, 'status': self.status,
-                'latency_s': _json_num(self.latency_s), 'head_turn_deg': _json_num(self.head_turn_deg),
-                'emotion': self.emotion, 'valence': _json_num(self.valence)}
-
-
-@dataclass(frozen=True)
-class Suppressed:
-    """A rule whose condition held but which did not fire, and why."""
-
-    rule: str
-    person_id: str
-    why: str
-
-
-@dataclass
-class Outcome:
-    """What one update produced."""
-
-    commands: list[Command] = field(default_factory=list)
-    suppressed: list[Suppressed] = field(default_factory=list)
-    protocol_results: list[ProtocolResult] = field(default_factory=list)
-
-    def extend(self, other: Outcome) -> None:
-        self.commands += other.commands
-        self.suppressed += other.suppressed
-        self.protocol_results += other.protocol_results
 
 
 @dataclass
@@ -132,7 +44,7 @@ class _Person:
     state: PersonState
     received: float
     present_since: float | None
-    history: deque = field(default_factory=deque)
+    history: deque[tuple[float, dict[str, float]]] = field(default_factory=deque)
     trends: dict[str, float] = field(default_factory=dict)
 
 
@@ -152,10 +64,6 @@ class _Protocol:
     person_id: str
     started: float
     name: str = 'name_call'
-
-
-def _json_num(x: float) -> float | None:
-    return float(x) if math.isfinite(x) else None
 
 
 class PolicyEngine:
@@ -240,7 +148,7 @@ class PolicyEngine:
         context = self._person_context(state.person_id, now)
         return self._evaluate(self.policy.rules_on('state'), context, state.person_id, now, event=False)
 
-    def on_sign(self, sign: SignEvent, now: float) -> Outcome:
+    def on_sign(self, sign: PersonSign, now: float) -> Outcome:
         """A sign was recognized: evaluate the `on: sign` rules."""
         context = self._person_context(sign.person_id, now)
         text = sign.text
@@ -481,7 +389,7 @@ class PolicyEngine:
                 kw['gaze'] = CENTER
             elif a.gaze == 'person':
                 kw['gaze'] = self.gaze_resolver(person_id) if self.gaze_resolver and person_id else None
-            else:
+            elif isinstance(a.gaze, tuple):
                 x, y, z, frame = a.gaze
                 kw['gaze'] = GazeTarget(x, y, z, frame)
         elif a.action == Action.APPROACH:
@@ -489,9 +397,3 @@ class PolicyEngine:
             kw['velocity'] = max(-limit, min(limit, a.velocity))
         return Command(**kw)
 
-
-def _render(template: str, context: Mapping[str, Any]) -> str:
-    try:
-        return render(template, context)
-    except (ValueError, TypeError, KeyError, IndexError):
-        return template

@@ -33,60 +33,34 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-QUANTITIES = ('engagement', 'valence', 'arousal', 'distress')
-MODALITIES = ('presence', 'attention', 'expression', 'affect', 'sign')
+from attune.behavior.emotion_space import (
+    EMOTION_ALIASES,
+    EMOTION_TABLE,
+    attention_from_pose,
+    distress_from_valence_arousal,
+    emotion_coordinates,
+)
+from attune.behavior.state import (
+    MODALITIES,
+    QUANTITIES,
+    AffectObservation,
+    Contribution,
+    ExpressionObservation,
+    FaceObservation,
+    PersonState,
+    SignObservation,
+    explain,
+    fused_value,
+    with_summary,
+)
 
-#: Emotion label -> (valence, arousal, distress). Labels not listed are ignored (their probability
-#: mass is left out and the rest renormalized).
-EMOTION_TABLE: dict[str, tuple[float, float, float]] = {
-    'neutral': (0.0, 0.0, 0.0),
-    'happy': (0.8, 0.4, 0.0),
-    'sad': (-0.6, -0.4, 0.7),
-    'surprise': (0.2, 0.7, 0.2),
-    'fear': (-0.7, 0.7, 0.9),
-    'disgust': (-0.6, 0.3, 0.5),
-    'anger': (-0.7, 0.7, 0.7),
-    'contempt': (-0.4, 0.1, 0.3),
-    'calm': (0.3, -0.5, 0.0),
-}
-#: Other spellings that models use for the same emotions.
-EMOTION_ALIASES = {'happiness': 'happy', 'joy': 'happy', 'sadness': 'sad', 'surprised': 'surprise',
-                   'fearful': 'fear', 'afraid': 'fear', 'disgusted': 'disgust', 'angry': 'anger',
-                   'calmness': 'calm', 'relaxed': 'calm'}
-
-
-def emotion_coordinates(labels: Sequence[str], probabilities: Sequence[float]
-                        ) -> tuple[float, float, float] | None:
-    """(valence, arousal, distress) of an emotion distribution through EMOTION_TABLE, or None when no
-    label is known. Probabilities of unknown labels are left out and the rest renormalized."""
-    total = v = a = d = 0.0
-    for label, p in zip(labels, probabilities):
-        row = EMOTION_TABLE.get(EMOTION_ALIASES.get(label.lower(), label.lower()))
-        if row is None or not math.isfinite(p) or p <= 0:
-            continue
-        total += p
-        v += p * row[0]
-        a += p * row[1]
-        d += p * row[2]
-    if total <= 0:
-        return None
-    return v / total, a / total, d / total
-
-
-def distress_from_valence_arousal(valence: float, arousal: float) -> float:
-    """Distress of a circumplex point: clamp(-valence, 0, 1) * (0.5 + 0.25 * (1 + arousal)).
-
-    Negative valence is distress; high arousal makes it more so (v=-1: a=1 -> 1.0, a=-1 -> 0.5)."""
-    a = min(1.0, max(-1.0, arousal)) if math.isfinite(arousal) else 0.0
-    return min(1.0, max(0.0, -valence)) * (0.5 + 0.25 * (1.0 + a))
-
-
-def attention_from_pose(yaw_deg: float, pitch_deg: float, cone_deg: float) -> float:
-    """clamp(1 - hypot(yaw, pitch) / cone, 0, 1): 1 facing the camera, 0 at the cone's edge or beyond."""
-    return min(1.0, max(0.0, 1.0 - math.hypot(yaw_deg, pitch_deg) / cone_deg))
+__all__ = ['EMOTION_ALIASES', 'EMOTION_TABLE', 'MODALITIES', 'QUANTITIES', 'AffectObservation', 'Contribution',
+           'ExpressionObservation', 'FaceObservation', 'FusionOptions', 'InteractionFusion', 'PersonState',
+           'SignObservation', 'attention_from_pose', 'distress_from_valence_arousal', 'emotion_coordinates',
+           'explain', 'fused_value']
 
 
 @dataclass(frozen=True)
@@ -131,109 +105,6 @@ class FusionOptions:
         return 0.5 ** ((age_s - self.fresh_s) / self.half_life_s) if self.half_life_s > 0 else 0.0
 
 
-# --- inputs ----------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class FaceInput:
-    """One face of a Faces message: track id and head pose (degrees, NaN when unknown)."""
-
-    id: str
-    yaw: float = math.nan
-    pitch: float = math.nan
-    confidence: float = 1.0
-
-
-@dataclass(frozen=True)
-class ExpressionInput:
-    """An attune/Expression (valence/arousal NaN when the source does not estimate them)."""
-
-    face_id: str
-    source: str
-    label: str
-    confidence: float
-    labels: tuple[str, ...] = ()
-    probabilities: tuple[float, ...] = ()
-    valence: float = math.nan
-    arousal: float = math.nan
-
-
-@dataclass(frozen=True)
-class AffectInput:
-    """The affect part of an attune/AffectState (NaN = not estimated)."""
-
-    face_id: str
-    source: str
-    emotions: tuple[str, ...] = ()
-    probabilities: tuple[float, ...] = ()
-    dominant: str = ''
-    valence: float = math.nan
-    arousal: float = math.nan
-    engagement: float = math.nan
-
-
-@dataclass(frozen=True)
-class SignInput:
-    """A recognized sign (attune/Sign); face_id '' when the signer is not known."""
-
-    face_id: str
-    gloss: str
-    confidence: float
-    source: str = ''
-
-
-# --- outputs ---------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Contribution:
-    """One stream behind a fused quantity (attune/ModalityContribution)."""
-
-    modality: str
-    source: str
-    quantity: str
-    value: float
-    weight: float
-    age_s: float
-    detail: str = ''  # e.g. 'happy 0.92' (summary only; not in the message)
-
-
-@dataclass(frozen=True)
-class PersonState:
-    """The fused state of one person at one time (attune/InteractionState).
-
-    trends: change per second of each fused quantity over trend_window_s (NaN when unknown); not in
-    the message (the behaviour node recomputes it from successive states).
-    """
-
-    person_id: str
-    stamp_ns: int
-    present: bool
-    attention: float
-    engagement: float
-    valence: float
-    arousal: float
-    distress: float
-    contributions: tuple[Contribution, ...] = ()
-    robot_speaking: bool = False
-    summary: str = ''
-    trends: Mapping[str, float] = field(default_factory=dict)
-
-    def value(self, quantity: str) -> float:
-        return float(getattr(self, quantity))
-
-    def contributions_to(self, quantity: str) -> list[Contribution]:
-        """This quantity's contributions, largest weight first."""
-        return sorted((c for c in self.contributions if c.quantity == quantity), key=lambda c: -c.weight)
-
-
-def fused_value(contributions: Iterable[Contribution], min_weight: float = 0.0) -> float:
-    """sum(weight * value) / sum(weight), NaN when the total weight is below min_weight or zero."""
-    total = acc = 0.0
-    for c in contributions:
-        if c.weight > 0 and math.isfinite(c.value):
-            total += c.weight
-            acc += c.weight * c.value
-    if total <= 0 or total < min_weight:
-        return math.nan
-    return acc / total
-
 
 # --- state -----------------------------------------------------------------------------------------
 @dataclass
@@ -264,8 +135,9 @@ class _Person:
     last_seen: float
     last_input: float
     stamp_ns: int = 0
+    face_position: tuple[float, float, float] | None = None
     streams: dict[tuple[str, str, str], _Stream] = field(default_factory=dict)
-    history: dict[str, deque] = field(default_factory=lambda: {q: deque() for q in QUANTITIES})
+    history: dict[str, deque[tuple[float, float]]] = field(default_factory=lambda: {q: deque() for q in QUANTITIES})
 
 
 def _clamp01(x: float) -> float:
@@ -277,8 +149,8 @@ class InteractionFusion:
 
     Example:
         fusion = InteractionFusion(FusionOptions())
-        fusion.observe_faces(t, stamp, [FaceInput('f1', yaw=5.0, pitch=0.0)])
-        fusion.observe_expression(t, stamp, ExpressionInput('f1', 'rules', 'happy', 0.9))
+        fusion.observe_faces(t, stamp, [FaceObservation('f1', yaw=5.0, pitch=0.0)])
+        fusion.observe_expression(t, stamp, ExpressionObservation('f1', 'rules', 'happy', 0.9))
         (state,) = fusion.snapshot(t)
 
     Not thread-safe: call it from one thread (the node's executor callbacks are serialized).
@@ -314,17 +186,19 @@ class InteractionFusion:
     def _gated(self) -> bool:
         return self.options.gate_while_speaking and self.robot_speaking
 
-    def observe_faces(self, t: float, stamp_ns: int, faces: Iterable[FaceInput]) -> None:
+    def observe_faces(self, t: float, stamp_ns: int, faces: Iterable[FaceObservation]) -> None:
         """A Faces message: each listed face is seen; its head pose (if known) updates attention."""
         for face in faces:
             p = self._person(face.id, t, stamp_ns)
+            if face.position is not None:
+                p.face_position = face.position
             if math.isfinite(face.yaw):  # a pose without pitch counts as level
                 pitch = face.pitch if math.isfinite(face.pitch) else 0.0
                 attention = attention_from_pose(face.yaw, pitch, self.options.attention_cone_deg)
                 self._stream(p, ('attention', 'head_pose', 'engagement'), attention, 1.0, t, stamp_ns,
                              f'yaw {face.yaw:+.0f} pitch {pitch:+.0f} deg')
 
-    def observe_expression(self, t: float, stamp_ns: int, e: ExpressionInput) -> bool:
+    def observe_expression(self, t: float, stamp_ns: int, e: ExpressionObservation) -> bool:
         """An Expression message. Returns False when it was ignored (gated, no face id)."""
         if self._gated() or not e.face_id:
             return False
@@ -343,7 +217,7 @@ class InteractionFusion:
             self._stream(p, ('expression', e.source, quantity), x, confidence, t, stamp_ns, detail)
         return True
 
-    def observe_affect(self, t: float, stamp_ns: int, a: AffectInput) -> bool:
+    def observe_affect(self, t: float, stamp_ns: int, a: AffectObservation) -> bool:
         """The affect of an AffectState message. Returns False when it was ignored."""
         if self._gated() or not a.face_id:
             return False
@@ -361,7 +235,7 @@ class InteractionFusion:
             self._stream(p, ('affect', a.source, quantity), x, confidence, t, stamp_ns, detail)
         return True
 
-    def observe_sign(self, t: float, stamp_ns: int, s: SignInput) -> str:
+    def observe_sign(self, t: float, stamp_ns: int, s: SignObservation) -> str:
         """A recognized sign: engagement 1 for its signer, weighted by its confidence.
 
         Without a face id the sign goes to the present person with the highest attention (or the
@@ -433,8 +307,11 @@ class InteractionFusion:
         state = PersonState(
             person_id=person_id, stamp_ns=p.stamp_ns, present=self.is_present(person_id, now),
             attention=self.attention(person_id, now), contributions=tuple(contributions),
-            robot_speaking=self.robot_speaking, trends=self._trends(p, now, fused), **fused)
-        return _with_summary(state)
+            robot_speaking=self.robot_speaking, trends=self._trends(p, now, fused),
+            face_position=p.face_position if self.is_present(person_id, now) else None,
+            engagement=fused['engagement'], valence=fused['valence'], arousal=fused['arousal'],
+            distress=fused['distress'])
+        return with_summary(state)
 
     def snapshot(self, now: float, person_ids: Iterable[str] | None = None) -> list[PersonState]:
         """The states of the given persons (default: all), recording them for trends; persons
@@ -464,46 +341,3 @@ class InteractionFusion:
                 out[q] = (fused[q] - v0) / (now - t0)
         return out
 
-
-# --- summary ---------------------------------------------------------------------------------------
-#: |trend| (per second) above which the summary says rising / falling.
-TREND_WORD_THRESHOLD = 0.1
-
-
-def _source_name(c: Contribution) -> str:
-    if c.modality in ('presence', 'attention'):
-        return c.modality
-    return f'{c.modality}/{c.source}' if c.source else c.modality
-
-
-def explain(state: PersonState, quantity: str, top: int = 2) -> str:
-    """One quantity in words with its main sources and their shares of the weight, e.g.
-    'distress 0.72 rising [expression/rules sad 0.70: 0.80 56%, affect/asd_emotion_gcn: 0.60 44%]'."""
-    value = state.value(quantity)
-    if not math.isfinite(value):
-        return f'{quantity} unknown'
-    number = f'{value:+.2f}' if quantity in ('valence', 'arousal') else f'{value:.2f}'
-    trend = state.trends.get(quantity, math.nan)
-    word = ''
-    if math.isfinite(trend) and abs(trend) >= TREND_WORD_THRESHOLD:
-        word = ' rising' if trend > 0 else ' falling'
-    active = [c for c in state.contributions_to(quantity) if c.weight > 0]
-    total = sum(c.weight for c in active)
-    parts = []
-    for c in active[:top]:
-        detail = f' {c.detail}' if c.detail and c.modality in ('expression', 'affect', 'sign') else ''
-        parts.append(f'{_source_name(c)}{detail}: {c.value:.2f} {100 * c.weight / total:.0f}%')
-    return f"{quantity} {number}{word}" + (f" [{', '.join(parts)}]" if parts else '')
-
-
-def _with_summary(state: PersonState) -> PersonState:
-    from dataclasses import replace
-
-    head = f"{state.person_id}: {'present' if state.present else 'not present'}"
-    if math.isfinite(state.attention):
-        head += f', attention {state.attention:.2f}'
-    if state.robot_speaking:
-        head += ', robot speaking'
-    known = [q for q in QUANTITIES if math.isfinite(state.value(q))]
-    body = '; '.join(explain(state, q) for q in known) if known else 'no recent input'
-    return replace(state, summary=f'{head}; {body}')

@@ -13,11 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from attune.behavior.ratings import Rating, RatingError, ratings_path, read_ratings_file
 from attune.behavior.session_log import SessionLogError, read_session_log
 
 #: Distress at or above which a sample counts as "distressed" in the summary.
 DISTRESS_LEVEL = 0.6
 PLOTTED = ('engagement', 'valence', 'distress')
+#: The quantities kept over time per person (the HTML report plots all of them).
+SERIES = ('engagement', 'valence', 'arousal', 'distress', 'attention')
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ class SessionReport:
     suppressed: dict[str, int]
     protocols: tuple[dict[str, Any], ...]
     signs: tuple[dict[str, Any], ...]
+    ratings: tuple[Rating, ...] = ()
     series: dict[str, dict[str, list[tuple[float, float | None]]]] = field(default_factory=dict, repr=False)
 
     @property
@@ -85,6 +89,7 @@ class SessionReport:
             'protocol_results': dict(Counter(p.get('status', '?') for p in self.protocols)),
             'mean_response_latency_s': sum(latencies) / len(latencies) if latencies else None,
             'signs': len(self.signs),
+            'ratings': [{'t': r.t, **r.to_record()} for r in self.ratings],
         }
 
 
@@ -97,7 +102,7 @@ def session_report(path: Path | str) -> SessionReport:
     path = Path(path)
     header: dict[str, Any] = {}
     states: dict[str, list[dict[str, Any]]] = {}
-    commands, protocols, signs = [], [], []
+    commands, protocols, signs, ratings = [], [], [], []
     suppressed: Counter[str] = Counter()
     last_t = 0.0
     for i, record in enumerate(read_session_log(path)):
@@ -117,6 +122,11 @@ def session_report(path: Path | str) -> SessionReport:
             protocols.append(record)
         elif kind == 'sign':
             signs.append(record)
+        elif kind == 'rating':
+            try:
+                ratings.append(Rating.from_record(record))
+            except RatingError as exc:
+                raise SessionLogError(f'{path}: rating at t={t:g} s: {exc}') from None
     if not header:
         raise SessionLogError(f'{path}: empty session log')
     persons, series = [], {}
@@ -134,10 +144,16 @@ def session_report(path: Path | str) -> SessionReport:
             max_distress=max(distress) if distress else None,
             distressed_s=sum(1 for d in distress if d >= DISTRESS_LEVEL) * interval))
         series[pid] = {q: [(float(r['t']), r.get(q) if isinstance(r.get(q), (int, float)) else None)
-                           for r in records] for q in PLOTTED}
+                           for r in records] for q in SERIES}
+    try:
+        ratings += read_ratings_file(ratings_path(path))  # `attune rate`'s sidecar
+    except RatingError as exc:
+        raise SessionLogError(str(exc)) from None
+    ratings.sort(key=lambda r: (r.t is None, r.t or 0.0))
     return SessionReport(path=str(path), started=str(header.get('started', '')), policy=str(header.get('policy', '')),
                          duration_s=last_t, persons=tuple(persons), commands=tuple(commands),
-                         suppressed=dict(suppressed), protocols=tuple(protocols), signs=tuple(signs), series=series)
+                         suppressed=dict(suppressed), protocols=tuple(protocols), signs=tuple(signs),
+                         ratings=tuple(ratings), series=series)
 
 
 def _median_step(times: list[float]) -> float:
@@ -179,6 +195,10 @@ def format_session_report(report: SessionReport) -> str:
         glosses = Counter(s.get('gloss', '?') for s in report.signs)
         lines.append(f'signs:     {len(report.signs)} ('
                      + ', '.join(f'{g} {n}' for g, n in glosses.most_common(10)) + ')')
+    for r in report.ratings:
+        when = f't={r.t:.0f} s' if r.t is not None else 'after'
+        lines.append(f'rating:    {when}  engagement {r.engagement or "-"}/7, comfort {r.comfort or "-"}/7'
+                     + (f' ({r.rater})' if r.rater else '') + (f': {r.note}' if r.note else ''))
     if report.commands:
         lines += ['', 'commands issued (t, action, rule: reason):']
         for c in report.commands[:50]:

@@ -10,6 +10,7 @@ Records (every one has `t`, seconds since the session started, and `kind`):
     {"kind": "suppressed", "t": 1.4, "rule": "comfort", "person": "f1", "why": "cooldown (15 s)"}
     {"kind": "protocol", "t": 9.0, "person": "f1", "protocol": "name_call", "status": "responded", ...}
     {"kind": "sign", "t": 3.0, "person": "f1", "gloss": "hello", "confidence": 0.9, "source": "..."}
+    {"kind": "rating", "t": 300.0, "engagement": 5, "comfort": 6, "note": "...", "rater": "AB", ...}
     {"kind": "end", "t": 600.0}
 
 Unknown values (NaN) are written as null, so the file is strict JSON. States are decimated to
@@ -27,11 +28,12 @@ from pathlib import Path
 from typing import Any
 
 from attune.behavior.commands import Command
-from attune.behavior.engine import ProtocolResult, SignEvent, Suppressed
 from attune.behavior.fusion import PersonState
+from attune.behavior.outcome import PersonSign, ProtocolResult, Suppressed
+from attune.behavior.ratings import Rating
 from attune.errors import AttuneError
 
-KINDS = ('session', 'state', 'command', 'suppressed', 'protocol', 'sign', 'end')
+KINDS = ('session', 'state', 'command', 'suppressed', 'protocol', 'sign', 'rating', 'end')
 
 
 class SessionLogError(AttuneError):
@@ -115,10 +117,14 @@ class SessionLog:
     def protocol(self, now: float, result: ProtocolResult) -> None:
         self._write(now, 'protocol', result.to_dict())
 
-    def sign(self, now: float, sign: SignEvent) -> None:
+    def sign(self, now: float, sign: PersonSign) -> None:
         self._write(now, 'sign', {'person': sign.person_id, 'gloss': sign.text,
                                   'confidence': _num(sign.confidence), 'source': sign.source,
                                   'sequence': list(sign.sequence)})
+
+    def rating(self, now: float, rating: Rating) -> None:
+        """An operator's rating (attune.behavior.ratings), at `now` on the session's clock."""
+        self._write(now, 'rating', rating.to_record())
 
     def close(self, now: float | None = None) -> None:
         """Write the end record and close (idempotent)."""

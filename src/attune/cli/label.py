@@ -18,8 +18,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument('paths', type=Path, nargs='+', help='image files, folders (searched recursively) or videos')
     p.add_argument('--out', type=Path, default=None, help='CSV file to write (default: stdout)')
     p.add_argument('--every', type=int, default=1, help='videos: label every N-th frame (default 1)')
-    p.add_argument('--rules-weight', type=float, default=None, help='ensemble weight of the AU rules (0.5)')
-    p.add_argument('--cnn-weight', type=float, default=None, help='ensemble weight of the CNN (1.0)')
+    p.add_argument('--rules-weight', type=float, default=None, help='ensemble weight of the AU rules (0)')
+    p.add_argument('--cnn-weight', type=float, default=None, help='ensemble weight of the CNN (0)')
+    p.add_argument('--head-weight', type=float, default=None, help='ensemble weight of the expression head (1)')
     p.set_defaults(handler=label)
 
 
@@ -35,6 +36,8 @@ def label(ns: argparse.Namespace) -> int:
         weights['rules'] = ns.rules_weight
     if ns.cnn_weight is not None:
         weights['cnn'] = ns.cnn_weight
+    if ns.head_weight is not None:
+        weights['head'] = ns.head_weight
     missing = [str(p) for p in ns.paths if not p.exists()]
     if missing:
         raise ConfigError(f"no such file or folder: {', '.join(missing)}")

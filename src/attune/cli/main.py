@@ -23,6 +23,8 @@ COMMAND_MODULES = (
     'attune.cli.replay',
     'attune.cli.record',
     'attune.cli.report',
+    'attune.cli.rate',
+    'attune.cli.view',
     'attune.cli.policy',
     'attune.cli.paths',
     'attune.cli.label',

@@ -11,7 +11,8 @@ from attune.resources import config_file, msg_dir, share_dir
 
 def _paths() -> dict[str, str]:
     return {'share': str(share_dir()), 'config': str(config_file()), 'fastdds-profile': str(config_file('fastdds.xml')),
-            'msg': str(msg_dir()), 'launch': str(share_dir() / 'launch' / 'attune.launch.py')}
+            'foxglove-layout': str(config_file('foxglove_layout.json')), 'msg': str(msg_dir()),
+            'launch': str(share_dir() / 'launch' / 'attune.launch.py')}
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -21,7 +22,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=run)
 
 
-_PATH_NAMES = ('share', 'config', 'fastdds-profile', 'msg', 'launch')
+_PATH_NAMES = ('share', 'config', 'fastdds-profile', 'foxglove-layout', 'msg', 'launch')
 
 
 def run(ns: argparse.Namespace) -> int:

@@ -1,9 +1,11 @@
-"""`attune report PATH [--json] [--png OUT]`: summarize a bag or a behaviour session log.
+"""`attune report PATH [--json] [--png OUT] [--html OUT]`: summarize a bag or a behaviour session log.
 
 A bag (directory or .mcap): topics, counts and rates, and how well faces were found.
 A session log (the behaviour node's JSONL): per-person engagement, valence and distress, the
-commands issued and why, name-call results; and a plot (PNG, beside the log unless --png) of
-engagement/valence/distress over time with the commands.
+commands issued and why, name-call results, signs and the operator's ratings (`attune rate`);
+a self-contained HTML report (beside the log unless --html: summary table, affect over time per
+person, robot actions, name calls, signs, ratings; inline SVG, nothing fetched) and a plot (PNG,
+beside the log unless --png).
 """
 from __future__ import annotations
 
@@ -23,6 +25,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         '(the table goes to stderr)')
     p.add_argument('--png', type=Path, default=None,
                    help='session logs: where to write the plot (default: the log with .png)')
+    p.add_argument('--html', type=Path, default=None,
+                   help='session logs: where to write the HTML report (default: the log with .html)')
     p.set_defaults(handler=report)
 
 
@@ -43,14 +47,16 @@ def report(ns: argparse.Namespace) -> int:
 
 
 def session(ns: argparse.Namespace) -> int:
+    from attune.behavior.html_report import write_html
     from attune.behavior.report import format_session_report, plot_session, session_report
 
     result = session_report(ns.bag)
     png = plot_session(result, ns.png or ns.bag.with_suffix('.png'))
-    text = format_session_report(result) + f'\n\nplot: {png}'
+    html = write_html(result, ns.html or ns.bag.with_suffix('.html'))
+    text = format_session_report(result) + f'\n\nreport: {html}\nplot: {png}'
     if ns.json:
         print(text, file=sys.stderr)
-        print(json.dumps({**result.to_dict(), 'png': str(png)}, separators=(',', ':')))
+        print(json.dumps({**result.to_dict(), 'png': str(png), 'html': str(html)}, separators=(',', ':')))
     else:
         print(text)
     return 0

@@ -11,6 +11,7 @@ import importlib
 #: Modules that each add one `attune train` sub-command, in help order.
 TRAINER_MODULES: tuple[str, ...] = (
     'attune.cli.train_asd_emotion',
+    'attune.cli.train_expression',
     'attune.cli.train_sign',
     'attune.cli.train_spiking_fer',
 )

@@ -5,7 +5,6 @@ Light at import (the `attune` command imports it to list sub-commands): torch is
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import shlex
 import sys
@@ -16,8 +15,6 @@ from typing import Any
 from attune.errors import ConfigError
 
 DEFAULT_DATA = ('../shared/data/faces', '../shared/data/video/faces')
-#: Bump when the stored crops or landmark features change meaning (invalidates dataset caches).
-FEATURE_VERSION = 1
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -34,7 +31,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help='ONNX file to write; the model card goes beside it (.md)')
     p.add_argument('--torch-reference', default='',
                    help="where to save real test inputs and torch's outputs on them (.npz; '' = beside the output)")
-    p.add_argument('--cache', default='', help='data set cache (.npz): reused when the files and settings match')
+    p.add_argument('--cache-dir', default='',
+                   help="where faces and teacher labels are cached, outside the repository ('' = "
+                        "$ATTUNE_CACHE_DIR/asd-emotion or <temp dir>/attune-asd-emotion; 'none' = no cache)")
     p.add_argument('--depth', type=int, default=18, choices=(18, 34, 50), help='ResNet depth')
     p.add_argument('--input-size', type=int, default=64, help='face crop side in pixels (16..112)')
     p.add_argument('--width', type=int, default=16, help='ResNet width (channels of the first stage; 64 = paper)')
@@ -43,15 +42,29 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument('--lr', type=float, default=2e-3, help='peak learning rate (one-cycle)')
     p.add_argument('--temperature', type=float, default=2.0, help='KL temperature T of the soft labels')
     p.add_argument('--hard-weight', type=float, default=1.0, help='weight of the cross-entropy on hard labels')
+    p.add_argument('--class-power', type=float, default=0.5,
+                   help='cross-entropy weight of a class ~ count^-P (0 = unweighted)')
+    p.add_argument('--sampling-power', type=float, default=0.5,
+                   help='draw probability of a face ~ (count of its class)^-P (0 = plain shuffle)')
+    p.add_argument('--last-epoch', action='store_true',
+                   help='keep the last epoch (default: the epoch best on the validation people)')
     p.add_argument('--test-fraction', type=float, default=0.2, help='share of labelled subjects held out for test')
     p.add_argument('--val-fraction', type=float, default=0.15, help='share of labelled subjects for validation')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--threads', type=int, default=2, help='torch threads')
     p.add_argument('--video-every', type=int, default=3, help='use every N-th video frame')
-    p.add_argument('--teacher-rules-weight', type=float, default=0.5, help="teacher ensemble weight of the AU rules")
-    p.add_argument('--teacher-cnn-weight', type=float, default=1.0, help='teacher ensemble weight of the FER CNN')
+    p.add_argument('--teacher-weight', action='append', default=[], metavar='SOURCE=W',
+                   help="teacher ensemble weight of one source (repeatable; default: the teacher's own)")
+    p.add_argument('--teacher-sees-all', dest='held_out_teacher', action='store_false',
+                   help="label with the shipped teacher as it is (default: its expression head refit without "
+                        "this run's validation and test people, attune.affect.held_out_teacher)")
     p.add_argument('--max-files', type=int, default=0, help='use at most this many files per data folder (smoke runs)')
     p.add_argument('--no-augment', action='store_true', help='no augmentation')
+    p.add_argument('--init', default='', metavar='FILE.pt',
+                   help='start from these torch weights (written by --save-torch of a run with the same settings '
+                        'and split) instead of a fresh network')
+    p.add_argument('--save-torch', default='', metavar='FILE.pt',
+                   help='also save the torch weights (to continue training with --init; keep them out of the repo)')
     p.set_defaults(handler=run)
 
 
@@ -63,14 +76,20 @@ def command_line(ns: argparse.Namespace) -> str:
     args += ['--output', str(ns.output)]
     if ns.torch_reference:
         args += ['--torch-reference', str(ns.torch_reference)]
-    if ns.cache:
-        args += ['--cache', str(ns.cache)]
     for name in ('depth', 'input_size', 'width', 'epochs', 'batch_size', 'lr', 'temperature', 'hard_weight',
-                 'test_fraction', 'val_fraction', 'seed', 'threads', 'video_every', 'teacher_rules_weight',
-                 'teacher_cnn_weight', 'max_files'):
+                 'class_power', 'sampling_power', 'test_fraction', 'val_fraction', 'seed', 'threads',
+                 'video_every', 'max_files'):
         args += [f"--{name.replace('_', '-')}", str(getattr(ns, name))]
+    if ns.last_epoch:
+        args.append('--last-epoch')
+    for weight in ns.teacher_weight:
+        args += ['--teacher-weight', weight]
     if ns.no_augment:
         args.append('--no-augment')
+    if not ns.held_out_teacher:
+        args.append('--teacher-sees-all')
+    if ns.init:
+        args += ['--init', str(ns.init)]
     return shlex.join(args)
 
 
@@ -88,52 +107,109 @@ def _sources(folders: list[str], max_files: int) -> list:
     return sources
 
 
-def _cache_key(sources: list, ns: argparse.Namespace) -> str:
+def teacher_weights(specs: list[str]) -> dict[str, float] | None:
+    """`SOURCE=W` options as the teacher's weights (its defaults updated); None without any."""
+    from attune.expression.teacher import TEACHER_WEIGHTS
+
+    if not specs:
+        return None
+    weights = dict(TEACHER_WEIGHTS)
+    for spec in specs:
+        name, _, value = spec.partition('=')
+        try:
+            weights[name.strip()] = float(value)
+        except ValueError:
+            raise ConfigError(f'--teacher-weight wants SOURCE=W, got {spec!r}') from None
+    return weights
+
+
+def load_or_build(ns: argparse.Namespace, log: Any = print, cache: bool = True, size: int = 0) -> Any:
+    """The data set of a run: faces (MediaPipe) and the teacher's labels of them, each from the cache
+    (attune.affect.data_cache) when it matches, else computed (and cached unless `cache` is off).
+    Crops are `size` pixels (0: attune.affect.dataset.STORE_SIZE)."""
+    import numpy as np
+
+    from attune.affect.data_cache import DataCache, default_cache_dir, faces_key, teacher_key
     from attune.affect.dataset import STORE_SIZE
-
-    h = hashlib.sha256()
-    for s in sources:
-        stat = s.path.stat()
-        h.update(f'{s.path.resolve()}|{stat.st_size}|{int(stat.st_mtime)}|{s.subject}|{s.label}\n'.encode())
-    h.update(json.dumps([ns.video_every, ns.teacher_rules_weight, ns.teacher_cnn_weight, STORE_SIZE,
-                         FEATURE_VERSION]).encode())
-    return h.hexdigest()[:16]
-
-
-def load_or_build(ns: argparse.Namespace, log: Any = print) -> Any:
-    """The data set of the run: from the cache when it matches, else built with the teacher (and cached)."""
-    from attune.affect.dataset import FaceDataset, build_dataset
+    from attune.affect.face_extraction import extract_faces, label_faces
     from attune.expression.teacher import ExpressionTeacher
 
     folders = [str(f) for f in (ns.data or DEFAULT_DATA)]
     sources = _sources(folders, ns.max_files)
-    key = _cache_key(sources, ns)
-    cache = Path(ns.cache) if ns.cache else None
-    if cache is not None and cache.is_file():
-        data = FaceDataset.load(cache)
-        if data.info.get('key') == key:
-            log(f'data set from {cache}: {len(data)} faces')
-            return data
-        log(f'{cache} was built from other files or settings; rebuilding')
-    log(f'labelling {len(sources)} files with the expression teacher ...')
-    start = time.perf_counter()
-    weights = {'rules': ns.teacher_rules_weight, 'cnn': ns.teacher_cnn_weight}
-    with ExpressionTeacher(weights=weights) as teacher:
-        data = build_dataset(sources, teacher, video_every=ns.video_every, progress=log)
+    folder = getattr(ns, 'cache_dir', '') or default_cache_dir()
+    store = DataCache(None if not cache or str(folder) == 'none' else folder, log)
+    size = size or STORE_SIZE
+    key = faces_key(sources, ns.video_every, size)
+
+    def extract() -> Any:
+        log(f'finding faces in {len(sources)} files ...')
+        start = time.perf_counter()
+        found = extract_faces(sources, video_every=ns.video_every, size=size, progress=log)
+        log(f'{len(found)} faces from {len(sources)} files in {time.perf_counter() - start:.0f} s')
+        return found
+
+    data = store.faces(key, extract)
     if not len(data):
         raise ConfigError(f'no faces found in {", ".join(folders)}')
-    data.info.update({'key': key, 'folders': folders, 'teacher_weights': weights, 'files': len(sources),
-                      'label_seconds': round(time.perf_counter() - start, 1)})
-    log(f'{len(data)} faces from {len(sources)} files in {time.perf_counter() - start:.0f} s')
-    if cache is not None:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        data.save(cache)
+    weights = teacher_weights(getattr(ns, 'teacher_weight', []))  # None: the teacher's defaults
+    head, head_info = (_held_out_head(data, ns, folders, store, log) if getattr(ns, 'held_out_teacher', False)
+                       else ('', {}))
+
+    def label() -> Any:
+        start = time.perf_counter()
+        options = {'head_path': head} if head else {}
+        with ExpressionTeacher(weights=weights, **options) as teacher:
+            log(f'labelling {len(data)} faces with the expression teacher {teacher.weights} ...')
+            soft = label_faces(data, teacher, progress=log)
+        log(f'labelled in {time.perf_counter() - start:.0f} s')
+        return soft
+
+    soft = store.soft_labels(f'{key}-{teacher_key(weights or {}, [head] if head else [])}', label)
+    data = data.with_soft(soft, folders=folders, files=len(sources),
+                          teacher_weights=weights or 'default', teacher_head=head_info or 'shipped')
+    usable = np.isfinite(data.soft).all(axis=1)
+    if not usable.all():
+        log(f'{int((~usable).sum())} faces the teacher could not label are left out')
+        data = data.subset(usable)
     return data
+
+
+def _held_out_head(data: Any, ns: argparse.Namespace, folders: list[str], store: Any, log: Any) -> tuple[str, dict]:
+    """The teacher's expression head refit without this run's validation and test people
+    (attune.affect.held_out_teacher), cached; ('', {}) where that cannot be done (no faces folder)."""
+    import hashlib
+
+    from attune.affect.held_out_teacher import faces_folder, fit_head_without, trainer_available
+    from attune.models.asd_emotion_training import TrainConfig, split
+
+    faces = faces_folder(folders)
+    if faces is None or not trainer_available():
+        log('no faces folder (london_ccby/, muxspace/) among --data, or no expression head to refit: '
+            'the shipped teacher labels')
+        return '', {}
+    parts = split(data, TrainConfig(test_fraction=ns.test_fraction, val_fraction=ns.val_fraction, seed=ns.seed))
+    held_out = sorted(set(data.subjects[~parts.train].tolist()))
+    key = hashlib.sha256(json.dumps([str(faces.resolve()), held_out]).encode()).hexdigest()[:16]
+    info: dict = {}
+
+    def fit(path: Path) -> None:
+        try:
+            info.update(fit_head_without(held_out, faces, path, log))
+        except ValueError as exc:
+            raise ConfigError(f'cannot refit the teacher without the held-out people: {exc}') from None
+        path.with_name(f'{name}.json').write_text(json.dumps(info))  # what it was fit on, for the card
+
+    name = f'teacher-head-{key}.onnx'
+    path = store.file(name, fit)
+    described = path.with_name(f'{name}.json')
+    if not info and described.is_file():
+        info = json.loads(described.read_text())
+    return str(path), info or {'held_out_people': len(held_out), 'file': path.name}
 
 
 def run(ns: argparse.Namespace) -> int:
     try:
-        import torch  # noqa: F401
+        import torch
     except ImportError:
         raise ConfigError('training needs torch: install the [train] extra (tools/bootstrap.sh train, or '
                           "pip install 'attune[train]')") from None
@@ -141,6 +217,7 @@ def run(ns: argparse.Namespace) -> int:
 
     from attune.models import asd_emotion_training as training
     from attune.models.asd_emotion_card import write_model_card
+    from attune.models.asd_emotion_export import export_onnx, torch_reference
 
     if not 16 <= ns.input_size <= 112:
         raise ConfigError(f'--input-size must be in [16, 112], got {ns.input_size}')
@@ -149,23 +226,37 @@ def run(ns: argparse.Namespace) -> int:
     data = load_or_build(ns)
     config = training.TrainConfig(depth=ns.depth, input_size=ns.input_size, width=ns.width, epochs=ns.epochs,
                                   batch_size=ns.batch_size, lr=ns.lr, temperature=ns.temperature,
-                                  hard_weight=ns.hard_weight, test_fraction=ns.test_fraction,
+                                  hard_weight=ns.hard_weight, class_power=ns.class_power,
+                                  sampling_power=ns.sampling_power, select_best=not ns.last_epoch,
+                                  test_fraction=ns.test_fraction,
                                   val_fraction=ns.val_fraction, seed=ns.seed, threads=ns.threads,
                                   augment=not ns.no_augment)
+    init, init_command, command = None, '', command_line(ns)
+    if ns.init:
+        saved = torch.load(ns.init, map_location='cpu', weights_only=True)
+        if saved.get('split_seed') != ns.seed:
+            raise ConfigError(f'{ns.init} was trained with another split (seed {saved.get("split_seed")})')
+        init, init_command = saved['state'], saved.get('command', '(not recorded)')
     try:
-        result = training.train(data, config)
-    except ValueError as exc:
+        result = training.train(data, config, init=init)
+    except (ValueError, RuntimeError) as exc:
         raise ConfigError(str(exc)) from None
+    if ns.save_torch:
+        Path(ns.save_torch).parent.mkdir(parents=True, exist_ok=True)
+        torch.save({'state': result.model.state_dict(), 'split_seed': ns.seed, 'command': command,
+                    'init_command': init_command}, ns.save_torch)
     output = Path(ns.output)
-    check = training.export_onnx(result, output)
-    card = write_model_card(result, data, output, command_line(ns), check)
+    check = export_onnx(result, output)
+    card = write_model_card(result, data, output, command, check, init_command)
     reference = Path(ns.torch_reference) if ns.torch_reference else output.with_suffix('.torch_reference.npz')
     reference.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(reference, **training.torch_reference(result, data))
+    np.savez_compressed(reference, **torch_reference(result, data))
     test = result.evaluation['test']
+    teacher = test['teacher']
     summary = {'onnx': str(output), 'model_card': str(card), 'bytes': check['bytes'],
                'test_accuracy': test['accuracy'], 'test_macro_f1': test['macro_f1'], 'test_kl': test['kl_teacher'],
-               'teacher_test_accuracy': test['teacher']['accuracy'], 'onnx_max_abs_diff': check['max_abs_diff'],
+               'teacher_test_accuracy': teacher['accuracy'], 'teacher_test_macro_f1': teacher['macro_f1'],
+               'test_f1': test['f1'], 'teacher_test_f1': teacher['f1'], 'onnx_max_abs_diff': check['max_abs_diff'],
                'train_seconds': round(result.seconds, 1)}
     print(json.dumps(summary), file=sys.stdout)
     return 0

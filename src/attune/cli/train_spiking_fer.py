@@ -1,7 +1,9 @@
-"""`attune train spiking-fer`: the spiking FER model (CS3D) and its C3D twin on emulated event windows.
+"""`attune train spiking-fer`: the spiking FER model (CS3D) and its C3D twin, distilled from the frame-based
+expression teacher on emulated event windows.
 
-Data: labelled photos (--images, repeatable) and videos (--videos, repeatable; unlabelled videos get
-soft labels from the expression teacher). See docs/spiking_fer.md for the folder layouts.
+Data: photos (--images, repeatable; folders with a neutral and a smiling photo of a person also give
+morphed onsets and offsets) and videos (--videos, repeatable). The teacher labels everything; see
+docs/spiking_fer.md for the folder layouts and what is made of them.
 """
 from __future__ import annotations
 
@@ -24,16 +26,25 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument('--out', type=Path, default=Path('spiking_fer_model'), help='output folder (default: %(default)s)')
     p.add_argument('--name', default='cs3d_fer', help='model file name without suffix (default: %(default)s)')
     p.add_argument('--seed', type=int, default=0, help='seeds the split, emulation and training (default: %(default)s)')
-    p.add_argument('--epochs', type=int, default=12)
-    p.add_argument('--batch-size', type=int, default=32)
+    p.add_argument('--epochs', type=int, default=8)
+    p.add_argument('--batch-size', type=int, default=64)
     p.add_argument('--lr', type=float, default=3e-3)
-    p.add_argument('--threads', type=int, default=2, help='torch CPU threads (default: %(default)s)')
+    p.add_argument('--threads', type=int, default=1,
+                   help='torch CPU threads (default: %(default)s; on a loaded machine 2 threads were 10x slower)')
     p.add_argument('--test-fraction', type=float, default=0.25,
                    help='fraction of subjects per source held out for testing (default: %(default)s)')
-    p.add_argument('--image-windows', type=int, default=4, help='augmented windows per training photo')
-    p.add_argument('--video-passes', type=int, default=2, help='emulation passes per training video')
+    p.add_argument('--still-windows', type=int, default=2, help='augmented windows per training photo')
+    p.add_argument('--sequences', type=int, default=3,
+                   help='morphed onsets (and as many offsets) per training person with a neutral + smiling photo')
+    p.add_argument('--video-passes', type=int, default=1, help='emulation passes per training video')
     p.add_argument('--video-stride', type=int, default=3, help='frames between video windows')
-    p.add_argument('--max-images', type=int, default=None, help='use at most N photos per folder (smoke runs)')
+    p.add_argument('--max-photos', type=int, default=None,
+                   help='at most N training photos per folder, a seeded sample (held-out photos: all)')
+    p.add_argument('--label-mix', type=float, default=0.5,
+                   help='weight of photo labels against the teacher in targets where both exist (default: %(default)s)')
+    p.add_argument('--channels', default='8,16,32', help='widths of the three stages (default: %(default)s)')
+    p.add_argument('--readout', type=int, default=4,
+                   help='grid side the last firing rates are averaged onto before the head (default: %(default)s)')
     p.add_argument('--window-s', type=float, default=0.32, help='window length in seconds')
     p.add_argument('--bins', type=int, default=8, help='time bins per window')
     p.add_argument('--size', type=int, default=32, help='face window side in pixels')
@@ -41,36 +52,47 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument('--real-events', type=Path, default=None, metavar='AEDAT4',
                    help='a real event recording whose face windows the energy is also measured on')
     p.add_argument('--cache', type=Path, default=Path.home() / '.cache' / 'attune' / 'spiking_fer',
-                   help='cache of face boxes and teacher labels (default: %(default)s)')
+                   help='cache of faces, morphs, emulated windows and teacher labels, outside the repository '
+                        '(default: %(default)s)')
     p.set_defaults(handler=run)
 
 
 def run(ns: argparse.Namespace) -> int:
     if not ns.images and not ns.videos:
         raise AttuneError('give training data: --images DIR and/or --videos DIR (see docs/spiking_fer.md)')
-    for name in ('epochs', 'batch_size', 'bins', 'size', 'image_windows', 'video_passes', 'video_stride', 'threads'):
+    for name in ('epochs', 'batch_size', 'bins', 'size', 'still_windows', 'video_passes', 'video_stride', 'threads'):
         if getattr(ns, name) <= 0:
             raise AttuneError(f"--{name.replace('_', '-')} must be positive")
+    if ns.sequences < 0 or not 0.0 <= ns.label_mix <= 1.0:
+        raise AttuneError('--sequences must be >= 0 and --label-mix in [0, 1]')
+    try:
+        channels = tuple(int(c) for c in ns.channels.split(','))
+    except ValueError:
+        channels = ()
+    if len(channels) != 3 or min(channels) <= 0:
+        raise AttuneError(f'--channels needs three positive widths, got {ns.channels!r}')
     try:
         import torch  # noqa: F401
     except ImportError:
         raise AttuneError('training needs torch: pip install -r requirements.txt (section [train])') from None
-    from attune.events.dataset import WindowSpec, build_window_set
+    from attune.events.dataset import BuildOptions, WindowSpec, build_window_set
     from attune.models.spiking_fer_training import TrainConfig
     from attune.models.spiking_fer_training import run as train_run
 
     spec = WindowSpec(window_s=ns.window_s, bins=ns.bins, size=ns.size)
-    config = TrainConfig(epochs=ns.epochs, batch_size=ns.batch_size, lr=ns.lr, seed=ns.seed, threads=ns.threads)
-    data = build_window_set(ns.images, ns.videos, spec, seed=ns.seed, test_fraction=ns.test_fraction,
-                            image_windows=ns.image_windows, video_passes=ns.video_passes,
-                            video_stride=ns.video_stride, max_images=ns.max_images, cache_dir=ns.cache)
+    config = TrainConfig(epochs=ns.epochs, batch_size=ns.batch_size, lr=ns.lr, seed=ns.seed, threads=ns.threads,
+                         channels=channels, readout=ns.readout)
+    options = BuildOptions(seed=ns.seed, test_fraction=ns.test_fraction, still_windows=ns.still_windows,
+                           sequences=ns.sequences, max_photos=ns.max_photos, video_passes=ns.video_passes,
+                           video_stride=ns.video_stride, label_mix=ns.label_mix)
+    data = build_window_set(ns.images, ns.videos, spec, options, cache_dir=ns.cache)
     command = 'attune ' + ' '.join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ['train'] else ''
     result = train_run(data, ns.out, ns.name, spec, config, twin=not ns.no_twin, real_events=ns.real_events,
                        command=command or _command(ns), data_notes=data.notes,
                        checkpoint_dir=ns.cache)
     print(f'wrote {result.onnx}' + (f', {result.twin_onnx}' if result.twin_onnx else '') + f' and {result.card}')
     for kind, entry in result.summary['models'].items():
-        print(f'{kind}: held-out {entry.get("held_out", {})}')
+        print(f'{kind}: held-out {entry.get("eval", {})}')
     for where, e in result.summary.get('energy', {}).items():
         print(f'energy ({where}): spiking/C3D = {e["energy_ratio"]:.3f}')
     return 0
@@ -80,5 +102,9 @@ def _command(ns: argparse.Namespace) -> str:
     parts = ['attune', 'train', 'spiking-fer']
     parts += [a for d in ns.images for a in ('--images', str(d))]
     parts += [a for d in ns.videos for a in ('--videos', str(d))]
-    parts += ['--out', str(ns.out), '--seed', str(ns.seed), '--epochs', str(ns.epochs)]
+    parts += ['--out', str(ns.out), '--seed', str(ns.seed), '--epochs', str(ns.epochs), '--sequences',
+              str(ns.sequences), '--still-windows', str(ns.still_windows), '--label-mix', str(ns.label_mix),
+              '--channels', ns.channels, '--readout', str(ns.readout)]
+    if ns.max_photos is not None:
+        parts += ['--max-photos', str(ns.max_photos)]
     return ' '.join(shlex.quote(p) for p in parts)

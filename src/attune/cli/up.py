@@ -1,18 +1,17 @@
 """`attune up`: start the attune graph where `ros2 launch` is not available (pip installs).
 
 Starts the same nodes as launch/attune.launch.py (both read attune.graph.node_graph), one process
-per node by default, and stops them cleanly on SIGINT/SIGTERM.
+per node by default, and stops them cleanly on SIGINT/SIGTERM (see attune.stop_signals).
 """
 from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
-import threading
 
 from attune.graph import GRAPH_ARGUMENTS, GraphArgs, node_graph
 from attune.graph.runner import node_command, run_composed, start_processes, supervise
+from attune.stop_signals import ignore_stop_signals, install_stop_signals
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -45,18 +44,16 @@ def run(ns: argparse.Namespace) -> int:
             for spec in specs:
                 print(' '.join(node_command(spec)))
         return 0
-    stop = threading.Event()
-
-    def on_signal(signum: int, _frame: object) -> None:
-        stop.set()
-
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    # SIGINT/SIGTERM (a Ctrl-C reaches this process and its nodes as one group) set `stop` once and
+    # never raise; the handlers stay for the process's life, so a late repeat cannot interrupt the exit.
+    stop = install_stop_signals()
+    log = lambda text: print(f'[attune up] {text}', file=sys.stderr, flush=True)  # noqa: E731
+    log(f"starting {len(specs)} node(s) ({ns.mode}): {', '.join(s.name for s in specs)}")
     try:
-        log = lambda text: print(f'[attune up] {text}', file=sys.stderr, flush=True)  # noqa: E731
-        log(f"starting {len(specs)} node(s) ({ns.mode}): {', '.join(s.name for s in specs)}")
         if ns.mode == 'composed':
             return run_composed(specs, stop, log)
-        return supervise(start_processes(specs), stop, log)
+        code = supervise(start_processes(specs), stop, log)
+        log('all nodes stopped' if code == 0 else 'stopped after a node failure')
+        return code
     finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
+        ignore_stop_signals()  # stopped: from here the process only exits

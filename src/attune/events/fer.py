@@ -38,6 +38,8 @@ class SpikingFerModel:
     Attributes:
         labels: output labels in order. window_ns, bins, size: the window the model was trained on.
         source: the name results carry (Expression.source). energy: per-op energies for `ops`.
+        channels, readout: the network's stage widths and readout grid (models exported before they
+            were recorded: 16,32,64 and 1).
 
     Raises:
         ModelFileError: the file is missing, not loadable, or lacks the metadata or outputs expected.
@@ -52,6 +54,8 @@ class SpikingFerModel:
             self.window_ns = int(round(float(meta['window_s']) * 1e9))
             self.bins, self.size = int(meta['bins']), int(meta['size'])
             self.source = meta['source']
+            self.channels = tuple(int(c) for c in meta.get('channels', '16,32,64').split(','))
+            self.readout = int(meta.get('readout', '1'))
             self.energy = OpEnergy(mac_pj=float(meta['mac_pj']), ac_pj=float(meta['ac_pj']))
         except (KeyError, ValueError) as exc:
             raise ModelFileError(f'{self.path} lacks the spiking FER metadata ({exc}); export it with '

@@ -348,6 +348,12 @@ class ActionUnitEstimator:
             self.baseline.update(track, m, au)
         return AuResult(au, m, reference, alignment.rms_cm)
 
+    def population_intensities(self, result: AuResult) -> np.ndarray:
+        """result's AU intensities against the population neutral (itself when it was the reference)."""
+        if result.reference is self.baseline.population:
+            return result.intensities
+        return intensities_from_measures(result.measures, self.baseline.population)
+
 
 def population_reference() -> np.ndarray:
     """POPULATION_NEUTRAL as a MEASURES vector (the canonical model's measures where not given)."""

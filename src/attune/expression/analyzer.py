@@ -1,4 +1,5 @@
-"""Per-face expression analysis: AUs -> rules, face crop -> CNN, [AUs, embedding] -> learner, ensemble.
+"""Per-face expression analysis: AUs -> rules, face crop -> CNN, [AUs, CNN features] -> head and learner,
+and their ensemble (by default the head alone, attune's trained model; see expression_head.md).
 
 The one object the expression node, the teacher and the benchmark share (no rclpy).
 """
@@ -11,13 +12,17 @@ import numpy as np
 
 from attune.errors import ConfigError
 from attune.expression.action_units import ActionUnitEstimator, AuResult
+from attune.expression.calibration import CalibrationOptions, NeutralCalibrator
 from attune.expression.cnn import FerCnn, prepare_crop
 from attune.expression.ensemble import Distribution, combine
+from attune.expression.head import ExpressionHead, head_features, softmax
 from attune.expression.labels import EMOTIONS, RULE_LABELS
 from attune.expression.learner import ContinualLearner
 from attune.expression.rules import classify
 
-SOURCES = ('rules', 'cnn', 'learner')
+SOURCES = ('rules', 'cnn', 'head', 'learner')
+#: Default ensemble weights: the head (trained on AUs + CNN features) and, once taught, the learner.
+DEFAULT_WEIGHTS = {'rules': 0.0, 'cnn': 0.0, 'head': 1.0, 'learner': 1.0}
 #: Size of the learner's feature vector: AU intensities, CNN embedding, CNN log-probabilities.
 FEATURE_SIZE = 17 + 128 + 7
 
@@ -34,17 +39,23 @@ def learner_features(au: np.ndarray, embedding: np.ndarray, cnn_probabilities: n
 
 @dataclass(frozen=True)
 class AnalyzerOptions:
-    """cnn: run the CNN (needs the image). weights: ensemble weight per source (0 leaves it out).
-    calibration: per-track neutral baseline for the AUs. model_path: ONNX file ('' = shipped).
-    threads: onnxruntime threads. learner_min_classes: the learner joins the ensemble once it knows
-    this many classes."""
+    """cnn: run the CNN (needs the image; the head and learner need it too). weights: ensemble weight
+    per source (0 leaves it out). calibration: per-track neutral baseline for the AUs (the rules'
+    input; the head always reads population-referenced AUs). model_path, head_path: ONNX files
+    ('' = shipped). head: run the head (with the CNN). threads: onnxruntime threads.
+    learner_min_classes: the learner joins the ensemble once it knows this many classes.
+    person_calibration: per-person neutral calibration of the head
+    (attune.expression.calibration; None = off)."""
 
     cnn: bool = True
-    weights: dict[str, float] = field(default_factory=lambda: {'rules': 0.5, 'cnn': 1.0, 'learner': 1.0})
+    weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     calibration: bool = False
     model_path: str = ''
+    head_path: str = ''
+    head: bool = True
     threads: int = 1
     learner_min_classes: int = 2
+    person_calibration: CalibrationOptions | None = None
 
     def __post_init__(self) -> None:
         unknown = set(self.weights) - set(SOURCES)
@@ -56,10 +67,12 @@ class AnalyzerOptions:
 class FaceExpression:
     """Everything computed for one face.
 
-    sources: each source's own Distribution ('rules' over RULE_LABELS, 'cnn' over EMOTIONS,
-    'learner' over its learned labels), for the sources that ran.
+    sources: each source's own Distribution ('rules' over RULE_LABELS, 'cnn' and 'head' over
+    EMOTIONS, 'learner' over its learned labels), for the sources that ran.
     ensemble: the weighted pool of the sources. features: the learner's input vector
-    (learner_features; None without the CNN).
+    (learner_features; None without the CNN). head_logits: the head's (7,) logits over EMOTIONS
+    (None without the CNN). calibrated: the outputs ('head', and 'ensemble' when it pools the head)
+    that are relative to this person's own neutral reference (per-person calibration).
     """
 
     track: str
@@ -69,14 +82,20 @@ class FaceExpression:
     valence: float
     arousal: float
     features: np.ndarray | None = None
+    head_logits: np.ndarray | None = None
+    calibrated: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
 class FaceInput:
-    """One face to analyze: its track id and (N >= 468, 3) normalized FaceMesh landmarks."""
+    """One face to analyze: its track id and (N >= 468, 3) normalized FaceMesh landmarks.
+    frontal: the head faces the camera (calibration learns only from frontal frames).
+    key: the per-person calibration key ('' = the track id; later a person id)."""
 
     track: str
     landmarks: np.ndarray
+    frontal: bool = True
+    key: str = ''
 
 
 class ExpressionAnalyzer:
@@ -90,18 +109,22 @@ class ExpressionAnalyzer:
         self.options = options or AnalyzerOptions()
         self.aus = ActionUnitEstimator(calibration=self.options.calibration)
         self.cnn = FerCnn(self.options.model_path or None, threads=self.options.threads) if self.options.cnn else None
+        self.head = (ExpressionHead(self.options.head_path or None, threads=self.options.threads)
+                     if self.options.cnn and self.options.head else None)
         self.learner = learner
+        calibration = self.options.person_calibration
+        self.calibrator = NeutralCalibrator(calibration) if calibration is not None and self.head else None
 
     def set_weights(self, weights: dict[str, float]) -> None:
         self.options = AnalyzerOptions(**{**self.options.__dict__, 'weights': dict(weights)})
 
     def analyze(self, image: np.ndarray | None, faces: list[FaceInput], width: int,
-                height: int) -> list[FaceExpression | ValueError]:
+                height: int, stamp_ns: int = 0) -> list[FaceExpression | ValueError]:
         """One result per face, in order; a face whose landmarks or crop are unusable gets the
         ValueError (CropError) saying why instead, and the others are still analyzed.
 
         image: the RGB (H, W, 3) or grey (H, W) uint8 image the landmarks refer to; None runs
-        without the CNN (and the learner).
+        without the CNN (and the head and learner). stamp_ns: the image time (calibration warm-up).
         """
         aus: list[AuResult | ValueError] = []
         crops: list[np.ndarray] = []
@@ -111,12 +134,19 @@ class ExpressionAnalyzer:
             try:
                 au = self.aus.estimate(face.landmarks, width, height, face.track)
                 if use_cnn:
+                    crop = prepare_crop(image, face.landmarks)
                     crop_of[i] = len(crops)
-                    crops.append(prepare_crop(image, face.landmarks))
+                    crops.append(crop)
                 aus.append(au)
             except ValueError as exc:  # CropError is a ValueError
                 aus.append(exc)
         cnn_out = self.cnn(np.stack(crops)) if crops else None
+        head_logits = None
+        if cnn_out is not None and self.head is not None:
+            rows = {j: i for i, j in crop_of.items()}
+            x = np.stack([head_features(self.aus.population_intensities(aus[rows[j]]), aus[rows[j]].measures,
+                                        cnn_out.embedding[j], cnn_out.probabilities[j]) for j in range(len(crops))])
+            head_logits = self.head.logits(x)
         results: list[FaceExpression | ValueError] = []
         for i, (face, au) in enumerate(zip(faces, aus)):
             if isinstance(au, ValueError):
@@ -124,10 +154,15 @@ class ExpressionAnalyzer:
                 continue
             rules = classify(au.intensities)
             sources = {'rules': Distribution(RULE_LABELS, rules.probabilities)}
-            features = None
+            features = logits = None
+            calibrated = False
             if cnn_out is not None and i in crop_of:
                 j = crop_of[i]
                 sources['cnn'] = Distribution(EMOTIONS, cnn_out.probabilities[j])
+                if head_logits is not None:
+                    logits = head_logits[j]
+                    probabilities, calibrated = self._head_output(face, logits, au, stamp_ns)
+                    sources['head'] = Distribution(EMOTIONS, probabilities)
                 features = learner_features(au.intensities, cnn_out.embedding[j], cnn_out.probabilities[j])
                 learner = self.learner
                 if (learner is not None and len(learner.labels) >= self.options.learner_min_classes
@@ -139,8 +174,22 @@ class ExpressionAnalyzer:
                 weights = {'rules': 1.0}
             ensemble = combine(sources, weights)
             valence, arousal = ensemble.valence_arousal()
-            results.append(FaceExpression(face.track, au, sources, ensemble, valence, arousal, features))
+            outputs = frozenset(('head', 'ensemble') if weights.get('head', 0.0) > 0 else ('head',))
+            results.append(FaceExpression(face.track, au, sources, ensemble, valence, arousal, features, logits,
+                                          outputs if calibrated else frozenset()))
         return results
+
+    def _head_output(self, face: FaceInput, logits: np.ndarray, au: AuResult,
+                     stamp_ns: int) -> tuple[np.ndarray, bool]:
+        """The head's probabilities, calibrated to the face's key when it has a neutral reference."""
+        if self.calibrator is None:
+            return softmax(logits), False
+        key = face.key or face.track
+        self.calibrator.observe(key, stamp_ns, logits, self.aus.population_intensities(au), face.frontal)
+        reference = self.calibrator.reference(key)
+        if reference is None:
+            return softmax(logits), False
+        return self.head.calibrated(logits, reference), True
 
     def analyze_one(self, image: np.ndarray | None, landmarks: np.ndarray, track: str = '',
                     size: tuple[int, int] | None = None) -> FaceExpression:

@@ -9,7 +9,8 @@ import numpy as np
 @dataclass
 class Lesson:
     """A lesson in progress: which face ('' = the largest), which label, the image-time window
-    (start_ns 0 = from the next frame), and the feature vectors collected so far."""
+    (start_ns 0 = from the next frame), and the feature vectors collected so far.
+    calibrate_only: an operator's "neutral now" for per-person calibration, not a learner lesson."""
 
     face_id: str
     label: str
@@ -17,6 +18,7 @@ class Lesson:
     duration_ns: int
     samples: list[np.ndarray] = field(default_factory=list)
     face_seen: str = ''
+    calibrate_only: bool = False
 
     @property
     def end_ns(self) -> int:

@@ -1,11 +1,15 @@
 """The expression teacher: soft labels over EMOTIONS for other models to learn from (no rclpy).
 
+By default the labels are attune's expression head (AUs + FER CNN features, trained with person-wise
+splits on ../shared/data/faces; src/attune/models/expression_head.md); `weights` can mix in the
+EMFACS rules and the FER CNN alone.
+
 Later models (the spiking FER, the ASD emotion network) train on the soft labels of this ensemble,
 as the ASD research labels its data with an ensemble of two off-the-shelf recognizers. The API:
 
     from attune.expression.teacher import EMOTIONS, ExpressionTeacher
 
-    with ExpressionTeacher() as teacher:                          # shipped CNN, default weights
+    with ExpressionTeacher() as teacher:                          # the expression head (shipped models)
         p = teacher.soft_labels(rgb, landmarks)                   # (7,) float32, EMOTIONS order, sums to 1
         for item in teacher.label_images(['a.jpg', 'b.png']):     # MediaPipe finds the faces
             item.path, item.face_index, item.box, item.soft_labels
@@ -30,8 +34,9 @@ from attune.geometry import BoundingBox
 
 __all__ = ['EMOTIONS', 'TEACHER_WEIGHTS', 'ExpressionTeacher', 'TeacherLabel']
 
-#: The teacher's default ensemble weights (the expression node's defaults too).
-TEACHER_WEIGHTS = {'rules': 0.5, 'cnn': 1.0}
+#: The teacher's default ensemble weights (the expression node's defaults too, before lessons):
+#: attune's expression head, trained on AUs + CNN features (src/attune/models/expression_head.md).
+TEACHER_WEIGHTS = {'rules': 0.0, 'cnn': 0.0, 'head': 1.0}
 
 
 @dataclass(frozen=True)
@@ -49,11 +54,12 @@ class TeacherLabel:
 
 
 class ExpressionTeacher:
-    """Soft expression labels from an RGB image and FaceMesh landmarks (rules + CNN ensemble).
+    """Soft expression labels from an RGB image and FaceMesh landmarks (the expression head by default).
 
     Args:
-        weights: ensemble weight per source ('rules', 'cnn'); default TEACHER_WEIGHTS.
+        weights: ensemble weight per source ('rules', 'cnn', 'head'); default TEACHER_WEIGHTS.
         model_path: the CNN's ONNX file (default: the shipped one).
+        head_path: the expression head's ONNX file (default: the shipped one).
         threads: onnxruntime threads.
 
     Raises:
@@ -61,10 +67,10 @@ class ExpressionTeacher:
     """
 
     def __init__(self, weights: dict[str, float] | None = None, model_path: str | Path = '',
-                 threads: int = 1) -> None:
+                 threads: int = 1, head_path: str | Path = '') -> None:
         self.weights = dict(TEACHER_WEIGHTS if weights is None else weights)
         self._analyzer = ExpressionAnalyzer(AnalyzerOptions(weights=self.weights, model_path=str(model_path),
-                                                            threads=threads))
+                                                            head_path=str(head_path), threads=threads))
         self._faces = None
 
     def __enter__(self) -> ExpressionTeacher:

@@ -12,15 +12,16 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import IO
 
 from attune.graph.spec import NodeSpec
+from attune.stop_signals import StopRequest
 
 _STOP_GRACE_S = 10.0
+_TERM_GRACE_S = 10.0
 
 
 @dataclass
@@ -47,8 +48,12 @@ def start_processes(specs: Sequence[NodeSpec], env: dict[str, str] | None = None
 
 
 def stop_processes(processes: Sequence[NodeProcess], grace_s: float = _STOP_GRACE_S) -> None:
-    """SIGINT every running node (a clean rclpy shutdown), then SIGTERM, then SIGKILL the stragglers."""
-    for sig, wait in ((signal.SIGINT, grace_s), (signal.SIGTERM, 3.0), (signal.SIGKILL, 3.0)):
+    """SIGINT every running node (a clean rclpy shutdown), then SIGTERM, then SIGKILL the stragglers.
+
+    A node that stopped ignores both signals while its interpreter exits (attune.stop_signals), which
+    takes seconds on a busy machine; SIGKILL comes only after grace_s + _TERM_GRACE_S.
+    """
+    for sig, wait in ((signal.SIGINT, grace_s), (signal.SIGTERM, _TERM_GRACE_S), (signal.SIGKILL, 3.0)):
         alive = [p for p in processes if p.popen.poll() is None]
         if not alive:
             return
@@ -60,9 +65,10 @@ def stop_processes(processes: Sequence[NodeProcess], grace_s: float = _STOP_GRAC
                 p.popen.wait(timeout=max(0.0, deadline - time.monotonic()))
 
 
-def supervise(processes: Sequence[NodeProcess], stop: threading.Event,
+def supervise(processes: Sequence[NodeProcess], stop: StopRequest,
               log=print) -> int:
-    """Wait until `stop` is set or a node exits; then stop all. Returns 0, or 1 if a node failed."""
+    """Wait until `stop` is set or a node exits; then stop all. Returns 0, or 1 if a node failed
+    (also when a node did not stop cleanly: an exit code other than 0 after SIGINT)."""
     failed = False
     while not stop.is_set():
         for p in processes:
@@ -76,11 +82,16 @@ def supervise(processes: Sequence[NodeProcess], stop: threading.Event,
                 stop.set()
                 break
         stop.wait(0.2)
+    running = [p for p in processes if p.popen.poll() is None]
     stop_processes(processes)
+    for p in running:
+        if p.popen.returncode != 0:
+            log(f'ERROR: node {p.spec.name} did not stop cleanly (exit code {p.popen.returncode})')
+            failed = True
     return 1 if failed else 0
 
 
-def run_composed(specs: Sequence[NodeSpec], stop: threading.Event, log=print) -> int:
+def run_composed(specs: Sequence[NodeSpec], stop: StopRequest, log=print) -> int:
     """Run every node in this process on one executor (rclpy). Returns the exit code."""
     import rclpy
     from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor

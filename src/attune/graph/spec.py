@@ -44,11 +44,13 @@ GRAPH_ARGUMENTS: tuple[GraphArgument, ...] = (
     GraphArgument('sign', 'false', 'Start hands_node and sign_node (MediaPipe Hands + sign recognition, '
                   '~15 ms of CPU per frame).', ('true', 'false')),
     GraphArgument('asd_emotion', 'auto', 'Start the ASD emotion node (affect per face on /attune/affect, '
-                  'name-call protocol); auto: with the asd_session policy, whose name calls need it.',
+                  'the affect after a name call); auto: with the asd_session policy, whose name calls need it.',
                   ('auto', 'true', 'false')),
     GraphArgument('identity', 'auto', 'Start the identity node (known people: person-to-face matches on '
                   '/attune/person_matches); auto: when a people database exists (attune people enroll).',
                   ('auto', 'true', 'false')),
+    GraphArgument('rep155', 'true', 'Start hri_bridge_node: faces, expression and action units as REP-155 '
+                  '(ROS4HRI) topics under /humans/faces (needs hri_msgs).', ('true', 'false')),
 )
 
 
@@ -67,6 +69,7 @@ class GraphArgs:
     sign: str = 'false'
     asd_emotion: str = 'auto'
     identity: str = 'auto'
+    rep155: str = 'true'
 
     def __post_init__(self) -> None:
         for argument in GRAPH_ARGUMENTS:
@@ -172,6 +175,10 @@ def node_graph(args: GraphArgs | None = None) -> list[NodeSpec]:
                                                    ('image_transport', args.image_transport))))
     if args.identity == 'true' or (args.identity == 'auto' and default_database_path().is_file()):
         nodes.append(NodeSpec(name='identity_node', executable='identity_node', parameter_files=files,
+                              parameters=common + (('image_topic', args.camera_topic),
+                                                   ('image_transport', args.image_transport))))
+    if args.rep155 == 'true':
+        nodes.append(NodeSpec(name='hri_bridge_node', executable='hri_bridge_node', parameter_files=files,
                               parameters=common + (('image_topic', args.camera_topic),
                                                    ('image_transport', args.image_transport))))
     return nodes

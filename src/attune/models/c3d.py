@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+from torch.nn import functional
 
 from attune.models.ops import conv_macs
 
@@ -18,7 +19,7 @@ class C3DTwin(nn.Module):
     """
 
     def __init__(self, num_classes: int, channels: tuple[int, int, int] = (16, 32, 64), in_channels: int = 2,
-                 dropout: float = 0.2) -> None:
+                 dropout: float = 0.2, readout: int = 1) -> None:
         super().__init__()
         if num_classes < 2:
             raise ValueError(f'C3DTwin: num_classes must be at least 2, got {num_classes}')
@@ -27,7 +28,8 @@ class C3DTwin(nn.Module):
                                    for i in range(len(channels)))
         self.norms = nn.ModuleList(nn.BatchNorm3d(c) for c in channels)
         self.dropout = nn.Dropout(dropout)
-        self.head = nn.Linear(channels[-1], num_classes)
+        self.readout = int(readout)  # as CS3D's: activations averaged onto a readout x readout grid
+        self.head = nn.Linear(channels[-1] * self.readout ** 2, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.counted(x)[0]
@@ -41,6 +43,7 @@ class C3DTwin(nn.Module):
             macs += conv_macs(conv, x)
             x = torch.relu(norm(x))
         macs += self.head.in_features * self.head.out_features
-        logits = self.head(self.dropout(x.mean(dim=(2, 3, 4))))
+        pooled = functional.adaptive_avg_pool2d(x.mean(dim=2), self.readout).flatten(1)
+        logits = self.head(self.dropout(pooled))
         zeros = logits.new_zeros(logits.shape[0])
         return logits, torch.stack([zeros, zeros + float(macs)], dim=1)

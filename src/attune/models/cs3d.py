@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+from torch.nn import functional
 
 from attune.models.decomposed_conv3d import DecomposedConv3d
 from attune.models.lif import LIF
@@ -24,6 +25,8 @@ class CS3D(nn.Module):
         in_channels: input channels (2: OFF and ON).
         beta, threshold: LIF parameters.
         dropout: before the linear head (training only).
+        readout: side of the grid the firing rates are averaged onto before the head (1: one rate per
+            channel; 4: a 4 x 4 map per channel, so the head sees where on the face neurons fire).
 
     Shapes:
         input (B, 2, T, H, W) binary frames -> logits (B, K); `counted` also returns (B, 2) ops:
@@ -31,7 +34,7 @@ class CS3D(nn.Module):
     """
 
     def __init__(self, num_classes: int, channels: tuple[int, int, int] = (16, 32, 64), in_channels: int = 2,
-                 beta: float = 0.5, threshold: float = 1.0, dropout: float = 0.2) -> None:
+                 beta: float = 0.5, threshold: float = 1.0, dropout: float = 0.2, readout: int = 1) -> None:
         super().__init__()
         if num_classes < 2:
             raise ValueError(f'CS3D: num_classes must be at least 2, got {num_classes}')
@@ -42,7 +45,8 @@ class CS3D(nn.Module):
         self.attention = SpatioTemporalAttention(channels[-1])
         self.neurons = nn.ModuleList(LIF(beta, threshold) for _ in channels)
         self.dropout = nn.Dropout(dropout)
-        self.head = nn.Linear(channels[-1], num_classes)
+        self.readout = int(readout)
+        self.head = nn.Linear(channels[-1] * self.readout ** 2, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.counted(x)[0]
@@ -64,6 +68,6 @@ class CS3D(nn.Module):
                 x = self.attention(x)
             x = neurons(x)
         synaptic = synaptic + x.flatten(1).sum(dim=1)     # rate pooling: one accumulate per spike
-        rates = x.mean(dim=(2, 3, 4))
+        rates = functional.adaptive_avg_pool2d(x.mean(dim=2), self.readout).flatten(1)
         dense = dense + float(self.head.in_features * self.head.out_features)
         return self.head(self.dropout(rates)), torch.stack([synaptic, dense], dim=1)

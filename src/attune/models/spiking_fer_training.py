@@ -1,8 +1,9 @@
 """Training, evaluation and ONNX export of the spiking FER model (CS3D) and its C3D twin.
 
 Used by `attune train spiking-fer` (attune.cli.train_spiking_fer) and by tests. Both networks are
-trained with the same data, seed and schedule, evaluated on the same held-out subjects, and their
-operations are counted on the same windows, so the card's comparison is like for like.
+distilled from the frame-based expression teacher with the same data, seed and schedule, evaluated on
+the same held-out people, and their operations are counted on the same windows, so the card's
+comparison is like for like.
 """
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ import torch
 from torch import nn
 from torch.nn import functional
 
-from attune.events.dataset import WindowSet, WindowSpec, metrics
 from attune.events.energy import OpEnergy
+from attune.events.window_set import WindowSet, WindowSpec, headline, metrics
 from attune.expression.labels import EMOTIONS
 from attune.models.c3d import C3DTwin
 from attune.models.cs3d import CS3D
@@ -33,13 +34,15 @@ TWIN_SOURCE_NAME = 'c3d_twin'
 class TrainConfig:
     """Optimisation settings (the same for CS3D and its twin)."""
 
-    epochs: int = 15
-    batch_size: int = 32
+    epochs: int = 8
+    batch_size: int = 64
     lr: float = 3e-3
     weight_decay: float = 1e-4
     seed: int = 0
-    threads: int = 2
-    channels: tuple[int, int, int] = (16, 32, 64)
+    threads: int = 1
+    channels: tuple[int, int, int] = (8, 16, 32)
+    class_balance: float = 0.25  #: class weight = count ** -class_balance (0: plain distillation)
+    readout: int = 4  #: firing rates averaged onto a readout x readout grid per channel before the head
 
 
 def seed_everything(seed: int) -> None:
@@ -52,15 +55,15 @@ def seed_everything(seed: int) -> None:
 def build(kind: str, config: TrainConfig) -> nn.Module:
     """A fresh network: kind 'cs3d' (spiking) or 'c3d' (the twin)."""
     if kind == 'cs3d':
-        return CS3D(len(EMOTIONS), channels=config.channels)
+        return CS3D(len(EMOTIONS), channels=config.channels, readout=config.readout)
     if kind == 'c3d':
-        return C3DTwin(len(EMOTIONS), channels=config.channels)
+        return C3DTwin(len(EMOTIONS), channels=config.channels, readout=config.readout)
     raise ValueError(f"unknown model kind {kind!r} (cs3d, c3d)")
 
 
-def _class_weights(y: np.ndarray) -> torch.Tensor:
+def _class_weights(y: np.ndarray, power: float) -> torch.Tensor:
     counts = np.bincount(y.argmax(axis=1), minlength=y.shape[1]).astype(np.float64)
-    weights = np.where(counts > 0, 1.0 / np.sqrt(np.maximum(counts, 1)), 0.0)
+    weights = np.where(counts > 0, np.maximum(counts, 1) ** -power, 0.0)
     weights *= (counts > 0).sum() / max(weights.sum(), 1e-9)
     return torch.tensor(weights, dtype=torch.float32)
 
@@ -73,7 +76,7 @@ def train(model: nn.Module, data: WindowSet, config: TrainConfig,
     torch.set_num_threads(config.threads)
     x_all = torch.from_numpy(data.x)
     y_all = torch.from_numpy(data.y)
-    weights = _class_weights(data.y)
+    weights = _class_weights(data.y, config.class_balance)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     steps = config.epochs * math.ceil(len(data) / config.batch_size)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config.lr, total_steps=max(steps, 1))
@@ -96,7 +99,7 @@ def train(model: nn.Module, data: WindowSet, config: TrainConfig,
             loss.backward()
             optimizer.step()
             schedule.step()
-            total += float(loss) * len(idx)
+            total += float(loss.detach()) * len(idx)
         losses.append(total / len(data))
         log(f'  epoch {epoch + 1}/{config.epochs}: loss {losses[-1]:.3f} ({time.perf_counter() - start:.0f} s)')
     model.eval()
@@ -145,12 +148,19 @@ def export_onnx(model: nn.Module, path: Path, spec: WindowSpec, source: str,
     program.optimize()
     proto = program.model_proto
     meta = {'labels': ','.join(EMOTIONS), 'window_s': repr(spec.window_s), 'bins': str(spec.bins),
-            'size': str(spec.size), 'source': source, 'mac_pj': repr(energy.mac_pj), 'ac_pj': repr(energy.ac_pj)}
+            'size': str(spec.size), 'source': source, 'mac_pj': repr(energy.mac_pj), 'ac_pj': repr(energy.ac_pj),
+            'channels': ','.join(str(c) for c in channels_of(model)), 'readout': str(model.readout)}
     del proto.metadata_props[:]
     for k, v in meta.items():
         proto.metadata_props.add(key=k, value=v)
     onnx.checker.check_model(proto)
     onnx.save_model(proto, str(path))
+
+
+def channels_of(model: nn.Module) -> tuple[int, ...]:
+    """The stage widths of a CS3D or C3D twin (from its weights, so a loaded state dict tells them too)."""
+    convs = model.convs
+    return tuple(int((c.spatial if hasattr(c, 'spatial') else c).out_channels) for c in convs)
 
 
 def config_dict(config: TrainConfig) -> dict:
@@ -188,6 +198,7 @@ def run(data: WindowSet, out_dir: Path, name: str, spec: WindowSpec, config: Tra
     subjects, count their operations on held-out and (optionally) real event windows, export ONNX and
     write the model card `<name>.md` beside `<name>.onnx`."""
     from attune.events.energy import compare_energy
+    from attune.models.spiking_fer_card import model_card
 
     out_dir.mkdir(parents=True, exist_ok=True)
     train_set, test_set = data.subset(~data.test), data.subset(data.test)
@@ -211,6 +222,8 @@ def run(data: WindowSet, out_dir: Path, name: str, spec: WindowSpec, config: Tra
         if len(test_set):
             probs, test_ops = predict(model, test_set.x)
             entry['held_out'] = metrics(probs, test_set)
+            entry['eval'] = headline(entry['held_out'])
+            log(f'{kind} held out: {entry["eval"]}')
             ops[kind]['held_out'] = test_ops
         if real is not None and len(real):
             _, ops[kind]['real'] = predict(model, real)
@@ -241,67 +254,3 @@ def run(data: WindowSet, out_dir: Path, name: str, spec: WindowSpec, config: Tra
     card = out_dir / f'{name}.md'
     card.write_text(model_card(name, summary, command, data_notes or [], real_events), encoding='utf-8')
     return RunResult(onnx_path, twin_path, card, summary)
-
-
-def _fmt(v: float) -> str:
-    return f'{v:.3f}' if isinstance(v, float) else str(v)
-
-
-def model_card(name: str, summary: dict, command: str, notes: list[str], real_events: Path | None) -> str:
-    """The Markdown model card of a run."""
-    energy = OpEnergy()
-    lines = [f'# {name}: spiking facial-expression recognition on event windows (CS3D)', '',
-             'Produced by `attune train spiking-fer`; inference: `attune.nodes.spiking_fer_node` (onnxruntime).', '',
-             '## Model',
-             f"- CS3D: 3 stages of decomposed 3D convolution (1x3x3 spatial, LIF, 3x1x1 temporal) + LIF, "
-             f"channels {summary['config']['channels']}, spatio-temporal attention before the last neurons, "
-             'firing-rate pooling, linear head; LIF with soft reset, beta 0.5, threshold 1, arctan surrogate gradient.',
-             f"- Input: (1, 2, {summary['spec']['bins']}, {summary['spec']['size']}, {summary['spec']['size']}) "
-             f"binary OFF/ON occupancy frames of a {summary['spec']['window_s']} s face window; "
-             'output `probabilities` over ' + ', '.join(EMOTIONS) + ' and `ops` = [accumulates, MACs] of that window.',
-             f"- Parameters: {summary['models']['cs3d']['parameters']}.", '',
-             '## Data and licences',
-             '- london_ccby (Face Research Lab London Set, DeBruine & Jones 2017, CC BY 4.0): neutral and smiling '
-             'photos; smiling -> happy.',
-             '- muxspace facial_expressions subset (repo Apache-2.0; images scraped from LFW, IMFDB and stock photos '
-             '= third-party rights; student labels, noisy); contempt dropped.',
-             '- LivePortrait driving videos d0, d3, d6 (MIT repo; likeness of the people is third-party content), '
-             "soft labels from attune's expression teacher (rules + FER CNN ensemble), one label per frame.",
-             '- All events are emulated (attune.events emulator, saccades for photos, randomized sensor settings). '
-             'No image or event data ships with the model; only weights learned from them.',
-             ] + [f'- {n}' for n in notes] + ['',
-             '## Command', '', '```', command or '(not recorded)', '```', '',
-             '## Held-out results (subjects never seen in training)', '',
-             '| model | source | windows | subjects | accuracy | 2-way | teacher agreement | majority rate |',
-             '|---|---|---|---|---|---|---|---|']
-    for kind, entry in summary['models'].items():
-        for source, m in entry.get('held_out', {}).items():
-            lines.append(f"| {kind} | {source} | {m['windows']} | {m['subjects']} | {_fmt(m.get('accuracy', '-'))} | "
-                         f"{_fmt(m.get('accuracy_2way', '-'))} | {_fmt(m.get('teacher_agreement', '-'))} | "
-                         f"{_fmt(m['majority_rate'])} |")
-    lines += ['', 'accuracy: top-1 of 7 against the photo label; 2-way: top-1 among the two labels the source has; '
-              "teacher agreement: top-1 equals the teacher's top label (the teacher is itself imperfect); "
-              'majority rate: what always answering the most frequent label scores. With a few held-out '
-              'subjects per source these numbers carry wide uncertainty (12 windows of 6 photos move by 8 '
-              'points per window).', '',
-              '## Energy (measured, same windows for both models)', '',
-              f'Per-op energies: MAC {energy.mac_pj} pJ, AC {energy.ac_pj} pJ ({energy.source}). '
-              'CS3D: accumulates = spikes x fan-out counted on the actual spikes '
-              '(first layer: input events x fan-out), '
-              'MACs = LIF membrane updates + attention + head. C3D twin: MACs of its dense 3D convolutions '
-              '(3x3x3, same depth and widths) + head.', '',
-              '| windows | n | CS3D accumulates | CS3D MACs | C3D MACs | CS3D uJ | C3D uJ | ratio |',
-              '|---|---|---|---|---|---|---|---|']
-    for where, e in summary.get('energy', {}).items():
-        label = 'held-out (emulated)' if where == 'held_out' else f'real ({real_events.name if real_events else ""})'
-        lines.append(f"| {label} | {e['windows']} | {e['snn_accumulates']:.0f} | {e['snn_macs']:.0f} | "
-                     f"{e['dense_macs']:.0f} | {e['snn_energy_uJ']:.2f} | {e['dense_energy_uJ']:.2f} | "
-                     f"{e['energy_ratio']:.3f} |")
-    lines += ['', '## Limits',
-              '- Tiny, noisy training data (24 + ~370 labelled photos, 3 unlabelled videos); the photo windows are '
-              'emulated saccades over still faces, not real expression dynamics. Treat the labels as a weak cue.',
-              '- Trained on emulated events only; on a real event camera the input statistics differ (noise, '
-              'bandwidth, face size); the real recording above is used for energy only (it has no labels).',
-              '- Energy counts arithmetic only (no memory traffic), as the CS3D paper and most SNN papers do; on a CPU '
-              'or GPU the spiking model is not cheaper: the saving needs event-driven hardware.', '']
-    return '\n'.join(lines)

@@ -1,16 +1,18 @@
 """expression_node: attune/Faces + camera images in, attune/Expression per face out.
 
 A thin lifecycle node over attune.expression: action units from the FaceMesh landmarks (normalized
-for head pose and face size), EMFACS rules, the FER2013 CNN on a landmark-aligned face crop, the
-continual learner, and their weighted ensemble. Faces and images are matched by exact header stamp
+for head pose and face size), EMFACS rules, the FER2013 CNN on a landmark-aligned face crop, attune's
+expression head over AUs + CNN features (the default output, calibrated per person), the continual
+learner, and their weighted ensemble. Faces and images are matched by exact header stamp
 (attune.expression.sync; bounded buffers, drops counted in /diagnostics). With `cnn` false the node
 needs no images and works from Faces alone.
 
 Subscribes:  <faces_topic>   attune/Faces (reliable)
              <image_topic>   sensor_msgs/Image or CompressedImage (image_transport), when `cnn`
-             <teach_topic>   attune/ExpressionTeach: "this face, now, is <label>" for the learner
+             <teach_topic>   attune/ExpressionTeach: "this face, now, is <label>" for the learner, or
+                             "neutral now" (calibrate) for per-person calibration
 Publishes:   /attune/expression           attune/Expression per analyzed face, source 'ensemble'
-             /attune/expression/<source>  the same per source (rules, cnn, learner), when publish_sources
+             /attune/expression/<source>  the same per source (rules, cnn, head, learner), when publish_sources
              /diagnostics                 diagnostic_msgs/DiagnosticArray, once per second
 """
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 
 from attune.errors import AttuneError
 from attune.expression.analyzer import SOURCES, AnalyzerOptions, ExpressionAnalyzer, FaceInput, load_learner
+from attune.expression.calibration import CalibrationOptions
 from attune.expression.learner import ContinualLearner
 from attune.expression.lessons import CandidateFace, LessonCollector
 from attune.ros import qos
@@ -42,27 +45,44 @@ PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec('cnn', True, 'Run the FER2013 CNN (needs images); false: AUs and rules from Faces alone.'),
     ParamSpec('model_path', '', "The CNN's ONNX file; '' = the shipped fer_minixception.onnx."),
     ParamSpec('cnn_threads', 1, 'onnxruntime threads for the CNN.', min=1, max=16),
-    ParamSpec('rules_weight', 0.5, 'Ensemble weight of the rule-based (AU) expression.', min=0.0, max=10.0,
+    ParamSpec('head_path', '', "The expression head's ONNX file; '' = the shipped expression_head.onnx."),
+    ParamSpec('rules_weight', 0.0, 'Ensemble weight of the rule-based (AU) expression.', min=0.0, max=10.0,
               dynamic=True),
-    ParamSpec('cnn_weight', 1.0, 'Ensemble weight of the CNN.', min=0.0, max=10.0, dynamic=True),
+    ParamSpec('cnn_weight', 0.0, 'Ensemble weight of the FER CNN alone.', min=0.0, max=10.0, dynamic=True),
+    ParamSpec('head_weight', 1.0, 'Ensemble weight of the expression head (AUs + CNN features; the default '
+              'model).', min=0.0, max=10.0, dynamic=True),
     ParamSpec('learner_weight', 1.0, 'Ensemble weight of the continual learner (used once it knows two '
               'classes).', min=0.0, max=10.0, dynamic=True),
     ParamSpec('neutral_calibration', False, 'Per-track neutral baseline: AUs relative to the person\'s own '
               'relaxed face once it has been seen (instead of the population neutral).'),
+    ParamSpec('person_calibration', True, 'Per-person neutral calibration: learn each face\'s neutral from its '
+              'first relaxed, frontal seconds in view (or an operator\'s "neutral now" on teach_topic) and report '
+              'expression relative to it (Expression.calibrated says when).'),
+    ParamSpec('calibration_warmup_s', 3.0, 'Seconds after a face appears in which its neutral frames are '
+              'collected (longer if too few looked neutral).', min=0.0, max=600.0),
+    ParamSpec('calibration_min_frames', 5, 'Neutral-looking frontal frames needed before results are '
+              'calibrated.', min=1, max=1000),
+    ParamSpec('calibration_max_abs_yaw_deg', 20.0, 'Only faces turned less than this (yaw and pitch) count as '
+              'frontal for calibration.', min=0.0, max=90.0),
     ParamSpec('max_abs_yaw_deg', 60.0, 'Faces turned further (yaw or pitch) are not analyzed.', min=0.0,
               max=90.0, dynamic=True),
     ParamSpec('publish_sources', False, 'Also publish each source on /attune/expression/<source>.', dynamic=True),
     ParamSpec('teach_topic', '/attune/expression/teach', 'attune/ExpressionTeach topic for personalization.'),
     ParamSpec('learner_path', '', "Learner file (.npz) loaded at start and saved after each lesson; '' = "
               'in memory only.'),
-    ParamSpec('learner_components', 4, 'Most Gaussian components per learned class.', min=1, max=32),
+    ParamSpec('learner_shrinkage', 0.1, "Shrinkage of the learner's shared covariance toward the identity "
+              '(streaming LDA; more for fewer taught frames).', min=0.0, max=0.99),
     ParamSpec('autostart', True, 'Configure and activate at start-up without a lifecycle manager.'),
 )
 
 
 def analyzer_options(p: dict[str, Any]) -> AnalyzerOptions:
+    calibration = (CalibrationOptions(warmup_s=p['calibration_warmup_s'], min_frames=p['calibration_min_frames'],
+                                      max_frames=max(90, p['calibration_min_frames']))
+                   if p['person_calibration'] else None)
     return AnalyzerOptions(cnn=p['cnn'], calibration=p['neutral_calibration'], model_path=p['model_path'],
-                           threads=p['cnn_threads'], weights=ensemble_weights(p))
+                           head_path=p['head_path'], threads=p['cnn_threads'], weights=ensemble_weights(p),
+                           person_calibration=calibration)
 
 
 def ensemble_weights(p: dict[str, Any]) -> dict[str, float]:
@@ -78,6 +98,7 @@ class ExpressionNode(FacesJoinNode):
     def __init__(self, **kwargs: Any) -> None:
         self._analyzer: ExpressionAnalyzer | None = None
         self._lessons = LessonCollector()
+        self._pending_calibration: Any = None
         self._source_pubs: dict[str, Any] = {}
         super().__init__(NODE_NAME, PARAMETERS, **kwargs)
 
@@ -86,7 +107,7 @@ class ExpressionNode(FacesJoinNode):
         p = self.params
         learner = load_learner(Path(p['learner_path']).expanduser()) if p['learner_path'] else None
         if learner is None:
-            learner = ContinualLearner(n_components=p['learner_components'])
+            learner = ContinualLearner(shrinkage=p['learner_shrinkage'])
         self._analyzer = ExpressionAnalyzer(analyzer_options(p), learner)
         self._expr_pub = self.add_publisher(self._msgs.Expression, '/attune/expression', qos.RESULTS)
         self._source_pubs = {s: self.add_publisher(self._msgs.Expression, f'/attune/expression/{s}', qos.RESULTS)
@@ -132,13 +153,30 @@ class ExpressionNode(FacesJoinNode):
             self.bad_input.report('teach', f'ignored ExpressionTeach: {exc}')
             return
         if not self.params['cnn']:
-            self.bad_input.report('teach', 'ignored ExpressionTeach: the learner needs the CNN (cnn: true)')
+            self.bad_input.report('teach', 'ignored ExpressionTeach: the learner and calibration need the CNN '
+                                  '(cnn: true)')
+            return
+        if lesson.label == 'neutral' and self._analyzer is not None and self._analyzer.calibrator is not None:
+            self._pending_calibration = lesson
+            self.get_logger().info(f"calibrating face '{lesson.face_id or 'largest'}' to its neutral face for "
+                                   f'{lesson.duration_ns / 1e9:g} s')
+        elif lesson.calibrate_only:
+            self.bad_input.report('teach', 'ignored "neutral now": person_calibration is off')
+        if lesson.calibrate_only:
             return
         previous = self._lessons.start(lesson.face_id, lesson.label, lesson.start_ns, lesson.duration_ns)
         if previous is not None:
             self._finish_lesson(previous)
         self.get_logger().info(f"learning '{lesson.label}' from face '{lesson.face_id or 'largest'}' for "
                                f'{lesson.duration_ns / 1e9:g} s')
+
+    def _start_calibration(self, inputs: list[FaceInput], areas: list[float]) -> None:
+        """Hand a pending "neutral now" to the calibrator, for its face or (no id) the largest one in view."""
+        lesson = self._pending_calibration
+        key = lesson.face_id or (inputs[int(max(range(len(areas)), key=areas.__getitem__))].track if inputs else '')
+        if key and self._analyzer is not None and self._analyzer.calibrator is not None:
+            self._analyzer.calibrator.teach(key, lesson.start_ns, lesson.duration_ns)
+            self._pending_calibration = None
 
     def _process(self, faces_msg: Any, image_msg: Any | None) -> None:
         analyzer = self._analyzer
@@ -156,7 +194,7 @@ class ExpressionNode(FacesJoinNode):
         except ValueError as exc:
             self.bad_input.report('faces', f'dropped Faces (stamp {stamp} ns): {exc}')
             return
-        limit = self.params['max_abs_yaw_deg']
+        limit, frontal_limit = self.params['max_abs_yaw_deg'], self.params['calibration_max_abs_yaw_deg']
         inputs, boxes = [], []
         for face in frame.faces:
             if face.observation.landmarks is None:
@@ -166,10 +204,13 @@ class ExpressionNode(FacesJoinNode):
             if pose is not None and (abs(pose.yaw) > limit or abs(pose.pitch) > limit):
                 self.count('faces_skipped_pose')
                 continue
-            inputs.append(FaceInput(face.id, face.observation.landmarks))
+            frontal = pose is None or (abs(pose.yaw) <= frontal_limit and abs(pose.pitch) <= frontal_limit)
+            inputs.append(FaceInput(face.id, face.observation.landmarks, frontal=frontal))
             boxes.append(face.box.width * face.box.height)
+        if self._pending_calibration is not None:
+            self._start_calibration(inputs, boxes)
         results = self.attempt('processing', f'dropped frame (stamp {stamp} ns)', analyzer.analyze, rgb, inputs,
-                               frame.width, frame.height)
+                               frame.width, frame.height, stamp)
         if results is FAILED:
             return
         candidates = []
@@ -214,6 +255,8 @@ class ExpressionNode(FacesJoinNode):
         values = super().diagnostic_values()
         if self._analyzer is not None and self._analyzer.learner is not None:
             values['learner_classes'] = ','.join(self._analyzer.learner.labels)
+        if self._analyzer is not None and self._analyzer.calibrator is not None:
+            values['calibrated_faces'] = self._analyzer.calibrator.calibrated_keys()
         return values
 
 

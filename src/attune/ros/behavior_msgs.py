@@ -1,12 +1,11 @@
 """attune's behaviour messages <-> the ROS-free types of attune.behavior (plain functions, no spinning).
 
-Faces/Expression/AffectState/Sign -> fusion inputs; PersonState <-> InteractionState;
-Command <-> BehaviorCommand; AffectState protocol fields -> ProtocolResult.
+Faces/Expression/AffectState/Sign -> fusion observations; PersonState <-> InteractionState;
+Command <-> BehaviorCommand. (InteractionEvent: attune.ros.interaction_event_msgs.)
 """
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from typing import Any
 
 from builtin_interfaces.msg import Time
@@ -14,15 +13,15 @@ from geometry_msgs.msg import PointStamped
 from std_msgs.msg import ColorRGBA, Header
 
 from attune.behavior.commands import Action, Command, GazeTarget, Priority
-from attune.behavior.engine import PROTOCOL_STATUS, ProtocolResult, SignEvent
 from attune.behavior.fusion import (
-    AffectInput,
+    AffectObservation,
     Contribution,
-    ExpressionInput,
-    FaceInput,
+    ExpressionObservation,
+    FaceObservation,
     PersonState,
-    SignInput,
+    SignObservation,
 )
+from attune.behavior.ratings import Rating
 from attune.ros.interfaces import attune_msgs
 from attune.ros.stamps import from_ns, to_ns
 
@@ -31,60 +30,46 @@ def _f(x: Any) -> float:
     return float(x)
 
 
-def face_inputs(msg: Any) -> list[FaceInput]:
-    """The faces of an attune/Faces message (head pose only when pose_valid)."""
+def face_point(face: Any, hfov_deg: float, aspect: float) -> tuple[float, float, float]:
+    """Where a face is in the camera optical frame: the head-pose position when valid, else the
+    ROI centre's direction at 1 m (from the field of view)."""
+    if face.pose_valid:
+        p = face.head_pose.position
+        return float(p.x), float(p.y), float(p.z)
+    cx = 0.5 * (face.roi.xmin + face.roi.xmax) - 0.5
+    cy = 0.5 * (face.roi.ymin + face.roi.ymax) - 0.5
+    tan_h = math.tan(math.radians(hfov_deg) / 2)
+    return 2 * cx * tan_h, 2 * cy * tan_h / aspect, 1.0
+
+
+def face_inputs(msg: Any, hfov_deg: float = 60.0) -> list[FaceObservation]:
+    """The faces of an attune/Faces message (head pose only when pose_valid; the position from the
+    head pose, else from the ROI and `hfov_deg`)."""
+    aspect = msg.image_width / msg.image_height if msg.image_width and msg.image_height else 4 / 3
     out = []
     for face in msg.faces:
         valid = bool(face.pose_valid)
-        out.append(FaceInput(id=face.id, yaw=_f(face.yaw) if valid else math.nan,
-                             pitch=_f(face.pitch) if valid else math.nan,
-                             confidence=_f(face.detection_confidence)))
+        out.append(FaceObservation(id=face.id, yaw=_f(face.yaw) if valid else math.nan,
+                                   pitch=_f(face.pitch) if valid else math.nan,
+                                   confidence=_f(face.detection_confidence),
+                                   position=face_point(face, hfov_deg, aspect)))
     return out
 
 
-def expression_input(msg: Any) -> ExpressionInput:
-    return ExpressionInput(face_id=msg.face_id, source=msg.source, label=msg.label, confidence=_f(msg.confidence),
+def expression_input(msg: Any) -> ExpressionObservation:
+    return ExpressionObservation(face_id=msg.face_id, source=msg.source, label=msg.label, confidence=_f(msg.confidence),
                            labels=tuple(msg.labels), probabilities=tuple(float(p) for p in msg.probabilities),
                            valence=_f(msg.valence), arousal=_f(msg.arousal))
 
 
-def affect_input(msg: Any) -> AffectInput:
-    return AffectInput(face_id=msg.face_id, source=msg.source, emotions=tuple(msg.emotions),
+def affect_input(msg: Any) -> AffectObservation:
+    return AffectObservation(face_id=msg.face_id, source=msg.source, emotions=tuple(msg.emotions),
                        probabilities=tuple(float(p) for p in msg.probabilities), dominant=msg.dominant_emotion,
                        valence=_f(msg.valence), arousal=_f(msg.arousal), engagement=_f(msg.engagement))
 
 
-def sign_input(msg: Any) -> SignInput:
-    return SignInput(face_id=msg.face_id, gloss=msg.gloss, confidence=_f(msg.confidence), source=msg.source)
-
-
-def contribution_detail(kind: str, msg: Any) -> tuple[str, str, str] | None:
-    """(person, source, words) describing an Expression / AffectState / Sign, as the fusion's summary
-    does ('happy 0.90', the dominant emotion, 'hello 0.92'); None when there is nothing to say."""
-    if kind == 'expression' and msg.label:
-        return msg.face_id, msg.source, f'{msg.label} {float(msg.confidence):.2f}'
-    if kind == 'affect' and msg.dominant_emotion:
-        return msg.face_id, msg.source, msg.dominant_emotion
-    if kind == 'sign' and msg.gloss:
-        return msg.face_id, msg.source or 'sign', f'{msg.gloss} {float(msg.confidence):.2f}'
-    return None
-
-
-def sign_event(msg: Any, person_id: str) -> SignEvent:
-    sequence = tuple(msg.sequence) if msg.mode == msg.CONTINUOUS else ()
-    return SignEvent(person_id=person_id, gloss=msg.gloss, confidence=_f(msg.confidence), source=msg.source,
-                     stamp_ns=to_ns(msg.header.stamp), sequence=sequence)
-
-
-def protocol_result(msg: Any) -> ProtocolResult | None:
-    """The protocol outcome carried by an AffectState, None when it carries none (PROTOCOL_NONE)."""
-    status = PROTOCOL_STATUS.get(int(msg.protocol_status), 'none')
-    if status == 'none':
-        return None
-    return ProtocolResult(person_id=msg.face_id, name=msg.protocol, status=status,
-                          latency_s=_f(msg.response_latency_s), head_turn_deg=_f(msg.head_turn_deg),
-                          emotion=msg.response_emotion, valence=_f(msg.response_valence),
-                          stamp_ns=to_ns(msg.stimulus_stamp))
+def sign_input(msg: Any) -> SignObservation:
+    return SignObservation(face_id=msg.face_id, gloss=msg.gloss, confidence=_f(msg.confidence), source=msg.source)
 
 
 def state_to_msg(state: PersonState, frame_id: str = '') -> Any:
@@ -94,22 +79,24 @@ def state_to_msg(state: PersonState, frame_id: str = '') -> Any:
         present=state.present, attention=state.attention, engagement=state.engagement, valence=state.valence,
         arousal=state.arousal, distress=state.distress, robot_speaking=state.robot_speaking, summary=state.summary)
     out.contributions = [msgs.ModalityContribution(modality=c.modality, source=c.source, quantity=c.quantity,
-                                                   value=c.value, weight=c.weight, age_s=c.age_s)
+                                                   value=c.value, weight=c.weight, age_s=c.age_s, detail=c.detail)
                          for c in state.contributions]
+    x, y, z = state.face_position if state.face_position is not None else (math.nan,) * 3
+    out.face_position.x, out.face_position.y, out.face_position.z = float(x), float(y), float(z)
     return out
 
 
-def state_from_msg(msg: Any, details: Mapping[tuple[str, str], str] | None = None) -> PersonState:
-    """An InteractionState as a PersonState. `details` ({(modality, source): 'happy 0.90'}) restores
-    the words behind each contribution, which the message does not carry (for explanations)."""
-    details = details or {}
+def state_from_msg(msg: Any) -> PersonState:
+    """An InteractionState as a PersonState (the round trip of state_to_msg, less the trends)."""
     contributions = tuple(Contribution(c.modality, c.source, c.quantity, _f(c.value), _f(c.weight), _f(c.age_s),
-                                       details.get((c.modality, c.source), ''))
+                                       c.detail)
                           for c in msg.contributions)
+    p = msg.face_position
+    position = (_f(p.x), _f(p.y), _f(p.z)) if math.isfinite(p.z) else None
     return PersonState(person_id=msg.person_id, stamp_ns=to_ns(msg.header.stamp), present=bool(msg.present),
                        attention=_f(msg.attention), engagement=_f(msg.engagement), valence=_f(msg.valence),
                        arousal=_f(msg.arousal), distress=_f(msg.distress), contributions=contributions,
-                       robot_speaking=bool(msg.robot_speaking), summary=msg.summary)
+                       robot_speaking=bool(msg.robot_speaking), summary=msg.summary, face_position=position)
 
 
 def command_to_msg(cmd: Command) -> Any:
@@ -150,3 +137,13 @@ def command_from_msg(msg: Any) -> Command:
                    led_color=(_f(msg.led_color.r), _f(msg.led_color.g), _f(msg.led_color.b)), gaze=gaze,
                    velocity=_f(msg.velocity), duration_s=_f(msg.duration_s), rule=msg.rule, reason=msg.reason,
                    stamp_ns=to_ns(msg.header.stamp))
+
+
+def rating_from_msg(msg: Any, t: float | None = None, rated_at: str = '') -> Rating:
+    """An attune/SessionRating as a Rating (NOT_RATED = 0 -> None); `t` = seconds into the session.
+
+    Raises:
+        RatingError: a value outside 1-7, or a rating with nothing rated and no note.
+    """
+    return Rating(engagement=int(msg.engagement) or None, comfort=int(msg.comfort) or None, note=msg.note,
+                  rater=msg.rater, t=t, rated_at=rated_at, source='topic')

@@ -30,6 +30,7 @@ def expression_to_msg(result: FaceExpression, header: Any, source: str = 'ensemb
     msg.arousal = arousal if math.isfinite(arousal) else math.nan
     msg.action_units = list(AU_NAMES)
     msg.au_intensities = [float(v) for v in result.aus.intensities]
+    msg.calibrated = source in result.calibrated
     return msg
 
 
@@ -44,14 +45,21 @@ def action_units_from_msg(msg: Any) -> dict[str, float]:
 
 
 def lesson_from_msg(msg: Any) -> Lesson:
-    """The lesson an ExpressionTeach message asks for.
+    """The lesson an ExpressionTeach message asks for. With `calibrate` set, the lesson is a "neutral
+    now" for per-person calibration only (Lesson.calibrate_only, label 'neutral').
 
     Raises:
-        ValueError: an empty label or a duration that is not a positive finite number.
+        ValueError: an empty label (without calibrate), a label other than 'neutral' with calibrate,
+            or a duration that is not a positive finite number.
     """
     label = msg.label.strip()
-    if not label:
+    calibrate = bool(msg.calibrate)
+    if calibrate and label not in ('', 'neutral'):
+        raise ValueError(f"a calibrate ExpressionTeach is a 'neutral now': label must be '' or 'neutral', "
+                         f'got {label!r}')
+    if not label and not calibrate:
         raise ValueError('an ExpressionTeach message needs a label')
     if not math.isfinite(msg.duration_s) or msg.duration_s <= 0 or msg.duration_s > 600:
         raise ValueError(f'duration_s must be in (0, 600] s, got {msg.duration_s}')
-    return Lesson(msg.face_id.strip(), label, to_ns(msg.header.stamp), int(msg.duration_s * 1e9))
+    return Lesson(msg.face_id.strip(), label or 'neutral', to_ns(msg.header.stamp), int(msg.duration_s * 1e9),
+                  calibrate_only=calibrate)

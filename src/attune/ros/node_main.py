@@ -1,28 +1,46 @@
 """The shared main() of attune's nodes: init, build, spin, clean shutdown, clear start-up errors.
 
+Shutdown is ours, not rclpy's: rclpy's signal handlers shut the context down under a running
+callback and chain to Python's handler, which raises KeyboardInterrupt in the main thread; a second
+SIGINT a few milliseconds later (terminal Ctrl-C to the group, then `ros2 launch`'s own) lands
+inside the teardown and prints a traceback. Here rclpy installs no handlers; the executor spins in a
+worker thread, the main thread waits on attune.stop_signals (first SIGINT/SIGTERM asks to stop,
+repeats are ignored), then stops the executor (the callback in progress finishes), destroys the node
+and shuts rclpy down, in that order.
+
 Works on rclpy from Jazzy on (no reliance on Kilted's `with rclpy.init()` context manager).
 """
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Callable
 
 import rclpy
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
+from rclpy.signals import SignalHandlerOptions
 
 from attune.errors import AttuneError
 from attune.ros.dds import use_attune_dds_profile
+from attune.stop_signals import StopSignals, ignore_stop_signals, install_stop_signals
+
+#: Seconds the executor gets to finish the callback in progress at shutdown (then the process exits anyway).
+_EXECUTOR_STOP_S = 10.0
+#: Logged (INFO) once the node is built and about to spin: launch users and tests see it is up.
+READY_MESSAGE = 'running; stop with SIGINT (Ctrl-C) or SIGTERM'
 
 
 def run_node(factory: Callable[[], Node], args: list[str] | None = None) -> int:
-    """Create the node from `factory` and spin it until shutdown (SIGINT/SIGTERM).
+    """Create the node from `factory` and spin it until SIGINT/SIGTERM (or an external shutdown).
 
     Returns the process exit code: 0 after a clean shutdown, 1 when the node could not start
     (a wrong parameter, a missing model file), with the reason printed as one line on stderr.
+    An exception raised by a callback still ends the process with its traceback (a bug to see).
     """
+    stop = install_stop_signals()
     use_attune_dds_profile()
-    rclpy.init(args=args if args is not None else sys.argv)
+    rclpy.init(args=args if args is not None else sys.argv, signal_handler_options=SignalHandlerOptions.NO)
     node = None
     try:
         try:
@@ -30,13 +48,49 @@ def run_node(factory: Callable[[], Node], args: list[str] | None = None) -> int:
         except AttuneError as exc:
             print(f'ERROR: {exc}', file=sys.stderr)
             return 1
-        executor = SingleThreadedExecutor()
-        executor.add_node(node)
-        executor.spin()
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
+        if stop.is_set():  # asked to stop while the node was being built
+            return 0
+        failure = _spin_until_stopped(node, stop)
     finally:
         if node is not None:
             node.destroy_node()
         rclpy.try_shutdown()
+        ignore_stop_signals()  # stopped: from here the process only exits
+    if failure is not None:
+        raise failure
     return 0
+
+
+def _spin_until_stopped(node: Node, stop: StopSignals) -> BaseException | None:
+    """Spin `node` in a worker thread until `stop` is set; returns what a callback raised, if anything.
+
+    The worker leaves its loop by itself (a guard condition wakes it), and only then is the executor
+    shut down: Executor.shutdown() from another thread while spin() runs destroys the executor's guard
+    condition under a callback that is about to trigger it (rclpy InvalidHandle, seen in tests).
+    """
+    executor = SingleThreadedExecutor()
+    executor.add_node(node)
+    wake = node.create_guard_condition(lambda: None)
+    failure: list[BaseException] = []
+
+    def spin() -> None:
+        try:
+            while not stop.is_set():
+                executor.spin_once()
+        except ExternalShutdownException:
+            pass
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread, which re-raises it
+            failure.append(exc)
+        finally:
+            stop.set()  # wake the main thread when spinning ended on its own
+
+    spinner = threading.Thread(target=spin, name=f'{node.get_name()}-executor', daemon=True)
+    spinner.start()
+    node.get_logger().info(READY_MESSAGE)
+    while not stop.wait():
+        pass
+    wake.trigger()  # the callback in progress finishes, then the worker sees `stop` and returns
+    spinner.join(timeout=_EXECUTOR_STOP_S)
+    executor.shutdown(timeout_sec=_EXECUTOR_STOP_S)
+    node.destroy_guard_condition(wake)
+    return failure[0] if failure else None

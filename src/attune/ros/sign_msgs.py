@@ -1,7 +1,6 @@
 """SignEvent -> attune/Sign, SignerAffect -> attune/AffectState, attune/Expression -> ExpressionInput."""
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from attune.ros.interfaces import attune_msgs
@@ -35,14 +34,12 @@ def sign_from_msg(msg: Any) -> SignEvent:
 
 
 def affect_to_msg(affect: SignerAffect, header: Any) -> Any:
-    """An AffectState (source 'signer_emotion', no protocol) for a signer's affect estimate."""
+    """An AffectState (source 'signer_emotion') for a signer's affect estimate."""
     msgs = attune_msgs()
     msg = msgs.AffectState(header=header, face_id=affect.face_id, source=EMOTION_SOURCE,
                            emotions=list(affect.emotions), probabilities=[float(p) for p in affect.probabilities],
                            dominant_emotion=affect.dominant, valence=float(affect.valence),
-                           arousal=float(affect.arousal), engagement=float(affect.engagement),
-                           protocol='', protocol_status=msgs.AffectState.PROTOCOL_NONE)
-    msg.response_latency_s = msg.head_turn_deg = msg.response_valence = math.nan
+                           arousal=float(affect.arousal), engagement=float(affect.engagement))
     return msg
 
 

@@ -1,11 +1,7 @@
-"""The therapist's session log: one JSON object per line, one file per session (no rclpy).
+"""A JSON-lines log for therapists and researchers: one object per line, one file per session, each
+line flushed when written so a crash loses nothing already decided (no rclpy).
 
-Records (field lists in docs/asd_emotion.md):
-  {"type": "session_start", ...}  when the log opens: model, protocol thresholds, calibration settings;
-  {"type": "calibration", ...}    when a child's neutral baseline is complete or linked to a name;
-  {"type": "name_call", ...}      one per finished name call (NameCallResult.record() plus times);
-  {"type": "session_end", ...}    when the node stops: counts per status.
-Each line is flushed when written, so a crash loses nothing already decided.
+Every file starts with {"type": "session_start", ...} and ends with {"type": "session_end", ...}.
 """
 from __future__ import annotations
 
@@ -16,9 +12,8 @@ import time
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
-from attune.affect.name_call import NameCallResult
 from attune.errors import AttuneError
 
 
@@ -27,12 +22,14 @@ def iso_time(stamp_ns: int) -> str:
     return datetime.fromtimestamp(stamp_ns * 1e-9, tz=timezone.utc).isoformat(timespec='milliseconds')
 
 
-class SessionLog:
-    """Appends records to `<directory>/asd_session_<YYYYmmdd-HHMMSS>[_<session>].jsonl`.
+class JsonlLog:
+    """Appends records to `<directory>/<prefix>_<YYYYmmdd-HHMMSS>[_<session>].jsonl`.
 
     Raises:
         AttuneError: the directory cannot be created or the file cannot be opened.
     """
+
+    PREFIX = 'session'
 
     def __init__(self, directory: Path | str, session: str = '', header: dict[str, Any] | None = None) -> None:
         directory = Path(directory).expanduser()
@@ -40,12 +37,12 @@ class SessionLog:
         suffix = '_' + re.sub(r'[^A-Za-z0-9_.-]+', '-', session) if session else ''
         try:
             directory.mkdir(parents=True, exist_ok=True)
-            path = directory / f'asd_session_{stamp}{suffix}.jsonl'
+            path = directory / f'{self.PREFIX}_{stamp}{suffix}.jsonl'
             n = 1
             while path.exists():
                 n += 1
-                path = directory / f'asd_session_{stamp}{suffix}_{n}.jsonl'
-            self._file = path.open('x', encoding='utf-8')
+                path = directory / f'{self.PREFIX}_{stamp}{suffix}_{n}.jsonl'
+            self._file: TextIO | None = path.open('x', encoding='utf-8')
         except OSError as exc:
             raise AttuneError(f'cannot write the session log in {directory}: {exc}') from None
         self.path = path
@@ -61,16 +58,14 @@ class SessionLog:
         self._file.write(line + '\n')
         self._file.flush()
 
-    def name_call(self, result: NameCallResult, **extra: Any) -> None:
-        record = {'type': 'name_call', **result.record(), 'stimulus_time': iso_time(result.stimulus_ns),
-                  'decided_time': iso_time(result.decided_ns), **extra}
-        self.counts[record['status']] += 1
-        self.write(record)
+    def summary(self) -> dict[str, Any]:
+        """What the session_end record says besides its type (subclasses count their records)."""
+        return {}
 
     def close(self) -> None:
         if self._file is None:
             return
-        self.write({'type': 'session_end', 'name_calls': sum(self.counts.values()), 'by_status': dict(self.counts)})
+        self.write({'type': 'session_end', **self.summary()})
         try:
             self._file.flush()
             os.fsync(self._file.fileno())
@@ -79,7 +74,7 @@ class SessionLog:
         self._file.close()
         self._file = None
 
-    def __enter__(self) -> SessionLog:
+    def __enter__(self) -> JsonlLog:
         return self
 
     def __exit__(self, *exc: object) -> None:

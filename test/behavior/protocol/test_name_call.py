@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from attune.affect.name_call import (
+from attune.behavior.protocol import (
     FaceSample,
     NameCallOptions,
     NameCallProtocol,

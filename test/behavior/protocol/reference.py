@@ -1,4 +1,4 @@
-"""The name-call latency computed independently of attune.affect.name_call (tests only): the definition
+"""The name-call latency computed independently of attune.behavior.protocol (tests only): the definition
 of docs/asd_emotion.md in a few lines of numpy, on a yaw trace {stamp_ns: yaw_deg}."""
 from __future__ import annotations
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import cv2
 import pytest
 
-from attune.affect.name_call import FaceSample, NameCallOptions, NameCallProtocol, ProtocolStatus
-from test.affect.reference import reference_latency
+from attune.behavior.protocol import FaceSample, NameCallOptions, NameCallProtocol, ProtocolStatus
+from test.behavior.protocol.reference import reference_latency
 from test.conftest import shared_data
 
 FIRST, LAST, CALL = 245, 330, 276

@@ -41,111 +41,18 @@ import bisect
 import math
 from collections import deque
 from dataclasses import dataclass, field
-from enum import IntEnum
 
 import numpy as np
+import numpy.typing as npt
 
-from attune.errors import ConfigError
+from attune.behavior.protocol.name_call_types import (
+    FaceSample,
+    NameCallOptions,
+    NameCallResult,
+    ProtocolStatus,
+)
+from attune.behavior.protocol.name_call_types import ns as _ns
 from attune.expression.labels import EMOTIONS
-
-PROTOCOL_NAME = 'name_call'
-
-
-class ProtocolStatus(IntEnum):
-    """attune/AffectState protocol_status values."""
-
-    NONE = 0
-    WAITING = 1
-    RESPONDED = 2
-    NO_RESPONSE = 3
-    NO_FACE = 4
-    ABORTED = 5
-
-
-@dataclass(frozen=True)
-class NameCallOptions:
-    """Thresholds and windows of the protocol (the node's parameters of the same names)."""
-
-    response_window_s: float = 5.0
-    turn_threshold_deg: float = 15.0
-    confirm_samples: int = 2
-    baseline_s: float = 1.0
-    presence_s: float = 0.5
-    lost_timeout_s: float = 1.0
-    affect_window_s: float = 3.0
-    min_latency_s: float = 0.0
-    history_s: float = 15.0
-    max_calls: int = 8
-    jump_back_s: float = 2.0
-
-    def __post_init__(self) -> None:
-        checks = {'response_window_s': self.response_window_s > 0,
-                  'turn_threshold_deg': 0 < self.turn_threshold_deg < 180,
-                  'confirm_samples': self.confirm_samples >= 1, 'baseline_s': self.baseline_s >= 0,
-                  'presence_s': self.presence_s >= 0, 'lost_timeout_s': self.lost_timeout_s > 0,
-                  'affect_window_s': self.affect_window_s >= 0,
-                  'min_latency_s': 0 <= self.min_latency_s < self.response_window_s,
-                  'history_s': self.history_s >= self.baseline_s + max(self.response_window_s, self.affect_window_s),
-                  'max_calls': self.max_calls >= 1}
-        for name, ok in checks.items():
-            if not ok:
-                raise ConfigError(f'name-call option {name} has an invalid value: {getattr(self, name)}')
-
-
-@dataclass(frozen=True)
-class FaceSample:
-    """One face in one frame: track id, yaw in degrees (NaN: no head pose), horizontal centre in [0, 1]."""
-
-    track: str
-    yaw: float
-    center_x: float = 0.5
-
-
-@dataclass(frozen=True)
-class NameCallResult:
-    """The state or outcome of one name call (what goes into AffectState and the session log)."""
-
-    status: ProtocolStatus
-    reason: str
-    target_id: str
-    name: str
-    stimulus_ns: int
-    decided_ns: int
-    latency_s: float = math.nan
-    head_turn_deg: float = math.nan
-    yaw_before_deg: float = math.nan
-    yaw_at_response_deg: float = math.nan
-    response_emotion: str = ''
-    response_valence: float = math.nan
-    response_probabilities: tuple[float, ...] = ()
-    affect_samples: int = 0
-    yaw_samples: int = 0
-    options: NameCallOptions = field(default_factory=NameCallOptions, repr=False)
-
-    @property
-    def final(self) -> bool:
-        return self.status not in (ProtocolStatus.NONE, ProtocolStatus.WAITING)
-
-    def record(self) -> dict:
-        """The JSON-ready record of this result (docs/asd_emotion.md lists the fields)."""
-        o = self.options
-        return {
-            'protocol': PROTOCOL_NAME, 'status': self.status.name.lower(), 'reason': self.reason,
-            'face_id': self.target_id, 'name': self.name, 'stimulus_ns': self.stimulus_ns,
-            'decided_ns': self.decided_ns, 'latency_s': _num(self.latency_s), 'head_turn_deg': _num(self.head_turn_deg),
-            'yaw_before_deg': _num(self.yaw_before_deg), 'yaw_at_response_deg': _num(self.yaw_at_response_deg),
-            'response_emotion': self.response_emotion, 'response_valence': _num(self.response_valence),
-            'response_probabilities': dict(zip(EMOTIONS, (round(p, 4) for p in self.response_probabilities))),
-            'affect_samples': self.affect_samples, 'yaw_samples': self.yaw_samples,
-            'thresholds': {'turn_threshold_deg': o.turn_threshold_deg, 'response_window_s': o.response_window_s,
-                           'confirm_samples': o.confirm_samples, 'baseline_s': o.baseline_s,
-                           'presence_s': o.presence_s, 'lost_timeout_s': o.lost_timeout_s,
-                           'affect_window_s': o.affect_window_s, 'min_latency_s': o.min_latency_s},
-        }
-
-
-def _num(x: float) -> float | None:
-    return round(float(x), 4) if math.isfinite(x) else None
 
 
 @dataclass
@@ -166,7 +73,7 @@ class _Sample:
 @dataclass(order=True)
 class _Affect:
     stamp_ns: int
-    probabilities: np.ndarray = field(compare=False)
+    probabilities: npt.NDArray[np.float64] = field(compare=False)
     valence: float = field(compare=False)
 
 
@@ -208,7 +115,7 @@ class NameCallProtocol:
             bisect.insort(self._faces.setdefault(face.track, []), _Sample(stamp_ns, yaw, float(face.center_x)))
         return ended + self.advance(stamp_ns)
 
-    def observe_affect(self, track: str, stamp_ns: int, probabilities: np.ndarray, valence: float) -> None:
+    def observe_affect(self, track: str, stamp_ns: int, probabilities: npt.NDArray[np.float64], valence: float) -> None:
         """One emotion estimate of a track (probabilities over EMOTIONS)."""
         bisect.insort(self._affect.setdefault(track, []),
                       _Affect(stamp_ns, np.asarray(probabilities, dtype=np.float64), float(valence)))
@@ -363,7 +270,8 @@ class NameCallProtocol:
     def _result(self, call: _Call, status: ProtocolStatus, reason: str, now: int, *, latency: float = math.nan,
                 turn: float = math.nan, yaw_before: float = math.nan, yaw_response: float = math.nan,
                 yaw_samples: int = 0) -> NameCallResult:
-        emotion, valence, probabilities, count = '', math.nan, (), 0
+        emotion, valence, count = '', math.nan, 0
+        probabilities: tuple[float, ...] = ()
         if status not in (ProtocolStatus.WAITING, ProtocolStatus.NO_FACE) and call.resolved:
             end = call.stimulus_ns + _ns(self.options.affect_window_s)
             window = [a for a in self._affect.get(call.resolved, []) if call.stimulus_ns <= a.stamp_ns <= end]
@@ -398,66 +306,3 @@ class NameCallProtocol:
                     del store[track]
 
 
-def _ns(seconds: float) -> int:
-    return int(round(seconds * 1e9))
-
-
-@dataclass(frozen=True)
-class PendingCall:
-    """A NAME_CALL waiting for its stimulus time: command stamp, receive time (node clock), target, name."""
-
-    stamp_ns: int
-    received_ns: int
-    target_id: str
-    name: str
-
-
-class SpeechOnset:
-    """The stimulus time of name calls, as the behaviour contract (docs/behavior.md) defines it: the rising
-    edge of the robot's `speaking` signal that follows the command within `wait_s`; without one, the
-    command's stamp. Times are on the node clock (the same clock as the image stamps). Not thread-safe.
-
-    `command()` queues a call (or returns it at once when the robot does not report speaking),
-    `speaking()` feeds the signal, `tick()` releases calls whose wait ran out; each returns
-    (stimulus_ns, call) pairs ready to start.
-    """
-
-    def __init__(self, wait_s: float = 2.0) -> None:
-        if wait_s < 0:
-            raise ConfigError(f'wait_s must be >= 0, got {wait_s}')
-        self.wait_s = wait_s
-        self._pending: list[PendingCall] = []
-        self._speaking: bool | None = None
-
-    def command(self, call: PendingCall, robot_reports_speaking: bool) -> list[tuple[int, PendingCall]]:
-        if not robot_reports_speaking or self.wait_s == 0:
-            return [(call.stamp_ns, call)]
-        self._pending.append(call)
-        return []
-
-    def speaking(self, value: bool, now_ns: int) -> list[tuple[int, PendingCall]]:
-        rising = bool(value) and not self._speaking
-        self._speaking = bool(value)
-        if not rising:
-            return []
-        ready = [(now_ns, c) for c in self._pending if c.received_ns <= now_ns <= self._deadline(c)]
-        self._pending = [c for c in self._pending if all(c is not r for _, r in ready)]
-        return ready + self.tick(now_ns)
-
-    def tick(self, now_ns: int) -> list[tuple[int, PendingCall]]:
-        expired = [(c.stamp_ns, c) for c in self._pending if now_ns > self._deadline(c)]
-        self._pending = [c for c in self._pending if now_ns <= self._deadline(c)]
-        return expired
-
-    def cancel(self, target_id: str = '') -> list[PendingCall]:
-        """Drop pending calls (all, or those for target_id); returns them."""
-        dropped = [c for c in self._pending if not target_id or c.target_id == target_id]
-        self._pending = [c for c in self._pending if c not in dropped]
-        return dropped
-
-    @property
-    def pending(self) -> tuple[PendingCall, ...]:
-        return tuple(self._pending)
-
-    def _deadline(self, call: PendingCall) -> int:
-        return max(call.stamp_ns, call.received_ns) + _ns(self.wait_s)

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import json
 
-from attune.affect.name_call import NameCallOptions, NameCallResult, ProtocolStatus
-from attune.affect.session_log import SessionLog, iso_time, read_log
+from attune.behavior.protocol import NameCallOptions, NameCallResult, ProtocolStatus
+from attune.behavior.protocol.session_log import NameCallLog
+from attune.jsonl_log import iso_time, read_log
 
 
 def test_records_are_json_lines_with_the_protocol_fields(tmp_path) -> None:
@@ -12,7 +13,7 @@ def test_records_are_json_lines_with_the_protocol_fields(tmp_path) -> None:
                             1_700_000_003_000_000_000, latency_s=0.8123456, head_turn_deg=31.0, yaw_before_deg=35.0,
                             response_emotion='happy', response_valence=0.41, response_probabilities=(0.1,) * 7,
                             affect_samples=15, yaw_samples=90, options=NameCallOptions())
-    with SessionLog(tmp_path / 'logs', 'child 07', {'model': {'depth': 18}}) as log:
+    with NameCallLog(tmp_path / 'logs', 'child 07', {'model': {'depth': 18}}) as log:
         log.name_call(result, calibration='calibrated')
         # flushed at once: readable before the log is closed
         assert [r['type'] for r in read_log(log.path)] == ['session_start', 'name_call']
@@ -29,7 +30,7 @@ def test_records_are_json_lines_with_the_protocol_fields(tmp_path) -> None:
 
 def test_unknown_values_are_null_not_nan(tmp_path) -> None:
     result = NameCallResult(ProtocolStatus.NO_FACE, 'no_face_at_call', '', 'Sam', 1, 2)
-    with SessionLog(tmp_path) as log:
+    with NameCallLog(tmp_path) as log:
         log.name_call(result)
         text = log.path.read_text()
     assert 'NaN' not in text
@@ -38,5 +39,5 @@ def test_unknown_values_are_null_not_nan(tmp_path) -> None:
 
 
 def test_two_logs_in_one_second_do_not_collide(tmp_path) -> None:
-    with SessionLog(tmp_path) as a, SessionLog(tmp_path) as b:
+    with NameCallLog(tmp_path) as a, NameCallLog(tmp_path) as b:
         assert a.path != b.path

@@ -1,0 +1,166 @@
+"""Per-person neutral calibration of the expression head (no rclpy).
+
+People's resting faces differ: one reads slightly sad, another slightly happy. The calibrator learns
+each person's neutral reference, the median of the head's logits over frames that are that person's
+neutral face, and the head then reports expression relative to it
+(`ExpressionHead.calibrated`: softmax(z - r + margin * e_neutral)).
+
+Where the reference comes from, per key:
+  - automatically, from the first `warmup_s` seconds the key is in view: only frames that are frontal
+    and look neutral (the uncalibrated head gives smiles, surprise and fear together less than
+    `max_expressive`, and the lips are not apart), so a person who greets the robot with a smile is
+    not calibrated on it. A key that has fewer than `min_frames` such frames by the end of the
+    warm-up keeps collecting until it has them (then stops);
+  - from an operator's "neutral now" (`teach`): the key's frontal frames in the given window replace
+    the reference, whatever they look like (the operator vouches for them).
+
+Keys are plain strings: today the face track id, later a person id once faces are identified
+(`rekey` moves a calibration from a track to a person). At most `max_keys` keys are kept (least
+recently seen forgotten).
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from attune.errors import ConfigError
+from attune.expression.action_units import AU_INDEX
+from attune.expression.labels import EMOTIONS
+
+#: Labels whose probability marks a frame as not neutral for automatic calibration.
+EXPRESSIVE = tuple(EMOTIONS.index(label) for label in ('happy', 'surprise', 'fear'))
+
+
+@dataclass(frozen=True)
+class CalibrationOptions:
+    """warmup_s: seconds after a key is first seen in which frames are collected automatically.
+    min_frames: neutral frames needed before results are calibrated. max_frames: frames kept per key.
+    max_expressive: most summed p(happy, surprise, fear) of a frame taken as neutral.
+    max_lips_apart: most AU25 (lips apart) of a frame taken as neutral. max_keys: keys remembered.
+    taught_min_frames: frames an operator's "neutral now" needs before it replaces the reference."""
+
+    warmup_s: float = 3.0
+    min_frames: int = 5
+    max_frames: int = 90
+    max_expressive: float = 0.4
+    max_lips_apart: float = 0.5
+    max_keys: int = 64
+    taught_min_frames: int = 2
+
+    def __post_init__(self) -> None:
+        if self.warmup_s < 0 or self.min_frames < 1 or self.max_frames < self.min_frames or self.max_keys < 1 \
+                or self.taught_min_frames < 1 or not 0 < self.max_expressive <= 1:
+            raise ConfigError(f'invalid calibration options: {self}')
+
+
+@dataclass
+class _KeyState:
+    first_ns: int
+    frames: list[np.ndarray] = field(default_factory=list)
+    reference: np.ndarray | None = None
+    taught: bool = False
+    teach_window: tuple[int, int] | None = None   # (start_ns or 0 = next frame, duration_ns)
+    taught_frames: list[np.ndarray] = field(default_factory=list)
+
+
+class NeutralCalibrator:
+    """Per-key neutral references of the expression head's logits (see the module docstring)."""
+
+    def __init__(self, options: CalibrationOptions | None = None) -> None:
+        self.options = options or CalibrationOptions()
+        self._keys: OrderedDict[str, _KeyState] = OrderedDict()
+
+    def observe(self, key: str, stamp_ns: int, logits: np.ndarray, aus: np.ndarray | None = None,
+                frontal: bool = True) -> None:
+        """Feed one frame of a key: the head's uncalibrated (7,) logits and the AU intensities."""
+        state = self._state(key, stamp_ns)
+        o = self.options
+        logits = np.asarray(logits, np.float32)
+        if state.teach_window is not None:
+            self._offer_taught(state, stamp_ns, logits, frontal)
+        if state.taught or not frontal:
+            return
+        collecting = stamp_ns - state.first_ns <= o.warmup_s * 1e9 or len(state.frames) < o.min_frames
+        if not collecting or len(state.frames) >= o.max_frames:
+            return
+        z = np.exp(logits - logits.max())
+        p = z / z.sum()
+        lips_apart = float(aus[AU_INDEX['AU25']]) if aus is not None else 0.0
+        if float(p[list(EXPRESSIVE)].sum()) < o.max_expressive and lips_apart <= o.max_lips_apart:
+            state.frames.append(logits)
+            if len(state.frames) >= o.min_frames:
+                state.reference = np.median(np.stack(state.frames), axis=0)
+
+    def _offer_taught(self, state: _KeyState, stamp_ns: int, logits: np.ndarray, frontal: bool) -> None:
+        start, duration = state.teach_window
+        if start == 0:
+            start = stamp_ns
+            state.teach_window = (start, duration)
+        if stamp_ns < start:
+            return
+        if frontal and stamp_ns <= start + duration:
+            state.taught_frames.append(logits)
+        if stamp_ns > start + duration or len(state.taught_frames) >= self.options.max_frames:
+            self._finish_teach(state)
+
+    def _finish_teach(self, state: _KeyState) -> None:
+        if len(state.taught_frames) >= self.options.taught_min_frames:
+            state.reference = np.median(np.stack(state.taught_frames), axis=0)
+            state.taught = True
+        state.teach_window, state.taught_frames = None, []
+
+    def teach(self, key: str, start_ns: int, duration_ns: int) -> None:
+        """An operator's "this face is neutral now": the key's frontal frames from start_ns (0: the next
+        frame) for duration_ns become its reference once the window has passed."""
+        state = self._keys.get(key)
+        if state is None:
+            state = self._state(key, start_ns)
+        state.teach_window, state.taught_frames = (int(start_ns), int(duration_ns)), []
+
+    def set_reference(self, key: str, logits: np.ndarray) -> None:
+        """Use these (7,) logits as the key's neutral reference (e.g. of a known neutral photo)."""
+        state = self._state(key, 0)
+        state.reference = np.asarray(logits, np.float32).copy()
+        state.taught = True
+
+    def reference(self, key: str) -> np.ndarray | None:
+        """The key's neutral reference logits, or None while it is not calibrated."""
+        state = self._keys.get(key)
+        return None if state is None else state.reference
+
+    def calibrated_keys(self) -> int:
+        """How many keys have a neutral reference."""
+        return sum(state.reference is not None for state in self._keys.values())
+
+    def frames(self, key: str) -> int:
+        """Frames the key's reference rests on (automatic or taught)."""
+        state = self._keys.get(key)
+        return 0 if state is None else len(state.frames)
+
+    def rekey(self, old: str, new: str) -> None:
+        """Move a calibration to another key (a track identified as a person); an existing one of
+        `new` is replaced only when `old` has a reference."""
+        state = self._keys.pop(old, None)
+        if state is not None and (state.reference is not None or new not in self._keys):
+            self._keys[new] = state
+
+    def forget(self, key: str | None = None) -> None:
+        if key is None:
+            self._keys.clear()
+        else:
+            self._keys.pop(key, None)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def _state(self, key: str, stamp_ns: int) -> _KeyState:
+        state = self._keys.get(key)
+        if state is None:
+            state = self._keys[key] = _KeyState(first_ns=int(stamp_ns))
+            while len(self._keys) > self.options.max_keys:
+                self._keys.popitem(last=False)
+        else:
+            self._keys.move_to_end(key)
+        return state

@@ -1,0 +1,137 @@
+"""The rclpy side of `attune view`: subscribe to attune's topics and hand them to a LiveView.
+
+Thin on purpose: each callback converts the message with the helpers of attune.ros.*_msgs into
+attune's ROS-free types and calls attune.view.live.LiveView, which builds the Foxglove payloads.
+A message that cannot be converted is dropped, counted and reported once per kind (rate-limited);
+the relay keeps running.
+
+Subscribes:  <camera_topic>              sensor_msgs/Image or CompressedImage (sensor QoS)
+             /attune/faces               attune/Faces
+             /attune/expression          attune/Expression
+             /attune/affect              attune/AffectState
+             /attune/interaction_state   attune/InteractionState
+             /attune/behavior/command    attune/BehaviorCommand
+             /attune/interaction/events  attune/InteractionEvent: signs (view /attune/sign), protocol
+                                         results (view /attune/affect)
+             /attune/session/rating      attune/SessionRating
+             /diagnostics                diagnostic_msgs/DiagnosticArray
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from diagnostic_msgs.msg import DiagnosticArray
+from rclpy.node import Node
+from sensor_msgs.msg import CompressedImage, Image
+
+from attune.behavior.fusion import AffectObservation
+from attune.behavior.outcome import PersonSign
+from attune.ros import qos
+from attune.ros.behavior_msgs import (
+    affect_input,
+    command_from_msg,
+    expression_input,
+    rating_from_msg,
+    state_from_msg,
+)
+from attune.ros.expression_msgs import action_units_from_msg
+from attune.ros.face_msgs import faces_from_msg
+from attune.ros.interaction_event_msgs import event_from_msg
+from attune.ros.interfaces import attune_msgs
+from attune.ros.stamps import to_ns
+from attune.ros.throttle import ThrottledReporter
+from attune.view import live
+from attune.view.live import LiveView
+
+NODE_NAME = 'attune_view'
+EVENT_TOPIC = '/attune/interaction/events'
+
+
+def diagnostic_statuses(msg: Any) -> list[dict[str, Any]]:
+    """The statuses of a DiagnosticArray as plain dicts (attune.view.payloads.diagnostics_payload)."""
+    return [{'name': s.name, 'level': int.from_bytes(s.level, 'little') if isinstance(s.level, bytes) else int(s.level),
+             'message': s.message, 'hardware_id': s.hardware_id, 'values': {kv.key: kv.value for kv in s.values}}
+            for s in msg.status]
+
+
+class ViewRelay(Node):
+    """Relays attune's topics to `view` (see the module docstring).
+
+    Args:
+        view: the LiveView to feed.
+        camera_topic: the camera image topic ('' = no camera subscription); its type follows view.camera:
+            'raw' sensor_msgs/Image, 'compressed' sensor_msgs/CompressedImage, None: not subscribed.
+    """
+
+    def __init__(self, view: LiveView, camera_topic: str = '/camera/image_raw', **kwargs: Any) -> None:
+        super().__init__(NODE_NAME, **kwargs)
+        self.view = view
+        self.received: dict[str, int] = {}
+        self._bad_input = ThrottledReporter(self.get_logger().warning)
+        m = attune_msgs()
+        # (message type, ROS topic, handler, QoS); the view's topic is the ROS topic but for the camera and faces
+        subs: list[tuple[Any, str, Callable[[Any], Any], Any]] = [
+            (m.Faces, '/attune/faces', self._on_faces, qos.RESULTS),
+            (m.Expression, '/attune/expression', self._on_expression, qos.RESULTS),
+            (m.AffectState, '/attune/affect', self._on_affect, qos.RESULTS),
+            (m.InteractionState, '/attune/interaction_state', lambda msg: view.state(state_from_msg(msg)),
+             qos.RESULTS),
+            (m.BehaviorCommand, '/attune/behavior/command', lambda msg: view.command(command_from_msg(msg)),
+             qos.RESULTS),
+            (m.InteractionEvent, EVENT_TOPIC, self._on_event, qos.RESULTS),
+            (m.SessionRating, '/attune/session/rating', self._on_rating, qos.RESULTS),
+            (DiagnosticArray, '/diagnostics',
+             lambda msg: view.diagnostics(to_ns(msg.header.stamp), diagnostic_statuses(msg)), qos.RESULTS),
+        ]
+        view_topics = {'/attune/faces': live.ANNOTATIONS_TOPIC}
+        if camera_topic and view.camera == 'compressed':
+            subs.append((CompressedImage, camera_topic, self._on_compressed, qos.SENSOR))
+        elif camera_topic and view.camera == 'raw':
+            subs.append((Image, camera_topic, self._on_image, qos.SENSOR))
+        view_topics[camera_topic] = live.CAMERA_TOPIC
+        self._subs = [self.create_subscription(msg_type, topic, self._guarded(topic, view_topics.get(topic, topic), fn),
+                                               profile) for msg_type, topic, fn, profile in subs]
+
+    def _guarded(self, topic: str, view_topic: str, fn: Callable[[Any], Any]) -> Callable[[Any], None]:
+        def callback(msg: Any) -> None:
+            self.received[topic] = self.received.get(topic, 0) + 1
+            if topic not in ('/attune/expression', EVENT_TOPIC) and not self.view.listening(view_topic):
+                return  # nobody watches: skip the conversion (expressions still label the faces)
+            try:
+                fn(msg)
+            except Exception as exc:  # noqa: BLE001 - one bad message must not stop the view
+                self._bad_input.report(topic, f'dropped a message on {topic}: {type(exc).__name__}: {exc}')
+        return callback
+
+    @property
+    def dropped(self) -> int:
+        return self._bad_input.total
+
+    def _on_image(self, msg: Any) -> None:
+        self.view.raw_image(stamp_ns=to_ns(msg.header.stamp), frame_id=msg.header.frame_id, width=msg.width,
+                            height=msg.height, encoding=msg.encoding, step=msg.step, data=msg.data)
+
+    def _on_compressed(self, msg: Any) -> None:
+        self.view.compressed_image(stamp_ns=to_ns(msg.header.stamp), frame_id=msg.header.frame_id,
+                                   data=msg.data, format=msg.format)
+
+    def _on_faces(self, msg: Any) -> None:
+        self.view.faces(faces_from_msg(msg))
+
+    def _on_expression(self, msg: Any) -> None:
+        self.view.expression(expression_input(msg), action_units_from_msg(msg), to_ns(msg.header.stamp))
+
+    def _on_affect(self, msg: Any) -> None:
+        self.view.affect(affect_input(msg), None, to_ns(msg.header.stamp))
+
+    def _on_event(self, msg: Any) -> None:
+        event = event_from_msg(msg)
+        if isinstance(event, PersonSign):
+            self.view.sign(event)
+        else:  # a protocol state or result, shown with the affect of its person
+            self.view.affect(AffectObservation(event.person_id, 'interaction_node'), event,
+                             to_ns(msg.header.stamp))
+
+    def _on_rating(self, msg: Any) -> None:
+        self.view.rating(rating_from_msg(msg), to_ns(msg.header.stamp))

@@ -1,0 +1,1 @@
+"""The live view in Foxglove (`attune view`): payloads from attune's types, and the WebSocket server."""
