@@ -152,10 +152,13 @@ def fuzz_node(target: Target, messages: int, seed_value: int = 0, hostile: bool 
     result = Result()
     try:
         assert _wait(lambda: any(k == 'subscription' for k, _ in node.tracked()), 60), f'{target.name} did not start'
-        topics = sorted({(s.topic_name, s.msg_type) for s in node.subscriptions
+        subscriptions = {s.topic_name: s for s in node.subscriptions
                          if s.topic_name not in target.skip_topics and not s.topic_name.startswith('/parameter')
-                         and s.topic_name != '/rosout'}, key=lambda t: t[0])
-        pubs = {name: probe.create_publisher(msg_type, name, RELIABLE) for name, msg_type in topics}
+                         and s.topic_name != '/rosout'}
+        topics = sorted(((name, s.msg_type) for name, s in subscriptions.items()), key=lambda t: t[0])
+        pubs = {name: probe.create_publisher(s.msg_type, name, QoSProfile(
+                    depth=1000, reliability=ReliabilityPolicy.RELIABLE, durability=s.qos_profile.durability))
+                for name, s in subscriptions.items()}
         assert _wait(lambda: all(p.get_subscription_count() >= 1 for p in pubs.values()), 20), 'not matched'
         result.rss_mb_before = rss_mb()
         sent = [0]
