@@ -21,11 +21,15 @@ pytestmark = [pytest.mark.ros, pytest.mark.slow]
 RELIABLE = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE)
 
 
+#: Files that hold no person data and are allowed: ROS's own text logs (rcl writes them for every
+#: process) and matplotlib's font list (MediaPipe's drawing utilities import matplotlib).
+HARMLESS = ('.ros/log/', '.cache/matplotlib/fontlist-')
+
+
 def files_under(*roots: Path) -> list[str]:
-    """Every file under `roots`, except ROS's own text logs (~/.ros/log: log lines, which hold no
-    pixels or landmarks; rcl writes them for every ROS process)."""
+    """Every file under `roots` except HARMLESS ones."""
     return sorted(str(p) for root in roots for p in root.rglob('*')
-                  if p.is_file() and '.ros/log' not in p.relative_to(root).as_posix())
+                  if p.is_file() and not any(h in p.relative_to(root).as_posix() for h in HARMLESS))
 
 
 def clip_frames(count: int) -> list:
