@@ -89,7 +89,7 @@ class ImageInputNode(NodeShell):
         try:
             rgb = decoder_for(msg)(msg, max_pixels=self.params['max_image_pixels'])
         except ImageError as exc:
-            self.bad_input.report(type(exc).__name__, f'dropped image (stamp {stamp} ns): {exc}')
+            self.bad_input.report(type(exc).__name__, f'dropped image: {exc} (stamp {stamp} ns)')
             return None
         if size is not None and (rgb.shape[1], rgb.shape[0]) != tuple(size):
             self.bad_input.report('size_mismatch', f'dropped frame (stamp {stamp} ns): image is {rgb.shape[1]}x'

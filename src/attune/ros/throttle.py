@@ -2,7 +2,7 @@
 
 Bad input may come from anyone on the network, so nothing the sender controls decides how much is
 logged or kept: throttling is keyed on the kind the node names (a fixed word) and the message's
-leading words (attune's own wording: 'image step', 'image data has'; it stops at the first digit,
+leading words (attune's own wording: 'dropped image: image step'; it stops at the first digit,
 quote or other non-letter, before any value from the message), the state is bounded, and the
 sender's text is escaped (no control characters, no terminal escapes) and truncated before it
 reaches a log line.
@@ -34,7 +34,7 @@ def printable(text: object, limit: int = MAX_LINE_CHARS) -> str:
 def _problem_key(kind: str, message: str) -> str:
     words = []
     for char in message[:40]:
-        if not (char.isascii() and (char.isalpha() or char == ' ')):
+        if not (char.isascii() and (char.isalpha() or char in ' :')):
             break
         words.append(char)
     return f"{kind}:{''.join(words).strip()}"
