@@ -60,7 +60,7 @@ def face_problem(face: Any, limits: FaceLimits = FaceLimits()) -> str:
     roi = face.roi
     box = (float(roi.xmin), float(roi.ymin), float(roi.xmax), float(roi.ymax))
     if not _finite(*box) or not (lo <= min(box) and max(box) <= hi) or box[0] >= box[2] or box[1] >= box[3]:
-        return f'box {tuple(round(v, 3) for v in box)} is empty, not finite or far outside the image'
+        return f'box {tuple(round(v, 3) for v in box)} is zero-size, not finite or far outside the image'
     confidence = float(face.detection_confidence)
     if not (0.0 <= confidence <= 1.0):
         return f'detection confidence {confidence} is outside 0..1'

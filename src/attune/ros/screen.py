@@ -28,6 +28,8 @@ MAX_SEQUENCE = 10_000
 #: Track ids remembered per node (the newest; a track that has left for long is forgotten).
 KNOWN_TRACKS = 512
 _DAY_NS = 86_400 * 1_000_000_000
+#: Messages that may name a face before it is seen (a lesson for the face that will appear).
+ABOUT_FUTURE_FACES = frozenset({'ExpressionTeach'})
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,8 @@ class MessageScreen:
         if type(msg).__name__ == 'Faces' and hasattr(msg, 'faces'):
             return self._trim_faces(msg)
         face_id = getattr(msg, 'face_id', None)
-        if self.has_faces_input and isinstance(face_id, str) and face_id and face_id not in self.known:
+        if self.has_faces_input and isinstance(face_id, str) and face_id and face_id not in self.known \
+                and type(msg).__name__ not in ABOUT_FUTURE_FACES:
             return [Rejection('unknown_track', f'{type(msg).__name__} about track {printable(face_id, 80)!r}, '
                               'which no Faces message carried')]
         return []
