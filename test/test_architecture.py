@@ -4,7 +4,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-CORE = ['attune.imaging', 'attune.inference', 'attune.face', 'attune.tracking', 'attune.geometry', 'attune.graph',
+CORE = ['attune.imaging', 'attune.integrity.evidence', 'attune.integrity.model', 'attune.integrity.simulate',
+        'attune.inference', 'attune.face', 'attune.tracking', 'attune.geometry', 'attune.graph',
         'attune.face.drawing', 'attune.errors', 'attune.limits', 'attune.resources', 'attune.bag',
         'attune.demo.default_input', 'attune.expression.analyzer', 'attune.expression.teacher',
         'attune.expression.sync', 'attune.expression.lessons',

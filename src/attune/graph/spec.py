@@ -51,6 +51,8 @@ GRAPH_ARGUMENTS: tuple[GraphArgument, ...] = (
                   ('auto', 'true', 'false')),
     GraphArgument('rep155', 'true', 'Start hri_bridge_node: faces, expression and action units as REP-155 '
                   '(ROS4HRI) topics under /humans/faces (needs hri_msgs).', ('true', 'false')),
+    GraphArgument('stream_guard', 'false', 'Start the stream guard (live-camera score on /attune/stream_trust: '
+                  'replayed, looped, virtual or spliced camera streams; docs/integrity.md).', ('true', 'false')),
 )
 
 
@@ -70,6 +72,7 @@ class GraphArgs:
     asd_emotion: str = 'auto'
     identity: str = 'auto'
     rep155: str = 'true'
+    stream_guard: str = 'false'
 
     def __post_init__(self) -> None:
         for argument in GRAPH_ARGUMENTS:
@@ -179,6 +182,10 @@ def node_graph(args: GraphArgs | None = None) -> list[NodeSpec]:
                                                    ('image_transport', args.image_transport))))
     if args.rep155 == 'true':
         nodes.append(NodeSpec(name='hri_bridge_node', executable='hri_bridge_node', parameter_files=files,
+                              parameters=common + (('image_topic', args.camera_topic),
+                                                   ('image_transport', args.image_transport))))
+    if args.stream_guard == 'true':
+        nodes.append(NodeSpec(name='stream_guard_node', executable='stream_guard_node', parameter_files=files,
                               parameters=common + (('image_topic', args.camera_topic),
                                                    ('image_transport', args.image_transport))))
     return nodes
