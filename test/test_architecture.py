@@ -6,7 +6,7 @@ import sys
 
 CORE = ['attune.imaging', 'attune.integrity.evidence', 'attune.integrity.model', 'attune.integrity.simulate',
         'attune.inference', 'attune.face', 'attune.tracking', 'attune.geometry', 'attune.graph',
-        'attune.face.drawing', 'attune.errors', 'attune.resources', 'attune.bag',
+        'attune.face.drawing', 'attune.errors', 'attune.limits', 'attune.resources', 'attune.bag',
         'attune.demo.default_input', 'attune.expression.analyzer', 'attune.expression.teacher',
         'attune.expression.sync', 'attune.expression.lessons',
         'attune.behavior', 'attune.behavior.session_log', 'attune.behavior.report',

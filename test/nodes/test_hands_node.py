@@ -47,7 +47,8 @@ def test_hands_carry_the_image_header_and_bad_images_are_dropped(spinner) -> Non
     for _ in range(2):
         publisher.publish(Image(header=Header(stamp=from_ns(1, Time)), height=4, width=4, encoding='rgb8',
                                 step=10, data=bytes(40)))
-    publisher.publish(image_msg(np.zeros((60, 80, 3), np.uint8), 'rgb8', Header(stamp=from_ns(stamp + 1, Time))))
+    # a blank frame of the same camera (another size or frame_id would be another source, dropped)
+    publisher.publish(image_msg(np.zeros_like(rgb), 'rgb8', Header(stamp=from_ns(stamp + 1, Time), frame_id='cam')))
     assert wait_for(lambda: len(received) >= 2, 20)
     first, blank = received[:2]
     assert to_ns(first.header.stamp) == stamp and first.header.frame_id == 'cam'

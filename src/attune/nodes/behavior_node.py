@@ -32,7 +32,7 @@ from attune.ros.behavior_msgs import command_to_msg, rating_from_msg, state_from
 from attune.ros.interaction_event_msgs import event_from_msg
 from attune.ros.node_main import run_node
 from attune.ros.params import ParamSpec
-from attune.ros.shell import FAILED, NodeShell
+from attune.ros.shell import FAILED, Diagnostics, NodeShell
 
 NODE_NAME = 'behavior_node'
 COMMAND_TOPIC = '/attune/behavior/command'
@@ -56,6 +56,9 @@ PARAMETERS: tuple[ParamSpec, ...] = (
 
 class BehaviorNode(NodeShell):
     """See the module docstring."""
+
+    DIAGNOSTICS = Diagnostics('behaviour', working='following the policy', idle='no perception input in the last 5 s')
+    INPUT_IS_WORK = True
 
     def __init__(self, **kwargs: Any) -> None:
         self.engine: PolicyEngine | None = None

@@ -25,7 +25,8 @@ def node_status(node: Node, what: str, *, working: str, idle: str, last_input: f
 
     Args:
         what: the node's job, named after the node ('<node>: <what>').
-        working / idle: the message when all is well / when no input came for IDLE_AFTER_S.
+        working / idle: the message when all is well / when no input came for IDLE_AFTER_S ('': no input
+            is normal, the status stays OK).
         last_input: time.monotonic() of the last input handled (None: never).
         processing_ms: recent processing times; their median is reported as processing_ms_median.
         bad_input: the node's reporter of dropped input (its counts are reported as dropped_<kind>).
@@ -38,7 +39,7 @@ def node_status(node: Node, what: str, *, working: str, idle: str, last_input: f
         status.level, status.message = DiagnosticStatus.ERROR, error
     elif bad_input.total and not is_idle:
         status.level, status.message = DiagnosticStatus.WARN, 'dropping bad input'
-    elif is_idle:
+    elif is_idle and idle:
         status.level, status.message = DiagnosticStatus.WARN, idle
     else:
         status.level, status.message = DiagnosticStatus.OK, working

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 from rclpy.qos import QoSProfile
 
 from attune.expression.sync import ExactStampSynchronizer
+from attune.limits import DEFAULT_MAX_FACES
 from attune.ros import qos
 from attune.ros.image_input import ImageInputNode
 from attune.ros.params import ParamSpec
@@ -20,11 +21,15 @@ from attune.ros.stamps import to_ns
 
 
 def faces_join_parameters(*, faces_help: str = "attune/Faces topic (the face node's output).") -> tuple[ParamSpec, ...]:
-    """The parameters FacesJoinNode reads besides the image input's: faces_topic, sync_queue_size."""
+    """The parameters FacesJoinNode reads besides the image input's: faces_topic, sync_queue_size,
+    max_faces_per_message (read by the shell's screen, attune.ros.screen)."""
     return (
         ParamSpec('faces_topic', '/attune/faces', faces_help),
         ParamSpec('sync_queue_size', 30, 'Unmatched images (or Faces) kept while waiting for their partner '
                   'with the same stamp; older ones are dropped and counted.', min=1, max=1000),
+        ParamSpec('max_faces_per_message', DEFAULT_MAX_FACES, 'Faces analysed per Faces message; the rest are '
+                  'dropped and counted (faces_over_limit), so one message cannot cost unbounded work.',
+                  min=1, max=1000),
     )
 
 

@@ -5,7 +5,9 @@ The node declares image_input_parameters() in its table; ImageInputNode subscrib
 `image_topic` as sensor_msgs/Image (image_transport raw) or CompressedImage (compressed), with
 sensor QoS or reliable (`reliable_input`) and `input_queue_depth`, decodes each image to rgb8
 (at most `max_image_pixels`), and hands it to the node's process(msg, rgb). An image that cannot
-be decoded or processed is dropped, reported once per kind and counted; the node lives on.
+be decoded or processed is dropped, reported once per kind and counted; the node lives on. A
+well-formed frame of another source (size or frame_id not the stream's, attune.imaging.source) is
+dropped and counted as other_source, so it cannot reset the stream's tracks.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from sensor_msgs.msg import CompressedImage, Image
 
 from attune.errors import ImageError
 from attune.imaging import DEFAULT_MAX_PIXELS, rgb8_from_compressed, rgb8_from_image
+from attune.imaging.source import SourceGate, SourceKey, Verdict
 from attune.ros import qos
 from attune.ros.params import ParamSpec
 from attune.ros.shell import FAILED, NodeShell
@@ -40,6 +43,9 @@ def image_input_parameters(*, topic_help: str = 'Camera image topic to subscribe
         ParamSpec('input_queue_depth', queue_depth, queue_help, min=1, max=100),
         ParamSpec('max_image_pixels', DEFAULT_MAX_PIXELS, 'Larger images are rejected (memory and latency guard).',
                   min=1, max=2**31 - 1),
+        ParamSpec('source_switch_frames', 30, 'Frames whose size or frame_id differ from the stream\'s are '
+                  'another source and dropped; this many in a row, with none from the stream, make them the '
+                  'stream (a camera restarted at another resolution).', min=1, max=100_000),
     )
 
 
@@ -60,6 +66,7 @@ class ImageInputNode(NodeShell):
 
     def __init__(self, name: str, parameters: tuple[ParamSpec, ...], **kwargs: Any) -> None:
         self.analyzer: Any = None
+        self.source_gate = SourceGate()
         super().__init__(name, parameters, **kwargs)
 
     def build_analyzer(self) -> Any:
@@ -82,7 +89,7 @@ class ImageInputNode(NodeShell):
         try:
             rgb = decoder_for(msg)(msg, max_pixels=self.params['max_image_pixels'])
         except ImageError as exc:
-            self.bad_input.report(type(exc).__name__, f'dropped image (stamp {stamp} ns): {exc}')
+            self.bad_input.report(type(exc).__name__, f'dropped image: {exc} (stamp {stamp} ns)')
             return None
         if size is not None and (rgb.shape[1], rgb.shape[0]) != tuple(size):
             self.bad_input.report('size_mismatch', f'dropped frame (stamp {stamp} ns): image is {rgb.shape[1]}x'
@@ -98,10 +105,26 @@ class ImageInputNode(NodeShell):
         rgb = self.decode(msg, stamp)
         if rgb is None:
             return
+        stream = self.source_gate.stream
+        if not self.from_stream(msg, rgb):
+            return
         if self.attempt('processing', f'dropped image (stamp {stamp} ns): {self.ANALYZER} failed',
                         self.process, msg, rgb) is FAILED:
+            self.source_gate.stream = stream  # a source becomes the stream only by a frame that worked
             return
         self.processed(start, 'frames_processed')
+
+    def from_stream(self, msg: Any, rgb: np.ndarray) -> bool:
+        """Whether a decoded frame belongs to the camera stream (else it is reported as other_source)."""
+        key = SourceKey(rgb.shape[1], rgb.shape[0], str(msg.header.frame_id))
+        verdict = self.source_gate.admit(key)
+        if verdict is Verdict.OTHER:
+            self.bad_input.report('other_source', f'dropped frame of another source ({key}); the stream is '
+                                  f'{self.source_gate.stream}')
+            return False
+        if verdict is Verdict.ADOPTED:
+            self.get_logger().debug(f'camera stream: {key}')
+        return True
 
     def process(self, msg: Any, rgb: np.ndarray) -> None:
         """The node's step for one decoded image (msg: its message, for the header)."""
@@ -112,6 +135,7 @@ class ImageInputNode(NodeShell):
             self.analyzer = self.rebuilt(self.analyzer, self.build_analyzer, self.ANALYZER)
 
     def _configure_all(self) -> None:
+        self.source_gate = SourceGate(switch_after=self.params['source_switch_frames'])
         self.analyzer = self.build_analyzer()
         super()._configure_all()
 

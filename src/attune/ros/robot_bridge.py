@@ -16,7 +16,7 @@ from attune.behavior.commands import Command
 from attune.ros import qos
 from attune.ros.behavior_msgs import command_from_msg
 from attune.ros.params import ParamSpec
-from attune.ros.shell import NodeShell
+from attune.ros.shell import Diagnostics, NodeShell
 
 COMMAND_TOPIC = '/attune/behavior/command'
 SPEAKING_TOPIC = '/attune/robot/speaking'
@@ -27,6 +27,9 @@ class RobotBridgeNode(NodeShell):
     and call set_speaking() when the robot starts or stops speaking."""
 
     BAD_INPUT_LEVEL: ClassVar[str] = 'warning'
+    #: Bridges without commands are fine (idle ''): the status says whether commands are carried out.
+    DIAGNOSTICS: ClassVar[Diagnostics | None] = Diagnostics('robot bridge', working='carrying out commands', idle='')
+    INPUT_IS_WORK: ClassVar[bool] = True
 
     def __init__(self, name: str, parameters: tuple[ParamSpec, ...], **kwargs: Any) -> None:
         self._speaking_pub: Any = None

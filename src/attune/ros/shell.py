@@ -20,11 +20,13 @@ from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.qos import QoSProfile
 
 from attune.errors import AttuneError
+from attune.limits import DEFAULT_MAX_FACES, FaceLimits
 from attune.ros import qos
 from attune.ros.diagnostics import node_status
 from attune.ros.interfaces import attune_msgs
 from attune.ros.lifecycle import AutostartLifecycleNode
 from attune.ros.params import ParamSpec
+from attune.ros.screen import MessageScreen
 from attune.ros.throttle import ThrottledReporter
 
 DIAGNOSTICS_TOPIC = '/diagnostics'
@@ -58,6 +60,9 @@ class NodeShell(AutostartLifecycleNode):
     DIAGNOSTICS: ClassVar[Diagnostics | None] = None
     #: The node's counters (self.counts), reported in /diagnostics in this order.
     COUNTERS: ClassVar[tuple[str, ...]] = ()
+    #: Whether every message received counts as work done for /diagnostics (messages_received, and
+    #: not idle): for nodes that fuse or act on messages rather than process frames.
+    INPUT_IS_WORK: ClassVar[bool] = False
     #: The logger level of bad-input reports ('error' for perception, 'warning' for robot bridges).
     BAD_INPUT_LEVEL: ClassVar[str] = 'error'
 
@@ -69,6 +74,8 @@ class NodeShell(AutostartLifecycleNode):
         self.counts: dict[str, int] = dict.fromkeys(self.COUNTERS, 0)
         self.processing_ms: deque[float] = deque(maxlen=300)
         self.last_input: float | None = None
+        self.screen = MessageScreen()
+        self.received = 0  # messages delivered to the node's subscriptions (screened or not)
         # Deferred to the logger: the node has no logger before AutostartLifecycleNode.__init__.
         self.bad_input = ThrottledReporter(lambda line: getattr(self.get_logger(), self.BAD_INPUT_LEVEL)(line))
         super().__init__(name, parameters, **kwargs)
@@ -83,8 +90,28 @@ class NodeShell(AutostartLifecycleNode):
 
     def add_subscription(self, msg_type: Any, topic: str, callback: Callable[[Any], None],
                          qos_profile: QoSProfile) -> Any:
-        """A subscription; made in activate() (its place), it is destroyed on deactivate."""
-        return self._track('subscription', self.create_subscription(msg_type, topic, callback, qos_profile))
+        """A subscription; made in activate() (its place), it is destroyed on deactivate. Every message
+        is screened first (attune.ros.screen: absurd stamps, oversized fields, Faces outside physical
+        ranges or over the per-message limit, unknown tracks), and an exception from `callback` is
+        reported as bad input instead of reaching the executor."""
+        if msg_type.__name__ == 'Faces':
+            self.screen.has_faces_input = True
+        return self._track('subscription', self.create_subscription(msg_type, topic, self._screened(callback),
+                                                                    qos_profile))
+
+    def _screened(self, callback: Callable[[Any], None]) -> Callable[[Any], None]:
+        def screened(msg: Any) -> None:
+            self.received += 1
+            rejections = self.screen.rejections(msg, self.get_clock().now().nanoseconds)
+            for rejection in rejections:
+                self.bad_input.report(rejection.kind, rejection.reason, rejection.n)
+            if self.screen.drops_message(rejections):
+                return
+            if self.attempt('callback', f'dropped {type(msg).__name__}', callback, msg) is not FAILED \
+                    and self.INPUT_IS_WORK:
+                self.last_input = time.monotonic()
+                self.count('messages_received')
+        return screened
 
     def add_timer(self, period_s: float, callback: Callable[[], None]) -> Any:
         """A timer on the node clock, destroyed on cleanup."""
@@ -154,6 +181,8 @@ class NodeShell(AutostartLifecycleNode):
 
     # --- lifecycle -------------------------------------------------------------------------------
     def _configure_all(self) -> None:
+        max_faces = self.params.get('max_faces_per_message', DEFAULT_MAX_FACES)
+        self.screen = MessageScreen(limits=FaceLimits(max_faces=max_faces))
         if self.DIAGNOSTICS is not None:
             self._diagnostics_pub = self.add_publisher(DiagnosticArray, DIAGNOSTICS_TOPIC, qos.RESULTS,
                                                        lifecycle=False)
