@@ -116,7 +116,7 @@ def expression_bag(path, seconds: float = 1.5, hz: float = 15.0) -> None:
         expression = types['attune/msg/Expression'](
             header=header(stamp), face_id='f1', label='happy', confidence=0.9, labels=['happy', 'neutral'],
             probabilities=np.array([0.9, 0.1], np.float32), valence=math.nan, arousal=math.nan,
-            action_units=[], au_intensities=np.array([], np.float32), source='rules')
+            action_units=[], au_intensities=np.array([], np.float32), source='rules', calibrated=False)
         messages.append(('/attune/expression', 'attune/msg/Expression', stamp + 1000, expression))
     messages_to_bag(messages, path)
 
