@@ -15,7 +15,8 @@ from attune.bag import (
     read_messages,
     video_to_bag,
 )
-from attune.bag.writer import camera_info_topic_for, parse_size
+from attune.bag.video import parse_size
+from attune.bag.writer import camera_info_topic_for
 from attune.errors import BagError
 from attune.geometry import CameraIntrinsics
 from attune.imaging import image_to_array

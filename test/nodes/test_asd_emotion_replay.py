@@ -16,7 +16,8 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy
 from std_msgs.msg import Header
 
 from attune.bag import frames_to_bag
-from attune.bag.writer import VideoReader, frame_stamp_ns
+from attune.bag.video import VideoReader
+from attune.bag.writer import frame_stamp_ns
 from attune.nodes.asd_emotion_node import AsdEmotionNode
 from attune.nodes.face_node import FaceNode
 from attune.nodes.interaction_node import InteractionNode

@@ -7,7 +7,8 @@ over ROS live in attune.ros.player and attune.ros.recorder.
 from attune.bag.reader import BagMessage, bag_topics, read_messages
 from attune.bag.report import BagReport, FacesStats, FaceTrackStats, TopicStats, bag_report, format_report
 from attune.bag.typestore import attune_types, attune_typestore
-from attune.bag.writer import BagInfo, VideoReader, frames_to_bag, messages_to_bag, video_to_bag
+from attune.bag.video import VideoReader
+from attune.bag.writer import BagInfo, frames_to_bag, messages_to_bag, video_to_bag
 
 __all__ = [
     'BagInfo', 'BagMessage', 'BagReport', 'FaceTrackStats', 'FacesStats', 'TopicStats', 'VideoReader',

@@ -59,7 +59,8 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 
 def from_video(ns: argparse.Namespace) -> int:
-    from attune.bag.writer import parse_size, video_to_bag
+    from attune.bag.video import parse_size
+    from attune.bag.writer import video_to_bag
 
     resize = parse_size(ns.resize) if ns.resize else None
     if ns.max_frames is not None and ns.max_frames <= 0:
