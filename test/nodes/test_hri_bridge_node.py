@@ -140,10 +140,11 @@ def test_rep155_topics_match_the_attune_messages_they_come_from(spinner) -> None
     assert (affect.expression, affect.valence, affect.arousal) == ('happy', pytest.approx(0.5), pytest.approx(0.6))
     assert affect.confidence == pytest.approx(0.6)
 
-    # An Expression of a face that is not tracked is dropped: its id is not valid
-    before = bridge.counts['untracked_dropped']
+    # An Expression of a face that is not tracked is dropped: the node shell's screening refuses a
+    # message about a track its Faces input never carried, before the bridge sees it
+    before = bridge.bad_input.counts.get('unknown_track', 0)
     probe.expression.publish(expression_msg('zzzzz', 8))
-    assert wait_for(lambda: bridge.counts['untracked_dropped'] > before, 10)
+    assert wait_for(lambda: bridge.bad_input.counts.get('unknown_track', 0) > before, 10)
 
     # The face 'abcde' leaves: it leaves the tracked list and its topics are withdrawn
     later = faces_msg(9, TRACKS[1:], landmarks)

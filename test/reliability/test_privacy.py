@@ -66,8 +66,11 @@ def test_default_graph_on_a_face_clip_writes_nothing(spinner, tmp_path: Path) ->
     probe.create_subscription(Faces, '/attune/faces', faces.append, RELIABLE)
     probe.create_subscription(Expression, '/attune/expression', expressions.append, RELIABLE)
     images = probe.create_publisher(Image, topic, RELIABLE)
+    # The graph's output goes to a file outside the three watched folders: an unread pipe fills up and
+    # then blocks every node that logs.
+    log = (tmp_path / 'up.log').open('w')
     up = subprocess.Popen([sys.executable, '-m', 'attune.cli.main', 'up', '--mode', 'composed', '--camera-topic',
-                           topic], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                           topic], cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
     try:
         assert wait_for(lambda: images.get_subscription_count() >= 2, 120), 'the graph did not come up'
         start_ns = probe.get_clock().now().nanoseconds
@@ -82,4 +85,5 @@ def test_default_graph_on_a_face_clip_writes_nothing(spinner, tmp_path: Path) ->
             up.wait(timeout=30)
         except subprocess.TimeoutExpired:
             up.kill()
+        log.close()
     assert files_under(home, cwd, tmp) == []

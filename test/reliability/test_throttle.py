@@ -14,8 +14,9 @@ def test_unique_attacker_text_is_one_line_per_kind_and_period() -> None:
     assert len(lines) == 1 and len(lines[0]) <= MAX_LINE_CHARS
     assert reporter.counts == {'UnsupportedEncodingError': 238}
     now[0] = 6.0
-    reporter.report('UnsupportedEncodingError', 'image encoding 7 again')
-    assert lines[-1] == 'image encoding 7 again (237 more like this since the last report)'
+    reporter.report('UnsupportedEncodingError', f"image encoding {'enc7' + 'x' * 20_000!r} is not supported")
+    assert lines[-1].startswith("image encoding 'enc7xxx")
+    assert lines[-1].endswith('... (237 more like this since the last report)')
     assert sum(len(line) for line in lines) < 2 * MAX_LINE_CHARS + 60
 
 

@@ -2,13 +2,14 @@
 
 Bad input may come from anyone on the network, so nothing the sender controls decides how much is
 logged or kept: throttling is keyed on the kind the node names (a fixed word) and the message's
-leading words (attune's own wording: 'dropped image: image step'; it stops at the first digit,
-quote or other non-letter, before any value from the message), the state is bounded, and the
+wording with the values taken out (quoted text, digits and other non-letters), so one problem
+is one key whatever the sender put in its fields, the state is bounded, and the
 sender's text is escaped (no control characters, no terminal escapes) and truncated before it
 reaches a log line.
 """
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ MAX_LINE_CHARS = 300
 #: Most distinct kinds counted; further kinds are counted under OTHER_KIND.
 MAX_KINDS = 64
 OTHER_KIND = 'other'
+_QUOTED = re.compile(r"'[^']*(?:'|$)|\"[^\"]*(?:\"|$)")  # a quote cut off by truncation runs to the end
 _KIND_CHARS = frozenset('abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_')
 
 
@@ -32,12 +34,12 @@ def printable(text: object, limit: int = MAX_LINE_CHARS) -> str:
 
 
 def _problem_key(kind: str, message: str) -> str:
-    words = []
-    for char in message[:40]:
-        if not (char.isascii() and (char.isalpha() or char in ' :')):
-            break
-        words.append(char)
-    return f"{kind}:{''.join(words).strip()}"
+    # attune's wording with every value taken out: quoted text (ids, encodings) and anything that is
+    # not a letter go, so two problems differ by what attune says of them ('event arrays differ' vs
+    # 'no pixels'), never by what the sender put in a field. The state stays bounded (report()).
+    wording = _QUOTED.sub('', message[:4 * MAX_LINE_CHARS])
+    letters = ''.join(c for c in wording if c.isascii() and (c.isalpha() or c in ' :'))
+    return f"{kind}:{' '.join(letters.split())[:80]}"
 
 
 def _kind_name(kind: str) -> str:
