@@ -136,6 +136,15 @@ class NodeSpec:
 def _yaml_scalar(value: bool | int | float | str) -> str:
     if isinstance(value, bool):
         return 'true' if value else 'false'
+    if isinstance(value, str) and value:
+        import yaml
+
+        try:
+            plain = yaml.safe_load(value) == value
+        except yaml.YAMLError:
+            plain = False
+        if not plain:  # e.g. a participant named 'Yes' or '007': still a string parameter
+            return "'" + value.replace("'", "''") + "'"
     return str(value)
 
 
@@ -181,7 +190,11 @@ def node_graph(args: GraphArgs | None = None) -> list[NodeSpec]:
         nodes.append(NodeSpec(name='asd_emotion_node', executable='asd_emotion_node', parameter_files=files,
                               parameters=common + (('image_topic', args.camera_topic),
                                                    ('image_transport', args.image_transport))))
-    if args.identity == 'true' or (args.identity == 'auto' and default_database_path().is_file()):
+    identity = args.identity == 'true' or (args.identity == 'auto' and default_database_path().is_file())
+    if args.participant.strip() and args.robot != 'none' and not identity:
+        raise ConfigError(f'participant:={args.participant!r} needs the identity node, which recognises them: '
+                          'enrol them (attune people enroll) or set identity:=true')
+    if identity:
         nodes.append(NodeSpec(name='identity_node', executable='identity_node', parameter_files=files,
                               parameters=common + (('image_topic', args.camera_topic),
                                                    ('image_transport', args.image_transport))))

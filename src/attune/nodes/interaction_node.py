@@ -182,6 +182,8 @@ class InteractionNode(NodeShell):
         self._fusion = InteractionFusion(fusion_options(p))
         self._people = InteractionIdentities(p['participant'])
         self._fusion.participant_bound = self._people.bound
+        if self._people.bound and not p['person_matches_topic']:
+            self.get_logger().warning("participant set, but person_matches_topic is '': no face can be theirs")
         self._runner = NameCallRunner(protocol_options(p), speaking_wait_s=p['speaking_wait_s'],
                                       frame_timeout_s=p['frame_timeout_s'], stimulus_delay_s=p['stimulus_delay_s'])
         if p['session_log_dir']:
