@@ -24,3 +24,25 @@ def test_the_participant_is_bound_in_the_interaction_node() -> None:
 def test_a_participant_needs_the_identity_node() -> None:
     with pytest.raises(ConfigError, match='needs the identity node'):
         node_graph(GraphArgs(robot='sim', participant='Ada', identity='false'))
+
+
+def test_attune_up_refuses_a_participant_who_is_not_enrolled(tmp_path, monkeypatch) -> None:
+    import numpy as np
+
+    from attune.cli.main import main
+    from attune.cli.up import check_participant
+    from attune.identity import keys
+    from attune.identity.store import PeopleDatabase
+
+    key_file = tmp_path / 'people.key'
+    key = keys.create_key_file(key_file)
+    monkeypatch.setenv(keys.DATABASE_ENV, str(tmp_path / 'people.db'))
+    monkeypatch.setenv(keys.KEY_FILE_ENV, str(key_file))
+    monkeypatch.delenv(keys.KEY_ENV, raising=False)
+    db = PeopleDatabase.open_or_create(tmp_path / 'people.db', key)
+    ada = db.enroll('Ada', np.random.default_rng(0).normal(size=(1, 128)), 'Ada agreed (test)', 'test')
+    db.save()
+    assert check_participant('ada') == '' and check_participant(ada.person_id) == ''
+    assert 'not enrolled' in check_participant('Bob')
+    assert main(['up', '--robot', 'sim', '--participant', 'Bob', '--dry-run']) == 1
+    assert main(['up', '--robot', 'sim', '--participant', 'Ada', '--dry-run']) == 0
