@@ -57,7 +57,8 @@ PARAMETERS: tuple[ParamSpec, ...] = (
 class BehaviorNode(NodeShell):
     """See the module docstring."""
 
-    DIAGNOSTICS = Diagnostics('behaviour', working='following the policy', idle='no perception input in the last 5 s')
+    DIAGNOSTICS = Diagnostics('behaviour', working='following the policy',
+                              idle='no perception input in the last {s:g} s')
     INPUT_IS_WORK = True
 
     def __init__(self, **kwargs: Any) -> None:

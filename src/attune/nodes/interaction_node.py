@@ -148,7 +148,7 @@ def protocol_options(p: dict[str, Any]) -> NameCallOptions:
 class InteractionNode(NodeShell):
     """See the module docstring."""
 
-    DIAGNOSTICS = Diagnostics('interaction state', working='fusing', idle='no input in the last 5 s')
+    DIAGNOSTICS = Diagnostics('interaction state', working='fusing', idle='no input in the last {s:g} s')
     COUNTERS = ('states_published', 'events_published', 'name_calls')
 
     def __init__(self, **kwargs: Any) -> None:
