@@ -16,6 +16,8 @@ Subscribes:  /attune/faces            attune/Faces         presence, attention, 
                                                            as a SIGN event, attributed to a person
              /attune/robot/speaking   std_msgs/Bool        robot_speaking (optional gating); the speech
                                                            onset of a name call
+             /attune/robot/connected  std_msgs/Bool        false (the robot bridge lost the robot): running
+                                                           and new name calls end ABORTED (robot_disconnected)
              <command_topic>          attune/BehaviorCommand  the stimuli of protocols: NAME_CALL starts
                                                            a name call, STOP aborts it
 Publishes:   /attune/interaction_state   attune/InteractionState: a person's state when new input
@@ -57,6 +59,9 @@ NODE_NAME = 'interaction_node'
 STATE_TOPIC = '/attune/interaction_state'
 EVENT_TOPIC = '/attune/interaction/events'
 SPEAKING_TOPIC = '/attune/robot/speaking'
+CONNECTED_TOPIC = '/attune/robot/connected'
+#: Why name calls end ABORTED when the robot bridge reports the robot unreachable.
+ROBOT_LOST = 'robot_disconnected'
 
 PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec('publish_rate_hz', 30.0, 'Most states per second and person; new input is published at the '
@@ -160,6 +165,7 @@ class InteractionNode(NodeShell):
         self._last_heartbeat = -1e18
         self._frame_id = ''
         self._speaking_sub: Any = None
+        self._robot_connected = True  # until a robot bridge says otherwise (CONNECTED_TOPIC)
         self.published = 0
         super().__init__(NODE_NAME, PARAMETERS, **kwargs)
 
@@ -186,6 +192,7 @@ class InteractionNode(NodeShell):
         self.add_subscription(m.AffectState, '/attune/affect', self._on_affect, qos.RESULTS)
         self.add_subscription(m.Sign, '/attune/sign', self._on_sign, qos.RESULTS)
         self._speaking_sub = self.add_subscription(Bool, SPEAKING_TOPIC, self._on_speaking, qos.LATCHED)
+        self.add_subscription(Bool, CONNECTED_TOPIC, self._on_robot_connected, qos.LATCHED)
         self.add_subscription(m.BehaviorCommand, self.params['command_topic'], self._on_command, qos.RESULTS)
 
     def release(self) -> None:
@@ -260,6 +267,11 @@ class InteractionNode(NodeShell):
             now = self.get_clock().now().nanoseconds
             self._publish_results(self._runner.speaking(msg.data, now, time.monotonic()))
 
+    def _on_robot_connected(self, msg: Bool) -> None:
+        self._robot_connected = bool(msg.data)
+        if not self._robot_connected and self._runner is not None:
+            self._publish_results(self._runner.abort(ROBOT_LOST, time.monotonic()))
+
     def _on_command(self, msg: Any) -> None:
         runner = self._runner
         if runner is None:
@@ -286,7 +298,10 @@ class InteractionNode(NodeShell):
         name = command.text.strip()
         self.get_logger().info(f"name call '{name}' for face '{target or 'most central'}' (command stamp "
                                f"{stamp} ns{', waiting for the speech onset' if reports else ''})")
-        self._publish_results(runner.command(PendingCall(stamp, now, target, name), reports, time.monotonic()))
+        results = runner.command(PendingCall(stamp, now, target, name), reports, time.monotonic())
+        if not self._robot_connected:  # the robot cannot have called the name: nothing to measure
+            results += runner.abort(ROBOT_LOST, time.monotonic(), target)
+        self._publish_results(results)
 
     def _on_protocol_timer(self) -> None:
         if self._runner is not None:
