@@ -25,11 +25,14 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 from attune.behavior.commands import Action, Command, GazeTarget, Priority
 from attune.behavior.conditions import render_or_keep as _render
+from attune.behavior.engine_records import HeldEvent as _HeldEvent
+from attune.behavior.engine_records import Person as _Person
+from attune.behavior.engine_records import ProtocolRecord as _Protocol
 from attune.behavior.fusion import PersonState, explain
 from attune.behavior.outcome import FINAL_STATUSES, Outcome, PersonSign, ProtocolResult, Suppressed
 from attune.behavior.policy import STATE_QUANTITIES, ActionSpec, Policy, Rule
@@ -37,33 +40,6 @@ from attune.behavior.policy import STATE_QUANTITIES, ActionSpec, Policy, Rule
 CENTER = GazeTarget(1.0, 0.0, 0.0, 'base_link')
 #: Why a speech rule did not fire while the robot speaks.
 SPEAKING = 'the robot is speaking'
-
-
-@dataclass
-class _Person:
-    state: PersonState
-    received: float
-    present_since: float | None
-    history: deque[tuple[float, dict[str, float]]] = field(default_factory=deque)
-    trends: dict[str, float] = field(default_factory=dict)
-
-
-@dataclass
-class _HeldEvent:
-    """An event rule that fired while the robot was speaking, waiting for it to stop."""
-
-    rule: Rule
-    context: dict[str, Any]
-    person_id: str
-    evidence: str
-    until: float
-
-
-@dataclass
-class _Protocol:
-    person_id: str
-    started: float
-    name: str = 'name_call'
 
 
 class PolicyEngine:
@@ -182,6 +158,7 @@ class PolicyEngine:
         outcome = self._release_held_events(now)
         for pid in [pid for pid, p in self._persons.items() if now - p.received > self.state_timeout_s]:
             del self._persons[pid]
+        self._forget_absent(now)
         if self._protocol is not None and now - self._protocol.started > self.limits.protocol_timeout_s:
             p = self._protocol
             outcome.extend(self.on_protocol(ProtocolResult(p.person_id, p.name, 'timeout'), now))
@@ -341,6 +318,23 @@ class PolicyEngine:
     def _forget_notes(self, rule: str, person_id: str) -> None:
         if self._noted:
             self._noted = {k for k in self._noted if k[0] != rule or k[1] != person_id}
+
+    def _forget_absent(self, now: float) -> None:
+        """Drop the per-person rule state of people no longer tracked: track ids are not reused, so it
+        would otherwise grow for the whole session. A cooldown still running is kept until it ends."""
+        def tracked(key: tuple[str, ...]) -> bool:
+            return not key[1] or key[1] in self._persons
+        cooldowns = {r.name: r.cooldown_s for r in self.policy.rules}
+        self._held = {k: v for k, v in self._held.items() if tracked(k)}
+        self._armed = {k: v for k, v in self._armed.items() if tracked(k)}
+        self._noted = {k for k in self._noted if tracked(k)}
+        self._last_fired = {k: t for k, t in self._last_fired.items()
+                            if tracked(k) or now - t < cooldowns.get(k[0], 0.0)}
+
+    @property
+    def person_ids(self) -> set[str]:
+        """The people whose states are current (not yet dropped as stale)."""
+        return set(self._persons)
 
     def _apply(self, cmd: Command, now: float) -> None:
         if cmd.action == Action.PAUSE:
