@@ -1,22 +1,11 @@
-"""The records PolicyEngine (attune.behavior.engine) keeps per person, per held event and per running
-protocol."""
+"""The records PolicyEngine (attune.behavior.engine) keeps per held event and per running protocol
+(per person: attune.behavior.engine_context)."""
 from __future__ import annotations
 
-from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from attune.behavior.fusion import PersonState
 from attune.behavior.policy import Rule
-
-
-@dataclass
-class Person:
-    state: PersonState
-    received: float
-    present_since: float | None
-    history: deque[tuple[float, dict[str, float]]] = field(default_factory=deque)
-    trends: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
