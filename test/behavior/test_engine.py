@@ -305,3 +305,14 @@ def test_a_running_cooldown_outlives_the_person_leaving() -> None:
     assert not e.on_state(state('p1', distress=0.9), 4.0).commands  # back within the cooldown: no repeat
     e.tick(40.0)
     assert ('calm', 'p1') not in e._last_fired  # gone and the cooldown is over
+
+
+def test_an_enrolled_persons_rule_state_follows_them_across_track_loss() -> None:
+    from test.behavior.test_identity_behavior import ADA
+    from test.behavior.test_identity_behavior import state as known_state
+
+    e = PolicyEngine(policy(CALM.format(repeat='false', cooldown=0, h=0)), state_timeout_s=2.0)
+    assert e.on_state(known_state('t1', ADA, distress=0.9), 0.0).commands
+    e.tick(10.0)  # t1 is gone; Ada's bookkeeping ('person:...', bounded by the database) stays
+    assert e.person_ids == set() and ('calm', 'person:person-ada1') in e._armed
+    assert not e.on_state(known_state('t7', ADA, distress=0.9), 11.0).commands  # no repeat on a new track

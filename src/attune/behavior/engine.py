@@ -327,19 +327,19 @@ class PolicyEngine:
             self._noted = {k for k in self._noted if k[0] != rule or k[1] != person_id}
 
     def _forget_absent(self, now: float) -> None:
-        """Drop rule state of people no longer tracked (ids are not reused); keep running cooldowns."""
-        def tracked(key: tuple[str, ...]) -> bool:
-            return not key[1] or key[1] in self._persons
+        """Drop rule state of gone face tracks (ids are not reused); keep enrolled people's ('person:<id>',
+        it follows them across track loss) and running cooldowns."""
+        live = set(self._persons) | {p.state.subject for p in self._persons.values()}
+        def kept(key: tuple[str, ...]) -> bool:
+            return not key[1] or key[1] in live or key[1].startswith('person:')
         cooldowns = {r.name: r.cooldown_s for r in self.policy.rules}
-        self._held = {k: v for k, v in self._held.items() if tracked(k)}
-        self._armed = {k: v for k, v in self._armed.items() if tracked(k)}
-        self._noted = {k for k in self._noted if tracked(k)}
-        self._last_fired = {k: t for k, t in self._last_fired.items()
-                            if tracked(k) or now - t < cooldowns.get(k[0], 0.0)}
+        self._held, self._armed = ({k: v for k, v in d.items() if kept(k)} for d in (self._held, self._armed))
+        self._fired_for = {k: v for k, v in self._fired_for.items() if kept(k)}
+        self._noted = {k for k in self._noted if kept(k)}
+        self._last_fired = {k: t for k, t in self._last_fired.items() if kept(k) or now - t < cooldowns.get(k[0], 0)}
 
     @property
-    def person_ids(self) -> set[str]:
-        """The people whose states are current (not yet dropped as stale)."""
+    def person_ids(self) -> set[str]:  # the face tracks whose states are current (not dropped as stale)
         return set(self._persons)
 
     def _apply(self, cmd: Command, now: float) -> None:
