@@ -75,7 +75,7 @@ class EventEmulatorNode(FacesJoinNode):
     """See the module docstring."""
 
     DIAGNOSTICS = Diagnostics('event emulator', working='emulating',
-                              idle='no matched images and faces in the last 5 s')
+                              idle='no matched images and faces in the last {s:g} s')
     COUNTERS = ('packets_published', 'events_published')
     UNMATCHED_FACES_TOLERANCE = None  # Faces without an image are expected: the emulator needs only some
 
