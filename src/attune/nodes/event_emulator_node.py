@@ -41,7 +41,7 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               min=8, max=512),
     ParamSpec('window_margin', 0.15, 'Border added on each side of the face box, as a fraction of its side.',
               min=0.0, max=2.0),
-    ParamSpec('saccade_amplitude_px', 1.0, 'Size of the N-MNIST-style saccade triangle in window pixels '
+    ParamSpec('saccade_amplitude_px', 2.5, 'Size of the N-MNIST-style saccade triangle in window pixels '
               '(0: off; then a still face gives no events).', min=0.0, max=64.0),
     ParamSpec('saccade_period_s', 0.3, 'Duration of one saccade triangle (three saccades).', min=0.01, max=10.0),
     ParamSpec('roi_smoothing', 0.6, 'Weight of the previous box when smoothing a track\'s window (jitter makes '
