@@ -93,6 +93,13 @@ def command_line(ns: argparse.Namespace) -> str:
     return shlex.join(args)
 
 
+def init_chain(saved: dict) -> str:
+    """The commands of every run behind weights saved by --save-torch, earliest first, one a line: the run
+    that saved them and, before it, the runs it continued from (an --init may itself have continued)."""
+    return '\n'.join(line for line in (saved.get('init_command', ''), saved.get('command', '(not recorded)'))
+                     if line)
+
+
 def _sources(folders: list[str], max_files: int) -> list:
     from attune.affect.dataset import discover
 
@@ -236,7 +243,7 @@ def run(ns: argparse.Namespace) -> int:
         saved = torch.load(ns.init, map_location='cpu', weights_only=True)
         if saved.get('split_seed') != ns.seed:
             raise ConfigError(f'{ns.init} was trained with another split (seed {saved.get("split_seed")})')
-        init, init_command = saved['state'], saved.get('command', '(not recorded)')
+        init, init_command = saved['state'], init_chain(saved)
     try:
         result = training.train(data, config, init=init)
     except (ValueError, RuntimeError) as exc:
