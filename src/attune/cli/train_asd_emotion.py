@@ -196,7 +196,11 @@ def _held_out_head(data: Any, ns: argparse.Namespace, folders: list[str], store:
         return '', {}
     parts = split(data, TrainConfig(test_fraction=ns.test_fraction, val_fraction=ns.val_fraction, seed=ns.seed))
     held_out = sorted(set(data.subjects[~parts.train].tolist()))
-    key = hashlib.sha256(json.dumps([str(faces.resolve()), held_out]).encode()).hexdigest()[:16]
+    from attune.affect.data_cache import teacher_key
+
+    # the head's trainer and features are in the expression package: a new one must refit, not reuse
+    code = teacher_key({})
+    key = hashlib.sha256(json.dumps([str(faces.resolve()), held_out, code]).encode()).hexdigest()[:16]
     info: dict = {}
 
     def fit(path: Path) -> None:
