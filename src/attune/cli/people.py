@@ -1,6 +1,6 @@
 """`attune people`: enrol, list and forget the people the robot knows (attune.identity).
 
-    attune people enroll NAME --consent "TEXT" (--images F [F ...] | --camera N | --bag BAG)
+    attune people enroll NAME --consent "TEXT" (--images F [F ...] [--strict] | --camera N | --bag BAG)
     attune people list
     attune people forget NAME
     attune people new-key | rotate-key --new-key-file FILE
@@ -52,6 +52,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     source.add_argument('--camera', type=int, help='camera device index (OpenCV)')
     source.add_argument('--bag', type=Path, help='a bag with camera images of this person alone')
     e.add_argument('--topic', default='/camera/image_raw', help='image topic in --bag (default %(default)s)')
+    e.add_argument('--strict', action='store_true',
+                   help='refuse --images photos that look retouched (default: warn and enrol)')
     e.add_argument('--frames', type=int, default=ENROL_FRAMES, help='templates from --camera/--bag (default '
                    '%(default)s)')
     common(e)
@@ -94,6 +96,8 @@ def enroll(ns: argparse.Namespace) -> int:
 
     if ns.frames < 1:
         raise AttuneError('--frames must be at least 1')
+    if ns.images:
+        _screen_for_retouching(ns.images, strict=ns.strict)
     db = _open(ns, create=True)
     embedder = FaceEmbedder()
     if ns.images:
@@ -140,6 +144,12 @@ def rotate_key(ns: argparse.Namespace) -> int:
     db.save(key=read_key_file(ns.new_key_file))
     print(f're-encrypted {db.path} under {ns.new_key_file}; the old key no longer opens it')
     return 0
+
+
+def _screen_for_retouching(paths: list[Path], *, strict: bool) -> None:
+    from attune.integrity.enrolment_check import screen_enrolment_photos
+
+    screen_enrolment_photos(paths, strict=strict)
 
 
 # --- sources ---------------------------------------------------------------------------------------
