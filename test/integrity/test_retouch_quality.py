@@ -10,7 +10,8 @@ from attune.integrity.retouch_check import RetouchCheck
 from attune.integrity.retouch_metrics import report
 from test.conftest import shared_data
 
-pytestmark = pytest.mark.slow
+# ~240 generated photos: about a minute on an idle 2-core machine, several when it is shared.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
 SEED = 11
 
@@ -36,15 +37,20 @@ def test_detection_on_unseen_people(measured) -> None:
     assert measured['originals_flagged'] <= ORIGINALS_FLAGGED_CEILING
 
 
-@pytest.mark.parametrize('operation', ['skin_smoothing', 'blemish_removal', 'eye_enlargement', 'face_slimming',
-                                       'colour_grading'])
+# Blemish removal is not caught (measured 0 of 14 at strength 3: chance; models/retouch.md).
+@pytest.mark.parametrize('operation', ['skin_smoothing', 'eye_enlargement', 'face_slimming', 'colour_grading'])
 def test_each_operation_at_full_strength_is_caught(measured, operation) -> None:
     strong = measured['operations'][operation]['strengths']['3']
     assert strong['caught'] >= STRONG_CAUGHT_FLOOR[operation]
 
 
-D_EER_CEILING = 1.0
-TPR_FLOOR = 0.0
-ORIGINALS_FLAGGED_CEILING = 1.0
-STRONG_CAUGHT_FLOOR = {'skin_smoothing': 0.0, 'blemish_removal': 0.0, 'eye_enlargement': 0.0,
-                       'face_slimming': 0.0, 'colour_grading': 0.0}
+# Measured (14 unseen people, 28 originals, 210 retouched copies, seed 11):
+D_EER_CEILING = 0.31              # measured 0.281
+TPR_FLOOR = 0.48                  # measured 0.529 (retouched caught at 5 % of originals flagged)
+ORIGINALS_FLAGGED_CEILING = 0.08  # measured 0.0 (0 of 28 at the shipped threshold; 2 of 28 would fail)
+STRONG_CAUGHT_FLOOR = {           # at the shipped threshold, strength 3, 14 copies each
+    'skin_smoothing': 0.92,       # measured 1.0
+    'eye_enlargement': 0.85,      # measured 0.929
+    'face_slimming': 0.42,        # measured 0.5
+    'colour_grading': 0.92,       # measured 1.0
+}
