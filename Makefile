@@ -9,6 +9,7 @@ export ATTUNE_VENV := $(abspath $(VENV))
 # Checked with mypy --strict (grow this list package by package until it is the whole core).
 MYPY_STRICT := attune.behavior.protocol attune.behavior.outcome attune.behavior.state \
 	attune.behavior.emotion_space attune.behavior.fusion attune.behavior.engine attune.behavior.commands \
+	attune.behavior.engine_context attune.behavior.identities attune.identity.face_people \
 	attune.jsonl_log
 
 ## make demo: run the face pipeline through real ROS 2 nodes on the built-in recording

@@ -11,7 +11,7 @@ import pytest
 from attune.cli.main import main
 from attune.errors import AttuneError, ModelFileError
 from attune.identity import keys
-from attune.integrity import enrolment_check
+from attune.integrity import photo_screening
 from test.conftest import shared_data
 
 HELD_OUT_PHOTO = ('neutral', '013_03.jpg')
@@ -67,11 +67,11 @@ def test_without_the_model_enrolment_warns_and_strict_refuses(tmp_path, monkeypa
     def missing(*args, **kwargs):
         raise ModelFileError('retouch model /nowhere/retouch.onnx is missing')
 
-    monkeypatch.setattr(enrolment_check, 'RetouchCheck', missing)
+    monkeypatch.setattr(photo_screening, 'RetouchCheck', missing)
     photo = shared_data('faces', 'london_ccby', *HELD_OUT_PHOTO)
     log = tmp_path / 'log.txt'
     with log.open('w') as stream:
-        assert enrolment_check.screen_enrolment_photos([photo], strict=False, stream=stream) == []
+        assert photo_screening.screen_enrolment_photos([photo], strict=False, stream=stream) == []
     assert 'not checked for retouching' in log.read_text()
     with pytest.raises(AttuneError, match='--strict needs the retouch check'):
-        enrolment_check.screen_enrolment_photos([photo], strict=True)
+        photo_screening.screen_enrolment_photos([photo], strict=True)
