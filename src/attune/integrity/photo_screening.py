@@ -25,7 +25,7 @@ class PhotoVerdict:
 def describe(item: PhotoVerdict, threshold: float) -> str:
     v = item.verdict
     why = '; '.join(v.reasons) if v.reasons else 'no single feature stands out'
-    return f'{item.path}: likely retouched (score {v.score:.2f}, threshold {threshold:.2f}): {why}'
+    return f'{item.path}: likely retouched (score {v.score:.3f}, threshold {threshold:.3f}): {why}'
 
 
 def check_photos(paths: list[Path], check: RetouchCheck | None = None) -> list[PhotoVerdict]:
