@@ -8,7 +8,7 @@ bridge is configured, then every change the bridge reports with set_speaking().
 """
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from std_msgs.msg import Bool
 
@@ -17,6 +17,9 @@ from attune.ros import qos
 from attune.ros.behavior_msgs import command_from_msg
 from attune.ros.params import ParamSpec
 from attune.ros.shell import Diagnostics, NodeShell
+
+if TYPE_CHECKING:
+    from attune.msg import BehaviorCommand
 
 COMMAND_TOPIC = '/attune/behavior/command'
 SPEAKING_TOPIC = '/attune/robot/speaking'
@@ -53,7 +56,7 @@ class RobotBridgeNode(NodeShell):
             self._speaking = speaking
             self._speaking_pub.publish(Bool(data=speaking))
 
-    def _on_command(self, msg: Any) -> None:
+    def _on_command(self, msg: BehaviorCommand) -> None:
         if not self.ready():
             return
         try:
