@@ -10,6 +10,7 @@ export ATTUNE_VENV := $(abspath $(VENV))
 # single modules, and whole packages (every module in them, present and future).
 MYPY_STRICT := attune.behavior.protocol attune.behavior.outcome attune.behavior.state \
 	attune.behavior.emotion_space attune.behavior.fusion attune.behavior.engine attune.behavior.commands \
+	attune.behavior.engine_context attune.behavior.identities attune.identity.face_people \
 	attune.jsonl_log attune.errors attune.limits attune.geometry attune.resources attune.inference \
 	attune.stop_signals
 MYPY_STRICT_PACKAGES := attune.imaging attune.face attune.tracking attune.hands attune.sign attune.bag \

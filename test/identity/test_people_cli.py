@@ -55,7 +55,8 @@ def test_enrolment_refuses_a_photo_without_a_face_and_a_loose_key(tmp_path, caps
     assert 'chmod 600' in capsys.readouterr().err
 
 
-def test_enroll_from_a_bag_takes_frames_with_exactly_one_face(tmp_path, capsys, monkeypatch) -> None:
+def test_enroll_from_a_bag_takes_frames_with_exactly_one_face_and_refuses_a_replay(tmp_path, capsys,
+                                                                                 monkeypatch) -> None:
     import numpy as np
 
     from attune.bag.writer import frames_to_bag
@@ -69,18 +70,28 @@ def test_enroll_from_a_bag_takes_frames_with_exactly_one_face(tmp_path, capsys, 
     root = shared_data('faces', 'london_ccby')
     photo = read_rgb(next((root / 'neutral').glob(f'{person}_*.jpg')))
     blank = np.full_like(photo, 90)
-    frames_to_bag([blank, photo, blank, photo, photo], tmp_path / 'bag', fps=5.0, start_ns=10**18)
+    # A photo written as a stream: stamps exactly on time, received when stamped, the same picture over
+    # and over. The stream guard sees a replayed still, not a live camera.
+    frames_to_bag([blank, photo, blank, photo, photo] + [photo] * 25, tmp_path / 'bag', fps=5.0, start_ns=10**18)
     key_file = tmp_path / 'people.key'
     keys.create_key_file(key_file)
     flags = ['--db', str(tmp_path / 'people.db'), '--key-file', str(key_file)]
-    assert main(['people', 'enroll', 'ada', '--bag', str(tmp_path / 'bag'), '--frames', '2',
-                 '--consent', 'Ada agreed on 2026-11-29', *flags]) == 0
+    enroll = ['people', 'enroll', 'ada', '--bag', str(tmp_path / 'bag'), '--frames', '2',
+              '--consent', 'Ada agreed on 2026-11-29', *flags]
+    assert main(enroll) == 1
+    err = capsys.readouterr().err
+    assert 'refusing to enrol from bag bag: not a live camera' in err and '--allow-untrusted' in err
+    assert not (tmp_path / 'people.db').exists()
+    assert main([*enroll, '--allow-untrusted']) == 0
     assert '2 new template(s)' in capsys.readouterr().out
     db = PeopleDatabase.open(tmp_path / 'people.db', keys.load_key(key_file))
     assert db.find('ada').source == 'bag bag'
+    consent = db.find('ada').consent
+    assert consent.startswith('Ada agreed on 2026-11-29\n[stream guard] bag bag: not a live camera (score ')
+    assert consent.endswith('enrolled anyway: overridden with --allow-untrusted')
     smiling = by_person(faces, smiling=True)[person]
     result = Identifier(db, operating_point()['threshold']).identify(smiling.embedding)
     assert result.known and result.name == 'ada'
     assert main(['people', 'enroll', 'bob', '--bag', str(tmp_path / 'bag'), '--topic', '/nope',
-                 '--consent', 'yes', *flags]) == 1
+                 '--consent', 'yes', '--allow-untrusted', *flags]) == 1
     assert 'no topic /nope' in capsys.readouterr().err

@@ -9,7 +9,8 @@ Semantics (docs/behavior.md has the long form):
   state_timeout_s count as absent: stale inputs make the robot fall back to idle).
 * A rule fires once when its condition becomes true (per person) and not again until it has been
   false; with `repeat: true` it fires again while true, every cooldown_s. Sign and protocol rules fire
-  per event.
+  per event. "Per person" is the enrolled person when the face is known (identity_node), so firing,
+  cooldowns and max_per_person follow them across track loss; the face track otherwise.
 * A firing is blocked (and reported as suppressed, once per cause) by: the rule's cooldown for that
   person, its max_count for the session, a PAUSE in effect (priority below high), the robot speaking
   (speech actions below safety priority, unless limits.speak_while_speaking; a sign or protocol
@@ -25,11 +26,13 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from attune.behavior.commands import Action, Command, GazeTarget, Priority
 from attune.behavior.conditions import render_or_keep as _render
+from attune.behavior.engine_context import PersonRecord as _Person
+from attune.behavior.engine_context import identity_values, latest_state, quantity_values, stream_values, update_trends
 from attune.behavior.fusion import PersonState, explain
 from attune.behavior.outcome import FINAL_STATUSES, Outcome, PersonSign, ProtocolResult, Suppressed
 from attune.behavior.policy import STATE_QUANTITIES, ActionSpec, Policy, Rule
@@ -37,15 +40,6 @@ from attune.behavior.policy import STATE_QUANTITIES, ActionSpec, Policy, Rule
 CENTER = GazeTarget(1.0, 0.0, 0.0, 'base_link')
 #: Why a speech rule did not fire while the robot speaks.
 SPEAKING = 'the robot is speaking'
-
-
-@dataclass
-class _Person:
-    state: PersonState
-    received: float
-    present_since: float | None
-    history: deque[tuple[float, dict[str, float]]] = field(default_factory=deque)
-    trends: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -76,7 +70,8 @@ class PolicyEngine:
         state_timeout_s: a person whose last state is older than this is dropped (stale).
         trend_window_s: window of the <quantity>_trend names.
         gaze_resolver: person id -> where their face is (for `gaze: person`), or None if unknown.
-        variables: overrides of the policy's variables (e.g. the participant's name).
+        variables: overrides of the policy's variables (e.g. the participant's name; without one, `name`
+            is the enrolled name of a bound participant in their rules).
     """
 
     def __init__(self, policy: Policy, *, start: float = 0.0, state_timeout_s: float = 2.0,
@@ -89,11 +84,13 @@ class PolicyEngine:
         self.trend_window_s = trend_window_s
         self.gaze_resolver = gaze_resolver
         self.variables = {**policy.variables, **(variables or {})}
+        self._name_fixed = 'name' in (variables or {})
         self._persons: dict[str, _Person] = {}
         self._held: dict[tuple[str, str], bool] = {}
         self._armed: dict[tuple[str, str], bool] = {}
         self._last_fired: dict[tuple[str, str], float] = {}
         self._fired: dict[str, int] = {r.name: 0 for r in policy.rules}
+        self._fired_for: dict[tuple[str, str], int] = {}
         self._noted: set[tuple[str, str, str]] = set()
         self._sent: deque[float] = deque()
         self._paused_until = -math.inf
@@ -144,7 +141,7 @@ class PolicyEngine:
                 record.present_since = now
         else:
             record.present_since = None
-        self._update_trends(record, now)
+        update_trends(record.history, record.trends, state, now, self.trend_window_s)
         context = self._person_context(state.person_id, now)
         return self._evaluate(self.policy.rules_on('state'), context, state.person_id, now, event=False)
 
@@ -203,43 +200,41 @@ class PolicyEngine:
                     'persons_present': self.persons_present(), 'session_s': now - self.start,
                     'paused': self.paused(now), 'protocol_active': self.protocol_active,
                     'name_calls': self.name_calls})
+        ctx.update(stream_values(latest_state(p.state for p in self._persons.values()), self.limits))
         return ctx
 
     def _person_context(self, person_id: str, now: float) -> dict[str, Any]:
         ctx = self._base_context(now)
         record = self._persons.get(person_id)
+        state = record.state if record is not None else None
         ctx['person'] = person_id
+        ctx.update(identity_values(state))
+        if ctx['participant'] and ctx['person_name'] and not self._name_fixed:
+            ctx['name'] = ctx['person_name']
+        ctx.update(quantity_values(state, record.trends if record is not None else {}))
         if record is None:
             ctx.update({'present': False, 'seen_s': 0.0})
-            for q in STATE_QUANTITIES:
-                ctx[q] = ctx[f'{q}_trend'] = math.nan
             return ctx
         s = record.state
         ctx.update({'present': s.present, 'robot_speaking': s.robot_speaking or ctx['robot_speaking'],
                     'seen_s': now - record.present_since if record.present_since is not None else 0.0})
-        for q in STATE_QUANTITIES:
-            ctx[q] = float(getattr(s, q))
-            ctx[f'{q}_trend'] = record.trends.get(q, math.nan)
+        ctx.update(stream_values(s, self.limits))
         return ctx
 
-    def _update_trends(self, record: _Person, now: float) -> None:
-        values = {q: float(getattr(record.state, q)) for q in STATE_QUANTITIES}
-        h = record.history
-        h.append((now, values))
-        while len(h) > 2 and h[1][0] <= now - self.trend_window_s:
-            h.popleft()
-        t0, old = h[0]
-        for q in STATE_QUANTITIES:
-            ok = now - t0 >= 0.5 * self.trend_window_s and math.isfinite(old[q]) and math.isfinite(values[q])
-            record.trends[q] = (values[q] - old[q]) / (now - t0) if ok else math.nan
+    def subject(self, person_id: str) -> str:
+        """Whom a rule's per-person bookkeeping (fired once, cooldown, max_per_person) follows: the
+        enrolled person when the face is known, so it carries across track loss; else the track."""
+        record = self._persons.get(person_id)
+        return record.state.subject if record is not None else person_id
 
     # --- evaluation ------------------------------------------------------------------------------
     def _evaluate(self, rules: list[Rule], context: dict[str, Any], person_id: str, now: float, *,
                   event: bool, evidence: str = '') -> Outcome:
         outcome = Outcome()
         candidates: list[Rule] = []
+        subject = self.subject(person_id)
         for rule in rules:
-            key = (rule.name, person_id)
+            key = (rule.name, subject)
             context['fired'] = self._fired[rule.name]
             held = self._held.get(key, False)
             ok = rule.condition(context, held)
@@ -279,10 +274,11 @@ class PolicyEngine:
             return why
         commands = self._commands(rule, context, person_id, now, evidence)
         outcome.commands += commands
-        key = (rule.name, person_id)
+        key = (rule.name, self.subject(person_id))
         self._armed[key] = False
         self._last_fired[key] = now
         self._fired[rule.name] += 1
+        self._fired_for[key] = self._fired_for.get(key, 0) + 1
         self._forget_notes(rule.name, person_id)
         self._sent.extend([now] * len(commands))
         self.commands_sent += len(commands)
@@ -311,7 +307,10 @@ class PolicyEngine:
     def _blocked(self, rule: Rule, person_id: str, context: Mapping[str, Any], now: float) -> str:
         if rule.max_count and self._fired[rule.name] >= rule.max_count:
             return f'reached max_count ({rule.max_count} this session)'
-        last = self._last_fired.get((rule.name, person_id))
+        key = (rule.name, self.subject(person_id))
+        if rule.max_per_person and self._fired_for.get(key, 0) >= rule.max_per_person:
+            return f'reached max_per_person ({rule.max_per_person} for this person this session)'
+        last = self._last_fired.get(key)
         if last is not None and now - last < rule.cooldown_s:
             return f'cooldown ({rule.cooldown_s:g} s)'
         if rule.priority < Priority.HIGH and self.paused(now):

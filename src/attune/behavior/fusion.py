@@ -50,6 +50,7 @@ from attune.behavior.state import (
     Contribution,
     ExpressionObservation,
     FaceObservation,
+    Identity,
     PersonState,
     SignObservation,
     explain,
@@ -58,7 +59,7 @@ from attune.behavior.state import (
 )
 
 __all__ = ['EMOTION_ALIASES', 'EMOTION_TABLE', 'MODALITIES', 'QUANTITIES', 'AffectObservation', 'Contribution',
-           'ExpressionObservation', 'FaceObservation', 'FusionOptions', 'InteractionFusion', 'PersonState',
+           'ExpressionObservation', 'FaceObservation', 'FusionOptions', 'Identity', 'InteractionFusion', 'PersonState',
            'SignObservation', 'attention_from_pose', 'distress_from_valence_arousal', 'emotion_coordinates',
            'explain', 'fused_value']
 
@@ -80,6 +81,7 @@ class FusionOptions:
         min_weight: a quantity whose total weight is below this is NaN.
         trend_window_s: window of the trend (change per second) of each fused quantity.
         gate_while_speaking: ignore expression, affect and sign inputs while the robot speaks.
+        stream_trust_max_age_s: a live-camera score older than this is unknown (NaN) in the states.
     """
 
     weights: Mapping[str, float] = field(default_factory=lambda: {
@@ -95,6 +97,7 @@ class FusionOptions:
     min_weight: float = 0.05
     trend_window_s: float = 1.0
     gate_while_speaking: bool = False
+    stream_trust_max_age_s: float = 5.0
 
     def decay(self, age_s: float) -> float:
         """The staleness factor of an input of this age (see the module docstring)."""
@@ -136,6 +139,7 @@ class _Person:
     last_input: float
     stamp_ns: int = 0
     face_position: tuple[float, float, float] | None = None
+    identity: Identity | None = None
     streams: dict[tuple[str, str, str], _Stream] = field(default_factory=dict)
     history: dict[str, deque[tuple[float, float]]] = field(default_factory=lambda: {q: deque() for q in QUANTITIES})
 
@@ -160,6 +164,9 @@ class InteractionFusion:
         self.options = options or FusionOptions()
         self._persons: dict[str, _Person] = {}
         self.robot_speaking = False
+        self._stream_trust: tuple[float, float, bool] | None = None  # (t, score, live)
+        #: The session has a bound participant (set by the node; carried in every state).
+        self.participant_bound = False
 
     # --- inputs ----------------------------------------------------------------------------------
     def _person(self, person_id: str, t: float, stamp_ns: int) -> _Person:
@@ -253,6 +260,26 @@ class InteractionFusion:
     def set_robot_speaking(self, speaking: bool) -> None:
         self.robot_speaking = bool(speaking)
 
+    def identify(self, person_id: str, identity: Identity) -> bool:
+        """Who a face track is (identity_node); False when the track is not (or no longer) tracked or
+        nothing changed. Identities do not count as input: they neither create nor keep a person."""
+        p = self._persons.get(person_id)
+        if p is None or p.identity == identity:
+            return False
+        p.identity = identity
+        return True
+
+    def set_stream_trust(self, t: float, score: float, live: bool) -> None:
+        """The camera stream's latest live-camera score (stream_guard_node); NaN while it warms up."""
+        self._stream_trust = (t, float(score), bool(live))
+
+    def stream_trust(self, now: float) -> tuple[float, bool]:
+        """(score, live) of the latest verdict; (NaN, False) when none or older than stream_trust_max_age_s."""
+        latest = self._stream_trust
+        if latest is None or abs(now - latest[0]) > self.options.stream_trust_max_age_s:
+            return math.nan, False
+        return latest[1], latest[2]
+
     # --- queries ---------------------------------------------------------------------------------
     @property
     def person_ids(self) -> list[str]:
@@ -302,6 +329,7 @@ class InteractionFusion:
         """The fused state of one person at `now` (pure: no history recorded)."""
         p = self._persons[person_id]
         contributions = self.contributions(person_id, now)
+        trust, live = self.stream_trust(now)
         fused = {q: fused_value((c for c in contributions if c.quantity == q), self.options.min_weight)
                  for q in QUANTITIES}
         state = PersonState(
@@ -310,7 +338,8 @@ class InteractionFusion:
             robot_speaking=self.robot_speaking, trends=self._trends(p, now, fused),
             face_position=p.face_position if self.is_present(person_id, now) else None,
             engagement=fused['engagement'], valence=fused['valence'], arousal=fused['arousal'],
-            distress=fused['distress'])
+            distress=fused['distress'], identity=p.identity, stream_trust=trust, stream_live=live,
+            participant_bound=self.participant_bound)
         return with_summary(state)
 
     def snapshot(self, now: float, person_ids: Iterable[str] | None = None) -> list[PersonState]:

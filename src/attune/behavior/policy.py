@@ -65,10 +65,19 @@ def condition_names(trigger: str, variables: Mapping[str, str]) -> dict[str, str
         'session_s': 'seconds since the behaviour node started', 'paused': 'a PAUSE is in effect',
         'protocol_active': 'a name-call protocol is waiting for its result',
         'name_calls': 'NAME_CALL commands issued this session', 'fired': 'times this rule fired this session',
+        'stream_trust': "the camera stream's live-camera score in [0, 1] (NaN: unknown)",
+        'stream_live': "the stream guard's verdict: a live camera",
+        'stream_trusted': 'the score reaches limits.min_stream_trust (unknown: limits.require_stream_trust)',
     }
     if trigger != 'idle':
         names.update({'person': 'the face track id', 'present': 'the person is present',
-                      'seen_s': 'seconds the person has been present'})
+                      'seen_s': 'seconds the person has been present',
+                      'identified': 'the identity node has decided who the face is',
+                      'known_person': 'the face is an enrolled person', 'enrolled_id': "their person id ('' unknown)",
+                      'person_name': "their enrolled display name ('' unknown)",
+                      'identity_confidence': 'similarity of the identification (NaN until identified)',
+                      'participant': "the face is the session's bound participant",
+                      'participant_bound': 'the session has a bound participant (interaction node)'})
         for q in STATE_QUANTITIES:
             names[q] = f'fused {q}'
             names[f'{q}_trend'] = f'change of {q} per second'
@@ -118,6 +127,7 @@ class Rule:
     cooldown_s: float = 10.0
     repeat: bool = False
     max_count: int = 0
+    max_per_person: int = 0
     reason: str = ''
     line: int = 0
 
@@ -139,6 +149,8 @@ class Limits:
     forbid: tuple[str, ...] = ()
     speak_while_speaking: bool = False
     event_hold_s: float = 5.0
+    min_stream_trust: float = -1.0
+    require_stream_trust: bool = False
 
 
 @dataclass(frozen=True)

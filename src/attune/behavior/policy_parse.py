@@ -29,7 +29,7 @@ from attune.behavior.policy_yaml import Checker, LineDict, LineLoader, kind_of, 
 
 _TOP_FIELDS = ('policy', 'description', 'variables', 'replies', 'voice', 'colors', 'limits', 'rules')
 _RULE_FIELDS = ('name', 'on', 'when', 'actions', 'priority', 'cooldown_s', 'repeat', 'max_count',
-                'hysteresis', 'reason')
+                'max_per_person', 'hysteresis', 'reason')
 _NAME_RE = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*$')
 
 
@@ -115,7 +115,7 @@ def _limits(c: Checker, top: LineDict) -> Limits:
         return Limits()
     fields = ('max_commands', 'window_s', 'max_rules_per_update', 'default_cooldown_s', 'hysteresis',
               'idle_after_s', 'protocol_timeout_s', 'volume', 'speech_rate', 'approach_speed', 'forbid',
-              'speak_while_speaking', 'event_hold_s')
+              'speak_while_speaking', 'event_hold_s', 'min_stream_trust', 'require_stream_trust')
     m = c.mapping(top['limits'], line_of(top, 'limits'), 'limits', fields)
     kw: dict[str, Any] = {}
     for key in ('max_commands', 'max_rules_per_update'):
@@ -123,13 +123,16 @@ def _limits(c: Checker, top: LineDict) -> Limits:
             kw[key] = c.integer(m[key], line_of(m, key), f'limits.{key}', lo=1)
     for key, lo, hi in (('window_s', 0.1, 3600), ('default_cooldown_s', 0, 3600), ('hysteresis', 0, 1),
                         ('idle_after_s', 0, 3600), ('protocol_timeout_s', 0.5, 600), ('approach_speed', 0, 1),
-                        ('event_hold_s', 0, 60)):
+                        ('event_hold_s', 0, 60), ('min_stream_trust', -1, 1)):
         if key in m:
             kw[key] = c.number(m[key], line_of(m, key), f'limits.{key}', lo, hi)
     if 'volume' in m:
         kw['volume'] = c.range(m['volume'], line_of(m, 'volume'), 'limits.volume', 0.0, 1.0)
     if 'speech_rate' in m:
         kw['speech_rate'] = c.range(m['speech_rate'], line_of(m, 'speech_rate'), 'limits.speech_rate', 0.1, 4.0)
+    if 'require_stream_trust' in m:
+        kw['require_stream_trust'] = c.boolean(m['require_stream_trust'], line_of(m, 'require_stream_trust'),
+                                               'limits.require_stream_trust')
     if 'speak_while_speaking' in m:
         kw['speak_while_speaking'] = c.boolean(m['speak_while_speaking'], line_of(m, 'speak_while_speaking'),
                                                'limits.speak_while_speaking')
@@ -176,6 +179,8 @@ def _rule(c: Checker, raw: Any, line: int, where: str, limits: Limits, variables
         cooldown = c.number(m['cooldown_s'], line_of(m, 'cooldown_s'), f'{where}.cooldown_s', 0.0, 86400.0)
     repeat = c.boolean(m['repeat'], line_of(m, 'repeat'), f'{where}.repeat') if 'repeat' in m else False
     max_count = c.integer(m['max_count'], line_of(m, 'max_count'), f'{where}.max_count') if 'max_count' in m else 0
+    max_per_person = (c.integer(m['max_per_person'], line_of(m, 'max_per_person'), f'{where}.max_per_person')
+                      if 'max_per_person' in m else 0)
     reason = ''
     if 'reason' in m:
         reason = c.text(m['reason'], line_of(m, 'reason'), f'{where}.reason')
@@ -187,7 +192,7 @@ def _rule(c: Checker, raw: Any, line: int, where: str, limits: Limits, variables
                     for j, a in enumerate(actions_value))
     return Rule(name=name, trigger=trigger, condition=condition, actions=actions,
                 priority=PRIORITIES[priority_text], cooldown_s=cooldown, repeat=repeat, max_count=max_count,
-                reason=reason, line=line)
+                max_per_person=max_per_person, reason=reason, line=line)
 
 
 def _check_template(c: Checker, template: str, line: int, where: str, names: Mapping[str, str]) -> None:

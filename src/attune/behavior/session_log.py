@@ -45,7 +45,12 @@ def _num(x: float) -> float | None:
 
 
 def state_record(state: PersonState) -> dict[str, Any]:
-    return {'person': state.person_id, 'present': state.present, 'attention': _num(state.attention),
+    """A state as logged: who the face is by enrolled person id only (never a name or pixels)."""
+    who = state.identity
+    identity = {'enrolled_id': who.person_id if who is not None and who.known else None,
+                'participant': bool(who is not None and who.participant),
+                'stream_trust': _num(state.stream_trust)}
+    return {'person': state.person_id, **identity, 'present': state.present, 'attention': _num(state.attention),
             'engagement': _num(state.engagement), 'valence': _num(state.valence), 'arousal': _num(state.arousal),
             'distress': _num(state.distress), 'robot_speaking': state.robot_speaking, 'summary': state.summary,
             'contributions': [[c.modality, c.source, c.quantity, _num(c.value), _num(c.weight), _num(c.age_s)]

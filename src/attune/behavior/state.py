@@ -62,6 +62,26 @@ class SignObservation:
 
 
 
+@dataclass(frozen=True)
+class Identity:
+    """Who a face track is (identity_node's attune/PersonMatch), as the interaction state carries it.
+
+    person_id: the enrolled person's opaque id ('' when unknown); name: their display name ('' when
+    unknown); confidence: the match similarity in [0, 1]; participant: the session's bound participant.
+    """
+
+    person_id: str = ''
+    name: str = ''
+    known: bool = False
+    confidence: float = math.nan
+    participant: bool = False
+
+    @property
+    def key(self) -> str:
+        """What per-person bookkeeping is keyed by: 'person:<id>' for a known person ('' otherwise)."""
+        return f'person:{self.person_id}' if self.known and self.person_id else ''
+
+
 # --- outputs ---------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Contribution:
@@ -98,6 +118,19 @@ class PersonState:
     #: Where the face was last seen, in the camera optical frame (metres); None when unknown.
     face_position: tuple[float, float, float] | None = None
     trends: Mapping[str, float] = field(default_factory=dict)
+    #: Who the face is; None until the identity node has decided on its track.
+    identity: Identity | None = None
+    #: The camera stream's latest live-camera score in [0, 1] (NaN: unknown) and the guard's verdict.
+    stream_trust: float = math.nan
+    stream_live: bool = False
+    #: The session has a bound participant (who: identity.participant).
+    participant_bound: bool = False
+
+    @property
+    def subject(self) -> str:
+        """Whom per-person bookkeeping follows: the enrolled person when known (across track loss),
+        else the face track."""
+        return (self.identity.key if self.identity is not None else '') or self.person_id
 
     def value(self, quantity: str) -> float:
         return float(getattr(self, quantity))
@@ -153,7 +186,10 @@ def explain(state: PersonState, quantity: str, top: int = 2) -> str:
 
 def with_summary(state: PersonState) -> PersonState:
     """The state with its one-line summary in words."""
-    head = f"{state.person_id}: {'present' if state.present else 'not present'}"
+    who = state.identity
+    name = (f' ({who.name or who.person_id} {who.confidence:.2f})' if who.known
+            else ' (unknown person)') if who is not None else ''
+    head = f"{state.person_id}{name}: {'present' if state.present else 'not present'}"
     if math.isfinite(state.attention):
         head += f', attention {state.attention:.2f}'
     if state.robot_speaking:

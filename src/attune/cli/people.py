@@ -1,6 +1,6 @@
 """`attune people`: enrol, list and forget the people the robot knows (attune.identity).
 
-    attune people enroll NAME --consent "TEXT" (--images F [F ...] | --camera N | --bag BAG)
+    attune people enroll NAME --consent "TEXT" (--images F [F ...] | --camera N | --bag BAG) [--allow-untrusted]
     attune people list
     attune people forget NAME
     attune people new-key | rotate-key --new-key-file FILE
@@ -8,6 +8,10 @@
 The database (default ~/.local/share/attune/people.db, or $ATTUNE_PEOPLE_DB) holds protected
 templates, encrypted; the key comes from --key-file, $ATTUNE_PEOPLE_KEY or ~/.config/attune/people.key
 (mode 0600). See docs/identity.md.
+
+--camera and --bag run the stream guard (attune.integrity.enrolment) over the frames first and refuse
+a stream that does not look like a live camera (a replay, a loop, a virtual camera, a still image);
+--allow-untrusted enrols anyway and records the override in the consent note (docs/integrity.md).
 """
 from __future__ import annotations
 
@@ -30,6 +34,10 @@ from attune.identity.keys import (
 )
 
 ENROL_FRAMES = 5
+#: Most bag frames the stream guard reads (the first ones: 30 s at 30 fps).
+GUARD_BAG_FRAMES = 900
+#: Consecutive camera frames the stream guard reads before enrolling (3 s at 30 fps).
+GUARD_CAMERA_FRAMES = 90
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -54,6 +62,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     e.add_argument('--topic', default='/camera/image_raw', help='image topic in --bag (default %(default)s)')
     e.add_argument('--frames', type=int, default=ENROL_FRAMES, help='templates from --camera/--bag (default '
                    '%(default)s)')
+    e.add_argument('--allow-untrusted', action='store_true', help='enrol from --camera/--bag even when the stream '
+                   'guard judges the stream not a live camera (recorded in the consent note)')
     common(e)
     e.set_defaults(handler=enroll)
 
@@ -96,13 +106,22 @@ def enroll(ns: argparse.Namespace) -> int:
         raise AttuneError('--frames must be at least 1')
     db = _open(ns, create=True)
     embedder = FaceEmbedder()
+    consent = ns.consent
     if ns.images:
         embeddings, source = _from_images(embedder, ns.images), f'images ({len(ns.images)})'
-    elif ns.bag is not None:
-        embeddings, source = _from_bag(embedder, ns.bag, ns.topic, ns.frames), f'bag {ns.bag.name}'
     else:
-        embeddings, source = _from_camera(embedder, ns.camera, ns.frames), f'camera {ns.camera}'
-    person = db.enroll(ns.name, embeddings, ns.consent, source)
+        from attune.integrity.enrolment import require_live
+
+        source = f'bag {ns.bag.name}' if ns.bag is not None else f'camera {ns.camera}'
+        check = _bag_stream_check(ns.bag, ns.topic) if ns.bag is not None else _camera_stream_check(ns.camera)
+        note = require_live(check, source, ns.allow_untrusted)  # UntrustedStreamError: refused
+        print(note, file=sys.stderr)
+        consent = f'{consent}\n{note}'
+        if ns.bag is not None:
+            embeddings = _from_bag(embedder, ns.bag, ns.topic, ns.frames)
+        else:
+            embeddings = _from_camera(embedder, ns.camera, ns.frames)
+    person = db.enroll(ns.name, embeddings, consent, source)
     db.save()
     print(f'enrolled {person.name} ({person.person_id}): {len(embeddings)} new template(s), '
           f'{len(person.templates)} in all, in {db.path}')
@@ -203,6 +222,63 @@ def _from_bag(embedder, bag: Path, topic: str, wanted: int) -> np.ndarray:
             if i % step == 0:
                 yield decode(m.deserialize())
     return _from_frames(embedder, frames(), wanted)
+
+
+def _bag_stream_check(bag: Path, topic: str):
+    """The stream guard's verdict over the bag's first GUARD_BAG_FRAMES images: header stamps against the
+    bag's receive times, frame ids against the bag's camera_info (the publishing node is not recorded)."""
+    from attune.bag.reader import bag_topics, read_messages
+    from attune.imaging import rgb8_from_compressed, rgb8_from_image
+    from attune.integrity.enrolment import EnrolmentStreamGuard
+    from attune.integrity.evidence import CameraInfoSeen
+
+    topics = bag_topics(bag)
+    if topic not in topics:
+        raise AttuneError(f'{bag} has no topic {topic}; it has {", ".join(topics)}')
+    info_topic = topic.rsplit('/', 1)[0] + '/camera_info'
+    info = None
+    if info_topic in topics:
+        for m in read_messages(bag, [info_topic]):
+            msg = m.deserialize()
+            info = CameraInfoSeen(msg.header.frame_id, int(msg.width), int(msg.height))
+            break
+    decode = rgb8_from_compressed if topics[topic][0].endswith('CompressedImage') else rgb8_from_image
+    guard = EnrolmentStreamGuard(camera_info=info)
+    for i, m in enumerate(read_messages(bag, [topic])):
+        if i >= GUARD_BAG_FRAMES:
+            break
+        msg = m.deserialize()
+        stamp = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
+        guard.add(decode(msg), stamp, m.timestamp_ns, msg.header.frame_id)
+    return guard.check()
+
+
+def _camera_stream_check(index: int):
+    """The stream guard's verdict over GUARD_CAMERA_FRAMES consecutive frames of the camera. The
+    capture stamps are the driver's (CAP_PROP_POS_MSEC, on the receive clock from the first frame)
+    when it gives them, else the receive times; the publisher is the device's name."""
+    import cv2
+
+    from attune.integrity.enrolment import EnrolmentStreamGuard, camera_publisher
+
+    cap = cv2.VideoCapture(index)
+    if not cap.isOpened():
+        raise AttuneError(f'cannot open camera {index}')
+    guard = EnrolmentStreamGuard(publishers=(camera_publisher(index),))
+    first: tuple[float, int] | None = None
+    try:
+        for _ in range(GUARD_CAMERA_FRAMES):
+            ok, bgr = cap.read()
+            receive = time.time_ns()
+            if not ok:
+                raise AttuneError(f'camera {index} stopped delivering frames')
+            pos_ms = float(cap.get(cv2.CAP_PROP_POS_MSEC))
+            first = first or (pos_ms, receive)
+            stamp = first[1] + int((pos_ms - first[0]) * 1e6) if pos_ms > 0 else receive
+            guard.add(np.ascontiguousarray(bgr[:, :, ::-1]), stamp, receive, f'camera{index}')
+    finally:
+        cap.release()
+    return guard.check()
 
 
 def _from_camera(embedder, index: int, wanted: int, interval_s: float = 0.4, timeout_s: float = 30.0) -> np.ndarray:

@@ -9,6 +9,7 @@ import argparse
 import json
 import sys
 
+from attune.errors import ConfigError
 from attune.graph import GRAPH_ARGUMENTS, GraphArgs, node_graph
 from attune.graph.runner import node_command, run_composed, start_processes, supervise
 from attune.stop_signals import ignore_stop_signals, install_stop_signals
@@ -34,9 +35,29 @@ def graph_description(args: GraphArgs) -> list[dict]:
              'remappings': [list(r) for r in s.remappings]} for s in node_graph(args)]
 
 
+def check_participant(selector: str) -> str:
+    """'' when the participant is enrolled in the default database (or it cannot be read without a key
+    here); else why not. Names and ids are matched as the interaction node matches them."""
+    from attune.errors import AttuneError
+    from attune.identity.face_people import selects
+    from attune.identity.keys import default_database_path, load_key
+    from attune.identity.store import PeopleDatabase
+
+    try:
+        people = PeopleDatabase.open(default_database_path(), load_key(None)).people
+    except AttuneError:
+        return ''  # no key here (the nodes may get theirs from their parameters): not checked
+    if any(selects(selector, p.person_id, p.name) for p in people):
+        return ''
+    return f'participant {selector!r} is not enrolled in {default_database_path()} (attune people list)'
+
+
 def run(ns: argparse.Namespace) -> int:
     args = GraphArgs(**{a.name: getattr(ns, a.name) for a in GRAPH_ARGUMENTS})
     specs = node_graph(args)
+    problem = check_participant(args.participant) if args.participant.strip() and args.robot != 'none' else ''
+    if problem:
+        raise ConfigError(problem)
     if ns.dry_run:
         if ns.json:
             print(json.dumps(graph_description(args)))

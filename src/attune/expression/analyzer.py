@@ -90,7 +90,7 @@ class FaceExpression:
 class FaceInput:
     """One face to analyze: its track id and (N >= 468, 3) normalized FaceMesh landmarks.
     frontal: the head faces the camera (calibration learns only from frontal frames).
-    key: the per-person calibration key ('' = the track id; later a person id)."""
+    key: the per-person calibration key ('' = the track id; 'person:<id>' once the face is identified)."""
 
     track: str
     landmarks: np.ndarray

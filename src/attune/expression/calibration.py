@@ -14,9 +14,10 @@ Where the reference comes from, per key:
   - from an operator's "neutral now" (`teach`): the key's frontal frames in the given window replace
     the reference, whatever they look like (the operator vouches for them).
 
-Keys are plain strings: today the face track id, later a person id once faces are identified
-(`rekey` moves a calibration from a track to a person). At most `max_keys` keys are kept (least
-recently seen forgotten).
+Keys are plain strings: the face track id, and the person key ('person:<id>',
+attune.identity.face_people) once the identity node has identified the face (`rekey` moves a
+calibration from a track to a person, or lets a returning person's new track reuse theirs). At
+most `max_keys` keys are kept (least recently seen forgotten).
 """
 from __future__ import annotations
 
@@ -140,11 +141,19 @@ class NeutralCalibrator:
         return 0 if state is None else len(state.frames)
 
     def rekey(self, old: str, new: str) -> None:
-        """Move a calibration to another key (a track identified as a person); an existing one of
-        `new` is replaced only when `old` has a reference."""
+        """Move a calibration to another key (a track identified as a person). A person who already
+        has a reference keeps it: a returning person's new track reuses their calibration, and what
+        the track gathered under its own id is dropped. Otherwise the track's state becomes the
+        person's."""
         state = self._keys.pop(old, None)
-        if state is not None and (state.reference is not None or new not in self._keys):
-            self._keys[new] = state
+        if state is None:
+            return
+        existing = self._keys.get(new)
+        if existing is not None and existing.reference is not None:
+            self._keys.move_to_end(new)
+            return
+        self._keys[new] = state
+        self._keys.move_to_end(new)
 
     def forget(self, key: str | None = None) -> None:
         if key is None:

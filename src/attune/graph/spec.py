@@ -51,6 +51,9 @@ GRAPH_ARGUMENTS: tuple[GraphArgument, ...] = (
                   ('auto', 'true', 'false')),
     GraphArgument('rep155', 'true', 'Start hri_bridge_node: faces, expression and action units as REP-155 '
                   '(ROS4HRI) topics under /humans/faces (needs hri_msgs).', ('true', 'false')),
+    GraphArgument('participant', '', "The session's participant, an enrolled person (id or name, as `attune "
+                  "people list` shows): name calls are measured on their face only (interaction node parameter "
+                  "participant; with robot other than none). Empty: any face."),
     GraphArgument('stream_guard', 'false', 'Start the stream guard (live-camera score on /attune/stream_trust: '
                   'replayed, looped, virtual or spliced camera streams; docs/integrity.md).', ('true', 'false')),
 )
@@ -72,6 +75,7 @@ class GraphArgs:
     asd_emotion: str = 'auto'
     identity: str = 'auto'
     rep155: str = 'true'
+    participant: str = ''
     stream_guard: str = 'false'
 
     def __post_init__(self) -> None:
@@ -132,6 +136,15 @@ class NodeSpec:
 def _yaml_scalar(value: bool | int | float | str) -> str:
     if isinstance(value, bool):
         return 'true' if value else 'false'
+    if isinstance(value, str) and value:
+        import yaml
+
+        try:
+            plain = yaml.safe_load(value) == value
+        except yaml.YAMLError:
+            plain = False
+        if not plain:  # e.g. a participant named 'Yes' or '007': still a string parameter
+            return "'" + value.replace("'", "''") + "'"
     return str(value)
 
 
@@ -157,8 +170,9 @@ def node_graph(args: GraphArgs | None = None) -> list[NodeSpec]:
             NodeSpec(name='sign_node', executable='sign_node', parameter_files=files, parameters=common),
         ]
     if args.robot != 'none':
+        bound = (('participant', args.participant),) if args.participant.strip() else ()
         nodes.append(NodeSpec(name='interaction_node', executable='interaction_node', parameter_files=files,
-                              parameters=common))
+                              parameters=common + bound))
         nodes.append(NodeSpec(name='behavior_node', executable='behavior_node', parameter_files=files,
                               parameters=common + (('policy', args.policy),)))
         bridge = ROBOT_BRIDGES[args.robot]
@@ -176,7 +190,11 @@ def node_graph(args: GraphArgs | None = None) -> list[NodeSpec]:
         nodes.append(NodeSpec(name='asd_emotion_node', executable='asd_emotion_node', parameter_files=files,
                               parameters=common + (('image_topic', args.camera_topic),
                                                    ('image_transport', args.image_transport))))
-    if args.identity == 'true' or (args.identity == 'auto' and default_database_path().is_file()):
+    identity = args.identity == 'true' or (args.identity == 'auto' and default_database_path().is_file())
+    if args.participant.strip() and args.robot != 'none' and not identity:
+        raise ConfigError(f'participant:={args.participant!r} needs the identity node, which recognises them: '
+                          'enrol them (attune people enroll) or set identity:=true')
+    if identity:
         nodes.append(NodeSpec(name='identity_node', executable='identity_node', parameter_files=files,
                               parameters=common + (('image_topic', args.camera_topic),
                                                    ('image_transport', args.image_transport))))

@@ -8,6 +8,8 @@ the interaction node (attune.behavior.protocol; docs/asd_emotion.md).
 
 Subscribes:  <faces_topic>    attune/Faces (reliable, depth 30)
              <image_topic>    sensor_msgs/Image or CompressedImage (image_transport)
+             <person_matches_topic>  attune/PersonMatches (identity_node): a known child's baseline
+                              follows them across track loss (a returning child's new track reuses it)
 Publishes:   /attune/affect   attune/AffectState (source "asd_emotion"): one per classified face
              /diagnostics     diagnostic_msgs/DiagnosticArray, once per second
 Writes:      <session_log_dir>/asd_calibration_<time>[_<session_name>].jsonl (neutral baselines) when set
@@ -22,11 +24,13 @@ from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPo
 
 from attune.affect.estimator import AffectEstimator, EstimatorOptions
 from attune.face.types import FaceFrame
+from attune.identity.face_people import PERSON_KEY_PREFIX, FacePeople
 from attune.jsonl_log import JsonlLog
 from attune.ros import qos
 from attune.ros.affect_msgs import affect_state_msg
 from attune.ros.face_msgs import faces_from_msg
 from attune.ros.faces_join import FacesJoinNode, faces_join_parameters
+from attune.ros.identity_msgs import matches_from_msg, person_matches_parameter
 from attune.ros.image_input import image_input_parameters
 from attune.ros.node_main import run_node
 from attune.ros.params import ParamSpec
@@ -60,6 +64,7 @@ PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec('session_log_dir', '', "Folder of the JSONL calibration log (each child's neutral baseline); '' = "
               'no log.'),
     ParamSpec('session_name', '', 'Added to the calibration log file name (e.g. a session or child code).'),
+    person_matches_parameter("a known child's neutral baseline follows them across track loss"),
     ParamSpec('autostart', True, 'Configure and activate at start-up without a lifecycle manager.'),
 )
 
@@ -85,6 +90,7 @@ class AsdEmotionNode(FacesJoinNode):
     def __init__(self, **kwargs: Any) -> None:
         self._estimator: AffectEstimator | None = None
         self._log: CalibrationLog | None = None
+        self._people = FacePeople()
         super().__init__(NODE_NAME, PARAMETERS, **kwargs)
 
     # --- lifecycle -------------------------------------------------------------------------------
@@ -101,6 +107,8 @@ class AsdEmotionNode(FacesJoinNode):
         p = self.params
         self.subscribe_faces()
         self.subscribe_images()
+        if p['person_matches_topic']:
+            self.add_subscription(self._msgs.PersonMatches, p['person_matches_topic'], self._on_matches, qos.RESULTS)
         self.get_logger().info(f"affect from {p['faces_topic']} and {p['image_transport']} images on "
                                f"{p['image_topic']}")
 
@@ -144,6 +152,16 @@ class AsdEmotionNode(FacesJoinNode):
     def process_joined(self, faces: Any, image: Any) -> None:
         self._classify(faces, image)
 
+    def _on_matches(self, msg: Any) -> None:
+        """A track first identified as a known child shares the child's baseline: it adopts theirs, or
+        gives them its own (attune.affect.calibration.NeutralCalibration.link)."""
+        if self._estimator is None:
+            return
+        for track, key in self._people.update(matches_from_msg(msg), to_ns(msg.header.stamp) * 1e-9):
+            reused = self._estimator.calibration.link(track, key) is not None
+            self._log_write({'type': 'calibration_link', 'face_id': track,
+                             'person_id': key.removeprefix(PERSON_KEY_PREFIX), 'baseline_shared': reused})
+
     # --- work ------------------------------------------------------------------------------------
     def _classify(self, faces_item: tuple[Any, FaceFrame, list], image_msg: Any) -> None:
         faces_msg, frame, due = faces_item
@@ -163,7 +181,9 @@ class AsdEmotionNode(FacesJoinNode):
             self.bad_input.report('bad_face', f'skipped face {face.track} (stamp {stamp} ns): {face.reason}')
         for track, baseline in estimator.completed:
             self.get_logger().info(f'face {track}: neutral baseline from {baseline.samples} outputs')
-            self._log_write({'type': 'calibration', 'face_id': track, 'samples': baseline.samples,
+            person = self._people.key(track).removeprefix(PERSON_KEY_PREFIX) if self._people.match(track) else ''
+            self._log_write({'type': 'calibration', 'face_id': track, 'person_id': person or None,
+                             'samples': baseline.samples,
                              'start_ns': baseline.start_ns, 'end_ns': baseline.end_ns,
                              'baseline': [round(float(x), 4) for x in baseline.probabilities]})
         for estimate in estimates:

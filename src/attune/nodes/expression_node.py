@@ -11,6 +11,8 @@ Subscribes:  <faces_topic>   attune/Faces (reliable)
              <image_topic>   sensor_msgs/Image or CompressedImage (image_transport), when `cnn`
              <teach_topic>   attune/ExpressionTeach: "this face, now, is <label>" for the learner, or
                              "neutral now" (calibrate) for per-person calibration
+             <person_matches_topic>  attune/PersonMatches (identity_node): a known person's calibration
+                             follows them across track loss (a returning person's new track reuses it)
 Publishes:   /attune/expression           attune/Expression per analyzed face, source 'ensemble'
              /attune/expression/<source>  the same per source (rules, cnn, head, learner), when publish_sources
              /diagnostics                 diagnostic_msgs/DiagnosticArray, once per second
@@ -26,10 +28,12 @@ from attune.expression.analyzer import SOURCES, AnalyzerOptions, ExpressionAnaly
 from attune.expression.calibration import CalibrationOptions
 from attune.expression.learner import ContinualLearner
 from attune.expression.lessons import CandidateFace, LessonCollector
+from attune.identity.face_people import FacePeople
 from attune.ros import qos
 from attune.ros.expression_msgs import expression_to_msg, lesson_from_msg
 from attune.ros.face_msgs import faces_from_msg
 from attune.ros.faces_join import FacesJoinNode, faces_join_parameters
+from attune.ros.identity_msgs import matches_from_msg, person_matches_parameter
 from attune.ros.image_input import image_input_parameters
 from attune.ros.node_main import run_node
 from attune.ros.params import ParamSpec
@@ -72,6 +76,7 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               'in memory only.'),
     ParamSpec('learner_shrinkage', 0.1, "Shrinkage of the learner's shared covariance toward the identity "
               '(streaming LDA; more for fewer taught frames).', min=0.0, max=0.99),
+    person_matches_parameter('per-person calibration follows a known person across track loss'),
     ParamSpec('autostart', True, 'Configure and activate at start-up without a lifecycle manager.'),
 )
 
@@ -99,6 +104,7 @@ class ExpressionNode(FacesJoinNode):
         self._analyzer: ExpressionAnalyzer | None = None
         self._lessons = LessonCollector()
         self._pending_calibration: Any = None
+        self._people = FacePeople()
         self._source_pubs: dict[str, Any] = {}
         super().__init__(NODE_NAME, PARAMETERS, **kwargs)
 
@@ -119,6 +125,8 @@ class ExpressionNode(FacesJoinNode):
         self.add_subscription(self._msgs.ExpressionTeach, p['teach_topic'], self._on_teach, qos.RESULTS)
         if p['cnn']:
             self.subscribe_images()
+        if p['person_matches_topic']:
+            self.add_subscription(self._msgs.PersonMatches, p['person_matches_topic'], self._on_matches, qos.RESULTS)
         self.get_logger().info(f"expressions from {p['faces_topic']}"
                                + (f" and {p['image_transport']} images on {p['image_topic']}" if p['cnn'] else
                                   ' (no CNN: AUs and rules only)'))
@@ -170,10 +178,20 @@ class ExpressionNode(FacesJoinNode):
         self.get_logger().info(f"learning '{lesson.label}' from face '{lesson.face_id or 'largest'}' for "
                                f'{lesson.duration_ns / 1e9:g} s')
 
+    def _on_matches(self, msg: Any) -> None:
+        """Who each face is: a track first identified as a known person moves its calibration to the
+        person, or reuses the person's when they had one (attune.identity.face_people)."""
+        moved = self._people.update(matches_from_msg(msg), to_ns(msg.header.stamp) * 1e-9)
+        calibrator = self._analyzer.calibrator if self._analyzer is not None else None
+        for track, key in moved:
+            if calibrator is not None:
+                calibrator.rekey(track, key)
+
     def _start_calibration(self, inputs: list[FaceInput], areas: list[float]) -> None:
         """Hand a pending "neutral now" to the calibrator, for its face or (no id) the largest one in view."""
         lesson = self._pending_calibration
         key = lesson.face_id or (inputs[int(max(range(len(areas)), key=areas.__getitem__))].track if inputs else '')
+        key = self._people.key(key) if key else ''
         if key and self._analyzer is not None and self._analyzer.calibrator is not None:
             self._analyzer.calibrator.teach(key, lesson.start_ns, lesson.duration_ns)
             self._pending_calibration = None
@@ -205,7 +223,8 @@ class ExpressionNode(FacesJoinNode):
                 self.count('faces_skipped_pose')
                 continue
             frontal = pose is None or (abs(pose.yaw) <= frontal_limit and abs(pose.pitch) <= frontal_limit)
-            inputs.append(FaceInput(face.id, face.observation.landmarks, frontal=frontal))
+            key = self._people.key(face.id)
+            inputs.append(FaceInput(face.id, face.observation.landmarks, frontal=frontal, key=key))
             boxes.append(face.box.width * face.box.height)
         if self._pending_calibration is not None:
             self._start_calibration(inputs, boxes)

@@ -18,6 +18,9 @@ Subscribes:  /attune/faces            attune/Faces         presence, attention, 
                                                            onset of a name call
              <command_topic>          attune/BehaviorCommand  the stimuli of protocols: NAME_CALL starts
                                                            a name call, STOP aborts it
+             <person_matches_topic>   attune/PersonMatches who each face is (identity_node): the state's
+                                                           identity; protocol state follows the person
+             <stream_trust_topic>     attune/StreamTrust   the camera's live-camera score (stream_guard_node)
 Publishes:   /attune/interaction_state   attune/InteractionState: a person's state when new input
              arrived (at most publish_rate_hz), and every person every heartbeat_s (so staleness shows)
              /attune/interaction/events  attune/InteractionEvent: every sign (attributed), every name
@@ -35,6 +38,7 @@ from std_msgs.msg import Bool, Header
 
 from attune.behavior.commands import Action
 from attune.behavior.fusion import FusionOptions, InteractionFusion
+from attune.behavior.identities import InteractionIdentities
 from attune.behavior.protocol import FaceSample, NameCallOptions, NameCallResult, NameCallRunner, PendingCall
 from attune.behavior.protocol.session_log import NameCallLog
 from attune.errors import AttuneError
@@ -47,6 +51,7 @@ from attune.ros.behavior_msgs import (
     sign_input,
     state_to_msg,
 )
+from attune.ros.identity_msgs import matches_from_msg, person_matches_parameter
 from attune.ros.interaction_event_msgs import protocol_event_to_msg, sign_event_to_msg
 from attune.ros.node_main import run_node
 from attune.ros.params import ParamSpec
@@ -117,6 +122,13 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               'e.g. the time from the start of speech to the name within it.', min=0.0, max=10.0, dynamic=True),
     ParamSpec('frame_timeout_s', 2.0, 'Name call: without frames for this long (wall time), running calls are '
               'decided on the frame clock extrapolated by the wall time since the last frame.', min=0.1, max=60.0),
+    person_matches_parameter('who each face is, in the state; the protocol and its log follow the person'),
+    ParamSpec('participant', '', "The session's participant: an enrolled person's id or name (attune people "
+              "list); name calls are measured on their face only, other faces are ignored. '' = any face."),
+    ParamSpec('stream_trust_topic', '/attune/stream_trust', "attune/StreamTrust (stream_guard_node): the camera's "
+              "live-camera score in every state; '' = none."),
+    ParamSpec('stream_trust_max_age_s', 5.0, 'A live-camera score older than this is unknown (NaN) in the '
+              'states.', min=0.1, max=600.0, dynamic=True),
     ParamSpec('session_log_dir', '', "Folder of the therapist's JSONL name-call log; '' = no log."),
     ParamSpec('session_name', '', 'Added to the name-call log file name (e.g. a session or child code).'),
     ParamSpec('autostart', True, 'Configure and activate at start-up without a lifecycle manager.'),
@@ -136,7 +148,8 @@ def fusion_options(p: dict[str, Any]) -> FusionOptions:
         fresh_s=p['fresh_s'], half_life_s=p['half_life_s'], max_age_s=p['max_age_s'],
         smoothing_tau_s=p['smoothing_tau_s'], attention_cone_deg=p['attention_cone_deg'],
         presence_on_s=p['presence_on_s'], presence_off_s=p['presence_off_s'], forget_after_s=p['forget_after_s'],
-        min_weight=p['min_weight'], gate_while_speaking=p['gate_while_speaking'])
+        min_weight=p['min_weight'], gate_while_speaking=p['gate_while_speaking'],
+        stream_trust_max_age_s=p['stream_trust_max_age_s'])
 
 
 def protocol_options(p: dict[str, Any]) -> NameCallOptions:
@@ -154,6 +167,7 @@ class InteractionNode(NodeShell):
     def __init__(self, **kwargs: Any) -> None:
         self._fusion: InteractionFusion | None = None
         self._runner: NameCallRunner | None = None
+        self._people: InteractionIdentities | None = None
         self._log: NameCallLog | None = None
         self._results: dict[str, int] = {}
         self._dirty: set[str] = set()
@@ -166,13 +180,18 @@ class InteractionNode(NodeShell):
     def configure(self) -> None:
         p = self.params
         self._fusion = InteractionFusion(fusion_options(p))
+        self._people = InteractionIdentities(p['participant'])
+        self._fusion.participant_bound = self._people.bound
+        if self._people.bound and not p['person_matches_topic']:
+            self.get_logger().warning("participant set, but person_matches_topic is '': no face can be theirs")
         self._runner = NameCallRunner(protocol_options(p), speaking_wait_s=p['speaking_wait_s'],
                                       frame_timeout_s=p['frame_timeout_s'], stimulus_delay_s=p['stimulus_delay_s'])
         if p['session_log_dir']:
             self._log = NameCallLog(p['session_log_dir'], p['session_name'],
                                     {'node': self.get_name(), 'protocol': {
                                         name: p[name] for name in (*_PROTOCOL_PARAMS, 'speaking_wait_s',
-                                                                   'stimulus_delay_s')}})
+                                                                   'stimulus_delay_s')},
+                                     'participant_bound': bool(p['participant'])})
             self.get_logger().info(f'name-call log: {self._log.path}')
         self._pub = self.add_publisher(self._msgs.InteractionState, STATE_TOPIC, qos.RESULTS)
         self._events = self.add_publisher(self._msgs.InteractionEvent, EVENT_TOPIC, qos.RESULTS)
@@ -187,6 +206,10 @@ class InteractionNode(NodeShell):
         self.add_subscription(m.Sign, '/attune/sign', self._on_sign, qos.RESULTS)
         self._speaking_sub = self.add_subscription(Bool, SPEAKING_TOPIC, self._on_speaking, qos.LATCHED)
         self.add_subscription(m.BehaviorCommand, self.params['command_topic'], self._on_command, qos.RESULTS)
+        if self.params['person_matches_topic']:
+            self.add_subscription(m.PersonMatches, self.params['person_matches_topic'], self._on_matches, qos.RESULTS)
+        if self.params['stream_trust_topic']:
+            self.add_subscription(m.StreamTrust, self.params['stream_trust_topic'], self._on_trust, qos.RESULTS)
 
     def release(self) -> None:
         self._fusion = None
@@ -221,8 +244,8 @@ class InteractionNode(NodeShell):
             self._fusion.observe_faces(self.now_s(), stamp, faces)
             self._dirty.update(f.id for f in faces)
             self._frame_id = m.header.frame_id or self._frame_id
-            samples = [FaceSample(f.id, f.yaw, 0.5 * (face.roi.xmin + face.roi.xmax))
-                       for f, face in zip(faces, m.faces)]
+            samples = self._people.protocol_samples([FaceSample(f.id, f.yaw, 0.5 * (face.roi.xmin + face.roi.xmax))
+                                                     for f, face in zip(faces, m.faces)])
             self._publish_results(self._runner.faces(stamp, samples, time.monotonic()))
         self._guard('faces', apply, msg)
 
@@ -238,7 +261,7 @@ class InteractionNode(NodeShell):
             if self._fusion.observe_affect(self.now_s(), stamp, affect_input(m)):
                 self._dirty.add(m.face_id)
             if m.face_id and m.emotions:
-                self._runner.affect(m.face_id, stamp, m.emotions, m.probabilities, float(m.valence))
+                self._runner.affect(self._people.key(m.face_id), stamp, m.emotions, m.probabilities, float(m.valence))
         self._guard('affect', apply, msg)
 
     def _on_sign(self, msg: Any) -> None:
@@ -251,6 +274,24 @@ class InteractionNode(NodeShell):
             self._events.publish(sign_event_to_msg(m, person))
             self.count('events_published')
         self._guard('sign', apply, msg)
+
+    def _on_matches(self, msg: Any) -> None:
+        def apply(m: Any) -> None:
+            bound = self._people.participant_id
+            for track, identity in self._people.matches(matches_from_msg(m), self.now_s()):
+                if self._fusion.identify(track, identity):
+                    self._dirty.add(track)
+            if self._people.participant_id and not bound:
+                self.get_logger().info(f'participant identified: person {self._people.participant_id}')
+                if self._log is not None:
+                    self._log.write({'type': 'participant', 'person_id': self._people.participant_id})
+        self._guard('person_matches', apply, msg)
+
+    def _on_trust(self, msg: Any) -> None:
+        def apply(m: Any) -> None:
+            self._fusion.set_stream_trust(self.now_s(), float(m.score) if m.ready else math.nan, bool(m.live))
+            self._dirty.update(self._fusion.person_ids)
+        self._guard('stream_trust', apply, msg)
 
     def _on_speaking(self, msg: Bool) -> None:
         if self._fusion is not None and self._fusion.robot_speaking != msg.data:
@@ -271,10 +312,14 @@ class InteractionNode(NodeShell):
             return
         target = command.target_id.strip()
         if command.action == Action.STOP:
-            self._publish_results(runner.stop(target))
+            self._publish_results(runner.stop(self._people.key(target) if target else ''))
             return
         if command.action != Action.NAME_CALL:
             return
+        target, replaced = self._people.protocol_target(target)
+        if replaced:
+            self.bad_input.report('participant', f'NAME_CALL for face {command.target_id!r}: measured on the bound '
+                                  'participant instead (other faces are ignored)')
         now = self.get_clock().now().nanoseconds
         stamp = command.stamp_ns
         if stamp == 0:
@@ -296,7 +341,8 @@ class InteractionNode(NodeShell):
     # --- output ----------------------------------------------------------------------------------
     def _publish_results(self, results: list[NameCallResult]) -> None:
         """Publish name-call states and results as events (and log the final ones)."""
-        for result in results:
+        for measured in results:
+            result, person = self._people.report(measured)
             header = Header(stamp=from_ns(result.decided_ns, type(Header().stamp)), frame_id=self._frame_id)
             self._events.publish(protocol_event_to_msg(result.as_protocol_result(), header))
             self.count('events_published')
@@ -309,7 +355,8 @@ class InteractionNode(NodeShell):
                                    f'({result.reason}){latency}')
             if self._log is not None:
                 try:
-                    self._log.name_call(result)
+                    self._log.name_call(result, person_id=person or None,
+                                        participant=bool(person) and person == self._people.participant_id)
                 except (OSError, ValueError) as exc:
                     self.bad_input.report('session_log', f'session log not written: {exc}')
 

@@ -18,6 +18,7 @@ from attune.behavior.fusion import (
     Contribution,
     ExpressionObservation,
     FaceObservation,
+    Identity,
     PersonState,
     SignObservation,
 )
@@ -95,6 +96,14 @@ def state_to_msg(state: PersonState, frame_id: str = '') -> InteractionState:
                          for c in state.contributions]
     x, y, z = state.face_position if state.face_position is not None else (math.nan,) * 3
     out.face_position.x, out.face_position.y, out.face_position.z = float(x), float(y), float(z)
+    who = state.identity
+    out.identified = who is not None
+    out.identity_confidence = who.confidence if who is not None else math.nan
+    if who is not None and who.known:
+        out.known, out.enrolled_person_id, out.person_name = True, who.person_id, who.name
+    out.participant = bool(who is not None and who.participant)
+    out.participant_bound = bool(state.participant_bound)
+    out.stream_trust, out.stream_live = float(state.stream_trust), bool(state.stream_live)
     return out
 
 
@@ -105,10 +114,16 @@ def state_from_msg(msg: InteractionState) -> PersonState:
                           for c in msg.contributions)
     p = msg.face_position
     position = (_f(p.x), _f(p.y), _f(p.z)) if math.isfinite(p.z) else None
+    identity = None
+    if msg.identified:
+        identity = Identity(person_id=msg.enrolled_person_id, name=msg.person_name, known=bool(msg.known),
+                            confidence=_f(msg.identity_confidence), participant=bool(msg.participant))
     return PersonState(person_id=msg.person_id, stamp_ns=to_ns(msg.header.stamp), present=bool(msg.present),
                        attention=_f(msg.attention), engagement=_f(msg.engagement), valence=_f(msg.valence),
                        arousal=_f(msg.arousal), distress=_f(msg.distress), contributions=contributions,
-                       robot_speaking=bool(msg.robot_speaking), summary=msg.summary, face_position=position)
+                       robot_speaking=bool(msg.robot_speaking), summary=msg.summary, face_position=position,
+                       identity=identity, stream_trust=_f(msg.stream_trust), stream_live=bool(msg.stream_live),
+                       participant_bound=bool(msg.participant_bound))
 
 
 def command_to_msg(cmd: Command) -> BehaviorCommand:

@@ -1,0 +1,121 @@
+"""Identity and stream trust through real rclpy and Fast DDS: the interaction node joins identity_node's
+PersonMatches and the stream guard's StreamTrust into every InteractionState; with a bound participant
+the name call is measured on the participant only and logged by person id; the behaviour node greets a
+known person by name once, whatever their track, and others (or an untrusted stream) without a name."""
+from __future__ import annotations
+
+import time
+
+import pytest
+import rclpy
+from rclpy.parameter import Parameter
+
+from attune.behavior.fusion import Identity, PersonState
+from attune.jsonl_log import read_log
+from attune.nodes.behavior_node import BehaviorNode
+from attune.ros.behavior_msgs import state_to_msg
+from test.conftest import wait_for
+from test.nodes.test_interaction_protocol import FPS, RELIABLE, Harness, S, faces_msg, header, tracked
+
+pytestmark = pytest.mark.ros
+
+
+def test_the_state_says_who_each_face_is_and_the_participant_alone_is_measured(spinner, tmp_path) -> None:
+    from attune.msg import InteractionState, PersonMatch, PersonMatches, StreamTrust
+
+    h = Harness(spinner, 'ident', participant='ada', person_matches_topic='/ident/matches',
+                stream_trust_topic='/ident/trust', response_window_s=2.0, affect_window_s=0.5,
+                session_log_dir=str(tmp_path), session_name='s1')
+    matches = h.probe.create_publisher(PersonMatches, '/ident/matches', RELIABLE)
+    trust = h.probe.create_publisher(StreamTrust, '/ident/trust', RELIABLE)
+    states: list = []
+    h.probe.create_subscription(InteractionState, '/ident/state', states.append, RELIABLE)
+    assert wait_for(lambda: matches.get_subscription_count() >= 1 and trust.get_subscription_count() >= 1, 10)
+    base = time.time_ns()
+    trust.publish(StreamTrust(header=header(base), topic='/camera/image_raw', score=0.9, live=True, ready=True,
+                              frames=60))
+    who = [PersonMatch(face_id='t1', person_id='person-ada1', name='Ada', known=True, confidence=0.93),
+           PersonMatch(face_id='t2', known=False, confidence=0.55)]
+    h.name_call(base + 1 * S, target='t2', name='Ada')   # the policy named the stranger's face
+    for i in range(4 * FPS):
+        stamp = base + i * S // FPS
+        t = i / FPS
+        stranger_yaw = 40.0 if t < 1.3 else 0.0           # only the stranger turns to the robot
+        h.faces.publish(faces_msg(stamp, [tracked('t1', 40.0, 0.85), tracked('t2', stranger_yaw, 0.5)]))
+        if i % 3 == 0:
+            matches.publish(PersonMatches(header=header(stamp), matches=who))
+        time.sleep(0.002)
+
+    def latest(track: str):
+        return next((s for s in reversed(states) if s.person_id == track and s.identified), None)
+    assert wait_for(lambda: latest('t1') is not None and latest('t2') is not None, 10)
+    ada, stranger = latest('t1'), latest('t2')
+    assert (ada.known, ada.enrolled_person_id, ada.person_name, ada.participant) == (True, 'person-ada1', 'Ada', True)
+    assert ada.identity_confidence == pytest.approx(0.93) and ada.participant_bound
+    assert (stranger.known, stranger.enrolled_person_id, stranger.participant) == (False, '', False)
+    assert stranger.participant_bound and 'unknown person' in stranger.summary
+    assert ada.stream_trust == pytest.approx(0.9) and ada.stream_live
+
+    (result,) = h.wait_final()
+    assert (result.status, result.person_id) == ('no_response', 't1')   # measured on Ada, not the stranger
+    assert wait_for(lambda: any('measured on the bound participant' in e for e in h.errors), 10), h.errors
+    (log,) = tmp_path.glob('asd_session_*_s1.jsonl')
+    assert wait_for(lambda: any(r['type'] == 'name_call' for r in read_log(log)), 5)
+    records = read_log(log)
+    assert records[0]['participant_bound'] is True
+    assert {'type': 'participant', 'person_id': 'person-ada1'} in [
+        {k: r[k] for k in ('type', 'person_id')} for r in records if r['type'] == 'participant']
+    call = next(r for r in records if r['type'] == 'name_call')
+    assert (call['face_id'], call['person_id'], call['participant']) == ('t1', 'person-ada1', True)
+    assert 'Ada' not in log.read_text().replace('"name": "Ada"', '')   # by id: the name only as called
+
+
+GREETER = """\
+policy: greeter
+limits: {max_commands: 10, window_s: 10}
+rules:
+  - name: greet_by_name
+    when: present and known_person and seen_s >= 0.3 and stream_trusted
+    max_per_person: 1
+    cooldown_s: 0
+    actions: [{say: "Hello {person_name}!"}]
+  - name: greet
+    when: present and seen_s >= 0.3 and (not known_person or not stream_trusted)
+    cooldown_s: 0
+    actions: [{say: "Hello!"}]
+"""
+
+
+def test_the_behaviour_node_greets_a_known_person_by_name_once(spinner, tmp_path) -> None:
+    from attune.msg import BehaviorCommand, InteractionState
+
+    policy = tmp_path / 'greeter.yaml'
+    policy.write_text(GREETER)
+    remaps = ['-r', '/attune/interaction_state:=/greet/state', '-r', '/attune/behavior/command:=/greet/command',
+              '-r', '/attune/interaction/events:=/greet/events']
+    spinner.add(BehaviorNode(parameter_overrides=[Parameter('policy', value=str(policy))],
+                             cli_args=['--ros-args', '-r', '__node:=behavior_greet', *remaps]))
+    probe = spinner.add(rclpy.create_node('probe_greet'))
+    said: list = []
+    probe.create_subscription(BehaviorCommand, '/greet/command', said.append, RELIABLE)
+    states = probe.create_publisher(InteractionState, '/greet/state', RELIABLE)
+    assert wait_for(lambda: states.get_subscription_count() >= 1, 10)
+    ada = Identity(person_id='person-ada1', name='Ada', known=True, confidence=0.9)
+
+    def visit(track: str, identity: Identity, trust: float = 0.9, seconds: float = 0.8) -> list[str]:
+        before = len(said)
+        state = PersonState(person_id=track, stamp_ns=time.time_ns(), present=True, attention=0.9, engagement=0.5,
+                            valence=0.0, arousal=0.0, distress=0.0, identity=identity, stream_trust=trust,
+                            stream_live=trust >= 0.5)
+        for _ in range(int(seconds / 0.1)):
+            states.publish(state_to_msg(state))
+            time.sleep(0.1)
+        time.sleep(0.3)
+        return [c.text for c in said[before:]]
+
+    assert visit('t1', ada) == ['Hello Ada!']
+    assert visit('t7', ada) == []                                  # Ada again, on a new track: not again
+    assert visit('t9', Identity(confidence=0.5)) == ['Hello!']     # a stranger: no name
+    assert visit('t4', Identity(person_id='person-bob2', name='Bob', known=True, confidence=0.9),
+                 trust=0.05) == ['Hello!']                         # a replayed Bob: no name
+    assert all(c.target_id for c in said)
