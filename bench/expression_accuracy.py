@@ -48,14 +48,14 @@ FIVE = ('anger', 'happy', 'neutral', 'sad', 'surprise')
 def distributions(items: list, features) -> dict[str, list]:
     """Per method, one (labels, probabilities) or None per item; plus the head's logits."""
     from attune.expression.ensemble import Distribution, combine
-    from attune.expression.head import ExpressionHead, head_features, softmax
+    from attune.expression.head import ExpressionHead, head_inputs, softmax
     from attune.expression.labels import EMOTIONS, RULE_LABELS
     from attune.expression.rules import classify
 
     head = ExpressionHead()
     found = np.flatnonzero(features.found)
     f = features.subset(found)
-    logits = head.logits(head_features(f.au, f.measures, f.embedding, f.cnn_probabilities))
+    logits = head.logits(head_inputs(f))
     out = {m: [None] * len(items) for m in ('node', 'rules', 'cnn', 'old_ensemble')}
     out['logits'] = [None] * len(items)
     for row, i in enumerate(found):

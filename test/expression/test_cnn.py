@@ -57,3 +57,13 @@ def test_crop_failures_are_errors(london) -> None:
 def test_a_missing_model_file_is_named(tmp_path) -> None:
     with pytest.raises(ModelFileError, match=r'nothing\.onnx'):
         FerCnn(tmp_path / 'nothing.onnx')
+
+
+def test_with_mirror_runs_the_crops_and_their_mirror_images() -> None:
+    crops = np.load(REFERENCE, allow_pickle=False)['crops'][:3]
+    cnn = FerCnn()
+    as_is, mirrored = cnn.with_mirror(crops)
+    np.testing.assert_allclose(as_is.probabilities, cnn(crops).probabilities, atol=1e-5)
+    np.testing.assert_allclose(mirrored.embedding, cnn(crops[:, :, ::-1].copy()).embedding, atol=1e-4)
+    single, _ = cnn.with_mirror(crops[0])
+    assert single.probabilities.shape == (1, 7)

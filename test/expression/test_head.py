@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from attune.errors import ModelFileError
-from attune.expression.head import HEAD_FEATURE_SIZE, ExpressionHead, head_features
+from attune.expression.head import HEAD_FEATURE_SIZE, ExpressionHead, head_features, mirror_mean
 from attune.expression.labels import EMOTIONS
 
 torch = pytest.importorskip('torch')
@@ -73,13 +73,21 @@ def test_broken_or_foreign_files_raise(tmp_path) -> None:
 
 def test_shipped_head_in_the_analyzer(london) -> None:
     from attune.expression.analyzer import ExpressionAnalyzer
+    from attune.expression.cnn import prepare_crop
+    from attune.expression.shape import landmark_shape
 
     analyzer = ExpressionAnalyzer()
     results = [analyzer.analyze_one(p.rgb, p.landmarks) for p in london]
-    for r in results:
+    for p, r in zip(london, results):
         assert set(r.sources) == {'rules', 'cnn', 'head'} and r.head_logits.shape == (7,)
         np.testing.assert_allclose(r.ensemble.restricted(EMOTIONS), r.sources['head'].probabilities, atol=1e-6)
-        x = head_features(r.aus.intensities, r.aus.measures, r.features[17:145], r.sources['cnn'].probabilities)
+        cnn, mirrored = analyzer.cnn.with_mirror(prepare_crop(p.rgb, p.landmarks))
+        embedding, probabilities = mirror_mean(cnn.embedding[0], cnn.probabilities[0], mirrored.embedding[0],
+                                               mirrored.probabilities[0])
+        np.testing.assert_allclose(cnn.embedding[0], r.features[17:145], atol=1e-5)  # the learner: crop as is
+        h, w = p.rgb.shape[:2]
+        x = head_features(r.aus.intensities, r.aus.measures, embedding, probabilities,
+                          landmark_shape(p.landmarks, w, h))
         np.testing.assert_allclose(analyzer.head.logits(x)[0], r.head_logits, atol=1e-5)
     right = [(r.ensemble.label == 'happy') == p.smiling for p, r in zip(london, results)]
     assert np.mean(right) >= 0.83  # these 12 people are held out of training (test_head_quality guards it)

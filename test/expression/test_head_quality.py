@@ -16,7 +16,7 @@ from test.conftest import shared_data
 
 #: Floors just under the shipped model's numbers on the holdout (expression_head.md, "Quality holdout").
 #: London has 24 photos: the floors allow one photo to change across CPUs (MediaPipe's float kernels).
-FLOORS = {'london_accuracy': 0.83, 'london_calibrated_accuracy': 0.875, 'mux5_macro_f1': 0.67}
+FLOORS = {'london_accuracy': 0.79, 'london_calibrated_accuracy': 0.95, 'mux5_macro_f1': 0.62}
 
 
 def test_shipped_head_keeps_its_quality_on_held_out_people() -> None:

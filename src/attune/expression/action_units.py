@@ -199,12 +199,14 @@ class AuResult:
     reference: the neutral MEASURES the intensities were computed against.
     fit_rms_cm: residual of the normalization on rigid landmarks; large values mean the landmarks
         do not look like a face (or the head is turned so far that FaceMesh is guessing).
+    aligned: the (N, 3) landmarks in the canonical frame (centimetres) the measures were taken on.
     """
 
     intensities: np.ndarray
     measures: np.ndarray
     reference: np.ndarray
     fit_rms_cm: float
+    aligned: np.ndarray | None = None
 
     def as_dict(self) -> dict[str, float]:
         return {name: float(v) for name, v in zip(AU_NAMES, self.intensities)}
@@ -346,7 +348,7 @@ class ActionUnitEstimator:
         au = intensities_from_measures(m, reference)
         if self.calibration and track:
             self.baseline.update(track, m, au)
-        return AuResult(au, m, reference, alignment.rms_cm)
+        return AuResult(au, m, reference, alignment.rms_cm, aligned)
 
     def population_intensities(self, result: AuResult) -> np.ndarray:
         """result's AU intensities against the population neutral (itself when it was the reference)."""

@@ -15,10 +15,12 @@ from attune.expression.action_units import ActionUnitEstimator, AuResult
 from attune.expression.calibration import CalibrationOptions, NeutralCalibrator
 from attune.expression.cnn import FerCnn, prepare_crop
 from attune.expression.ensemble import Distribution, combine
-from attune.expression.head import ExpressionHead, head_features, softmax
+from attune.expression.head import ExpressionHead, head_features, mirror_mean, softmax
 from attune.expression.labels import EMOTIONS, RULE_LABELS
 from attune.expression.learner import ContinualLearner
 from attune.expression.rules import classify
+from attune.expression.shape import shape_of_aligned
+from attune.model_files import loading
 
 SOURCES = ('rules', 'cnn', 'head', 'learner')
 #: Default ensemble weights: the head (trained on AUs + CNN features) and, once taught, the learner.
@@ -140,12 +142,19 @@ class ExpressionAnalyzer:
                 aus.append(au)
             except ValueError as exc:  # CropError is a ValueError
                 aus.append(exc)
-        cnn_out = self.cnn(np.stack(crops)) if crops else None
+        cnn_out = mirrored = None
+        if crops and self.head is not None:  # the head reads the mean over each crop and its mirror image
+            cnn_out, mirrored = self.cnn.with_mirror(np.stack(crops))
+        elif crops:
+            cnn_out = self.cnn(np.stack(crops))
         head_logits = None
-        if cnn_out is not None and self.head is not None:
+        if mirrored is not None:
             rows = {j: i for i, j in crop_of.items()}
+            embedding, probabilities = mirror_mean(cnn_out.embedding, cnn_out.probabilities,
+                                                   mirrored.embedding, mirrored.probabilities)
             x = np.stack([head_features(self.aus.population_intensities(aus[rows[j]]), aus[rows[j]].measures,
-                                        cnn_out.embedding[j], cnn_out.probabilities[j]) for j in range(len(crops))])
+                                        embedding[j], probabilities[j], shape_of_aligned(aus[rows[j]].aligned))
+                          for j in range(len(crops))])
             head_logits = self.head.logits(x)
         results: list[FaceExpression | ValueError] = []
         for i, (face, au) in enumerate(zip(faces, aus)):
@@ -212,4 +221,7 @@ class ExpressionAnalyzer:
 def load_learner(path: str | Path) -> ContinualLearner | None:
     """A learner file, or None if it does not exist yet."""
     path = Path(path)
-    return ContinualLearner.load(path) if path.is_file() else None
+    if not path.is_file():
+        return None
+    with loading('expression learner', path):
+        return ContinualLearner.load(path)

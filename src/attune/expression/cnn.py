@@ -165,3 +165,15 @@ class FerCnn:
     def __call__(self, crops: np.ndarray) -> CnnOutput:
         """Run on (N, 64, 64) or (64, 64) uint8 grey crops."""
         return self.run_input(preprocess(crops))
+
+    def with_mirror(self, crops: np.ndarray) -> tuple[CnnOutput, CnnOutput]:
+        """(outputs for the crops, outputs for their mirror images), from one batch of 2N crops.
+
+        The expression head reads the mean of both (test-time mirror averaging: the CNN is not
+        left-right symmetric, a face's expression is; see expression_head.md for what it gained)."""
+        crops = np.asarray(crops)
+        crops = crops[None] if crops.ndim == 2 else crops
+        out = self(np.concatenate([crops, crops[:, :, ::-1]]))
+        n = len(crops)
+        return (CnnOutput(out.probabilities[:n], out.embedding[:n]),
+                CnnOutput(out.probabilities[n:], out.embedding[n:]))

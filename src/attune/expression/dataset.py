@@ -10,7 +10,8 @@ both sides. `quality_holdout` names a fixed set of people that training never us
 selection): the shipped model's quality test (test/expression/test_head_quality.py) scores it on them.
 `extract(items)` runs MediaPipe FaceMesh on each photo (the largest face) and computes what the
 expression analyzer computes live: AU intensities and measures against the population
-neutral, and the FER CNN's probabilities and embedding on the landmark-aligned crop.
+neutral, and the FER CNN's probabilities and embedding on the landmark-aligned crop and on its
+mirror image.
 """
 from __future__ import annotations
 
@@ -91,7 +92,8 @@ class Features:
     """Per-item arrays (row i = items[i]); found[i] False where no face was found (other rows zero).
 
     landmarks (N, 478, 3) normalized; size (N, 2) width, height of the (shrunk) image; au (N, 17);
-    measures (N, 15); cnn_probabilities (N, 7) EMOTIONS order; embedding (N, 128).
+    measures (N, 15); cnn_probabilities (N, 7) EMOTIONS order; embedding (N, 128); mirror_probabilities,
+    mirror_embedding: the same for the mirrored crop.
     """
 
     found: np.ndarray
@@ -101,6 +103,8 @@ class Features:
     measures: np.ndarray
     cnn_probabilities: np.ndarray
     embedding: np.ndarray
+    mirror_probabilities: np.ndarray
+    mirror_embedding: np.ndarray
 
     def subset(self, rows: np.ndarray) -> Features:
         return Features(*(getattr(self, name)[rows] for name in self.__dataclass_fields__))
@@ -131,8 +135,9 @@ def _cache_key(items: Sequence[Item]) -> str:
 def extract(items: Sequence[Item], cache_dir: Path | None = None,
             log: Callable[[str], object] = print) -> Features:
     """Features of every item (see Features). With cache_dir, reuses/writes features-<hash>.npz there
-    (the hash covers paths, sizes and modification times). Needs MediaPipe and the shipped CNN."""
-    cache = Path(cache_dir) / f'features-{_cache_key(items)}.npz' if cache_dir is not None else None
+    (the hash covers paths, sizes and modification times; v2 added the mirrored crop's CNN outputs).
+    Needs MediaPipe and the shipped CNN."""
+    cache = Path(cache_dir) / f'features-v2-{_cache_key(items)}.npz' if cache_dir is not None else None
     if cache is not None and cache.is_file():
         with np.load(cache) as z:
             return Features(**{k: z[k] for k in Features.__dataclass_fields__})
@@ -144,7 +149,9 @@ def extract(items: Sequence[Item], cache_dir: Path | None = None,
     out = {'found': np.zeros(n, bool), 'landmarks': np.zeros((n, 478, 3), np.float32),
            'size': np.zeros((n, 2), np.int32), 'au': np.zeros((n, 17), np.float32),
            'measures': np.zeros((n, 15), np.float32), 'cnn_probabilities': np.zeros((n, len(EMOTIONS)), np.float32),
-           'embedding': np.zeros((n, 128), np.float32)}
+           'embedding': np.zeros((n, 128), np.float32),
+           'mirror_probabilities': np.zeros((n, len(EMOTIONS)), np.float32),
+           'mirror_embedding': np.zeros((n, 128), np.float32)}
     estimator, cnn = ActionUnitEstimator(), FerCnn()
     with FaceAnalyzer(FaceAnalyzerOptions(static_images=True, max_faces=4)) as faces:
         for i, item in enumerate(items):
@@ -160,7 +167,7 @@ def extract(items: Sequence[Item], cache_dir: Path | None = None,
             h, w = rgb.shape[:2]
             try:
                 au = estimator.estimate(face.landmarks, w, h)
-                result = cnn(prepare_crop(rgb, face.landmarks)[None])
+                result, mirrored = cnn.with_mirror(prepare_crop(rgb, face.landmarks)[None])
             except ValueError:
                 continue
             out['found'][i] = True
@@ -169,6 +176,8 @@ def extract(items: Sequence[Item], cache_dir: Path | None = None,
             out['size'][i] = (w, h)
             out['au'][i], out['measures'][i] = au.intensities, au.measures
             out['cnn_probabilities'][i], out['embedding'][i] = result.probabilities[0], result.embedding[0]
+            out['mirror_probabilities'][i] = mirrored.probabilities[0]
+            out['mirror_embedding'][i] = mirrored.embedding[0]
     features = Features(**out)
     if cache is not None:
         cache.parent.mkdir(parents=True, exist_ok=True)

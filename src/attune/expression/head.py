@@ -1,8 +1,10 @@
 """attune's own expression model: a small network over the per-face features (no rclpy, no torch).
 
-Input (`head_features`, HEAD_FEATURE_SIZE = 167 values): the AU intensities (17), the AU measures
+Input (`head_features`, HEAD_FEATURE_SIZE = 351 values): the AU intensities (17), the AU measures
 relative to the population neutral face (15, canonical centimetres), the FER CNN's embedding (128)
-and its log-probabilities (7). Output: logits over EMOTIONS. Trained by `attune train expression`
+and its log-probabilities (7), both averaged over the crop and its mirror image
+(FerCnn.with_mirror), and the aligned shape of lips, eyes and brows (184;
+attune.expression.shape). Output: logits over EMOTIONS. Trained by `attune train expression`
 (attune.models.expression_head_training) on ../shared/data/faces with person-wise splits; model
 card: src/attune/models/expression_head.md.
 
@@ -20,21 +22,26 @@ from __future__ import annotations
 import json
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from attune.errors import ModelFileError
 from attune.expression.action_units import MEASURES, population_reference
 from attune.expression.labels import EMOTIONS
+from attune.expression.shape import SHAPE_SIZE, landmark_shape
 from attune.inference import onnx_session
 from attune.resources import package_data
+
+if TYPE_CHECKING:
+    from attune.expression.dataset import Features
 
 DEFAULT_MODEL = 'expression_head.onnx'
 #: Calibrated probability of neutral for a face exactly at its own neutral reference.
 REST_NEUTRAL = 0.75
 #: Smallest calibration margin used (logits); 0 would make the person's neutral face a tie.
 MIN_MARGIN = 0.05
-HEAD_FEATURE_SIZE = 17 + len(MEASURES) + 128 + len(EMOTIONS)
+HEAD_FEATURE_SIZE = 17 + len(MEASURES) + 128 + len(EMOTIONS) + SHAPE_SIZE
 
 
 @cache
@@ -43,13 +50,30 @@ def _population() -> np.ndarray:
 
 
 def head_features(au: np.ndarray, measures: np.ndarray, embedding: np.ndarray,
-                  cnn_probabilities: np.ndarray) -> np.ndarray:
+                  cnn_probabilities: np.ndarray, shape: np.ndarray) -> np.ndarray:
     """(..., HEAD_FEATURE_SIZE) float32 model input from (..., 17) AUs, (..., 15) measures,
-    (..., 128) CNN embedding and (..., 7) CNN probabilities (EMOTIONS order)."""
+    (..., 128) CNN embedding and (..., 7) CNN probabilities (EMOTIONS order; both the mean over the
+    crop and its mirror image, see mirror_mean) and (..., SHAPE_SIZE) landmark shape."""
     au = np.asarray(au, np.float32)
     delta = np.asarray(measures, np.float32) - _population()
     log_p = np.log(np.asarray(cnn_probabilities, np.float32) + 1e-4)
-    return np.concatenate([au, delta, np.asarray(embedding, np.float32), log_p], axis=-1).astype(np.float32)
+    return np.concatenate([au, delta, np.asarray(embedding, np.float32), log_p, np.asarray(shape, np.float32)],
+                          axis=-1).astype(np.float32)
+
+
+def mirror_mean(embedding: np.ndarray, probabilities: np.ndarray, mirror_embedding: np.ndarray,
+                mirror_probabilities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The CNN embedding and probabilities the head reads: the means over a crop and its mirror image."""
+    return ((np.asarray(embedding, np.float32) + mirror_embedding) / 2,
+            (np.asarray(probabilities, np.float32) + mirror_probabilities) / 2)
+
+
+def head_inputs(features: Features) -> np.ndarray:
+    """(N, HEAD_FEATURE_SIZE) head inputs of every row of a photo set's features (rows with a face)."""
+    shape = np.stack([landmark_shape(p, int(w), int(h)) for p, (w, h) in zip(features.landmarks, features.size)])
+    embedding, probabilities = mirror_mean(features.embedding, features.cnn_probabilities,
+                                           features.mirror_embedding, features.mirror_probabilities)
+    return head_features(features.au, features.measures, embedding, probabilities, shape)
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:

@@ -18,7 +18,7 @@ import torch
 from torch.nn import functional as F  # noqa: N812
 
 from attune.expression.dataset import Features, Item
-from attune.expression.head import HEAD_FEATURE_SIZE, head_features
+from attune.expression.head import HEAD_FEATURE_SIZE, head_inputs
 from attune.expression.labels import EMOTIONS
 from attune.models.expression_head_net import ExpressionHeadNet
 
@@ -60,8 +60,7 @@ class Matrix:
 
 def build_matrix(items: list[Item], features: Features) -> Matrix:
     rows = np.flatnonzero(features.found)
-    f = features.subset(rows)
-    x = head_features(f.au, f.measures, f.embedding, f.cnn_probabilities)
+    x = head_inputs(features.subset(rows))
     assert x.shape[1] == HEAD_FEATURE_SIZE
     y = np.array([EMOTIONS.index(items[i].label) for i in rows])
     return Matrix(x, y, np.array([items[i].person for i in rows]), np.array([items[i].source for i in rows]), rows)
@@ -217,7 +216,7 @@ def search(m: Matrix, base: HeadConfig, grid: dict[str, list[Any]], folds: int =
 
 def export_onnx(model: ExpressionHeadNet, margin: float, config: HeadConfig, path: Path | str,
                 extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Write the head as ONNX (input features (N, 167), output logits (N, 7)), with labels, the
+    """Write the head as ONNX (input features (N, HEAD_FEATURE_SIZE), output logits (N, 7)), with labels, the
     calibration margin and settings in metadata; check onnxruntime against torch. Returns the check."""
     import onnx
     import onnxruntime as ort
