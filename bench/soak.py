@@ -7,7 +7,8 @@
 Each graph is started with `attune up` (one process per node, as deployed). A simulated camera
 publishes the clip in a loop with camera-like stamps; this process counts the /attune/faces answers.
 Every node's resident memory (psutil when installed, else /proc) is sampled one minute into the
-stream and at the end. Growth = (end - minute 1) / minute 1, per node; target <= 5 % over 30 minutes.
+stream, at the end, and once a minute for the curve (rss_mb_by_minute). Growth = (end - minute 1) / minute 1,
+per node; target <= 5 % over 30 minutes.
 The default graph (face + expression) is the baseline the full graph is compared with.
 JSON keys: rss_growth_max (largest growth of any node of any graph), answered_fraction (the smallest of
 the graphs'), and per graph: per-node RSS at minute 1 and at the end, growth, answered fraction and
@@ -104,6 +105,7 @@ def soak_graph(name: str, up_args: list[str], frames: list[np.ndarray], fps: flo
             rclpy.spin_once(node, timeout_sec=0.1)
         sent = 0
         minute_one: dict[str, float] | None = None
+        by_minute: list[dict[str, float]] = []  # the curve: a plateau (warm-up) reads differently from a slope (leak)
         start = time.monotonic()
         while (elapsed := time.monotonic() - start) < seconds:
             due = start + sent / fps
@@ -115,6 +117,8 @@ def soak_graph(name: str, up_args: list[str], frames: list[np.ndarray], fps: flo
             sent += 1
             if minute_one is None and elapsed >= min(60.0, seconds / 2):
                 minute_one = node_memory(up.pid)
+            if elapsed >= 60.0 * (len(by_minute) + 1):
+                by_minute.append(node_memory(up.pid))
         end = time.monotonic() + 3.0
         while time.monotonic() < end:
             rclpy.spin_once(node, timeout_sec=0.01)
@@ -126,6 +130,7 @@ def soak_graph(name: str, up_args: list[str], frames: list[np.ndarray], fps: flo
         return {'seconds': round(seconds, 1), 'frames_sent': sent,
                 'answered_fraction': round(len(answered) / max(1, sent), 4),
                 'rss_mb_minute_1': minute_one, 'rss_mb_end': final, 'rss_growth': growth,
+                'rss_mb_by_minute': by_minute,
                 'rss_growth_max': max(growth.values(), default=0.0),
                 'messages': {t: n for t, n in counts.items() if n}}
     finally:

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 
 @dataclass(frozen=True)
@@ -21,7 +23,7 @@ class BoundingBox:
     ymax: float
 
     @classmethod
-    def from_points(cls, points: np.ndarray) -> BoundingBox:
+    def from_points(cls, points: npt.NDArray[Any]) -> BoundingBox:
         """The tightest box around (N, >=2) normalized points."""
         xs, ys = points[:, 0], points[:, 1]
         return cls(float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max()))
@@ -90,7 +92,7 @@ class CameraIntrinsics:
         f = 0.5 * height / math.tan(math.radians(vfov_deg) / 2)
         return cls(width, height, f, f, width / 2.0, height / 2.0)
 
-    def matrix(self) -> np.ndarray:
+    def matrix(self) -> npt.NDArray[np.float64]:
         return np.array([[self.fx, 0.0, self.cx], [0.0, self.fy, self.cy], [0.0, 0.0, 1.0]])
 
     def scaled_to(self, width: int, height: int) -> CameraIntrinsics:
@@ -100,7 +102,7 @@ class CameraIntrinsics:
                                 self.distortion)
 
 
-def rotation_to_quaternion(r: np.ndarray) -> tuple[float, float, float, float]:
+def rotation_to_quaternion(r: npt.NDArray[Any]) -> tuple[float, float, float, float]:
     """(x, y, z, w) of a proper rotation matrix (Shepperd's method, numerically stable)."""
     m = np.asarray(r, dtype=np.float64)
     trace = m[0, 0] + m[1, 1] + m[2, 2]
@@ -120,7 +122,7 @@ def rotation_to_quaternion(r: np.ndarray) -> tuple[float, float, float, float]:
     return (x / norm, y / norm, z / norm, w / norm)
 
 
-def quaternion_to_rotation(x: float, y: float, z: float, w: float) -> np.ndarray:
+def quaternion_to_rotation(x: float, y: float, z: float, w: float) -> npt.NDArray[np.float64]:
     """The rotation matrix of a quaternion (x, y, z, w); normalizes it first."""
     n = math.sqrt(x * x + y * y + z * z + w * w) or 1.0
     x, y, z, w = x / n, y / n, z / n, w / n

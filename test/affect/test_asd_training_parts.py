@@ -125,3 +125,16 @@ def test_held_out_people_are_named_as_the_expression_trainer_names_them(tmp_path
     (tmp_path / 'set' / 'muxspace' / 'labels.csv').write_text('image,emotion\n')
     assert faces_folder([tmp_path / 'videos', tmp_path / 'set']) == tmp_path / 'set'
     assert faces_folder([tmp_path / 'videos']) is None
+
+
+def test_a_continued_run_names_every_run_before_it_earliest_first() -> None:
+    from attune.cli.train_asd_emotion import init_chain
+
+    first = 'attune train asd-emotion --epochs 8'
+    second = {'command': 'attune train asd-emotion --epochs 10 --init first.pt', 'init_command': first}
+    assert init_chain({'command': first}) == first
+    assert init_chain(second) == f'{first}\n{second["command"]}'
+    # a third run saved the chain of the two before it as its init_command
+    third = {'command': 'attune train asd-emotion --epochs 12 --init second.pt', 'init_command': init_chain(second)}
+    assert init_chain(third).splitlines() == [first, second['command'], third['command']]
+    assert init_chain({}) == '(not recorded)'

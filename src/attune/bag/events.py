@@ -1,8 +1,10 @@
 """Event-camera recordings into bags: AEDAT4 -> whole-sensor attune/EventPacket messages (no rclpy)."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -55,7 +57,7 @@ def aedat4_to_bag(recording: Path, out: Path, *, topic: str = '/attune/events/se
     types = store.types
     chunks = packets(events, packet_ns)
 
-    def messages():
+    def messages() -> Iterator[tuple[str, str, int, Any]]:
         for stamp, chunk in chunks:
             stamp += shift
             sec, nanosec = divmod(stamp, 1_000_000_000)

@@ -8,9 +8,10 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import cv2
-import numpy as np
+import numpy.typing as npt
 
 from attune.errors import BagError
 
@@ -64,14 +65,14 @@ class VideoReader:
             self.close()
             raise BagError(f'cannot open video {self.path} (not a video file, or a codec OpenCV lacks)')
         ok, first = self._capture.read()
-        self._first: np.ndarray | None = first if ok else None
+        self._first: npt.NDArray[Any] | None = first if ok else None
         if self._first is None:
             self.close()
             raise BagError(f'video {self.path} has no frames that OpenCV can decode')
         fps = float(self._capture.get(cv2.CAP_PROP_FPS) or 0.0)
         self.fps = fps if math.isfinite(fps) and fps > 0 else 0.0
 
-    def __iter__(self) -> Iterator[np.ndarray]:
+    def __iter__(self) -> Iterator[npt.NDArray[Any]]:
         bgr, count = self._first, 0
         self._first = None  # one pass only
         while bgr is not None and (self._max_frames is None or count < self._max_frames):

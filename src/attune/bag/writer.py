@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 import numpy as np
+import numpy.typing as npt
 from rosbags.interfaces import Qos, QosDurability, QosHistory, QosLiveliness, QosReliability, QosTime
 from rosbags.rosbag2 import StoragePlugin, Writer, WriterError
 from rosbags.typesys.store import Typestore
@@ -155,7 +156,7 @@ def _camera_info(store: Typestore, header: Any, width: int, height: int, hfov_de
                                                       do_rectify=False))
 
 
-def frames_to_bag(frames: Iterable[np.ndarray], out: Path, *, fps: float,
+def frames_to_bag(frames: Iterable[npt.NDArray[Any]], out: Path, *, fps: float,
                   topic: str = '/camera/image_raw', frame_id: str = 'camera', encoding: str = 'rgb8',
                   start_ns: int | None = None, camera_info: bool = True, hfov_deg: float = 60.0,
                   overwrite: bool = False) -> BagInfo:
@@ -275,12 +276,12 @@ def messages_to_bag(messages: Iterable[tuple[str, str, int, Any]], out: Path, *,
     return counts
 
 
-def _chain(first: np.ndarray, rest: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
+def _chain(first: npt.NDArray[Any], rest: Iterator[npt.NDArray[Any]]) -> Iterator[npt.NDArray[Any]]:
     yield first
     yield from rest
 
 
-def _image_fields(rgb: np.ndarray, encoding: str, index: int, out: Path) -> ImageFields:
+def _image_fields(rgb: npt.NDArray[Any], encoding: str, index: int, out: Path) -> ImageFields:
     if not isinstance(rgb, np.ndarray) or rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
         shape = getattr(rgb, 'shape', None)
         dtype = getattr(rgb, 'dtype', type(rgb).__name__)

@@ -93,6 +93,13 @@ def command_line(ns: argparse.Namespace) -> str:
     return shlex.join(args)
 
 
+def init_chain(saved: dict) -> str:
+    """The commands of every run behind weights saved by --save-torch, earliest first, one a line: the run
+    that saved them and, before it, the runs it continued from (an --init may itself have continued)."""
+    return '\n'.join(line for line in (saved.get('init_command', ''), saved.get('command', '(not recorded)'))
+                     if line)
+
+
 def _sources(folders: list[str], max_files: int) -> list:
     from attune.affect.dataset import discover
 
@@ -189,7 +196,11 @@ def _held_out_head(data: Any, ns: argparse.Namespace, folders: list[str], store:
         return '', {}
     parts = split(data, TrainConfig(test_fraction=ns.test_fraction, val_fraction=ns.val_fraction, seed=ns.seed))
     held_out = sorted(set(data.subjects[~parts.train].tolist()))
-    key = hashlib.sha256(json.dumps([str(faces.resolve()), held_out]).encode()).hexdigest()[:16]
+    from attune.affect.data_cache import teacher_key
+
+    # the head's trainer and features are in the expression package: a new one must refit, not reuse
+    code = teacher_key({})
+    key = hashlib.sha256(json.dumps([str(faces.resolve()), held_out, code]).encode()).hexdigest()[:16]
     info: dict = {}
 
     def fit(path: Path) -> None:
@@ -236,7 +247,7 @@ def run(ns: argparse.Namespace) -> int:
         saved = torch.load(ns.init, map_location='cpu', weights_only=True)
         if saved.get('split_seed') != ns.seed:
             raise ConfigError(f'{ns.init} was trained with another split (seed {saved.get("split_seed")})')
-        init, init_command = saved['state'], saved.get('command', '(not recorded)')
+        init, init_command = saved['state'], init_chain(saved)
     try:
         result = training.train(data, config, init=init)
     except (ValueError, RuntimeError) as exc:

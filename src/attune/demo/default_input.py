@@ -10,14 +10,16 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 from attune.errors import AttuneError
 
 
-def sample_photo() -> np.ndarray:
+def sample_photo() -> npt.NDArray[Any]:
     """The portrait as an RGB uint8 array (600 x 512)."""
     import matplotlib.cbook
 
@@ -29,7 +31,7 @@ def sample_photo() -> np.ndarray:
 
 
 def animated_clip(seconds: float = 6.0, fps: float = 15.0, size: tuple[int, int] = (640, 480)
-                  ) -> Iterator[np.ndarray]:
+                  ) -> Iterator[npt.NDArray[Any]]:
     """Frames (RGB uint8, size = (width, height)) of the photo moving like a head.
 
     Deterministic: the same frames every run.
@@ -40,7 +42,7 @@ def animated_clip(seconds: float = 6.0, fps: float = 15.0, size: tuple[int, int]
     background = cv2.GaussianBlur(cv2.resize(photo, size), (0, 0), 25)
     base_scale = 0.75 * height / photo.shape[0]
     ph, pw = photo.shape[:2]
-    corners = np.float32([[0, 0], [pw, 0], [pw, ph], [0, ph]])
+    corners = np.array([[0, 0], [pw, 0], [pw, ph], [0, ph]], dtype=np.float32)
     count = max(1, round(seconds * fps))
     for i in range(count):
         t = i / fps
@@ -52,11 +54,12 @@ def animated_clip(seconds: float = 6.0, fps: float = 15.0, size: tuple[int, int]
         cy = height / 2 + 0.04 * height * math.cos(phase)
         # Perspective: one vertical edge of the photo shorter than the other.
         left, right = 1.0 - max(0.0, squeeze), 1.0 - max(0.0, -squeeze)
-        local = np.float32([[-pw / 2, -ph / 2 * left], [pw / 2, -ph / 2 * right],
-                            [pw / 2, ph / 2 * right], [-pw / 2, ph / 2 * left]])
-        rotation = np.float32([[math.cos(roll), -math.sin(roll)], [math.sin(roll), math.cos(roll)]])
-        target = (local * scale) @ rotation.T + np.float32([cx, cy])
+        local = np.array([[-pw / 2, -ph / 2 * left], [pw / 2, -ph / 2 * right],
+                          [pw / 2, ph / 2 * right], [-pw / 2, ph / 2 * left]], dtype=np.float32)
+        rotation = np.array([[math.cos(roll), -math.sin(roll)], [math.sin(roll), math.cos(roll)]], dtype=np.float32)
+        target = (local * scale) @ rotation.T + np.array([cx, cy], dtype=np.float32)
         warp = cv2.getPerspectiveTransform(corners, target.astype(np.float32))
-        frame = cv2.warpPerspective(photo, warp, size, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        frame = cv2.warpPerspective(photo, warp, size, borderMode=cv2.BORDER_CONSTANT,
+                                    borderValue=(0, 0, 0))
         mask = cv2.warpPerspective(np.full((ph, pw), 255, np.uint8), warp, size)
         yield np.where(mask[..., None] > 0, frame, background)

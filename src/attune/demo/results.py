@@ -6,9 +6,11 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 from attune.bag import read_messages
 from attune.face.drawing import draw_faces
@@ -30,7 +32,7 @@ class FaceSummary:
     pitch: list[float] = field(default_factory=list)
     roll: list[float] = field(default_factory=list)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         def span(values: list[float]) -> list[float] | None:
             return [round(min(values), 1), round(max(values), 1)] if values else None
 
@@ -47,7 +49,7 @@ def face_frames(bag: Path, topic: str = '/attune/faces') -> list[FaceFrame]:
     return sorted(frames, key=lambda f: f.stamp_ns)
 
 
-def summarize(frames: list[FaceFrame], images: int) -> dict:
+def summarize(frames: list[FaceFrame], images: int) -> dict[str, Any]:
     """Per-face results and the detection rate (images with a face / images sent)."""
     start = min((f.stamp_ns for f in frames), default=0)
     faces: dict[str, FaceSummary] = {}
@@ -68,7 +70,7 @@ def summarize(frames: list[FaceFrame], images: int) -> dict:
             'faces': [s.to_dict() for s in faces.values()]}
 
 
-def format_summary(summary: dict) -> str:
+def format_summary(summary: dict[str, Any]) -> str:
     lines = [f"{summary['images']} images, {summary['faces_messages']} Faces messages, a face in "
              f"{summary['images_with_face']} ({(summary['detection_rate'] or 0):.0%})",
              f"{'face':<8}{'frames':>7}{'from s':>8}{'to s':>7}{'conf':>6}  {'yaw deg':>12}{'pitch deg':>12}"
@@ -82,7 +84,7 @@ def format_summary(summary: dict) -> str:
     return '\n'.join(lines)
 
 
-def bag_images(bag: Path, topic: str) -> Iterator[tuple[int, np.ndarray]]:
+def bag_images(bag: Path, topic: str) -> Iterator[tuple[int, npt.NDArray[Any]]]:
     """(stamp ns, RGB array) of every Image or CompressedImage on `topic`."""
     for message in read_messages(bag, [topic]):
         msg = message.deserialize()
@@ -94,13 +96,13 @@ def bag_images(bag: Path, topic: str) -> Iterator[tuple[int, np.ndarray]]:
         yield stamp, to_rgb8(array, encoding)
 
 
-def write_annotated(images: Iterator[tuple[int, np.ndarray]], frames: list[FaceFrame], video: Path,
+def write_annotated(images: Iterator[tuple[int, npt.NDArray[Any]]], frames: list[FaceFrame], video: Path,
                     sheet: Path, fps: float, sheet_tiles: int = 8) -> int:
     """An annotated MP4 of every image (faces drawn where a Faces message matches its stamp) and a
     contact sheet of `sheet_tiles` evenly spaced frames. Returns the number of frames written."""
     by_stamp = {f.stamp_ns: f for f in frames}
     writer = None
-    annotated: list[np.ndarray] = []
+    annotated: list[npt.NDArray[Any]] = []
     count = 0
     for stamp, rgb in images:
         frame = by_stamp.get(stamp)
@@ -109,7 +111,7 @@ def write_annotated(images: Iterator[tuple[int, np.ndarray]], frames: list[FaceF
             cv2.putText(out, 'no result', (10, 24), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (255, 80, 80), 2)
         if writer is None:
             video.parent.mkdir(parents=True, exist_ok=True)
-            writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*'mp4v'), fps,
+            writer = cv2.VideoWriter(str(video), cv2.VideoWriter.fourcc(*'mp4v'), fps,
                                      (out.shape[1], out.shape[0]))
         writer.write(cv2.cvtColor(out, cv2.COLOR_RGB2BGR))
         annotated.append(cv2.resize(out, (320, round(320 * out.shape[0] / out.shape[1]))))

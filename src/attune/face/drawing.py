@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
-from attune.face.types import FaceFrame, TrackedFace
+from attune.face.types import FaceFrame, HeadPose, TrackedFace
 
 _PALETTE = [(230, 25, 75), (60, 180, 75), (0, 130, 200), (245, 130, 48), (145, 30, 180),
             (70, 240, 240), (240, 50, 230), (210, 245, 60)]
@@ -17,7 +19,7 @@ def colour_for(face_id: str) -> tuple[int, int, int]:
     return _PALETTE[sum(face_id.encode()) % len(_PALETTE)]
 
 
-def draw_faces(rgb: np.ndarray, frame: FaceFrame, *, landmarks: bool = True) -> np.ndarray:
+def draw_faces(rgb: npt.NDArray[Any], frame: FaceFrame, *, landmarks: bool = True) -> npt.NDArray[Any]:
     """A copy of the RGB image with every face of `frame` drawn on it."""
     out = np.array(rgb, copy=True)
     for face in frame.faces:
@@ -25,7 +27,7 @@ def draw_faces(rgb: np.ndarray, frame: FaceFrame, *, landmarks: bool = True) -> 
     return out
 
 
-def _draw_face(out: np.ndarray, face: TrackedFace, *, landmarks: bool) -> None:
+def _draw_face(out: npt.NDArray[Any], face: TrackedFace, *, landmarks: bool) -> None:
     height, width = out.shape[:2]
     colour = colour_for(face.id)
     x0, y0, x1, y1 = face.box.to_pixels(width, height)
@@ -43,15 +45,16 @@ def _draw_face(out: np.ndarray, face: TrackedFace, *, landmarks: bool) -> None:
         for x, y in (points[:, :2] * (width, height)).astype(np.int32)[::3]:
             cv2.circle(out, (int(x), int(y)), 1, colour, -1, cv2.LINE_AA)
     if face.head_pose is not None and points is not None:
-        _draw_axes(out, face, thickness)
+        _draw_axes(out, points[1, :2], face.head_pose, face.box.width, thickness)
 
 
-def _draw_axes(out: np.ndarray, face: TrackedFace, thickness: int) -> None:
-    """The head's facing direction as an arrow from the nose tip."""
+def _draw_axes(out: npt.NDArray[Any], nose_xy: npt.NDArray[Any], pose: HeadPose, box_width: float,
+               thickness: int) -> None:
+    """The head's facing direction as an arrow from the nose tip (nose_xy and box_width normalized)."""
     height, width = out.shape[:2]
-    nose = face.observation.landmarks[1, :2] * (width, height)
-    yaw, pitch = math.radians(face.head_pose.yaw), math.radians(face.head_pose.pitch)
-    length = 0.6 * face.box.width * width
+    nose = nose_xy * (width, height)
+    yaw, pitch = math.radians(pose.yaw), math.radians(pose.pitch)
+    length = 0.6 * box_width * width
     tip = nose + length * np.array([math.sin(yaw) * math.cos(pitch), -math.sin(pitch)])
     cv2.arrowedLine(out, tuple(int(v) for v in nose), tuple(int(v) for v in tip), (255, 255, 255),
                     thickness + 1, cv2.LINE_AA, tipLength=0.25)

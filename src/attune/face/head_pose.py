@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import math
 from functools import cache
+from typing import Any
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 from attune.face.types import HeadPose
 from attune.geometry import CameraIntrinsics
@@ -42,7 +44,7 @@ _FLIP = np.diag([1.0, -1.0, -1.0])
 
 
 @cache
-def canonical_face_model() -> np.ndarray:
+def canonical_face_model() -> npt.NDArray[Any]:
     """The 468 canonical face-model vertices, (468, 3) float64, in metres."""
     path = package_data('face', 'data', 'canonical_face_model.txt')
     points = np.loadtxt(path, dtype=np.float64, comments='#')
@@ -51,7 +53,7 @@ def canonical_face_model() -> np.ndarray:
     return points / 100.0  # centimetres -> metres
 
 
-def line_of_sight_frame(translation: np.ndarray) -> np.ndarray:
+def line_of_sight_frame(translation: npt.NDArray[Any]) -> npt.NDArray[Any]:
     """Rotation whose z axis points from the camera to `translation`, x kept horizontal.
 
     Columns are the frame's axes in optical coordinates; the identity for a head on the optical axis.
@@ -66,8 +68,8 @@ def line_of_sight_frame(translation: np.ndarray) -> np.ndarray:
     return np.array([[xx, yx, zx], [xy, yy, zy], [xz, yz, zz]])
 
 
-def angles_from_rotation(rotation: np.ndarray,
-                         translation: np.ndarray | None = None) -> tuple[float, float, float]:
+def angles_from_rotation(rotation: npt.NDArray[Any],
+                         translation: npt.NDArray[Any] | None = None) -> tuple[float, float, float]:
     """(yaw, pitch, roll) in degrees from an optical-frame rotation (see the module docstring).
 
     With translation, the angles are relative to the line of sight to that point; without, to the
@@ -83,20 +85,20 @@ def angles_from_rotation(rotation: np.ndarray,
 
 
 def rotation_from_angles(yaw: float, pitch: float, roll: float,
-                         translation: np.ndarray | None = None) -> np.ndarray:
+                         translation: npt.NDArray[Any] | None = None) -> npt.NDArray[Any]:
     """The optical-frame rotation for (yaw, pitch, roll) in degrees; inverse of angles_from_rotation."""
     a, b, c = math.radians(yaw), math.radians(-pitch), math.radians(-roll)
     ry = np.array([[math.cos(a), 0, math.sin(a)], [0, 1, 0], [-math.sin(a), 0, math.cos(a)]])
     rx = np.array([[1, 0, 0], [0, math.cos(b), -math.sin(b)], [0, math.sin(b), math.cos(b)]])
     rz = np.array([[math.cos(c), -math.sin(c), 0], [math.sin(c), math.cos(c), 0], [0, 0, 1]])
-    rotation = _FLIP @ (ry @ rx @ rz)
+    rotation: npt.NDArray[Any] = _FLIP @ (ry @ rx @ rz)
     if translation is not None:
         rotation = line_of_sight_frame(translation) @ rotation
     return rotation
 
 
-def project_model(rotation: np.ndarray, translation: np.ndarray, camera: CameraIntrinsics,
-                  model: np.ndarray | None = None) -> np.ndarray:
+def project_model(rotation: npt.NDArray[Any], translation: npt.NDArray[Any], camera: CameraIntrinsics,
+                  model: npt.NDArray[Any] | None = None) -> npt.NDArray[Any]:
     """Project model points (default: the canonical model) to normalized image coordinates (N, 2)."""
     model = canonical_face_model() if model is None else model
     cam = model @ rotation.T + translation
@@ -119,7 +121,7 @@ class HeadPoseEstimator:
         self._model = canonical_face_model()[self._ids]
         self._max_error = max_reprojection_error_px
 
-    def estimate(self, landmarks: np.ndarray, camera: CameraIntrinsics,
+    def estimate(self, landmarks: npt.NDArray[Any], camera: CameraIntrinsics,
                  previous: HeadPose | None = None) -> HeadPose | None:
         """Head pose from (N >= 468, >=2) normalized landmarks, or None if no plausible pose fits.
 
@@ -130,11 +132,12 @@ class HeadPoseEstimator:
             return None
         image_points = landmarks[self._ids, :2].astype(np.float64) * (camera.width, camera.height)
         k = camera.matrix()
-        dist = np.asarray(camera.distortion, dtype=np.float64) if camera.distortion else None
+        # Any: OpenCV takes None for "no distortion", which its stubs (MatLike only) do not allow.
+        dist: Any = np.asarray(camera.distortion, dtype=np.float64) if camera.distortion else None
         if previous is not None:
-            rvec, _ = cv2.Rodrigues(previous.rotation)
-            tvec = previous.translation.reshape(3, 1).astype(np.float64).copy()
-            ok, rvec, tvec = cv2.solvePnP(self._model, image_points, k, dist, rvec=rvec, tvec=tvec,
+            rvec_guess, _ = cv2.Rodrigues(previous.rotation)
+            tvec_guess = previous.translation.reshape(3, 1).astype(np.float64).copy()
+            ok, rvec, tvec = cv2.solvePnP(self._model, image_points, k, dist, rvec=rvec_guess, tvec=tvec_guess,
                                           useExtrinsicGuess=True, flags=cv2.SOLVEPNP_ITERATIVE)
         else:
             ok, rvec, tvec = cv2.solvePnP(self._model, image_points, k, dist, flags=cv2.SOLVEPNP_SQPNP)
@@ -150,7 +153,7 @@ class HeadPoseEstimator:
                         translation=tvec.reshape(3).copy(), reprojection_error_px=error)
 
 
-def lift_landmarks(landmarks: np.ndarray, pose: HeadPose, camera: CameraIntrinsics) -> np.ndarray:
+def lift_landmarks(landmarks: npt.NDArray[Any], pose: HeadPose, camera: CameraIntrinsics) -> npt.NDArray[Any]:
     """3D landmarks in metres in the optical frame, (N, 3) float32.
 
     Each landmark's depth is the head's depth plus its MediaPipe relative depth converted to metres
@@ -164,4 +167,5 @@ def lift_landmarks(landmarks: np.ndarray, pose: HeadPose, camera: CameraIntrinsi
     v = landmarks[:, 1].astype(np.float64) * camera.height
     x = (u - camera.cx) * z / camera.fx
     y = (v - camera.cy) * z / camera.fy
-    return np.stack([x, y, z], axis=1).astype(np.float32)
+    points: npt.NDArray[np.float32] = np.stack([x, y, z], axis=1).astype(np.float32)
+    return points

@@ -16,9 +16,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
+import numpy.typing as npt
 from scipy.optimize import linear_sum_assignment
 
 from attune.errors import ConfigError
@@ -123,7 +124,7 @@ class FaceAnalyzer:
                 graph.close()
         self._detector = self._mesh = self._crop_mesh = None
 
-    def process(self, rgb: np.ndarray) -> tuple[FaceObservation, ...]:
+    def process(self, rgb: npt.NDArray[Any]) -> tuple[FaceObservation, ...]:
         """All faces in one RGB uint8 image (H, W, 3), ordered left to right."""
         if self._detector is None:
             raise RuntimeError('FaceAnalyzer is closed')
@@ -131,11 +132,11 @@ class FaceAnalyzer:
             raise ValueError(f'expected an (H, W, 3) uint8 RGB image, got {rgb.shape} {rgb.dtype}')
         rgb = np.ascontiguousarray(rgb)
         detections = self._detect(rgb)
-        meshes = self._landmarks(rgb) if self._mesh is not None else []
+        meshes = self._landmarks(rgb)
         faces = self._associate(rgb, detections, meshes)
         return tuple(sorted(faces, key=lambda f: f.box.center[0]))
 
-    def _detect(self, rgb: np.ndarray) -> list[tuple[BoundingBox, float, np.ndarray]]:
+    def _detect(self, rgb: npt.NDArray[Any]) -> list[tuple[BoundingBox, float, npt.NDArray[Any]]]:
         result = self._detector.process(rgb)
         found = []
         for detection in result.detections or ():
@@ -146,12 +147,14 @@ class FaceAnalyzer:
                           float(detection.score[0]), keypoints))
         return found
 
-    def _landmarks(self, rgb: np.ndarray) -> list[np.ndarray]:
+    def _landmarks(self, rgb: npt.NDArray[Any]) -> list[npt.NDArray[Any]]:
+        if self._mesh is None:  # landmarks switched off
+            return []
         result = self._mesh.process(rgb)
         return [_to_array(face) for face in result.multi_face_landmarks or ()]
 
-    def _associate(self, rgb: np.ndarray, detections: list[tuple[BoundingBox, float, np.ndarray]],
-                   meshes: list[np.ndarray]) -> list[FaceObservation]:
+    def _associate(self, rgb: npt.NDArray[Any], detections: list[tuple[BoundingBox, float, npt.NDArray[Any]]],
+                   meshes: list[npt.NDArray[Any]]) -> list[FaceObservation]:
         mesh_boxes = [BoundingBox.from_points(m[:468]) for m in meshes]
         pairs: list[tuple[int, int]] = []
         if detections and meshes:
@@ -167,15 +170,18 @@ class FaceAnalyzer:
         for r, (box, score, keypoints) in enumerate(detections):
             if r in matched_dets:
                 continue
-            landmarks = self._landmarks_in_crop(rgb, box) if self._crop_mesh is not None else None
+            landmarks = self._landmarks_in_crop(rgb, box)
             faces.append(FaceObservation(box, score, landmarks, keypoints))
         for c, landmarks in enumerate(meshes):
             if c not in matched_meshes:
                 faces.append(FaceObservation(mesh_boxes[c], math.nan, landmarks, None))
         return faces
 
-    def _landmarks_in_crop(self, rgb: np.ndarray, box: BoundingBox) -> np.ndarray | None:
-        """FaceMesh on a square crop around a detection; landmarks mapped back to the full image."""
+    def _landmarks_in_crop(self, rgb: npt.NDArray[Any], box: BoundingBox) -> npt.NDArray[Any] | None:
+        """FaceMesh on a square crop around a detection; landmarks mapped back to the full image (None
+        with landmarks switched off)."""
+        if self._crop_mesh is None:
+            return None
         import cv2
 
         height, width = rgb.shape[:2]
@@ -183,7 +189,7 @@ class FaceAnalyzer:
         side = _CROP_SCALE * max(box.width * width, box.height * height)
         x0, y0 = int(round(cx - side / 2)), int(round(cy - side / 2))
         x1, y1 = int(round(cx + side / 2)), int(round(cy + side / 2))
-        crop = np.zeros((y1 - y0, x1 - x0, 3), dtype=np.uint8)  # zero padding outside the image
+        crop: npt.NDArray[Any] = np.zeros((y1 - y0, x1 - x0, 3), dtype=np.uint8)  # zero padding outside the image
         sx0, sy0, sx1, sy1 = max(x0, 0), max(y0, 0), min(x1, width), min(y1, height)
         if sx1 <= sx0 or sy1 <= sy0:
             return None
@@ -202,5 +208,6 @@ class FaceAnalyzer:
         return mapped
 
 
-def _to_array(landmark_list: object) -> np.ndarray:
+def _to_array(landmark_list: Any) -> npt.NDArray[Any]:
+    """A MediaPipe NormalizedLandmarkList (an untyped protobuf message) -> (N, 3) float32."""
     return np.array([(p.x, p.y, p.z) for p in landmark_list.landmark], dtype=np.float32)

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-import numpy as np
+import numpy.typing as npt
 
 from attune.errors import ConfigError
 from attune.face.head_pose import HeadPoseEstimator, lift_landmarks
@@ -54,7 +55,7 @@ class FacePipeline:
         self._tracker.reset()
         self._last_pose.clear()
 
-    def process(self, rgb: np.ndarray, stamp_ns: int,
+    def process(self, rgb: npt.NDArray[Any], stamp_ns: int,
                 camera: CameraIntrinsics | None = None) -> FaceFrame:
         """Faces in one (H, W, 3) uint8 RGB frame taken at stamp_ns (nanoseconds)."""
         height, width = rgb.shape[:2]

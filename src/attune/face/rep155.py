@@ -9,8 +9,10 @@ else is made valid the same way every time, so one track keeps one REP-155 id.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 #: The 70-point layout of hri_msgs/FacialLandmarks (dlib/iBUG 68 points, then right and left pupil),
 #: as MediaPipe FaceMesh indices. "Right" is the person's right (the image's left for a frontal face).
@@ -62,7 +64,7 @@ def person_id(attune_person_id: str) -> str:
     return _rep155_id(attune_person_id, 'p')
 
 
-def landmarks_70(landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def landmarks_70(landmarks: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
     """MediaPipe landmarks (N, >=2; x, y normalized) -> the 70 REP-155 points (70, 2) and a mask of
     the points that exist (the pupils need the 478-point refined mesh; without it they are False)."""
     points = np.asarray(landmarks, dtype=np.float32)
@@ -89,7 +91,7 @@ def facs_code(name: str) -> int | None:
     return code if 0 <= code < FACS_SLOTS else None
 
 
-def cropped_face(rgb: np.ndarray, box: tuple[float, float, float, float], size: int) -> np.ndarray:
+def cropped_face(rgb: npt.NDArray[Any], box: tuple[float, float, float, float], size: int) -> npt.NDArray[Any]:
     """The face in `box` (xmin, ymin, xmax, ymax, normalized) as a size x size RGB image: scaled to
     fit, centred and 0-padded (REP-155's /humans/faces/<id>/cropped)."""
     import cv2

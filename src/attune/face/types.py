@@ -6,8 +6,9 @@ image width and height, origin top-left, x right, y down.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-import numpy as np
+import numpy.typing as npt
 
 from attune.geometry import BoundingBox, rotation_to_quaternion
 
@@ -26,8 +27,8 @@ class FaceObservation:
 
     box: BoundingBox
     confidence: float
-    landmarks: np.ndarray | None = None
-    keypoints: np.ndarray | None = None
+    landmarks: npt.NDArray[Any] | None = None
+    keypoints: npt.NDArray[Any] | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -42,8 +43,8 @@ class HeadPose:
     yaw: float
     pitch: float
     roll: float
-    rotation: np.ndarray = field(repr=False)
-    translation: np.ndarray = field(repr=False)
+    rotation: npt.NDArray[Any] = field(repr=False)
+    translation: npt.NDArray[Any] = field(repr=False)
     reprojection_error_px: float = float('nan')
 
     def quaternion(self) -> tuple[float, float, float, float]:
@@ -60,7 +61,7 @@ class TrackedFace:
     age_frames: int
     age_s: float
     head_pose: HeadPose | None = None
-    landmarks_3d: np.ndarray | None = None
+    landmarks_3d: npt.NDArray[Any] | None = None
 
     @property
     def box(self) -> BoundingBox:

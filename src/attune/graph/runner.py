@@ -13,9 +13,9 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Any
 
 from attune.graph.spec import NodeSpec
 from attune.stop_signals import StopRequest
@@ -27,11 +27,12 @@ _TERM_GRACE_S = 10.0
 @dataclass
 class NodeProcess:
     spec: NodeSpec
-    popen: subprocess.Popen
+    popen: subprocess.Popen[bytes]
 
     @property
     def command(self) -> list[str]:
-        return [str(a) for a in self.popen.args]
+        args = self.popen.args  # start_processes passes a list; Popen also takes one program name
+        return [str(a) for a in args] if isinstance(args, (list, tuple)) else [str(args)]
 
 
 def node_command(spec: NodeSpec, python: str = sys.executable) -> list[str]:
@@ -40,7 +41,7 @@ def node_command(spec: NodeSpec, python: str = sys.executable) -> list[str]:
 
 
 def start_processes(specs: Sequence[NodeSpec], env: dict[str, str] | None = None,
-                    output: IO | None = None) -> list[NodeProcess]:
+                    output: IO[Any] | None = None) -> list[NodeProcess]:
     """Start one process per node; their output goes to `output` (default: this process's)."""
     return [NodeProcess(spec, subprocess.Popen(node_command(spec), env=env or os.environ.copy(),
                                                stdout=output, stderr=subprocess.STDOUT if output else None))
@@ -66,7 +67,7 @@ def stop_processes(processes: Sequence[NodeProcess], grace_s: float = _STOP_GRAC
 
 
 def supervise(processes: Sequence[NodeProcess], stop: StopRequest,
-              log=print) -> int:
+              log: Callable[[str], None] = print) -> int:
     """Wait until `stop` is set or a node exits; then stop all. Returns 0, or 1 if a node failed
     (also when a node did not stop cleanly: an exit code other than 0 after SIGINT)."""
     failed = False
@@ -91,7 +92,7 @@ def supervise(processes: Sequence[NodeProcess], stop: StopRequest,
     return 1 if failed else 0
 
 
-def run_composed(specs: Sequence[NodeSpec], stop: StopRequest, log=print) -> int:
+def run_composed(specs: Sequence[NodeSpec], stop: StopRequest, log: Callable[[str], None] = print) -> int:
     """Run every node in this process on one executor (rclpy). Returns the exit code."""
     import rclpy
     from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor

@@ -16,7 +16,7 @@ import subprocess
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 #: Seconds `attune up` gets to stop its graph after SIGINT (its own grace periods are shorter).
 STOP_TIMEOUT_S = 30.0
@@ -27,15 +27,15 @@ def up_command(args: Sequence[str] = ()) -> list[str]:
     return [sys.executable, '-m', 'attune.cli.main', 'up', *args]
 
 
-def start_up(args: Sequence[str] = (), *, output: IO | int | None = subprocess.DEVNULL,
-             env: Mapping[str, str] | None = None, cwd: Path | str | None = None) -> subprocess.Popen:
+def start_up(args: Sequence[str] = (), *, output: IO[Any] | int | None = subprocess.DEVNULL,
+             env: Mapping[str, str] | None = None, cwd: Path | str | None = None) -> subprocess.Popen[bytes]:
     """Start `attune up ARGS` in a process group of its own; its output (stdout and stderr) goes to
     `output` (a file, DEVNULL; never an unread pipe, which blocks every node that logs once full)."""
     return subprocess.Popen(up_command(args), stdout=output, stderr=subprocess.STDOUT,
                             env=dict(env) if env is not None else None, cwd=cwd, start_new_session=True)
 
 
-def stop_up(up: subprocess.Popen, timeout_s: float = STOP_TIMEOUT_S) -> int:
+def stop_up(up: subprocess.Popen[Any], timeout_s: float = STOP_TIMEOUT_S) -> int:
     """SIGINT to `attune up`, wait up to timeout_s, then kill what is left of its process group.
     Returns its exit code (negative: the signal that ended it)."""
     if up.poll() is None:
@@ -49,9 +49,9 @@ def stop_up(up: subprocess.Popen, timeout_s: float = STOP_TIMEOUT_S) -> int:
 
 
 @contextlib.contextmanager
-def running_up(args: Sequence[str] = (), *, output: IO | int | None = subprocess.DEVNULL,
+def running_up(args: Sequence[str] = (), *, output: IO[Any] | int | None = subprocess.DEVNULL,
                env: Mapping[str, str] | None = None, cwd: Path | str | None = None,
-               stop_timeout_s: float = STOP_TIMEOUT_S) -> Iterator[subprocess.Popen]:
+               stop_timeout_s: float = STOP_TIMEOUT_S) -> Iterator[subprocess.Popen[bytes]]:
     """`attune up ARGS` for the duration of a with block (see start_up and stop_up)."""
     up = start_up(args, output=output, env=env, cwd=cwd)
     try:

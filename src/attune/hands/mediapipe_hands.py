@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
+import numpy.typing as npt
 
 from attune.errors import ConfigError
 from attune.hands.types import HandFrame, HandObservation
@@ -94,7 +95,7 @@ class HandAnalyzer:
             self._hands.close()
             self._hands = None
 
-    def process(self, rgb: np.ndarray) -> tuple[HandObservation, ...]:
+    def process(self, rgb: npt.NDArray[Any]) -> tuple[HandObservation, ...]:
         """All hands in one RGB uint8 image (H, W, 3), ordered left to right (by wrist x)."""
         if self._hands is None:
             raise RuntimeError('HandAnalyzer is closed')
@@ -112,7 +113,7 @@ class HandAnalyzer:
                 world_landmarks=_to_array(worlds[i]) if i < len(worlds) else None))
         return tuple(sorted(found, key=lambda h: float(h.landmarks[0, 0])))
 
-    def frame(self, rgb: np.ndarray, stamp_ns: int) -> HandFrame:
+    def frame(self, rgb: npt.NDArray[Any], stamp_ns: int) -> HandFrame:
         """process() packed as a HandFrame with the image's stamp and size."""
         height, width = rgb.shape[:2]
         return HandFrame(stamp_ns=stamp_ns, width=width, height=height, hands=self.process(rgb))
@@ -124,9 +125,10 @@ def person_handedness(mediapipe_label: str, mirrored_input: bool) -> Literal['le
     if label not in ('left', 'right'):
         raise ValueError(f'unexpected MediaPipe handedness label {mediapipe_label!r}')
     if mirrored_input:
-        return label  # type: ignore[return-value]
+        return 'left' if label == 'left' else 'right'
     return 'right' if label == 'left' else 'left'
 
 
-def _to_array(landmark_list: object) -> np.ndarray:
+def _to_array(landmark_list: Any) -> npt.NDArray[np.float32]:
+    """A MediaPipe NormalizedLandmarkList (an untyped protobuf message) -> (N, 3) float32."""
     return np.array([(p.x, p.y, p.z) for p in landmark_list.landmark], dtype=np.float32)

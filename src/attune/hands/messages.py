@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from attune.hands.types import HandFrame, HandObservation
 
 
-def flat_to_points(values: Any) -> np.ndarray:
+def flat_to_points(values: Any) -> npt.NDArray[np.float32]:
     """A flat x, y, z field -> (N, 3) float32; a length that is not a multiple of 3 gives (0, 3)
     (the recognizer then drops that hand as malformed instead of failing here)."""
     points = np.asarray(values, dtype=np.float32).ravel()

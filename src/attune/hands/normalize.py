@@ -12,7 +12,10 @@ five points are rigid, so the scale does not change when the fingers bend.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import numpy.typing as npt
 
 from attune.errors import LandmarkError
 from attune.hands.types import INDEX_MCP, MIDDLE_MCP, NUM_LANDMARKS, PINKY_MCP, RING_MCP, WRIST
@@ -35,7 +38,7 @@ def canonical_mirror(handedness: str, mirrored_input: bool, mirror_left_hands: b
     return flip
 
 
-def check_landmarks(landmarks: np.ndarray) -> np.ndarray:
+def check_landmarks(landmarks: npt.NDArray[Any]) -> npt.NDArray[Any]:
     """landmarks as a float array of shape (21, 2 or 3), all finite.
 
     Raises:
@@ -49,21 +52,22 @@ def check_landmarks(landmarks: np.ndarray) -> np.ndarray:
     return array
 
 
-def isotropic(points: np.ndarray, aspect: float) -> np.ndarray:
+def isotropic(points: npt.NDArray[Any], aspect: float) -> npt.NDArray[Any]:
     """(..., 21, >=2) image-normalized points -> (..., 21, 2) with x scaled by width / height."""
     out = np.array(points[..., :2], dtype=np.float64)
     out[..., 0] *= aspect
     return out
 
 
-def palm_size(points: np.ndarray) -> np.ndarray:
+def palm_size(points: npt.NDArray[Any]) -> npt.NDArray[Any]:
     """(..., 21, 2) isotropic points -> (...) mean wrist-to-knuckle distance."""
     wrist = points[..., WRIST:WRIST + 1, :]
     knuckles = points[..., list(_KNUCKLES), :]
-    return np.linalg.norm(knuckles - wrist, axis=-1).mean(axis=-1)
+    size: npt.NDArray[Any] = np.linalg.norm(knuckles - wrist, axis=-1).mean(axis=-1)
+    return size
 
 
-def normalize_shape(points: np.ndarray, mirror: bool | np.ndarray = False) -> np.ndarray:
+def normalize_shape(points: npt.NDArray[Any], mirror: bool | npt.NDArray[Any] = False) -> npt.NDArray[Any]:
     """(..., 21, 2) isotropic points -> (..., 21, 2) wrist-relative, palm-size 1, canonical side.
 
     `mirror` is one bool or one per leading index. Raises LandmarkError for a degenerate palm.
@@ -72,7 +76,7 @@ def normalize_shape(points: np.ndarray, mirror: bool | np.ndarray = False) -> np
     size = palm_size(points)
     if np.any(~(size > MIN_PALM_SIZE)):
         raise LandmarkError('degenerate hand: the palm has no size (all landmarks on one point?)')
-    shape = (points - points[..., WRIST:WRIST + 1, :]) / size[..., None, None]
+    shape: npt.NDArray[Any] = (points - points[..., WRIST:WRIST + 1, :]) / size[..., None, None]
     flip = np.asarray(mirror, dtype=bool)
     if flip.ndim == 0:
         if flip:
@@ -82,7 +86,7 @@ def normalize_shape(points: np.ndarray, mirror: bool | np.ndarray = False) -> np
     return shape
 
 
-def normalize_hand(landmarks: np.ndarray, *, aspect: float = 1.0, mirror: bool = False) -> np.ndarray:
+def normalize_hand(landmarks: npt.NDArray[Any], *, aspect: float = 1.0, mirror: bool = False) -> npt.NDArray[Any]:
     """One hand's (21, 2|3) image-normalized landmarks -> (21, 2) canonical shape.
 
     Raises:

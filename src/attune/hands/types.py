@@ -7,9 +7,9 @@ on the x scale.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
-import numpy as np
+import numpy.typing as npt
 
 from attune.geometry import BoundingBox
 
@@ -30,16 +30,18 @@ class HandObservation:
     """One hand in one image.
 
     handedness: the person's own hand ('left' or 'right'), already corrected for whether the image
-    was mirrored (MediaPipe itself assumes a mirrored, selfie-style image).
+    was mirrored (MediaPipe itself assumes a mirrored, selfie-style image). Typed str, not
+    Handedness: a hand read from a message carries whatever the sender wrote, and the sign
+    recognizer drops and reports such a hand itself (attune.sign.recognizer.valid_hands).
     score: MediaPipe's handedness/presence confidence in [0, 1].
     landmarks: (21, 3) float32, normalized image coordinates (see the module docstring).
     world_landmarks: (21, 3) float32 metres around the hand's centre, or None.
     """
 
-    handedness: Handedness
+    handedness: str
     score: float
-    landmarks: np.ndarray
-    world_landmarks: np.ndarray | None = None
+    landmarks: npt.NDArray[Any]
+    world_landmarks: npt.NDArray[Any] | None = None
 
     @property
     def box(self) -> BoundingBox:

@@ -18,6 +18,7 @@ from typing import Any
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 from attune.errors import ImageError, ImageTooLargeError, UnsupportedEncodingError
 
@@ -27,7 +28,7 @@ class PixelFormat:
     """How one encoding lays out a pixel."""
 
     channels: int
-    dtype: np.dtype
+    dtype: np.dtype[Any]
 
     @property
     def bytes_per_pixel(self) -> int:
@@ -79,7 +80,7 @@ def _buffer(data: Any) -> memoryview:
     if hasattr(data, 'typecode') and hasattr(data, 'itemsize'):  # array.array
         return memoryview(data).cast('B')
     if isinstance(data, np.ndarray):
-        return memoryview(np.ascontiguousarray(data, dtype=np.uint8)).cast('B')
+        return np.ascontiguousarray(data, dtype=np.uint8).data.cast('B')
     try:
         return memoryview(bytes(data))
     except (TypeError, ValueError) as exc:
@@ -96,7 +97,7 @@ def check_size(width: int, height: int, max_pixels: int = DEFAULT_MAX_PIXELS) ->
             f'{max_pixels} (parameter max_image_pixels)')
 
 
-def image_to_array(msg: Any, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+def image_to_array(msg: Any, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> npt.NDArray[Any]:
     """Convert a sensor_msgs/Image to an array in the message's own channel order and depth.
 
     Returns (height, width) for one-channel encodings, else (height, width, channels); uint8 or
@@ -142,7 +143,7 @@ def image_to_array(msg: Any, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndar
     return pixels.reshape(height, width, fmt.channels)
 
 
-def array_to_fields(array: np.ndarray, encoding: str) -> ImageFields:
+def array_to_fields(array: npt.NDArray[Any], encoding: str) -> ImageFields:
     """Pack an array into the fields of a sensor_msgs/Image of the given encoding (no padding)."""
     fmt = PIXEL_FORMATS.get(encoding)
     if fmt is None:
@@ -175,7 +176,7 @@ def compressed_format(data: bytes | memoryview, declared: str = '') -> str:
         f'first bytes {head.hex() or "<empty>"})')
 
 
-def compressed_to_array(msg: Any, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[np.ndarray, str]:
+def compressed_to_array(msg: Any, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[npt.NDArray[Any], str]:
     """Decode a sensor_msgs/CompressedImage (JPEG or PNG) to (array, encoding).
 
     The array is what OpenCV decodes with IMREAD_UNCHANGED (as cv_bridge's passthrough does):
@@ -217,7 +218,7 @@ def _header_size(data: memoryview, kind: str) -> tuple[int, int]:
         raise ImageError(f'CompressedImage {kind} header cannot be read: {exc}') from None
 
 
-def encode_compressed(array: np.ndarray, kind: str = 'jpeg', quality: int = 90) -> bytes:
+def encode_compressed(array: npt.NDArray[Any], kind: str = 'jpeg', quality: int = 90) -> bytes:
     """Encode a bgr8 / mono8 array as JPEG or PNG bytes (the inverse of compressed_to_array)."""
     if kind == 'jpeg':
         ok, buf = cv2.imencode('.jpg', array, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
@@ -230,7 +231,7 @@ def encode_compressed(array: np.ndarray, kind: str = 'jpeg', quality: int = 90) 
     return buf.tobytes()
 
 
-def to_rgb8(array: np.ndarray, encoding: str) -> np.ndarray:
+def to_rgb8(array: npt.NDArray[Any], encoding: str) -> npt.NDArray[Any]:
     """A contiguous (H, W, 3) uint8 RGB image from an array of the given encoding.
 
     mono16 is reduced to 8 bits by dropping the low byte (value >> 8).
@@ -251,12 +252,12 @@ def to_rgb8(array: np.ndarray, encoding: str) -> np.ndarray:
     return cv2.cvtColor(np.ascontiguousarray(array), cv2.COLOR_GRAY2RGB)
 
 
-def rgb8_from_image(msg: Any, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+def rgb8_from_image(msg: Any, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> npt.NDArray[Any]:
     """sensor_msgs/Image -> contiguous RGB uint8 array (what MediaPipe wants)."""
     return to_rgb8(image_to_array(msg, max_pixels=max_pixels), str(msg.encoding))
 
 
-def rgb8_from_compressed(msg: Any, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+def rgb8_from_compressed(msg: Any, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> npt.NDArray[Any]:
     """sensor_msgs/CompressedImage -> contiguous RGB uint8 array."""
     array, encoding = compressed_to_array(msg, max_pixels=max_pixels)
     return to_rgb8(array, encoding)

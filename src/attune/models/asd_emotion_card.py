@@ -84,8 +84,9 @@ def write_model_card(result: Any, data: FaceDataset, onnx_path: Path, command: s
     confusion = [['true \\ predicted', *EMOTIONS]]
     confusion += [[EMOTIONS[i], *row] for i, row in enumerate(ev['test']['confusion'])]
     name = onnx_path.stem
-    init_text = ('It continued from the weights of this earlier run (same settings and split; the teacher of '
-                 f'that run labelled its faces):\n```\n{init_command}\n```\n') if init_command else ''
+    init_text = ('It continued from the weights of these earlier runs, earliest first, each continuing the one '
+                 'before (same network and split; the teacher of each run labelled its faces):'
+                 f'\n```\n{init_command}\n```\n') if init_command else ''
     head = data.info.get('teacher_head')
     teacher_text = ('the shipped teacher as it is' if not isinstance(head, dict) else
                     f"its expression head refit without the validation and test people ({head.get('people', '?')} "

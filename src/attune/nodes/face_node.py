@@ -18,6 +18,7 @@ from sensor_msgs.msg import CameraInfo, Image
 
 from attune.face import FaceAnalyzerOptions, FacePipeline, FacePipelineOptions
 from attune.face.drawing import draw_faces
+from attune.geometry import CameraIntrinsics
 from attune.ros import qos
 from attune.ros.face_msgs import faces_to_msg, image_msg, intrinsics_from_camera_info
 from attune.ros.image_input import ImageInputNode, image_input_parameters
@@ -96,7 +97,7 @@ class FaceNode(ImageInputNode):
     ANALYZER_PARAMS = frozenset(_PIPELINE_PARAMS)  # a rebuild restarts the tracks (ids do not repeat)
 
     def __init__(self, **kwargs: Any) -> None:
-        self._camera = None
+        self._camera: CameraIntrinsics | None = None
         super().__init__(NODE_NAME, PARAMETERS, **kwargs)
 
     # --- lifecycle -------------------------------------------------------------------------------

@@ -27,11 +27,13 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
+import numpy as np
+from rclpy.publisher import Publisher
 from sensor_msgs.msg import CompressedImage, Image
 
-from attune.errors import ImageError
+from attune.errors import AttuneError, ImageError
 from attune.face.rep155 import cropped_face, face_id
 from attune.ros import qos
 from attune.ros.face_msgs import image_msg
@@ -50,6 +52,9 @@ from attune.ros.rep155_msgs import (
 from attune.ros.rep155_persons import Persons
 from attune.ros.shell import FAILED, Diagnostics, NodeShell
 from attune.ros.stamps import to_ns
+
+if TYPE_CHECKING:
+    from attune.msg import AffectState, Expression, Faces, PersonMatches
 
 NODE_NAME = 'hri_bridge_node'
 FACES_NS = '/humans/faces'
@@ -84,11 +89,11 @@ class HriBridgeNode(NodeShell):
 
     def __init__(self, **kwargs: Any) -> None:
         self._hri = hri_interfaces()
-        self._tracked_pub = None
+        self._tracked_pub: Publisher[Any] | None = None
         self._persons: Persons | None = None
         self._face_pubs: dict[str, dict[str, Any]] = {}   # REP-155 id -> {topic leaf: publisher}
         self._rep_ids: dict[str, str] = {}                # attune track id -> REP-155 id (tracked now)
-        self._affect: dict[str, Any] = {}                 # attune track id -> latest AffectState
+        self._affect: dict[str, AffectState] = {}                 # attune track id -> latest AffectState
         self._expression_seen: set[str] = set()           # track ids an Expression source covers
         self._images: deque[tuple[int, Any]] = deque(maxlen=_IMAGES_KEPT)
         super().__init__(NODE_NAME, PARAMETERS, **kwargs)
@@ -153,22 +158,24 @@ class HriBridgeNode(NodeShell):
         if self.attempt(kind, f'dropped {kind} message', step, msg) is not FAILED:
             self.processed(start)
 
-    def _on_faces(self, msg: Any) -> None:
+    def _on_faces(self, msg: Faces) -> None:
         self._guard('faces', self._handle_faces, msg)
 
-    def _on_expression(self, msg: Any) -> None:
+    def _on_expression(self, msg: Expression) -> None:
         self._guard('expression', self._handle_expression, msg)
 
-    def _on_affect(self, msg: Any) -> None:
+    def _on_affect(self, msg: AffectState) -> None:
         self._guard('affect', self._handle_affect, msg)
 
-    def _on_person_matches(self, msg: Any) -> None:
+    def _on_person_matches(self, msg: PersonMatches) -> None:
         self._guard('person_matches', self._handle_person_matches, msg)
 
     def _on_image(self, msg: Any) -> None:
         self._images.append((to_ns(msg.header.stamp), msg))
 
-    def _handle_faces(self, msg: Any) -> None:
+    def _handle_faces(self, msg: Faces) -> None:
+        if self._tracked_pub is None:  # _guard passes messages on only once configured
+            raise AttuneError('Faces reached the hri bridge before it was configured')
         rep_ids = {face.id: face_id(face.id) for face in msg.faces}
         if len(set(rep_ids.values())) != len(rep_ids):
             raise ValueError(f'face ids are not unique in one Faces message: {sorted(rep_ids)}')
@@ -195,7 +202,7 @@ class HriBridgeNode(NodeShell):
                 self.count('cropped')
         self.count('faces_messages')
 
-    def _image_for(self, faces: Any) -> Any | None:
+    def _image_for(self, faces: Faces) -> np.ndarray | None:
         """The RGB image the Faces message was computed from (same stamp), if it is still here."""
         stamp = to_ns(faces.header.stamp)
         for image_stamp, image in reversed(self._images):
@@ -207,7 +214,7 @@ class HriBridgeNode(NodeShell):
                     return None
         return None
 
-    def _handle_expression(self, msg: Any) -> None:
+    def _handle_expression(self, msg: Expression) -> None:
         rep_id = self._rep_ids.get(msg.face_id)
         if rep_id is None:  # the face is not tracked (any more): its REP-155 id is not valid
             self.count('untracked_dropped')
@@ -221,11 +228,13 @@ class HriBridgeNode(NodeShell):
             pubs['facs'].publish(facs)
             self.count('facs')
 
-    def _handle_person_matches(self, msg: Any) -> None:
+    def _handle_person_matches(self, msg: PersonMatches) -> None:
+        if self._persons is None:  # subscribed to only when person_matches_topic made them
+            raise AttuneError('PersonMatches reached the hri bridge without a person_matches_topic')
         self._persons.matches(msg, self._rep_ids)
         self.count('person_matches')
 
-    def _handle_affect(self, msg: Any) -> None:
+    def _handle_affect(self, msg: AffectState) -> None:
         rep_id = self._rep_ids.get(msg.face_id)
         if rep_id is None:
             self.count('untracked_dropped')

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from rclpy.publisher import Publisher
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import Header
 
+from attune.errors import AttuneError
 from attune.hands.types import HandFrame
 from attune.ros import qos
 from attune.ros.hand_msgs import hands_from_msg
@@ -29,9 +31,13 @@ from attune.ros.shell import FAILED, Diagnostics, NodeShell
 from attune.ros.sign_msgs import affect_to_msg, expression_from_msg, sign_to_msg
 from attune.ros.stamps import to_ns
 from attune.sign.emotion import SignerEmotionOptions
+from attune.sign.events import SignEvent
 from attune.sign.hysteresis import HysteresisOptions, SegmenterOptions
 from attune.sign.model import SignModel
-from attune.sign.recognizer import RecognizerOptions, SignRecognizer, StreamOptions
+from attune.sign.recognizer import FrameResult, RecognizerOptions, SignRecognizer, StreamOptions
+
+if TYPE_CHECKING:
+    from attune.msg import Expression, Faces, Hands
 
 NODE_NAME = 'sign_node'
 SIGN_TOPIC = '/attune/sign'
@@ -99,7 +105,7 @@ _RECOGNIZER_PARAMS = {p.name for p in PARAMETERS} - {
     'expression_topic', 'faces_topic', 'emotion_rate_hz', 'autostart'}
 
 
-def recognizer_options(p: dict[str, Any]) -> RecognizerOptions:
+def recognizer_options(p: Mapping[str, Any]) -> RecognizerOptions:
     """RecognizerOptions from the node's parameter values."""
     return RecognizerOptions(
         mode=p['mode'],
@@ -116,7 +122,7 @@ def recognizer_options(p: dict[str, Any]) -> RecognizerOptions:
         top_k=p['top_k'])
 
 
-def _recognize(recognizer: SignRecognizer, msg: Any) -> tuple[HandFrame, Any]:
+def _recognize(recognizer: SignRecognizer, msg: Hands) -> tuple[HandFrame, FrameResult]:
     frame = hands_from_msg(msg)
     return frame, recognizer.update(frame)
 
@@ -131,7 +137,7 @@ class SignNode(NodeShell):
         self._recognizer: SignRecognizer | None = None
         self._models: dict[str, SignModel] = {}
         self._model_names: dict[str, str] = {}
-        self._sign_pub = None
+        self._sign_pub: Publisher[Any] | None = None
         self._last_header: Header | None = None
         self._last_affect_ns: int | None = None
         self._faces: list[tuple[str, float, float]] = []  # (id, centre x, bottom y), normalized
@@ -172,12 +178,16 @@ class SignNode(NodeShell):
             wanted['isolated'] = p['isolated_model']
         if options.mode in ('continuous', 'both'):
             wanted['continuous'] = p['continuous_model']
-        models = {role: self._models.get(role) if self._models.get(role) is not None
-                  and self._model_names.get(role) == name else SignModel(name) for role, name in wanted.items()}
+        models = {role: self._kept_or_loaded(role, name) for role, name in wanted.items()}
         recognizer = SignRecognizer(options, isolated=models.get('isolated'), continuous=models.get('continuous'))
         self._models = models
         self._model_names = dict(wanted)
         return recognizer
+
+    def _kept_or_loaded(self, role: str, name: str) -> SignModel:
+        """The model already loaded for `role` when it is `name`, else `name` loaded."""
+        kept = self._models.get(role)
+        return kept if kept is not None and self._model_names.get(role) == name else SignModel(name)
 
     # --- parameters ------------------------------------------------------------------------------
     def check_parameters(self, values: Mapping[str, Any]) -> None:
@@ -189,10 +199,10 @@ class SignNode(NodeShell):
             self._recognizer = self.rebuilt(None, self._build_recognizer, 'sign recognizer')
 
     # --- callbacks -------------------------------------------------------------------------------
-    def _on_faces(self, msg: Any) -> None:
+    def _on_faces(self, msg: Faces) -> None:
         self._faces = [(f.id, 0.5 * (f.roi.xmin + f.roi.xmax), f.roi.ymax) for f in msg.faces]
 
-    def _on_expression(self, msg: Any) -> None:
+    def _on_expression(self, msg: Expression) -> None:
         recognizer = self._recognizer  # one reference: release() may clear it from another thread
         if recognizer is None:
             return
@@ -209,7 +219,7 @@ class SignNode(NodeShell):
             return
         recognizer.emotion.add_expression(expression)
 
-    def _on_hands(self, msg: Any) -> None:
+    def _on_hands(self, msg: Hands) -> None:
         recognizer = self._recognizer
         if recognizer is None:
             return
@@ -238,11 +248,13 @@ class SignNode(NodeShell):
         x = float(wrist[0]) / aspect  # back from isotropic to normalized image x
         self._signer_face = min(self._faces, key=lambda f: abs(f[1] - x))[0]
 
-    def _publish_sign(self, event: Any, header: Header) -> None:
+    def _publish_sign(self, event: SignEvent, header: Header) -> None:
         if self._signer_face and not event.face_id:
             from dataclasses import replace
 
             event = replace(event, face_id=self._signer_face)
+        if self._sign_pub is None:  # events come from the recognizer, made by configure() with the publisher
+            raise AttuneError('a sign event before the sign node was configured')
         self._sign_pub.publish(sign_to_msg(event, header))
         self.count('signs_published')
 

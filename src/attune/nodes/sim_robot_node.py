@@ -14,6 +14,7 @@ from typing import Any
 from std_msgs.msg import String
 
 from attune.behavior.commands import Command
+from attune.errors import AttuneError
 from attune.robots.limits import SpeechTimer
 from attune.robots.sim import SimulatedRobot
 from attune.ros import qos
@@ -51,6 +52,8 @@ class SimRobotNode(RobotBridgeNode):
         return self.robot is not None
 
     def execute(self, cmd: Command) -> None:
+        if self.robot is None:  # commands reach execute() only when ready(), i.e. configured
+            raise AttuneError('a command reached the simulated robot before it was configured')
         line = self.robot.execute(cmd, self.now_s())
         self.get_logger().info(line)
         self._activity_pub.publish(String(data=line))

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sensor_msgs.msg import CameraInfo
+from std_msgs.msg import Header
 
+from attune.errors import AttuneError
 from attune.integrity.content import frame_content
 from attune.integrity.evidence import CameraInfoSeen, FrameObservation, StreamEvidence
 from attune.integrity.model import StreamGuardModel, Verdict
@@ -28,6 +30,9 @@ from attune.ros.image_input import ImageInputNode, image_input_parameters
 from attune.ros.node_main import run_node
 from attune.ros.params import ParamSpec
 from attune.ros.shell import Diagnostics
+
+if TYPE_CHECKING:
+    from attune.msg import StreamTrust
 
 NODE_NAME = 'stream_guard_node'
 TRUST_TOPIC = '/attune/stream_trust'
@@ -101,9 +106,11 @@ class StreamGuardNode(ImageInputNode):
         if (self.counts['frames_processed'] + 1) % self.params['publish_every'] == 0:   # counted after this step
             self._publish_trust(msg.header)
 
-    def _publish_trust(self, header: Any) -> None:
+    def _publish_trust(self, header: Header) -> None:
         evidence, model = self.analyzer, self.model
-        out = self._msgs.StreamTrust()
+        if model is None:  # loaded by build_analyzer, before the first image
+            raise AttuneError('stream guard: no model loaded')
+        out: StreamTrust = self._msgs.StreamTrust()
         out.header = header
         out.topic = self.params['image_topic']
         out.frames = len(evidence.frames)

@@ -6,7 +6,7 @@ Command <-> BehaviorCommand. (InteractionEvent: attune.ros.interaction_event_msg
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from builtin_interfaces.msg import Time
 from geometry_msgs.msg import PointStamped
@@ -26,12 +26,24 @@ from attune.behavior.ratings import Rating
 from attune.ros.interfaces import attune_msgs
 from attune.ros.stamps import from_ns, to_ns
 
+if TYPE_CHECKING:
+    from attune.msg import (
+        AffectState,
+        BehaviorCommand,
+        Expression,
+        Face,
+        Faces,
+        InteractionState,
+        SessionRating,
+        Sign,
+    )
+
 
 def _f(x: Any) -> float:
     return float(x)
 
 
-def face_point(face: Any, hfov_deg: float, aspect: float) -> tuple[float, float, float]:
+def face_point(face: Face, hfov_deg: float, aspect: float) -> tuple[float, float, float]:
     """Where a face is in the camera optical frame: the head-pose position when valid, else the
     ROI centre's direction at 1 m (from the field of view)."""
     if face.pose_valid:
@@ -43,7 +55,7 @@ def face_point(face: Any, hfov_deg: float, aspect: float) -> tuple[float, float,
     return 2 * cx * tan_h, 2 * cy * tan_h / aspect, 1.0
 
 
-def face_inputs(msg: Any, hfov_deg: float = 60.0) -> list[FaceObservation]:
+def face_inputs(msg: Faces, hfov_deg: float = 60.0) -> list[FaceObservation]:
     """The faces of an attune/Faces message (head pose only when pose_valid; the position from the
     head pose, else from the ROI and `hfov_deg`)."""
     aspect = msg.image_width / msg.image_height if msg.image_width and msg.image_height else 4 / 3
@@ -57,25 +69,25 @@ def face_inputs(msg: Any, hfov_deg: float = 60.0) -> list[FaceObservation]:
     return out
 
 
-def expression_input(msg: Any) -> ExpressionObservation:
+def expression_input(msg: Expression) -> ExpressionObservation:
     return ExpressionObservation(face_id=msg.face_id, source=msg.source, label=msg.label, confidence=_f(msg.confidence),
                            labels=tuple(msg.labels), probabilities=tuple(float(p) for p in msg.probabilities),
                            valence=_f(msg.valence), arousal=_f(msg.arousal))
 
 
-def affect_input(msg: Any) -> AffectObservation:
+def affect_input(msg: AffectState) -> AffectObservation:
     return AffectObservation(face_id=msg.face_id, source=msg.source, emotions=tuple(msg.emotions),
                        probabilities=tuple(float(p) for p in msg.probabilities), dominant=msg.dominant_emotion,
                        valence=_f(msg.valence), arousal=_f(msg.arousal), engagement=_f(msg.engagement))
 
 
-def sign_input(msg: Any) -> SignObservation:
+def sign_input(msg: Sign) -> SignObservation:
     return SignObservation(face_id=msg.face_id, gloss=msg.gloss, confidence=_f(msg.confidence), source=msg.source)
 
 
-def state_to_msg(state: PersonState, frame_id: str = '') -> Any:
+def state_to_msg(state: PersonState, frame_id: str = '') -> InteractionState:
     msgs = attune_msgs()
-    out = msgs.InteractionState(
+    out: InteractionState = msgs.InteractionState(
         header=Header(stamp=from_ns(state.stamp_ns, Time), frame_id=frame_id), person_id=state.person_id,
         present=state.present, attention=state.attention, engagement=state.engagement, valence=state.valence,
         arousal=state.arousal, distress=state.distress, robot_speaking=state.robot_speaking, summary=state.summary)
@@ -95,7 +107,7 @@ def state_to_msg(state: PersonState, frame_id: str = '') -> Any:
     return out
 
 
-def state_from_msg(msg: Any) -> PersonState:
+def state_from_msg(msg: InteractionState) -> PersonState:
     """An InteractionState as a PersonState (the round trip of state_to_msg, less the trends)."""
     contributions = tuple(Contribution(c.modality, c.source, c.quantity, _f(c.value), _f(c.weight), _f(c.age_s),
                                        c.detail)
@@ -114,9 +126,9 @@ def state_from_msg(msg: Any) -> PersonState:
                        participant_bound=bool(msg.participant_bound))
 
 
-def command_to_msg(cmd: Command) -> Any:
+def command_to_msg(cmd: Command) -> BehaviorCommand:
     msgs = attune_msgs()
-    out = msgs.BehaviorCommand(
+    out: BehaviorCommand = msgs.BehaviorCommand(
         header=Header(stamp=from_ns(cmd.stamp_ns, Time)), action=int(cmd.action), priority=int(cmd.priority),
         target_id=cmd.target_id, text=cmd.text, speech_rate=cmd.speech_rate, volume=cmd.volume,
         animation=cmd.animation, velocity=cmd.velocity, duration_s=cmd.duration_s, rule=cmd.rule, reason=cmd.reason)
@@ -129,7 +141,7 @@ def command_to_msg(cmd: Command) -> Any:
     return out
 
 
-def command_from_msg(msg: Any) -> Command:
+def command_from_msg(msg: BehaviorCommand) -> Command:
     """A BehaviorCommand as a Command.
 
     Raises:
@@ -154,7 +166,7 @@ def command_from_msg(msg: Any) -> Command:
                    stamp_ns=to_ns(msg.header.stamp))
 
 
-def rating_from_msg(msg: Any, t: float | None = None, rated_at: str = '') -> Rating:
+def rating_from_msg(msg: SessionRating, t: float | None = None, rated_at: str = '') -> Rating:
     """An attune/SessionRating as a Rating (NOT_RATED = 0 -> None); `t` = seconds into the session.
 
     Raises:

@@ -2,13 +2,18 @@
 from __future__ import annotations
 
 import array
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from attune.events.types import EventArray, EventCheck, checked_events
 from attune.geometry import BoundingBox
 from attune.ros.interfaces import attune_msgs
+
+if TYPE_CHECKING:
+    from std_msgs.msg import Header
+
+    from attune.msg import EventPacket
 
 
 def _buffer(values: Any, dtype: type) -> np.ndarray:
@@ -36,12 +41,12 @@ def roi_of(msg: Any) -> BoundingBox:
     return BoundingBox(float(r.xmin), float(r.ymin), float(r.xmax), float(r.ymax))
 
 
-def events_to_msg(events: EventArray, header: Any, *, face_id: str = '', roi: BoundingBox | None = None,
-                  emulated: bool = False) -> Any:
+def events_to_msg(events: EventArray, header: Header, *, face_id: str = '', roi: BoundingBox | None = None,
+                  emulated: bool = False) -> EventPacket:
     """An rclpy EventPacket carrying `events` and `header` (the source image's, or the packet end's)."""
     msgs = attune_msgs()
     box = roi or BoundingBox(0.0, 0.0, 1.0, 1.0)
-    msg = msgs.EventPacket(header=header, face_id=face_id, width=events.width, height=events.height,
+    msg: EventPacket = msgs.EventPacket(header=header, face_id=face_id, width=events.width, height=events.height,
                            emulated=emulated)
     msg.roi = msgs.NormalizedRoi(xmin=float(box.xmin), ymin=float(box.ymin), xmax=float(box.xmax),
                                  ymax=float(box.ymax))

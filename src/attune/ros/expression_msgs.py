@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -13,15 +13,20 @@ from attune.expression.lessons import Lesson
 from attune.ros.interfaces import attune_msgs
 from attune.ros.stamps import to_ns
 
+if TYPE_CHECKING:
+    from std_msgs.msg import Header
 
-def expression_to_msg(result: FaceExpression, header: Any, source: str = 'ensemble') -> Any:
+    from attune.msg import Expression, ExpressionTeach
+
+
+def expression_to_msg(result: FaceExpression, header: Header, source: str = 'ensemble') -> Expression:
     """An Expression message for one face: `source` is 'ensemble' or one of result.sources.
 
     Carries `header` (the source image's), the AUs, and valence/arousal of that distribution.
     """
     distribution = result.ensemble if source == 'ensemble' else result.sources[source]
     valence, arousal = distribution.valence_arousal()
-    msg = attune_msgs().Expression(header=header, face_id=result.track, source=source)
+    msg: Expression = attune_msgs().Expression(header=header, face_id=result.track, source=source)
     msg.label = distribution.label
     msg.confidence = distribution.confidence
     msg.labels = list(distribution.labels)
@@ -34,17 +39,17 @@ def expression_to_msg(result: FaceExpression, header: Any, source: str = 'ensemb
     return msg
 
 
-def distribution_from_msg(msg: Any) -> Distribution:
+def distribution_from_msg(msg: Expression) -> Distribution:
     """The label distribution an Expression message carries."""
     return Distribution(tuple(msg.labels), np.asarray(msg.probabilities, dtype=np.float32))
 
 
-def action_units_from_msg(msg: Any) -> dict[str, float]:
+def action_units_from_msg(msg: Expression) -> dict[str, float]:
     """{AU name: intensity} of an Expression message."""
     return {name: float(v) for name, v in zip(msg.action_units, msg.au_intensities)}
 
 
-def lesson_from_msg(msg: Any) -> Lesson:
+def lesson_from_msg(msg: ExpressionTeach) -> Lesson:
     """The lesson an ExpressionTeach message asks for. With `calibrate` set, the lesson is a "neutral
     now" for per-person calibration only (Lesson.calibrate_only, label 'neutral').
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import array
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sensor_msgs.msg import CameraInfo, Image
@@ -13,6 +13,11 @@ from attune.geometry import BoundingBox, CameraIntrinsics, quaternion_to_rotatio
 from attune.imaging import array_to_fields
 from attune.ros.interfaces import attune_msgs
 from attune.ros.stamps import to_ns
+
+if TYPE_CHECKING:
+    from std_msgs.msg import Header
+
+    from attune.msg import Face, Faces
 
 
 def flat_points(points: np.ndarray | None) -> array.array:
@@ -36,13 +41,13 @@ def points_from_flat(values: Any) -> np.ndarray | None:
     return points.reshape(-1, 3)
 
 
-def faces_to_msg(frame: FaceFrame, header: Any, *, landmarks: bool = True,
-                 landmarks_3d: bool = True) -> Any:
+def faces_to_msg(frame: FaceFrame, header: Header, *, landmarks: bool = True,
+                 landmarks_3d: bool = True) -> Faces:
     """A Faces message for `frame`, carrying `header` (the source image's header)."""
     msgs = attune_msgs()
-    out = msgs.Faces(header=header, image_width=frame.width, image_height=frame.height)
+    out: Faces = msgs.Faces(header=header, image_width=frame.width, image_height=frame.height)
     for face in frame.faces:
-        m = msgs.Face(id=face.id, age_frames=face.age_frames, age_s=float(face.age_s))
+        m: Face = msgs.Face(id=face.id, age_frames=face.age_frames, age_s=float(face.age_s))
         box = face.box
         m.roi = msgs.NormalizedRoi(xmin=box.xmin, ymin=box.ymin, xmax=box.xmax, ymax=box.ymax)
         m.detection_confidence = float(face.observation.confidence)
@@ -67,7 +72,8 @@ def faces_to_msg(frame: FaceFrame, header: Any, *, landmarks: bool = True,
 
 
 def faces_from_msg(msg: Any) -> FaceFrame:
-    """The FaceFrame carried by a Faces message (rotation matrices rebuilt from quaternions)."""
+    """The FaceFrame carried by a Faces message (rotation matrices rebuilt from quaternions): an rclpy
+    attune/Faces, or one read from a bag with rosbags (hence Any)."""
     faces = []
     for m in msg.faces:
         roi = m.roi
@@ -86,7 +92,7 @@ def faces_from_msg(msg: Any) -> FaceFrame:
                      height=msg.image_height, faces=tuple(faces))
 
 
-def image_msg(array: np.ndarray, encoding: str, header: Any) -> Image:
+def image_msg(array: np.ndarray, encoding: str, header: Header) -> Image:
     """A sensor_msgs/Image of `array` with the given encoding and header."""
     fields = array_to_fields(array, encoding)
     return Image(header=header, height=fields.height, width=fields.width, encoding=fields.encoding,

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from rclpy.qos import QoSProfile
 
+from attune.errors import AttuneError
 from attune.expression.sync import ExactStampSynchronizer
 from attune.limits import DEFAULT_MAX_FACES
 from attune.ros import qos
@@ -68,6 +69,8 @@ class FacesJoinNode(ImageInputNode):
     def join_faces(self, stamp_ns: int, item: Any) -> Any | None:
         """Offer a Faces message (or what the node made of it, `item`) to the join; the image of the
         same stamp when it was waiting, else None (the image's arrival then calls process_joined)."""
+        if self._sync is None:  # the join is made on configure, before any subscription exists
+            raise AttuneError(f'{self.get_name()}: Faces offered to the join before the node was configured')
         pair = self._sync.add_second(stamp_ns, item)
         self._report_unmatched_faces()
         return None if pair is None else pair[0]

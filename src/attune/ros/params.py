@@ -66,9 +66,15 @@ class ParamSpec:
         return None
 
 
-def declare(node: Node, specs: Iterable[ParamSpec]) -> dict[str, Value]:
-    """Declare every spec on node; return {name: value}. Raise ConfigError naming a bad value."""
-    values: dict[str, Value] = {}
+def declare(node: Node, specs: Iterable[ParamSpec]) -> dict[str, Any]:
+    """Declare every spec on node; return {name: value}. Raise ConfigError naming a bad value.
+
+    The table is typed dict[str, Any], not dict[str, Value]: every value has been checked against
+    its spec here (its type is the default's, its range and choices hold), so a node reading
+    params['max_faces'] gets the int its spec promises. A union would make every reader re-check
+    what this function already guarantees.
+    """
+    values: dict[str, Any] = {}
     for spec in specs:
         try:
             param = node.declare_parameter(spec.name, spec.default, spec.descriptor())

@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import math
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from attune.errors import AttuneError
 from attune.face.rep155 import FACS_SLOTS, PUPILS, expression_name, facs_code, landmarks_70
+
+if TYPE_CHECKING:
+    from attune.msg import AffectState, Expression, Face
 
 
 def hri_interfaces() -> ModuleType:
@@ -32,7 +35,7 @@ def tracked_msg(hri: ModuleType, header: Any, ids: list[str]) -> Any:
     return hri.IdsList(header=header, ids=list(ids))
 
 
-def roi_msg(hri: ModuleType, header: Any, face: Any) -> Any:
+def roi_msg(hri: ModuleType, header: Any, face: Face) -> Any:
     """hri_msgs/NormalizedRegionOfInterest2D of an attune/Face (box clipped to the image)."""
     r = face.roi
     clip = lambda v: min(1.0, max(0.0, float(v)))  # noqa: E731
@@ -41,7 +44,7 @@ def roi_msg(hri: ModuleType, header: Any, face: Any) -> Any:
         c=clip(face.detection_confidence))
 
 
-def landmarks_msg(hri: ModuleType, header: Any, face: Any, width: int, height: int) -> Any | None:
+def landmarks_msg(hri: ModuleType, header: Any, face: Face, width: int, height: int) -> Any | None:
     """hri_msgs/FacialLandmarks (70 points) of an attune/Face; None when it carries no landmarks.
 
     Each point's confidence c is the face's detection confidence; the pupils have c = 0 (and sit at
@@ -70,7 +73,7 @@ def _finite_or(value: float, fallback: float) -> float:
     return float(value) if math.isfinite(value) else fallback
 
 
-def expression_msg(hri: ModuleType, header: Any, expression: Any, affect: Any | None = None) -> Any:
+def expression_msg(hri: ModuleType, header: Any, expression: Expression, affect: AffectState | None = None) -> Any:
     """hri_msgs/Expression of an attune/Expression. Valence and arousal come from the Expression,
     or from the face's latest attune/AffectState where the Expression has none (NaN stays NaN
     when neither estimates them)."""
@@ -82,7 +85,7 @@ def expression_msg(hri: ModuleType, header: Any, expression: Any, affect: Any | 
                           arousal=arousal, confidence=float(min(1.0, max(0.0, expression.confidence))))
 
 
-def affect_expression_msg(hri: ModuleType, header: Any, affect: Any) -> Any:
+def affect_expression_msg(hri: ModuleType, header: Any, affect: AffectState) -> Any:
     """hri_msgs/Expression of an attune/AffectState (for faces no Expression source covers)."""
     probabilities = dict(zip(affect.emotions, affect.probabilities))
     confidence = float(probabilities.get(affect.dominant_emotion, 0.0))
@@ -91,7 +94,7 @@ def affect_expression_msg(hri: ModuleType, header: Any, affect: Any) -> Any:
                           confidence=min(1.0, max(0.0, confidence)))
 
 
-def facs_msg(hri: ModuleType, header: Any, expression: Any) -> Any | None:
+def facs_msg(hri: ModuleType, header: Any, expression: Expression) -> Any | None:
     """hri_msgs/FacialActionUnits of an attune/Expression's action units; None when it has none.
 
     intensity[code] is attune's intensity in [0, 1]; confidence[code] is 1 for the AUs attune

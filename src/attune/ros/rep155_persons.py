@@ -14,12 +14,16 @@ of the faces matched to them is tracked. Published:
 from __future__ import annotations
 
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from rclpy.node import Node
 from std_msgs.msg import Bool, Float32, String
 
 from attune.face.rep155 import person_id
 from attune.ros import qos
+
+if TYPE_CHECKING:
+    from attune.msg import PersonMatches
 
 PERSONS_NS = '/humans/persons'
 
@@ -27,7 +31,7 @@ PERSONS_NS = '/humans/persons'
 class Persons:
     """Per-person topics of one node; call matches() per PersonMatches and faces() per Faces."""
 
-    def __init__(self, node: Any, hri: ModuleType) -> None:
+    def __init__(self, node: Node, hri: ModuleType) -> None:
         self._node, self._hri = node, hri
         self._tracked_pub = node.create_publisher(hri.IdsList, f'{PERSONS_NS}/tracked', qos.RESULTS)
         self._known_pub = node.create_publisher(hri.IdsList, f'{PERSONS_NS}/known', qos.LATCHED)
@@ -55,7 +59,7 @@ class Persons:
         return hri.IdsMatch(id1=face, id1_type=hri.IdsMatch.FACE, id2=pid, id2_type=hri.IdsMatch.PERSON,
                             confidence=float(min(1.0, max(0.0, confidence))))
 
-    def matches(self, msg: Any, face_ids: dict[str, str]) -> None:
+    def matches(self, msg: PersonMatches, face_ids: dict[str, str]) -> None:
         """One PersonMatches message; face_ids: attune track id -> REP-155 face id of tracked faces."""
         for m in msg.matches:
             face = face_ids.get(m.face_id)

@@ -13,7 +13,7 @@ action, rule, target_id, stamp_ns and text of the command.
 """
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
 from std_msgs.msg import Bool
@@ -23,6 +23,9 @@ from attune.ros import qos
 from attune.ros.behavior_msgs import command_from_msg
 from attune.ros.params import ParamSpec
 from attune.ros.shell import Diagnostics, NodeShell
+
+if TYPE_CHECKING:
+    from attune.msg import BehaviorCommand
 
 COMMAND_TOPIC = '/attune/behavior/command'
 SPEAKING_TOPIC = '/attune/robot/speaking'
@@ -90,7 +93,7 @@ class RobotBridgeNode(NodeShell):
                 level=DiagnosticStatus.WARN, name=f'{self.get_name()}: command not delivered', message=why,
                 hardware_id='robot', values=[KeyValue(key=k, value=str(v)) for k, v in values.items()]))
 
-    def _on_command(self, msg: Any) -> None:
+    def _on_command(self, msg: BehaviorCommand) -> None:
         if not self.ready():
             return
         try:

@@ -177,6 +177,8 @@ class NodeShell(AutostartLifecycleNode):
 
     def diagnostics(self) -> DiagnosticArray:
         d = self.DIAGNOSTICS
+        if d is None:
+            raise AttuneError(f'{type(self).__name__} sets no DIAGNOSTICS, so it publishes no /diagnostics status')
         stale_s = self.stale_after_s()
         return node_status(self, d.what, working=d.working, idle=d.idle.format(s=stale_s), last_input=self.last_input,
                            processing_ms=self.processing_ms, bad_input=self.bad_input,

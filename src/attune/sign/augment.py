@@ -29,8 +29,10 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from attune.sign.segments import LandmarkDataset, Segment
 
@@ -156,7 +158,9 @@ class _Draw:
     """One signer and camera drawn from a SignerVariation."""
 
     def __init__(self, v: SignerVariation, rng: np.random.Generator) -> None:
-        u = lambda r: float(rng.uniform(-r, r)) if r > 0 else 0.0  # noqa: E731
+        def u(r: float) -> float:
+            return float(rng.uniform(-r, r)) if r > 0 else 0.0
+
         self.fingers = (1.0 + u(v.finger_scale)) * (1.0 + np.array([u(v.finger_spread) for _ in FINGERS]))
         self.palm_width = 1.0 + u(v.palm_width)
         self.yaw, self.pitch = math.radians(u(v.tilt_deg)), math.radians(u(v.tilt_deg))
@@ -172,14 +176,14 @@ def _log_uniform(rng: np.random.Generator, bounds: tuple[float, float]) -> float
     return 1.0 if low == high == 1.0 else float(math.exp(rng.uniform(math.log(low), math.log(high))))
 
 
-def _median_palm(xyz: np.ndarray) -> float:
+def _median_palm(xyz: npt.NDArray[Any]) -> float:
     if not len(xyz):
         return 0.0
     knuckles = xyz[:, [5, 9, 13, 17], :2] - xyz[:, _WRIST:_WRIST + 1, :2]
     return float(np.median(np.linalg.norm(knuckles, axis=-1).mean(axis=-1)))
 
 
-def _proportions(xyz: np.ndarray, draw: _Draw) -> np.ndarray:
+def _proportions(xyz: npt.NDArray[Any], draw: _Draw) -> npt.NDArray[Any]:
     """Palm width across the wrist -> middle-knuckle axis (per frame), then finger bone lengths."""
     out = xyz.copy()
     axis = xyz[:, _MIDDLE_MCP, :2] - xyz[:, _WRIST, :2]
@@ -195,7 +199,7 @@ def _proportions(xyz: np.ndarray, draw: _Draw) -> np.ndarray:
     return out
 
 
-def _rotate(xyz: np.ndarray, draw: _Draw) -> np.ndarray:
+def _rotate(xyz: npt.NDArray[Any], draw: _Draw) -> npt.NDArray[Any]:
     """Yaw, pitch and roll about each frame's wrist (orthographic camera)."""
     cy, sy, cp, sp = math.cos(draw.yaw), math.sin(draw.yaw), math.cos(draw.pitch), math.sin(draw.pitch)
     cr, sr = math.cos(draw.roll), math.sin(draw.roll)
@@ -203,11 +207,12 @@ def _rotate(xyz: np.ndarray, draw: _Draw) -> np.ndarray:
     pitch = np.array([[1, 0, 0], [0, cp, -sp], [0, sp, cp]])
     roll = np.array([[cr, -sr, 0], [sr, cr, 0], [0, 0, 1]])
     wrist = xyz[:, _WRIST:_WRIST + 1]
-    return wrist + (xyz - wrist) @ (roll @ pitch @ yaw).T
+    rotated: npt.NDArray[Any] = wrist + (xyz - wrist) @ (roll @ pitch @ yaw).T
+    return rotated
 
 
-def _resample(points: np.ndarray, depth: np.ndarray, stamps: np.ndarray | None,
-              speed: float) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+def _resample(points: npt.NDArray[Any], depth: npt.NDArray[Any], stamps: npt.NDArray[Any] | None,
+              speed: float) -> tuple[npt.NDArray[Any], npt.NDArray[Any], npt.NDArray[Any] | None]:
     """Linear interpolation at `speed` times the frame rate's pace (at least 2 frames)."""
     length = len(points)
     count = max(2, int(round(length / speed)))

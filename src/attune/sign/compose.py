@@ -13,8 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from attune.errors import ConfigError
 from attune.sign.features import point_features
@@ -43,10 +45,10 @@ class ComposeOptions:
 
 @dataclass(frozen=True)
 class ComposedSequence:
-    features: np.ndarray  # (T, FEATURE_DIM) float32
+    features: npt.NDArray[Any]  # (T, FEATURE_DIM) float32
     labels: tuple[int, ...]  # indices into the data set's glosses
     spans: tuple[tuple[int, int], ...]  # first and last frame of each sign's hold
-    points: np.ndarray  # (T, 21, 2) the signing hand's landmarks (NaN without hand), in the data's space
+    points: npt.NDArray[Any]  # (T, 21, 2) the signing hand's landmarks (NaN without hand), in the data's space
     aspect: float = 1.0
     mirror: bool = False
 
@@ -89,12 +91,12 @@ class SequenceComposer:
                     labels.append(int(rng.choice([k for k in self.labels if k != labels[-1]])))
                 else:
                     labels.append(int(rng.choice(self.labels)))
-        parts: list[np.ndarray] = []
+        parts: list[npt.NDArray[Any]] = []
         spans: list[tuple[int, int]] = []
         aspect = mirror = None
         length = int(rng.integers(o.rest_frames[0], o.rest_frames[1] + 1))
         lead = length
-        previous: np.ndarray | None = None
+        previous: npt.NDArray[Any] | None = None
         for i, label in enumerate(labels):
             segment = self.by_gloss[label][int(rng.integers(len(self.by_gloss[label])))]
             if aspect is None:
@@ -126,7 +128,7 @@ class SequenceComposer:
         features = point_features(points, aspect=aspect or 1.0, mirror=bool(mirror), space=self.kind)
         return ComposedSequence(features, tuple(labels), tuple(spans), points, aspect or 1.0, bool(mirror))
 
-    def _hold(self, rng: np.random.Generator, segment: Segment) -> np.ndarray:
+    def _hold(self, rng: np.random.Generator, segment: Segment) -> npt.NDArray[Any]:
         """A time-warped stretch of consecutive frames of one segment: (n, 21, 2)."""
         o = self.options
         points = segment.points[..., :2]
@@ -140,4 +142,5 @@ class SequenceComposer:
         i0 = np.floor(t).astype(int)
         i1 = np.minimum(i0 + 1, source - 1)
         w = (t - i0)[:, None, None]
-        return stretch[i0] * (1 - w) + stretch[i1] * w
+        held: npt.NDArray[Any] = stretch[i0] * (1 - w) + stretch[i1] * w
+        return held

@@ -8,8 +8,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 BLANK = 0
 
@@ -27,12 +29,13 @@ class Decoded:
     spans: tuple[tuple[int, int], ...] = ()
 
 
-def log_softmax(logits: np.ndarray) -> np.ndarray:
+def log_softmax(logits: npt.NDArray[Any]) -> npt.NDArray[Any]:
     shifted = logits - logits.max(axis=-1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    result: npt.NDArray[Any] = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    return result
 
 
-def greedy_decode(log_probs: np.ndarray) -> Decoded:
+def greedy_decode(log_probs: npt.NDArray[Any]) -> Decoded:
     """Best path: argmax per frame, merge repeats, drop blanks."""
     log_probs = np.asarray(log_probs)
     if log_probs.ndim != 2 or log_probs.shape[0] == 0:
@@ -61,7 +64,7 @@ def _logsumexp(a: float, b: float) -> float:
     return m + math.log(math.exp(a - m) + math.exp(b - m))
 
 
-def beam_decode(log_probs: np.ndarray, beam_width: int = 8, prune: float = -8.0) -> list[Decoded]:
+def beam_decode(log_probs: npt.NDArray[Any], beam_width: int = 8, prune: float = -8.0) -> list[Decoded]:
     """CTC prefix beam search; up to `beam_width` label sequences, most probable first.
 
     Each prefix keeps the log-probability of its alignments ending in a blank and ending in its
@@ -83,7 +86,8 @@ def beam_decode(log_probs: np.ndarray, beam_width: int = 8, prune: float = -8.0)
         candidates = [int(k) for k in np.flatnonzero(row >= row.max() + prune)]
         nxt: dict[tuple[int, ...], list[float]] = {}
 
-        def add(prefix: tuple[int, ...], blank: float, label: float, nxt: dict = nxt) -> None:
+        def add(prefix: tuple[int, ...], blank: float, label: float,
+                nxt: dict[tuple[int, ...], list[float]] = nxt) -> None:
             entry = nxt.setdefault(prefix, [ninf, ninf])
             entry[0] = _logsumexp(entry[0], blank)
             entry[1] = _logsumexp(entry[1], label)
@@ -102,12 +106,12 @@ def beam_decode(log_probs: np.ndarray, beam_width: int = 8, prune: float = -8.0)
         ranked = sorted(((prefix, _logsumexp(b, n), (b, n)) for prefix, (b, n) in nxt.items()),
                         key=lambda item: item[1], reverse=True)
         beams = {prefix: parts for prefix, score, parts in ranked[:beam_width] if score > ninf}
-    ranked = sorted(beams.items(), key=lambda kv: _logsumexp(*kv[1]), reverse=True)
+    best_first = sorted(beams.items(), key=lambda kv: _logsumexp(*kv[1]), reverse=True)
     return [Decoded(prefix, _logsumexp(*parts), align(log_probs, prefix) if i == 0 else ())
-            for i, (prefix, parts) in enumerate(ranked)]
+            for i, (prefix, parts) in enumerate(best_first)]
 
 
-def align(log_probs: np.ndarray, labels: Sequence[int]) -> tuple[tuple[int, int], ...]:
+def align(log_probs: npt.NDArray[Any], labels: Sequence[int]) -> tuple[tuple[int, int], ...]:
     """(first, last) frame of each label in the most probable alignment of `labels` (Viterbi over
     the blank-interleaved label sequence); () when no alignment fits in the frames."""
     if not labels:
@@ -150,7 +154,7 @@ def align(log_probs: np.ndarray, labels: Sequence[int]) -> tuple[tuple[int, int]
     return tuple((a, b) for a, b in spans)
 
 
-def edit_distance(reference: Sequence, hypothesis: Sequence) -> int:
+def edit_distance(reference: Sequence[Any], hypothesis: Sequence[Any]) -> int:
     """Levenshtein distance (substitutions, insertions, deletions all cost 1)."""
     previous = list(range(len(hypothesis) + 1))
     for i, r in enumerate(reference, 1):
@@ -161,7 +165,7 @@ def edit_distance(reference: Sequence, hypothesis: Sequence) -> int:
     return previous[-1]
 
 
-def error_rate(references: Sequence[Sequence], hypotheses: Sequence[Sequence]) -> float:
+def error_rate(references: Sequence[Sequence[Any]], hypotheses: Sequence[Sequence[Any]]) -> float:
     """Total edit distance over total reference length (character / gloss error rate)."""
     if len(references) != len(hypotheses):
         raise ValueError('references and hypotheses differ in number')

@@ -29,8 +29,10 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from attune.errors import ConfigError
 from attune.expression.labels import CIRCUMPLEX
@@ -106,7 +108,8 @@ def squash(value: float, reference: float) -> float:
     return value / (value + reference) if value > 0 else 0.0
 
 
-def hand_motion(stamps_s: np.ndarray, wrist: np.ndarray, present: np.ndarray, window_s: float) -> HandMotion:
+def hand_motion(stamps_s: npt.NDArray[Any], wrist: npt.NDArray[Any], present: npt.NDArray[Any],
+                window_s: float) -> HandMotion:
     """Motion features of a wrist track: (T,) seconds, (T, 2) positions in palm sizes, (T,) bool."""
     activity = float(present.mean()) if len(present) else 0.0
     t, p = stamps_s[present], wrist[present]
@@ -159,7 +162,7 @@ class SignerEmotion:
         self._track: deque[tuple[int, float, float, bool]] = deque()
         self._expression: ExpressionInput | None = None
 
-    def add_hand(self, stamp_ns: int, wrist: np.ndarray | None, palm: float | None) -> None:
+    def add_hand(self, stamp_ns: int, wrist: npt.NDArray[Any] | None, palm: float | None) -> None:
         """One frame: the signing wrist in isotropic image units and the palm size, or None (no hand)."""
         if wrist is not None and palm and palm > 0 and np.isfinite(wrist).all():
             self._track.append((stamp_ns, float(wrist[0] / palm), float(wrist[1] / palm), True))

@@ -11,21 +11,26 @@ signer's hands, and a model trained with it has seen that kind of variation (of 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 
 from attune.sign.augment import COMPONENTS, SignerVariation, vary_dataset
 from attune.sign.segments import LandmarkDataset, windows
 
+if TYPE_CHECKING:
+    from attune.sign.model import SignModel
+
 #: (N, T, FEATURE_DIM) float32 windows -> (N,) predicted gloss indices.
-Predict = Callable[[np.ndarray], np.ndarray]
+Predict = Callable[[npt.NDArray[Any]], npt.NDArray[Any]]
 #: The seed of the robustness check's variation (fixed: the check is deterministic).
 VARIED_SEED = 20_260_601
 
 
-def onnx_predictor(model, batch: int = 512) -> Predict:
+def onnx_predictor(model: SignModel, batch: int = 512) -> Predict:
     """A Predict of an attune.sign.model.SignModel (onnxruntime)."""
-    def predict(x: np.ndarray) -> np.ndarray:
+    def predict(x: npt.NDArray[Any]) -> npt.NDArray[Any]:
         if not len(x):
             return np.zeros(0, dtype=np.int64)
         return np.concatenate([model.probabilities(x[i:i + batch]).argmax(1) for i in range(0, len(x), batch)])
@@ -33,13 +38,13 @@ def onnx_predictor(model, batch: int = 512) -> Predict:
     return predict
 
 
-def block_vote(predictions: np.ndarray, labels: np.ndarray, blocks: np.ndarray) -> float:
+def block_vote(predictions: npt.NDArray[Any], labels: npt.NDArray[Any], blocks: npt.NDArray[Any]) -> float:
     """Accuracy of the majority prediction per block."""
     correct = [np.bincount(predictions[blocks == b]).argmax() == labels[blocks == b][0] for b in np.unique(blocks)]
     return float(np.mean(correct)) if correct else float('nan')
 
 
-def window_scores(predict: Predict, dataset: LandmarkDataset, window: int, stride: int = 1) -> dict:
+def window_scores(predict: Predict, dataset: LandmarkDataset, window: int, stride: int = 1) -> dict[str, Any]:
     """Window accuracy, block accuracy (majority vote) and per-gloss window accuracy of every window
     of every segment of `dataset` (NaN where it has none)."""
     x, y, blocks = windows(dataset, window, stride)
@@ -70,4 +75,4 @@ def robustness(predict: Predict, dataset: LandmarkDataset, window: int, variatio
 
 
 def _accuracy(predict: Predict, dataset: LandmarkDataset, window: int, stride: int) -> float:
-    return window_scores(predict, dataset, window, stride)['window_accuracy']
+    return float(window_scores(predict, dataset, window, stride)['window_accuracy'])

@@ -26,8 +26,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from attune.hands.normalize import isotropic, normalize_shape, palm_size
 from attune.hands.types import INDEX_TIP, MIDDLE_MCP, WRIST
@@ -57,7 +59,7 @@ VELOCITY_GROUPS = ('motion', 'trajectory')
 _RATE_CLIP = (0.25, 4.0)
 
 
-def group_mask(groups: Iterable[str]) -> np.ndarray:
+def group_mask(groups: Iterable[str]) -> npt.NDArray[Any]:
     """(FEATURE_DIM,) float32: 1 in the columns of `groups`, 0 elsewhere.
 
     Raises:
@@ -72,7 +74,7 @@ def group_mask(groups: Iterable[str]) -> np.ndarray:
     return mask
 
 
-def rate_factor(stamps_s: np.ndarray | None, length: int) -> np.ndarray:
+def rate_factor(stamps_s: npt.NDArray[Any] | None, length: int) -> npt.NDArray[Any]:
     """(T,) factor turning per-frame differences into per-nominal-frame ones (1 without stamps)."""
     if stamps_s is None or length < 2:
         return np.ones(length)
@@ -84,7 +86,7 @@ def rate_factor(stamps_s: np.ndarray | None, length: int) -> np.ndarray:
     return factor
 
 
-def _velocity(values: np.ndarray, valid: np.ndarray, factor: np.ndarray) -> np.ndarray:
+def _velocity(values: npt.NDArray[Any], valid: npt.NDArray[Any], factor: npt.NDArray[Any]) -> npt.NDArray[Any]:
     """(T, k) per-frame differences where frame t and t-1 are both valid, else 0."""
     out = np.zeros_like(values)
     both = valid[1:] & valid[:-1]
@@ -92,9 +94,9 @@ def _velocity(values: np.ndarray, valid: np.ndarray, factor: np.ndarray) -> np.n
     return out
 
 
-def point_features(points: np.ndarray, *, aspect: float = 1.0, mirror: bool | np.ndarray = False,
-                   stamps_s: np.ndarray | None = None, other: np.ndarray | None = None,
-                   space: str = 'image') -> np.ndarray:
+def point_features(points: npt.NDArray[Any], *, aspect: float = 1.0, mirror: bool | npt.NDArray[Any] = False,
+                   stamps_s: npt.NDArray[Any] | None = None, other: npt.NDArray[Any] | None = None,
+                   space: str = 'image') -> npt.NDArray[Any]:
     """Features of a sequence of the signing hand's landmarks (and optionally the other hand's).
 
     Args:
@@ -161,8 +163,8 @@ def point_features(points: np.ndarray, *, aspect: float = 1.0, mirror: bool | np
     return out.astype(np.float32)
 
 
-def _velocity_scaled(positions: np.ndarray, size: np.ndarray, valid: np.ndarray,
-                     factor: np.ndarray) -> np.ndarray:
+def _velocity_scaled(positions: npt.NDArray[Any], size: npt.NDArray[Any], valid: npt.NDArray[Any],
+                     factor: npt.NDArray[Any]) -> npt.NDArray[Any]:
     out = np.zeros_like(positions)
     both = valid[1:] & valid[:-1]
     delta = (positions[1:] - positions[:-1]) / size[1:]
@@ -170,8 +172,8 @@ def _velocity_scaled(positions: np.ndarray, size: np.ndarray, valid: np.ndarray,
     return out
 
 
-def trajectory_features(tip: np.ndarray, *, mirror: bool = False,
-                        stamps_s: np.ndarray | None = None) -> np.ndarray:
+def trajectory_features(tip: npt.NDArray[Any], *, mirror: bool = False,
+                        stamps_s: npt.NDArray[Any] | None = None) -> npt.NDArray[Any]:
     """Features of an index-fingertip track alone (T, 2) in image-normalized units (kinivi's
     point histories): trajectory and presence only."""
     tip = np.asarray(tip, dtype=np.float64)
@@ -190,11 +192,11 @@ def trajectory_features(tip: np.ndarray, *, mirror: bool = False,
 class Window:
     """The last frames of a stream as one model input."""
 
-    features: np.ndarray  # (T, FEATURE_DIM) float32
+    features: npt.NDArray[Any]  # (T, FEATURE_DIM) float32
     valid_frames: int     # frames of real data at the end (the rest is edge padding in front)
 
 
-def pad_window(features: np.ndarray, length: int) -> Window:
+def pad_window(features: npt.NDArray[Any], length: int) -> Window:
     """The last `length` rows of features; a shorter sequence is padded in front with its first row
     (what a held sign looks like before it was seen), an empty one is all zero."""
     features = np.asarray(features, dtype=np.float32)

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
+import numpy.typing as npt
 
 from attune.errors import ConfigError
 from attune.sign.events import SignEvent
@@ -64,13 +65,13 @@ class SignHysteresis:
         self.reset()
 
     def reset(self) -> None:
-        self._smoothed: np.ndarray | None = None
+        self._smoothed: npt.NDArray[Any] | None = None
         self._candidate = -1
         self._candidate_frames = 0
         self._candidate_start = 0
         self._held = -1
         self._held_start = self._held_last = 0
-        self._held_sum: np.ndarray | None = None
+        self._held_sum: npt.NDArray[Any] | None = None
         self._held_frames = 0
         self._release = 0
         self._gap = 0
@@ -81,7 +82,7 @@ class SignHysteresis:
         """The gloss being held now, if any."""
         return self.glosses[self._held] if self._held >= 0 else None
 
-    def update(self, stamp_ns: int, probabilities: np.ndarray | None, handedness: str = '', *,
+    def update(self, stamp_ns: int, probabilities: npt.NDArray[Any] | None, handedness: str = '', *,
                observed: bool = True) -> SignEvent | None:
         """Feed one frame's probabilities (None: no decision this frame, e.g. no hand); returns the
         event of a sign that ended (or, with report='onset', started) at this frame. observed=False:
@@ -120,7 +121,7 @@ class SignHysteresis:
             if self._candidate_frames >= o.min_frames:
                 self._start(best, s, handedness)
                 if o.report == 'onset':
-                    event = self._event(stamp_ns, self._held_sum / self._held_frames)
+                    event = self._event(stamp_ns, self._held_mean())
         else:
             self._candidate, self._candidate_frames = -1, 0
         return event
@@ -131,7 +132,7 @@ class SignHysteresis:
         self.reset()
         return event
 
-    def _start(self, index: int, s: np.ndarray, handedness: str) -> None:
+    def _start(self, index: int, s: npt.NDArray[Any], handedness: str) -> None:
         self._held = index
         self._held_start = self._candidate_start
         self._held_sum = np.zeros_like(s)
@@ -141,7 +142,7 @@ class SignHysteresis:
         self._candidate, self._candidate_frames = -1, 0
         self._accumulate(self._candidate_start, s, handedness)
 
-    def _accumulate(self, stamp_ns: int, s: np.ndarray, handedness: str, observed: bool = True) -> None:
+    def _accumulate(self, stamp_ns: int, s: npt.NDArray[Any], handedness: str, observed: bool = True) -> None:
         self._held_sum = self._held_sum + s
         self._held_frames += 1
         if self._held_frames == 1:
@@ -152,12 +153,17 @@ class SignHysteresis:
             self._hands.add(handedness)
 
     def _end(self, stamp_ns: int) -> SignEvent | None:
-        mean = self._held_sum / max(1, self._held_frames)
-        event = self._event(stamp_ns, mean) if self.options.report == 'end' else None
+        event = self._event(stamp_ns, self._held_mean()) if self.options.report == 'end' else None
         self._held, self._held_sum, self._held_frames, self._release = -1, None, 0, 0
         return event
 
-    def _event(self, stamp_ns: int, mean: np.ndarray) -> SignEvent:
+    def _held_mean(self) -> npt.NDArray[Any]:
+        """The mean probabilities over the held sign's frames."""
+        if self._held_sum is None:  # set by _start, cleared by _end: only called while a sign is held
+            raise RuntimeError('no sign is held')
+        return self._held_sum / max(1, self._held_frames)
+
+    def _event(self, stamp_ns: int, mean: npt.NDArray[Any]) -> SignEvent:
         order = np.argsort(-mean)[: self.options.top_k]
         if order[0] != self._held:
             order = np.r_[self._held, [k for k in order if k != self._held]][: self.options.top_k]
@@ -185,8 +191,8 @@ class SegmenterOptions:
 
 @dataclass(frozen=True)
 class ActivitySegment:
-    features: np.ndarray  # (T, F)
-    stamps_ns: np.ndarray  # (T,)
+    features: npt.NDArray[Any]  # (T, F)
+    stamps_ns: npt.NDArray[Any]  # (T,)
     hands: frozenset[str]
 
 
@@ -198,7 +204,7 @@ class ActivitySegmenter:
         self.reset()
 
     def reset(self) -> None:
-        self._rows: list[np.ndarray] = []
+        self._rows: list[npt.NDArray[Any]] = []
         self._stamps: list[int] = []
         self._hands: set[str] = set()
         self._gap = 0
@@ -208,7 +214,7 @@ class ActivitySegmenter:
     def active(self) -> bool:
         return bool(self._rows)
 
-    def update(self, stamp_ns: int, features: np.ndarray, present: bool, handedness: str = '', *,
+    def update(self, stamp_ns: int, features: npt.NDArray[Any], present: bool, handedness: str = '', *,
                observed: bool = True) -> ActivitySegment | None:
         """Feed one frame (features of the frame, whether the signing hand is there); returns a
         finished segment. observed=False: a bridged frame (present, but the hand was not seen): it

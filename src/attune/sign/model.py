@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
+import numpy.typing as npt
 
 from attune.errors import ModelFileError
 from attune.inference import onnx_session
@@ -100,7 +101,7 @@ class SignModel:
     def glosses(self) -> tuple[str, ...]:
         return self.info.glosses
 
-    def logits(self, features: np.ndarray) -> np.ndarray:
+    def logits(self, features: npt.NDArray[Any]) -> npt.NDArray[Any]:
         """Raw model output for (B, T, F) or (T, F) features."""
         x = np.asarray(features, dtype=np.float32)
         single = x.ndim == 2
@@ -108,15 +109,16 @@ class SignModel:
             x = x[None]
         if x.ndim != 3 or x.shape[2] != self.info.feature_dim:
             raise ValueError(f'features must be (B, T, {self.info.feature_dim}), got {x.shape}')
-        out = self._session.run(None, {self._input: np.ascontiguousarray(x)})[0]
+        out: npt.NDArray[Any] = self._session.run(None, {self._input: np.ascontiguousarray(x)})[0]
         return out[0] if single else out
 
-    def probabilities(self, window: np.ndarray) -> np.ndarray:
+    def probabilities(self, window: npt.NDArray[Any]) -> npt.NDArray[Any]:
         """Isolated model: (C,) gloss probabilities of one (T, F) window (or (B, C) for a batch)."""
         logits = self.logits(window)
-        return np.exp(log_softmax(logits.astype(np.float64)))
+        probabilities: npt.NDArray[Any] = np.exp(log_softmax(logits.astype(np.float64)))
+        return probabilities
 
-    def log_probs(self, sequence: np.ndarray) -> np.ndarray:
+    def log_probs(self, sequence: npt.NDArray[Any]) -> npt.NDArray[Any]:
         """Continuous model: (T, C + 1) frame log-probabilities of one (T, F) sequence."""
         if len(sequence) > self.info.window:
             raise ValueError(f'sequence of {len(sequence)} frames is longer than the model accepts '

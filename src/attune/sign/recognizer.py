@@ -16,9 +16,10 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
+import numpy.typing as npt
 
 from attune.errors import ConfigError, LandmarkError
 from attune.hands.normalize import canonical_mirror, check_landmarks, isotropic, palm_size
@@ -65,11 +66,11 @@ class StreamFrame:
     seen (the previous features repeated); handedness: 'left'/'right', 'both' with the other hand."""
 
     stamp_ns: int
-    features: np.ndarray
+    features: npt.NDArray[Any]
     present: bool
     bridged: bool
     handedness: str
-    wrist: np.ndarray | None = None  # isotropic image units
+    wrist: npt.NDArray[Any] | None = None  # isotropic image units
     palm: float | None = None
 
 
@@ -84,7 +85,7 @@ class HandStream:
         self._side: str | None = None
         self._missing = 0
         self._last: StreamFrame | None = None
-        self._previous: tuple[np.ndarray, np.ndarray | None, int] | None = None  # points, other, stamp
+        self._previous: tuple[npt.NDArray[Any], npt.NDArray[Any] | None, int] | None = None  # points, other, stamp
 
     def step(self, frame: HandFrame) -> StreamFrame:
         o = self.options
@@ -126,7 +127,7 @@ class HandStream:
                                  palm=float(palm_size(iso)))
         return self._last
 
-    def _zero(self) -> np.ndarray:
+    def _zero(self) -> npt.NDArray[Any]:
         from attune.sign.features import FEATURE_DIM
 
         return np.zeros(FEATURE_DIM, dtype=np.float32)
@@ -223,7 +224,7 @@ class SignRecognizer:
         self.segmenter = ActivitySegmenter(o.segmenter)
         self.emotion = SignerEmotion(o.emotion)
         window = self.isolated.info.window if self.isolated else 1
-        self._window: deque[np.ndarray] = deque(maxlen=window)
+        self._window: deque[npt.NDArray[Any]] = deque(maxlen=window)
         self._last_stamp = 0
 
     def update(self, frame: HandFrame) -> FrameResult:
@@ -232,8 +233,8 @@ class SignRecognizer:
         self._last_stamp = frame.stamp_ns
         events: list[SignEvent] = []
         self.emotion.add_hand(frame.stamp_ns, current.wrist, current.palm)
-        if self.isolated is not None:
-            event = self._isolated(current)
+        if self.isolated is not None and self.hysteresis is not None:  # both set or neither (mode)
+            event = self._isolated(current, self.isolated, self.hysteresis)
             if event is not None:
                 events.append(event)
         if self.continuous is not None:
@@ -262,28 +263,31 @@ class SignRecognizer:
         self.stream.reset()
         return events
 
-    def _isolated(self, current: StreamFrame) -> SignEvent | None:
+    def _isolated(self, current: StreamFrame, model: SignModel, hysteresis: SignHysteresis) -> SignEvent | None:
         from attune.sign.features import pad_window
 
         if not current.present:
             self._window.clear()
-            return self.hysteresis.update(current.stamp_ns, None)
+            return hysteresis.update(current.stamp_ns, None)
         self._window.append(current.features)
         if len(self._window) < self.options.min_window_frames:
             return None  # too short to classify yet: no decision, not a gap
-        window = pad_window(np.stack(self._window), self.isolated.info.window).features
-        probabilities = self.isolated.probabilities(window)
-        return self.hysteresis.update(current.stamp_ns, probabilities, current.handedness,
+        window = pad_window(np.stack(self._window), model.info.window).features
+        probabilities = model.probabilities(window)
+        return hysteresis.update(current.stamp_ns, probabilities, current.handedness,
                                       observed=not current.bridged)
 
     def decode(self, segment: ActivitySegment, stamp_ns: int) -> SignEvent | None:
         """One continuous event for a segment, or None when nothing was decoded."""
         o = self.options
-        log_probs = self.continuous.log_probs(segment.features)
+        model = self.continuous
+        if model is None:
+            raise ConfigError(f'mode {o.mode} has no continuous sign model to decode a segment with')
+        log_probs = model.log_probs(segment.features)
         decoded = (beam_decode(log_probs, o.beam_width)[0] if o.decoder == 'beam' else greedy_decode(log_probs))
         if not decoded.labels:
             return None
-        glosses = self.continuous.glosses
+        glosses = model.glosses
         sequence = tuple(glosses[k] for k in decoded.labels)
         probs = np.exp(log_probs)
         peaks = []
@@ -298,4 +302,4 @@ class SignRecognizer:
         handedness = 'both' if 'both' in hands or len(hands) > 1 else next(iter(hands), '')
         return SignEvent(mode='continuous', gloss=sequence[-1], confidence=float(np.mean(peaks)), top=top,
                          start_ns=int(segment.stamps_ns[0]), end_ns=int(segment.stamps_ns[-1]), stamp_ns=stamp_ns,
-                         handedness=handedness, sequence=sequence, source=self.continuous.info.name)
+                         handedness=handedness, sequence=sequence, source=model.info.name)

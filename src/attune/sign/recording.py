@@ -5,21 +5,24 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from attune.errors import ConfigError
 from attune.hands.normalize import canonical_mirror
-from attune.hands.types import HandFrame
+from attune.hands.types import Handedness, HandFrame
 from attune.sign.segments import LandmarkDataset, Segment
 
 
-def frames_to_arrays(frames: Sequence[HandFrame]) -> dict[str, np.ndarray]:
+def frames_to_arrays(frames: Sequence[HandFrame]) -> dict[str, npt.NDArray[Any]]:
     """right/left (T, 21, 3) with NaN where absent, stamps_ns (T,), image_size (2,)."""
     right = np.full((len(frames), 21, 3), np.nan, dtype=np.float32)
     left = np.full_like(right, np.nan)
     for i, frame in enumerate(frames):
-        for side, target in (('right', right), ('left', left)):
+        sides: tuple[tuple[Handedness, npt.NDArray[Any]], ...] = (('right', right), ('left', left))
+        for side, target in sides:
             hand = frame.hand(side)
             if hand is not None and hand.landmarks.shape == (21, 3) and np.isfinite(hand.landmarks).all():
                 target[i] = hand.landmarks
@@ -67,8 +70,8 @@ def import_hands_bag(bag: Path, out: Path, *, gloss: str, topic: str = '/attune/
 RECORDING_KEYS = ('right', 'left', 'stamps_ns', 'image_size', 'mirrored')
 
 
-def save_recording(path: Path, *, right: np.ndarray, left: np.ndarray, stamps_ns: np.ndarray,
-                   image_size: tuple[int, int], mirrored: bool = False) -> Path:
+def save_recording(path: Path, *, right: npt.NDArray[Any], left: npt.NDArray[Any], stamps_ns: npt.NDArray[Any],
+                   image_size: tuple[int, int] | npt.NDArray[Any], mirrored: bool = False) -> Path:
     """Write one recording in the documented format (see load_recordings)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -131,7 +134,7 @@ def load_recordings(folder: Path, *, name: str | None = None) -> LandmarkDataset
             raise ConfigError(f"{vocabulary} does not list {', '.join(sorted(unknown))}")
         glosses = listed
     two_hands = any(s.other is not None for s in segments)
-    groups = ('shape', 'orientation', 'motion', 'presence')
+    groups: tuple[str, ...] = ('shape', 'orientation', 'motion', 'presence')
     if two_hands:
         groups += ('other_shape', 'other_offset', 'other_presence')
     return LandmarkDataset(name or folder.name, glosses, tuple(segments), groups=groups,

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
+import numpy.typing as npt
 
 from attune.sign.features import FEATURE_DIM, pad_window, point_features, trajectory_features
 
@@ -31,19 +32,19 @@ class Segment:
     gloss: str
     block: int
     kind: Kind
-    points: np.ndarray
-    other: np.ndarray | None = None
+    points: npt.NDArray[Any]
+    other: npt.NDArray[Any] | None = None
     aspect: float = 1.0
     mirror: bool = False
-    stamps_s: np.ndarray | None = None
+    stamps_s: npt.NDArray[Any] | None = None
     run: int = 0
-    rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    depth: np.ndarray | None = None
+    rows: npt.NDArray[Any] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    depth: npt.NDArray[Any] | None = None
 
     def __len__(self) -> int:
         return int(self.points.shape[0])
 
-    def features(self) -> np.ndarray:
+    def features(self) -> npt.NDArray[Any]:
         """(T, FEATURE_DIM) float32 features of this segment."""
         if self.kind == 'trajectory':
             return trajectory_features(self.points, mirror=self.mirror, stamps_s=self.stamps_s)
@@ -83,7 +84,8 @@ class LandmarkDataset:
 
 
 # --- windows ---------------------------------------------------------------------------------------
-def windows(dataset: LandmarkDataset, length: int, stride: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def windows(dataset: LandmarkDataset, length: int,
+            stride: int = 1) -> tuple[npt.NDArray[Any], npt.NDArray[Any], npt.NDArray[Any]]:
     """Every window of `length` consecutive frames of every segment: (N, length, FEATURE_DIM)
     features, (N,) labels, (N,) blocks. A segment shorter than `length` gives one window padded in
     front with its first frame (attune.sign.features.pad_window)."""

@@ -8,16 +8,17 @@ therefore cuts its rows into *blocks* (runs of consecutive frames of one gloss) 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
+import numpy.typing as npt
 
 from attune.errors import ConfigError
 from attune.sign.segments import LandmarkDataset, Segment
 
 
 # --- blocks ----------------------------------------------------------------------------------------
-def blocks_from_breaks(breaks: np.ndarray, max_block: int | None = None) -> np.ndarray:
+def blocks_from_breaks(breaks: npt.NDArray[Any], max_block: int | None = None) -> npt.NDArray[Any]:
     """Block number of each row, given breaks[i] = row i starts a new block (row 0 always does);
     blocks longer than max_block rows are cut into pieces of max_block."""
     ids = np.zeros(len(breaks), dtype=np.int64)
@@ -31,7 +32,7 @@ def blocks_from_breaks(breaks: np.ndarray, max_block: int | None = None) -> np.n
     return ids
 
 
-def jump_breaks(values: np.ndarray, *, factor: float, minimum: float) -> np.ndarray:
+def jump_breaks(values: npt.NDArray[Any], *, factor: float, minimum: float) -> npt.NDArray[Any]:
     """breaks[i] = the mean absolute change from row i-1 to row i is a jump: above
     max(minimum, factor x the median change)."""
     flat = values.reshape(len(values), -1)
@@ -43,7 +44,7 @@ def jump_breaks(values: np.ndarray, *, factor: float, minimum: float) -> np.ndar
     return breaks
 
 
-def trajectory_breaks(tracks: np.ndarray, tolerance: float = 1e-4) -> np.ndarray:
+def trajectory_breaks(tracks: npt.NDArray[Any], tolerance: float = 1e-4) -> npt.NDArray[Any]:
     """breaks[i] = row i is not row i-1 shifted by one step (for (N, K, 2) sliding point histories,
     each re-based to its first point)."""
     breaks = np.ones(len(tracks), dtype=bool)
@@ -88,7 +89,7 @@ def split_blocks(dataset: LandmarkDataset, *, test_fraction: float = 0.25, seed:
         count = min(len(blocks) - 1, max(1, round(test_fraction * len(blocks))))
         chosen = blocks[-count:] if strategy == 'tail' else list(rng.choice(blocks, size=count, replace=False))
         test_blocks.update(int(b) for b in chosen)
-    test_rows: dict[int, list[np.ndarray]] = {}
+    test_rows: dict[int, list[npt.NDArray[Any]]] = {}
     for s in dataset.segments:
         if s.block in test_blocks and len(s.rows):
             test_rows.setdefault(s.run, []).append(s.rows)
@@ -119,7 +120,7 @@ def _first_row(dataset: LandmarkDataset, block: int) -> int:
     return 0
 
 
-def _trim(segment: Segment, keep: np.ndarray) -> Segment:
+def _trim(segment: Segment, keep: npt.NDArray[Any]) -> Segment:
     """The longest run of kept frames (a segment must stay consecutive)."""
     best, start = (0, 0), None
     for i, k in enumerate([*keep, False]):

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from attune.errors import ConfigError
+from attune.hands.mediapipe_hands import HandModel
 from attune.hands.types import HandFrame
 from attune.sign.events import SignEvent
 from attune.sign.features import pad_window
@@ -20,7 +23,7 @@ from attune.sign.model import SignModel
 from attune.sign.recognizer import HandStream, RecognizerOptions, SignRecognizer, StreamOptions
 
 
-def video_hand_frames(path: Path, *, mirrored: bool = True, model: str = 'full',
+def video_hand_frames(path: Path, *, mirrored: bool = True, model: HandModel = 'full',
                       max_frames: int | None = None) -> tuple[list[HandFrame], float]:
     """MediaPipe Hands on every frame of a video (stamps from its frame rate); the frames and the fps.
     mirrored: the video is a selfie view (hands are then named as the person's own).
@@ -49,9 +52,9 @@ def video_hand_frames(path: Path, *, mirrored: bool = True, model: str = 'full',
     return frames, float(fps)
 
 
-def read_signs(frames: list[HandFrame], models: list[SignModel], *, mirrored: bool = True) -> dict:
+def read_signs(frames: list[HandFrame], models: list[SignModel], *, mirrored: bool = True) -> dict[str, Any]:
     """The readings of each model over `frames` (see the module docstring), keyed by model name."""
-    out: dict = {'frames': len(frames), 'frames_with_hands': sum(1 for f in frames if f.hands),
+    out: dict[str, Any] = {'frames': len(frames), 'frames_with_hands': sum(1 for f in frames if f.hands),
                  'hands_seen': dict(Counter(h.handedness for f in frames for h in f.hands))}
     stream_options = StreamOptions(mirrored_input=mirrored)
     for model in models:
@@ -62,25 +65,25 @@ def read_signs(frames: list[HandFrame], models: list[SignModel], *, mirrored: bo
         for frame in frames:
             events += recognizer.update(frame).events
         events += recognizer.flush()
-        entry = {'task': task, 'events': [_event(e, frames[0].stamp_ns) for e in events]}
+        entry: dict[str, Any] = {'task': task, 'events': [_event(e, frames[0].stamp_ns) for e in events]}
         if task == 'isolated':
             entry['frame_top'] = _frame_top(frames, model, stream_options)
         out[model.info.name] = entry
     return out
 
 
-def _event(event: SignEvent, origin_ns: int) -> dict:
+def _event(event: SignEvent, origin_ns: int) -> dict[str, Any]:
     return {'gloss': event.gloss, 'sequence': list(event.sequence), 'confidence': round(event.confidence, 3),
             'start_s': round((event.start_ns - origin_ns) * 1e-9, 2),
             'end_s': round((event.end_ns - origin_ns) * 1e-9, 2),
             'top': [[g, round(p, 3)] for g, p in event.top], 'hand': event.handedness}
 
 
-def _frame_top(frames: list[HandFrame], model: SignModel, options: StreamOptions) -> dict:
+def _frame_top(frames: list[HandFrame], model: SignModel, options: StreamOptions) -> dict[str, Any]:
     """Top-1 gloss of the model's window at every frame with the signing hand: counts and the mean
     probability of each gloss when it is on top."""
     stream = HandStream(options)
-    window: list[np.ndarray] = []
+    window: list[npt.NDArray[Any]] = []
     tops: list[tuple[str, float]] = []
     for frame in frames:
         current = stream.step(frame)

@@ -14,6 +14,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Literal
 
 import foxglove.layouts as fl
 
@@ -32,7 +33,7 @@ def _plot(title: str, series: list[tuple[str, str]], y: tuple[float, float] | No
     return fl.PlotPanel(title=title, config=config)
 
 
-def _split(direction: str, *items: tuple[object, float]) -> fl.SplitContainer:
+def _split(direction: Literal['row', 'column'], *items: tuple[fl.Content, float]) -> fl.SplitContainer:
     return fl.SplitContainer(direction=direction, items=[fl.SplitItem(content=c, proportion=p) for c, p in items])
 
 

@@ -176,20 +176,22 @@ class LiveView:
         Raises:
             ValueError: an encoding Foxglove cannot show or a short buffer.
         """
-        if not self._image_due(self._raw):
+        channel = self._raw
+        if channel is None or not self._image_due(channel):
             return False
         msg = payloads.raw_image(stamp_ns=stamp_ns, frame_id=frame_id, width=width, height=height,
                                  encoding=encoding, step=step, data=data)
-        self._raw.log(msg, log_time=_log_time(stamp_ns))
+        channel.log(msg, log_time=_log_time(stamp_ns))
         self._count(CAMERA_TOPIC)
         return True
 
     def compressed_image(self, *, stamp_ns: int, frame_id: str, data: bytes, format: str) -> bool:
         """Relay a camera frame as the camera compressed it (JPEG/PNG). Returns whether it was sent."""
-        if not self._image_due(self._compressed):
+        channel = self._compressed
+        if channel is None or not self._image_due(channel):
             return False
         msg = payloads.compressed_image(stamp_ns=stamp_ns, frame_id=frame_id, data=data, format=format)
-        self._compressed.log(msg, log_time=_log_time(stamp_ns))
+        channel.log(msg, log_time=_log_time(stamp_ns))
         self._count(CAMERA_TOPIC)
         return True
 
