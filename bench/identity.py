@@ -12,9 +12,12 @@ of the other half as unknown.
 - `protected.unlinkability`: how often the same person's templates from two deployments (independent
   seeds) match at the operating threshold, over all of --data; `protected.unlinkability_chance` is the
   rate at which two different people's templates match within one deployment.
-- Baseline in the same run: dlib's own alignment (HOG detector + 5-point predictor) instead of the
-  FaceMesh points (`baseline.dlib_alignment.*`).
-- `cost.embed_ms_median`: one descriptor (alignment chip + ResNet), this machine, one face.
+- attune aligns faces with dlib's 5-point predictor in the FaceMesh face rectangle. Baselines in the
+  same run, each with its own thresholds chosen the same way: dlib's own alignment (HOG detector +
+  5-point predictor; `baseline.dlib_alignment.*`) and the five points taken straight from FaceMesh
+  landmarks (the previous alignment; `baseline.mesh_points_alignment.*`).
+- `cost.embed_ms_median`: one descriptor (5-point predictor, alignment chip, ResNet), this machine,
+  one face; wall time, and `embed_cpu_ms_median` the CPU time of the process.
 
     .venv/bin/python bench/identity.py [--data DIR] [--eval-only] [--write-operating-point]
 
@@ -97,10 +100,10 @@ def protected_measure(embeddings, neutral, smiling, people, bits, threshold, cen
 
 def data_name(path: Path) -> str:
     """--data as written in the operating point: relative to the checkout when it is ../shared/..."""
-    try:
-        return str(Path('..') / path.resolve().relative_to(REPO.parent.resolve()))
-    except ValueError:
-        return str(path)
+    for inside, parent in ((path.absolute(), REPO.parent), (path.resolve(), REPO.parent.resolve())):
+        if inside.is_relative_to(parent):  # ../shared may be a link (worktrees)
+            return str(Path('..') / inside.relative_to(parent))
+    return str(path)
 
 
 def population_mean(embeddings: np.ndarray, neutral: dict, smiling: dict, people: list[str]) -> np.ndarray:
@@ -110,14 +113,15 @@ def population_mean(embeddings: np.ndarray, neutral: dict, smiling: dict, people
 
 
 def save_cache(path: Path, folder: FolderEmbeddings) -> None:
-    np.savez(path, mesh=np.stack(folder.mesh), dlib=np.stack(folder.dlib), embed_ms=folder.embed_ms,
+    np.savez(path, mesh=np.stack(folder.mesh), dlib=np.stack(folder.dlib), mesh_points=np.stack(folder.mesh_points),
+             embed_ms=folder.embed_ms,
              embed_cpu_ms=folder.embed_cpu_ms, neutral=json.dumps(folder.neutral), smiling=json.dumps(folder.smiling))
 
 
 def load_cache(path: Path) -> FolderEmbeddings:
     z = np.load(path)
     return FolderEmbeddings(json.loads(str(z['neutral'])), json.loads(str(z['smiling'])), list(z['mesh']),
-                            list(z['dlib']), list(z['embed_ms']), list(z['embed_cpu_ms']))
+                            list(z['dlib']), list(z['mesh_points']), list(z['embed_ms']), list(z['embed_cpu_ms']))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -134,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     folder = load_cache(ns.cache) if ns.cache and ns.cache.is_file() else embed_folder(ns.data)
     if ns.cache and not ns.cache.is_file():
         save_cache(ns.cache, folder)
-    mesh, dlib = np.stack(folder.mesh), np.stack(folder.dlib)
+    mesh, dlib, mesh_points = np.stack(folder.mesh), np.stack(folder.dlib), np.stack(folder.mesh_points)
     people = sorted(set(folder.neutral) & set(folder.smiling))
     n, s = folder.neutral, folder.smiling
     bits = operating_point()['bits'] if ns.eval_only else DEFAULT_BITS
@@ -155,7 +159,8 @@ def main(argv: list[str] | None = None) -> int:
     if ns.eval_only:
         point = operating_point()
         test, split = people, 'all of --data, shipped operating point'
-        cos_t, prot_t, dlib_t = point['cosine_threshold'], point['threshold'], point['cosine_threshold']
+        cos_t, prot_t = point['cosine_threshold'], point['threshold']
+        dlib_t = points_t = cos_t
         center = np.asarray(point['center'], np.float32)
     else:
         fit_people, test = ev.alternate_halves(people)
@@ -165,14 +170,16 @@ def main(argv: list[str] | None = None) -> int:
         cos_t = fit(n, s, fit_people, ev.cosine_scorer(mesh))
         prot_t = fit(n, s, fit_people, protected_fit)
         dlib_t = fit(n, s, fit_people, ev.cosine_scorer(dlib))
+        points_t = fit(n, s, fit_people, ev.cosine_scorer(mesh_points))
 
     london = measure(n, s, test, ev.cosine_scorer(mesh), cos_t)
     protected = protected_measure(mesh, n, s, test, bits, prot_t, center)
     protected.update(unlinkability(mesh, n, s, bits, prot_t, center))
-    baseline = measure(n, s, test, ev.cosine_scorer(dlib), dlib_t)
+    baseline = {'dlib_alignment': measure(n, s, test, ev.cosine_scorer(dlib), dlib_t),
+                'mesh_points_alignment': measure(n, s, test, ev.cosine_scorer(mesh_points), points_t)}
     result = {'data': str(ns.data), 'eval_only': ns.eval_only, 'split': split, 'people': len(people),
               'photos_skipped': len(folder.skipped),
-              'london': london, 'protected': protected, 'baseline': {'dlib_alignment': baseline},
+              'london': london, 'protected': protected, 'baseline': baseline,
               'cost': {'embed_ms_median': round(statistics.median(folder.embed_ms), 2),
                        'embed_cpu_ms_median': round(statistics.median(folder.embed_cpu_ms), 2)}}
     print(json.dumps(result))

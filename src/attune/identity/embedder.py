@@ -2,9 +2,14 @@
 
 The weights come from the `face_recognition_models` package (public domain): its ResNet descriptor
 and its 5-point shape predictor. Its 68-point predictor is under a non-commercial licence and is never
-loaded. Faces are aligned from five points that attune already has, derived from the FaceMesh
-landmarks (MESH_FIVE_POINTS), so the identity node needs no second face detector; dlib's own HOG
-detector and 5-point predictor remain as the baseline alignment (bench/identity.py compares both).
+loaded.
+
+Alignment (ALIGNMENTS): by default ('predictor') dlib's 5-point predictor places the five points in
+the face rectangle that FaceMesh already gives (mesh_face_rectangle), so the chip is cut exactly as in
+dlib's own pipeline, from points the descriptor was trained with, and the identity node needs no second
+face detector. 'mesh' takes the five points straight from FaceMesh landmarks (MESH_FIVE_POINTS; the
+previous default, kept for comparison); dlib's HOG detector + predictor is the baseline of
+bench/identity.py (dlib_five_points).
 """
 from __future__ import annotations
 
@@ -23,6 +28,10 @@ EMBEDDING_SIZE = 128
 #: base of the nose. Each is the mesh point nearest (on average) to where dlib's predictor puts that
 #: point on the London photos: 1.5 to 2.4 px mean distance on 675-px photos (docs/identity.md).
 MESH_FIVE_POINTS: tuple[tuple[int, ...], ...] = ((263,), (382,), (33,), (155,), (2,))
+
+#: 'predictor': dlib's 5-point predictor in the FaceMesh face rectangle (default);
+#: 'mesh': five points straight from FaceMesh landmarks (MESH_FIVE_POINTS).
+ALIGNMENTS = ('predictor', 'mesh')
 
 
 def model_paths() -> tuple[Path, Path]:
@@ -50,10 +59,30 @@ def five_points_from_mesh(landmarks: np.ndarray, width: int, height: int) -> np.
     return points * (width, height)
 
 
-class FaceEmbedder:
-    """dlib's face descriptor. Loads the two model files once (~100 ms per face on one core)."""
+def mesh_face_rectangle(landmarks: np.ndarray, width: int, height: int) -> tuple[int, int, int, int]:
+    """(left, top, right, bottom) pixels of the square in which dlib's 5-point predictor finds a face.
 
-    def __init__(self) -> None:
+    The predictor was trained on the boxes of dlib's face detectors. On the London photos dlib's HOG
+    box is a square whose side is 1.04 +- 0.08 times the width of the FaceMesh box (cheek to cheek)
+    and whose centre is that of the mesh box (within 0.01 +- 0.04 of the width; docs/identity.md), so
+    the square of the mesh box's width around its centre stands in for it."""
+    lm = np.asarray(landmarks, dtype=np.float64).reshape(-1, 3)
+    if len(lm) < 468 or not np.all(np.isfinite(lm[:468, :2])):
+        raise ValueError(f'need 468 or 478 finite FaceMesh landmarks, got {len(lm)}')
+    xy = lm[:468, :2] * (width, height)  # the face oval; 468-477 are the irises
+    lo, hi = xy.min(axis=0), xy.max(axis=0)
+    side, (cx, cy) = hi[0] - lo[0], (lo + hi) / 2
+    return (int(round(cx - side / 2)), int(round(cy - side / 2)),
+            int(round(cx + side / 2)), int(round(cy + side / 2)))
+
+
+class FaceEmbedder:
+    """dlib's face descriptor. Loads the two model files once (~150 ms of CPU per face)."""
+
+    def __init__(self, alignment: str = 'predictor') -> None:
+        if alignment not in ALIGNMENTS:
+            raise ValueError(f'alignment must be one of {ALIGNMENTS}, got {alignment!r}')
+        self.alignment = alignment
         try:
             import dlib
         except ImportError:
@@ -83,8 +112,22 @@ class FaceEmbedder:
         return np.asarray(self._descriptor.compute_face_descriptor(rgb, shape), dtype=np.float32)
 
     def embed_mesh(self, rgb: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
-        """The descriptor of a face given its normalized FaceMesh landmarks (N, 3)."""
-        return self.embed_points(rgb, five_points_from_mesh(landmarks, rgb.shape[1], rgb.shape[0]))
+        """The descriptor of a face given its normalized FaceMesh landmarks (N, 3), aligned as
+        `self.alignment` says."""
+        height, width = rgb.shape[:2]
+        if self.alignment == 'mesh':
+            return self.embed_points(rgb, five_points_from_mesh(landmarks, width, height))
+        return self.embed_points(rgb, self.predictor_five_points(rgb, mesh_face_rectangle(landmarks, width, height)))
+
+    def predictor_five_points(self, rgb: np.ndarray, rectangle: tuple[int, int, int, int]) -> np.ndarray:
+        """(5, 2) points of dlib's 5-point predictor in a face rectangle (left, top, right, bottom)."""
+        dlib = self._dlib
+        rgb = _check_image(rgb)
+        left, top, right, bottom = rectangle
+        if min(right - left, bottom - top) < 8:
+            raise ValueError('face too small to identify')
+        shape = self._predictor(rgb, dlib.rectangle(left, top, right, bottom))
+        return np.array([[shape.part(i).x, shape.part(i).y] for i in range(5)], dtype=np.float64)
 
     def dlib_five_points(self, rgb: np.ndarray) -> list[np.ndarray]:
         """dlib's own alignment (HOG detector + 5-point predictor): (5, 2) points per face found."""
@@ -92,12 +135,8 @@ class FaceEmbedder:
         rgb = _check_image(rgb)
         if self._detector is None:
             self._detector = dlib.get_frontal_face_detector()
-        found = []
         rects = self._detector(rgb, 0) or self._detector(rgb, 1)  # upsampling only for small faces
-        for rect in rects:
-            shape = self._predictor(rgb, rect)
-            found.append(np.array([[shape.part(i).x, shape.part(i).y] for i in range(5)], dtype=np.float64))
-        return found
+        return [self.predictor_five_points(rgb, (r.left(), r.top(), r.right(), r.bottom())) for r in rects]
 
 
 def _check_image(rgb: np.ndarray) -> np.ndarray:

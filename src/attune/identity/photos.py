@@ -44,12 +44,15 @@ def largest_face_landmarks(analyzer, rgb: np.ndarray, *, require_one: bool = Fal
 
 @dataclass
 class FolderEmbeddings:
-    """Embeddings of a faces-kind folder: rows of `mesh` (attune's alignment) and `dlib` (baseline)."""
+    """Embeddings of a faces-kind folder: rows of `mesh` (attune's alignment: dlib's 5-point predictor
+    in the FaceMesh face rectangle), `mesh_points` (five points straight from FaceMesh) and `dlib`
+    (dlib's own HOG detector + predictor; the baseline)."""
 
     neutral: dict[str, int] = field(default_factory=dict)
     smiling: dict[str, int] = field(default_factory=dict)
     mesh: list[np.ndarray] = field(default_factory=list)
     dlib: list[np.ndarray] = field(default_factory=list)
+    mesh_points: list[np.ndarray] = field(default_factory=list)
     embed_ms: list[float] = field(default_factory=list)      # wall time per descriptor
     embed_cpu_ms: list[float] = field(default_factory=list)  # CPU time of this process per descriptor
     skipped: list[str] = field(default_factory=list)
@@ -71,7 +74,7 @@ def london_photos(root: Path) -> list[tuple[str, str, Path]]:
 def embed_folder(root: Path) -> FolderEmbeddings:
     from attune.face import FaceAnalyzer, FaceAnalyzerOptions
 
-    embedder = FaceEmbedder()
+    embedder, points_embedder = FaceEmbedder(), FaceEmbedder(alignment='mesh')
     out = FolderEmbeddings()
     with FaceAnalyzer(FaceAnalyzerOptions(static_images=True, max_faces=1)) as analyzer:
         for person, expression, path in london_photos(root):
@@ -86,5 +89,6 @@ def embed_folder(root: Path) -> FolderEmbeddings:
             out.embed_ms.append((time.perf_counter() - start) * 1e3)
             out.embed_cpu_ms.append((time.process_time() - cpu) * 1e3)
             out.dlib.append(embedder.embed_points(rgb, dlib_points[0]))
+            out.mesh_points.append(points_embedder.embed_mesh(rgb, landmarks))
             (out.neutral if expression == 'neutral' else out.smiling)[person] = len(out.mesh) - 1
     return out
