@@ -42,17 +42,20 @@ def main() -> int:
     from test.conftest import SHARED_DATA  # noqa: F401 - sets the DDS profile like the tests
     from test.reliability.fuzzing import fuzz_node
     from test.reliability.targets import TARGETS
+    from test.reliability.targets_more import MORE_TARGETS
 
-    names = [n for n in args.nodes.split(',') if n] or sorted(TARGETS)
+    targets = {**TARGETS, **MORE_TARGETS}
+
+    names = [n for n in args.nodes.split(',') if n] or sorted(targets)
     rclpy.init()
     per_node, baseline = {}, {}
     try:
         for name in names:
             start = time.monotonic()
-            result = fuzz_node(TARGETS[name](), args.messages, args.seed)
+            result = fuzz_node(targets[name](), args.messages, args.seed)
             per_node[name] = {**result.as_dict(), 'seconds': round(time.monotonic() - start, 1)}
             print(name, json.dumps(per_node[name]), flush=True)
-            quiet = fuzz_node(TARGETS[name](), args.messages, args.seed, hostile=False)
+            quiet = fuzz_node(targets[name](), args.messages, args.seed, hostile=False)
             baseline[name] = {'valid_sent': quiet.valid_sent, 'valid_outputs_ok': quiet.valid_outputs_ok,
                               'rss_mb_before': round(quiet.rss_mb_before, 1),
                               'rss_mb_after': round(quiet.rss_mb_after, 1)}

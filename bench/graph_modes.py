@@ -17,14 +17,14 @@ import argparse
 import json
 import os
 import random
-import signal
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+
+from attune.graph.up_process import start_up, stop_up
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / 'bench'))
@@ -74,9 +74,7 @@ def run_mode(mode: str, frames: list[np.ndarray], fps: float, graph_args: list[s
     from attune.ros.face_msgs import image_msg
     from attune.ros.stamps import from_ns, to_ns
 
-    up = subprocess.Popen([sys.executable, '-m', 'attune.cli.main', 'up', '--mode', mode,
-                           f'--camera-topic={TOPIC}', *graph_args],
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    up = start_up(['--mode', mode, f'--camera-topic={TOPIC}', *graph_args])
     rclpy.init()
     node = rclpy.create_node(f'bench_graph_{mode}')
     received: dict[int, float] = {}
@@ -124,11 +122,7 @@ def run_mode(mode: str, frames: list[np.ndarray], fps: float, graph_args: list[s
                 'graph_peak_rss_mb': round(rss, 1), 'processes': len(pids),
                 'messages': {t: n for t, n in counts.items() if n}}
     finally:
-        up.send_signal(signal.SIGINT)
-        try:
-            up.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            up.kill()
+        stop_up(up)
         node.destroy_node()
         rclpy.try_shutdown()
 

@@ -20,13 +20,13 @@ import json
 import os
 import random
 import re
-import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+
+from attune.graph.up_process import start_up, stop_up
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / 'bench'))
@@ -83,8 +83,7 @@ def soak_graph(name: str, up_args: list[str], frames: list[np.ndarray], fps: flo
     from attune.ros.face_msgs import image_msg
     from attune.ros.stamps import from_ns, to_ns
 
-    up = subprocess.Popen([sys.executable, '-m', 'attune.cli.main', 'up', f'--camera-topic={TOPIC}', *up_args],
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    up = start_up([f'--camera-topic={TOPIC}', *up_args])
     rclpy.init()
     node = rclpy.create_node(f'bench_soak_{name}')
     answered: set[int] = set()
@@ -130,11 +129,7 @@ def soak_graph(name: str, up_args: list[str], frames: list[np.ndarray], fps: flo
                 'rss_growth_max': max(growth.values(), default=0.0),
                 'messages': {t: n for t, n in counts.items() if n}}
     finally:
-        up.send_signal(signal.SIGINT)
-        try:
-            up.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            up.kill()
+        stop_up(up)
         node.destroy_node()
         rclpy.try_shutdown()
 

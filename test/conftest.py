@@ -14,8 +14,34 @@ REPO = Path(__file__).resolve().parent.parent
 #: The shared data sets (read-only, never copied into the repo). CI has them at the same path.
 SHARED_DATA = (REPO.parent / 'shared' / 'data').resolve()
 
+
+
+def _reserve_domain_id() -> str:
+    """A ROS domain id no other test session on this host holds: each session keeps an exclusive
+    lock on /tmp/attune-test-domain-<id>.lock for its lifetime (released by the OS when it ends).
+    Two concurrent sessions on one domain would see each other's nodes on the same topic names
+    (/attune/faces, /attune/behavior/command) and count each other's messages."""
+    import fcntl
+    import tempfile
+
+    candidates = list(range(1, 101))
+    random.SystemRandom().shuffle(candidates)
+    for domain in candidates:
+        lock = open(Path(tempfile.gettempdir()) / f'attune-test-domain-{domain}.lock', 'a')  # noqa: SIM115 - held
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            lock.close()
+            continue
+        _DOMAIN_LOCKS.append(lock)  # kept open (and locked) until this process exits
+        return str(domain)
+    return str(candidates[0])  # 100 sessions at once: share one
+
+
+_DOMAIN_LOCKS: list = []
 # Must be set before rclpy initializes (and inherited by node subprocesses the tests start).
-os.environ.setdefault('ROS_DOMAIN_ID', str(random.SystemRandom().randint(1, 100)))
+if not os.environ.get('ROS_DOMAIN_ID'):
+    os.environ['ROS_DOMAIN_ID'] = _reserve_domain_id()
 os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
 os.environ.setdefault('RCUTILS_LOGGING_BUFFERED_STREAM', '0')
 from attune.ros.dds import use_attune_dds_profile  # noqa: E402

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from attune.errors import ModelFileError
+from attune.model_files import loading
 
 #: Where onnxruntime's telemetry client is told to keep its files while it is imported: under /proc,
 #: so it cannot create them (not even as root).
@@ -75,13 +75,9 @@ def onnx_session(path: Path, *, threads: int = 1, what: str = 'model', missing_h
         ModelFileError: the file is missing or onnxruntime cannot load it.
     """
     runtime = ort()
-    if not Path(path).is_file():
-        raise ModelFileError(f'{what} {path} is missing' + (f' ({missing_hint})' if missing_hint else ''))
-    options = runtime.SessionOptions()
-    options.intra_op_num_threads = max(int(threads), 1)
-    options.inter_op_num_threads = 1
-    options.log_severity_level = 3
-    try:
+    with loading(what, path, missing_hint=missing_hint):
+        options = runtime.SessionOptions()
+        options.intra_op_num_threads = max(int(threads), 1)
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
         return runtime.InferenceSession(str(path), options, providers=['CPUExecutionProvider'])
-    except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own exception types
-        raise ModelFileError(f'cannot load {what} {path}: {exc}') from None

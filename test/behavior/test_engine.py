@@ -279,3 +279,40 @@ def test_profiles_under_a_distress_storm_stay_within_their_rate_limit(profile) -
     assert times
     for t in times:
         assert sum(1 for u in times if t - window < u <= t) <= limit
+
+
+def test_rule_state_of_people_who_left_is_pruned() -> None:
+    """Track ids are never reused: a long session with many passers-by must not keep rule state (edges,
+    suppression notes, cooldowns) for every id it ever saw; a cooldown still running survives."""
+    rules = CALM.format(repeat='false', cooldown=30, h=0) + CALM.format(repeat='false', cooldown=0, h=0).replace(
+        'name: calm', 'name: calm_again')
+    e = PolicyEngine(policy(rules, 'max_commands: 1, window_s: 1000'), state_timeout_s=2.0)
+    t = 0.0
+    for i in range(500):  # one after another, each distressed for a moment, then gone
+        e.on_state(state(f'p{i}', distress=0.9), t)
+        e.on_state(state(f'p{i}', distress=0.9), t + 0.5)
+        t += 3.0
+        e.tick(t)
+        assert len(e._held) <= 2 and len(e._armed) <= 2 and len(e._noted) <= 2
+        assert len(e._last_fired) <= 1 and e.person_ids == set()
+
+
+def test_a_running_cooldown_outlives_the_person_leaving() -> None:
+    e = PolicyEngine(policy(CALM.format(repeat='false', cooldown=30, h=0)), state_timeout_s=2.0)
+    assert e.on_state(state('p1', distress=0.9), 0.0).commands
+    e.tick(3.0)  # p1 is stale, and gone
+    assert e.person_ids == set() and ('calm', 'p1') in e._last_fired
+    assert not e.on_state(state('p1', distress=0.9), 4.0).commands  # back within the cooldown: no repeat
+    e.tick(40.0)
+    assert ('calm', 'p1') not in e._last_fired  # gone and the cooldown is over
+
+
+def test_an_enrolled_persons_rule_state_follows_them_across_track_loss() -> None:
+    from test.behavior.test_identity_behavior import ADA
+    from test.behavior.test_identity_behavior import state as known_state
+
+    e = PolicyEngine(policy(CALM.format(repeat='false', cooldown=0, h=0)), state_timeout_s=2.0)
+    assert e.on_state(known_state('t1', ADA, distress=0.9), 0.0).commands
+    e.tick(10.0)  # t1 is gone; Ada's bookkeeping ('person:...', bounded by the database) stays
+    assert e.person_ids == set() and ('calm', 'person:person-ada1') in e._armed
+    assert not e.on_state(known_state('t7', ADA, distress=0.9), 11.0).commands  # no repeat on a new track

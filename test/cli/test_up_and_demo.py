@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from attune.graph.up_process import start_up, stop_up
 from test.conftest import wait_for
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
@@ -34,13 +35,13 @@ def children(pid: int) -> list[int]:
 
 @pytest.mark.parametrize(('mode', 'sig'), [('processes', signal.SIGTERM), ('processes', signal.SIGINT),
                                            ('composed', signal.SIGINT)])
-def test_up_runs_the_graph_and_stops_on_signal(spinner, mode: str, sig: signal.Signals) -> None:
+def test_up_runs_the_graph_and_stops_on_signal(spinner, tmp_path: Path, mode: str, sig: signal.Signals) -> None:
     from rclpy.node import Node
 
     topic = f'/up_{mode}_{sig.name}/image'
     probe = spinner.add(Node(f'up_probe_{mode}_{sig.name.lower()}'))
-    up = subprocess.Popen([sys.executable, '-m', 'attune.cli.main', 'up', '--mode', mode, '--camera-topic', topic],
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    log = (tmp_path / 'up.log').open('w')
+    up = start_up(['--mode', mode, '--camera-topic', topic], output=log)
     try:
         assert wait_for(lambda: probe.count_subscribers(topic) > 0, 90), 'face_node not up'
         nodes = children(up.pid)
@@ -50,8 +51,8 @@ def test_up_runs_the_graph_and_stops_on_signal(spinner, mode: str, sig: signal.S
         assert not any(alive(pid) for pid in nodes), 'a node process outlived attune up'
         assert wait_for(lambda: probe.count_subscribers(topic) == 0, 15)
     finally:
-        if up.poll() is None:
-            up.kill()
+        stop_up(up)  # on a failure above: no node of this graph outlives the test
+        log.close()
 
 
 def test_up_stops_the_graph_when_a_node_fails(tmp_path: Path) -> None:

@@ -6,6 +6,9 @@ import pytest
 
 from test.reliability.fuzzing import fuzz_node
 from test.reliability.targets import TARGETS
+from test.reliability.targets_more import MORE_TARGETS
+
+ALL_TARGETS = {**TARGETS, **MORE_TARGETS}
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
 
@@ -13,9 +16,9 @@ pytestmark = [pytest.mark.ros, pytest.mark.slow]
 CI_MESSAGES = 240
 
 
-@pytest.mark.parametrize('name', sorted(TARGETS))
+@pytest.mark.parametrize('name', sorted(ALL_TARGETS))
 def test_fuzzed_node_survives_and_still_answers(rclpy_session, name: str) -> None:
-    result = fuzz_node(TARGETS[name](), CI_MESSAGES, seed_value=14)
+    result = fuzz_node(ALL_TARGETS[name](), CI_MESSAGES, seed_value=14)
     assert result.messages >= CI_MESSAGES
     assert result.crashes == 0, result.as_dict()
     assert result.valid_outputs_ok, result.as_dict()

@@ -26,13 +26,15 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from attune.behavior.commands import Action, Command, GazeTarget, Priority
 from attune.behavior.conditions import render_or_keep as _render
 from attune.behavior.engine_context import PersonRecord as _Person
 from attune.behavior.engine_context import identity_values, latest_state, quantity_values, stream_values, update_trends
+from attune.behavior.engine_records import HeldEvent as _HeldEvent
+from attune.behavior.engine_records import ProtocolRecord as _Protocol
 from attune.behavior.fusion import PersonState, explain
 from attune.behavior.outcome import FINAL_STATUSES, Outcome, PersonSign, ProtocolResult, Suppressed
 from attune.behavior.policy import STATE_QUANTITIES, ActionSpec, Policy, Rule
@@ -40,24 +42,6 @@ from attune.behavior.policy import STATE_QUANTITIES, ActionSpec, Policy, Rule
 CENTER = GazeTarget(1.0, 0.0, 0.0, 'base_link')
 #: Why a speech rule did not fire while the robot speaks.
 SPEAKING = 'the robot is speaking'
-
-
-@dataclass
-class _HeldEvent:
-    """An event rule that fired while the robot was speaking, waiting for it to stop."""
-
-    rule: Rule
-    context: dict[str, Any]
-    person_id: str
-    evidence: str
-    until: float
-
-
-@dataclass
-class _Protocol:
-    person_id: str
-    started: float
-    name: str = 'name_call'
 
 
 class PolicyEngine:
@@ -179,6 +163,7 @@ class PolicyEngine:
         outcome = self._release_held_events(now)
         for pid in [pid for pid, p in self._persons.items() if now - p.received > self.state_timeout_s]:
             del self._persons[pid]
+        self._forget_absent(now)
         if self._protocol is not None and now - self._protocol.started > self.limits.protocol_timeout_s:
             p = self._protocol
             outcome.extend(self.on_protocol(ProtocolResult(p.person_id, p.name, 'timeout'), now))
@@ -340,6 +325,22 @@ class PolicyEngine:
     def _forget_notes(self, rule: str, person_id: str) -> None:
         if self._noted:
             self._noted = {k for k in self._noted if k[0] != rule or k[1] != person_id}
+
+    def _forget_absent(self, now: float) -> None:
+        """Drop rule state of gone face tracks (ids are not reused); keep enrolled people's ('person:<id>',
+        it follows them across track loss) and running cooldowns."""
+        live = set(self._persons) | {p.state.subject for p in self._persons.values()}
+        def kept(key: tuple[str, ...]) -> bool:
+            return not key[1] or key[1] in live or key[1].startswith('person:')
+        cooldowns = {r.name: r.cooldown_s for r in self.policy.rules}
+        self._held, self._armed = ({k: v for k, v in d.items() if kept(k)} for d in (self._held, self._armed))
+        self._fired_for = {k: v for k, v in self._fired_for.items() if kept(k)}
+        self._noted = {k for k in self._noted if kept(k)}
+        self._last_fired = {k: t for k, t in self._last_fired.items() if kept(k) or now - t < cooldowns.get(k[0], 0)}
+
+    @property
+    def person_ids(self) -> set[str]:  # the face tracks whose states are current (not dropped as stale)
+        return set(self._persons)
 
     def _apply(self, cmd: Command, now: float) -> None:
         if cmd.action == Action.PAUSE:

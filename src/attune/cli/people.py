@@ -1,6 +1,7 @@
 """`attune people`: enrol, list and forget the people the robot knows (attune.identity).
 
-    attune people enroll NAME --consent "TEXT" (--images F [F ...] | --camera N | --bag BAG) [--allow-untrusted]
+    attune people enroll NAME --consent "TEXT" (--images F [F ...] [--strict] | --camera N | --bag BAG)
+                         [--allow-untrusted]
     attune people list
     attune people forget NAME
     attune people new-key | rotate-key --new-key-file FILE
@@ -12,6 +13,8 @@ templates, encrypted; the key comes from --key-file, $ATTUNE_PEOPLE_KEY or ~/.co
 --camera and --bag run the stream guard (attune.integrity.enrolment) over the frames first and refuse
 a stream that does not look like a live camera (a replay, a loop, a virtual camera, a still image);
 --allow-untrusted enrols anyway and records the override in the consent note (docs/integrity.md).
+--images photos are screened for retouching (attune.integrity.photo_screening): a likely retouched
+photo is enrolled with a warning, or refused with --strict.
 """
 from __future__ import annotations
 
@@ -60,6 +63,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     source.add_argument('--camera', type=int, help='camera device index (OpenCV)')
     source.add_argument('--bag', type=Path, help='a bag with camera images of this person alone')
     e.add_argument('--topic', default='/camera/image_raw', help='image topic in --bag (default %(default)s)')
+    e.add_argument('--strict', action='store_true',
+                   help='refuse --images photos that look retouched (default: warn and enrol)')
     e.add_argument('--frames', type=int, default=ENROL_FRAMES, help='templates from --camera/--bag (default '
                    '%(default)s)')
     e.add_argument('--allow-untrusted', action='store_true', help='enrol from --camera/--bag even when the stream '
@@ -104,6 +109,8 @@ def enroll(ns: argparse.Namespace) -> int:
 
     if ns.frames < 1:
         raise AttuneError('--frames must be at least 1')
+    if ns.images:
+        _screen_for_retouching(ns.images, strict=ns.strict)
     db = _open(ns, create=True)
     embedder = FaceEmbedder()
     consent = ns.consent
@@ -159,6 +166,12 @@ def rotate_key(ns: argparse.Namespace) -> int:
     db.save(key=read_key_file(ns.new_key_file))
     print(f're-encrypted {db.path} under {ns.new_key_file}; the old key no longer opens it')
     return 0
+
+
+def _screen_for_retouching(paths: list[Path], *, strict: bool) -> None:
+    from attune.integrity.photo_screening import screen_enrolment_photos
+
+    screen_enrolment_photos(paths, strict=strict)
 
 
 # --- sources ---------------------------------------------------------------------------------------

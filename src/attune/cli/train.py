@@ -12,6 +12,7 @@ import importlib
 TRAINER_MODULES: tuple[str, ...] = (
     'attune.cli.train_asd_emotion',
     'attune.cli.train_expression',
+    'attune.cli.train_retouch',
     'attune.cli.train_sign',
     'attune.cli.train_spiking_fer',
 )

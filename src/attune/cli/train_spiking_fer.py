@@ -45,6 +45,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument('--channels', default='8,16,32', help='widths of the three stages (default: %(default)s)')
     p.add_argument('--readout', type=int, default=4,
                    help='grid side the last firing rates are averaged onto before the head (default: %(default)s)')
+    p.add_argument('--shift-px', type=int, default=2, help='random shift of training windows (default: %(default)s)')
+    p.add_argument('--event-dropout', type=float, default=0.1,
+                   help='fraction of events dropped from training windows (default: %(default)s)')
     p.add_argument('--window-s', type=float, default=0.32, help='window length in seconds')
     p.add_argument('--bins', type=int, default=8, help='time bins per window')
     p.add_argument('--size', type=int, default=32, help='face window side in pixels')
@@ -81,7 +84,7 @@ def run(ns: argparse.Namespace) -> int:
 
     spec = WindowSpec(window_s=ns.window_s, bins=ns.bins, size=ns.size)
     config = TrainConfig(epochs=ns.epochs, batch_size=ns.batch_size, lr=ns.lr, seed=ns.seed, threads=ns.threads,
-                         channels=channels, readout=ns.readout)
+                         channels=channels, readout=ns.readout, shift_px=ns.shift_px, event_dropout=ns.event_dropout)
     options = BuildOptions(seed=ns.seed, test_fraction=ns.test_fraction, still_windows=ns.still_windows,
                            sequences=ns.sequences, max_photos=ns.max_photos, video_passes=ns.video_passes,
                            video_stride=ns.video_stride, label_mix=ns.label_mix)
@@ -104,7 +107,8 @@ def _command(ns: argparse.Namespace) -> str:
     parts += [a for d in ns.videos for a in ('--videos', str(d))]
     parts += ['--out', str(ns.out), '--seed', str(ns.seed), '--epochs', str(ns.epochs), '--sequences',
               str(ns.sequences), '--still-windows', str(ns.still_windows), '--label-mix', str(ns.label_mix),
-              '--channels', ns.channels, '--readout', str(ns.readout)]
+              '--channels', ns.channels, '--readout', str(ns.readout), '--shift-px', str(ns.shift_px),
+              '--event-dropout', str(ns.event_dropout)]
     if ns.max_photos is not None:
         parts += ['--max-photos', str(ns.max_photos)]
     return ' '.join(shlex.quote(p) for p in parts)

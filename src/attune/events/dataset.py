@@ -38,6 +38,7 @@ from attune.events.face_labels import (
     teacher_fingerprint,
     teacher_track,
 )
+from attune.events.face_window import WindowOptions
 from attune.events.labelled_files import (  # noqa: F401
     LabelledFile,
     held_out_subjects,
@@ -204,7 +205,8 @@ def build_window_set(image_dirs: Iterable[Path], video_dirs: Iterable[Path], spe
         emulation['kinds'] = list(o.kinds)
     key = hashlib.sha256(json.dumps([sorted(str(f.path.resolve()) for f in chosen),
                                      sorted(str(v.path.resolve()) for v in videos),
-                                     asdict(spec), emulation], default=str).encode()).hexdigest()[:12]
+                                     asdict(spec), emulation, asdict(WindowOptions(size=spec.size))],
+                                    default=str).encode()).hexdigest()[:12]
     raw_path = _cache(cache_dir, f'windows_{key}.npz')
     if raw_path is not None and raw_path.is_file():
         with np.load(raw_path, allow_pickle=False) as z:

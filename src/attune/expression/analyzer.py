@@ -20,6 +20,7 @@ from attune.expression.labels import EMOTIONS, RULE_LABELS
 from attune.expression.learner import ContinualLearner
 from attune.expression.rules import classify
 from attune.expression.shape import shape_of_aligned
+from attune.model_files import loading
 
 SOURCES = ('rules', 'cnn', 'head', 'learner')
 #: Default ensemble weights: the head (trained on AUs + CNN features) and, once taught, the learner.
@@ -220,4 +221,7 @@ class ExpressionAnalyzer:
 def load_learner(path: str | Path) -> ContinualLearner | None:
     """A learner file, or None if it does not exist yet."""
     path = Path(path)
-    return ContinualLearner.load(path) if path.is_file() else None
+    if not path.is_file():
+        return None
+    with loading('expression learner', path):
+        return ContinualLearner.load(path)

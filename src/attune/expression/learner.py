@@ -28,13 +28,13 @@ from pathlib import Path
 
 import numpy as np
 
-from attune.errors import AttuneError, ConfigError
+from attune.errors import ConfigError, ModelFileError
 
 FORMAT = 'attune.expression.learner/2'
 PRIORS = ('counts', 'uniform')
 
 
-class LearnerFileError(AttuneError):
+class LearnerFileError(ModelFileError):
     """A learner file that cannot be read or written."""
 
 

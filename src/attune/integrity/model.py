@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from attune.integrity.evidence import FEATURES
+from attune.model_files import loading
 
 MODEL_PATH = Path(__file__).resolve().parent.parent / 'models' / 'stream_guard.json'
 
@@ -58,11 +59,13 @@ class StreamGuardModel:
 
     @classmethod
     def load(cls, path: str | Path = MODEL_PATH) -> StreamGuardModel:
-        data = json.loads(Path(path).read_text())
-        if tuple(data['features']) != FEATURES:
-            raise ValueError(f'{path}: features {data["features"]} do not match this code ({list(FEATURES)})')
-        return cls(tuple(data['features']), np.asarray(data['mean'], float), np.asarray(data['scale'], float),
-                   np.asarray(data['coef'], float), float(data['intercept']), float(data['threshold']))
+        """The model in `path` (ModelFileError naming it when it is missing or unreadable)."""
+        with loading('stream guard model', path):
+            data = json.loads(Path(path).read_text())
+            if tuple(data['features']) != FEATURES:
+                raise ValueError(f'features {data["features"]} do not match this code ({list(FEATURES)})')
+            return cls(tuple(data['features']), np.asarray(data['mean'], float), np.asarray(data['scale'], float),
+                       np.asarray(data['coef'], float), float(data['intercept']), float(data['threshold']))
 
     def to_dict(self) -> dict:
         return {'features': list(self.features), 'mean': self.mean.tolist(), 'scale': self.scale.tolist(),

@@ -64,7 +64,8 @@ def model_card(name: str, summary: dict, command: str, notes: list[str], real_ev
              '3x3x3 convolutions, BN, ReLU) is trained in the same run on the same windows.',
              f"- Training: {summary['train_windows']} windows, {config['epochs']} epochs, AdamW lr {config['lr']}, "
              f"batch {config['batch_size']}, soft-label cross-entropy (class weight count^-{config['class_balance']}), "
-             'random horizontal flips.', '', DATA] + [f'- {n}' for n in notes] + [
+             f"random horizontal flips, shifts up to {config.get('shift_px', 0)} px, "
+             f"{config.get('event_dropout', 0):g} of the events dropped.", '', DATA] + [f'- {n}' for n in notes] + [
              '', '## Command', '', '```', command or '(not recorded)', '```', '',
              '## Held-out people (never seen in training)', '',
              '| model | London onset: neutral vs smile | (7-way) | London offset | muxspace stills: teacher agreement '

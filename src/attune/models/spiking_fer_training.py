@@ -43,6 +43,8 @@ class TrainConfig:
     channels: tuple[int, int, int] = (8, 16, 32)
     class_balance: float = 0.25  #: class weight = count ** -class_balance (0: plain distillation)
     readout: int = 4  #: firing rates averaged onto a readout x readout grid per channel before the head
+    shift_px: int = 2  #: random translation of each training window by up to this many pixels (0: none)
+    event_dropout: float = 0.1  #: fraction of a training window's events dropped at random (sensor variation)
 
 
 def seed_everything(seed: int) -> None:
@@ -68,9 +70,25 @@ def _class_weights(y: np.ndarray, power: float) -> torch.Tensor:
     return torch.tensor(weights, dtype=torch.float32)
 
 
+def augment(x: torch.Tensor, config: TrainConfig, generator: torch.Generator) -> torch.Tensor:
+    """Random horizontal flips, translations (a detector's box is never exactly centred; zero fill) and
+    event dropout of a (B, 2, T, H, W) batch of training windows."""
+    flip = torch.rand(len(x), generator=generator) < 0.5
+    x[flip] = x[flip].flip(-1)
+    s = config.shift_px
+    if s > 0:
+        padded = functional.pad(x, (s, s, s, s))
+        h, w = x.shape[-2:]
+        offsets = torch.randint(0, 2 * s + 1, (len(x), 2), generator=generator).tolist()
+        x = torch.stack([padded[i, ..., dy:dy + h, dx:dx + w] for i, (dy, dx) in enumerate(offsets)])
+    if config.event_dropout > 0:
+        x = x * (torch.rand(x.shape, generator=generator) >= config.event_dropout)
+    return x
+
+
 def train(model: nn.Module, data: WindowSet, config: TrainConfig,
           log: Callable[[str], object] = print) -> list[float]:
-    """Train on `data` (soft-label cross-entropy, class-balanced, random horizontal flips); return the
+    """Train on `data` (soft-label cross-entropy, class-balanced, augmented by `augment`); return the
     mean loss per epoch. Seeded: the same data and config give the same weights."""
     seed_everything(config.seed)
     torch.set_num_threads(config.threads)
@@ -89,8 +107,7 @@ def train(model: nn.Module, data: WindowSet, config: TrainConfig,
         for i in range(0, len(data), config.batch_size):
             idx = order[i:i + config.batch_size]
             x = x_all[idx].float()
-            flip = torch.rand(len(idx), generator=generator) < 0.5
-            x[flip] = x[flip].flip(-1)
+            x = augment(x, config, generator)
             y = y_all[idx]
             logits = model(x)
             per_sample = -(y * functional.log_softmax(logits, dim=1)).sum(dim=1)

@@ -82,7 +82,7 @@ def estimator_options(p: dict[str, Any]) -> EstimatorOptions:
 class AsdEmotionNode(FacesJoinNode):
     """See the module docstring."""
 
-    DIAGNOSTICS = Diagnostics('ASD emotion', working='estimating', idle='no faces in the last 5 s')
+    DIAGNOSTICS = Diagnostics('ASD emotion', working='estimating', idle='no faces in the last {s:g} s')
     COUNTERS = ('faces_messages', 'affect_published')
     FACES_QOS = FACES_QOS
     UNMATCHED_FACES_TOLERANCE = 30  # a few are normal (images dropped by sensor QoS)

@@ -57,7 +57,8 @@ PARAMETERS: tuple[ParamSpec, ...] = (
 class BehaviorNode(NodeShell):
     """See the module docstring."""
 
-    DIAGNOSTICS = Diagnostics('behaviour', working='following the policy', idle='no perception input in the last 5 s')
+    DIAGNOSTICS = Diagnostics('behaviour', working='following the policy',
+                              idle='no perception input in the last {s:g} s')
     INPUT_IS_WORK = True
 
     def __init__(self, **kwargs: Any) -> None:
@@ -158,6 +159,9 @@ class BehaviorNode(NodeShell):
 
     def _tick(self) -> None:
         self._run('tick', lambda: self.engine.tick(self.now_s()))
+        tracked = self.engine.person_ids if self.engine is not None else set()
+        for pid in self._faces.keys() - tracked:  # face positions of people the engine dropped go too
+            del self._faces[pid]  # in place: the engine resolves gaze targets through this dict
 
     # --- output ----------------------------------------------------------------------------------
     def _emit(self, outcome: Outcome) -> None:

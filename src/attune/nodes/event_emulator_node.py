@@ -41,7 +41,7 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               min=8, max=512),
     ParamSpec('window_margin', 0.15, 'Border added on each side of the face box, as a fraction of its side.',
               min=0.0, max=2.0),
-    ParamSpec('saccade_amplitude_px', 1.0, 'Size of the N-MNIST-style saccade triangle in window pixels '
+    ParamSpec('saccade_amplitude_px', 2.5, 'Size of the N-MNIST-style saccade triangle in window pixels '
               '(0: off; then a still face gives no events).', min=0.0, max=64.0),
     ParamSpec('saccade_period_s', 0.3, 'Duration of one saccade triangle (three saccades).', min=0.01, max=10.0),
     ParamSpec('roi_smoothing', 0.6, 'Weight of the previous box when smoothing a track\'s window (jitter makes '
@@ -75,7 +75,7 @@ class EventEmulatorNode(FacesJoinNode):
     """See the module docstring."""
 
     DIAGNOSTICS = Diagnostics('event emulator', working='emulating',
-                              idle='no matched images and faces in the last 5 s')
+                              idle='no matched images and faces in the last {s:g} s')
     COUNTERS = ('packets_published', 'events_published')
     UNMATCHED_FACES_TOLERANCE = None  # Faces without an image are expected: the emulator needs only some
 

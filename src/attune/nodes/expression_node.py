@@ -97,7 +97,7 @@ def ensemble_weights(p: dict[str, Any]) -> dict[str, float]:
 class ExpressionNode(FacesJoinNode):
     """See the module docstring."""
 
-    DIAGNOSTICS = Diagnostics('expression', working='analyzing', idle='no faces analyzed in the last 5 s')
+    DIAGNOSTICS = Diagnostics('expression', working='analyzing', idle='no faces analyzed in the last {s:g} s')
     COUNTERS = ('frames_processed', 'expressions_published', 'faces_skipped_pose', 'faces_without_landmarks')
 
     def __init__(self, **kwargs: Any) -> None:

@@ -91,7 +91,7 @@ def camera_info_topic_for(image_topic: str, setting: str) -> str:
 class FaceNode(ImageInputNode):
     """See the module docstring."""
 
-    DIAGNOSTICS = Diagnostics('face pipeline', working='processing', idle='no images in the last 5 s')
+    DIAGNOSTICS = Diagnostics('face pipeline', working='processing', idle='stale input: no images in the last {s:g} s')
     ANALYZER = 'face pipeline'
     ANALYZER_PARAMS = frozenset(_PIPELINE_PARAMS)  # a rebuild restarts the tracks (ids do not repeat)
 

@@ -55,7 +55,7 @@ def analyzer_options(p: dict[str, Any]) -> HandAnalyzerOptions:
 class HandsNode(ImageInputNode):
     """See the module docstring."""
 
-    DIAGNOSTICS = Diagnostics('hands', working='processing', idle='no images in the last 5 s')
+    DIAGNOSTICS = Diagnostics('hands', working='processing', idle='stale input: no images in the last {s:g} s')
     ANALYZER = 'hand analyzer'
     ANALYZER_PARAMS = frozenset(_ANALYZER_PARAMS)
 

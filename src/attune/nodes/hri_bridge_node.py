@@ -78,7 +78,7 @@ class HriBridgeNode(NodeShell):
     """See the module docstring."""
 
     DIAGNOSTICS = Diagnostics('REP-155 bridge', working='publishing /humans/faces',
-                              idle='no attune input in the last 5 s')
+                              idle='no attune input in the last {s:g} s')
     COUNTERS: ClassVar[tuple[str, ...]] = ('faces_messages', 'expressions', 'facs', 'cropped', 'person_matches',
                                            'untracked_dropped')
 

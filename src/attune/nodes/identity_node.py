@@ -60,7 +60,7 @@ PARAMETERS: tuple[ParamSpec, ...] = (
 class IdentityNode(FacesJoinNode):
     """See the module docstring."""
 
-    DIAGNOSTICS = Diagnostics('identity', working='identifying', idle='no faces in the last 5 s')
+    DIAGNOSTICS = Diagnostics('identity', working='identifying', idle='no faces in the last {s:g} s')
     COUNTERS = ('frames_processed', 'embeddings', 'embedding_failures', 'faces_skipped_pose', 'database_reloads')
 
     def __init__(self, **kwargs: Any) -> None:

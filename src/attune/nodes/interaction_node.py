@@ -16,6 +16,8 @@ Subscribes:  /attune/faces            attune/Faces         presence, attention, 
                                                            as a SIGN event, attributed to a person
              /attune/robot/speaking   std_msgs/Bool        robot_speaking (optional gating); the speech
                                                            onset of a name call
+             /attune/robot/connected  std_msgs/Bool        false (the robot bridge lost the robot): running
+                                                           and new name calls end ABORTED (robot_disconnected)
              <command_topic>          attune/BehaviorCommand  the stimuli of protocols: NAME_CALL starts
                                                            a name call, STOP aborts it
              <person_matches_topic>   attune/PersonMatches who each face is (identity_node): the state's
@@ -37,9 +39,9 @@ from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPo
 from std_msgs.msg import Bool, Header
 
 from attune.behavior.commands import Action
-from attune.behavior.fusion import FusionOptions, InteractionFusion
+from attune.behavior.fusion import InteractionFusion
 from attune.behavior.identities import InteractionIdentities
-from attune.behavior.protocol import FaceSample, NameCallOptions, NameCallResult, NameCallRunner, PendingCall
+from attune.behavior.protocol import FaceSample, NameCallResult, NameCallRunner, PendingCall
 from attune.behavior.protocol.session_log import NameCallLog
 from attune.errors import AttuneError
 from attune.ros import qos
@@ -51,10 +53,10 @@ from attune.ros.behavior_msgs import (
     sign_input,
     state_to_msg,
 )
-from attune.ros.identity_msgs import matches_from_msg, person_matches_parameter
+from attune.ros.identity_msgs import matches_from_msg
 from attune.ros.interaction_event_msgs import protocol_event_to_msg, sign_event_to_msg
+from attune.ros.interaction_params import PARAMETERS, PROTOCOL_PARAMS, fusion_options, protocol_options
 from attune.ros.node_main import run_node
-from attune.ros.params import ParamSpec
 from attune.ros.shell import Diagnostics, NodeShell
 from attune.ros.stamps import from_ns, to_ns
 
@@ -62,106 +64,18 @@ NODE_NAME = 'interaction_node'
 STATE_TOPIC = '/attune/interaction_state'
 EVENT_TOPIC = '/attune/interaction/events'
 SPEAKING_TOPIC = '/attune/robot/speaking'
-
-PARAMETERS: tuple[ParamSpec, ...] = (
-    ParamSpec('publish_rate_hz', 30.0, 'Most states per second and person; new input is published at the '
-              'next tick of this rate.', min=1.0, max=200.0),
-    ParamSpec('heartbeat_s', 0.5, 'Every person is republished at least this often (staleness decay shows '
-              'even without input).', min=0.05, max=10.0, dynamic=True),
-    ParamSpec('fresh_s', 1.0, 'Inputs up to this age count fully.', min=0.0, max=60.0, dynamic=True),
-    ParamSpec('half_life_s', 1.0, 'Past fresh_s, an input\'s weight halves every half_life_s.', min=0.01,
-              max=600.0, dynamic=True),
-    ParamSpec('max_age_s', 5.0, 'Inputs older than this count for nothing (the quantity becomes unknown).',
-              min=0.1, max=3600.0, dynamic=True),
-    ParamSpec('smoothing_tau_s', 0.3, 'Time constant of each input stream\'s moving average (0 = none).',
-              min=0.0, max=60.0, dynamic=True),
-    ParamSpec('attention_cone_deg', 45.0, 'Head rotation away from the camera at which attention reaches 0.',
-              min=1.0, max=180.0, dynamic=True),
-    ParamSpec('presence_on_s', 0.0, 'Seen continuously this long before a person is present.', min=0.0,
-              max=60.0, dynamic=True),
-    ParamSpec('presence_off_s', 1.0, 'Unseen this long before a person is no longer present.', min=0.0,
-              max=600.0, dynamic=True),
-    ParamSpec('forget_after_s', 10.0, 'A person without any input this long is dropped.', min=0.1, max=3600.0,
-              dynamic=True),
-    ParamSpec('min_weight', 0.05, 'A quantity whose total weight is below this is unknown (NaN).', min=0.0,
-              max=10.0, dynamic=True),
-    ParamSpec('weight_presence', 0.5, 'Base weight of presence in engagement.', min=0.0, max=10.0, dynamic=True),
-    ParamSpec('weight_attention', 1.0, 'Base weight of attention (head pose) in engagement.', min=0.0, max=10.0,
-              dynamic=True),
-    ParamSpec('weight_expression', 1.0, 'Base weight of facial expression.', min=0.0, max=10.0, dynamic=True),
-    ParamSpec('weight_affect', 1.0, 'Base weight of affect estimates (AffectState).', min=0.0, max=10.0,
-              dynamic=True),
-    ParamSpec('weight_sign', 1.0, 'Base weight of recognized signs in engagement.', min=0.0, max=10.0,
-              dynamic=True),
-    ParamSpec('gate_while_speaking', False, 'Ignore expression, affect and sign input while the robot speaks.',
-              dynamic=True),
-    ParamSpec('fallback_hfov_deg', 60.0, 'Horizontal field of view used to place a face without head pose '
-              '(InteractionState.face_position, for `gaze: person`).', min=10.0, max=170.0, dynamic=True),
-    ParamSpec('command_topic', '/attune/behavior/command', 'attune/BehaviorCommand topic: NAME_CALL starts the '
-              'name-call protocol, STOP aborts it.'),
-    ParamSpec('response_window_s', 5.0, 'Name call: time after the call within which a head turn counts as a '
-              'response.', min=0.1, max=60.0, dynamic=True),
-    ParamSpec('turn_threshold_deg', 15.0, 'Name call: head-yaw change toward the robot that counts as '
-              'orienting; a child facing the robot closer than this at the call cannot respond (ABORTED, '
-              'already_facing).', min=1.0, max=90.0, dynamic=True),
-    ParamSpec('confirm_samples', 2, 'Name call: consecutive frames the turn must hold.', min=1, max=30, dynamic=True),
-    ParamSpec('baseline_s', 1.0, 'Name call: the head yaw before the call is the median over this time.',
-              min=0.0, max=10.0, dynamic=True),
-    ParamSpec('presence_s', 0.5, 'Name call: the face must be seen within this time of the call (else NO_FACE).',
-              min=0.0, max=5.0, dynamic=True),
-    ParamSpec('lost_timeout_s', 1.0, 'Name call: a face unseen this long at the end of the window has left '
-              '(ABORTED).', min=0.05, max=30.0, dynamic=True),
-    ParamSpec('affect_window_s', 3.0, 'Name call: the response affect is the mean over this time after the call.',
-              min=0.0, max=60.0, dynamic=True),
-    ParamSpec('min_latency_s', 0.0, 'Name call: turns crossing the threshold earlier than this after the call '
-              'do not count.', min=0.0, max=10.0, dynamic=True),
-    ParamSpec('speaking_wait_s', 2.0, 'Name call: how long after the command a speech onset (rising edge of '
-              "/attune/robot/speaking) is awaited before the command's stamp is used instead.", min=0.0, max=10.0,
-              dynamic=True),
-    ParamSpec('stimulus_delay_s', 0.0, 'Name call: added to the stimulus time (speech onset or command stamp), '
-              'e.g. the time from the start of speech to the name within it.', min=0.0, max=10.0, dynamic=True),
-    ParamSpec('frame_timeout_s', 2.0, 'Name call: without frames for this long (wall time), running calls are '
-              'decided on the frame clock extrapolated by the wall time since the last frame.', min=0.1, max=60.0),
-    person_matches_parameter('who each face is, in the state; the protocol and its log follow the person'),
-    ParamSpec('participant', '', "The session's participant: an enrolled person's id or name (attune people "
-              "list); name calls are measured on their face only, other faces are ignored. '' = any face."),
-    ParamSpec('stream_trust_topic', '/attune/stream_trust', "attune/StreamTrust (stream_guard_node): the camera's "
-              "live-camera score in every state; '' = none."),
-    ParamSpec('stream_trust_max_age_s', 5.0, 'A live-camera score older than this is unknown (NaN) in the '
-              'states.', min=0.1, max=600.0, dynamic=True),
-    ParamSpec('session_log_dir', '', "Folder of the therapist's JSONL name-call log; '' = no log."),
-    ParamSpec('session_name', '', 'Added to the name-call log file name (e.g. a session or child code).'),
-    ParamSpec('autostart', True, 'Configure and activate at start-up without a lifecycle manager.'),
-)
+CONNECTED_TOPIC = '/attune/robot/connected'
+#: Why name calls end ABORTED when the robot bridge reports the robot unreachable.
+ROBOT_LOST = 'robot_disconnected'
 
 #: Faces in: reliable, a second of a 30 fps stream (the name call needs every frame's head pose).
 FACES_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=30, reliability=ReliabilityPolicy.RELIABLE,
                        durability=DurabilityPolicy.VOLATILE)
 
-_PROTOCOL_PARAMS = ('response_window_s', 'turn_threshold_deg', 'confirm_samples', 'baseline_s', 'presence_s',
-                    'lost_timeout_s', 'affect_window_s', 'min_latency_s')
-
-
-def fusion_options(p: dict[str, Any]) -> FusionOptions:
-    return FusionOptions(
-        weights={m: p[f'weight_{m}'] for m in ('presence', 'attention', 'expression', 'affect', 'sign')},
-        fresh_s=p['fresh_s'], half_life_s=p['half_life_s'], max_age_s=p['max_age_s'],
-        smoothing_tau_s=p['smoothing_tau_s'], attention_cone_deg=p['attention_cone_deg'],
-        presence_on_s=p['presence_on_s'], presence_off_s=p['presence_off_s'], forget_after_s=p['forget_after_s'],
-        min_weight=p['min_weight'], gate_while_speaking=p['gate_while_speaking'],
-        stream_trust_max_age_s=p['stream_trust_max_age_s'])
-
-
-def protocol_options(p: dict[str, Any]) -> NameCallOptions:
-    values = {name: p[name] for name in _PROTOCOL_PARAMS}
-    history = values['baseline_s'] + max(values['response_window_s'], values['affect_window_s']) + 5.0
-    return NameCallOptions(**values, history_s=history)
-
-
 class InteractionNode(NodeShell):
     """See the module docstring."""
 
-    DIAGNOSTICS = Diagnostics('interaction state', working='fusing', idle='no input in the last 5 s')
+    DIAGNOSTICS = Diagnostics('interaction state', working='fusing', idle='no input in the last {s:g} s')
     COUNTERS = ('states_published', 'events_published', 'name_calls')
 
     def __init__(self, **kwargs: Any) -> None:
@@ -174,6 +88,7 @@ class InteractionNode(NodeShell):
         self._last_heartbeat = -1e18
         self._frame_id = ''
         self._speaking_sub: Any = None
+        self._robot_connected = True  # until a robot bridge says otherwise (CONNECTED_TOPIC)
         self.published = 0
         super().__init__(NODE_NAME, PARAMETERS, **kwargs)
 
@@ -189,7 +104,7 @@ class InteractionNode(NodeShell):
         if p['session_log_dir']:
             self._log = NameCallLog(p['session_log_dir'], p['session_name'],
                                     {'node': self.get_name(), 'protocol': {
-                                        name: p[name] for name in (*_PROTOCOL_PARAMS, 'speaking_wait_s',
+                                        name: p[name] for name in (*PROTOCOL_PARAMS, 'speaking_wait_s',
                                                                    'stimulus_delay_s')},
                                      'participant_bound': bool(p['participant'])})
             self.get_logger().info(f'name-call log: {self._log.path}')
@@ -205,6 +120,7 @@ class InteractionNode(NodeShell):
         self.add_subscription(m.AffectState, '/attune/affect', self._on_affect, qos.RESULTS)
         self.add_subscription(m.Sign, '/attune/sign', self._on_sign, qos.RESULTS)
         self._speaking_sub = self.add_subscription(Bool, SPEAKING_TOPIC, self._on_speaking, qos.LATCHED)
+        self.add_subscription(Bool, CONNECTED_TOPIC, self._on_robot_connected, qos.LATCHED)
         self.add_subscription(m.BehaviorCommand, self.params['command_topic'], self._on_command, qos.RESULTS)
         if self.params['person_matches_topic']:
             self.add_subscription(m.PersonMatches, self.params['person_matches_topic'], self._on_matches, qos.RESULTS)
@@ -225,7 +141,7 @@ class InteractionNode(NodeShell):
         if runner is not None:
             runner.onset.wait_s = self.params['speaking_wait_s']
             runner.stimulus_delay_s = self.params['stimulus_delay_s']
-            if names & set(_PROTOCOL_PARAMS):
+            if names & set(PROTOCOL_PARAMS):
                 try:
                     runner.protocol.options = protocol_options(self.params)
                 except AttuneError as exc:
@@ -301,6 +217,11 @@ class InteractionNode(NodeShell):
             now = self.get_clock().now().nanoseconds
             self._publish_results(self._runner.speaking(msg.data, now, time.monotonic()))
 
+    def _on_robot_connected(self, msg: Bool) -> None:
+        self._robot_connected = bool(msg.data)
+        if not self._robot_connected and self._runner is not None:
+            self._publish_results(self._runner.abort(ROBOT_LOST, time.monotonic()))
+
     def _on_command(self, msg: Any) -> None:
         runner = self._runner
         if runner is None:
@@ -331,7 +252,10 @@ class InteractionNode(NodeShell):
         name = command.text.strip()
         self.get_logger().info(f"name call '{name}' for face '{target or 'most central'}' (command stamp "
                                f"{stamp} ns{', waiting for the speech onset' if reports else ''})")
-        self._publish_results(runner.command(PendingCall(stamp, now, target, name), reports, time.monotonic()))
+        results = runner.command(PendingCall(stamp, now, target, name), reports, time.monotonic())
+        if not self._robot_connected:  # the robot cannot have called the name: nothing to measure
+            results += runner.abort(ROBOT_LOST, time.monotonic(), target)
+        self._publish_results(results)
 
     def _on_protocol_timer(self) -> None:
         if self._runner is not None:

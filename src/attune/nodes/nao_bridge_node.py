@@ -25,7 +25,7 @@ from attune.behavior.commands import Command
 from attune.robots import driver2
 from attune.robots.generic import VelocityHold
 from attune.robots.limits import HeadLimits, SpeechTimer
-from attune.robots.naoqi import NaoOptions, NaoqiRobot
+from attune.robots.naoqi import NaoOptions, NaoqiRobot, undelivered
 from attune.ros import qos
 from attune.ros.node_main import run_node
 from attune.ros.params import ParamSpec
@@ -38,7 +38,10 @@ PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec('backend', 'naoqi', 'naoqi: NAOqi directly through qi; driver2: naoqi_driver2 topics.',
               choices=('naoqi', 'driver2')),
     ParamSpec('url', 'tcp://nao.local:9559', 'naoqi: the robot\'s NAOqi address (tcp://IP:9559).'),
-    ParamSpec('reconnect_interval_s', 2.0, 'naoqi: seconds between connection attempts.', min=0.1, max=60.0),
+    ParamSpec('reconnect_interval_s', 2.0, 'naoqi: seconds before the first reconnection attempt; each failed '
+              'attempt doubles the wait (backoff).', min=0.1, max=60.0),
+    ParamSpec('max_reconnect_interval_s', 30.0, 'naoqi: the longest wait between connection attempts.',
+              min=0.1, max=600.0),
     ParamSpec('connect_timeout_s', 5.0, 'naoqi: how long one connection attempt may take.', min=0.1, max=60.0),
     ParamSpec('animated_speech', True, 'naoqi: speak through ALAnimatedSpeech (gestures while talking); '
               'false: ALTextToSpeech.'),
@@ -94,6 +97,7 @@ class NaoBridgeNode(RobotBridgeNode):
         log = self.get_logger()
         if p['backend'] == 'naoqi':
             options = NaoOptions(url=p['url'], reconnect_interval_s=p['reconnect_interval_s'],
+                                 max_reconnect_interval_s=p['max_reconnect_interval_s'],
                                  connect_timeout_s=p['connect_timeout_s'], animated_speech=p['animated_speech'],
                                  led_group=p['led_group'], max_volume=p['max_volume'], head=self.head_limits(),
                                  allow_locomotion=p['allow_locomotion'], max_linear_speed=p['max_linear_speed'],
@@ -122,10 +126,16 @@ class NaoBridgeNode(RobotBridgeNode):
             self.robot = None
         self._driver_pubs = {}
 
+    def connected_at_start(self) -> bool:
+        return self.robot is None or self.robot.connected  # driver2 has no connection to lose
+
     # --- commands --------------------------------------------------------------------------------
     def execute(self, cmd: Command) -> None:
         problem = self._execute_naoqi(cmd) if self.robot is not None else self._execute_driver2(cmd)
-        if problem:
+        if problem and self.robot is not None and undelivered(problem):
+            self.refused += 1
+            self.report_undelivered(cmd, problem)
+        elif problem:
             self.refused += 1
             self.bad_input.report(cmd.action.name, f'{cmd.action.name} [{cmd.rule}] not executed: {problem}')
         else:
@@ -173,14 +183,19 @@ class NaoBridgeNode(RobotBridgeNode):
             self._driver_pubs['velocity'].publish(twist)
             self._moving = twist.linear.x != 0.0
         self.set_speaking(self.robot.speaking if self.robot is not None else self._speech.speaking(now))
+        if self.robot is not None:
+            self.set_connected(self.robot.connected)
 
     def diagnostics(self) -> DiagnosticArray:
         status = DiagnosticStatus(name=f'{self.get_name()}: NAO ({self.params["backend"]})', hardware_id='nao')
         values = [KeyValue(key='commands_executed', value=str(self.executed)),
-                  KeyValue(key='commands_not_executed', value=str(self.refused))]
+                  KeyValue(key='commands_not_executed', value=str(self.refused)),
+                  KeyValue(key='commands_not_delivered', value=str(self.counts.get('commands_not_delivered', 0)))]
         if self.robot is not None:
             values += [KeyValue(key='url', value=self.params['url']),
                        KeyValue(key='connections', value=str(self.robot.connections)),
+                       KeyValue(key='failed_connection_attempts', value=str(self.robot.failed_attempts)),
+                       KeyValue(key='next_retry_s', value=f'{self.robot.retry_interval_s:g}'),
                        KeyValue(key='missing_services', value=', '.join(self.robot.missing))]
             if self.robot.connected:
                 status.level = DiagnosticStatus.WARN if self.robot.missing else DiagnosticStatus.OK

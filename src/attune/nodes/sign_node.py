@@ -124,7 +124,7 @@ def _recognize(recognizer: SignRecognizer, msg: Any) -> tuple[HandFrame, Any]:
 class SignNode(NodeShell):
     """See the module docstring."""
 
-    DIAGNOSTICS = Diagnostics('sign recognition', working='processing', idle='no hands messages in the last 5 s')
+    DIAGNOSTICS = Diagnostics('sign recognition', working='processing', idle='no hands messages in the last {s:g} s')
     COUNTERS = ('frames_processed', 'signs_published')
 
     def __init__(self, **kwargs: Any) -> None:

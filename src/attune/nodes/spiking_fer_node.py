@@ -79,7 +79,7 @@ def expression_msg(result: FerResult, header: Any, source: str) -> Any:
 class SpikingFerNode(NodeShell):
     """See the module docstring."""
 
-    DIAGNOSTICS = Diagnostics('spiking FER', working='classifying', idle='no event packets in the last 5 s')
+    DIAGNOSTICS = Diagnostics('spiking FER', working='classifying', idle='no event packets in the last {s:g} s')
     COUNTERS = ('packets',)
 
     def __init__(self, **kwargs: Any) -> None:

@@ -52,7 +52,8 @@ def camera_info_topic_for(image_topic: str) -> str:
 class StreamGuardNode(ImageInputNode):
     """See the module docstring."""
 
-    DIAGNOSTICS = Diagnostics('stream guard', working='judging the camera stream', idle='no images in the last 5 s')
+    DIAGNOSTICS = Diagnostics('stream guard', working='judging the camera stream',
+                              idle='stale input: no images in the last {s:g} s')
     COUNTERS = ('frames_processed', 'verdicts_published', 'not_live_verdicts')
     ANALYZER = 'stream evidence'
 

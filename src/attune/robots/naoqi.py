@@ -16,9 +16,12 @@ Long calls (speech, gestures, LED fades) are asynchronous (qi futures), so a com
 node; `speaking` is true while a say future runs.
 
 Connection: a background thread connects to `url`, looks up the services, and on the session's
-`disconnected` signal (the robot rebooted, Wi-Fi dropped) reconnects every reconnect_interval_s.
-Commands arriving while disconnected are dropped with the reason (a stale command replayed minutes
-later would be worse than none).
+`disconnected` signal (the robot rebooted, Wi-Fi dropped) reconnects with exponential backoff: the
+first retry after reconnect_interval_s, each further one twice as late, up to
+max_reconnect_interval_s (a robot that is off for long is not hammered; one that reboots is found
+within seconds). Commands arriving while disconnected are not delivered: execute() says why and
+undelivered() tells such a reason from a refusal (a stale command replayed minutes later would be
+worse than none).
 """
 from __future__ import annotations
 
@@ -58,6 +61,7 @@ class NaoOptions:
 
     url: str = 'tcp://nao.local:9559'
     reconnect_interval_s: float = 2.0
+    max_reconnect_interval_s: float = 30.0
     connect_timeout_s: float = 5.0
     animated_speech: bool = True
     led_group: str = 'FaceLeds'
@@ -66,6 +70,17 @@ class NaoOptions:
     allow_locomotion: bool = False
     max_linear_speed: float = 0.05
     max_approach_duration_s: float = 2.0
+
+
+#: How execute() starts a reason when the command did not reach the robot (see undelivered()).
+NOT_CONNECTED = 'not connected to NAO'
+CALL_FAILED = 'NAOqi call failed'
+
+
+def undelivered(problem: str) -> bool:
+    """Whether execute()'s `problem` means the command did not reach the robot (not connected, or the
+    connection broke during the call), rather than the robot refusing it."""
+    return problem.startswith((NOT_CONNECTED, CALL_FAILED))
 
 
 def speech_text(text: str, rate: float) -> str:
@@ -96,6 +111,9 @@ class NaoqiRobot:
         self._move_timer: threading.Timer | None = None
         self.connections = 0
         self.missing: tuple[str, ...] = ()
+        #: Seconds until the next connection attempt while disconnected (grows with failed attempts).
+        self.retry_interval_s = options.reconnect_interval_s
+        self.failed_attempts = 0
 
     # --- connection ------------------------------------------------------------------------------
     def start(self) -> NaoqiRobot:
@@ -118,22 +136,25 @@ class NaoqiRobot:
         return self.connected
 
     def _run(self) -> None:
-        announced_failure = False
+        o = self.options
         while not self._stop.is_set():
             if not self.connected:
                 error = self._connect()
                 if error:
-                    if not announced_failure:
-                        self.log(f'NAO not reachable at {self.options.url}: {error}; retrying every '
-                                 f'{self.options.reconnect_interval_s:g} s')
-                        announced_failure = True
-                    self._stop.wait(self.options.reconnect_interval_s)
+                    if not self.failed_attempts:
+                        self.log(f'NAO not reachable at {o.url}: {error}; retrying after '
+                                 f'{o.reconnect_interval_s:g} s, backing off to every {o.max_reconnect_interval_s:g} s')
+                    self.failed_attempts += 1
+                    self._stop.wait(self.retry_interval_s)
+                    self.retry_interval_s = min(2 * self.retry_interval_s,
+                                                max(o.max_reconnect_interval_s, o.reconnect_interval_s))
                     continue
-                announced_failure = False
+                self.failed_attempts = 0
+                self.retry_interval_s = o.reconnect_interval_s
             self._lost.wait(0.2)
             if self._lost.is_set() and not self._stop.is_set():
                 self._drop('connection lost')
-                self._stop.wait(min(0.2, self.options.reconnect_interval_s))
+                self._stop.wait(min(0.2, o.reconnect_interval_s))
 
     def _connect(self) -> str:
         session = self._qi.Session()
@@ -207,13 +228,13 @@ class NaoqiRobot:
         """Run a command on the robot. Returns '' when sent, else why it was not."""
         with self._lock:
             if self._session is None or self._lost.is_set():
-                return f'not connected to NAO at {self.options.url}'
+                return f'{NOT_CONNECTED} at {self.options.url}'
             services = dict(self._services)
         try:
             return self._execute(cmd, services)
         except RuntimeError as exc:  # a call on a dead socket: reconnect
             self._lost.set()
-            return f'NAOqi call failed ({exc}); reconnecting'
+            return f'{CALL_FAILED} ({exc}); reconnecting'
 
     def _execute(self, cmd: Command, s: dict[str, Any]) -> str:
         o = self.options

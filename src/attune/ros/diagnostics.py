@@ -20,7 +20,7 @@ IDLE_AFTER_S = 5.0
 
 def node_status(node: Node, what: str, *, working: str, idle: str, last_input: float | None,
                 processing_ms: Iterable[float], bad_input: ThrottledReporter, values: Mapping[str, Any],
-                error: str = '') -> DiagnosticArray:
+                error: str = '', idle_after_s: float = IDLE_AFTER_S) -> DiagnosticArray:
     """The node's status as a DiagnosticArray stamped now.
 
     Args:
@@ -28,13 +28,14 @@ def node_status(node: Node, what: str, *, working: str, idle: str, last_input: f
         working / idle: the message when all is well / when no input came for IDLE_AFTER_S ('': no input
             is normal, the status stays OK).
         last_input: time.monotonic() of the last input handled (None: never).
+        idle_after_s: seconds without input after which the node is idle (stale input).
         processing_ms: recent processing times; their median is reported as processing_ms_median.
         bad_input: the node's reporter of dropped input (its counts are reported as dropped_<kind>).
         values: the node's own counters, in order.
         error: a reason the node cannot work at all ('' when it can).
     """
     status = DiagnosticStatus(name=f'{node.get_name()}: {what}', hardware_id='attune')
-    is_idle = last_input is None or time.monotonic() - last_input > IDLE_AFTER_S
+    is_idle = last_input is None or time.monotonic() - last_input > idle_after_s
     if error:
         status.level, status.message = DiagnosticStatus.ERROR, error
     elif bad_input.total and not is_idle:

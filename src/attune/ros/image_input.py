@@ -4,7 +4,8 @@ reports, and the per-frame step (face_node, hands_node; the Faces join builds on
 The node declares image_input_parameters() in its table; ImageInputNode subscribes to
 `image_topic` as sensor_msgs/Image (image_transport raw) or CompressedImage (compressed), with
 sensor QoS or reliable (`reliable_input`) and `input_queue_depth`, decodes each image to rgb8
-(at most `max_image_pixels`), and hands it to the node's process(msg, rgb). An image that cannot
+(at most `max_image_pixels`), and hands it to the node's process(msg, rgb). No image for
+`stale_input_s` makes the node's /diagnostics WARN (stale input) until images come back. An image that cannot
 be decoded or processed is dropped, reported once per kind and counted; the node lives on. A
 well-formed frame of another source (size or frame_id not the stream's, attune.imaging.source) is
 dropped and counted as other_source, so it cannot reset the stream's tracks.
@@ -22,6 +23,7 @@ from attune.errors import ImageError
 from attune.imaging import DEFAULT_MAX_PIXELS, rgb8_from_compressed, rgb8_from_image
 from attune.imaging.source import SourceGate, SourceKey, Verdict
 from attune.ros import qos
+from attune.ros.diagnostics import IDLE_AFTER_S
 from attune.ros.params import ParamSpec
 from attune.ros.shell import FAILED, NodeShell
 from attune.ros.stamps import to_ns
@@ -43,6 +45,9 @@ def image_input_parameters(*, topic_help: str = 'Camera image topic to subscribe
         ParamSpec('input_queue_depth', queue_depth, queue_help, min=1, max=100),
         ParamSpec('max_image_pixels', DEFAULT_MAX_PIXELS, 'Larger images are rejected (memory and latency guard).',
                   min=1, max=2**31 - 1),
+        ParamSpec('stale_input_s', IDLE_AFTER_S, 'Seconds without a camera image after which /diagnostics reports '
+                  'stale input (WARN); processing resumes by itself when images come back.', min=0.1, max=3600.0,
+                  dynamic=True),
         ParamSpec('source_switch_frames', 30, 'Frames whose size or frame_id differ from the stream\'s are '
                   'another source and dropped; this many in a row, with none from the stream, make them the '
                   'stream (a camera restarted at another resolution).', min=1, max=100_000),

@@ -25,6 +25,7 @@ class AutostartLifecycleNode(LifecycleNode):
     def __init__(self, name: str, parameters: tuple[ParamSpec, ...], **kwargs: Any) -> None:
         super().__init__(name, **kwargs)
         self._start_error: AttuneError | None = None
+        self._autostarting = False
         self._float_params = {p.name for p in parameters if isinstance(p.default, float)}
         try:
             self.params = declare(self, parameters)
@@ -36,7 +37,11 @@ class AutostartLifecycleNode(LifecycleNode):
         self.add_on_set_parameters_callback(self._validate)
         self.add_post_set_parameters_callback(self._on_parameters_changed)
         if self.params.get('autostart', True):
-            self.trigger_configure()
+            self._autostarting = True  # a refusal is raised to the caller, which reports it once
+            try:
+                self.trigger_configure()
+            finally:
+                self._autostarting = False
             if self._start_error is not None:
                 error = self._start_error
                 self.destroy_node()
@@ -69,7 +74,8 @@ class AutostartLifecycleNode(LifecycleNode):
             self._configure_all()
         except AttuneError as exc:
             self._start_error = exc
-            self.get_logger().error(str(exc))
+            if not self._autostarting:  # a lifecycle manager asked: the log is the only report
+                self.get_logger().error(str(exc))
             self._release_all()
             return TransitionCallbackReturn.FAILURE
         return TransitionCallbackReturn.SUCCESS

@@ -1,15 +1,21 @@
 """The robot bridges' shell (sim_robot_node, generic_bridge_node, nao_bridge_node): attune/BehaviorCommand
-in, the robot's speaking state out.
+in, the robot's speaking and connection state out, and a report of every command that did not reach it.
 
 Commands arrive on COMMAND_TOPIC; one that cannot be read is dropped and reported (once per kind
 and period), a readable one goes to the bridge's execute(command). The speaking state is latched
 (transient local) on SPEAKING_TOPIC, so a node that starts later still learns it: false once the
-bridge is configured, then every change the bridge reports with set_speaking().
+bridge is configured, then every change the bridge reports with set_speaking(). The same holds for
+CONNECTED_TOPIC (set_connected(); bridges without a connection to lose are always connected), which
+the interaction node reads to end a running name call when the robot is gone. A command the robot
+never got (report_undelivered()) is counted (commands_not_delivered in /diagnostics), logged, and
+published on UNDELIVERED_TOPIC as a diagnostic_msgs/DiagnosticStatus: WARN, message = why, values =
+action, rule, target_id, stamp_ns and text of the command.
 """
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
 from std_msgs.msg import Bool
 
 from attune.behavior.commands import Command
@@ -20,6 +26,8 @@ from attune.ros.shell import Diagnostics, NodeShell
 
 COMMAND_TOPIC = '/attune/behavior/command'
 SPEAKING_TOPIC = '/attune/robot/speaking'
+CONNECTED_TOPIC = '/attune/robot/connected'
+UNDELIVERED_TOPIC = '/attune/robot/undelivered'
 
 
 class RobotBridgeNode(NodeShell):
@@ -33,7 +41,10 @@ class RobotBridgeNode(NodeShell):
 
     def __init__(self, name: str, parameters: tuple[ParamSpec, ...], **kwargs: Any) -> None:
         self._speaking_pub: Any = None
+        self._connected_pub: Any = None
+        self._undelivered_pub: Any = None
         self._speaking = False
+        self._connected = True
         super().__init__(name, parameters, **kwargs)
 
     def activate(self) -> None:
@@ -53,6 +64,32 @@ class RobotBridgeNode(NodeShell):
             self._speaking = speaking
             self._speaking_pub.publish(Bool(data=speaking))
 
+    def connected_at_start(self) -> bool:
+        """Whether the robot counts as reachable once configured (False for bridges that must connect
+        first; they call set_connected when they do)."""
+        return True
+
+    def set_connected(self, connected: bool) -> None:
+        """Publish whether the robot is reachable when it changed."""
+        if connected != self._connected and self._connected_pub is not None:
+            self._connected = connected
+            self._connected_pub.publish(Bool(data=connected))
+            if connected:  # two calls: rclpy fixes a logging call site's severity
+                self.get_logger().info('robot connected')
+            else:
+                self.get_logger().warning('robot connection lost: commands are not delivered')
+
+    def report_undelivered(self, command: Command, why: str) -> None:
+        """A command that did not reach the robot: counted, logged (rate-limited) and published."""
+        self.count('commands_not_delivered')
+        self.bad_input.report('not_delivered', f'{command.action.name} [{command.rule}] not delivered: {why}')
+        if self._undelivered_pub is not None:
+            values = {'action': command.action.name, 'rule': command.rule, 'target_id': command.target_id,
+                      'stamp_ns': command.stamp_ns, 'text': command.text}
+            self._undelivered_pub.publish(DiagnosticStatus(
+                level=DiagnosticStatus.WARN, name=f'{self.get_name()}: command not delivered', message=why,
+                hardware_id='robot', values=[KeyValue(key=k, value=str(v)) for k, v in values.items()]))
+
     def _on_command(self, msg: Any) -> None:
         if not self.ready():
             return
@@ -68,7 +105,11 @@ class RobotBridgeNode(NodeShell):
         self._speaking = False
         self._speaking_pub = self.add_publisher(Bool, SPEAKING_TOPIC, qos.LATCHED, lifecycle=False)
         self._speaking_pub.publish(Bool(data=False))
+        self._connected = self.connected_at_start()
+        self._connected_pub = self.add_publisher(Bool, CONNECTED_TOPIC, qos.LATCHED, lifecycle=False)
+        self._connected_pub.publish(Bool(data=self._connected))
+        self._undelivered_pub = self.add_publisher(DiagnosticStatus, UNDELIVERED_TOPIC, qos.RESULTS, lifecycle=False)
 
     def _release_all(self) -> None:
         super()._release_all()
-        self._speaking_pub = None
+        self._speaking_pub = self._connected_pub = self._undelivered_pub = None

@@ -22,7 +22,7 @@ from rclpy.qos import QoSProfile
 from attune.errors import AttuneError
 from attune.limits import DEFAULT_MAX_FACES, FaceLimits
 from attune.ros import qos
-from attune.ros.diagnostics import node_status
+from attune.ros.diagnostics import IDLE_AFTER_S, node_status
 from attune.ros.interfaces import attune_msgs
 from attune.ros.lifecycle import AutostartLifecycleNode
 from attune.ros.params import ParamSpec
@@ -45,7 +45,7 @@ FAILED = _Failed()
 @dataclass(frozen=True)
 class Diagnostics:
     """How a node names itself in /diagnostics: '<node>: <what>', the message when it works and the
-    one when no input came for a while."""
+    one when no input came for a while ({s:g} in it: the node's stale period in seconds)."""
 
     what: str
     working: str
@@ -170,11 +170,17 @@ class NodeShell(AutostartLifecycleNode):
         """Why the node cannot work at all ('' when it can): the status becomes ERROR."""
         return ''
 
+    def stale_after_s(self) -> float:
+        """Seconds without input after which the node reports itself idle (its `stale_input_s`
+        parameter where it has one)."""
+        return float(self.params.get('stale_input_s', IDLE_AFTER_S))
+
     def diagnostics(self) -> DiagnosticArray:
         d = self.DIAGNOSTICS
-        return node_status(self, d.what, working=d.working, idle=d.idle, last_input=self.last_input,
+        stale_s = self.stale_after_s()
+        return node_status(self, d.what, working=d.working, idle=d.idle.format(s=stale_s), last_input=self.last_input,
                            processing_ms=self.processing_ms, bad_input=self.bad_input,
-                           values=self.diagnostic_values(), error=self.diagnostic_error())
+                           values=self.diagnostic_values(), error=self.diagnostic_error(), idle_after_s=stale_s)
 
     def _publish_diagnostics(self) -> None:
         self._diagnostics_pub.publish(self.diagnostics())

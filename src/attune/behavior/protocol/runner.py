@@ -80,6 +80,13 @@ class NameCallRunner:
         self.onset.cancel(target_id)
         return self.protocol.abort(target_id, 'stopped')
 
+    def abort(self, reason: str, wall_s: float, target_id: str = '') -> list[NameCallResult]:
+        """Pending and running calls (all, or target_id's) end ABORTED with `reason` (the robot was
+        lost, say). A call still waiting for its speech onset starts at its command stamp first, so it
+        too has a recorded result rather than vanishing."""
+        out = self._start([(c.stamp_ns, c) for c in self.onset.cancel(target_id)], wall_s)
+        return [r for r in out if not r.final] + self.protocol.abort(target_id, reason)
+
     def speaking(self, value: bool, now_ns: int, wall_s: float) -> list[NameCallResult]:
         """The robot's speaking state (node clock)."""
         return self._start(self.onset.speaking(value, now_ns), wall_s)

@@ -1,0 +1,161 @@
+"""Original and retouched face photos made from a faces-kind folder, reduced to features at once.
+
+For each photo of a faces-kind folder (london_ccby/{neutral,smiling}/<ID>_*.jpg, one person per ID):
+- `originals` delivered copies (label 0);
+- one retouched copy per operation and strength (label 1), from the photo as read.
+Every copy then goes through the same delivery chain (a random downscale and a JPEG re-save, as a
+photo sent for enrolment would), FaceMesh runs again on the delivered copy (warps move the
+landmarks) and only its features are kept: no pixels are stored. Each photo's random stream is
+seeded by (seed, file name), so a photo gives the same samples whatever else is in the folder.
+"""
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from attune.integrity import face_regions as fr
+from attune.integrity.retouch_features import FEATURES, retouch_features
+from attune.integrity.retouch_ops import OPERATIONS, STRENGTHS, retouch
+
+#: Longest side of a photo as read (as attune.identity.photos reads enrolment photos).
+MAX_SIDE = 800
+ORIGINAL = 'original'
+#: Bumped whenever the operations, the delivery chain or the features change (invalidates caches).
+GENERATOR_VERSION = 1
+
+
+def cache_tag(seed: int, originals: int) -> str:
+    return f'v{GENERATOR_VERSION}-seed{seed}-originals{originals}-{len(FEATURES)}features'
+
+
+@dataclass(frozen=True)
+class Photo:
+    person: str
+    path: Path
+
+
+@dataclass
+class SampleSet:
+    """Feature rows with who, which photo and what was done to it (strength 0: original)."""
+
+    features: np.ndarray            # (N, len(FEATURES))
+    person: np.ndarray              # (N,) str
+    photo: np.ndarray               # (N,) str: file name
+    operation: np.ndarray           # (N,) str: ORIGINAL or a key of OPERATIONS
+    strength: np.ndarray            # (N,) int
+    skipped: list[str]
+
+    @property
+    def label(self) -> np.ndarray:
+        return (self.operation != ORIGINAL).astype(np.int64)
+
+    def subset(self, keep: np.ndarray) -> SampleSet:
+        return SampleSet(self.features[keep], self.person[keep], self.photo[keep], self.operation[keep],
+                         self.strength[keep], list(self.skipped))
+
+    def save(self, path: Path, tag: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(path, features=self.features, person=self.person, photo=self.photo,
+                            operation=self.operation, strength=self.strength, tag=np.array(tag),
+                            names=np.array(FEATURES))
+
+    @classmethod
+    def load(cls, path: Path, tag: str) -> SampleSet | None:
+        """The cached set at `path` if it was made with `tag` and these features, else None."""
+        if not path.is_file():
+            return None
+        with np.load(path) as data:
+            if str(data['tag']) != tag or tuple(data['names']) != FEATURES:
+                return None
+            return cls(data['features'], data['person'], data['photo'], data['operation'], data['strength'], [])
+
+
+def faces_photos(root: Path) -> list[Photo]:
+    """Photos of a faces-kind folder (london_ccby/ inside it, or the london folder itself)."""
+    from attune.identity.photos import london_photos
+
+    return [Photo(person, path) for person, _, path in london_photos(Path(root))]
+
+
+def read_photo(path: Path) -> np.ndarray:
+    import cv2
+
+    from attune.errors import ImageError
+
+    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise ImageError(f'cannot read image {path}')
+    scale = MAX_SIDE / max(bgr.shape[:2])
+    if scale < 1:
+        bgr = cv2.resize(bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    return np.ascontiguousarray(bgr[:, :, ::-1])
+
+
+def deliver(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A copy as it would arrive: downscaled by 0.7-1.0 (half the time) and re-saved as JPEG (q 80-95)."""
+    import cv2
+
+    if rng.random() < 0.5:
+        scale = rng.uniform(0.7, 1.0)
+        rgb = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    ok, buf = cv2.imencode('.jpg', np.ascontiguousarray(rgb[:, :, ::-1]),
+                           [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(80, 96))])
+    if not ok:
+        raise RuntimeError('JPEG encoding failed')
+    return np.ascontiguousarray(cv2.imdecode(buf, cv2.IMREAD_COLOR)[:, :, ::-1])
+
+
+def photo_rng(seed: int, photo: Photo) -> np.random.Generator:
+    return np.random.default_rng([seed, zlib.crc32(photo.path.name.encode())])
+
+
+def landmarks_px(analyzer, rgb: np.ndarray) -> np.ndarray | None:
+    from attune.identity.photos import largest_face_landmarks
+
+    landmarks = largest_face_landmarks(analyzer, rgb)
+    return None if landmarks is None else fr.to_pixels(landmarks, rgb.shape)
+
+
+def variants(photo: Photo, rgb: np.ndarray, px: np.ndarray, seed: int, originals: int,
+             operations: Iterable[str], strengths: Iterable[int]) -> Iterator[tuple[str, int, np.ndarray]]:
+    """(operation, strength, delivered image) for the originals and every retouched copy of one photo."""
+    rng = photo_rng(seed, photo)
+    for _ in range(originals):
+        yield ORIGINAL, 0, deliver(rgb, rng)
+    for operation in operations:
+        for strength in strengths:
+            yield operation, strength, deliver(retouch(rgb, px, operation, strength, rng), rng)
+
+
+def generate(photos: list[Photo], seed: int, *, originals: int = 3, operations: Iterable[str] = tuple(OPERATIONS),
+             strengths: Iterable[int] = STRENGTHS, progress=None) -> SampleSet:
+    """Features of the originals and retouched copies of `photos` (see the module docstring)."""
+    from attune.face import FaceAnalyzer, FaceAnalyzerOptions
+
+    operations, strengths = tuple(operations), tuple(strengths)
+    rows, meta, skipped = [], [], []
+    with FaceAnalyzer(FaceAnalyzerOptions(static_images=True, max_faces=1)) as analyzer:
+        for i, photo in enumerate(photos):
+            rgb = read_photo(photo.path)
+            px = landmarks_px(analyzer, rgb)
+            if px is None:
+                skipped.append(f'{photo.path.name}: no face')
+                continue
+            for operation, strength, delivered in variants(photo, rgb, px, seed, originals, operations, strengths):
+                found = landmarks_px(analyzer, delivered)
+                if found is None:
+                    skipped.append(f'{photo.path.name} {operation} {strength}: no face after delivery')
+                    continue
+                rows.append(retouch_features(delivered, found))
+                meta.append((photo.person, photo.path.name, operation, strength))
+            if progress is not None:
+                progress(i + 1, len(photos))
+    if not rows:
+        return SampleSet(np.zeros((0, len(FEATURES))), np.array([], str), np.array([], str), np.array([], str),
+                         np.array([], int), skipped)
+    person, name, operation, strength = (np.array(column) for column in zip(*meta, strict=True))
+    return SampleSet(np.stack(rows), person, name, operation, strength.astype(np.int64), skipped)

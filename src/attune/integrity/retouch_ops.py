@@ -1,0 +1,185 @@
+"""Realistic face retouching at several strengths (training and evaluation data for the retouch check).
+
+Each operation takes an RGB uint8 photo, its FaceMesh landmarks in pixels, a strength (1 light,
+2 medium, 3 strong) and a numpy Generator, and returns the retouched photo (same size). The styles
+are drawn at random within each strength, so one strength covers a family of tools:
+
+- skin_smoothing: an edge-preserving filter on the skin only (bilateral filter, or frequency
+  separation that damps the fine band), blended in with a feathered skin mask;
+- blemish_removal: small dark spots (moles, pimples) found on the skin are inpainted (cv2.inpaint,
+  Telea or Navier-Stokes), random skin spots where too few are found;
+- eye_enlargement: a radial magnification around each eye;
+- face_slimming: the jaw and cheek contour pulled towards the face's midline, smoothly;
+- colour_grading: curves (S-curve or lifted blacks), white balance and saturation through 8-bit LUTs.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from attune.integrity import face_regions as fr
+
+STRENGTHS = (1, 2, 3)
+
+
+def _blend(base: np.ndarray, edited: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    w = weight[..., None]
+    return np.clip(base.astype(np.float32) * (1 - w) + edited.astype(np.float32) * w + 0.5, 0, 255).astype(np.uint8)
+
+
+def skin_smoothing(rgb: np.ndarray, px: np.ndarray, strength: int, rng: np.random.Generator) -> np.ndarray:
+    import cv2
+
+    width = fr.face_width(px)
+    mask = fr.soft(fr.skin_mask(rgb.shape, px, shrink=0.02), 0.02 * width)
+    opacity = (0.45, 0.7, 0.95)[strength - 1] * rng.uniform(0.85, 1.0)
+    if rng.random() < 0.5:
+        d = int(round(width * (0.02, 0.03, 0.045)[strength - 1])) | 1
+        sigma_colour = (18, 30, 50)[strength - 1] * rng.uniform(0.8, 1.25)
+        edited = cv2.bilateralFilter(rgb, min(d, 25), sigma_colour, d / 2)
+    else:  # frequency separation: keep the low band, damp the detail band
+        sigma = width * rng.uniform(0.006, 0.012)
+        low = cv2.GaussianBlur(rgb.astype(np.float32), (0, 0), sigma)
+        keep = (0.5, 0.3, 0.1)[strength - 1]
+        detail = rgb.astype(np.float32) - low
+        edited = np.clip(low + keep * cv2.GaussianBlur(detail, (0, 0), 0.6 * strength), 0, 255)
+    return _blend(rgb, edited, mask * opacity)
+
+
+def _spot_candidates(rgb: np.ndarray, skin: np.ndarray, radius: int) -> np.ndarray:
+    """(K, 2) x, y of dark local spots on the skin, darkest first (black-hat response)."""
+    import cv2
+
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (4 * radius + 1, 4 * radius + 1))
+    response = cv2.morphologyEx(gray, cv2.MORPH_BLACKHAT, kernel).astype(np.float32)
+    response[~skin] = 0
+    peaks = (response == cv2.dilate(response, kernel)) & (response > 6)
+    ys, xs = np.nonzero(peaks)
+    order = np.argsort(-response[ys, xs])
+    return np.stack([xs[order], ys[order]], axis=1) if len(order) else np.zeros((0, 2), int)
+
+
+def blemish_removal(rgb: np.ndarray, px: np.ndarray, strength: int, rng: np.random.Generator) -> np.ndarray:
+    import cv2
+
+    width = fr.face_width(px)
+    skin = fr.skin_mask(rgb.shape, px)
+    radius = max(2, int(round(width * rng.uniform(0.008, 0.016))))
+    wanted = (6, 15, 35)[strength - 1]
+    spots = _spot_candidates(rgb, skin, radius)[:wanted]
+    if len(spots) < wanted:  # retouchers also touch up pores and uneven patches
+        ys, xs = np.nonzero(skin)
+        if len(xs):
+            pick = rng.choice(len(xs), size=wanted - len(spots), replace=True)
+            spots = np.concatenate([spots, np.stack([xs[pick], ys[pick]], axis=1)])
+    mask = np.zeros(rgb.shape[:2], np.uint8)
+    for x, y in spots:
+        r = int(round(radius * rng.uniform(0.7, 1.4)))
+        cv2.circle(mask, (int(x), int(y)), r, 255, -1)
+    method = cv2.INPAINT_TELEA if rng.random() < 0.5 else cv2.INPAINT_NS
+    bgr = np.ascontiguousarray(rgb[:, :, ::-1])
+    return np.ascontiguousarray(cv2.inpaint(bgr, mask, radius + 1, method)[:, :, ::-1])
+
+
+def _remap(rgb: np.ndarray, map_x: np.ndarray, map_y: np.ndarray) -> np.ndarray:
+    import cv2
+
+    return cv2.remap(rgb, map_x.astype(np.float32), map_y.astype(np.float32), cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_REFLECT)
+
+
+def eye_enlargement(rgb: np.ndarray, px: np.ndarray, strength: int, rng: np.random.Generator) -> np.ndarray:
+    h, w = rgb.shape[:2]
+    out = rgb.copy()
+    amount = (0.10, 0.18, 0.28)[strength - 1] * rng.uniform(0.85, 1.15)
+    for centre, eye_w in zip(fr.eye_centres(px), fr.eye_widths(px), strict=True):
+        radius = eye_w * rng.uniform(1.1, 1.5)
+        x0, y0 = (max(0, int(c - radius - 2)) for c in centre)
+        x1, y1 = min(w, int(centre[0] + radius + 3)), min(h, int(centre[1] + radius + 3))
+        if x1 <= x0 or y1 <= y0:
+            continue
+        xs, ys = np.meshgrid(np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32))
+        dx, dy = xs - centre[0], ys - centre[1]
+        r2 = (dx * dx + dy * dy) / (radius * radius)
+        # Sample closer to the centre inside the radius: a bulge that fades to nothing at its edge.
+        factor = np.where(r2 < 1, 1 - amount * (1 - np.minimum(r2, 1)) ** 2, 1.0)
+        out[y0:y1, x0:x1] = _remap(out, centre[0] + dx * factor, centre[1] + dy * factor)
+    return out
+
+
+def face_slimming(rgb: np.ndarray, px: np.ndarray, strength: int, rng: np.random.Generator) -> np.ndarray:
+    h, w = rgb.shape[:2]
+    width = fr.face_width(px)
+    amount = (0.025, 0.045, 0.07)[strength - 1] * rng.uniform(0.85, 1.15) * width
+    midline = (px[fr.MID_BROW, 0] + px[fr.CHIN, 0]) / 2
+    sigma = width * rng.uniform(0.12, 0.18)
+    # Work on a coarse grid (the field is smooth) and upsample: a full-resolution RBF sum is slow.
+    step = 4
+    gx, gy = np.meshgrid(np.arange(0, w, step, dtype=np.float32), np.arange(0, h, step, dtype=np.float32))
+    shift = np.zeros_like(gx)
+    weight = np.zeros_like(gx)
+    top = px[fr.LOWER_CONTOUR[0], 1]
+    bottom = px[fr.CHIN, 1]
+    for index in fr.LOWER_CONTOUR:
+        x, y = px[index]
+        side = np.sign(x - midline)
+        along = np.clip((y - top) / max(bottom - top, 1.0), 0, 1)
+        push = amount * np.sin(np.pi * min(0.15 + along, 1.0)) * side  # most at the jaw, none at the chin
+        g = np.exp(-((gx - x) ** 2 + (gy - y) ** 2) / (2 * sigma * sigma))
+        shift += g * push
+        weight += g
+    field = shift / np.maximum(weight, 1e-6) * np.minimum(weight, 1.0)
+    import cv2
+
+    field = cv2.resize(field, (w, h), interpolation=cv2.INTER_LINEAR)
+    xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    # Output pixel x shows the source at x + shift: the contour appears moved inwards by `shift`.
+    return _remap(rgb, xs + field, ys)
+
+
+def _curve(strength: int, rng: np.random.Generator) -> np.ndarray:
+    x = np.arange(256, dtype=np.float64) / 255
+    s = (0.35, 0.7, 1.2)[strength - 1] * rng.uniform(0.8, 1.2)
+    # An S-curve (more contrast) or a faded look (lifted blacks, softened highlights).
+    y = x - s * 0.08 * np.sin(2 * np.pi * x) if rng.random() < 0.6 else s * 0.08 + x * (1 - s * 0.14)
+    return np.clip(y * 255 + 0.5, 0, 255)
+
+
+def colour_grading(rgb: np.ndarray, px: np.ndarray, strength: int, rng: np.random.Generator) -> np.ndarray:
+    import cv2
+
+    curve = _curve(strength, rng)
+    warmth = (0.03, 0.06, 0.10)[strength - 1] * rng.choice([-1.0, 1.0]) * rng.uniform(0.7, 1.3)
+    gains = np.array([1 + warmth, 1.0, 1 - warmth])
+    luts = [np.clip(curve * g, 0, 255).astype(np.uint8) for g in gains]
+    graded = np.stack([cv2.LUT(np.ascontiguousarray(rgb[:, :, c]), luts[c]) for c in range(3)], axis=2)
+    saturation = 1 + (0.08, 0.18, 0.32)[strength - 1] * rng.uniform(0.7, 1.3) * (1 if rng.random() < 0.8 else -1)
+    hsv = cv2.cvtColor(graded, cv2.COLOR_RGB2HSV)
+    hsv[:, :, 1] = cv2.LUT(hsv[:, :, 1], np.clip(np.arange(256) * saturation, 0, 255).astype(np.uint8))
+    return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)
+
+
+Operation = Callable[[np.ndarray, np.ndarray, int, np.random.Generator], np.ndarray]
+
+#: The operations by name, in report order.
+OPERATIONS: dict[str, Operation] = {
+    'skin_smoothing': skin_smoothing,
+    'blemish_removal': blemish_removal,
+    'eye_enlargement': eye_enlargement,
+    'face_slimming': face_slimming,
+    'colour_grading': colour_grading,
+}
+
+
+def retouch(rgb: np.ndarray, px: np.ndarray, operation: str, strength: int, rng: np.random.Generator) -> np.ndarray:
+    """`operation` (a key of OPERATIONS) at `strength` (1-3) applied to an RGB uint8 photo whose face has
+    FaceMesh landmarks `px` (pixels)."""
+    if operation not in OPERATIONS:
+        raise ValueError(f'unknown retouching operation {operation!r}; known: {", ".join(OPERATIONS)}')
+    if strength not in STRENGTHS:
+        raise ValueError(f'strength must be one of {STRENGTHS}, got {strength}')
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+        raise ValueError(f'expected an (H, W, 3) uint8 RGB image, got {rgb.shape} {rgb.dtype}')
+    return OPERATIONS[operation](np.ascontiguousarray(rgb), px, strength, rng)
