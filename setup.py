@@ -25,7 +25,7 @@ setup(
     package_dir={'': 'src'},
     packages=find_packages('src'),
     include_package_data=True,
-    package_data={'attune': ['py.typed', 'face/data/*', 'models/*.onnx', 'models/*.json', 'models/*.md']},
+    package_data={'attune': ['py.typed', 'face/data/*', 'models/resources/*']},
     data_files=[
         ('share/attune', ['package.xml']),
         ('share/attune/config', [p for p in glob('config/*') if Path(p).is_file()]),

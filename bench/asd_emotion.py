@@ -56,8 +56,8 @@ def latency(model, data, runs: int) -> dict:
 
     from attune.affect.model import AsdEmotionModel
     from attune.face import FaceAnalyzer, FaceAnalyzerOptions
-    from attune.models import asd_emotion_training as training
-    from attune.models.asd_emotion_export import export_onnx
+    from attune.models.training import asd_emotion_training as training
+    from attune.models.training.asd_emotion_export import export_onnx
 
     info = model.info
     image_path = next(p for p in (Path(s) for s in data.paths) if p.suffix.lower() in ('.jpg', '.png'))
@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         data = asd_emotion_cli.load_or_build(ns, log=log, cache=False, size=info.input_size)
         scope = f'every labelled face of {args.data} (--eval-only)'
     else:
-        from attune.models import asd_emotion_training as training
+        from attune.models.training import asd_emotion_training as training
 
         config = training.TrainConfig(**{k: v for k, v in info.config.items()
                                          if k in training.TrainConfig.__dataclass_fields__})

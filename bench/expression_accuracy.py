@@ -47,9 +47,9 @@ FIVE = ('anger', 'happy', 'neutral', 'sad', 'surprise')
 
 def distributions(items: list, features) -> dict[str, list]:
     """Per method, one (labels, probabilities) or None per item; plus the head's logits."""
+    from attune.emotions import EMOTIONS, RULE_LABELS
     from attune.expression.ensemble import Distribution, combine
     from attune.expression.head import ExpressionHead, head_inputs, softmax
-    from attune.expression.labels import EMOTIONS, RULE_LABELS
     from attune.expression.rules import classify
 
     head = ExpressionHead()
@@ -71,8 +71,8 @@ def distributions(items: list, features) -> dict[str, list]:
 
 def calibrated_london(items: list, logits: list, calibrate) -> list:
     """Per London item, the Distribution calibrated on the same person's neutral photo (None elsewhere)."""
+    from attune.emotions import EMOTIONS
     from attune.expression.ensemble import Distribution
-    from attune.expression.labels import EMOTIONS
 
     reference = {it.person: logits[i] for i, it in enumerate(items)
                  if it.source == 'london' and it.label == 'neutral' and logits[i] is not None}
@@ -111,10 +111,10 @@ def five_score(items: list, predicted: list) -> dict:
 
 def cross_validated(items: list, features, head, folds: int) -> dict[str, list]:
     """Person-wise out-of-fold head logits with the shipped head's settings (and the learner's labels)."""
+    from attune.emotions import EMOTIONS
     from attune.expression.ensemble import Distribution
     from attune.expression.head import softmax
-    from attune.expression.labels import EMOTIONS
-    from attune.models.expression_head_training import HeadConfig, build_matrix, cross_validate
+    from attune.models.training.expression_head_training import HeadConfig, build_matrix, cross_validate
 
     meta = head.metadata()
     config = HeadConfig(**{**json.loads(meta['config']), 'threads': 1})

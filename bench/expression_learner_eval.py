@@ -1,7 +1,7 @@
 """The continual learner on held-out people (imported by bench/expression_accuracy.py).
 
 Features: the learner's input, [AUs, CNN embedding, CNN log-probabilities] (attune.expression.analyzer
-.learner_features). Folds: people dealt round-robin into folds (attune.models.expression_head_training
+.learner_features). Folds: people dealt round-robin into folds (attune.models.training.expression_head_training
 .person_folds); no person is in both a fold's training and its test rows.
 """
 from __future__ import annotations
@@ -24,7 +24,7 @@ def learner_predictions(items: list, features, folds: int) -> list:
     """Out-of-fold learner distributions (person-wise), one per item (None without a face)."""
     from attune.expression.ensemble import Distribution
     from attune.expression.learner import ContinualLearner
-    from attune.models.expression_head_training import person_folds
+    from attune.models.training.expression_head_training import person_folds
 
     rows, x, y, person = _learner_matrix(items, features)
     fold = person_folds(person, folds, seed=0)
@@ -44,7 +44,7 @@ def forgetting(items: list, features, folds: int) -> dict:
     """muxspace photos: learn neutral and happy, then sad, surprise and anger (training people of each
     fold); accuracy on the old classes' held-out photos before (2-way) and after (5-way)."""
     from attune.expression.learner import ContinualLearner
-    from attune.models.expression_head_training import person_folds
+    from attune.models.training.expression_head_training import person_folds
 
     rows, x, y, person = _learner_matrix(items, features)
     mux = np.array([items[i].source == 'mux' for i in rows])

@@ -6,7 +6,7 @@ of the other half as unknown.
 
 - `london.*`: the raw embeddings (cosine), `protected.*`: the stored form, protected templates (the
   fraction of equal bits; mean over five deployments' projection seeds).
-- Thresholds: with --eval-only, the shipped operating point (models/identity_operating_point.json) on
+- Thresholds: with --eval-only, the shipped operating point (models/resources/identity_operating_point.json) on
   all of --data, fitting nothing. Without it, thresholds are chosen on half of the people (a person-wise
   split) and every number is measured on the other half only.
 - `protected.unlinkability`: how often the same person's templates from two deployments (independent

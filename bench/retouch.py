@@ -4,7 +4,7 @@ Every photo of --data (a faces-kind folder like ../shared/data/faces) gives --or
 originals and one retouched copy per operation and strength (attune.integrity.retouch_ops), all
 generated with a fixed --seed (not the training seed: new retouching draws) and reduced to features.
 
-- --eval-only: the shipped model (models/retouch.onnx) scores all of --data; nothing is fitted or
+- --eval-only: the shipped model (models/resources/retouch.onnx) scores all of --data; nothing is fitted or
   cached. `unseen` repeats the numbers on the persons of --data the model was not trained on.
 - without it: person-wise cross-validation on --data (each fold scored by a model fitted on the other
   folds' persons), so every number is on people the scoring model never saw.

@@ -140,7 +140,7 @@ def isolated_accuracy(data: Path, eval_only: bool) -> dict:
 
 def tail_model(data: Path, epochs: int) -> dict:
     """The shipped ASL recipe trained on the tail split, scored on its held-out (last) blocks."""
-    from attune.models.sign_training import TrainConfig, train_isolated
+    from attune.models.training.sign_training import TrainConfig, train_isolated
     from attune.sign.datasets import load_builtin
 
     result = train_isolated(load_builtin('asl_alphabet', data),

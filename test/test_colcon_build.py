@@ -54,8 +54,8 @@ def test_layout(install: Path) -> None:
     assert (install / 'share' / 'ament_index' / 'resource_index' / 'packages' / 'attune').is_file()
     site = next((install / 'lib').glob('python3*/site-packages/attune'))
     assert (site / 'face' / 'data' / 'canonical_face_model.txt').is_file()  # package data travels
-    assert (site / 'models' / 'fer_minixception.onnx').is_file()            # shipped models too
-    assert (site / 'models' / 'asd_emotion.onnx').is_file()
+    assert (site / 'models' / 'resources' / 'fer_minixception.onnx').is_file()            # shipped models too
+    assert (site / 'models' / 'resources' / 'asd_emotion.onnx').is_file()
     assert (site / 'msg' / '_faces.py').is_file()                          # generated messages
     assert 'extend_path' in (site / '__init__.py').read_text()              # ours, not rosidl's
 

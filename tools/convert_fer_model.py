@@ -40,7 +40,7 @@ os.environ.setdefault('KERAS_BACKEND', 'torch')
 import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
-OUT = REPO / 'src' / 'attune' / 'models' / 'fer_minixception.onnx'
+OUT = REPO / 'src' / 'attune' / 'models' / 'resources' / 'fer_minixception.onnx'
 REFERENCE = REPO / 'test' / 'expression' / 'data' / 'fer_keras_reference.npz'
 DATA = REPO.parent / 'shared' / 'data' / 'faces'
 OPSET = 17

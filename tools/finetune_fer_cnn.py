@@ -3,7 +3,7 @@
 
     nice -n 10 python tools/finetune_fer_cnn.py --data ../shared/data/faces --threads 1 [--out FILE.onnx]
 
-One table, same person-wise folds (attune.models.expression_head_training.person_folds) and the same
+One table, same person-wise folds (attune.models.training.expression_head_training.person_folds) and the same
 quality holdout (attune.expression.dataset.quality_holdout, never trained on) for both rows:
   shipped CNN   the expression head's shipped settings on the shipped CNN's features;
   fine-tuned    per fold, the CNN fine-tuned on that fold's training people only, then the head
@@ -35,7 +35,8 @@ import numpy as np
 
 from attune.expression.cnn import default_model_path
 from attune.expression.dataset import extract, load_items, quality_holdout
-from attune.models.expression_head_training import (
+from attune.models.layers.fer_minixception_net import load_onnx, write_onnx
+from attune.models.training.expression_head_training import (
     HeadConfig,
     build_matrix,
     cross_validate,
@@ -44,10 +45,9 @@ from attune.models.expression_head_training import (
     predict_logits,
     scores,
 )
-from attune.models.fer_finetune import FineTuneConfig, cnn_outputs, fine_tune, load_crops, trunk_views
-from attune.models.fer_minixception_net import load_onnx, write_onnx
+from attune.models.training.fer_finetune import FineTuneConfig, cnn_outputs, fine_tune, load_crops, trunk_views
 
-#: The shipped head's settings (src/attune/models/expression_head.md).
+#: The shipped head's settings (src/attune/models/resources/expression_head.md).
 SHIPPED_HEAD = HeadConfig(hidden=128, dropout=0.5, epochs=40, lr=3e-3, weight_decay=1e-2, noise=0.1,
                           london_weight=8.0, seed=0, threads=1)
 KEYS = ('london_accuracy', 'london_calibrated_accuracy', 'mux5_macro_f1', 'mux5_accuracy', 'mux7_macro_f1')

@@ -16,7 +16,7 @@ from attune.affect.dataset import discover
 from attune.affect.evaluation import model_probabilities
 from attune.affect.face_extraction import extract_faces
 from attune.affect.model import AsdEmotionModel, default_model_path
-from attune.models.asd_emotion_metrics import classification
+from attune.models.training.asd_emotion_metrics import classification
 from test.conftest import shared_data
 
 #: Measured on these faces when the shipped model was made (0.7015 and 0.4587; the model card's 0.4554 is on

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from attune.affect.dataset import discover, hard_label, subject_from_name, subject_split
+from attune.emotions import EMOTIONS
 from attune.errors import ConfigError
-from attune.expression.labels import EMOTIONS
 from test.conftest import shared_data
 
 

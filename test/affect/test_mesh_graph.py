@@ -7,7 +7,7 @@ import torch
 from mediapipe.python.solutions import face_mesh_connections
 
 from attune.affect import mesh_graph
-from attune.models.gcn_conv import gcn_norm
+from attune.models.layers.gcn_conv import gcn_norm
 
 
 def test_the_graph_is_mediapipes_tesselation_plus_the_iris() -> None:

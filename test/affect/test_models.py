@@ -4,10 +4,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from attune.models.asd_emotion_net import AsdEmotionNet
-from attune.models.gcn_conv import GCNConv, gcn_norm
-from attune.models.mesh_gcn import MeshGCN
-from attune.models.resnet import ResNet
+from attune.models.layers.asd_emotion_net import AsdEmotionNet
+from attune.models.layers.gcn_conv import GCNConv, gcn_norm
+from attune.models.layers.mesh_gcn import MeshGCN
+from attune.models.layers.resnet import ResNet
 
 # a path 0-1-2-3 plus the edge 1-3, both directions (PyG's edge_index convention)
 EDGE_INDEX = torch.tensor([[0, 1, 1, 2, 2, 3, 1, 3], [1, 0, 2, 1, 3, 2, 3, 1]])

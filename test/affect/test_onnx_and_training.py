@@ -44,7 +44,7 @@ def test_the_shipped_model_is_small_and_its_card_names_the_command() -> None:
 
 def test_a_file_that_is_not_the_model_is_refused(tmp_path: Path) -> None:
     other = tmp_path / 'other.onnx'
-    shutil.copy(REPO / 'src' / 'attune' / 'models' / 'fer_minixception.onnx', other)
+    shutil.copy(REPO / 'src' / 'attune' / 'models' / 'resources' / 'fer_minixception.onnx', other)
     with pytest.raises(ModelFileError, match='not an ASD emotion model'):
         AsdEmotionModel(other)
     with pytest.raises(ModelFileError, match='missing'):

@@ -1,4 +1,4 @@
-"""Quality guard of the shipped spiking FER model (CS3D, src/attune/models/cs3d_fer.onnx).
+"""Quality guard of the shipped spiking FER model (CS3D, src/attune/models/resources/cs3d_fer.onnx).
 
 Its accuracy on London onset windows of the people its training held out (seed 0: a quarter of
 london_ccby's people, 15) must not fall below a floor just under the value measured when it shipped

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from attune.emotions import EMOTIONS
 from attune.errors import ConfigError
 from attune.expression.action_units import AU_INDEX, AU_NAMES
 from attune.expression.calibration import CalibrationOptions, NeutralCalibrator
-from attune.expression.labels import EMOTIONS
 
 S = 1_000_000_000
 RESTING = np.array([1.0, -1.0, 0.5, -1.0, -2.0, -2.0, -0.5], np.float32)   # reads a little sad

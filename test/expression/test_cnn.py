@@ -6,9 +6,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from attune.emotions import fer2013_to_emotions
 from attune.errors import ModelFileError
 from attune.expression.cnn import CropError, FerCnn, default_model_path, prepare_crop, preprocess
-from attune.expression.labels import fer2013_to_emotions
 
 REFERENCE = Path(__file__).parent / 'data' / 'fer_keras_reference.npz'
 

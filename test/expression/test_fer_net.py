@@ -11,7 +11,8 @@ from attune.expression.cnn import FerCnn, default_model_path, preprocess
 torch = pytest.importorskip('torch')
 pytest.importorskip('onnx')
 
-from attune.models.fer_finetune import (  # noqa: E402
+from attune.models.layers.fer_minixception_net import FerMiniXception, load_onnx, write_onnx  # noqa: E402
+from attune.models.training.fer_finetune import (  # noqa: E402
     FineTuneConfig,
     augment,
     cnn_outputs,
@@ -19,7 +20,6 @@ from attune.models.fer_finetune import (  # noqa: E402
     fine_tune,
     trunk_views,
 )
-from attune.models.fer_minixception_net import FerMiniXception, load_onnx, write_onnx  # noqa: E402
 
 REFERENCE = Path(__file__).parent / 'data' / 'fer_keras_reference.npz'
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from attune.emotions import EMOTIONS
 from attune.errors import ModelFileError
 from attune.expression.head import HEAD_FEATURE_SIZE, ExpressionHead, head_features, mirror_mean
-from attune.expression.labels import EMOTIONS
 
 torch = pytest.importorskip('torch')
 
 
 def _matrix(n: int = 140, seed: int = 0):
-    from attune.models.expression_head_training import Matrix
+    from attune.models.training.expression_head_training import Matrix
 
     rng = np.random.default_rng(seed)
     y = np.arange(n) % len(EMOTIONS)
@@ -25,7 +25,7 @@ def _matrix(n: int = 140, seed: int = 0):
 
 
 def test_onnx_export_agrees_with_torch(tmp_path) -> None:
-    from attune.models.expression_head_training import HeadConfig, export_onnx, fit, predict_logits
+    from attune.models.training.expression_head_training import HeadConfig, export_onnx, fit, predict_logits
 
     m = _matrix()
     config = HeadConfig(hidden=16, epochs=40, batch_size=32, threads=1)
@@ -40,7 +40,7 @@ def test_onnx_export_agrees_with_torch(tmp_path) -> None:
 
 
 def test_logistic_regression_head_exports_too(tmp_path) -> None:
-    from attune.models.expression_head_training import HeadConfig, export_onnx, fit
+    from attune.models.training.expression_head_training import HeadConfig, export_onnx, fit
 
     m = _matrix(seed=1)
     model = fit(m, HeadConfig(hidden=0, epochs=4, threads=1))

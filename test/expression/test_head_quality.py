@@ -23,7 +23,7 @@ def test_shipped_head_keeps_its_quality_on_held_out_people() -> None:
     pytest.importorskip('torch')
     from attune.expression.dataset import extract, load_items, quality_holdout
     from attune.expression.head import ExpressionHead
-    from attune.models.expression_head_training import build_matrix, scores
+    from attune.models.training.expression_head_training import build_matrix, scores
 
     items = [it for it in load_items(shared_data('faces')) if quality_holdout(it.person)]
     assert sum(it.source == 'london' for it in items) == 24 and sum(it.source == 'mux' for it in items) >= 100

@@ -4,10 +4,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from attune.emotions import EMOTIONS, FER2013_ORDER, RULE_LABELS, fer2013_to_emotions
 from attune.errors import ConfigError
 from attune.expression.action_units import AU_INDEX, AU_NAMES, ActionUnitEstimator
 from attune.expression.ensemble import Distribution, combine
-from attune.expression.labels import EMOTIONS, FER2013_ORDER, RULE_LABELS, fer2013_to_emotions
 from attune.expression.rules import classify
 
 

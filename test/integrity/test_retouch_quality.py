@@ -1,6 +1,6 @@
 """The shipped retouch model against regressions, on people it never saw: the neutral photos of the
 held-out fold's persons, retouched copies generated with a fixed seed (not the training seed).
-Floors sit just under the measured values (models/retouch.md)."""
+Floors sit just under the measured values (models/resources/retouch.md)."""
 from __future__ import annotations
 
 import pytest
@@ -37,7 +37,7 @@ def test_detection_on_unseen_people(measured) -> None:
     assert measured['originals_flagged'] <= ORIGINALS_FLAGGED_CEILING
 
 
-# Blemish removal is not caught (measured 0 of 14 at strength 3: chance; models/retouch.md).
+# Blemish removal is not caught (measured 0 of 14 at strength 3: chance; models/resources/retouch.md).
 @pytest.mark.parametrize('operation', ['skin_smoothing', 'eye_enlargement', 'face_slimming', 'colour_grading'])
 def test_each_operation_at_full_strength_is_caught(measured, operation) -> None:
     strong = measured['operations'][operation]['strengths']['3']

@@ -8,12 +8,12 @@ torch = pytest.importorskip('torch')
 
 from torch import nn  # noqa: E402
 
-from attune.models.c3d import C3DTwin  # noqa: E402
-from attune.models.cs3d import CS3D  # noqa: E402
-from attune.models.decomposed_conv3d import DecomposedConv3d  # noqa: E402
-from attune.models.lif import LIF  # noqa: E402
-from attune.models.ops import conv_synaptic_ops  # noqa: E402
-from attune.models.st_attention import SpatioTemporalAttention  # noqa: E402
+from attune.models.layers.c3d import C3DTwin  # noqa: E402
+from attune.models.layers.cs3d import CS3D  # noqa: E402
+from attune.models.layers.decomposed_conv3d import DecomposedConv3d  # noqa: E402
+from attune.models.layers.lif import LIF  # noqa: E402
+from attune.models.layers.ops import conv_synaptic_ops  # noqa: E402
+from attune.models.layers.st_attention import SpatioTemporalAttention  # noqa: E402
 
 
 def test_lif_two_step_recurrence_with_soft_reset() -> None:

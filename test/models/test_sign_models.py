@@ -25,7 +25,7 @@ DATA_OF = {'asl_alphabet': 'asl_alphabet', 'kinivi_handshape': 'kinivi_handshape
 
 @pytest.mark.parametrize('name', sorted(SHIPPED))
 def test_shipped_model_torch_and_onnx_agree_on_held_out_data(name) -> None:
-    from attune.models.sign_export import torch_model_from_onnx
+    from attune.models.training.sign_export import torch_model_from_onnx
 
     onnx_model = SignModel(name)
     model, info = torch_model_from_onnx(onnx_model.path)
@@ -45,10 +45,10 @@ def test_shipped_model_torch_and_onnx_agree_on_held_out_data(name) -> None:
 
 @pytest.mark.parametrize('name', sorted(SHIPPED))
 def test_every_shipped_model_has_a_model_card(name) -> None:
-    card = package_data('models', SHIPPED[name]).with_suffix('.md').read_text()
+    card = package_data('models', 'resources', SHIPPED[name]).with_suffix('.md').read_text()
     assert f'attune train sign {SignModel(name).info.task}' in card  # the exact command
     assert '## Data and licence' in card and '## Limits' in card and 'held_out' in card
-    assert package_data('models', SHIPPED[name]).stat().st_size < 2_000_000
+    assert package_data('models', 'resources', SHIPPED[name]).stat().st_size < 2_000_000
 
 
 @pytest.mark.slow
@@ -70,8 +70,8 @@ def test_training_cli_writes_a_working_model_and_card(tmp_path) -> None:
 
 
 def test_tiny_continuous_training_and_export(tmp_path) -> None:
-    from attune.models.sign_export import check_onnx, export_onnx
-    from attune.models.sign_training import TrainConfig, train_continuous
+    from attune.models.training.sign_export import check_onnx, export_onnx
+    from attune.models.training.sign_training import TrainConfig, train_continuous
 
     dataset = load_builtin('kinivi_handshape', shared_data('hands'))
     config = TrainConfig(task='continuous', epochs=1, sequences_per_epoch=32, test_sequences=4, dim=16, depth=1,

@@ -7,14 +7,14 @@ import pytest
 
 torch = pytest.importorskip('torch')
 
+from attune.emotions import EMOTIONS  # noqa: E402
 from attune.events.aedat4 import read_aedat4  # noqa: E402
 from attune.events.emulated_windows import still_window  # noqa: E402
 from attune.events.face_labels import detect_boxes  # noqa: E402
 from attune.events.fer import SpikingFerModel, default_model_path  # noqa: E402
 from attune.events.sensor_roi import recording_windows  # noqa: E402
 from attune.events.window_set import WindowSpec  # noqa: E402
-from attune.expression.labels import EMOTIONS  # noqa: E402
-from attune.models.cs3d import CS3D  # noqa: E402
+from attune.models.layers.cs3d import CS3D  # noqa: E402
 from test.conftest import shared_data  # noqa: E402
 
 

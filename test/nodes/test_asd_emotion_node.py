@@ -15,8 +15,8 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 
+from attune.emotions import EMOTIONS
 from attune.errors import ConfigError, ModelFileError
-from attune.expression.labels import EMOTIONS
 from attune.face.head_pose import rotation_from_angles
 from attune.face.types import FaceFrame, FaceObservation, HeadPose, TrackedFace
 from attune.geometry import BoundingBox

@@ -17,7 +17,7 @@ from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import Bool, Header
 
 from attune.behavior.protocol import ProtocolStatus
-from attune.expression.labels import EMOTIONS
+from attune.emotions import EMOTIONS
 from attune.face.head_pose import rotation_from_angles
 from attune.face.types import FaceFrame, FaceObservation, HeadPose, TrackedFace
 from attune.geometry import BoundingBox

@@ -17,8 +17,8 @@ from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from std_msgs.msg import Header
 
+from attune.emotions import EMOTIONS
 from attune.errors import ConfigError, ModelFileError
-from attune.expression.labels import EMOTIONS
 from attune.ros.face_msgs import image_msg
 from attune.ros.stamps import from_ns, to_ns
 from test.conftest import shared_data, wait_for

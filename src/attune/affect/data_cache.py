@@ -60,7 +60,7 @@ def teacher_key(weights: dict[str, float], files: Iterable[str | Path] = ()) -> 
         text = path.read_bytes()
         h.update(path.name.encode() + text)
         named.update(_MODEL_FILE.findall(text.decode('utf-8', 'replace')))
-    for folder in (Path(attune.models.__file__).parent, Path(attune.expression.__file__).parent):
+    for folder in (Path(attune.models.__file__).parent / 'resources', Path(attune.expression.__file__).parent):
         for name in sorted(named):
             if (folder / name).is_file():
                 h.update(name.encode() + (folder / name).read_bytes())

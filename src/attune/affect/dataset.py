@@ -31,8 +31,8 @@ from pathlib import Path
 import numpy as np
 
 from attune.affect.features import NUM_NODES
+from attune.emotions import EMOTIONS
 from attune.errors import ConfigError
-from attune.expression.labels import EMOTIONS
 
 #: Crops are stored at this size; models with smaller inputs get them resized (area averaging).
 STORE_SIZE = 112

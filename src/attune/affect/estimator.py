@@ -14,8 +14,8 @@ from attune.affect.calibration import Baseline, NeutralCalibration
 from attune.affect.features import FaceInputError
 from attune.affect.model import AsdEmotionModel
 from attune.affect.smoothing import TrackSmoother
+from attune.emotions import EMOTIONS, valence_arousal
 from attune.errors import ConfigError
-from attune.expression.labels import EMOTIONS, valence_arousal
 from attune.face.types import FaceFrame, TrackedFace
 
 

@@ -1,6 +1,6 @@
 """Scoring the shipped ASD emotion model (onnxruntime) and its teacher on labelled faces (bench, quality test).
 
-Every score is against the hard labels of the faces (`attune.models.asd_emotion_metrics`): accuracy,
+Every score is against the hard labels of the faces (`attune.models.training.asd_emotion_metrics`): accuracy,
 macro-F1 over the classes present, F1 per class, confusion matrix. The teacher is scored by the argmax of
 its soft labels on the same faces; the majority baseline always answers the class most frequent in the
 model's training data (stored in the model; neutral for older models).
@@ -13,8 +13,8 @@ import numpy as np
 
 from attune.affect.dataset import FaceDataset
 from attune.affect.model import AsdEmotionModel
-from attune.expression.labels import EMOTIONS
-from attune.models.asd_emotion_metrics import classification, metrics
+from attune.emotions import EMOTIONS
+from attune.models.training.asd_emotion_metrics import classification, metrics
 
 
 def resize_crops(crops: np.ndarray, size: int) -> np.ndarray:

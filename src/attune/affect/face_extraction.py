@@ -20,8 +20,8 @@ import numpy as np
 
 from attune.affect.dataset import STORE_SIZE, VIDEO_SUFFIXES, FaceDataset, SourceFile
 from attune.affect.features import FaceInputError, complete_landmarks, face_crop, landmark_features
+from attune.emotions import EMOTIONS
 from attune.errors import ConfigError
-from attune.expression.labels import EMOTIONS
 
 Progress = Callable[[str], None] | None
 

@@ -4,7 +4,7 @@ The shipped expression head (the teacher's default source) is fit on every perso
 ../shared/data/faces, the ASD model's held-out people included. Compared on those people, the teacher
 would be scored on faces it was trained on, and its soft labels would carry what it learned from them.
 So `attune train asd-emotion` fits the same head, with the shipped head's own settings
-(attune.models.expression_head_training, settings from the shipped file's metadata), on the ASD model's
+(attune.models.training.expression_head_training, settings from the shipped file's metadata), on the ASD model's
 training people only, and labels every face with that: nothing that shaped the ASD model, and nothing
 it is compared with, has seen a held-out person. The expression photos' features come from the
 expression trainer's own cache (never pixels).
@@ -44,7 +44,7 @@ def trainer_available() -> bool:
 
     try:
         return all(importlib.util.find_spec(m) is not None for m in (
-            'attune.expression.head', 'attune.expression.dataset', 'attune.models.expression_head_training'))
+            'attune.expression.head', 'attune.expression.dataset', 'attune.models.training.expression_head_training'))
     except ModuleNotFoundError:
         return False
 
@@ -59,7 +59,7 @@ def fit_head_without(people: Iterable[str], faces: Path, output: Path, log: Call
     try:
         from attune.expression.dataset import extract, load_items
         from attune.expression.head import default_model_path
-        from attune.models import expression_head_training as head_training
+        from attune.models.training import expression_head_training as head_training
     except ImportError as exc:
         raise ValueError(f'the expression head trainer is not available ({exc})') from None
     import onnxruntime as ort

@@ -12,7 +12,7 @@ and to the 16 contour points of its own eye (FACEMESH_RIGHT_EYE / FACEMESH_LEFT_
 iris sits inside the eye opening (gaze) reaches the rest of the face in one step.
 
 The GCN uses the normalized adjacency of Kipf & Welling (2017), A_hat = D^-1/2 (A + I) D^-1/2
-(`attune.models.gcn_conv.gcn_norm` computes the same from an edge index).
+(`attune.models.layers.gcn_conv.gcn_norm` computes the same from an edge index).
 """
 from __future__ import annotations
 

@@ -8,19 +8,19 @@ from pathlib import Path
 import numpy as np
 
 from attune.affect.features import NUM_NODES, FaceInputError, face_crop, landmark_features, normalize_crops
+from attune.emotions import EMOTIONS
 from attune.errors import ModelFileError
-from attune.expression.labels import EMOTIONS
 from attune.inference import onnx_session
 from attune.resources import package_data
 
 #: The shipped model (model card: asd_emotion.md beside it).
 DEFAULT_MODEL = 'asd_emotion.onnx'
-#: ONNX metadata key holding the model's settings as JSON (written by attune.models.asd_emotion_training).
+#: ONNX metadata key holding the model's settings as JSON (written by attune.models.training.asd_emotion_training).
 METADATA_KEY = 'attune_asd_emotion'
 
 
 def default_model_path() -> Path:
-    return package_data('models', DEFAULT_MODEL)
+    return package_data('models', 'resources', DEFAULT_MODEL)
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class ModelInfo:
     neutral_reference: tuple[float, ...]
     #: The most frequent hard label of the training faces (EMOTIONS index): the trivial baseline.
     majority_class: int = 0
-    #: Every training setting (attune.models.asd_emotion_training.TrainConfig as a dict), split included.
+    #: Every training setting (attune.models.training.asd_emotion_training.TrainConfig as a dict), split included.
     config: dict = field(default_factory=dict, compare=False)
 
     @classmethod

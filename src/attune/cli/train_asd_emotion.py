@@ -187,7 +187,7 @@ def _held_out_head(data: Any, ns: argparse.Namespace, folders: list[str], store:
     import hashlib
 
     from attune.affect.held_out_teacher import faces_folder, fit_head_without, trainer_available
-    from attune.models.asd_emotion_training import TrainConfig, split
+    from attune.models.training.asd_emotion_training import TrainConfig, split
 
     faces = faces_folder(folders)
     if faces is None or not trainer_available():
@@ -226,9 +226,9 @@ def run(ns: argparse.Namespace) -> int:
                           "pip install 'attune[train]')") from None
     import numpy as np
 
-    from attune.models import asd_emotion_training as training
-    from attune.models.asd_emotion_card import write_model_card
-    from attune.models.asd_emotion_export import export_onnx, torch_reference
+    from attune.models.training import asd_emotion_training as training
+    from attune.models.training.asd_emotion_card import write_model_card
+    from attune.models.training.asd_emotion_export import export_onnx, torch_reference
 
     if not 16 <= ns.input_size <= 112:
         raise ConfigError(f'--input-size must be in [16, 112], got {ns.input_size}')

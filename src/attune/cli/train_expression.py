@@ -67,8 +67,8 @@ def run(ns: argparse.Namespace) -> int:
     import numpy as np
 
     from attune.expression.dataset import extract, load_items, quality_holdout
-    from attune.models.expression_head_card import write_model_card
-    from attune.models.expression_head_training import (
+    from attune.models.training.expression_head_card import write_model_card
+    from attune.models.training.expression_head_training import (
         HeadConfig,
         build_matrix,
         cross_validate,
@@ -118,7 +118,7 @@ def run(ns: argparse.Namespace) -> int:
 def _counts(m: object) -> tuple[list[str], list[int]]:
     import numpy as np
 
-    from attune.expression.labels import EMOTIONS
+    from attune.emotions import EMOTIONS
 
     return list(EMOTIONS), np.bincount(m.y, minlength=len(EMOTIONS)).tolist()
 

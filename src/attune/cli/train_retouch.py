@@ -6,7 +6,7 @@ the features are cached (--cache), never pixels. Persons are split into fixed fo
 fitted on every fold but the held-out one, the threshold on the training persons' out-of-fold scores,
 and the numbers reported on people the model never saw. Writes the ONNX model and <name>.eval.json.
 
-    attune train retouch --data ../shared/data/faces --out src/attune/models/retouch.onnx
+    attune train retouch --data ../shared/data/faces --out src/attune/models/resources/retouch.onnx
 """
 from __future__ import annotations
 

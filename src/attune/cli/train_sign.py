@@ -78,9 +78,9 @@ def run_train(ns: argparse.Namespace) -> int:
     try:
         import torch  # noqa: F401
 
-        from attune.models import sign_training as training
-        from attune.models.sign_card import data_note, write_model_card
-        from attune.models.sign_export import check_onnx, export_onnx
+        from attune.models.training import sign_training as training
+        from attune.models.training.sign_card import data_note, write_model_card
+        from attune.models.training.sign_export import check_onnx, export_onnx
     except ImportError as exc:
         raise AttuneError(f'training needs the [train] pins (torch, onnx): {exc}. Run make setup.') from None
     from attune.sign.datasets import load_dataset

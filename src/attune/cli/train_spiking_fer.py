@@ -79,8 +79,8 @@ def run(ns: argparse.Namespace) -> int:
     except ImportError:
         raise AttuneError('training needs torch: pip install -r requirements.txt (section [train])') from None
     from attune.events.dataset import BuildOptions, WindowSpec, build_window_set
-    from attune.models.spiking_fer_training import TrainConfig
-    from attune.models.spiking_fer_training import run as train_run
+    from attune.models.training.spiking_fer_training import TrainConfig
+    from attune.models.training.spiking_fer_training import run as train_run
 
     spec = WindowSpec(window_s=ns.window_s, bins=ns.bins, size=ns.size)
     config = TrainConfig(epochs=ns.epochs, batch_size=ns.batch_size, lr=ns.lr, seed=ns.seed, threads=ns.threads,

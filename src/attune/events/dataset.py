@@ -25,6 +25,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from attune.emotions import EMOTIONS
 from attune.events.emulated_windows import random_emulator
 from attune.events.emulator import EmulatorOptions
 from attune.events.errors import EventError
@@ -59,7 +60,6 @@ from attune.events.window_sources import (
     keyed_rng,
     random_curve,
 )
-from attune.expression.labels import EMOTIONS
 from attune.geometry import BoundingBox
 
 NEUTRAL, HAPPY = EMOTIONS.index('neutral'), EMOTIONS.index('happy')

@@ -16,7 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from attune.expression.labels import EMOTIONS
+from attune.emotions import EMOTIONS
 from attune.geometry import BoundingBox
 
 Log = Callable[[str], object]
@@ -37,7 +37,7 @@ def teacher_fingerprint() -> str:
 
     root = Path(attune.__file__).resolve().parent
     files = sorted((root / 'expression').rglob('*.py')) + sorted(
-        p for p in (root / 'models').glob('*.onnx') if p.name.startswith(('expression', 'fer_')))
+        p for p in (root / 'models' / 'resources').glob('*.onnx') if p.name.startswith(('expression', 'fer_')))
     digest = hashlib.sha256()
     for p in files:
         digest.update(p.name.encode())

@@ -29,7 +29,7 @@ DEFAULT_MODEL = 'cs3d_fer.onnx'
 
 
 def default_model_path() -> Path:
-    return package_data('models', DEFAULT_MODEL)
+    return package_data('models', 'resources', DEFAULT_MODEL)
 
 
 class SpikingFerModel:

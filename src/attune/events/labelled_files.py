@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from attune.emotions import EMOTIONS
 from attune.events.errors import EventError
-from attune.expression.labels import EMOTIONS
 
 #: Folder and CSV label names understood besides EMOTIONS themselves.
 LABEL_ALIASES = {'smiling': 'happy', 'smile': 'happy', 'happiness': 'happy', 'joy': 'happy',

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from attune.expression.labels import EMOTIONS
+from attune.emotions import EMOTIONS
 
 #: Window kinds: emulated saccades over a still photo; a neutral -> smile onset or smile -> neutral
 #: offset morphed between a person's two photos; a stretch of a face video.

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import numpy as np
 
+from attune.emotions import EMOTIONS, RULE_LABELS
 from attune.errors import ConfigError
 from attune.expression.action_units import ActionUnitEstimator, AuResult
 from attune.expression.calibration import CalibrationOptions, NeutralCalibrator
 from attune.expression.cnn import FerCnn, prepare_crop
 from attune.expression.ensemble import Distribution, combine
 from attune.expression.head import ExpressionHead, head_features, mirror_mean, softmax
-from attune.expression.labels import EMOTIONS, RULE_LABELS
 from attune.expression.learner import ContinualLearner
 from attune.expression.rules import classify
 from attune.expression.shape import shape_of_aligned

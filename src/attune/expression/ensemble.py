@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from attune.emotions import RULE_LABELS, valence_arousal
 from attune.errors import ConfigError
-from attune.expression.labels import RULE_LABELS, valence_arousal
 
 
 @dataclass(frozen=True)

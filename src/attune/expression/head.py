@@ -5,8 +5,8 @@ relative to the population neutral face (15, canonical centimetres), the FER CNN
 and its log-probabilities (7), both averaged over the crop and its mirror image
 (FerCnn.with_mirror), and the aligned shape of lips, eyes and brows (184;
 attune.expression.shape). Output: logits over EMOTIONS. Trained by `attune train expression`
-(attune.models.expression_head_training) on ../shared/data/faces with person-wise splits; model
-card: src/attune/models/expression_head.md.
+(attune.models.training.expression_head_training) on ../shared/data/faces with person-wise splits; model
+card: src/attune/models/resources/expression_head.md.
 
 Per-person calibration works on the logits: with a person's neutral reference logits r (the median
 logits of frames known or judged to be that person's neutral face; attune.expression.calibration),
@@ -26,9 +26,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from attune.emotions import EMOTIONS
 from attune.errors import ModelFileError
 from attune.expression.action_units import MEASURES, population_reference
-from attune.expression.labels import EMOTIONS
 from attune.expression.shape import SHAPE_SIZE, landmark_shape
 from attune.inference import onnx_session
 from attune.resources import package_data
@@ -83,7 +83,7 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 
 
 def default_model_path() -> Path:
-    return package_data('models', DEFAULT_MODEL)
+    return package_data('models', 'resources', DEFAULT_MODEL)
 
 
 class ExpressionHead:

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from attune.emotions import RULE_LABELS, valence_arousal
 from attune.expression.action_units import AU_INDEX
-from attune.expression.labels import RULE_LABELS, valence_arousal
 
 
 @dataclass(frozen=True)

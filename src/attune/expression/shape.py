@@ -5,7 +5,7 @@ eyes and brows (FaceMesh's contour landmarks of each), aligned to MediaPipe's ca
 by the rigid landmarks (attune.expression.action_units.aligned_landmarks: position, size and roll
 removed) and given as x, y offsets from the canonical (neutral) face in centimetres. Depth (z) is
 left out: FaceMesh's z is the least reliable coordinate, and adding it did not help in person-wise
-cross-validation (src/attune/models/expression_head.md).
+cross-validation (src/attune/models/resources/expression_head.md).
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The expression teacher: soft labels over EMOTIONS for other models to learn from (no rclpy).
 
 By default the labels are attune's expression head (AUs + FER CNN features, trained with person-wise
-splits on ../shared/data/faces; src/attune/models/expression_head.md); `weights` can mix in the
+splits on ../shared/data/faces; src/attune/models/resources/expression_head.md); `weights` can mix in the
 EMFACS rules and the FER CNN alone.
 
 Later models (the spiking FER, the ASD emotion network) train on the soft labels of this ensemble,
@@ -28,14 +28,14 @@ from pathlib import Path
 
 import numpy as np
 
+from attune.emotions import EMOTIONS
 from attune.expression.analyzer import AnalyzerOptions, ExpressionAnalyzer, FaceExpression
-from attune.expression.labels import EMOTIONS
 from attune.geometry import BoundingBox
 
 __all__ = ['EMOTIONS', 'TEACHER_WEIGHTS', 'ExpressionTeacher', 'TeacherLabel']
 
 #: The teacher's default ensemble weights (the expression node's defaults too, before lessons):
-#: attune's expression head, trained on AUs + CNN features (src/attune/models/expression_head.md).
+#: attune's expression head, trained on AUs + CNN features (src/attune/models/resources/expression_head.md).
 TEACHER_WEIGHTS = {'rules': 0.0, 'cnn': 0.0, 'head': 1.0}
 
 

@@ -3,7 +3,7 @@
 Scores are per person: the best similarity among that person's templates (protection.py: the fraction
 of equal template bits, 0.5 for unrelated faces, 1 for identical ones). A face is that person when the
 best score reaches the operating threshold, which is chosen on ../shared/data only
-(tools/fit_identity_threshold.py) and shipped in models/identity_operating_point.json.
+(tools/fit_identity_threshold.py) and shipped in models/resources/identity_operating_point.json.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import numpy as np
 from attune.errors import ModelFileError
 from attune.identity.store import PeopleDatabase, Person
 
-OPERATING_POINT_FILE = Path(__file__).resolve().parent.parent / 'models' / 'identity_operating_point.json'
+OPERATING_POINT_FILE = Path(__file__).resolve().parent.parent / 'models' / 'resources' / 'identity_operating_point.json'
 
 
 @cache

@@ -3,8 +3,8 @@
 score = sigmoid(intercept + sum_i coef_i * (x_i - mean_i) / scale_i), the probability-like
 live-camera score; a feature that cannot be measured (NaN) counts as its training mean. The
 reasons are the features with the largest contributions against liveness (or, for a live
-verdict, for it), in words. Coefficients and the threshold live in models/stream_guard.json (card:
-models/stream_guard.md), written by attune.integrity.training.
+verdict, for it), in words. Coefficients and the threshold live in models/resources/stream_guard.json (card:
+models/resources/stream_guard.md), written by attune.integrity.training.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import numpy as np
 from attune.integrity.evidence import FEATURES
 from attune.model_files import loading
 
-MODEL_PATH = Path(__file__).resolve().parent.parent / 'models' / 'stream_guard.json'
+MODEL_PATH = Path(__file__).resolve().parent.parent / 'models' / 'resources' / 'stream_guard.json'
 
 #: What a feature's value says, in words (formatted with the raw value x).
 _TEXT = {

@@ -3,8 +3,8 @@
 score: the model's probability-like output in [0, 1]; likely_retouched: score >= the shipped
 threshold (set for about 5 % of unretouched training photos flagged). reasons: the features whose
 replacement by their training mean lowers the score most, in words (an occlusion test on the model,
-so it explains the MLP without assuming it is linear). Model: models/retouch.onnx, card
-models/retouch.md, made by `attune train retouch`.
+so it explains the MLP without assuming it is linear). Model: models/resources/retouch.onnx, card
+models/resources/retouch.md, made by `attune train retouch`.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import numpy as np
 
 from attune.integrity.retouch_features import FEATURES, retouch_features
 
-MODEL_PATH = Path(__file__).resolve().parent.parent / 'models' / 'retouch.onnx'
+MODEL_PATH = Path(__file__).resolve().parent.parent / 'models' / 'resources' / 'retouch.onnx'
 METADATA_KEY = 'attune_retouch'
 
 #: What a feature says when it pushes the score up.

@@ -1,7 +1,7 @@
 """Fit the stream-guard model on generated streams from training recordings (scikit-learn).
 
     python -m attune.integrity.training --videos ../shared/data/video/faces/d6.mp4 \
-        --out src/attune/models/stream_guard.json
+        --out src/attune/models/resources/stream_guard.json
 
 The threshold is set on the training streams: the score below which at most THRESHOLD_FPR of
 genuine training streams fall (a margin under the lowest, for unseen recordings).

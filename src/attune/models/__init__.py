@@ -1,3 +1,3 @@
-"""Torch model definitions and training code (imported by training CLIs and tests only; the nodes
-run the exported ONNX files with onnxruntime). Shipped models (.onnx) and their cards (.md) live
-beside this file."""
+"""attune's own models: network definitions (layers/), the code that trains, evaluates and exports
+them (training/), and the shipped artefacts (resources/: ONNX files, model cards, operating points),
+which the nodes load through attune.resources.model_file."""

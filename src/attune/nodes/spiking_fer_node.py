@@ -23,9 +23,9 @@ from typing import Any
 
 import numpy as np
 
+from attune.emotions import valence_arousal
 from attune.errors import AttuneError
 from attune.events.fer import EventFerPipeline, FerOptions, FerResult, SpikingFerModel
-from attune.expression.labels import valence_arousal
 from attune.ros import qos
 from attune.ros.event_msgs import events_from_msg
 from attune.ros.interfaces import attune_msgs

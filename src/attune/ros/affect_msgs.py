@@ -5,7 +5,7 @@ import math
 from typing import TYPE_CHECKING
 
 from attune.affect.estimator import AffectEstimate
-from attune.expression.labels import EMOTIONS
+from attune.emotions import EMOTIONS
 from attune.ros.interfaces import attune_msgs
 
 if TYPE_CHECKING:

@@ -16,7 +16,7 @@ docs/sign.md) reports that adding hand motion improves emotion recognition; it d
 and we assume what studies of body movement commonly find: movement energy goes with arousal. So
 energy maps to a hand arousal in [-1, 1] (0.5 energy = 0 arousal), which is blended with the face's
 arousal and tilts the face's emotion distribution toward emotions of matching arousal (the
-circumplex positions of attune.expression.labels.CIRCUMPLEX). Valence comes from the face alone:
+circumplex positions of attune.emotions.CIRCUMPLEX). Valence comes from the face alone:
 hand motion does not say whether a state is pleasant. Without a recent Expression only arousal and
 engagement are estimated (no emotion distribution).
 
@@ -34,8 +34,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from attune.emotions import CIRCUMPLEX
 from attune.errors import ConfigError
-from attune.expression.labels import CIRCUMPLEX
 
 SOURCE = 'signer_emotion'
 #: (valence, arousal) of the expression labels: the same circumplex the expression sources use.

@@ -70,7 +70,7 @@ def resolve_model(name_or_path: str) -> Path:
         ModelFileError: the file does not exist (names it, and the shipped names).
     """
     shipped = name_or_path in SHIPPED
-    path = package_data('models', SHIPPED[name_or_path]) if shipped else Path(name_or_path).expanduser()
+    path = package_data('models', 'resources', SHIPPED[name_or_path]) if shipped else Path(name_or_path).expanduser()
     if not path.is_file():
         raise ModelFileError(f"sign model {path} does not exist (shipped models: {', '.join(SHIPPED)}; "
                              'or give the path of an .onnx written by `attune train sign`)')

@@ -18,7 +18,7 @@ from typing import Literal
 
 import foxglove.layouts as fl
 
-from attune.expression.labels import EMOTIONS
+from attune.emotions import EMOTIONS
 from attune.view import live
 
 LAYOUT_NAME = 'foxglove_layout.json'

@@ -14,8 +14,8 @@ from attune.behavior.protocol import (
     ProtocolStatus,
     SpeechOnset,
 )
+from attune.emotions import EMOTIONS
 from attune.errors import ConfigError
-from attune.expression.labels import EMOTIONS
 
 FPS = 30
 T0 = 1_000_000_000_000  # ns

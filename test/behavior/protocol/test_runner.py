@@ -12,7 +12,7 @@ from attune.behavior.protocol import (
     ProtocolStatus,
     over_emotions,
 )
-from attune.expression.labels import EMOTIONS
+from attune.emotions import EMOTIONS
 
 S = 1_000_000_000
 FRAME = S // 30

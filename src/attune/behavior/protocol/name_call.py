@@ -52,7 +52,7 @@ from attune.behavior.protocol.name_call_types import (
     ProtocolStatus,
 )
 from attune.behavior.protocol.name_call_types import ns as _ns
-from attune.expression.labels import EMOTIONS
+from attune.emotions import EMOTIONS
 
 
 @dataclass

@@ -10,8 +10,8 @@ from enum import IntEnum
 from typing import Any
 
 from attune.behavior.outcome import ProtocolResult
+from attune.emotions import EMOTIONS
 from attune.errors import ConfigError
-from attune.expression.labels import EMOTIONS
 
 PROTOCOL_NAME = 'name_call'
 

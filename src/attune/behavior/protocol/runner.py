@@ -17,7 +17,7 @@ from attune.behavior.protocol.frame_stall import FrameStall
 from attune.behavior.protocol.name_call import NameCallProtocol
 from attune.behavior.protocol.name_call_types import FaceSample, NameCallOptions, NameCallResult, ns
 from attune.behavior.protocol.speech_onset import PendingCall, SpeechOnset
-from attune.expression.labels import EMOTIONS
+from attune.emotions import EMOTIONS
 
 
 def over_emotions(emotions: Sequence[str], probabilities: Sequence[float]) -> npt.NDArray[np.float64] | None:
