@@ -65,7 +65,7 @@ def fit(neutral: dict, smiling: dict, people: list[str], score: ev.Scorer) -> fl
 
 
 def unlinkability(embeddings: np.ndarray, neutral: dict, smiling: dict, bits: int, threshold: float,
-                  center: np.ndarray) -> dict:
+                  center: np.ndarray | None) -> dict:
     """Same person across two deployments (seed pairs), at the operating threshold."""
     rows = {p: [neutral[p], smiling[p]] for p in sorted(set(neutral) & set(smiling))}
     mated, mated_sims, within_impostor = [], [], []
@@ -106,12 +106,6 @@ def data_name(path: Path) -> str:
     return str(path)
 
 
-def population_mean(embeddings: np.ndarray, neutral: dict, smiling: dict, people: list[str]) -> np.ndarray:
-    """The mean descriptor of these people's photos (the protection's centre)."""
-    rows = [rows[p] for p in people for rows in (neutral, smiling) if p in rows]
-    return embeddings[rows].mean(axis=0)
-
-
 def save_cache(path: Path, folder: FolderEmbeddings) -> None:
     np.savez(path, mesh=np.stack(folder.mesh), dlib=np.stack(folder.dlib), mesh_points=np.stack(folder.mesh_points),
              embed_ms=folder.embed_ms,
@@ -144,11 +138,10 @@ def main(argv: list[str] | None = None) -> int:
     bits = operating_point()['bits'] if ns.eval_only else DEFAULT_BITS
 
     if ns.write_operating_point:
-        center = population_mean(mesh, n, s, people)
+        center = None  # uncentred: see attune.identity.protection
         protected_all = ev.protected_scorer(TemplateProtector(DEPLOYMENT_SEEDS[0], bits, center).protect(mesh), bits)
         point = {'threshold': round(fit(n, s, people, protected_all), 4), 'bits': bits,
                  'cosine_threshold': round(fit(n, s, people, ev.cosine_scorer(mesh)), 4),
-                 'center': [round(float(v), 6) for v in center],
                  'rule': f'min FRR + {ev.FALSE_ACCEPT_COST:g} x FAR over {FIT_FOLDS} random enrol/impostor halves',
                  'data': f'{data_name(ns.data)} ({len(people)} people)',
                  'command': 'bench/identity.py --write-operating-point',
@@ -161,11 +154,11 @@ def main(argv: list[str] | None = None) -> int:
         test, split = people, 'all of --data, shipped operating point'
         cos_t, prot_t = point['cosine_threshold'], point['threshold']
         dlib_t = points_t = cos_t
-        center = np.asarray(point['center'], np.float32)
+        center = np.asarray(point['center'], np.float32) if 'center' in point else None
     else:
         fit_people, test = ev.alternate_halves(people)
-        split = f'thresholds and centre chosen on {len(fit_people)} people, measured on the other {len(test)}'
-        center = population_mean(mesh, n, s, fit_people)
+        split = f'thresholds chosen on {len(fit_people)} people, measured on the other {len(test)}'
+        center = None
         protected_fit = ev.protected_scorer(TemplateProtector(DEPLOYMENT_SEEDS[0], bits, center).protect(mesh), bits)
         cos_t = fit(n, s, fit_people, ev.cosine_scorer(mesh))
         prot_t = fit(n, s, fit_people, protected_fit)

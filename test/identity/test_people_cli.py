@@ -95,3 +95,16 @@ def test_enroll_from_a_bag_takes_frames_with_exactly_one_face_and_refuses_a_repl
     assert main(['people', 'enroll', 'bob', '--bag', str(tmp_path / 'bag'), '--topic', '/nope',
                  '--consent', 'yes', '--allow-untrusted', *flags]) == 1
     assert 'no topic /nope' in capsys.readouterr().err
+
+
+def test_enrolment_refuses_a_database_of_another_template_kind(tmp_path, capsys, monkeypatch) -> None:
+    monkeypatch.delenv(keys.KEY_ENV, raising=False)
+    key_file = tmp_path / 'people.key'
+    key = keys.create_key_file(key_file)
+    old = PeopleDatabase.create(tmp_path / 'people.db', key, bits=512)  # an earlier release's database
+    old.save()
+    photo = sorted((shared_data('faces', 'london_ccby') / 'neutral').glob('*.jpg'))[0]
+    assert main(['people', 'enroll', 'ada', '--images', str(photo), '--consent', 'ada consented',
+                 '--db', str(old.path), '--key-file', str(key_file)]) == 1
+    assert 'Re-enrol' in capsys.readouterr().err
+    assert PeopleDatabase.open(old.path, key).people == []

@@ -137,3 +137,21 @@ def test_key_files_must_be_private_and_rotation_replaces_the_key(tmp_path, monke
     with pytest.raises(PeopleDatabaseError):
         PeopleDatabase.open(db.path, KEY)
     assert PeopleDatabase.open(db.path, new).people[0].templates == db.people[0].templates
+
+
+def test_a_database_of_another_template_kind_is_refused_with_a_re_enrol_hint(tmp_path) -> None:
+    from attune.identity.matcher import operating_point, shipped_threshold
+
+    point = operating_point()
+    current = PeopleDatabase.create(tmp_path / 'now.db', KEY)
+    assert current.bits == point['bits'] and shipped_threshold(current) == point['threshold']
+    old = PeopleDatabase.create(tmp_path / 'old.db', KEY, bits=512)  # made by an earlier release
+    old.enroll('ada', embeddings(1), consent='c', source='t')
+    old.save()
+    reopened = PeopleDatabase.open(old.path, KEY)
+    assert reopened.bits == 512  # the database keeps its own kind, so its templates stay comparable
+    with pytest.raises(PeopleDatabaseError, match=r'512-bit.*Re-enrol'):
+        shipped_threshold(reopened)
+    centred = PeopleDatabase.create(tmp_path / 'centred.db', KEY, center=np.full(128, 0.01, np.float32))
+    with pytest.raises(PeopleDatabaseError, match='differently centred'):
+        shipped_threshold(centred)

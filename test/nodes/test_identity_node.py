@@ -99,3 +99,15 @@ def test_refuses_to_start_without_a_database(spinner, tmp_path) -> None:
         IdentityNode(parameter_overrides=[Parameter('database', value=str(tmp_path / 'none.db')),
                                           Parameter('key_file', value=str(key_file))],
                      cli_args=['--ros-args', '-r', '__node:=identity_node_nodb'])
+
+
+def test_refuses_a_database_of_another_template_kind(spinner, tmp_path) -> None:
+    from attune.errors import AttuneError
+
+    key_file = tmp_path / 'people.key'
+    key = keys.create_key_file(key_file)
+    PeopleDatabase.create(tmp_path / 'old.db', key, bits=512).save()  # an earlier release's templates
+    with pytest.raises(AttuneError, match='Re-enrol'):
+        IdentityNode(parameter_overrides=[Parameter('database', value=str(tmp_path / 'old.db')),
+                                          Parameter('key_file', value=str(key_file))],
+                     cli_args=['--ros-args', '-r', '__node:=identity_node_old_db'])

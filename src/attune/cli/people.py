@@ -106,12 +106,14 @@ def _open(ns: argparse.Namespace, *, create: bool = False):
 
 def enroll(ns: argparse.Namespace) -> int:
     from attune.identity.embedder import FaceEmbedder
+    from attune.identity.matcher import shipped_threshold
 
     if ns.frames < 1:
         raise AttuneError('--frames must be at least 1')
     if ns.images:
         _screen_for_retouching(ns.images, strict=ns.strict)
     db = _open(ns, create=True)
+    shipped_threshold(db)  # templates of another kind (an earlier release's): re-enrol into a new database
     embedder = FaceEmbedder()
     consent = ns.consent
     if ns.images:

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from attune.errors import ModelFileError
-from attune.identity.store import PeopleDatabase, Person
+from attune.identity.store import PeopleDatabase, PeopleDatabaseError, Person
 
 OPERATING_POINT_FILE = Path(__file__).resolve().parent.parent / 'models' / 'resources' / 'identity_operating_point.json'
 
@@ -27,6 +27,25 @@ def operating_point(path: Path = OPERATING_POINT_FILE) -> dict:
         return json.loads(Path(path).read_text(encoding='utf-8'))
     except FileNotFoundError:
         raise ModelFileError(f'identity operating point {path} is missing') from None
+
+
+def shipped_threshold(database: PeopleDatabase, point: dict | None = None) -> float:
+    """The operating point's threshold, for a database whose templates it was fitted for.
+
+    A database keeps the bit count and centre it was made with; the threshold is only meaningful for
+    templates of the operating point's kind (a 512-bit, centred template's similarities sit far below
+    a 2048-bit, uncentred one's), so a mismatch is refused rather than matched wrongly."""
+    point = operating_point() if point is None else point
+    bits = int(point['bits'])
+    center = np.asarray(point.get('center', np.zeros(database.protector.embedding_size)), np.float32)
+    same_center = np.allclose(database.protector.center, center, atol=1e-5)
+    if database.bits != bits or not same_center:
+        made = f'{database.bits}-bit {"" if same_center else "differently centred "}templates'
+        raise PeopleDatabaseError(
+            f'{database.path} holds {made}, but this attune matches {bits}-bit templates: its threshold '
+            'does not apply to them. Re-enrol everyone into a new database (move the file away, then '
+            '`attune people enroll` each person again), or set the threshold parameter yourself')
+    return float(point['threshold'])
 
 
 @dataclass(frozen=True)

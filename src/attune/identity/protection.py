@@ -1,15 +1,21 @@
 """Protected face templates: a keyed, cancelable transform of the face embedding.
 
-What a database stores is never the embedding itself but `sign(W @ (e - c))`: the signs of `bits`
-random projections of the embedding, centred on the population mean `c` of dlib's descriptors (fitted
-on ../shared/data, shipped with the operating point), packed into bytes. Centring matters: dlib's
-descriptors all lie in a narrow cone, so uncentred, every pair of faces is a small angle apart and each
-bit says little; centred, strangers are about 90 degrees apart and one person's photos much closer.
+What a database stores is never the embedding itself but `sign(W @ e)`: the signs of `bits` random
+projections of the embedding, packed into bytes. The fraction of equal bits then estimates the angle
+between two embeddings, a monotonic function of the cosine the unprotected matcher uses, so with enough
+bits the protected ranking and errors converge on the unprotected ones. dlib's descriptors lie in a
+narrow cone (strangers' templates agree on ~87% of their bits, one person's on ~91%), so that margin
+needs many bits: at 512 the estimate's noise (std ~0.013) is a third of it; the default 2048 (256 bytes
+a template) halves that. (Earlier releases centred the embeddings on a population mean fitted on 30
+people first; that spreads the cone, but it is a learned change of geometry that did not carry over to
+unseen people: one fold rejected a person and the other accepted strangers, at any bit count; see
+docs/identity.md, Measured. `center` remains for databases made then.)
+
 W (bits x 128, Gaussian) is drawn from a per-deployment secret seed that lives inside the encrypted
-database (see store.py), with the centre and the bit count.
+database (see store.py), with the bit count and the centre (zero for new databases).
 
 Why this transform:
-- Matching still works: for two centred embeddings at angle t, each projection's sign differs with
+- Matching still works: for two embeddings at angle t, each projection's sign differs with
   probability t / pi (random-hyperplane hashing), so the fraction of equal bits estimates the angle and
   identification keeps the embedding's ranking (bench/identity.py measures the difference).
 - Cancelable: a new seed gives unrelated templates; re-enrolling under a new seed revokes the old ones.
@@ -25,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 EMBEDDING_SIZE = 128
-DEFAULT_BITS = 512
+DEFAULT_BITS = 2048
 SEED_BYTES = 32
 
 

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from attune.errors import AttuneError
 from attune.identity.keys import KEY_BYTES
-from attune.identity.protection import DEFAULT_BITS, SEED_BYTES, TemplateProtector
+from attune.identity.protection import DEFAULT_BITS, EMBEDDING_SIZE, SEED_BYTES, TemplateProtector
 
 MAGIC = b'ATTUNE-PEOPLE\x01'
 FORMAT = 1
@@ -79,8 +79,10 @@ class PeopleDatabase:
         from attune.identity.matcher import operating_point
 
         point = operating_point()
+        if center is None:
+            center = np.asarray(point.get('center', np.zeros(EMBEDDING_SIZE)), np.float32)
         return cls(path, key, secrets.token_bytes(SEED_BYTES), bits or int(point.get('bits', DEFAULT_BITS)),
-                   np.asarray(point['center'] if center is None else center, np.float32), [])
+                   np.asarray(center, np.float32), [])
 
     @classmethod
     def open(cls, path: Path, key: bytes) -> PeopleDatabase:

@@ -22,7 +22,7 @@ from typing import Any
 from attune.errors import AttuneError
 from attune.identity.embedder import FaceEmbedder
 from attune.identity.keys import default_database_path, load_key
-from attune.identity.matcher import Identifier, operating_point
+from attune.identity.matcher import Identifier, shipped_threshold
 from attune.identity.store import PeopleDatabase
 from attune.identity.tracks import TrackIdentities
 from attune.ros import qos
@@ -107,7 +107,7 @@ class IdentityNode(FacesJoinNode):
         p = self.params
         signature = _file_signature(self._db_path)
         database = PeopleDatabase.open(self._db_path, self._key)
-        threshold = p['threshold'] or float(operating_point()['threshold'])
+        threshold = p['threshold'] or shipped_threshold(database)
         self._tracks = TrackIdentities(Identifier(database, threshold), refresh_s=p['refresh_s'],
                                        max_per_frame=p['max_embeddings_per_frame'], history=p['history'])
         self._db_signature = signature
