@@ -51,7 +51,10 @@ class Harness:
         from attune.msg import AffectState, Expression, Faces, Hands, Sign
 
         self.topic = f'/{name}/hands'
-        overrides = {'hands_topic': self.topic, 'mirrored_input': True, 'mode': 'isolated',
+        # The tests publish a burst of up to ~60 Hands at once; the node's reliable keep-last queue must hold
+        # all of it, or under load the oldest messages are overwritten before the node takes them and the
+        # windows mix signs (what a deployment tunes with input_queue_depth too).
+        overrides = {'hands_topic': self.topic, 'mirrored_input': True, 'mode': 'isolated', 'input_queue_depth': 200,
                      'expression_topic': f'/{name}/expression', 'faces_topic': f'/{name}/faces', **params}
         self.name = f'sign_node_{name}'
         self.node = spinner.add(SignNode(parameter_overrides=[Parameter(k, value=v) for k, v in overrides.items()],

@@ -67,7 +67,13 @@ def test_replayed_video_flows_through_hands_and_sign_nodes(tmp_path, spinner, no
     assert video.frames == 58
     image_stamps = list(video.stamps_ns)
     node = spinner.add(Node('sign_replay_test'))
-    ready = wait_for(lambda: (node.count_publishers('/attune/sign') > 0 and node.count_publishers('/attune/hands') > 0)
+    # The sign node creates its /attune/sign publisher when it configures (models loaded) but its /attune/hands
+    # subscription only when it activates: wait for that subscription itself, or a loaded machine replays the
+    # clip before the sign node listens and every Hands message is lost to it.
+    def sign_node_listens() -> bool:
+        return any(i.node_name == 'sign_node' for i in node.get_subscriptions_info_by_topic('/attune/hands'))
+
+    ready = wait_for(lambda: (sign_node_listens() and node.count_publishers('/attune/hands') > 0)
                      or any(p.poll() is not None for p, _ in nodes.values()), timeout=90)
     assert ready and all(p.poll() is None for p, _ in nodes.values()), logs(nodes)
     player = BagPlayer(node, video.path, rate=1.0, wait_for_subscribers=1, subscriber_timeout_s=30)

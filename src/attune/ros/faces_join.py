@@ -16,6 +16,7 @@ from attune.errors import AttuneError
 from attune.expression.sync import ExactStampSynchronizer
 from attune.limits import DEFAULT_MAX_FACES
 from attune.ros import qos
+from attune.ros.face_msgs import faces_from_msg
 from attune.ros.image_input import ImageInputNode
 from attune.ros.params import ParamSpec
 from attune.ros.stamps import to_ns
@@ -49,8 +50,15 @@ class FacesJoinNode(ImageInputNode):
         super().__init__(name, parameters, **kwargs)
 
     def subscribe_faces(self) -> Any:
-        """Subscribe to `faces_topic` with on_faces; in activate()."""
-        return self.add_subscription(self._msgs.Faces, self.params['faces_topic'], self.on_faces, self.FACES_QOS)
+        """Subscribe to `faces_topic` with on_faces; in activate().
+
+        The Faces queue is at least as deep as the image queue (`input_queue_depth`): each Faces pairs with
+        one image, and a shallower one would let a burst overwrite the Faces of images still queued, which
+        then never join."""
+        depth = max(self.FACES_QOS.depth, int(self.params.get('input_queue_depth', 0)))
+        faces_qos = QoSProfile(history=self.FACES_QOS.history, depth=depth, reliability=self.FACES_QOS.reliability,
+                               durability=self.FACES_QOS.durability)
+        return self.add_subscription(self._msgs.Faces, self.params['faces_topic'], self.on_faces, faces_qos)
 
     def on_image(self, msg: Any) -> None:
         if self._sync is None:
@@ -62,7 +70,13 @@ class FacesJoinNode(ImageInputNode):
     def on_faces(self, msg: Any) -> None:
         if self._sync is None:
             return
-        image = self.join_faces(to_ns(msg.header.stamp), msg)
+        stamp = to_ns(msg.header.stamp)
+        try:  # a malformed Faces must not take the image of its stamp from the well-formed one that follows
+            faces_from_msg(msg)
+        except ValueError as exc:
+            self.bad_input.report(type(exc).__name__, f'dropped Faces (stamp {stamp} ns): {exc}')
+            return
+        image = self.join_faces(stamp, msg)
         if image is not None:
             self.process_joined(msg, image)
 
