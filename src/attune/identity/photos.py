@@ -11,8 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from attune.errors import AttuneError, ImageError
+from attune.errors import AttuneError
 from attune.identity.embedder import FaceEmbedder
+from attune.imaging.photo import read_photo as read_photo_file
 
 #: Photos are shrunk so that their longer side is at most this (FaceMesh and dlib see the same face;
 #: the descriptor works on a 150-px aligned chip anyway).
@@ -20,15 +21,8 @@ MAX_SIDE = 800
 
 
 def read_rgb(path: Path) -> np.ndarray:
-    import cv2
-
-    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if bgr is None:
-        raise ImageError(f'cannot read image {path}')
-    scale = MAX_SIDE / max(bgr.shape[:2])
-    if scale < 1:
-        bgr = cv2.resize(bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    return np.ascontiguousarray(bgr[:, :, ::-1])
+    """The photo as RGB, its longer side at most MAX_SIDE (ImageError when unreadable)."""
+    return read_photo_file(path, MAX_SIDE)
 
 
 def largest_face_landmarks(analyzer, rgb: np.ndarray, *, require_one: bool = False) -> np.ndarray | None:

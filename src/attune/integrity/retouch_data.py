@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from attune.imaging.photo import read_photo as read_photo_file
 from attune.integrity import face_regions as fr
 from attune.integrity.retouch_features import FEATURES, retouch_features
 from attune.integrity.retouch_ops import OPERATIONS, STRENGTHS, retouch
@@ -82,17 +83,8 @@ def faces_photos(root: Path) -> list[Photo]:
 
 
 def read_photo(path: Path) -> np.ndarray:
-    import cv2
-
-    from attune.errors import ImageError
-
-    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if bgr is None:
-        raise ImageError(f'cannot read image {path}')
-    scale = MAX_SIDE / max(bgr.shape[:2])
-    if scale < 1:
-        bgr = cv2.resize(bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    return np.ascontiguousarray(bgr[:, :, ::-1])
+    """The photo as RGB, its longer side at most MAX_SIDE (ImageError when unreadable)."""
+    return read_photo_file(path, MAX_SIDE)
 
 
 def deliver(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
