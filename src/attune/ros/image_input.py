@@ -121,7 +121,10 @@ class ImageInputNode(NodeShell):
 
     def from_stream(self, msg: Any, rgb: np.ndarray) -> bool:
         """Whether a decoded frame belongs to the camera stream (else it is reported as other_source)."""
-        key = SourceKey(rgb.shape[1], rgb.shape[0], str(msg.header.frame_id))
+        return self.admit_source(SourceKey(rgb.shape[1], rgb.shape[0], str(msg.header.frame_id)))
+
+    def admit_source(self, key: SourceKey) -> bool:
+        """Whether a frame of `key` belongs to the camera stream (else it is reported as other_source)."""
         verdict = self.source_gate.admit(key)
         if verdict is Verdict.OTHER:
             self.bad_input.report('other_source', f'dropped frame of another source ({key}); the stream is '
