@@ -38,7 +38,7 @@ from attune.ros.interaction_event_msgs import event_from_msg
 from attune.ros.node_main import run_node
 from attune.ros.params import ParamSpec
 from attune.ros.robot_bridge import UNDELIVERED_TOPIC, undelivered_from_msg
-from attune.ros.shell import FAILED, Diagnostics, NodeShell
+from attune.ros.shell import FAILED, Diagnostics, NodeShell, stale_input_parameter
 
 NODE_NAME = 'behavior_node'
 COMMAND_TOPIC = '/attune/behavior/command'
@@ -56,6 +56,7 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               '(stale input falls back to idle).', min=0.1, max=600.0, dynamic=True),
     ParamSpec('session_log_dir', '', "Folder for the session log (session-<date>-<time>.jsonl); '' = no log."),
     ParamSpec('session_log_state_hz', 2.0, 'Interaction states logged per second and person.', min=0.1, max=100.0),
+    stale_input_parameter('interaction states or events', 'they come back'),
     ParamSpec('autostart', True, 'Configure and activate at start-up without a lifecycle manager.'),
 )
 
