@@ -18,8 +18,9 @@ from attune.expression.action_units import AU_NAMES
 from attune.face.types import FaceFrame, FaceObservation, TrackedFace
 from attune.geometry import BoundingBox
 from attune.nodes.expression_node import ExpressionNode
+from attune.ros import msg_faces
 from attune.ros.expression_msgs import action_units_from_msg, distribution_from_msg
-from attune.ros.face_msgs import faces_to_msg, image_msg
+from attune.ros.images import image_msg
 from attune.ros.stamps import from_ns, to_ns
 from test.conftest import wait_for
 from test.expression.photos import Photo, london_photos
@@ -96,7 +97,7 @@ class Harness:
     def send(self, ns: int, rgb: np.ndarray | None, frame: FaceFrame, *, faces_first: bool = False,
              expect: int | None = None) -> None:
         before = len(self.expressions)
-        faces = faces_to_msg(frame, header(ns))
+        faces = msg_faces.to_msg(frame, header(ns))
         messages = [(self.faces_pub, faces)]
         if rgb is not None:
             messages.append((self.image_pub, image_msg(rgb, 'rgb8', header(ns))))

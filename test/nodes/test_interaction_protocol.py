@@ -23,7 +23,7 @@ from attune.face.types import FaceFrame, FaceObservation, HeadPose, TrackedFace
 from attune.geometry import BoundingBox
 from attune.jsonl_log import read_log
 from attune.nodes.interaction_node import InteractionNode
-from attune.ros.face_msgs import faces_to_msg
+from attune.ros import msg_faces
 from attune.ros.interaction_event_msgs import protocol_from_event
 from attune.ros.stamps import from_ns
 from test.conftest import wait_for
@@ -51,7 +51,7 @@ def tracked(track: str, yaw: float | None, center_x: float = 0.5) -> TrackedFace
 
 
 def faces_msg(ns: int, faces: list[TrackedFace]):
-    return faces_to_msg(FaceFrame(ns, 640, 480, tuple(faces)), header(ns), landmarks=False, landmarks_3d=False)
+    return msg_faces.to_msg(FaceFrame(ns, 640, 480, tuple(faces)), header(ns), landmarks=False, landmarks_3d=False)
 
 
 class Harness:

@@ -9,7 +9,7 @@ from builtin_interfaces.msg import Time
 from std_msgs.msg import Header
 
 from attune.hands.types import HandFrame, HandObservation
-from attune.ros.hand_msgs import hands_from_msg, hands_to_msg
+from attune.ros import msg_hands
 from attune.ros.sign_msgs import affect_to_msg, expression_from_msg, sign_from_msg, sign_to_msg
 from attune.ros.stamps import from_ns
 from attune.sign.emotion import HandMotion, SignerAffect
@@ -27,23 +27,24 @@ def test_hands_round_trip() -> None:
     right = HandObservation('right', 0.97, hand(0).astype(np.float32), hand(1).astype(np.float32) * 0.1)
     left = HandObservation('left', 0.8, hand(2).astype(np.float32))
     frame = HandFrame(1_700_000_000_123_456_789, 640, 480, (right, left))
-    msg = hands_to_msg(frame, header(frame.stamp_ns))
+    msg = msg_hands.to_msg(frame, header(frame.stamp_ns))
     assert (msg.image_width, msg.image_height, len(msg.hands)) == (640, 480, 2)
     assert msg.hands[0].roi.xmin == pytest.approx(float(right.landmarks[:, 0].min()))
     assert len(msg.hands[1].world_landmarks) == 0
-    back = hands_from_msg(msg)
+    back = msg_hands.from_msg(msg)
     assert back.stamp_ns == frame.stamp_ns and [h.handedness for h in back.hands] == ['right', 'left']
     np.testing.assert_array_equal(back.hands[0].landmarks, right.landmarks)
     np.testing.assert_array_equal(back.hands[0].world_landmarks, right.world_landmarks)
     assert back.hands[1].world_landmarks is None
-    assert hands_from_msg(hands_to_msg(frame, header(1), world_landmarks=False)).hands[0].world_landmarks is None
+    without_world = msg_hands.to_msg(frame, header(1), world_landmarks=False)
+    assert msg_hands.from_msg(without_world).hands[0].world_landmarks is None
 
 
 def test_malformed_landmark_arrays_become_empty_not_an_exception() -> None:
-    msg = hands_to_msg(HandFrame(5, 640, 480, (HandObservation('right', 0.9, hand().astype(np.float32)),)),
+    msg = msg_hands.to_msg(HandFrame(5, 640, 480, (HandObservation('right', 0.9, hand().astype(np.float32)),)),
                        header(5))
     msg.hands[0].landmarks = msg.hands[0].landmarks[:-1]  # 62 values
-    assert hands_from_msg(msg).hands[0].landmarks.shape == (0, 3)
+    assert msg_hands.from_msg(msg).hands[0].landmarks.shape == (0, 3)
 
 
 def test_sign_round_trip() -> None:

@@ -152,9 +152,8 @@ class Publishers:
         import attune.msg as m
         from attune.behavior.commands import Action, Command
         from attune.behavior.outcome import ProtocolResult
-        from attune.ros import qos
+        from attune.ros import msg_faces, qos
         from attune.ros.behavior_msgs import command_to_msg
-        from attune.ros.face_msgs import faces_to_msg
         from attune.ros.interaction_event_msgs import protocol_event_to_msg, sign_event_to_msg
         from attune.ros.stamps import from_ns
 
@@ -183,7 +182,8 @@ class Publishers:
             values=[KeyValue(key='frames', value='12')])])
         self.bad_image = Image(header=header, width=W, height=H, encoding='weird', step=W * 3,
                                data=self.pixels.tobytes())
-        pairs = [(CAMERA, image, qos.SENSOR), ('/attune/faces', faces_to_msg(face_frame(stamp), header), qos.RESULTS),
+        faces = msg_faces.to_msg(face_frame(stamp), header)
+        pairs = [(CAMERA, image, qos.SENSOR), ('/attune/faces', faces, qos.RESULTS),
                  ('/attune/expression', expression, qos.RESULTS), ('/attune/affect', affect, qos.RESULTS),
                  ('/attune/interaction_state', state, qos.RESULTS), ('/attune/behavior/command', command, qos.RESULTS),
                  ('/attune/interaction/events', sign, qos.RESULTS),

@@ -26,9 +26,8 @@ from attune.affect.estimator import AffectEstimator, EstimatorOptions
 from attune.face.types import FaceFrame
 from attune.identity.face_people import PERSON_KEY_PREFIX, FacePeople
 from attune.jsonl_log import JsonlLog
-from attune.ros import qos
+from attune.ros import msg_faces, qos
 from attune.ros.affect_msgs import affect_state_msg
-from attune.ros.face_msgs import faces_from_msg
 from attune.ros.faces_join import FacesJoinNode, faces_join_parameters
 from attune.ros.identity_msgs import matches_from_msg, person_matches_parameter
 from attune.ros.image_input import image_input_parameters
@@ -137,7 +136,7 @@ class AsdEmotionNode(FacesJoinNode):
             return
         stamp = to_ns(msg.header.stamp)
         try:
-            frame = faces_from_msg(msg)
+            frame = msg_faces.from_msg(msg)
         except ValueError as exc:
             self.bad_input.report('faces', f'dropped Faces (stamp {stamp} ns): {exc}')
             return

@@ -29,9 +29,8 @@ from attune.expression.calibration import CalibrationOptions
 from attune.expression.learner import ContinualLearner
 from attune.expression.lessons import CandidateFace, LessonCollector
 from attune.identity.face_people import FacePeople
-from attune.ros import qos
+from attune.ros import msg_faces, qos
 from attune.ros.expression_msgs import expression_to_msg, lesson_from_msg
-from attune.ros.face_msgs import faces_from_msg
 from attune.ros.faces_join import FacesJoinNode, faces_join_parameters
 from attune.ros.identity_msgs import matches_from_msg, person_matches_parameter
 from attune.ros.image_input import image_input_parameters
@@ -208,7 +207,7 @@ class ExpressionNode(FacesJoinNode):
             if rgb is None:
                 return
         try:
-            frame = faces_from_msg(faces_msg)
+            frame = msg_faces.from_msg(faces_msg)
         except ValueError as exc:
             self.bad_input.report('faces', f'dropped Faces (stamp {stamp} ns): {exc}')
             return

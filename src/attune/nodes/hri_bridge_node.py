@@ -36,8 +36,8 @@ from sensor_msgs.msg import CompressedImage, Image
 from attune.errors import AttuneError, ImageError
 from attune.face.rep155 import cropped_face, face_id
 from attune.ros import qos
-from attune.ros.face_msgs import image_msg
 from attune.ros.image_input import decoder_for, image_input_parameters
+from attune.ros.images import image_msg
 from attune.ros.node_main import run_node
 from attune.ros.params import ParamSpec
 from attune.ros.rep155_msgs import (

@@ -25,8 +25,7 @@ from attune.identity.keys import default_database_path, load_key
 from attune.identity.matcher import Identifier, shipped_threshold
 from attune.identity.store import PeopleDatabase
 from attune.identity.tracks import TrackIdentities
-from attune.ros import qos
-from attune.ros.face_msgs import faces_from_msg
+from attune.ros import msg_faces, qos
 from attune.ros.faces_join import FacesJoinNode, faces_join_parameters
 from attune.ros.image_input import image_input_parameters
 from attune.ros.node_main import run_node
@@ -138,7 +137,7 @@ class IdentityNode(FacesJoinNode):
             return
         stamp = to_ns(faces_msg.header.stamp)
         try:
-            frame = faces_from_msg(faces_msg)
+            frame = msg_faces.from_msg(faces_msg)
         except ValueError as exc:
             self.bad_input.report('faces', f'dropped Faces (stamp {stamp} ns): {exc}')
             return

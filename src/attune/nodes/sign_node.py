@@ -23,8 +23,7 @@ from std_msgs.msg import Header
 
 from attune.errors import AttuneError
 from attune.hands.types import HandFrame
-from attune.ros import qos
-from attune.ros.hand_msgs import hands_from_msg
+from attune.ros import msg_hands, qos
 from attune.ros.node_main import run_node
 from attune.ros.params import ParamSpec
 from attune.ros.shell import FAILED, Diagnostics, NodeShell
@@ -123,7 +122,7 @@ def recognizer_options(p: Mapping[str, Any]) -> RecognizerOptions:
 
 
 def _recognize(recognizer: SignRecognizer, msg: Hands) -> tuple[HandFrame, FrameResult]:
-    frame = hands_from_msg(msg)
+    frame = msg_hands.from_msg(msg)
     return frame, recognizer.update(frame)
 
 

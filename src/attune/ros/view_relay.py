@@ -27,7 +27,7 @@ from sensor_msgs.msg import CompressedImage, Image
 
 from attune.behavior.fusion import AffectObservation
 from attune.behavior.outcome import PersonSign
-from attune.ros import qos
+from attune.ros import msg_faces, qos
 from attune.ros.behavior_msgs import (
     affect_input,
     command_from_msg,
@@ -36,7 +36,6 @@ from attune.ros.behavior_msgs import (
     state_from_msg,
 )
 from attune.ros.expression_msgs import action_units_from_msg
-from attune.ros.face_msgs import faces_from_msg
 from attune.ros.interaction_event_msgs import event_from_msg
 from attune.ros.interfaces import attune_msgs
 from attune.ros.stamps import to_ns
@@ -117,7 +116,7 @@ class ViewRelay(Node):
                                    data=msg.data, format=msg.format)
 
     def _on_faces(self, msg: Any) -> None:
-        self.view.faces(faces_from_msg(msg))
+        self.view.faces(msg_faces.from_msg(msg))
 
     def _on_expression(self, msg: Any) -> None:
         self.view.expression(expression_input(msg), action_units_from_msg(msg), to_ns(msg.header.stamp))
