@@ -11,7 +11,8 @@ from std_msgs.msg import Header
 from attune.behavior.commands import Action, Command, GazeTarget, Priority
 from attune.behavior.outcome import PersonSign, ProtocolResult
 from attune.behavior.state import Contribution, PersonState
-from attune.ros.behavior_msgs import command_from_msg, command_to_msg, face_inputs, state_from_msg, state_to_msg
+from attune.ros import msg_faces
+from attune.ros.behavior_msgs import command_from_msg, command_to_msg, state_from_msg, state_to_msg
 from attune.ros.interaction_event_msgs import event_from_msg, protocol_event_to_msg, sign_event_to_msg
 from attune.ros.stamps import from_ns
 
@@ -80,6 +81,6 @@ def test_faces_become_observations_with_a_position() -> None:
     posed.head_pose.position.x, posed.head_pose.position.y, posed.head_pose.position.z = 0.1, 0.2, 0.8
     flat = Face(id='b', pose_valid=False, detection_confidence=0.5)
     flat.roi.xmin, flat.roi.xmax, flat.roi.ymin, flat.roi.ymax = 0.7, 0.9, 0.4, 0.6
-    a, b = face_inputs(Faces(faces=[posed, flat], image_width=640, image_height=480), hfov_deg=90.0)
+    a, b = msg_faces.fusion_inputs(Faces(faces=[posed, flat], image_width=640, image_height=480), hfov_deg=90.0)
     assert a.position == pytest.approx((0.1, 0.2, 0.8)) and a.yaw == pytest.approx(10.0)
     assert b.position == pytest.approx((0.6, 0.0, 1.0)) and math.isnan(b.yaw)  # tan(45 deg) = 1

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from attune.face.types import FaceFrame, FaceObservation, HeadPose, TrackedFace
 from attune.geometry import BoundingBox
 from attune.ros import msg_faces, msg_normalized_roi
-from test.ros.round_trip import assert_same, boxes, floats32, header, points, stamps, words
+from test.ros.round_trip import assert_same, boxes, header, points, stamps, words
 
 pytestmark = pytest.mark.ros
 

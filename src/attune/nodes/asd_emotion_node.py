@@ -26,8 +26,7 @@ from attune.affect.estimator import AffectEstimator, EstimatorOptions
 from attune.face.types import FaceFrame
 from attune.identity.face_people import PERSON_KEY_PREFIX, FacePeople
 from attune.jsonl_log import JsonlLog
-from attune.ros import msg_faces, qos
-from attune.ros.affect_msgs import affect_state_msg
+from attune.ros import msg_affect_state, msg_faces, qos
 from attune.ros.faces_join import FacesJoinNode, faces_join_parameters
 from attune.ros.identity_msgs import matches_from_msg, person_matches_parameter
 from attune.ros.image_input import image_input_parameters
@@ -186,7 +185,8 @@ class AsdEmotionNode(FacesJoinNode):
                              'start_ns': baseline.start_ns, 'end_ns': baseline.end_ns,
                              'baseline': [round(float(x), 4) for x in baseline.probabilities]})
         for estimate in estimates:
-            self._affect_pub.publish(affect_state_msg(faces_msg.header, estimate.track, estimate))
+            self._affect_pub.publish(msg_affect_state.to_msg(msg_affect_state.from_estimate(estimate.track, estimate),
+                                                              faces_msg.header))
             self.count('affect_published')
         self.processing_ms.append((time.perf_counter() - start) * 1e3)
 

@@ -44,15 +44,8 @@ from attune.behavior.identities import InteractionIdentities
 from attune.behavior.protocol import FaceSample, NameCallResult, NameCallRunner, PendingCall
 from attune.behavior.protocol.session_log import NameCallLog
 from attune.errors import AttuneError
-from attune.ros import qos
-from attune.ros.behavior_msgs import (
-    affect_input,
-    command_from_msg,
-    expression_input,
-    face_inputs,
-    sign_input,
-    state_to_msg,
-)
+from attune.ros import msg_affect_state, msg_expression, msg_faces, msg_sign, qos
+from attune.ros.behavior_msgs import command_from_msg, state_to_msg
 from attune.ros.identity_msgs import matches_from_msg
 from attune.ros.interaction_event_msgs import protocol_event_to_msg, sign_event_to_msg
 from attune.ros.interaction_params import PARAMETERS, PROTOCOL_PARAMS, fusion_options, protocol_options
@@ -156,7 +149,7 @@ class InteractionNode(NodeShell):
     def _on_faces(self, msg: Any) -> None:
         def apply(m: Any) -> None:
             stamp = to_ns(m.header.stamp)
-            faces = face_inputs(m, self.params['fallback_hfov_deg'])
+            faces = msg_faces.fusion_inputs(m, self.params['fallback_hfov_deg'])
             self._fusion.observe_faces(self.now_s(), stamp, faces)
             self._dirty.update(f.id for f in faces)
             self._frame_id = m.header.frame_id or self._frame_id
@@ -167,14 +160,14 @@ class InteractionNode(NodeShell):
 
     def _on_expression(self, msg: Any) -> None:
         def apply(m: Any) -> None:
-            if self._fusion.observe_expression(self.now_s(), to_ns(m.header.stamp), expression_input(m)):
+            if self._fusion.observe_expression(self.now_s(), to_ns(m.header.stamp), msg_expression.from_msg(m)):
                 self._dirty.add(m.face_id)
         self._guard('expression', apply, msg)
 
     def _on_affect(self, msg: Any) -> None:
         def apply(m: Any) -> None:
             stamp = to_ns(m.header.stamp)
-            if self._fusion.observe_affect(self.now_s(), stamp, affect_input(m)):
+            if self._fusion.observe_affect(self.now_s(), stamp, msg_affect_state.from_msg(m)):
                 self._dirty.add(m.face_id)
             if m.face_id and m.emotions:
                 self._runner.affect(self._people.key(m.face_id), stamp, m.emotions, m.probabilities, float(m.valence))
@@ -183,7 +176,7 @@ class InteractionNode(NodeShell):
     def _on_sign(self, msg: Any) -> None:
         def apply(m: Any) -> None:
             now = self.now_s()
-            person = self._fusion.observe_sign(now, to_ns(m.header.stamp), sign_input(m))
+            person = self._fusion.observe_sign(now, to_ns(m.header.stamp), msg_sign.fusion_input(m))
             if person:
                 self._dirty.add(person)
             person = person or m.face_id or self._fusion.most_attentive(now)  # attributed even while gated

@@ -13,76 +13,21 @@ from geometry_msgs.msg import PointStamped
 from std_msgs.msg import ColorRGBA, Header
 
 from attune.behavior.commands import Action, Command, GazeTarget, Priority
-from attune.behavior.fusion import (
-    AffectObservation,
-    Contribution,
-    ExpressionObservation,
-    FaceObservation,
-    Identity,
-    PersonState,
-    SignObservation,
-)
+from attune.behavior.fusion import Contribution, Identity, PersonState
 from attune.behavior.ratings import Rating
 from attune.ros.interfaces import attune_msgs
 from attune.ros.stamps import from_ns, to_ns
 
 if TYPE_CHECKING:
     from attune.msg import (
-        AffectState,
         BehaviorCommand,
-        Expression,
-        Face,
-        Faces,
         InteractionState,
         SessionRating,
-        Sign,
     )
 
 
 def _f(x: Any) -> float:
     return float(x)
-
-
-def face_point(face: Face, hfov_deg: float, aspect: float) -> tuple[float, float, float]:
-    """Where a face is in the camera optical frame: the head-pose position when valid, else the
-    ROI centre's direction at 1 m (from the field of view)."""
-    if face.pose_valid:
-        p = face.head_pose.position
-        return float(p.x), float(p.y), float(p.z)
-    cx = 0.5 * (face.roi.xmin + face.roi.xmax) - 0.5
-    cy = 0.5 * (face.roi.ymin + face.roi.ymax) - 0.5
-    tan_h = math.tan(math.radians(hfov_deg) / 2)
-    return 2 * cx * tan_h, 2 * cy * tan_h / aspect, 1.0
-
-
-def face_inputs(msg: Faces, hfov_deg: float = 60.0) -> list[FaceObservation]:
-    """The faces of an attune/Faces message (head pose only when pose_valid; the position from the
-    head pose, else from the ROI and `hfov_deg`)."""
-    aspect = msg.image_width / msg.image_height if msg.image_width and msg.image_height else 4 / 3
-    out = []
-    for face in msg.faces:
-        valid = bool(face.pose_valid)
-        out.append(FaceObservation(id=face.id, yaw=_f(face.yaw) if valid else math.nan,
-                                   pitch=_f(face.pitch) if valid else math.nan,
-                                   confidence=_f(face.detection_confidence),
-                                   position=face_point(face, hfov_deg, aspect)))
-    return out
-
-
-def expression_input(msg: Expression) -> ExpressionObservation:
-    return ExpressionObservation(face_id=msg.face_id, source=msg.source, label=msg.label, confidence=_f(msg.confidence),
-                           labels=tuple(msg.labels), probabilities=tuple(float(p) for p in msg.probabilities),
-                           valence=_f(msg.valence), arousal=_f(msg.arousal))
-
-
-def affect_input(msg: AffectState) -> AffectObservation:
-    return AffectObservation(face_id=msg.face_id, source=msg.source, emotions=tuple(msg.emotions),
-                       probabilities=tuple(float(p) for p in msg.probabilities), dominant=msg.dominant_emotion,
-                       valence=_f(msg.valence), arousal=_f(msg.arousal), engagement=_f(msg.engagement))
-
-
-def sign_input(msg: Sign) -> SignObservation:
-    return SignObservation(face_id=msg.face_id, gloss=msg.gloss, confidence=_f(msg.confidence), source=msg.source)
 
 
 def state_to_msg(state: PersonState, frame_id: str = '') -> InteractionState:

@@ -27,15 +27,8 @@ from sensor_msgs.msg import CompressedImage, Image
 
 from attune.behavior.fusion import AffectObservation
 from attune.behavior.outcome import PersonSign
-from attune.ros import msg_faces, qos
-from attune.ros.behavior_msgs import (
-    affect_input,
-    command_from_msg,
-    expression_input,
-    rating_from_msg,
-    state_from_msg,
-)
-from attune.ros.expression_msgs import action_units_from_msg
+from attune.ros import msg_affect_state, msg_expression, msg_faces, qos
+from attune.ros.behavior_msgs import command_from_msg, rating_from_msg, state_from_msg
 from attune.ros.interaction_event_msgs import event_from_msg
 from attune.ros.interfaces import attune_msgs
 from attune.ros.stamps import to_ns
@@ -119,10 +112,10 @@ class ViewRelay(Node):
         self.view.faces(msg_faces.from_msg(msg))
 
     def _on_expression(self, msg: Any) -> None:
-        self.view.expression(expression_input(msg), action_units_from_msg(msg), to_ns(msg.header.stamp))
+        self.view.expression(msg_expression.from_msg(msg), msg_expression.action_units(msg), to_ns(msg.header.stamp))
 
     def _on_affect(self, msg: Any) -> None:
-        self.view.affect(affect_input(msg), None, to_ns(msg.header.stamp))
+        self.view.affect(msg_affect_state.from_msg(msg), None, to_ns(msg.header.stamp))
 
     def _on_event(self, msg: Any) -> None:
         event = event_from_msg(msg)
