@@ -23,8 +23,7 @@ from attune.face.types import FaceFrame, FaceObservation, HeadPose, TrackedFace
 from attune.geometry import BoundingBox
 from attune.jsonl_log import read_log
 from attune.nodes.interaction_node import InteractionNode
-from attune.ros import msg_faces
-from attune.ros.interaction_event_msgs import protocol_from_event
+from attune.ros import msg_faces, msg_interaction_event
 from attune.ros.stamps import from_ns
 from test.conftest import wait_for
 
@@ -93,7 +92,7 @@ class Harness:
                                 text=name))
 
     def protocol(self) -> list:
-        return [protocol_from_event(m) for m in self.events if m.kind == m.PROTOCOL]
+        return [msg_interaction_event.protocol_from_msg(m) for m in self.events if m.kind == m.PROTOCOL]
 
     def finals(self) -> list:
         return [p for p in self.protocol() if p.status not in ('none', 'waiting')]

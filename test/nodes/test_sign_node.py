@@ -41,7 +41,7 @@ def block(split, gloss: str, frames: int = 30) -> np.ndarray:
 def hands_msg(i: int, points: np.ndarray | None, *, width: int = 640, height: int = 480):
     hands = () if points is None else (HandObservation('right', 0.95, np.c_[points, np.zeros(21)].astype(np.float32)),)
     return msg_hands.to_msg(HandFrame(T0 + i * FRAME_NS, width, height, hands),
-                        Header(stamp=from_ns(T0 + i * FRAME_NS, Time), frame_id='cam'))
+                            Header(stamp=from_ns(T0 + i * FRAME_NS, Time), frame_id='cam'))
 
 
 class Harness:

@@ -41,7 +41,7 @@ def test_hands_round_trip() -> None:
 
 def test_malformed_landmark_arrays_become_empty_not_an_exception() -> None:
     msg = msg_hands.to_msg(HandFrame(5, 640, 480, (HandObservation('right', 0.9, hand().astype(np.float32)),)),
-                       header(5))
+                           header(5))
     msg.hands[0].landmarks = msg.hands[0].landmarks[:-1]  # 62 values
     assert msg_hands.from_msg(msg).hands[0].landmarks.shape == (0, 3)
 
@@ -67,6 +67,6 @@ def test_affect_and_expression_conversion() -> None:
     from attune.msg import Expression
 
     expression = msg_expression.signer_input(Expression(header=header(9), face_id='f2', labels=['happy', 'sad'],
-                                                probabilities=[0.9, 0.1], valence=0.6, arousal=math.nan))
+                                                        probabilities=[0.9, 0.1], valence=0.6, arousal=math.nan))
     assert expression.stamp_ns == 9 and expression.labels == ('happy', 'sad')
     assert math.isnan(expression.arousal)

@@ -186,7 +186,7 @@ class AsdEmotionNode(FacesJoinNode):
                              'baseline': [round(float(x), 4) for x in baseline.probabilities]})
         for estimate in estimates:
             self._affect_pub.publish(msg_affect_state.to_msg(msg_affect_state.from_estimate(estimate.track, estimate),
-                                                              faces_msg.header))
+                                                             faces_msg.header))
             self.count('affect_published')
         self.processing_ms.append((time.perf_counter() - start) * 1e3)
 

@@ -125,7 +125,7 @@ class FaceNode(ImageInputNode):
         frame = self.analyzer.process(rgb, to_ns(msg.header.stamp), self._camera)
         publish_landmarks = self.params['publish_landmarks']
         self._faces_pub.publish(msg_faces.to_msg(frame, msg.header, landmarks=publish_landmarks,
-                                             landmarks_3d=publish_landmarks))
+                                                 landmarks_3d=publish_landmarks))
         if self.params['publish_debug_image']:
             self._debug_pub.publish(image_msg(draw_faces(rgb, frame), 'rgb8', msg.header))
 

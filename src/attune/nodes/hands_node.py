@@ -77,7 +77,7 @@ class HandsNode(ImageInputNode):
     def process(self, msg: Any, rgb: Any) -> None:
         frame = self.analyzer.frame(rgb, to_ns(msg.header.stamp))
         self._hands_pub.publish(msg_hands.to_msg(frame, msg.header,
-                                             world_landmarks=self.params['publish_world_landmarks']))
+                                                 world_landmarks=self.params['publish_world_landmarks']))
 
 
 #: The node class, for composition in one process (`attune up --mode composed`).

@@ -44,10 +44,17 @@ from attune.behavior.identities import InteractionIdentities
 from attune.behavior.protocol import FaceSample, NameCallResult, NameCallRunner, PendingCall
 from attune.behavior.protocol.session_log import NameCallLog
 from attune.errors import AttuneError
-from attune.ros import msg_affect_state, msg_expression, msg_faces, msg_sign, qos
-from attune.ros.behavior_msgs import command_from_msg, state_to_msg
+from attune.ros import (
+    msg_affect_state,
+    msg_behavior_command,
+    msg_expression,
+    msg_faces,
+    msg_interaction_event,
+    msg_interaction_state,
+    msg_sign,
+    qos,
+)
 from attune.ros.identity_msgs import matches_from_msg
-from attune.ros.interaction_event_msgs import protocol_event_to_msg, sign_event_to_msg
 from attune.ros.interaction_params import PARAMETERS, PROTOCOL_PARAMS, fusion_options, protocol_options
 from attune.ros.node_main import run_node
 from attune.ros.shell import Diagnostics, NodeShell
@@ -180,7 +187,7 @@ class InteractionNode(NodeShell):
             if person:
                 self._dirty.add(person)
             person = person or m.face_id or self._fusion.most_attentive(now)  # attributed even while gated
-            self._events.publish(sign_event_to_msg(m, person))
+            self._events.publish(msg_interaction_event.forward_sign(m, person))
             self.count('events_published')
         self._guard('sign', apply, msg)
 
@@ -220,7 +227,7 @@ class InteractionNode(NodeShell):
         if runner is None:
             return
         try:
-            command = command_from_msg(msg)
+            command = msg_behavior_command.from_msg(msg)
         except ValueError as exc:
             self.bad_input.report('command', f'ignored BehaviorCommand: {exc}')
             return
@@ -261,7 +268,7 @@ class InteractionNode(NodeShell):
         for measured in results:
             result, person = self._people.report(measured)
             header = Header(stamp=from_ns(result.decided_ns, type(Header().stamp)), frame_id=self._frame_id)
-            self._events.publish(protocol_event_to_msg(result.as_protocol_result(), header))
+            self._events.publish(msg_interaction_event.to_msg(result.as_protocol_result(), header))
             self.count('events_published')
             if not result.final:
                 continue
@@ -290,7 +297,7 @@ class InteractionNode(NodeShell):
             return
         self._dirty.clear()
         for state in self._fusion.snapshot(now, ids):
-            self._pub.publish(state_to_msg(state, self._frame_id))
+            self._pub.publish(msg_interaction_state.to_msg(state, self._frame_id))
             self.published += 1
             self.count('states_published')
 

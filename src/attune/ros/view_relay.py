@@ -27,9 +27,16 @@ from sensor_msgs.msg import CompressedImage, Image
 
 from attune.behavior.fusion import AffectObservation
 from attune.behavior.outcome import PersonSign
-from attune.ros import msg_affect_state, msg_expression, msg_faces, qos
-from attune.ros.behavior_msgs import command_from_msg, rating_from_msg, state_from_msg
-from attune.ros.interaction_event_msgs import event_from_msg
+from attune.ros import (
+    msg_affect_state,
+    msg_behavior_command,
+    msg_expression,
+    msg_faces,
+    msg_interaction_event,
+    msg_interaction_state,
+    msg_session_rating,
+    qos,
+)
 from attune.ros.interfaces import attune_msgs
 from attune.ros.stamps import to_ns
 from attune.ros.throttle import ThrottledReporter
@@ -67,10 +74,10 @@ class ViewRelay(Node):
             (m.Faces, '/attune/faces', self._on_faces, qos.RESULTS),
             (m.Expression, '/attune/expression', self._on_expression, qos.RESULTS),
             (m.AffectState, '/attune/affect', self._on_affect, qos.RESULTS),
-            (m.InteractionState, '/attune/interaction_state', lambda msg: view.state(state_from_msg(msg)),
-             qos.RESULTS),
-            (m.BehaviorCommand, '/attune/behavior/command', lambda msg: view.command(command_from_msg(msg)),
-             qos.RESULTS),
+            (m.InteractionState, '/attune/interaction_state',
+             lambda msg: view.state(msg_interaction_state.from_msg(msg)), qos.RESULTS),
+            (m.BehaviorCommand, '/attune/behavior/command',
+             lambda msg: view.command(msg_behavior_command.from_msg(msg)), qos.RESULTS),
             (m.InteractionEvent, EVENT_TOPIC, self._on_event, qos.RESULTS),
             (m.SessionRating, '/attune/session/rating', self._on_rating, qos.RESULTS),
             (DiagnosticArray, '/diagnostics',
@@ -118,7 +125,7 @@ class ViewRelay(Node):
         self.view.affect(msg_affect_state.from_msg(msg), None, to_ns(msg.header.stamp))
 
     def _on_event(self, msg: Any) -> None:
-        event = event_from_msg(msg)
+        event = msg_interaction_event.from_msg(msg)
         if isinstance(event, PersonSign):
             self.view.sign(event)
         else:  # a protocol state or result, shown with the affect of its person
@@ -126,4 +133,4 @@ class ViewRelay(Node):
                              to_ns(msg.header.stamp))
 
     def _on_rating(self, msg: Any) -> None:
-        self.view.rating(rating_from_msg(msg), to_ns(msg.header.stamp))
+        self.view.rating(msg_session_rating.from_msg(msg), to_ns(msg.header.stamp))
