@@ -29,10 +29,10 @@ from attune.expression.calibration import CalibrationOptions
 from attune.expression.learner import ContinualLearner
 from attune.expression.lessons import CandidateFace, LessonCollector
 from attune.identity.face_people import FacePeople
-from attune.ros import msg_expression, msg_expression_teach, msg_faces, qos
+from attune.ros import msg_expression, msg_expression_teach, msg_faces, msg_person_matches, qos
 from attune.ros.faces_join import FacesJoinNode, faces_join_parameters
-from attune.ros.identity_msgs import matches_from_msg, person_matches_parameter
 from attune.ros.image_input import image_input_parameters
+from attune.ros.msg_person_matches import person_matches_parameter
 from attune.ros.node_main import run_node
 from attune.ros.params import ParamSpec
 from attune.ros.shell import FAILED, Diagnostics
@@ -179,7 +179,7 @@ class ExpressionNode(FacesJoinNode):
     def _on_matches(self, msg: Any) -> None:
         """Who each face is: a track first identified as a known person moves its calibration to the
         person, or reuses the person's when they had one (attune.identity.face_people)."""
-        moved = self._people.update(matches_from_msg(msg), to_ns(msg.header.stamp) * 1e-9)
+        moved = self._people.update(msg_person_matches.from_msg(msg), to_ns(msg.header.stamp) * 1e-9)
         calibrator = self._analyzer.calibrator if self._analyzer is not None else None
         for track, key in moved:
             if calibrator is not None:

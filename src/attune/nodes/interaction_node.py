@@ -51,10 +51,11 @@ from attune.ros import (
     msg_faces,
     msg_interaction_event,
     msg_interaction_state,
+    msg_person_matches,
     msg_sign,
+    msg_stream_trust,
     qos,
 )
-from attune.ros.identity_msgs import matches_from_msg
 from attune.ros.interaction_params import PARAMETERS, PROTOCOL_PARAMS, fusion_options, protocol_options
 from attune.ros.node_main import run_node
 from attune.ros.shell import Diagnostics, NodeShell
@@ -194,7 +195,7 @@ class InteractionNode(NodeShell):
     def _on_matches(self, msg: Any) -> None:
         def apply(m: Any) -> None:
             bound = self._people.participant_id
-            for track, identity in self._people.matches(matches_from_msg(m), self.now_s()):
+            for track, identity in self._people.matches(msg_person_matches.from_msg(m), self.now_s()):
                 if self._fusion.identify(track, identity):
                     self._dirty.add(track)
             if self._people.participant_id and not bound:
@@ -205,7 +206,8 @@ class InteractionNode(NodeShell):
 
     def _on_trust(self, msg: Any) -> None:
         def apply(m: Any) -> None:
-            self._fusion.set_stream_trust(self.now_s(), float(m.score) if m.ready else math.nan, bool(m.live))
+            trust = msg_stream_trust.from_msg(m)
+            self._fusion.set_stream_trust(self.now_s(), trust.trust, trust.live)
             self._dirty.update(self._fusion.person_ids)
         self._guard('stream_trust', apply, msg)
 

@@ -27,8 +27,7 @@ from attune.emotions import valence_arousal
 from attune.errors import AttuneError
 from attune.events.fer import EventFerPipeline, FerOptions, FerResult, SpikingFerModel
 from attune.expression.observation import ExpressionObservation
-from attune.ros import msg_expression, qos
-from attune.ros.event_msgs import events_from_msg
+from attune.ros import msg_event_packet, msg_expression, qos
 from attune.ros.node_main import run_node
 from attune.ros.params import ParamSpec
 from attune.ros.shell import FAILED, Diagnostics, NodeShell
@@ -124,10 +123,11 @@ class SpikingFerNode(NodeShell):
         start = time.perf_counter()
         face_id = msg.face_id or self.params['sensor_face_id']
         try:
-            events, check = events_from_msg(msg)
+            packet, check = msg_event_packet.checked_from_msg(msg)
         except AttuneError as exc:
             self.bad_input.report('packet', f'dropped EventPacket of {face_id!r} (stamp {stamp} ns): {exc}')
             return
+        events = packet.events
         if check.outside:
             self.bad_input.report('outside', f'EventPacket of {face_id!r} (stamp {stamp} ns): dropped {check.outside} '
                                   f'events outside its {events.width}x{events.height} grid')
