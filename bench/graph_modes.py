@@ -56,6 +56,8 @@ def process_name(pid: int) -> str:
     except OSError:
         return str(pid)
     for arg in argv:
+        if arg == b'attune.graph.group':
+            return 'group'
         if arg.startswith(b'attune.nodes.'):
             return arg.decode().rsplit('.', 1)[1]
     return Path(argv[1 if len(argv) > 1 and argv[0].endswith(b'python3') else 0].decode() or str(pid)).name
@@ -186,8 +188,9 @@ def main() -> int:
     parser.add_argument('--data', type=Path, default=DEFAULT_DATA, help='folder like ../shared/data/video/')
     parser.add_argument('--frames', type=int, default=300)
     parser.add_argument('--fps', type=float, default=30.0)
-    parser.add_argument('--modes', nargs='+', choices=('processes', 'composed'), default=['processes', 'composed'],
-                        help='which modes to run (default both; the ratios need both)')
+    parser.add_argument('--modes', nargs='+', choices=('processes', 'grouped', 'composed'),
+                        default=['processes', 'composed'], help='which modes to run (default processes and composed; '
+                        'the composed/processes ratios need both)')
     parser.add_argument('--graph-args', nargs='*', default=[], metavar='K=V',
                         help='extra `attune up` arguments as name=value, e.g. robot=sim sign=true')
     args = parser.parse_args()
