@@ -24,7 +24,7 @@ from typing import Any
 from diagnostic_msgs.msg import DiagnosticArray
 from sensor_msgs.msg import CompressedImage, Image
 
-from attune.behavior.fusion import AffectObservation
+from attune.affect.observation import AffectObservation
 from attune.behavior.outcome import PersonSign
 from attune.ros import (
     msg_affect_state,
