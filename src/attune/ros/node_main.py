@@ -73,7 +73,8 @@ def _end_process(code: int) -> NoReturn:
 
 def _run(factory: Callable[[], Node], args: list[str] | None) -> int:
     stop = install_stop_signals()
-    use_attune_dds_profile()
+    # A factory that does not say (not a NodeShell) may send anything: the large segment.
+    use_attune_dds_profile(large_messages=getattr(factory, 'SENDS_LARGE_MESSAGES', True))
     rclpy.init(args=args if args is not None else sys.argv, signal_handler_options=SignalHandlerOptions.NO)
     node = None
     try:
