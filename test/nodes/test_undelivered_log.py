@@ -46,9 +46,9 @@ def test_behavior_session_log_records_commands_the_robot_never_got(spinner, tmp_
     forged = probe.create_publisher(DiagnosticStatus, UNDELIVERED_TOPIC, RELIABLE)
     assert wait_for(lambda: commands.get_subscription_count() >= 1 and forged.get_subscription_count() >= 1)
 
-    commands.publish(msg_behavior_command.to_msg(Command(Action.NAME_CALL, target_id='f1', text='Sam', rule='name_call',
-                                            stamp_ns=123)))
-    commands.publish(msg_behavior_command.to_msg(Command(Action.SAY, target_id='f2', text='hello Sam', rule='greet', stamp_ns=456)))
+    for command in (Command(Action.NAME_CALL, target_id='f1', text='Sam', rule='name_call', stamp_ns=123),
+                    Command(Action.SAY, target_id='f2', text='hello Sam', rule='greet', stamp_ns=456)):
+        commands.publish(msg_behavior_command.to_msg(command))
     forged.publish(DiagnosticStatus(name='not a report', values=[KeyValue(key='stamp_ns', value='x')]))
     log = behavior.session_log.path
 
