@@ -14,10 +14,9 @@ exits without the interpreter's finalization. That finalization (garbage collect
 TFLite and onnxruntime object graphs, then the C++ static destructors of Fast DDS and the other
 native libraries, with their threads still running) took most of an event_emulator_node's exit:
 10.2-10.8 s when 14 stopped together on a busy 2-core machine, 2.3-2.7 s ending this way, and a
-face_node was still in its finalizing garbage collection 45 s after SIGINT. With 15 nodes stopping
-at once, one node did not exit within 60 s (clean-shutdown test, CI). Nothing of the node is left
-to it: the node is destroyed, rclpy shut down (its log files flushed), session logs closed by the
-node's release().
+face_node was still in its finalizing garbage collection 45 s after SIGINT. Nothing of the node is
+left to it: the node is destroyed, rclpy shut down (its log files flushed), session logs closed by
+the node's release().
 
 Works on rclpy from Jazzy on (no reliance on Kilted's `with rclpy.init()` context manager).
 """
