@@ -77,6 +77,7 @@ def window_options(p: dict[str, Any]) -> WindowOptions:
 class EventEmulatorNode(FacesJoinNode):
     """See the module docstring."""
 
+    SENDS_LARGE_MESSAGES = True  # event packets of a whole frame
     DIAGNOSTICS = Diagnostics('event emulator', working='emulating',
                               idle='no matched images and faces in the last {s:g} s')
     COUNTERS = ('packets_published', 'events_published')

@@ -92,6 +92,7 @@ def camera_info_topic_for(image_topic: str, setting: str) -> str:
 class FaceNode(ImageInputNode):
     """See the module docstring."""
 
+    SENDS_LARGE_MESSAGES = True  # the debug image
     DIAGNOSTICS = Diagnostics('face pipeline', working='processing', idle='stale input: no images in the last {s:g} s')
     ANALYZER = 'face pipeline'
     ANALYZER_PARAMS = frozenset(_PIPELINE_PARAMS)  # a rebuild restarts the tracks (ids do not repeat)
