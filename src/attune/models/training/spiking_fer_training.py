@@ -101,6 +101,7 @@ def validation_mask(data: WindowSet, fraction: float, seed: int) -> np.ndarray:
         people = sorted(set(data.subject[~data.test & (data.source == source)].tolist()))
         if len(people) < 2:
             continue
+        # a stable number per source (hash() is salted per process); 7 makes it another draw than the test split
         rng = np.random.default_rng([seed, 7, int.from_bytes(source.encode()[:8].ljust(8, b'_'), 'little')])
         rng.shuffle(people)
         chosen = people[:min(max(1, math.ceil(fraction * len(people))), len(people) - 1)]
