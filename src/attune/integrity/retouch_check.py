@@ -43,16 +43,6 @@ _TEXT = {
     'histogram_comb': 'gaps in the colour histogram (tone curves)',
     'red_green': 'colour balance shifted (red-green)',
     'blue_green': 'colour balance shifted (blue-yellow)',
-    'jpeg_step': 'strong JPEG compression',
-    'skin_dct_active': 'little skin detail left in the JPEG blocks',
-    'dct_active_ratio': 'skin blocks emptier than hair and background (smoothing)',
-    'neck_fine_ratio': 'face skin smoother than the neck',
-    'neck_mid_ratio': 'face skin texture weaker than the neck at pore scale',
-    'skin_flat_discs': 'small flat discs on the skin (inpainted spots)',
-    'skin_flat_fraction_3': 'flat patches on the skin at the finest scale',
-    'jaw_anisotropy': 'sideways resampling along the jaw (a slimming warp)',
-    'eye_radial_damping': 'radial resampling around the eyes (an enlarging warp)',
-    'eye_ring_ratio': 'skin around the eyes smoother than further out (a warp)',
 }
 
 

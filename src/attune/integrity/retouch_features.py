@@ -18,18 +18,15 @@ from __future__ import annotations
 import numpy as np
 
 from attune.integrity import face_regions as fr
-from attune.integrity.retouch_traces import TRACE_FEATURES, trace_features
 
 FACE_WIDTH = 320.0
 
-BASE_FEATURES: tuple[str, ...] = (
+FEATURES: tuple[str, ...] = (
     'skin_fine', 'skin_mid', 'fine_ratio', 'mid_ratio', 'skin_fine_over_mid', 'skin_low_tail',
     'skin_flat_fraction', 'eye_resampling', 'jaw_resampling', 'eye_width', 'eye_area', 'iris_size',
     'jaw_width', 'lower_face_width', 'skin_saturation', 'skin_a', 'skin_b', 'contrast', 'clipped',
     'histogram_comb', 'red_green', 'blue_green',
 )
-#: The base features, then the same-photo comparisons of attune.integrity.retouch_traces.
-FEATURES: tuple[str, ...] = BASE_FEATURES + TRACE_FEATURES
 
 
 def _local_std(band: np.ndarray) -> np.ndarray:
@@ -152,5 +149,4 @@ def retouch_features(rgb: np.ndarray, px: np.ndarray) -> np.ndarray:
     values = _texture(gray, local, skin)
     values.update(_geometry(local))
     values.update(_colour(crop, skin))
-    values.update(trace_features(rgb, px, gray, local, skin))
     return np.array([values[name] for name in FEATURES], dtype=np.float64)
