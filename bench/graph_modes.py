@@ -108,7 +108,7 @@ def run_mode(mode: str, frames: list[np.ndarray], fps: float, graph_args: list[s
 
     import attune.msg as msgs
     from attune.msg import Faces
-    from attune.ros.face_msgs import image_msg
+    from attune.ros.images import image_msg
     from attune.ros.stamps import from_ns, to_ns
 
     up = start_up(['--mode', mode, f'--camera-topic={TOPIC}', *graph_args])
