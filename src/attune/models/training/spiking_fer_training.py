@@ -20,7 +20,9 @@ from torch import nn
 from torch.nn import functional
 
 from attune.emotions import EMOTIONS
+from attune.events.emulated_windows import SACCADE_SCALE
 from attune.events.energy import OpEnergy
+from attune.events.face_window import WindowOptions
 from attune.events.window_set import WindowSet, WindowSpec, headline, metrics
 from attune.models.layers.c3d import C3DTwin
 from attune.models.layers.cs3d import CS3D
@@ -45,6 +47,9 @@ class TrainConfig:
     readout: int = 4  #: firing rates averaged onto a readout x readout grid per channel before the head
     shift_px: int = 2  #: random translation of each training window by up to this many pixels (0: none)
     event_dropout: float = 0.1  #: fraction of a training window's events dropped at random (sensor variation)
+    change_weight: float = 1.0  #: loss weight of onset/offset windows (the expression changing) against stills
+    target_temperature: float = 1.0  #: targets sharpened (< 1) or softened (> 1) as y ** (1 / T), renormalised
+    val_fraction: float = 0.0  #: of each source's training people, a seeded fraction kept for model selection
 
 
 def seed_everything(seed: int) -> None:
@@ -70,6 +75,40 @@ def _class_weights(y: np.ndarray, power: float) -> torch.Tensor:
     return torch.tensor(weights, dtype=torch.float32)
 
 
+def sharpen(y: np.ndarray, temperature: float) -> np.ndarray:
+    """Soft targets raised to 1 / temperature and renormalised (temperature 1: unchanged)."""
+    if temperature == 1.0:
+        return y
+    powered = np.power(np.clip(y, 0.0, 1.0), 1.0 / temperature)
+    return (powered / np.maximum(powered.sum(axis=1, keepdims=True), 1e-12)).astype(np.float32)
+
+
+def sample_weights(data: WindowSet, config: TrainConfig) -> torch.Tensor:
+    """Per-window loss weight: the class weight of the window's target times `change_weight` for
+    onset/offset windows."""
+    weights = _class_weights(data.y, config.class_balance)[torch.from_numpy(data.y.argmax(axis=1))]
+    change = torch.from_numpy(np.isin(data.kind, ('onset', 'offset')))
+    return weights * torch.where(change, config.change_weight, 1.0)
+
+
+def validation_mask(data: WindowSet, fraction: float, seed: int) -> np.ndarray:
+    """Windows of validation people: per source, a seeded `fraction` of the people not held out for
+    testing (another draw than the test split's), so model selection never sees a test person."""
+    mask = np.zeros(len(data), bool)
+    if fraction <= 0:
+        return mask
+    for source in sorted(set(data.source[~data.test].tolist())):
+        people = sorted(set(data.subject[~data.test & (data.source == source)].tolist()))
+        if len(people) < 2:
+            continue
+        # a stable number per source (hash() is salted per process); 7 makes it another draw than the test split
+        rng = np.random.default_rng([seed, 7, int.from_bytes(source.encode()[:8].ljust(8, b'_'), 'little')])
+        rng.shuffle(people)
+        chosen = people[:min(max(1, math.ceil(fraction * len(people))), len(people) - 1)]
+        mask |= ~data.test & (data.source == source) & np.isin(data.subject, chosen)
+    return mask
+
+
 def augment(x: torch.Tensor, config: TrainConfig, generator: torch.Generator) -> torch.Tensor:
     """Random horizontal flips, translations (a detector's box is never exactly centred; zero fill) and
     event dropout of a (B, 2, T, H, W) batch of training windows."""
@@ -93,8 +132,8 @@ def train(model: nn.Module, data: WindowSet, config: TrainConfig,
     seed_everything(config.seed)
     torch.set_num_threads(config.threads)
     x_all = torch.from_numpy(data.x)
-    y_all = torch.from_numpy(data.y)
-    weights = _class_weights(data.y, config.class_balance)
+    y_all = torch.from_numpy(sharpen(data.y, config.target_temperature))
+    weights = sample_weights(data, config)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     steps = config.epochs * math.ceil(len(data) / config.batch_size)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config.lr, total_steps=max(steps, 1))
@@ -111,7 +150,7 @@ def train(model: nn.Module, data: WindowSet, config: TrainConfig,
             y = y_all[idx]
             logits = model(x)
             per_sample = -(y * functional.log_softmax(logits, dim=1)).sum(dim=1)
-            loss = (per_sample * weights[y.argmax(dim=1)]).mean()
+            loss = (per_sample * weights[idx]).mean()
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -152,11 +191,13 @@ class Deployed(nn.Module):
 def export_onnx(model: nn.Module, path: Path, spec: WindowSpec, source: str,
                 energy: OpEnergy | None = None) -> None:
     """Export to ONNX (dynamo exporter, opset 18, batch dimension dynamic) with the metadata the node
-    reads: labels, window_s, bins, size, source, and the per-op energies used on the card."""
+    reads: labels, window_s, bins, size, source, the per-op energies used on the card, and the saccade
+    amplitude the windows were emulated with (and the range of factors of it drawn in training)."""
     import onnx
 
     model.eval()
     energy = energy or OpEnergy()
+    saccades = WindowOptions(size=spec.size)  # what build_window_set emulates with (its defaults)
     example = torch.zeros(1, 2, spec.bins, spec.size, spec.size)
     batch = torch.export.Dim('batch', min=1, max=64)
     program = torch.onnx.export(Deployed(model).eval(), (example,), dynamo=True, input_names=['frames'],
@@ -166,7 +207,9 @@ def export_onnx(model: nn.Module, path: Path, spec: WindowSpec, source: str,
     proto = program.model_proto
     meta = {'labels': ','.join(EMOTIONS), 'window_s': repr(spec.window_s), 'bins': str(spec.bins),
             'size': str(spec.size), 'source': source, 'mac_pj': repr(energy.mac_pj), 'ac_pj': repr(energy.ac_pj),
-            'channels': ','.join(str(c) for c in channels_of(model)), 'readout': str(model.readout)}
+            'channels': ','.join(str(c) for c in channels_of(model)), 'readout': str(model.readout),
+            'saccade_amplitude_px': repr(saccades.saccade_amplitude_px),
+            'saccade_scale': ','.join(repr(v) for v in SACCADE_SCALE)}
     del proto.metadata_props[:]
     for k, v in meta.items():
         proto.metadata_props.add(key=k, value=v)
@@ -218,15 +261,16 @@ def run(data: WindowSet, out_dir: Path, name: str, spec: WindowSpec, config: Tra
     from attune.models.training.spiking_fer_card import model_card
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    train_set, test_set = data.subset(~data.test), data.subset(data.test)
+    val = validation_mask(data, config.val_fraction, config.seed)
+    train_set, val_set, test_set = data.subset(~data.test & ~val), data.subset(val), data.subset(data.test)
     if not len(train_set):
         raise ValueError('no training windows (every subject is held out)')
-    log(f'{len(train_set)} training windows, {len(test_set)} held-out windows')
+    log(f'{len(train_set)} training windows, {len(val_set)} validation windows, {len(test_set)} held-out windows')
     models = {'cs3d': build('cs3d', config)}
     if twin:
         models['c3d'] = build('c3d', config)
     summary: dict = {'config': config_dict(config), 'spec': asdict(spec), 'train_windows': len(train_set),
-                     'test_windows': len(test_set), 'models': {}}
+                     'validation_windows': len(val_set), 'test_windows': len(test_set), 'models': {}}
     ops: dict[str, dict[str, np.ndarray]] = {}
     real = real_windows(real_events, spec) if real_events is not None else None
     for kind, model in models.items():
@@ -236,6 +280,9 @@ def run(data: WindowSet, out_dir: Path, name: str, spec: WindowSpec, config: Tra
         entry = {'parameters': sum(p.numel() for p in model.parameters()), 'train_s': time.perf_counter() - start,
                  'final_loss': losses[-1] if losses else float('nan')}
         ops[kind] = {}
+        if len(val_set):
+            entry['validation'] = headline(metrics(predict(model, val_set.x)[0], val_set))
+            log(f'{kind} validation: {entry["validation"]}')
         if len(test_set):
             probs, test_ops = predict(model, test_set.x)
             entry['held_out'] = metrics(probs, test_set)
