@@ -58,7 +58,7 @@ def main() -> int:
 
     from attune.events.dataset import BuildOptions, WindowSpec, build_window_set
     from attune.events.window_set import headline, metrics
-    from attune.models.training.spiking_fer_training import TrainConfig, build, predict, validation_mask
+    from attune.models.training.spiking_fer_training import SpikingFerTrainConfig, build, predict, validation_mask
 
     images = args.images or [SHARED / 'faces' / 'london_ccby', SHARED / 'faces' / 'muxspace']
     videos = args.videos or [SHARED / 'video' / 'faces']
@@ -66,7 +66,7 @@ def main() -> int:
                             args.cache, log=lambda _: None)
     val = data.subset(validation_mask(data, args.val_fraction, args.seed))
     torch.set_num_threads(1)
-    config = TrainConfig(channels=tuple(int(c) for c in args.channels.split(',')))
+    config = SpikingFerTrainConfig(channels=tuple(int(c) for c in args.channels.split(',')))
     probs = []
     for path in args.runs:
         model = build('cs3d', config)

@@ -13,7 +13,7 @@ from attune.events.face_window import WindowOptions  # noqa: E402
 from attune.events.fer import SpikingFerModel, saccade_mismatch  # noqa: E402
 from attune.events.window_set import WindowSet, WindowSpec  # noqa: E402
 from attune.models.training.spiking_fer_training import (  # noqa: E402
-    TrainConfig,
+    SpikingFerTrainConfig,
     build,
     export_onnx,
     sample_weights,
@@ -53,8 +53,8 @@ def test_validation_people_are_a_seeded_share_of_each_sources_training_people() 
 
 def test_change_windows_weigh_more_and_targets_sharpen() -> None:
     data = _windows({'london': 4}, held=set())
-    plain = sample_weights(data, TrainConfig(class_balance=0.0))
-    weighted = sample_weights(data, TrainConfig(class_balance=0.0, change_weight=3.0))
+    plain = sample_weights(data, SpikingFerTrainConfig(class_balance=0.0))
+    weighted = sample_weights(data, SpikingFerTrainConfig(class_balance=0.0, change_weight=3.0))
     onset = torch.from_numpy(data.kind == 'onset')
     assert torch.allclose(weighted[onset], 3 * plain[onset]) and torch.allclose(weighted[~onset], plain[~onset])
     soft = np.array([[0.6, 0.3, 0.1, 0, 0, 0, 0]], np.float32)
@@ -66,7 +66,7 @@ def test_change_windows_weigh_more_and_targets_sharpen() -> None:
 def test_exported_model_records_its_saccades_and_a_mismatch_is_explained(tmp_path) -> None:
     spec = WindowSpec(bins=2, size=16)
     path = tmp_path / 'tiny.onnx'
-    export_onnx(build('cs3d', TrainConfig(channels=(2, 2, 4))), path, spec, 'cs3d_snn')
+    export_onnx(build('cs3d', SpikingFerTrainConfig(channels=(2, 2, 4))), path, spec, 'cs3d_snn')
     model = SpikingFerModel(path)
     expected = WindowOptions(size=16).saccade_amplitude_px
     assert model.saccade_amplitude_px == expected and model.saccade_scale == (0.6, 1.4)

@@ -90,14 +90,15 @@ def run(ns: argparse.Namespace) -> int:
     except ImportError:
         raise AttuneError('training needs torch: pip install -r requirements.txt (section [train])') from None
     from attune.events.dataset import BuildOptions, WindowSpec, build_window_set
-    from attune.models.training.spiking_fer_training import TrainConfig
+    from attune.models.training.spiking_fer_training import SpikingFerTrainConfig
     from attune.models.training.spiking_fer_training import run as train_run
 
     spec = WindowSpec(window_s=ns.window_s, bins=ns.bins, size=ns.size)
-    config = TrainConfig(epochs=ns.epochs, batch_size=ns.batch_size, lr=ns.lr, seed=ns.seed, threads=ns.threads,
-                         channels=channels, readout=ns.readout, shift_px=ns.shift_px, event_dropout=ns.event_dropout,
-                         change_weight=ns.change_weight, target_temperature=ns.target_temperature,
-                         class_balance=ns.class_balance, val_fraction=ns.val_fraction)
+    config = SpikingFerTrainConfig(epochs=ns.epochs, batch_size=ns.batch_size, lr=ns.lr, seed=ns.seed,
+                                   threads=ns.threads, channels=channels, readout=ns.readout, shift_px=ns.shift_px,
+                                   event_dropout=ns.event_dropout, change_weight=ns.change_weight,
+                                   target_temperature=ns.target_temperature, class_balance=ns.class_balance,
+                                   val_fraction=ns.val_fraction)
     options = BuildOptions(seed=ns.seed, test_fraction=ns.test_fraction, still_windows=ns.still_windows,
                            sequences=ns.sequences, max_photos=ns.max_photos, video_passes=ns.video_passes,
                            video_stride=ns.video_stride, label_mix=ns.label_mix)

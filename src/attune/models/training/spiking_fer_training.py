@@ -33,7 +33,7 @@ TWIN_SOURCE_NAME = 'c3d_twin'
 
 
 @dataclass(frozen=True)
-class TrainConfig:
+class SpikingFerTrainConfig:
     """Optimisation settings (the same for CS3D and its twin)."""
 
     epochs: int = 8
@@ -59,7 +59,7 @@ def seed_everything(seed: int) -> None:
     torch.use_deterministic_algorithms(True, warn_only=True)
 
 
-def build(kind: str, config: TrainConfig) -> nn.Module:
+def build(kind: str, config: SpikingFerTrainConfig) -> nn.Module:
     """A fresh network: kind 'cs3d' (spiking) or 'c3d' (the twin)."""
     if kind == 'cs3d':
         return CS3D(len(EMOTIONS), channels=config.channels, readout=config.readout)
@@ -83,7 +83,7 @@ def sharpen(y: np.ndarray, temperature: float) -> np.ndarray:
     return (powered / np.maximum(powered.sum(axis=1, keepdims=True), 1e-12)).astype(np.float32)
 
 
-def sample_weights(data: WindowSet, config: TrainConfig) -> torch.Tensor:
+def sample_weights(data: WindowSet, config: SpikingFerTrainConfig) -> torch.Tensor:
     """Per-window loss weight: the class weight of the window's target times `change_weight` for
     onset/offset windows."""
     weights = _class_weights(data.y, config.class_balance)[torch.from_numpy(data.y.argmax(axis=1))]
@@ -109,7 +109,7 @@ def validation_mask(data: WindowSet, fraction: float, seed: int) -> np.ndarray:
     return mask
 
 
-def augment(x: torch.Tensor, config: TrainConfig, generator: torch.Generator) -> torch.Tensor:
+def augment(x: torch.Tensor, config: SpikingFerTrainConfig, generator: torch.Generator) -> torch.Tensor:
     """Random horizontal flips, translations (a detector's box is never exactly centred; zero fill) and
     event dropout of a (B, 2, T, H, W) batch of training windows."""
     flip = torch.rand(len(x), generator=generator) < 0.5
@@ -125,7 +125,7 @@ def augment(x: torch.Tensor, config: TrainConfig, generator: torch.Generator) ->
     return x
 
 
-def train(model: nn.Module, data: WindowSet, config: TrainConfig,
+def train(model: nn.Module, data: WindowSet, config: SpikingFerTrainConfig,
           log: Callable[[str], object] = print) -> list[float]:
     """Train on `data` (soft-label cross-entropy, class-balanced, augmented by `augment`); return the
     mean loss per epoch. Seeded: the same data and config give the same weights."""
@@ -223,7 +223,7 @@ def channels_of(model: nn.Module) -> tuple[int, ...]:
     return tuple(int((c.spatial if hasattr(c, 'spatial') else c).out_channels) for c in convs)
 
 
-def config_dict(config: TrainConfig) -> dict:
+def config_dict(config: SpikingFerTrainConfig) -> dict:
     d = asdict(config)
     d['channels'] = list(config.channels)
     return d
@@ -251,7 +251,7 @@ def real_windows(path: Path, spec: WindowSpec, step_s: float = 0.05) -> np.ndarr
     return np.stack(windows).astype(np.uint8)
 
 
-def run(data: WindowSet, out_dir: Path, name: str, spec: WindowSpec, config: TrainConfig, *,
+def run(data: WindowSet, out_dir: Path, name: str, spec: WindowSpec, config: SpikingFerTrainConfig, *,
         twin: bool = True, real_events: Path | None = None, command: str = '', data_notes: list[str] | None = None,
         checkpoint_dir: Path | None = None, log: Callable[[str], object] = print) -> RunResult:
     """Train CS3D (and its C3D twin) on the training subjects of `data`, evaluate both on the held-out
