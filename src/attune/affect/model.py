@@ -25,8 +25,9 @@ def default_model_path() -> Path:
 
 @dataclass(frozen=True)
 class ModelInfo:
-    """What the ONNX file says about itself: depth, width, input_size, emotions, training temperature,
-    and the mean output on neutral training faces (the reference of the per-child calibration)."""
+    """What the ONNX file says about itself: depth, width (the ResNet's; 0 for another crop encoder),
+    input_size (the crop side the runtime cuts), emotions, training temperature, and the mean output on
+    neutral training faces (the reference of the per-child calibration)."""
 
     depth: int
     width: int
@@ -38,13 +39,15 @@ class ModelInfo:
     majority_class: int = 0
     #: Every training setting (attune.models.training.asd_emotion_training.TrainConfig as a dict), split included.
     config: dict = field(default_factory=dict, compare=False)
+    #: The crop encoder: 'resnet' (trained from scratch) or 'fer-minixception' (fine-tuned FER2013 CNN).
+    backbone: str = 'resnet'
 
     @classmethod
     def from_json(cls, text: str) -> ModelInfo:
         d = json.loads(text)
         return cls(int(d['depth']), int(d['width']), int(d['input_size']), tuple(d['emotions']),
                    float(d.get('temperature', 1.0)), tuple(float(x) for x in d.get('neutral_reference', ())),
-                   int(d.get('majority_class', 0)), dict(d.get('config', {})))
+                   int(d.get('majority_class', 0)), dict(d.get('config', {})), str(d.get('backbone', 'resnet')))
 
 
 @dataclass(frozen=True)

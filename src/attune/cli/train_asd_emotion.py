@@ -34,6 +34,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument('--cache-dir', default='',
                    help="where faces and teacher labels are cached, outside the repository ('' = "
                         "$ATTUNE_CACHE_DIR/asd-emotion or <temp dir>/attune-asd-emotion; 'none' = no cache)")
+    p.add_argument('--backbone', default='resnet', choices=('resnet', 'fer-minixception'),
+                   help='crop encoder: a ResNet trained from scratch, or the pretrained FER2013 mini-Xception '
+                        '(fer_minixception.onnx) fine-tuned (64x64 crops)')
+    p.add_argument('--frozen-blocks', type=int, default=2,
+                   help='fer-minixception: residual blocks (0..4) kept frozen after the stem (-1: none, stem '
+                        'trained too)')
+    p.add_argument('--backbone-lr-scale', type=float, default=0.2,
+                   help="fer-minixception: the backbone's learning rate as a share of --lr")
     p.add_argument('--depth', type=int, default=18, choices=(18, 34, 50), help='ResNet depth')
     p.add_argument('--input-size', type=int, default=64, help='face crop side in pixels (16..112)')
     p.add_argument('--width', type=int, default=16, help='ResNet width (channels of the first stage; 64 = paper)')
@@ -76,6 +84,9 @@ def command_line(ns: argparse.Namespace) -> str:
     args += ['--output', str(ns.output)]
     if ns.torch_reference:
         args += ['--torch-reference', str(ns.torch_reference)]
+    args += ['--backbone', ns.backbone]
+    if ns.backbone != 'resnet':
+        args += ['--frozen-blocks', str(ns.frozen_blocks), '--backbone-lr-scale', str(ns.backbone_lr_scale)]
     for name in ('depth', 'input_size', 'width', 'epochs', 'batch_size', 'lr', 'temperature', 'hard_weight',
                  'class_power', 'sampling_power', 'test_fraction', 'val_fraction', 'seed', 'threads',
                  'video_every', 'max_files'):
@@ -232,10 +243,15 @@ def run(ns: argparse.Namespace) -> int:
 
     if not 16 <= ns.input_size <= 112:
         raise ConfigError(f'--input-size must be in [16, 112], got {ns.input_size}')
+    if ns.backbone == 'fer-minixception' and ns.input_size != 64:
+        raise ConfigError(f'--backbone fer-minixception takes 64x64 crops (its pretrained size), got --input-size '
+                          f'{ns.input_size}')
     if ns.epochs < 1 or ns.batch_size < 2:
         raise ConfigError('--epochs must be >= 1 and --batch-size >= 2')
     data = load_or_build(ns)
-    config = training.TrainConfig(depth=ns.depth, input_size=ns.input_size, width=ns.width, epochs=ns.epochs,
+    config = training.TrainConfig(backbone=ns.backbone, frozen_blocks=ns.frozen_blocks,
+                                  backbone_lr_scale=ns.backbone_lr_scale, depth=ns.depth, input_size=ns.input_size,
+                                  width=ns.width, epochs=ns.epochs,
                                   batch_size=ns.batch_size, lr=ns.lr, temperature=ns.temperature,
                                   hard_weight=ns.hard_weight, class_power=ns.class_power,
                                   sampling_power=ns.sampling_power, select_best=not ns.last_epoch,

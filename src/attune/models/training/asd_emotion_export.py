@@ -46,7 +46,9 @@ class _Exported(nn.Module):
 
 def metadata(result: TrainResult) -> dict[str, Any]:
     c = result.config
-    return {'depth': c.depth, 'width': c.width, 'input_size': c.input_size, 'emotions': list(EMOTIONS),
+    resnet = c.backbone == 'resnet'  # depth and width are the ResNet's; 0 for another backbone
+    return {'backbone': c.backbone, 'depth': c.depth if resnet else 0, 'width': c.width if resnet else 0,
+            'input_size': c.input_size, 'emotions': list(EMOTIONS),
             'temperature': c.temperature, 'majority_class': result.majority_class,
             'neutral_reference': [round(float(x), 6) for x in result.neutral_reference],
             'config': asdict(c)}
