@@ -2,6 +2,7 @@
 layers, a lower learning rate for the backbone, and an ONNX export that says which backbone it holds."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -66,7 +67,11 @@ def test_the_backbone_wants_its_pretrained_input_size_and_a_known_name() -> None
 
 @pytest.mark.filterwarnings('ignore::FutureWarning', 'ignore::UserWarning')  # torch.onnx's exporter chatter
 def test_the_export_names_the_backbone_and_agrees_with_torch(tmp_path: Path) -> None:
-    from attune.affect.model import AsdEmotionModel
+    import onnx
+
+    from attune.affect.features import crop_geometry
+    from attune.affect.model import METADATA_KEY, AsdEmotionModel
+    from attune.errors import ModelFileError
     from attune.models.training.asd_emotion_export import export_onnx
 
     model = training.build_model(FER).eval()
@@ -77,3 +82,13 @@ def test_the_export_names_the_backbone_and_agrees_with_torch(tmp_path: Path) -> 
     runner = AsdEmotionModel(tmp_path / 'fer.onnx')
     assert runner.info.backbone == 'fer-minixception' and runner.input_size == 64
     assert runner.info.depth == 0 and runner.info.width == 0  # no ResNet in it
+    assert runner.info.crop == crop_geometry()
+    # a model trained on crops framed otherwise is refused, not fed the wrong crop
+    proto = onnx.load(str(tmp_path / 'fer.onnx'))
+    entry = next(p for p in proto.metadata_props if p.key == METADATA_KEY)
+    meta = json.loads(entry.value)
+    meta['crop']['side_cm'] = 20.0
+    entry.value = json.dumps(meta)
+    onnx.save(proto, str(tmp_path / 'other_crop.onnx'))
+    with pytest.raises(ModelFileError, match='framed as'):
+        AsdEmotionModel(tmp_path / 'other_crop.onnx')

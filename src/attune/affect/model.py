@@ -1,4 +1,5 @@
-"""onnxruntime runner of the ASD emotion model (ResNet crop branch + GCN landmark branch, fused; no rclpy)."""
+"""onnxruntime runner of the ASD emotion model (crop branch: ResNet or fine-tuned mini-Xception, + GCN landmark
+branch, fused; no rclpy). The crop it cuts follows the model's metadata (input size; framing checked)."""
 from __future__ import annotations
 
 import json
@@ -7,7 +8,14 @@ from pathlib import Path
 
 import numpy as np
 
-from attune.affect.features import NUM_NODES, FaceInputError, face_crop, landmark_features, normalize_crops
+from attune.affect.features import (
+    NUM_NODES,
+    FaceInputError,
+    crop_geometry,
+    face_crop,
+    landmark_features,
+    normalize_crops,
+)
 from attune.emotions import EMOTIONS
 from attune.errors import ModelFileError
 from attune.inference import onnx_session
@@ -41,13 +49,17 @@ class ModelInfo:
     config: dict = field(default_factory=dict, compare=False)
     #: The crop encoder: 'resnet' (trained from scratch) or 'fer-minixception' (fine-tuned FER2013 CNN).
     backbone: str = 'resnet'
+    #: The crop framing the model was trained on (attune.affect.features.crop_geometry); {} = made before
+    #: it was recorded, on the framing of then, which is today's.
+    crop: dict = field(default_factory=dict, compare=False)
 
     @classmethod
     def from_json(cls, text: str) -> ModelInfo:
         d = json.loads(text)
         return cls(int(d['depth']), int(d['width']), int(d['input_size']), tuple(d['emotions']),
                    float(d.get('temperature', 1.0)), tuple(float(x) for x in d.get('neutral_reference', ())),
-                   int(d.get('majority_class', 0)), dict(d.get('config', {})), str(d.get('backbone', 'resnet')))
+                   int(d.get('majority_class', 0)), dict(d.get('config', {})), str(d.get('backbone', 'resnet')),
+                   dict(d.get('crop', {})))
 
 
 @dataclass(frozen=True)
@@ -84,13 +96,17 @@ class AsdEmotionModel:
         inputs = {i.name for i in self._session.get_inputs()}
         if inputs != {'crop', 'landmarks'} or tuple(self.info.emotions) != EMOTIONS:
             raise ModelFileError(f'{self.path}: expected inputs crop, landmarks and outputs over {EMOTIONS}')
+        if self.info.crop and self.info.crop != crop_geometry():
+            raise ModelFileError(f'{self.path} was trained on face crops framed as {self.info.crop}; this attune '
+                                 f'cuts {crop_geometry()}: train it again (attune train asd-emotion)')
 
     @property
     def input_size(self) -> int:
         return self.info.input_size
 
     def prepare(self, image: np.ndarray, landmarks: np.ndarray | None) -> FaceInputs:
-        """The inputs of one face in an RGB (H, W, 3) or grey uint8 image.
+        """The inputs of one face in an RGB (H, W, 3) or grey uint8 image: the crop at the model's
+        input size (its metadata), framed as in training (`crop_geometry`), and the aligned landmarks.
 
         Raises:
             FaceInputError: missing, NaN or degenerate landmarks, or a crop outside the image.
