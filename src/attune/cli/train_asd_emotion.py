@@ -71,6 +71,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument('--init', default='', metavar='FILE.pt',
                    help='start from these torch weights (written by --save-torch of a run with the same settings '
                         'and split) instead of a fresh network')
+    p.add_argument('--init-gcn', default='', metavar='FILE.pt',
+                   help='start the landmark branch (GCN) from these torch weights (--save-torch of a run on the '
+                        'same split, any crop encoder); the rest starts fresh or pretrained')
     p.add_argument('--save-torch', default='', metavar='FILE.pt',
                    help='also save the torch weights (to continue training with --init; keep them out of the repo)')
     p.set_defaults(handler=run)
@@ -101,6 +104,8 @@ def command_line(ns: argparse.Namespace) -> str:
         args.append('--teacher-sees-all')
     if ns.init:
         args += ['--init', str(ns.init)]
+    if getattr(ns, 'init_gcn', ''):
+        args += ['--init-gcn', str(ns.init_gcn)]
     return shlex.join(args)
 
 
@@ -259,13 +264,20 @@ def run(ns: argparse.Namespace) -> int:
                                   val_fraction=ns.val_fraction, seed=ns.seed, threads=ns.threads,
                                   augment=not ns.no_augment)
     init, init_command, command = None, '', command_line(ns)
-    if ns.init:
-        saved = torch.load(ns.init, map_location='cpu', weights_only=True)
+    init_gcn = None
+    for path in (ns.init, ns.init_gcn):
+        if not path:
+            continue
+        saved = torch.load(path, map_location='cpu', weights_only=True)
         if saved.get('split_seed') != ns.seed:
-            raise ConfigError(f'{ns.init} was trained with another split (seed {saved.get("split_seed")})')
-        init, init_command = saved['state'], init_chain(saved)
+            raise ConfigError(f'{path} was trained with another split (seed {saved.get("split_seed")})')
+        init_command = '\n'.join(line for line in (init_command, init_chain(saved)) if line)
+        if path == ns.init:
+            init = saved['state']
+        else:
+            init_gcn = saved['state']
     try:
-        result = training.train(data, config, init=init)
+        result = training.train(data, config, init=init, init_gcn=init_gcn)
     except (ValueError, RuntimeError) as exc:
         raise ConfigError(str(exc)) from None
     if ns.save_torch:
@@ -274,7 +286,8 @@ def run(ns: argparse.Namespace) -> int:
                     'init_command': init_command}, ns.save_torch)
     output = Path(ns.output)
     check = export_onnx(result, output)
-    card = write_model_card(result, data, output, command, check, init_command)
+    card = write_model_card(result, data, output, command, check, init_command,
+                            'the GCN only' if ns.init_gcn and not ns.init else '')
     reference = Path(ns.torch_reference) if ns.torch_reference else output.with_suffix('.torch_reference.npz')
     reference.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(reference, **torch_reference(result, data))

@@ -70,7 +70,7 @@ def _table(rows: list[list[Any]]) -> str:
 
 
 def write_model_card(result: Any, data: FaceDataset, onnx_path: Path, command: str, check: dict[str, Any],
-                     init_command: str = '') -> Path:
+                     init_command: str = '', init_part: str = '') -> Path:
     """Write `<onnx_path without suffix>.md`; return its path. `init_command`: the run whose weights this
     one started from (--init), if any."""
     c = result.config
@@ -103,8 +103,10 @@ def write_model_card(result: Any, data: FaceDataset, onnx_path: Path, command: s
     confusion = [['true \\ predicted', *EMOTIONS]]
     confusion += [[EMOTIONS[i], *row] for i, row in enumerate(ev['test']['confusion'])]
     name = onnx_path.stem
-    init_text = ('It continued from the weights of these earlier runs, earliest first, each continuing the one '
-                 'before (same network and split; the teacher of each run labelled its faces):'
+    init_text = ((f'It started {init_part} from the weights of the last of these earlier runs' if init_part else
+                  'It continued from the weights of these earlier runs') +
+                 ', earliest first, each continuing the one before (same split; the teacher of each run '
+                 'labelled its faces):'
                  f'\n```\n{init_command}\n```\n') if init_command else ''
     head = data.info.get('teacher_head')
     teacher_text = ('the shipped teacher as it is' if not isinstance(head, dict) else

@@ -253,11 +253,13 @@ class TrainResult:
 
 
 def train(data: FaceDataset, config: TrainConfig, log: Any = print,
-          init: dict[str, torch.Tensor] | None = None) -> TrainResult:
+          init: dict[str, torch.Tensor] | None = None,
+          init_gcn: dict[str, torch.Tensor] | None = None) -> TrainResult:
     """Train on the training subjects, keep the epoch best on the validation subjects (macro-F1), and
     evaluate on every split (with the teacher and the majority class as baselines). `init`: weights to
     start from (a state dict of a network with the same settings, e.g. trained before with another
-    teacher on the same split) instead of a fresh initialization."""
+    teacher on the same split) instead of a fresh initialization. `init_gcn`: such a state dict whose
+    landmark branch (`gcn.*`) alone is taken, e.g. from a run with another crop encoder."""
     torch.manual_seed(config.seed)
     np.random.seed(config.seed)
     torch.set_num_threads(config.threads)
@@ -271,6 +273,8 @@ def train(data: FaceDataset, config: TrainConfig, log: Any = print,
     model = build_model(config)
     if init is not None:
         model.load_state_dict(init)
+    if init_gcn is not None:
+        model.gcn.load_state_dict({k.removeprefix('gcn.'): v for k, v in init_gcn.items() if k.startswith('gcn.')})
     optimizer = torch.optim.AdamW(parameter_groups(model, config), lr=config.lr, weight_decay=config.weight_decay)
     steps = config.epochs * math.ceil(len(train_t) / config.batch_size)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=[g['lr'] for g in optimizer.param_groups],
