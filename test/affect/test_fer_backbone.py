@@ -92,3 +92,28 @@ def test_the_export_names_the_backbone_and_agrees_with_torch(tmp_path: Path) -> 
     onnx.save(proto, str(tmp_path / 'other_crop.onnx'))
     with pytest.raises(ModelFileError, match='framed as'):
         AsdEmotionModel(tmp_path / 'other_crop.onnx')
+
+
+@pytest.mark.filterwarnings('ignore::UserWarning')
+def test_init_gcn_takes_the_landmark_branch_alone_from_an_earlier_run() -> None:
+    """At learning rate 0 the trained GCN is the one given; the crop encoder is the pretrained one."""
+    from attune.affect.dataset import FaceDataset
+    from attune.emotions import EMOTIONS
+
+    rng = np.random.default_rng(0)
+    n = 16
+    hard = np.arange(n) % 2
+    data = FaceDataset(rng.integers(0, 255, (n, 64, 64), dtype=np.uint8),
+                       np.repeat(training.canonical_reference()[None], n, axis=0).astype(np.float32),
+                       np.full((n, len(EMOTIONS)), 1 / len(EMOTIONS), np.float32), hard,
+                       np.array([f'p{i}' for i in range(n)]), np.array([f'p{i}.jpg' for i in range(n)]),
+                       np.zeros(n, np.int64))
+    earlier = training.build_model(training.TrainConfig(width=4, input_size=32)).state_dict()
+    earlier = {k: v + 0.5 if k.startswith('gcn.convs') else v for k, v in earlier.items()}
+    config = training.TrainConfig(backbone='fer-minixception', epochs=1, batch_size=8, lr=0.0, weight_decay=0.0,
+                                  test_fraction=0.25, val_fraction=0.0, threads=1, augment=False, tune_bias=False)
+    model = training.train(data, config, log=None, init_gcn=earlier).model
+    for key, value in model.gcn.state_dict().items():
+        assert torch.equal(value, earlier[f'gcn.{key}']), key
+    assert torch.equal(model.resnet.blocks[3].sep1.pointwise.weight,
+                       load_onnx(fer_model_path()).blocks[3].sep1.pointwise.weight)
