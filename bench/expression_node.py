@@ -90,8 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     from std_msgs.msg import Header
 
     from attune.msg import Expression, Faces
+    from attune.ros import msg_faces
     from attune.ros.dds import use_attune_dds_profile
-    from attune.ros.face_msgs import faces_to_msg, image_msg
+    from attune.ros.images import image_msg
     from attune.ros.stamps import from_ns, to_ns
 
     use_attune_dds_profile()
@@ -136,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
             for i, (rgb, frame) in enumerate(pairs):
                 stamp = first_ns + i * int(period * 1e9)
                 h = Header(stamp=from_ns(stamp, Time), frame_id='bench')
-                out.append((stamp, image_msg(rgb, 'rgb8', h), faces_to_msg(frame, h), len(frame.faces)))
+                out.append((stamp, image_msg(rgb, 'rgb8', h), msg_faces.to_msg(frame, h), len(frame.faces)))
             return out
 
         warmup = build(1_000_000_000, list(zip(frames, face_frames))[:10])

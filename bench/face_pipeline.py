@@ -126,7 +126,7 @@ class NodeBench:
         from builtin_interfaces.msg import Time
         from std_msgs.msg import Header
 
-        from attune.ros.face_msgs import image_msg
+        from attune.ros.images import image_msg
         from attune.ros.stamps import from_ns
 
         return image_msg(rgb, 'rgb8', Header(stamp=from_ns(stamp_ns, Time), frame_id='bench'))

@@ -6,9 +6,11 @@
 --data is a folder laid out like ../shared/data/video/ (its default): faces/*.mp4 are the camera.
 For each mode, in the same run: the graph is started with `attune up`, a simulated camera publishes
 the frames at --fps, and this process measures, for /attune/faces: end-to-end latency (image
-publish -> Faces received) median/p95, the fraction of frames answered, and the graph's total CPU
-time and summed peak RSS; and how many messages the other outputs (expression, affect, hands, sign,
-interaction state, commands) carried. The baseline is `processes`; ratios composed/processes are reported.
+publish -> Faces received) median/p95, the fraction of frames answered, image publish -> the first
+InteractionState carrying that image's stamp (`interaction_latency_ms`), the graph's total CPU time and
+summed peak RSS and the same per process (`per_process`, by node); and how many messages the other
+outputs (expression, affect, hands, sign, interaction state, commands) carried.
+The baseline is `processes`; ratios composed/processes are reported.
 The JSON object on the last line holds every number.
 """
 from __future__ import annotations
@@ -47,19 +49,54 @@ def descendants(pid: int) -> list[int]:
     return out
 
 
-def cpu_seconds_and_rss(pids: list[int]) -> tuple[float, float]:
+def process_name(pid: int) -> str:
+    """The attune node a process runs (`python -m attune.nodes.X` -> X), else its command's name."""
+    try:
+        argv = Path(f'/proc/{pid}/cmdline').read_bytes().split(b'\0')
+    except OSError:
+        return str(pid)
+    for arg in argv:
+        if arg == b'attune.graph.group':
+            return 'group'
+        if arg.startswith(b'attune.nodes.'):
+            return arg.decode().rsplit('.', 1)[1]
+    return Path(argv[1 if len(argv) > 1 and argv[0].endswith(b'python3') else 0].decode() or str(pid)).name
+
+
+def memory_mb(pid: int) -> dict[str, float]:
+    """/proc/PID/status memory lines in MB: VmHWM (peak RSS) and what the RSS is now made of
+    (RssAnon: the process's own heap; RssFile: mapped libraries and models, shared with other
+    processes; RssShmem: shared memory, which includes the DDS shared-memory transport), and Pss from
+    smaps_rollup (each shared page divided among the processes that map it: the sum over processes is
+    the memory the graph really holds, where the sum of peak RSS counts each shared library per process)."""
+    out = {}
+    for line in Path(f'/proc/{pid}/status').read_text().splitlines():
+        key = line.split(':', 1)[0]
+        if key in ('VmHWM', 'RssAnon', 'RssFile', 'RssShmem'):
+            out[key] = int(line.split()[1]) / 1024
+    for line in Path(f'/proc/{pid}/smaps_rollup').read_text().splitlines():
+        if line.startswith('Pss:'):
+            out['Pss'] = int(line.split()[1]) / 1024
+    return out
+
+
+def per_process_cpu_and_rss(pids: list[int]) -> dict[int, tuple[float, dict[str, float]]]:
+    """CPU seconds (user + system) and memory (`memory_mb`) of each live process."""
     ticks = os.sysconf('SC_CLK_TCK')
-    cpu = rss = 0.0
+    out = {}
     for pid in pids:
         try:
             fields = Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()
-            cpu += (int(fields[11]) + int(fields[12])) / ticks
-            for line in Path(f'/proc/{pid}/status').read_text().splitlines():
-                if line.startswith('VmHWM:'):
-                    rss += int(line.split()[1]) / 1024
+            out[pid] = ((int(fields[11]) + int(fields[12])) / ticks, memory_mb(pid))
         except OSError:
             pass
-    return cpu, rss
+    return out
+
+
+def latency_summary(latencies: list[float]) -> dict[str, float] | None:
+    if not latencies:
+        return None
+    return {'median': round(statistics.median(latencies), 2), 'p95': round(float(np.percentile(latencies, 95)), 2)}
 
 
 def run_mode(mode: str, frames: list[np.ndarray], fps: float, graph_args: list[str]) -> dict:
@@ -71,7 +108,7 @@ def run_mode(mode: str, frames: list[np.ndarray], fps: float, graph_args: list[s
 
     import attune.msg as msgs
     from attune.msg import Faces
-    from attune.ros.face_msgs import image_msg
+    from attune.ros.images import image_msg
     from attune.ros.stamps import from_ns, to_ns
 
     up = start_up(['--mode', mode, f'--camera-topic={TOPIC}', *graph_args])
@@ -86,6 +123,10 @@ def run_mode(mode: str, frames: list[np.ndarray], fps: float, graph_args: list[s
                '/attune/hands': msgs.Hands, '/attune/sign': msgs.Sign,
                '/attune/interaction_state': msgs.InteractionState, '/attune/behavior/command': msgs.BehaviorCommand}
     counts = dict.fromkeys(outputs, 0)
+    first_state: dict[int, float] = {}
+    node.create_subscription(msgs.InteractionState, '/attune/interaction_state',
+                             lambda m: first_state.setdefault(to_ns(m.header.stamp), time.perf_counter()),
+                             QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE))
     for topic, cls in outputs.items():
         node.create_subscription(cls, topic, lambda _m, t=topic: counts.__setitem__(t, counts[t] + 1),
                                  QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE))
@@ -98,7 +139,7 @@ def run_mode(mode: str, frames: list[np.ndarray], fps: float, graph_args: list[s
             rclpy.spin_once(node, timeout_sec=0.1)
         time.sleep(2.0)  # let every node finish configuring
         pids = descendants(up.pid)
-        cpu_before, _ = cpu_seconds_and_rss(pids)
+        before = per_process_cpu_and_rss(pids)
         sent: dict[int, float] = {}
         start = time.perf_counter()
         for i, rgb in enumerate(frames):
@@ -112,14 +153,29 @@ def run_mode(mode: str, frames: list[np.ndarray], fps: float, graph_args: list[s
         end = time.perf_counter() + 3.0
         while time.perf_counter() < end:
             rclpy.spin_once(node, timeout_sec=0.01)
-        cpu_after, rss = cpu_seconds_and_rss(descendants(up.pid))
+        after = per_process_cpu_and_rss(descendants(up.pid))
         latencies = [(received[s] - t) * 1e3 for s, t in sent.items() if s in received]
+        # A state carries the stamp of the newest input behind it: the image's, once the faces are in.
+        state_latencies = [(first_state[s] - t) * 1e3 for s, t in sent.items() if s in first_state]
         wall = len(frames) / fps
-        return {'latency_ms': {'median': round(statistics.median(latencies), 2),
-                               'p95': round(float(np.percentile(latencies, 95)), 2)} if latencies else None,
+        per_process: dict[str, dict[str, float]] = {}
+        for pid, (cpu, mem) in after.items():
+            entry = per_process.setdefault(process_name(pid), dict.fromkeys(
+                ('cpu_percent_of_one_core', 'peak_rss_mb', 'anon_mb', 'file_mb', 'shmem_mb'), 0.0))
+            entry['cpu_percent_of_one_core'] += round(100 * (cpu - before.get(pid, (0.0, {}))[0]) / wall, 1)
+            for key, name in (('VmHWM', 'peak_rss_mb'), ('RssAnon', 'anon_mb'), ('RssFile', 'file_mb'),
+                              ('RssShmem', 'shmem_mb')):
+                entry[name] = round(entry[name] + mem.get(key, 0.0), 1)
+        return {'latency_ms': latency_summary(latencies),
                 'answered_fraction': round(len(latencies) / len(frames), 3),
-                'graph_cpu_percent_of_one_core': round(100 * (cpu_after - cpu_before) / wall, 1),
-                'graph_peak_rss_mb': round(rss, 1), 'processes': len(pids),
+                'interaction_latency_ms': latency_summary(state_latencies),
+                'interaction_answered_fraction': round(len(state_latencies) / len(frames), 3),
+                'graph_cpu_percent_of_one_core': round(
+                    100 * sum(c - before.get(pid, (0.0, {}))[0] for pid, (c, _) in after.items()) / wall, 1),
+                'graph_peak_rss_mb': round(sum(m.get('VmHWM', 0.0) for _, m in after.values()), 1),
+                'graph_pss_mb': round(sum(m.get('Pss', 0.0) for _, m in after.values()), 1),
+                'processes': len(after),
+                'per_process': dict(sorted(per_process.items(), key=lambda kv: -kv[1]['cpu_percent_of_one_core'])),
                 'messages': {t: n for t, n in counts.items() if n}}
     finally:
         stop_up(up)
@@ -132,6 +188,9 @@ def main() -> int:
     parser.add_argument('--data', type=Path, default=DEFAULT_DATA, help='folder like ../shared/data/video/')
     parser.add_argument('--frames', type=int, default=300)
     parser.add_argument('--fps', type=float, default=30.0)
+    parser.add_argument('--modes', nargs='+', choices=('processes', 'grouped', 'composed'),
+                        default=['processes', 'composed'], help='which modes to run (default processes and composed; '
+                        'the composed/processes ratios need both)')
     parser.add_argument('--graph-args', nargs='*', default=[], metavar='K=V',
                         help='extra `attune up` arguments as name=value, e.g. robot=sim sign=true')
     args = parser.parse_args()
@@ -147,11 +206,11 @@ def main() -> int:
     frames = load_frames(args.data, args.frames)
     results = {'benchmark': 'graph_modes', 'frames': len(frames), 'fps': args.fps,
                'graph_args': args.graph_args, 'cpu_count': os.cpu_count(), 'modes': {}}
-    for mode in ('processes', 'composed'):
+    for mode in args.modes:
         results['modes'][mode] = run_mode(mode, frames, args.fps, up_args)
         print(f'{mode}: {results["modes"][mode]}', file=sys.stderr)
-    p, c = results['modes']['processes'], results['modes']['composed']
-    if p['latency_ms'] and c['latency_ms']:
+    p, c = results['modes'].get('processes'), results['modes'].get('composed')
+    if p and c and p['latency_ms'] and c['latency_ms']:
         results['ratio_composed_to_processes'] = {
             'latency_median': round(c['latency_ms']['median'] / p['latency_ms']['median'], 3),
             'cpu': round(c['graph_cpu_percent_of_one_core'] / max(1e-9, p['graph_cpu_percent_of_one_core']), 3),

@@ -92,7 +92,7 @@ def run_perception(node, args: argparse.Namespace, stop: threading.Event) -> Non
     from sensor_msgs.msg import Image
     from std_msgs.msg import Header
 
-    from attune.ros.face_msgs import image_msg
+    from attune.ros.images import image_msg
     from attune.ros.stamps import from_ns
     from face_pipeline import load_frames
 

@@ -282,13 +282,13 @@ def hands_cost(video: Path, frames: int) -> dict:
         from std_msgs.msg import Header
 
         import attune.msg as msgs
-        from attune.ros.hand_msgs import hands_from_msg, hands_to_msg
+        from attune.ros import msg_hands
 
         def hop() -> None:
-            data = serialize_message(hands_to_msg(sample, Header(stamp=Time(sec=1))))
-            hands_from_msg(deserialize_message(data, msgs.Hands))
+            data = serialize_message(msg_hands.to_msg(sample, Header(stamp=Time(sec=1))))
+            msg_hands.from_msg(deserialize_message(data, msgs.Hands))
 
-        result['hands_message_bytes'] = len(serialize_message(hands_to_msg(sample, Header())))
+        result['hands_message_bytes'] = len(serialize_message(msg_hands.to_msg(sample, Header())))
         result['hands_message_hop_ms'] = timed(hop, 300)['median_ms']
     except ImportError as exc:  # messages not built: report the stage cost alone
         result['hands_message_hop_ms'] = None

@@ -81,7 +81,7 @@ def soak_graph(name: str, up_args: list[str], frames: list[np.ndarray], fps: flo
     from std_msgs.msg import Header
 
     import attune.msg as msgs
-    from attune.ros.face_msgs import image_msg
+    from attune.ros.images import image_msg
     from attune.ros.stamps import from_ns, to_ns
 
     up = start_up([f'--camera-topic={TOPIC}', *up_args])

@@ -34,7 +34,7 @@ def children(pid: int) -> list[int]:
 
 
 @pytest.mark.parametrize(('mode', 'sig'), [('processes', signal.SIGTERM), ('processes', signal.SIGINT),
-                                           ('composed', signal.SIGINT)])
+                                           ('grouped', signal.SIGINT), ('composed', signal.SIGINT)])
 def test_up_runs_the_graph_and_stops_on_signal(spinner, tmp_path: Path, mode: str, sig: signal.Signals) -> None:
     from rclpy.node import Node
 
@@ -46,6 +46,8 @@ def test_up_runs_the_graph_and_stops_on_signal(spinner, tmp_path: Path, mode: st
         assert wait_for(lambda: probe.count_subscribers(topic) > 0, 90), 'face_node not up'
         nodes = children(up.pid)
         assert nodes or mode == 'composed', 'attune up started no node process'
+        # The REP-155 bridge runs in the shared process of grouped mode: it is up too.
+        assert wait_for(lambda: probe.count_publishers('/humans/faces/tracked') > 0, 60), 'hri_bridge_node not up'
         up.send_signal(sig)
         assert up.wait(timeout=30) == 0
         assert not any(alive(pid) for pid in nodes), 'a node process outlived attune up'

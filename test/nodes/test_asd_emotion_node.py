@@ -22,7 +22,8 @@ from attune.face.types import FaceFrame, FaceObservation, HeadPose, TrackedFace
 from attune.geometry import BoundingBox
 from attune.jsonl_log import read_log
 from attune.nodes.asd_emotion_node import AsdEmotionNode
-from attune.ros.face_msgs import faces_to_msg, image_msg
+from attune.ros import msg_faces
+from attune.ros.images import image_msg
 from attune.ros.stamps import from_ns, to_ns
 from test.conftest import shared_data, wait_for
 
@@ -58,7 +59,8 @@ def tracked(track: str, landmarks: np.ndarray | None, yaw: float | None, center_
 
 
 def faces_msg(ns: int, faces: list[TrackedFace], size: tuple[int, int] = (480, 480)):
-    return faces_to_msg(FaceFrame(ns, size[0], size[1], tuple(faces)), header(ns), landmarks=True, landmarks_3d=False)
+    return msg_faces.to_msg(FaceFrame(ns, size[0], size[1], tuple(faces)), header(ns), landmarks=True,
+                            landmarks_3d=False)
 
 
 class Harness:

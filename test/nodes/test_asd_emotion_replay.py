@@ -21,7 +21,7 @@ from attune.bag.writer import frame_stamp_ns
 from attune.nodes.asd_emotion_node import AsdEmotionNode
 from attune.nodes.face_node import FaceNode
 from attune.nodes.interaction_node import InteractionNode
-from attune.ros.interaction_event_msgs import protocol_from_event
+from attune.ros import msg_interaction_event
 from attune.ros.stamps import from_ns, to_ns
 from test.behavior.protocol.reference import reference_latency
 from test.conftest import shared_data, wait_for
@@ -78,7 +78,7 @@ def test_a_name_call_on_a_replayed_clip_through_the_real_face_node(spinner, tmp_
         thread.start()
 
         def results() -> list:
-            return [p for p in map(protocol_from_event, (m for m in events if m.kind == m.PROTOCOL))
+            return [p for p in map(msg_interaction_event.protocol_from_msg, (m for m in events if m.kind == m.PROTOCOL))
                     if p.status not in ('none', 'waiting')]
 
         assert wait_for(lambda: results(), 120), (events, len(faces))

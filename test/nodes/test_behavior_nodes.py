@@ -32,7 +32,7 @@ from attune.nodes.generic_bridge_node import GenericBridgeNode
 from attune.nodes.interaction_node import InteractionNode
 from attune.nodes.nao_bridge_node import NaoBridgeNode
 from attune.nodes.sim_robot_node import SimRobotNode
-from attune.ros.behavior_msgs import command_to_msg, state_from_msg
+from attune.ros import msg_behavior_command, msg_interaction_state
 from attune.ros.stamps import from_ns
 from test.conftest import wait_for
 
@@ -138,7 +138,7 @@ def test_smiling_face_bag_gets_a_positive_response_then_idle(spinner, tmp_path) 
     say = next(c for c in probe.of_rule('smile_back') if c.action == Action.SAY)
     assert say.text.startswith('You look happy') and say.target_id == 'f1'
     assert say.reason.startswith('f1 looks happy — ') and 'expression/rules happy 0.90' in say.reason
-    state = state_from_msg(probe.states[-1])
+    state = msg_interaction_state.from_msg(probe.states[-1])
     assert state.present and state.valence > 0.5 and {c.modality for c in state.contributions} >= {
         'presence', 'attention', 'expression'}
     assert 'valence +0.' in state.summary
@@ -318,7 +318,7 @@ def test_generic_bridge_publishes_within_hard_limits(spinner) -> None:
                 Command(Action.LED, led_color=(0.2, 0.4, 0.8), stamp_ns=stamp),
                 Command(Action.GAZE, gaze=GazeTarget(0.1, 0.0, 0.8, 'camera_optical_frame'), stamp_ns=stamp),
                 Command(Action.APPROACH, velocity=0.9, duration_s=5.0, stamp_ns=stamp)):
-        pub.publish(command_to_msg(cmd))
+        pub.publish(msg_behavior_command.to_msg(cmd))
     assert wait_for(lambda: got['speech'] and got['led'] and got['gaze'] and len(got['twist']) >= 3, 5)
     assert got['speech'][0].data == 'hello there'
     assert (got['led'][0].r, got['led'][0].b, got['led'][0].a) == (pytest.approx(0.2), pytest.approx(0.8), 1.0)
@@ -337,7 +337,7 @@ def test_sim_robot_reports_speaking_and_idle(spinner) -> None:
     probe = Probe(spinner, 'sim')
     pub = probe.node.create_publisher(BehaviorCommand, '/attune/behavior/command', RELIABLE)
     assert wait_for(lambda: pub.get_subscription_count() >= 1, 10)
-    msg = command_to_msg(Command(Action.SAY, text='one two three four', rule='greet', reason='hello'))
+    msg = msg_behavior_command.to_msg(Command(Action.SAY, text='one two three four', rule='greet', reason='hello'))
     msg.header.stamp = from_ns(1, Time)
     pub.publish(msg)
     assert wait_for(lambda: probe.speaking[-2:] == [True, False], 5), probe.speaking
@@ -366,7 +366,7 @@ def test_nao_bridge_driver2_backend_says_what_is_unavailable(spinner) -> None:
     assert wait_for(lambda: any('UNAVAILABLE: LED colours, gestures, speech volume' in m for m in logs), 5), logs
     if bridge._joint_angles_type is None:  # naoqi_bridge_msgs is not on PyPI
         assert any('head gaze (naoqi_bridge_msgs is not importable' in m for m in logs)
-    pub.publish(command_to_msg(Command(Action.SAY, text='hello', speech_rate=0.8)))
-    pub.publish(command_to_msg(Command(Action.LED, led_color=(0.0, 1.0, 0.0))))
+    pub.publish(msg_behavior_command.to_msg(Command(Action.SAY, text='hello', speech_rate=0.8)))
+    pub.publish(msg_behavior_command.to_msg(Command(Action.LED, led_color=(0.0, 1.0, 0.0))))
     assert wait_for(lambda: speech == ['\\rspd=80\\hello'], 5)
     assert wait_for(lambda: any('LED [] not executed: LED colours are not available' in m for m in logs), 5), logs

@@ -18,8 +18,8 @@ from attune.expression.action_units import AU_NAMES
 from attune.face.types import FaceFrame, FaceObservation, TrackedFace
 from attune.geometry import BoundingBox
 from attune.nodes.expression_node import ExpressionNode
-from attune.ros.expression_msgs import action_units_from_msg, distribution_from_msg
-from attune.ros.face_msgs import faces_to_msg, image_msg
+from attune.ros import msg_expression, msg_faces
+from attune.ros.images import image_msg
 from attune.ros.stamps import from_ns, to_ns
 from test.conftest import wait_for
 from test.expression.photos import Photo, london_photos
@@ -96,7 +96,7 @@ class Harness:
     def send(self, ns: int, rgb: np.ndarray | None, frame: FaceFrame, *, faces_first: bool = False,
              expect: int | None = None) -> None:
         before = len(self.expressions)
-        faces = faces_to_msg(frame, header(ns))
+        faces = msg_faces.to_msg(frame, header(ns))
         messages = [(self.faces_pub, faces)]
         if rgb is not None:
             messages.append((self.image_pub, image_msg(rgb, 'rgb8', header(ns))))
@@ -122,9 +122,9 @@ def test_one_expression_per_face_with_the_image_stamp(spinner, london) -> None:
     left, right = h.expressions[-2:]
     assert (left.face_id, right.face_id) == ('left', 'right')
     assert right.label == 'happy'
-    assert distribution_from_msg(right).get('happy') > distribution_from_msg(left).get('happy')
+    assert msg_expression.distribution(right).get('happy') > msg_expression.distribution(left).get('happy')
     assert list(left.action_units) == list(AU_NAMES) and len(left.au_intensities) == len(AU_NAMES)
-    assert action_units_from_msg(right)['AU12'] > action_units_from_msg(left)['AU12']
+    assert msg_expression.action_units(right)['AU12'] > msg_expression.action_units(left)['AU12']
     assert abs(sum(right.probabilities) - 1) < 1e-4 and right.valence > left.valence
     assert all(-1 <= m.valence <= 1 and -1 <= m.arousal <= 1 for m in h.expressions)
     # ensemble weights change at run time: the default is the head (7 labels); the rules add contempt

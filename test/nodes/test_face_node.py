@@ -18,7 +18,8 @@ from attune.errors import ConfigError, ModelFileError
 from attune.face import mediapipe_face
 from attune.imaging import encode_compressed
 from attune.nodes.face_node import FaceNode
-from attune.ros.face_msgs import faces_from_msg, image_msg
+from attune.ros import msg_faces
+from attune.ros.images import image_msg
 from attune.ros.stamps import from_ns, to_ns
 from test.conftest import shared_data, wait_for
 
@@ -86,7 +87,7 @@ def test_faces_carry_the_stamp_and_frame_of_their_image(spinner) -> None:
     assert len(face.landmarks) == 3 * 478 and len(face.landmarks_3d) == 3 * 478
     assert face.pose_valid and all(math.isfinite(a) for a in (face.yaw, face.pitch, face.roll))
     assert 0.5 < face.detection_confidence <= 1.0
-    frame = faces_from_msg(last)  # the message converts back to the core's types
+    frame = msg_faces.from_msg(last)  # the message converts back to the core's types
     assert frame.faces[0].observation.landmarks.shape == (478, 3)
 
 

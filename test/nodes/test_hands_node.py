@@ -14,8 +14,8 @@ from std_msgs.msg import Header
 from attune.errors import ConfigError, ModelFileError
 from attune.hands import mediapipe_hands
 from attune.nodes.hands_node import HandsNode
-from attune.ros.face_msgs import image_msg
-from attune.ros.hand_msgs import hands_from_msg
+from attune.ros import msg_hands
+from attune.ros.images import image_msg
 from attune.ros.stamps import from_ns, to_ns
 from test.conftest import shared_data, wait_for
 
@@ -53,7 +53,7 @@ def test_hands_carry_the_image_header_and_bad_images_are_dropped(spinner) -> Non
     first, blank = received[:2]
     assert to_ns(first.header.stamp) == stamp and first.header.frame_id == 'cam'
     assert (first.image_width, first.image_height) == (rgb.shape[1], rgb.shape[0])
-    frame = hands_from_msg(first)
+    frame = msg_hands.from_msg(first)
     assert len(frame.hands) == 2 and all(h.landmarks.shape == (21, 3) for h in frame.hands)
     assert all(len(m.world_landmarks) == 63 for m in first.hands)
     assert to_ns(blank.header.stamp) == stamp + 1 and len(blank.hands) == 0  # empty, still published

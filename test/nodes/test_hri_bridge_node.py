@@ -171,7 +171,7 @@ def test_cropped_faces_only_when_switched_on(spinner) -> None:
 
     from attune.face.rep155 import cropped_face
     from attune.nodes.hri_bridge_node import HriBridgeNode
-    from attune.ros.face_msgs import image_msg
+    from attune.ros.images import image_msg
 
     spinner.add(HriBridgeNode(cli_args=['--ros-args', '-r', '__node:=hri_bridge_cropped'],
                               parameter_overrides=[Parameter('publish_cropped', value=True),

@@ -12,7 +12,8 @@ from sensor_msgs.msg import Image
 from attune.identity import keys
 from attune.identity.store import PeopleDatabase
 from attune.nodes.identity_node import IdentityNode
-from attune.ros.face_msgs import faces_to_msg, image_msg
+from attune.ros import msg_faces
+from attune.ros.images import image_msg
 from attune.ros.stamps import to_ns
 from test.conftest import wait_for
 from test.identity.faces import by_person, london_faces
@@ -55,7 +56,7 @@ class Harness:
         before = len(self.matches)
         frame = faces_frame([track], [face.landmarks], face.rgb.shape[1], face.rgb.shape[0])
         self.image_pub.publish(image_msg(face.rgb, 'rgb8', header(self.ns)))
-        self.faces_pub.publish(faces_to_msg(frame, header(self.ns)))
+        self.faces_pub.publish(msg_faces.to_msg(frame, header(self.ns)))
         assert wait_for(lambda: len(self.matches) > before, 30)
         msg = self.matches[-1]
         assert to_ns(msg.header.stamp) == self.ns and [m.face_id for m in msg.matches] == [track]

@@ -13,7 +13,7 @@ from rclpy.parameter import Parameter
 from attune.behavior.fusion import Identity, PersonState
 from attune.jsonl_log import read_log
 from attune.nodes.behavior_node import BehaviorNode
-from attune.ros.behavior_msgs import state_to_msg
+from attune.ros import msg_interaction_state
 from test.conftest import wait_for
 from test.nodes.test_interaction_protocol import FPS, RELIABLE, Harness, S, faces_msg, header, tracked
 
@@ -108,7 +108,7 @@ def test_the_behaviour_node_greets_a_known_person_by_name_once(spinner, tmp_path
                             valence=0.0, arousal=0.0, distress=0.0, identity=identity, stream_trust=trust,
                             stream_live=trust >= 0.5)
         for _ in range(int(seconds / 0.1)):
-            states.publish(state_to_msg(state))
+            states.publish(msg_interaction_state.to_msg(state))
             time.sleep(0.1)
         time.sleep(0.3)
         return [c.text for c in said[before:]]

@@ -23,8 +23,7 @@ from attune.face.types import FaceFrame, FaceObservation, HeadPose, TrackedFace
 from attune.geometry import BoundingBox
 from attune.jsonl_log import read_log
 from attune.nodes.interaction_node import InteractionNode
-from attune.ros.face_msgs import faces_to_msg
-from attune.ros.interaction_event_msgs import protocol_from_event
+from attune.ros import msg_faces, msg_interaction_event
 from attune.ros.stamps import from_ns
 from test.conftest import wait_for
 
@@ -51,7 +50,7 @@ def tracked(track: str, yaw: float | None, center_x: float = 0.5) -> TrackedFace
 
 
 def faces_msg(ns: int, faces: list[TrackedFace]):
-    return faces_to_msg(FaceFrame(ns, 640, 480, tuple(faces)), header(ns), landmarks=False, landmarks_3d=False)
+    return msg_faces.to_msg(FaceFrame(ns, 640, 480, tuple(faces)), header(ns), landmarks=False, landmarks_3d=False)
 
 
 class Harness:
@@ -93,7 +92,7 @@ class Harness:
                                 text=name))
 
     def protocol(self) -> list:
-        return [protocol_from_event(m) for m in self.events if m.kind == m.PROTOCOL]
+        return [msg_interaction_event.protocol_from_msg(m) for m in self.events if m.kind == m.PROTOCOL]
 
     def finals(self) -> list:
         return [p for p in self.protocol() if p.status not in ('none', 'waiting')]

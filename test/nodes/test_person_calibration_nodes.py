@@ -53,7 +53,7 @@ def test_a_returning_child_reuses_their_asd_baseline(spinner, portrait, tmp_path
 
     from attune.jsonl_log import read_log
     from attune.msg import PersonMatch, PersonMatches
-    from attune.ros.face_msgs import image_msg
+    from attune.ros.images import image_msg
     from test.nodes import test_asd_emotion_node as asd
 
     rgb, landmarks = portrait

@@ -16,7 +16,7 @@ from std_msgs.msg import Header
 from attune.errors import ConfigError, ModelFileError
 from attune.hands.types import HandFrame, HandObservation
 from attune.nodes.sign_node import SignNode
-from attune.ros.hand_msgs import hands_to_msg
+from attune.ros import msg_hands
 from attune.ros.stamps import from_ns, to_ns
 from attune.sign.compose import SequenceComposer
 from attune.sign.datasets import load_builtin, split_blocks
@@ -40,8 +40,8 @@ def block(split, gloss: str, frames: int = 30) -> np.ndarray:
 
 def hands_msg(i: int, points: np.ndarray | None, *, width: int = 640, height: int = 480):
     hands = () if points is None else (HandObservation('right', 0.95, np.c_[points, np.zeros(21)].astype(np.float32)),)
-    return hands_to_msg(HandFrame(T0 + i * FRAME_NS, width, height, hands),
-                        Header(stamp=from_ns(T0 + i * FRAME_NS, Time), frame_id='cam'))
+    return msg_hands.to_msg(HandFrame(T0 + i * FRAME_NS, width, height, hands),
+                            Header(stamp=from_ns(T0 + i * FRAME_NS, Time), frame_id='cam'))
 
 
 class Harness:

@@ -19,7 +19,7 @@ from std_msgs.msg import Header
 
 from attune.emotions import EMOTIONS
 from attune.errors import ConfigError, ModelFileError
-from attune.ros.face_msgs import image_msg
+from attune.ros.images import image_msg
 from attune.ros.stamps import from_ns, to_ns
 from test.conftest import shared_data, wait_for
 

@@ -13,7 +13,7 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image
 
 from attune.nodes.stream_guard_node import StreamGuardNode, camera_info_topic_for
-from attune.ros.face_msgs import image_msg
+from attune.ros.images import image_msg
 from attune.ros.stamps import to_ns
 from test.conftest import wait_for
 from test.integrity.test_evidence import scene

@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 from rclpy.parameter import Parameter
 
-from attune.ros.face_msgs import faces_to_msg, image_msg
+from attune.ros import msg_faces
+from attune.ros.images import image_msg
 from attune.ros.stamps import from_ns
 from test.reliability.fuzzing import Target
 
@@ -92,7 +93,7 @@ def expression_node() -> Target:
     def valid(i: int) -> list[tuple[str, Any]]:
         header = _header(i)
         return [('/camera/image_raw', image_msg(_portrait(), 'rgb8', header)),
-                ('/attune/faces', faces_to_msg(_portrait_face(), header))]
+                ('/attune/faces', msg_faces.to_msg(_portrait_face(), header))]
 
     def check(outputs: list[Any], n: int) -> str:
         ok = [m for m in outputs if m.face_id == 'f1' and m.header.stamp.sec >= VALID_STAMP_S and m.label]
@@ -112,7 +113,7 @@ def interaction_node() -> Target:
         return '' if ok else 'no InteractionState for the valid face'
 
     return Target('interaction_node', lambda: InteractionNode(cli_args=_cli('interaction')),
-                  valid=lambda i: [('/attune/faces', faces_to_msg(_portrait_face(), _header(i)))],
+                  valid=lambda i: [('/attune/faces', msg_faces.to_msg(_portrait_face(), _header(i)))],
                   outputs=(InteractionState, '/attune/interaction_state'), check=check)
 
 

@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from attune.ros.face_msgs import faces_to_msg, image_msg
+from attune.ros import msg_faces
+from attune.ros.images import image_msg
 from test.reliability.fuzzing import Target
 from test.reliability.targets import VALID_STAMP_S, _cli, _command, _header, _params, _portrait, _portrait_face
 
@@ -26,7 +27,7 @@ def _valid(m: Any) -> bool:
 def _image_and_faces(i: int) -> list[tuple[str, Any]]:
     header = _header(i)
     return [('/camera/image_raw', image_msg(_portrait(), 'rgb8', header)),
-            ('/attune/faces', faces_to_msg(_portrait_face(), header))]
+            ('/attune/faces', msg_faces.to_msg(_portrait_face(), header))]
 
 
 def _per_valid_input(what: str, ok) -> Any:
@@ -150,7 +151,7 @@ def hri_bridge_node() -> Target:
         return '' if len(tracked) >= n else f'{len(tracked)} tracked-face lists for {n} valid Faces'
 
     return Target('hri_bridge_node', lambda: HriBridgeNode(cli_args=_cli('hri')),
-                  valid=lambda i: [('/attune/faces', faces_to_msg(_portrait_face(), _header(i)))],
+                  valid=lambda i: [('/attune/faces', msg_faces.to_msg(_portrait_face(), _header(i)))],
                   outputs=(IdsList, '/humans/faces/tracked'), check=check)
 
 

@@ -13,7 +13,7 @@ from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 
 from attune.ros.diagnostics import IDLE_AFTER_S
-from attune.ros.face_msgs import image_msg
+from attune.ros.images import image_msg
 from attune.ros.stamps import from_ns
 from test.conftest import shared_data, wait_for
 

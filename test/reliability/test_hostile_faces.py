@@ -15,7 +15,7 @@ import pytest
 
 from attune.face.types import FaceFrame
 from attune.limits import FaceLimits, face_problem
-from attune.ros.face_msgs import faces_to_msg
+from attune.ros import msg_faces
 from attune.ros.screen import MAX_STRING_CHARS, MessageScreen
 from test.conftest import shared_data
 from test.nodes.test_expression_node import Harness, faces_frame, header
@@ -45,7 +45,7 @@ def one_face_frame(n: int, landmarks: np.ndarray, size: int) -> FaceFrame:
 def test_core_screen_caps_faces_and_drops_impossible_ones(rclpy_session) -> None:
     photo = one_photo()
     size = photo.rgb.shape[1]
-    msg = faces_to_msg(one_face_frame(200, photo.landmarks, size), header(1_700_000_000_000_000_000))
+    msg = msg_faces.to_msg(one_face_frame(200, photo.landmarks, size), header(1_700_000_000_000_000_000))
     far = copy.deepcopy(msg.faces[0])
     far.id = 'far'
     far.landmarks = (np.asarray(far.landmarks) * 1e30).astype(np.float32)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from attune.imaging.source import SourceGate, SourceKey, Verdict
-from attune.ros.face_msgs import image_msg
+from attune.ros.images import image_msg
 from test.nodes.test_face_node import Harness, header, portrait_rgb
 
 

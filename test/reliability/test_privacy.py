@@ -11,7 +11,7 @@ import pytest
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 
 from attune.graph.up_process import running_up
-from attune.ros.face_msgs import image_msg
+from attune.ros.images import image_msg
 from test.conftest import shared_data, wait_for
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]

@@ -19,7 +19,7 @@ from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import Bool
 
 from attune.behavior.commands import Action, Command
-from attune.ros.behavior_msgs import command_to_msg
+from attune.ros import msg_behavior_command
 from test.conftest import wait_for
 
 pytestmark = pytest.mark.ros
@@ -81,8 +81,8 @@ def test_robot_killed_and_restarted(spinner, tmp_path) -> None:
 
         def send(action: Action, text: str) -> None:
             stamp = probe.get_clock().now().nanoseconds
-            commands.publish(command_to_msg(Command(action, target_id='f1', text=text, rule='restart_test',
-                                                    stamp_ns=stamp)))
+            commands.publish(msg_behavior_command.to_msg(Command(action, target_id='f1', text=text, rule='restart_test',
+                                                                 stamp_ns=stamp)))
 
         def protocol(status: int, since: int = 0) -> list:
             return [e for e in events[since:] if e.kind == InteractionEvent.PROTOCOL and e.protocol_status == status]

@@ -15,9 +15,9 @@ from std_msgs.msg import Bool, Header, String
 from attune.errors import ConfigError
 from attune.imaging import encode_compressed
 from attune.ros import qos
-from attune.ros.face_msgs import image_msg
 from attune.ros.faces_join import FacesJoinNode, faces_join_parameters
 from attune.ros.image_input import ImageInputNode, image_input_parameters
+from attune.ros.images import image_msg
 from attune.ros.params import ParamSpec
 from attune.ros.robot_bridge import SPEAKING_TOPIC, RobotBridgeNode
 from attune.ros.shell import Diagnostics

@@ -152,10 +152,7 @@ class Publishers:
         import attune.msg as m
         from attune.behavior.commands import Action, Command
         from attune.behavior.outcome import ProtocolResult
-        from attune.ros import qos
-        from attune.ros.behavior_msgs import command_to_msg
-        from attune.ros.face_msgs import faces_to_msg
-        from attune.ros.interaction_event_msgs import protocol_event_to_msg, sign_event_to_msg
+        from attune.ros import msg_behavior_command, msg_faces, msg_interaction_event, qos
         from attune.ros.stamps import from_ns
 
         stamp = 1_500_000_000
@@ -170,20 +167,21 @@ class Publishers:
                                engagement=math.nan)
         state = m.InteractionState(header=header, person_id='f1', present=True, attention=0.9, engagement=0.7,
                                    valence=0.3, arousal=0.1, distress=0.05, summary='engaged, smiling')
-        command = command_to_msg(Command(Action.SAY, text='Hello!', rule='greet', reason='a new face',
-                                         stamp_ns=stamp))
-        sign = sign_event_to_msg(m.Sign(header=header, gloss='hello', confidence=0.9, face_id='f1', source='tcn'),
-                                 'f1')
-        protocol = protocol_event_to_msg(ProtocolResult('f1', 'name_call', 'responded', latency_s=1.25,
-                                                        head_turn_deg=30.0, emotion='happy', valence=0.5,
-                                                        stamp_ns=stamp), header)
+        command = msg_behavior_command.to_msg(Command(Action.SAY, text='Hello!', rule='greet', reason='a new face',
+                                                      stamp_ns=stamp))
+        sign = msg_interaction_event.forward_sign(
+            m.Sign(header=header, gloss='hello', confidence=0.9, face_id='f1', source='tcn'), 'f1')
+        protocol = msg_interaction_event.to_msg(ProtocolResult('f1', 'name_call', 'responded', latency_s=1.25,
+                                                               head_turn_deg=30.0, emotion='happy', valence=0.5,
+                                                               stamp_ns=stamp), header)
         rating = m.SessionRating(header=header, engagement=6, comfort=0, note='settling in', rater='AB')
         diagnostics = DiagnosticArray(header=header, status=[DiagnosticStatus(
             level=DiagnosticStatus.WARN, name='face_node', message='no input for 5 s',
             values=[KeyValue(key='frames', value='12')])])
         self.bad_image = Image(header=header, width=W, height=H, encoding='weird', step=W * 3,
                                data=self.pixels.tobytes())
-        pairs = [(CAMERA, image, qos.SENSOR), ('/attune/faces', faces_to_msg(face_frame(stamp), header), qos.RESULTS),
+        faces = msg_faces.to_msg(face_frame(stamp), header)
+        pairs = [(CAMERA, image, qos.SENSOR), ('/attune/faces', faces, qos.RESULTS),
                  ('/attune/expression', expression, qos.RESULTS), ('/attune/affect', affect, qos.RESULTS),
                  ('/attune/interaction_state', state, qos.RESULTS), ('/attune/behavior/command', command, qos.RESULTS),
                  ('/attune/interaction/events', sign, qos.RESULTS),

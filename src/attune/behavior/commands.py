@@ -1,7 +1,7 @@
 """What the behaviour policy asks a robot to do: `Command`, the ROS-free twin of attune/BehaviorCommand.
 
 The enum values equal the message constants (BehaviorCommand.SAY == Action.SAY), so conversion is a
-field copy (attune.ros.behavior_msgs). Bridges (attune.robots) execute Commands.
+field copy (attune.ros.msg_behavior_command). Bridges (attune.robots) execute Commands.
 """
 from __future__ import annotations
 

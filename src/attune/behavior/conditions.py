@@ -193,7 +193,10 @@ class _Compiler:
                     shift = sign * self.h * polarity
                     name = self.name_of(left if right_number else right)
                     if name:
-                        const = (right if right_number else left).value
+                        number = right if right_number else left
+                        # checked above: one side is a number constant
+                        assert isinstance(number, ast.Constant) and isinstance(number.value, (int, float))
+                        const = number.value
                         text = _OP_TEXT[type(op)]
                         if left_number:  # normalize to "name op value"
                             text = {'<': '>', '<=': '>=', '>': '<', '>=': '<='}[text]

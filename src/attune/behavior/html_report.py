@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Set as AbstractSet
 from datetime import datetime, timezone
 from html import escape
 from pathlib import Path
@@ -48,7 +49,7 @@ def _fmt(x: Any, spec: str = '.2f') -> str:
     return format(x, spec) if isinstance(x, (int, float)) else escape(str(x))
 
 
-def _table(header: list[str], rows: list[list[str]], numeric: set[int] = frozenset()) -> str:
+def _table(header: list[str], rows: list[list[str]], numeric: AbstractSet[int] = frozenset()) -> str:
     """An HTML table; cells are already escaped text."""
     head = ''.join(f'<th>{escape(h)}</th>' for h in header)
     body = ''.join('<tr>' + ''.join(f'<td class="num">{c}</td>' if i in numeric else f'<td>{c}</td>'

@@ -256,9 +256,10 @@ def _action(c: Checker, raw: Any, line: int, where: str, limits: Limits, names: 
     if key in limits.forbid:
         raise c.error(line, where, f'action {key!r} is forbidden by limits.forbid in this policy')
     allowed = _ACTION_FIELDS[action]
+    fields: dict[str, Any]
+    lines: LineDict | None
     if isinstance(value, dict):
-        fields = c.mapping(value, line, where, allowed)
-        lines = fields
+        fields = lines = c.mapping(value, line, where, allowed)
     elif value is None or value is True or value == {}:
         fields, lines = {}, None
     elif action in _SHORTHAND:

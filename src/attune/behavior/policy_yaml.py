@@ -78,7 +78,8 @@ class Checker:
             if key not in value:
                 raise self.error(getattr(value, 'line', line), where or '(top level)',
                                  f'missing required field {key!r}')
-        return value
+        # The loader makes every mapping a LineDict; a plain dict (a policy built in code) has no lines.
+        return value if isinstance(value, LineDict) else LineDict(value)
 
     def number(self, value: Any, line: int, where: str, lo: float = -math.inf, hi: float = math.inf) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):

@@ -135,7 +135,7 @@ def session_report(path: Path | str) -> SessionReport:
         interval = _median_step(times)
         mean: dict[str, float | None] = {}
         for q in PLOTTED:
-            values = [r.get(q) for r in records if isinstance(r.get(q), (int, float))]
+            values = [float(v) for r in records if isinstance(v := r.get(q), (int, float))]
             mean[q] = sum(values) / len(values) if values else None
         distress = [r['distress'] for r in records if isinstance(r.get('distress'), (int, float))]
         persons.append(PersonSummary(
@@ -184,12 +184,13 @@ def format_session_report(report: SessionReport) -> str:
         lines.append(f'  {rule:<24} {n:>4}' + (f'   (suppressed {report.suppressed[rule]}x)'
                                                 if report.suppressed.get(rule) else ''))
     if report.protocols or report.name_calls:
-        statuses = Counter(p.get('status', '?') for p in report.protocols)
+        statuses = Counter(record.get('status', '?') for record in report.protocols)
         lines.append(f'name calls: {report.name_calls}; results: '
                      + (', '.join(f'{k} {v}' for k, v in sorted(statuses.items())) or 'none'))
-        for p in report.protocols:
-            latency = p.get('latency_s')
-            lines.append(f"  t={p['t']:>7.1f} s  {p.get('person', '')}: {p.get('protocol', '')} {p.get('status', '')}"
+        for record in report.protocols:
+            latency = record.get('latency_s')
+            lines.append(f"  t={record['t']:>7.1f} s  {record.get('person', '')}: {record.get('protocol', '')} "
+                         f"{record.get('status', '')}"
                          + (f', latency {latency:.2f} s' if isinstance(latency, (int, float)) else ''))
     if report.signs:
         glosses = Counter(s.get('gloss', '?') for s in report.signs)

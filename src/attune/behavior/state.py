@@ -1,18 +1,25 @@
 """What the interaction-state fusion observes and what it produces (no rclpy): one observation type
-per perception message, the fused PersonState with its contributions, and its explanation in words."""
+per perception message (the Expression and AffectState ones are those messages' own dataclasses,
+from the expression and affect packages), the fused PersonState with its contributions, and its explanation in words."""
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
+from attune.affect.observation import AffectObservation
+from attune.expression.observation import ExpressionObservation
+
 QUANTITIES = ('engagement', 'valence', 'arousal', 'distress')
 MODALITIES = ('presence', 'attention', 'expression', 'affect', 'sign')
+
+__all__ = ['MODALITIES', 'QUANTITIES', 'AffectObservation', 'Contribution', 'ExpressionObservation',
+           'FaceSighting', 'Identity', 'PersonState', 'SignObservation', 'explain', 'fused_value', 'with_summary']
 
 
 # --- inputs ----------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class FaceObservation:
+class FaceSighting:
     """One face of a Faces message: track id and head pose (degrees, NaN when unknown)."""
 
     id: str
@@ -21,34 +28,6 @@ class FaceObservation:
     confidence: float = 1.0
     #: Where the face is in the camera optical frame (metres), None when unknown.
     position: tuple[float, float, float] | None = None
-
-
-@dataclass(frozen=True)
-class ExpressionObservation:
-    """An attune/Expression (valence/arousal NaN when the source does not estimate them)."""
-
-    face_id: str
-    source: str
-    label: str
-    confidence: float
-    labels: tuple[str, ...] = ()
-    probabilities: tuple[float, ...] = ()
-    valence: float = math.nan
-    arousal: float = math.nan
-
-
-@dataclass(frozen=True)
-class AffectObservation:
-    """The affect part of an attune/AffectState (NaN = not estimated)."""
-
-    face_id: str
-    source: str
-    emotions: tuple[str, ...] = ()
-    probabilities: tuple[float, ...] = ()
-    dominant: str = ''
-    valence: float = math.nan
-    arousal: float = math.nan
-    engagement: float = math.nan
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
+from typing import TypeGuard
 
 #: Line colours (colour-blind-safe Okabe-Ito order).
 COLORS = ('#0072B2', '#E69F00', '#009E73', '#D55E00', '#CC79A7', '#56B4E9', '#F0E442', '#000000')
@@ -49,7 +50,7 @@ class Frame:
         return self.top + (self.y1 - v) / span * (self.height - self.top - self.bottom)
 
 
-def _finite(v: float | None) -> bool:
+def _finite(v: float | None) -> TypeGuard[float]:
     return v is not None and math.isfinite(v)
 
 
@@ -126,8 +127,8 @@ def line_chart(series: Mapping[str, Sequence[Point]], *, title: str, t_range: tu
                 parts.append(f'<polyline class="series" data-series="{escape(name)}" points="{run}" fill="none" '
                              f'stroke="{color}" stroke-width="2"/>')
             else:  # a single known sample still shows
-                x, y = run.split(',')
-                parts.append(f'<circle class="series" data-series="{escape(name)}" cx="{x}" cy="{y}" r="2.5" '
+                cx, cy = run.split(',')
+                parts.append(f'<circle class="series" data-series="{escape(name)}" cx="{cx}" cy="{cy}" r="2.5" '
                              f'fill="{color}"/>')
         parts.append(f'<rect x="{legend_x}" y="{f.top - 11}" width="12" height="4" fill="{color}"/>'
                      f'<text x="{legend_x + 16}" y="{f.top - 6}" font-size="11">{escape(name)}</text>')
@@ -155,7 +156,7 @@ def timeline(rows: Mapping[str, Sequence[Marker]], *, title: str, t_range: tuple
 def bar_chart(bars: Sequence[tuple[str, float | None, str]], *, title: str, y_label: str = '',
               width: int = 900, height: int = 200, chart_id: str = '') -> str:
     """One bar per (label, value, colour); an unknown value is a labelled gap."""
-    known = [v for _, v, _ in bars if _finite(v)]
+    known = [v for _, v, _ in bars if v is not None and math.isfinite(v)]
     top = max(known) * 1.15 if known and max(known) > 0 else 1.0
     f = Frame(width, height, 0, max(1, len(bars)), 0, top, bottom=42)
     parts = _axes(f, title, y_label, nice_ticks(0, top, 4), time_axis=False)

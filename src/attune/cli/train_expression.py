@@ -12,8 +12,12 @@ import shlex
 import time
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from attune.errors import ConfigError
+
+if TYPE_CHECKING:
+    from attune.models.training.expression_head_training import Matrix
 
 DEFAULT_DATA = '../shared/data/faces'
 #: The grid searched by person-wise cross-validation (one setting at a time, then the winners combined).
@@ -89,7 +93,7 @@ def run(ns: argparse.Namespace) -> int:
           f'{len(set(holdout.person))} people ({len(holdout.y)} photos) held out for the quality test')
     base = HeadConfig(hidden=ns.hidden, dropout=ns.dropout, epochs=ns.epochs, lr=ns.lr, weight_decay=ns.weight_decay,
                       noise=ns.noise, london_weight=ns.london_weight, seed=ns.seed, threads=ns.threads)
-    table = []
+    table: list[dict[str, Any]] = []
     config = base
     if not ns.no_search:
         config, table = search(m, base, GRID, ns.folds)
@@ -115,7 +119,7 @@ def run(ns: argparse.Namespace) -> int:
     return 0
 
 
-def _counts(m: object) -> tuple[list[str], list[int]]:
+def _counts(m: Matrix) -> tuple[list[str], list[int]]:
     import numpy as np
 
     from attune.emotions import EMOTIONS

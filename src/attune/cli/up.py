@@ -1,17 +1,20 @@
 """`attune up`: start the attune graph where `ros2 launch` is not available (pip installs).
 
 Starts the same nodes as launch/attune.launch.py (both read attune.graph.node_graph), one process
-per node by default, and stops them cleanly on SIGINT/SIGTERM (see attune.stop_signals).
+per node by default (as the launch file does; `--mode grouped` and `--mode composed` share processes,
+see attune.graph.group), and stops them cleanly on SIGINT/SIGTERM (see attune.stop_signals).
 """
 from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 
 from attune.errors import ConfigError
-from attune.graph import GRAPH_ARGUMENTS, GraphArgs, node_graph
-from attune.graph.runner import node_command, run_composed, start_processes, supervise
+from attune.graph import GRAPH_ARGUMENTS, GraphArgs, NodeSpec, node_graph
+from attune.graph.group import group_command, split_graph
+from attune.graph.runner import NodeProcess, node_command, run_composed, start_processes, supervise
 from attune.stop_signals import ignore_stop_signals, install_stop_signals
 
 
@@ -21,8 +24,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     for a in GRAPH_ARGUMENTS:
         p.add_argument(f"--{a.name.replace('_', '-')}", dest=a.name, default=a.default,
                        choices=list(a.choices) or None, help=f'{a.description} (default: {a.default!r})')
-    p.add_argument('--mode', choices=('processes', 'composed'), default='processes',
-                   help='one process per node (default) or all nodes in this process')
+    p.add_argument('--mode', choices=('processes', 'grouped', 'composed'), default='processes',
+                   help='one process per node (default); grouped: one per image node, one for all the others '
+                        '(less memory); composed: all nodes in this process')
     p.add_argument('--dry-run', action='store_true', help='print the graph and exit')
     p.add_argument('--json', action='store_true', help='with --dry-run: print the graph as JSON')
     p.set_defaults(handler=run)
@@ -52,6 +56,12 @@ def check_participant(selector: str) -> str:
     return f'participant {selector!r} is not enrolled in {default_database_path()} (attune people list)'
 
 
+def start_group(specs: list[NodeSpec]) -> NodeProcess:
+    """One process running `specs` together (attune.graph.group); its name lists theirs."""
+    name = '+'.join(s.name for s in specs)
+    return NodeProcess(NodeSpec(name=name, executable='group'), subprocess.Popen(group_command(specs)))
+
+
 def run(ns: argparse.Namespace) -> int:
     args = GraphArgs(**{a.name: getattr(ns, a.name) for a in GRAPH_ARGUMENTS})
     specs = node_graph(args)
@@ -62,8 +72,11 @@ def run(ns: argparse.Namespace) -> int:
         if ns.json:
             print(json.dumps(graph_description(args)))
         else:
-            for spec in specs:
+            own, shared = split_graph(specs) if ns.mode == 'grouped' else (specs, [])
+            for spec in own:
                 print(' '.join(node_command(spec)))
+            if shared:
+                print(' '.join(group_command(shared)))
         return 0
     # SIGINT/SIGTERM (a Ctrl-C reaches this process and its nodes as one group) set `stop` once and
     # never raise; the handlers stay for the process's life, so a late repeat cannot interrupt the exit.
@@ -73,7 +86,12 @@ def run(ns: argparse.Namespace) -> int:
     try:
         if ns.mode == 'composed':
             return run_composed(specs, stop, log)
-        code = supervise(start_processes(specs), stop, log)
+        if ns.mode == 'grouped':
+            own, shared = split_graph(specs)
+            processes = start_processes(own) + ([start_group(shared)] if shared else [])
+        else:
+            processes = start_processes(specs)
+        code = supervise(processes, stop, log)
         log('all nodes stopped' if code == 0 else 'stopped after a node failure')
         return code
     finally:

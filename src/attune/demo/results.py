@@ -16,7 +16,7 @@ from attune.bag import read_messages
 from attune.face.drawing import draw_faces
 from attune.face.types import FaceFrame
 from attune.imaging import compressed_to_array, image_to_array, to_rgb8
-from attune.ros.face_msgs import faces_from_msg
+from attune.ros import msg_faces
 
 
 @dataclass
@@ -45,7 +45,7 @@ class FaceSummary:
 
 def face_frames(bag: Path, topic: str = '/attune/faces') -> list[FaceFrame]:
     """Every Faces message of a bag, as core FaceFrames, in stamp order."""
-    frames = [faces_from_msg(m.deserialize()) for m in read_messages(bag, [topic])]
+    frames = [msg_faces.from_msg(m.deserialize()) for m in read_messages(bag, [topic])]
     return sorted(frames, key=lambda f: f.stamp_ns)
 
 

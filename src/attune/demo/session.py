@@ -168,7 +168,7 @@ def run_on_camera(index: int, out: Path, duration: float, log: Callable[[str], N
     from std_msgs.msg import Header
 
     from attune.msg import Faces
-    from attune.ros.face_msgs import image_msg
+    from attune.ros.images import image_msg
     from attune.ros.recorder import BagRecorder
     from attune.ros.stamps import from_ns
 

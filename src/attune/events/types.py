@@ -12,6 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from attune.events.errors import EventError
+from attune.geometry import BoundingBox
+
+#: The whole sensor, as a region.
+WHOLE_SENSOR = BoundingBox(0.0, 0.0, 1.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,21 @@ class EventArray:
             order = np.argsort(t, kind='stable')
             x, y, t, p = x[order], y[order], t[order], p[order]
         return EventArray(x, y, t, p, int(width), int(height))
+
+
+@dataclass(frozen=True)
+class RegionEvents:
+    """One attune/EventPacket: the events of one region of a sensor or an emulated camera.
+
+    roi: where the region is in the image (normalized; the whole sensor by default); face_id: the
+    face track it follows ('' for a whole-sensor packet); emulated: made from video frames by the
+    event emulator, not recorded by an event camera.
+    """
+
+    events: EventArray
+    roi: BoundingBox = WHOLE_SENSOR
+    face_id: str = ''
+    emulated: bool = False
 
 
 @dataclass(frozen=True)

@@ -206,7 +206,7 @@ class AuResult:
     measures: np.ndarray
     reference: np.ndarray
     fit_rms_cm: float
-    aligned: np.ndarray | None = None
+    aligned: np.ndarray
 
     def as_dict(self) -> dict[str, float]:
         return {name: float(v) for name, v in zip(AU_NAMES, self.intensities)}

@@ -14,7 +14,7 @@ from attune.emotions import EMOTIONS, RULE_LABELS
 from attune.errors import ConfigError
 from attune.expression.action_units import ActionUnitEstimator, AuResult
 from attune.expression.calibration import CalibrationOptions, NeutralCalibrator
-from attune.expression.cnn import FerCnn, prepare_crop
+from attune.expression.cnn import CnnOutput, FerCnn, prepare_crop
 from attune.expression.ensemble import Distribution, combine
 from attune.expression.head import ExpressionHead, head_features, mirror_mean, softmax
 from attune.expression.learner import ContinualLearner
@@ -131,31 +131,35 @@ class ExpressionAnalyzer:
         aus: list[AuResult | ValueError] = []
         crops: list[np.ndarray] = []
         crop_of: dict[int, int] = {}
-        use_cnn = self.cnn is not None and image is not None
+        crop_aus: list[AuResult] = []  # the AUs of each crop's face, in crop order
+        cnn, head = self.cnn, self.head
+        cnn_image = image if cnn is not None else None
         for i, face in enumerate(faces):
             try:
-                au = self.aus.estimate(face.landmarks, width, height, face.track)
-                if use_cnn:
-                    crop = prepare_crop(image, face.landmarks)
+                estimated = self.aus.estimate(face.landmarks, width, height, face.track)
+                if cnn_image is not None:
+                    crop = prepare_crop(cnn_image, face.landmarks)
                     crop_of[i] = len(crops)
                     crops.append(crop)
-                aus.append(au)
+                    crop_aus.append(estimated)
+                aus.append(estimated)
             except ValueError as exc:  # CropError is a ValueError
                 aus.append(exc)
-        cnn_out = mirrored = None
-        if crops and self.head is not None:  # the head reads the mean over each crop and its mirror image
-            cnn_out, mirrored = self.cnn.with_mirror(np.stack(crops))
-        elif crops:
-            cnn_out = self.cnn(np.stack(crops))
+        cnn_out: CnnOutput | None = None
+        mirrored: CnnOutput | None = None
+        if crops and cnn is not None:
+            if head is not None:  # the head reads the mean over each crop and its mirror image
+                cnn_out, mirrored = cnn.with_mirror(np.stack(crops))
+            else:
+                cnn_out = cnn(np.stack(crops))
         head_logits = None
-        if mirrored is not None:
-            rows = {j: i for i, j in crop_of.items()}
+        if cnn_out is not None and mirrored is not None and head is not None:
             embedding, probabilities = mirror_mean(cnn_out.embedding, cnn_out.probabilities,
                                                    mirrored.embedding, mirrored.probabilities)
-            x = np.stack([head_features(self.aus.population_intensities(aus[rows[j]]), aus[rows[j]].measures,
-                                        embedding[j], probabilities[j], shape_of_aligned(aus[rows[j]].aligned))
-                          for j in range(len(crops))])
-            head_logits = self.head.logits(x)
+            x = np.stack([head_features(self.aus.population_intensities(au), au.measures,
+                                        embedding[j], probabilities[j], shape_of_aligned(au.aligned))
+                          for j, au in enumerate(crop_aus)])
+            head_logits = head.logits(x)
         results: list[FaceExpression | ValueError] = []
         for i, (face, au) in enumerate(zip(faces, aus)):
             if isinstance(au, ValueError):
@@ -191,7 +195,7 @@ class ExpressionAnalyzer:
     def _head_output(self, face: FaceInput, logits: np.ndarray, au: AuResult,
                      stamp_ns: int) -> tuple[np.ndarray, bool]:
         """The head's probabilities, calibrated to the face's key when it has a neutral reference."""
-        if self.calibrator is None:
+        if self.calibrator is None or self.head is None:
             return softmax(logits), False
         key = face.key or face.track
         self.calibrator.observe(key, stamp_ns, logits, self.aus.population_intensities(au), face.frontal)

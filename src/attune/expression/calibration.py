@@ -95,6 +95,8 @@ class NeutralCalibrator:
                 state.reference = np.median(np.stack(state.frames), axis=0)
 
     def _offer_taught(self, state: _KeyState, stamp_ns: int, logits: np.ndarray, frontal: bool) -> None:
+        if state.teach_window is None:  # the caller checks; kept for the type
+            return
         start, duration = state.teach_window
         if start == 0:
             start = stamp_ns

@@ -78,9 +78,9 @@ def load_items(data: Path, sources: Sequence[str] = ('london', 'mux')) -> list[I
     if 'mux' in sources and labels.is_file():
         with open(labels, newline='') as stream:
             for row in csv.DictReader(stream):
-                label = MUX_LABELS.get(row['emotion'].strip().lower())
-                if label is not None:
-                    items.append(Item('mux', data / 'muxspace' / 'images' / row['image'], label,
+                mux_label = MUX_LABELS.get(row['emotion'].strip().lower())
+                if mux_label is not None:
+                    items.append(Item('mux', data / 'muxspace' / 'images' / row['image'], mux_label,
                                       'mux:' + mux_person(row['image'])))
     if not items:
         raise ValueError(f'no labelled photos under {data} (expected london_ccby/ and/or muxspace/labels.csv)')
@@ -160,14 +160,14 @@ def extract(items: Sequence[Item], cache_dir: Path | None = None,
             rgb = read_rgb(item.path)
             if rgb is None:
                 continue
-            found = [f for f in faces.process(rgb) if f.landmarks is not None]
+            found = [(f, f.landmarks) for f in faces.process(rgb) if f.landmarks is not None]
             if not found:
                 continue
-            face = max(found, key=lambda f: f.box.width * f.box.height)
+            face, landmarks = max(found, key=lambda fl: fl[0].box.width * fl[0].box.height)
             h, w = rgb.shape[:2]
             try:
-                au = estimator.estimate(face.landmarks, w, h)
-                result, mirrored = cnn.with_mirror(prepare_crop(rgb, face.landmarks)[None])
+                au = estimator.estimate(landmarks, w, h)
+                result, mirrored = cnn.with_mirror(prepare_crop(rgb, landmarks)[None])
             except ValueError:
                 continue
             out['found'][i] = True

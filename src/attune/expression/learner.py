@@ -119,7 +119,7 @@ class ContinualLearner:
         if self._cache is None:
             stats = list(self._classes.values())
             total = sum(s.count for s in stats)
-            covariance = sum(s.scatter for s in stats) / max(total - len(stats), 1)
+            covariance = np.sum([s.scatter for s in stats], axis=0) / max(total - len(stats), 1)
             target = np.trace(covariance) / len(covariance) if np.trace(covariance) > 0 else 1.0
             covariance = (1 - self.shrinkage) * covariance + (self.shrinkage + 1e-9) * target * np.eye(len(covariance))
             means = np.stack([s.mean for s in stats])

@@ -67,5 +67,6 @@ class LessonCollector:
         if usable:
             face = max(usable, key=lambda f: f.area)
             lesson.face_seen = lesson.face_seen or face.track
-            lesson.samples.append(face.features)
+            if face.features is not None:  # always (usable); for the type
+                lesson.samples.append(face.features)
         return None

@@ -25,12 +25,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from attune.emotions import EMOTIONS
 from attune.expression.analyzer import AnalyzerOptions, ExpressionAnalyzer, FaceExpression
 from attune.geometry import BoundingBox
+
+if TYPE_CHECKING:
+    from attune.face import FaceAnalyzer
 
 __all__ = ['EMOTIONS', 'TEACHER_WEIGHTS', 'ExpressionTeacher', 'TeacherLabel']
 
@@ -71,7 +75,7 @@ class ExpressionTeacher:
         self.weights = dict(TEACHER_WEIGHTS if weights is None else weights)
         self._analyzer = ExpressionAnalyzer(AnalyzerOptions(weights=self.weights, model_path=str(model_path),
                                                             head_path=str(head_path), threads=threads))
-        self._faces = None
+        self._faces: FaceAnalyzer | None = None
 
     def __enter__(self) -> ExpressionTeacher:
         return self
@@ -100,7 +104,7 @@ class ExpressionTeacher:
         """
         return self.analyze(rgb, landmarks).ensemble.restricted(EMOTIONS)
 
-    def _analyzer_for(self, static: bool):
+    def _analyzer_for(self, static: bool) -> FaceAnalyzer:
         from attune.face import FaceAnalyzer, FaceAnalyzerOptions
 
         self.close()
@@ -108,10 +112,12 @@ class ExpressionTeacher:
         return self._faces
 
     def _label_frame(self, rgb: np.ndarray, path: Path, frame: int, stamp_s: float) -> Iterator[TeacherLabel]:
-        faces = [f for f in self._faces.process(rgb) if f.landmarks is not None]
-        for index, face in enumerate(faces):
+        if self._faces is None:
+            raise RuntimeError('_label_frame before _analyzer_for')  # a bug in this module, not bad input
+        faces = [(f, f.landmarks) for f in self._faces.process(rgb) if f.landmarks is not None]
+        for index, (face, landmarks) in enumerate(faces):
             try:
-                expression = self.analyze(rgb, face.landmarks)
+                expression = self.analyze(rgb, landmarks)
             except ValueError:
                 continue
             yield TeacherLabel(path, frame, stamp_s, index, face.box,

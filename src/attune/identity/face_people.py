@@ -22,13 +22,19 @@ PERSON_KEY_PREFIX = 'person:'
 
 @dataclass(frozen=True)
 class FaceMatch:
-    """One attune/PersonMatch: face track -> enrolled person ('' / False when unknown)."""
+    """One attune/PersonMatch: face track -> enrolled person ('' / False when unknown).
+
+    confidence: the match similarity; threshold: the identifier's, when it was decided (NaN: not
+    given); embeddings: how many of the track's face embeddings the decision rests on.
+    """
 
     face_id: str
     person_id: str = ''
     name: str = ''
     known: bool = False
     confidence: float = math.nan
+    threshold: float = math.nan
+    embeddings: int = 0
 
     @property
     def key(self) -> str:

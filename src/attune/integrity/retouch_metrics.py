@@ -78,4 +78,12 @@ def report(scores: np.ndarray, operation: np.ndarray, strength: np.ndarray, orig
             entry['strengths'][str(s)] = sub
         ops[op] = entry
     out['operations'] = ops
+    # Every operation at one strength against all originals: how detection falls off with edit size.
+    retouched = ~is_original
+    out['strengths'] = {}
+    for s in sorted(set(strength[retouched].tolist())):
+        picked = retouched & (strength == s)
+        out['strengths'][str(s)] = summary(base, scores[picked], fpr)
+        if threshold is not None:
+            out['strengths'][str(s)]['caught'] = round(float(np.mean(scores[picked] >= threshold)), 4)
     return out

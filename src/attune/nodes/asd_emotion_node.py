@@ -26,12 +26,10 @@ from attune.affect.estimator import AffectEstimator, EstimatorOptions
 from attune.face.types import FaceFrame
 from attune.identity.face_people import PERSON_KEY_PREFIX, FacePeople
 from attune.jsonl_log import JsonlLog
-from attune.ros import qos
-from attune.ros.affect_msgs import affect_state_msg
-from attune.ros.face_msgs import faces_from_msg
+from attune.ros import msg_affect_state, msg_faces, msg_person_matches, qos
 from attune.ros.faces_join import FacesJoinNode, faces_join_parameters
-from attune.ros.identity_msgs import matches_from_msg, person_matches_parameter
 from attune.ros.image_input import image_input_parameters
+from attune.ros.msg_person_matches import person_matches_parameter
 from attune.ros.node_main import run_node
 from attune.ros.params import ParamSpec
 from attune.ros.shell import FAILED, Diagnostics
@@ -137,7 +135,7 @@ class AsdEmotionNode(FacesJoinNode):
             return
         stamp = to_ns(msg.header.stamp)
         try:
-            frame = faces_from_msg(msg)
+            frame = msg_faces.from_msg(msg)
         except ValueError as exc:
             self.bad_input.report('faces', f'dropped Faces (stamp {stamp} ns): {exc}')
             return
@@ -157,7 +155,7 @@ class AsdEmotionNode(FacesJoinNode):
         gives them its own (attune.affect.calibration.NeutralCalibration.link)."""
         if self._estimator is None:
             return
-        for track, key in self._people.update(matches_from_msg(msg), to_ns(msg.header.stamp) * 1e-9):
+        for track, key in self._people.update(msg_person_matches.from_msg(msg), to_ns(msg.header.stamp) * 1e-9):
             reused = self._estimator.calibration.link(track, key) is not None
             self._log_write({'type': 'calibration_link', 'face_id': track,
                              'person_id': key.removeprefix(PERSON_KEY_PREFIX), 'baseline_shared': reused})
@@ -187,7 +185,8 @@ class AsdEmotionNode(FacesJoinNode):
                              'start_ns': baseline.start_ns, 'end_ns': baseline.end_ns,
                              'baseline': [round(float(x), 4) for x in baseline.probabilities]})
         for estimate in estimates:
-            self._affect_pub.publish(affect_state_msg(faces_msg.header, estimate.track, estimate))
+            self._affect_pub.publish(msg_affect_state.to_msg(msg_affect_state.from_estimate(estimate.track, estimate),
+                                                             faces_msg.header))
             self.count('affect_published')
         self.processing_ms.append((time.perf_counter() - start) * 1e3)
 

@@ -27,9 +27,7 @@ from attune.behavior.outcome import Outcome, PersonSign
 from attune.behavior.policy import load_policy
 from attune.behavior.ratings import now_iso
 from attune.behavior.session_log import SessionLog
-from attune.ros import qos
-from attune.ros.behavior_msgs import command_to_msg, rating_from_msg, state_from_msg
-from attune.ros.interaction_event_msgs import event_from_msg
+from attune.ros import msg_behavior_command, msg_interaction_event, msg_interaction_state, msg_session_rating, qos
 from attune.ros.node_main import run_node
 from attune.ros.params import ParamSpec
 from attune.ros.shell import FAILED, Diagnostics, NodeShell
@@ -112,7 +110,7 @@ class BehaviorNode(NodeShell):
 
     def _on_state(self, msg: Any) -> None:
         def apply() -> Outcome:
-            state = state_from_msg(msg)
+            state = msg_interaction_state.from_msg(msg)
             if state.face_position is not None:
                 x, y, z = state.face_position
                 self._faces[state.person_id] = GazeTarget(x, y, z, msg.header.frame_id or 'camera_optical_frame')
@@ -126,7 +124,7 @@ class BehaviorNode(NodeShell):
 
     def _on_event(self, msg: Any) -> None:
         def apply() -> Outcome:
-            event = event_from_msg(msg)
+            event = msg_interaction_event.from_msg(msg)
             now = self.now_s()
             if isinstance(event, PersonSign):
                 if not event.person_id:  # the interaction node knew nobody: the engine's best guess
@@ -143,7 +141,7 @@ class BehaviorNode(NodeShell):
         def apply() -> Outcome:
             now = self.now_s()
             log = self.session_log
-            rating = rating_from_msg(msg, t=round(now - log.start, 3) if log else None, rated_at=now_iso())
+            rating = msg_session_rating.from_msg(msg, t=round(now - log.start, 3) if log else None, rated_at=now_iso())
             if log is None:
                 self.bad_input.report('rating', 'a session rating arrived, but session_log_dir is not set: '
                                                  'not recorded (use `attune rate SESSION.jsonl` afterwards)')
@@ -177,7 +175,7 @@ class BehaviorNode(NodeShell):
         for cmd in outcome.commands:
             if log is not None:  # logged before it is sent: the therapist's log never misses a command
                 log.command(now, cmd)
-            self._pub.publish(command_to_msg(cmd))
+            self._pub.publish(msg_behavior_command.to_msg(cmd))
             self.published += 1
             self.get_logger().info(f'{cmd.describe()} [{cmd.rule}] because {cmd.reason}')
 

@@ -21,9 +21,8 @@ from typing import Any
 from attune.errors import AttuneError
 from attune.events.emulator import EmulatorOptions
 from attune.events.face_window import FaceEventEmulator, WindowOptions, to_gray
-from attune.ros import qos
-from attune.ros.event_msgs import events_to_msg
-from attune.ros.face_msgs import faces_from_msg
+from attune.events.types import RegionEvents
+from attune.ros import msg_event_packet, msg_faces, qos
 from attune.ros.faces_join import FacesJoinNode, faces_join_parameters
 from attune.ros.image_input import image_input_parameters
 from attune.ros.node_main import run_node
@@ -74,6 +73,7 @@ def window_options(p: dict[str, Any]) -> WindowOptions:
 class EventEmulatorNode(FacesJoinNode):
     """See the module docstring."""
 
+    SENDS_LARGE_MESSAGES = True  # event packets of a whole frame
     DIAGNOSTICS = Diagnostics('event emulator', working='emulating',
                               idle='no matched images and faces in the last {s:g} s')
     COUNTERS = ('packets_published', 'events_published')
@@ -111,7 +111,7 @@ class EventEmulatorNode(FacesJoinNode):
         if rgb is None:
             return
         try:
-            frame = faces_from_msg(faces_msg)
+            frame = msg_faces.from_msg(faces_msg)
         except ValueError as exc:
             self.bad_input.report(type(exc).__name__, f'dropped image (stamp {stamp} ns): {exc}')
             return
@@ -132,7 +132,8 @@ class EventEmulatorNode(FacesJoinNode):
                 continue
             if first:
                 continue
-            self._events_pub.publish(events_to_msg(events, image.header, face_id=face.id, roi=roi, emulated=True))
+            packet = RegionEvents(events, roi, face_id=face.id, emulated=True)
+            self._events_pub.publish(msg_event_packet.to_msg(packet, image.header))
             self.count('packets_published')
             self.count('events_published', len(events))
         self.processed(start)

@@ -29,12 +29,10 @@ from attune.expression.calibration import CalibrationOptions
 from attune.expression.learner import ContinualLearner
 from attune.expression.lessons import CandidateFace, LessonCollector
 from attune.identity.face_people import FacePeople
-from attune.ros import qos
-from attune.ros.expression_msgs import expression_to_msg, lesson_from_msg
-from attune.ros.face_msgs import faces_from_msg
+from attune.ros import msg_expression, msg_expression_teach, msg_faces, msg_person_matches, qos
 from attune.ros.faces_join import FacesJoinNode, faces_join_parameters
-from attune.ros.identity_msgs import matches_from_msg, person_matches_parameter
 from attune.ros.image_input import image_input_parameters
+from attune.ros.msg_person_matches import person_matches_parameter
 from attune.ros.node_main import run_node
 from attune.ros.params import ParamSpec
 from attune.ros.shell import FAILED, Diagnostics
@@ -156,7 +154,7 @@ class ExpressionNode(FacesJoinNode):
 
     def _on_teach(self, msg: Any) -> None:
         try:
-            lesson = lesson_from_msg(msg)
+            lesson = msg_expression_teach.from_msg(msg)
         except ValueError as exc:
             self.bad_input.report('teach', f'ignored ExpressionTeach: {exc}')
             return
@@ -181,7 +179,7 @@ class ExpressionNode(FacesJoinNode):
     def _on_matches(self, msg: Any) -> None:
         """Who each face is: a track first identified as a known person moves its calibration to the
         person, or reuses the person's when they had one (attune.identity.face_people)."""
-        moved = self._people.update(matches_from_msg(msg), to_ns(msg.header.stamp) * 1e-9)
+        moved = self._people.update(msg_person_matches.from_msg(msg), to_ns(msg.header.stamp) * 1e-9)
         calibrator = self._analyzer.calibrator if self._analyzer is not None else None
         for track, key in moved:
             if calibrator is not None:
@@ -208,7 +206,7 @@ class ExpressionNode(FacesJoinNode):
             if rgb is None:
                 return
         try:
-            frame = faces_from_msg(faces_msg)
+            frame = msg_faces.from_msg(faces_msg)
         except ValueError as exc:
             self.bad_input.report('faces', f'dropped Faces (stamp {stamp} ns): {exc}')
             return
@@ -237,10 +235,12 @@ class ExpressionNode(FacesJoinNode):
             if isinstance(result, ValueError):
                 self.bad_input.report('bad_face', f'skipped face {face.track} (stamp {stamp} ns): {result}')
                 continue
-            self._expr_pub.publish(expression_to_msg(result, faces_msg.header))
+            self._expr_pub.publish(msg_expression.to_msg(msg_expression.from_face_expression(result),
+                                                         faces_msg.header))
             if self.params['publish_sources']:
                 for source in result.sources:
-                    self._source_pubs[source].publish(expression_to_msg(result, faces_msg.header, source))
+                    self._source_pubs[source].publish(msg_expression.to_msg(
+                        msg_expression.from_face_expression(result, source), faces_msg.header))
             candidates.append(CandidateFace(face.track, area, result.features))
             self.count('expressions_published')
         finished = self._lessons.offer(stamp, candidates)

@@ -19,9 +19,9 @@ from sensor_msgs.msg import CameraInfo, Image
 from attune.face import FaceAnalyzerOptions, FacePipeline, FacePipelineOptions
 from attune.face.drawing import draw_faces
 from attune.geometry import CameraIntrinsics
-from attune.ros import qos
-from attune.ros.face_msgs import faces_to_msg, image_msg, intrinsics_from_camera_info
+from attune.ros import msg_faces, qos
 from attune.ros.image_input import ImageInputNode, image_input_parameters
+from attune.ros.images import image_msg, intrinsics_from_camera_info
 from attune.ros.node_main import run_node
 from attune.ros.params import ParamSpec
 from attune.ros.shell import Diagnostics
@@ -92,6 +92,7 @@ def camera_info_topic_for(image_topic: str, setting: str) -> str:
 class FaceNode(ImageInputNode):
     """See the module docstring."""
 
+    SENDS_LARGE_MESSAGES = True  # the debug image
     DIAGNOSTICS = Diagnostics('face pipeline', working='processing', idle='stale input: no images in the last {s:g} s')
     ANALYZER = 'face pipeline'
     ANALYZER_PARAMS = frozenset(_PIPELINE_PARAMS)  # a rebuild restarts the tracks (ids do not repeat)
@@ -124,8 +125,8 @@ class FaceNode(ImageInputNode):
     def process(self, msg: Any, rgb: Any) -> None:
         frame = self.analyzer.process(rgb, to_ns(msg.header.stamp), self._camera)
         publish_landmarks = self.params['publish_landmarks']
-        self._faces_pub.publish(faces_to_msg(frame, msg.header, landmarks=publish_landmarks,
-                                             landmarks_3d=publish_landmarks))
+        self._faces_pub.publish(msg_faces.to_msg(frame, msg.header, landmarks=publish_landmarks,
+                                                 landmarks_3d=publish_landmarks))
         if self.params['publish_debug_image']:
             self._debug_pub.publish(image_msg(draw_faces(rgb, frame), 'rgb8', msg.header))
 

@@ -15,8 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from attune.hands import HandAnalyzer, HandAnalyzerOptions
-from attune.ros import qos
-from attune.ros.hand_msgs import hands_to_msg
+from attune.ros import msg_hands, qos
 from attune.ros.image_input import ImageInputNode, image_input_parameters
 from attune.ros.node_main import run_node
 from attune.ros.params import ParamSpec
@@ -77,8 +76,8 @@ class HandsNode(ImageInputNode):
     # --- processing ------------------------------------------------------------------------------
     def process(self, msg: Any, rgb: Any) -> None:
         frame = self.analyzer.frame(rgb, to_ns(msg.header.stamp))
-        self._hands_pub.publish(hands_to_msg(frame, msg.header,
-                                             world_landmarks=self.params['publish_world_landmarks']))
+        self._hands_pub.publish(msg_hands.to_msg(frame, msg.header,
+                                                 world_landmarks=self.params['publish_world_landmarks']))
 
 
 #: The node class, for composition in one process (`attune up --mode composed`).

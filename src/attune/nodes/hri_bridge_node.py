@@ -33,11 +33,12 @@ import numpy as np
 from rclpy.publisher import Publisher
 from sensor_msgs.msg import CompressedImage, Image
 
+from attune.affect.observation import AffectObservation
 from attune.errors import AttuneError, ImageError
 from attune.face.rep155 import cropped_face, face_id
-from attune.ros import qos
-from attune.ros.face_msgs import image_msg
+from attune.ros import msg_affect_state, msg_expression, msg_person_matches, qos
 from attune.ros.image_input import decoder_for, image_input_parameters
+from attune.ros.images import image_msg
 from attune.ros.node_main import run_node
 from attune.ros.params import ParamSpec
 from attune.ros.rep155_msgs import (
@@ -93,7 +94,7 @@ class HriBridgeNode(NodeShell):
         self._persons: Persons | None = None
         self._face_pubs: dict[str, dict[str, Any]] = {}   # REP-155 id -> {topic leaf: publisher}
         self._rep_ids: dict[str, str] = {}                # attune track id -> REP-155 id (tracked now)
-        self._affect: dict[str, AffectState] = {}                 # attune track id -> latest AffectState
+        self._affect: dict[str, AffectObservation] = {}           # attune track id -> latest AffectState
         self._expression_seen: set[str] = set()           # track ids an Expression source covers
         self._images: deque[tuple[int, Any]] = deque(maxlen=_IMAGES_KEPT)
         super().__init__(NODE_NAME, PARAMETERS, **kwargs)
@@ -221,9 +222,10 @@ class HriBridgeNode(NodeShell):
             return
         self._expression_seen.add(msg.face_id)
         pubs = self._face_publishers(rep_id)
-        pubs['expression'].publish(expression_msg(self._hri, msg.header, msg, self._affect.get(msg.face_id)))
+        expression = msg_expression.from_msg(msg)
+        pubs['expression'].publish(expression_msg(self._hri, msg.header, expression, self._affect.get(msg.face_id)))
         self.count('expressions')
-        facs = facs_msg(self._hri, msg.header, msg)
+        facs = facs_msg(self._hri, msg.header, expression)
         if facs is not None:
             pubs['facs'].publish(facs)
             self.count('facs')
@@ -231,7 +233,7 @@ class HriBridgeNode(NodeShell):
     def _handle_person_matches(self, msg: PersonMatches) -> None:
         if self._persons is None:  # subscribed to only when person_matches_topic made them
             raise AttuneError('PersonMatches reached the hri bridge without a person_matches_topic')
-        self._persons.matches(msg, self._rep_ids)
+        self._persons.matches(msg.header, msg_person_matches.from_msg(msg), self._rep_ids)
         self.count('person_matches')
 
     def _handle_affect(self, msg: AffectState) -> None:
@@ -239,9 +241,9 @@ class HriBridgeNode(NodeShell):
         if rep_id is None:
             self.count('untracked_dropped')
             return
-        self._affect[msg.face_id] = msg
-        if msg.face_id not in self._expression_seen and msg.dominant_emotion:
-            self._face_publishers(rep_id)['expression'].publish(affect_expression_msg(self._hri, msg.header, msg))
+        affect = self._affect[msg.face_id] = msg_affect_state.from_msg(msg)
+        if msg.face_id not in self._expression_seen and affect.dominant:
+            self._face_publishers(rep_id)['expression'].publish(affect_expression_msg(self._hri, msg.header, affect))
             self.count('expressions')
 
     def diagnostic_values(self) -> dict[str, Any]:

@@ -21,12 +21,12 @@ from typing import Any
 
 from attune.errors import AttuneError
 from attune.identity.embedder import FaceEmbedder
+from attune.identity.face_people import FaceMatch
 from attune.identity.keys import default_database_path, load_key
 from attune.identity.matcher import Identifier, shipped_threshold
 from attune.identity.store import PeopleDatabase
 from attune.identity.tracks import TrackIdentities
-from attune.ros import qos
-from attune.ros.face_msgs import faces_from_msg
+from attune.ros import msg_faces, msg_person_matches, qos
 from attune.ros.faces_join import FacesJoinNode, faces_join_parameters
 from attune.ros.image_input import image_input_parameters
 from attune.ros.node_main import run_node
@@ -138,7 +138,7 @@ class IdentityNode(FacesJoinNode):
             return
         stamp = to_ns(faces_msg.header.stamp)
         try:
-            frame = faces_from_msg(faces_msg)
+            frame = msg_faces.from_msg(faces_msg)
         except ValueError as exc:
             self.bad_input.report('faces', f'dropped Faces (stamp {stamp} ns): {exc}')
             return
@@ -169,17 +169,17 @@ class IdentityNode(FacesJoinNode):
         self.last_input = time.monotonic()
 
     def _publish(self, header: Any, face_ids: list[str], tracks: TrackIdentities) -> None:
-        out = self._msgs.PersonMatches(header=header)
+        matches = []
         for face_id in face_ids:
             identity = tracks.identity(face_id)
             if identity is None:
                 continue
-            out.matches.append(self._msgs.PersonMatch(
-                face_id=face_id, person_id=identity.person_id, name=identity.name, known=identity.known,
-                confidence=float(identity.score), threshold=float(tracks.identifier.threshold),
-                embeddings=tracks.embeddings(face_id)))
-        if out.matches:
-            self._pub.publish(out)
+            matches.append(FaceMatch(face_id=face_id, person_id=identity.person_id, name=identity.name,
+                                     known=identity.known, confidence=float(identity.score),
+                                     threshold=float(tracks.identifier.threshold),
+                                     embeddings=tracks.embeddings(face_id)))
+        if matches:
+            self._pub.publish(msg_person_matches.to_msg(matches, header))
 
 
 def _file_signature(path: Path) -> tuple[int, int, int] | None:

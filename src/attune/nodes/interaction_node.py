@@ -44,17 +44,18 @@ from attune.behavior.identities import InteractionIdentities
 from attune.behavior.protocol import FaceSample, NameCallResult, NameCallRunner, PendingCall
 from attune.behavior.protocol.session_log import NameCallLog
 from attune.errors import AttuneError
-from attune.ros import qos
-from attune.ros.behavior_msgs import (
-    affect_input,
-    command_from_msg,
-    expression_input,
-    face_inputs,
-    sign_input,
-    state_to_msg,
+from attune.ros import (
+    msg_affect_state,
+    msg_behavior_command,
+    msg_expression,
+    msg_faces,
+    msg_interaction_event,
+    msg_interaction_state,
+    msg_person_matches,
+    msg_sign,
+    msg_stream_trust,
+    qos,
 )
-from attune.ros.identity_msgs import matches_from_msg
-from attune.ros.interaction_event_msgs import protocol_event_to_msg, sign_event_to_msg
 from attune.ros.interaction_params import PARAMETERS, PROTOCOL_PARAMS, fusion_options, protocol_options
 from attune.ros.node_main import run_node
 from attune.ros.shell import Diagnostics, NodeShell
@@ -156,7 +157,7 @@ class InteractionNode(NodeShell):
     def _on_faces(self, msg: Any) -> None:
         def apply(m: Any) -> None:
             stamp = to_ns(m.header.stamp)
-            faces = face_inputs(m, self.params['fallback_hfov_deg'])
+            faces = msg_faces.fusion_inputs(m, self.params['fallback_hfov_deg'])
             self._fusion.observe_faces(self.now_s(), stamp, faces)
             self._dirty.update(f.id for f in faces)
             self._frame_id = m.header.frame_id or self._frame_id
@@ -167,14 +168,14 @@ class InteractionNode(NodeShell):
 
     def _on_expression(self, msg: Any) -> None:
         def apply(m: Any) -> None:
-            if self._fusion.observe_expression(self.now_s(), to_ns(m.header.stamp), expression_input(m)):
+            if self._fusion.observe_expression(self.now_s(), to_ns(m.header.stamp), msg_expression.from_msg(m)):
                 self._dirty.add(m.face_id)
         self._guard('expression', apply, msg)
 
     def _on_affect(self, msg: Any) -> None:
         def apply(m: Any) -> None:
             stamp = to_ns(m.header.stamp)
-            if self._fusion.observe_affect(self.now_s(), stamp, affect_input(m)):
+            if self._fusion.observe_affect(self.now_s(), stamp, msg_affect_state.from_msg(m)):
                 self._dirty.add(m.face_id)
             if m.face_id and m.emotions:
                 self._runner.affect(self._people.key(m.face_id), stamp, m.emotions, m.probabilities, float(m.valence))
@@ -183,18 +184,18 @@ class InteractionNode(NodeShell):
     def _on_sign(self, msg: Any) -> None:
         def apply(m: Any) -> None:
             now = self.now_s()
-            person = self._fusion.observe_sign(now, to_ns(m.header.stamp), sign_input(m))
+            person = self._fusion.observe_sign(now, to_ns(m.header.stamp), msg_sign.fusion_input(m))
             if person:
                 self._dirty.add(person)
             person = person or m.face_id or self._fusion.most_attentive(now)  # attributed even while gated
-            self._events.publish(sign_event_to_msg(m, person))
+            self._events.publish(msg_interaction_event.forward_sign(m, person))
             self.count('events_published')
         self._guard('sign', apply, msg)
 
     def _on_matches(self, msg: Any) -> None:
         def apply(m: Any) -> None:
             bound = self._people.participant_id
-            for track, identity in self._people.matches(matches_from_msg(m), self.now_s()):
+            for track, identity in self._people.matches(msg_person_matches.from_msg(m), self.now_s()):
                 if self._fusion.identify(track, identity):
                     self._dirty.add(track)
             if self._people.participant_id and not bound:
@@ -205,7 +206,8 @@ class InteractionNode(NodeShell):
 
     def _on_trust(self, msg: Any) -> None:
         def apply(m: Any) -> None:
-            self._fusion.set_stream_trust(self.now_s(), float(m.score) if m.ready else math.nan, bool(m.live))
+            trust = msg_stream_trust.from_msg(m)
+            self._fusion.set_stream_trust(self.now_s(), trust.trust, trust.live)
             self._dirty.update(self._fusion.person_ids)
         self._guard('stream_trust', apply, msg)
 
@@ -227,7 +229,7 @@ class InteractionNode(NodeShell):
         if runner is None:
             return
         try:
-            command = command_from_msg(msg)
+            command = msg_behavior_command.from_msg(msg)
         except ValueError as exc:
             self.bad_input.report('command', f'ignored BehaviorCommand: {exc}')
             return
@@ -268,7 +270,7 @@ class InteractionNode(NodeShell):
         for measured in results:
             result, person = self._people.report(measured)
             header = Header(stamp=from_ns(result.decided_ns, type(Header().stamp)), frame_id=self._frame_id)
-            self._events.publish(protocol_event_to_msg(result.as_protocol_result(), header))
+            self._events.publish(msg_interaction_event.to_msg(result.as_protocol_result(), header))
             self.count('events_published')
             if not result.final:
                 continue
@@ -297,7 +299,7 @@ class InteractionNode(NodeShell):
             return
         self._dirty.clear()
         for state in self._fusion.snapshot(now, ids):
-            self._pub.publish(state_to_msg(state, self._frame_id))
+            self._pub.publish(msg_interaction_state.to_msg(state, self._frame_id))
             self.published += 1
             self.count('states_published')
 

@@ -23,12 +23,10 @@ from std_msgs.msg import Header
 
 from attune.errors import AttuneError
 from attune.hands.types import HandFrame
-from attune.ros import qos
-from attune.ros.hand_msgs import hands_from_msg
+from attune.ros import msg_affect_state, msg_expression, msg_hands, msg_sign, qos
 from attune.ros.node_main import run_node
 from attune.ros.params import ParamSpec
 from attune.ros.shell import FAILED, Diagnostics, NodeShell
-from attune.ros.sign_msgs import affect_to_msg, expression_from_msg, sign_to_msg
 from attune.ros.stamps import to_ns
 from attune.sign.emotion import SignerEmotionOptions
 from attune.sign.events import SignEvent
@@ -123,7 +121,7 @@ def recognizer_options(p: Mapping[str, Any]) -> RecognizerOptions:
 
 
 def _recognize(recognizer: SignRecognizer, msg: Hands) -> tuple[HandFrame, FrameResult]:
-    frame = hands_from_msg(msg)
+    frame = msg_hands.from_msg(msg)
     return frame, recognizer.update(frame)
 
 
@@ -207,7 +205,7 @@ class SignNode(NodeShell):
         if recognizer is None:
             return
         try:
-            expression = expression_from_msg(msg)
+            expression = msg_expression.signer_input(msg)
         except (TypeError, ValueError) as exc:
             self.bad_input.report('expression', f'dropped Expression: {exc}')
             return
@@ -255,7 +253,7 @@ class SignNode(NodeShell):
             event = replace(event, face_id=self._signer_face)
         if self._sign_pub is None:  # events come from the recognizer, made by configure() with the publisher
             raise AttuneError('a sign event before the sign node was configured')
-        self._sign_pub.publish(sign_to_msg(event, header))
+        self._sign_pub.publish(msg_sign.to_msg(event, header))
         self.count('signs_published')
 
     def _publish_affect(self, recognizer: SignRecognizer, header: Header, stamp: int) -> None:
@@ -269,7 +267,7 @@ class SignNode(NodeShell):
             from dataclasses import replace
 
             affect = replace(affect, face_id=self._signer_face)
-        self._affect_pub.publish(affect_to_msg(affect, header))
+        self._affect_pub.publish(msg_affect_state.to_msg(msg_affect_state.from_signer_affect(affect), header))
         self._last_affect_ns = stamp
 
     def _flush(self) -> None:

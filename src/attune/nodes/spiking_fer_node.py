@@ -26,9 +26,8 @@ import numpy as np
 from attune.emotions import valence_arousal
 from attune.errors import AttuneError
 from attune.events.fer import EventFerPipeline, FerOptions, FerResult, SpikingFerModel
-from attune.ros import qos
-from attune.ros.event_msgs import events_from_msg
-from attune.ros.interfaces import attune_msgs
+from attune.expression.observation import ExpressionObservation
+from attune.ros import msg_event_packet, msg_expression, qos
 from attune.ros.node_main import run_node
 from attune.ros.params import ParamSpec
 from attune.ros.shell import FAILED, Diagnostics, NodeShell
@@ -66,14 +65,13 @@ def fer_options(p: dict[str, Any]) -> FerOptions:
                       track_timeout_s=p['track_timeout_s'], sensor_roi=p['sensor_roi'])
 
 
-def expression_msg(result: FerResult, header: Any, source: str) -> Any:
-    """An attune/Expression for one classified window."""
-    msgs = attune_msgs()
-    probs = [float(v) for v in result.probabilities]
+def expression_of(result: FerResult, source: str) -> ExpressionObservation:
+    """The attune/Expression of one classified window."""
+    probs = tuple(float(v) for v in result.probabilities)
     valence, arousal = valence_arousal(result.labels, np.asarray(probs))
-    return msgs.Expression(header=header, face_id=result.face_id, label=result.label,
-                           confidence=result.confidence, labels=list(result.labels), probabilities=probs,
-                           valence=valence, arousal=arousal, source=source)
+    return ExpressionObservation(face_id=result.face_id, source=source, label=result.label,
+                                 confidence=float(result.confidence), labels=tuple(result.labels), probabilities=probs,
+                                 valence=valence, arousal=arousal)
 
 
 class SpikingFerNode(NodeShell):
@@ -125,10 +123,11 @@ class SpikingFerNode(NodeShell):
         start = time.perf_counter()
         face_id = msg.face_id or self.params['sensor_face_id']
         try:
-            events, check = events_from_msg(msg)
+            packet, check = msg_event_packet.checked_from_msg(msg)
         except AttuneError as exc:
             self.bad_input.report('packet', f'dropped EventPacket of {face_id!r} (stamp {stamp} ns): {exc}')
             return
+        events = packet.events
         if check.outside:
             self.bad_input.report('outside', f'EventPacket of {face_id!r} (stamp {stamp} ns): dropped {check.outside} '
                                   f'events outside its {events.width}x{events.height} grid')
@@ -143,7 +142,7 @@ class SpikingFerNode(NodeShell):
         self.count('packets')
         pipeline.forget_idle(stamp)
         if result is not None:
-            self._pub.publish(expression_msg(result, msg.header, pipeline.model.source))
+            self._pub.publish(msg_expression.to_msg(expression_of(result, pipeline.model.source), msg.header))
             self.processing_ms.append((time.perf_counter() - start) * 1e3)
             if math.isfinite(result.energy_uj):
                 self._energy_uj.append(result.energy_uj)

@@ -14,9 +14,8 @@ Publishes:   /attune/stream_trust  attune/StreamTrust, every `publish_every` ima
 """
 from __future__ import annotations
 
-import math
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sensor_msgs.msg import CameraInfo
 from std_msgs.msg import Header
@@ -25,14 +24,12 @@ from attune.errors import AttuneError
 from attune.integrity.content import frame_content
 from attune.integrity.evidence import CameraInfoSeen, FrameObservation, StreamEvidence
 from attune.integrity.model import StreamGuardModel, Verdict
-from attune.ros import qos
+from attune.integrity.trust import StreamTrustReport
+from attune.ros import msg_stream_trust, qos
 from attune.ros.image_input import ImageInputNode, image_input_parameters
 from attune.ros.node_main import run_node
 from attune.ros.params import ParamSpec
 from attune.ros.shell import Diagnostics
-
-if TYPE_CHECKING:
-    from attune.msg import StreamTrust
 
 NODE_NAME = 'stream_guard_node'
 TRUST_TOPIC = '/attune/stream_trust'
@@ -110,12 +107,7 @@ class StreamGuardNode(ImageInputNode):
         evidence, model = self.analyzer, self.model
         if model is None:  # loaded by build_analyzer, before the first image
             raise AttuneError('stream guard: no model loaded')
-        out: StreamTrust = self._msgs.StreamTrust()
-        out.header = header
-        out.topic = self.params['image_topic']
-        out.frames = len(evidence.frames)
-        out.ready = evidence.ready
-        out.score = math.nan
+        trust = StreamTrustReport(self.params['image_topic'], len(evidence.frames))
         if evidence.ready:
             values = evidence.features()
             threshold = self.params['threshold']
@@ -123,11 +115,9 @@ class StreamGuardNode(ImageInputNode):
             if threshold >= 0:
                 verdict = Verdict(verdict.score, verdict.score >= threshold, verdict.reasons)
             self.last_verdict = verdict
-            out.score, out.live, out.reasons = float(verdict.score), verdict.live, list(verdict.reasons)
-            out.feature_names = list(values)
-            out.feature_values = [float(v) for v in values.values()]
+            trust = StreamTrustReport.judged(trust.topic, trust.frames, verdict, values)
             self.count('not_live_verdicts', int(not verdict.live))
-        self._trust_pub.publish(out)
+        self._trust_pub.publish(msg_stream_trust.to_msg(trust, header))
         self.count('verdicts_published')
 
     def diagnostic_values(self) -> dict[str, Any]:

@@ -245,6 +245,8 @@ class NaoqiRobot:
                 tts.setVolume(clamp(cmd.volume, 0.0, o.max_volume))
             speaker = s.get('ALAnimatedSpeech') if o.animated_speech else None
             speaker = speaker or tts or s.get('ALAnimatedSpeech')
+            if speaker is None:  # _connect refuses such a robot; kept for the type
+                return 'neither ALTextToSpeech nor ALAnimatedSpeech is available on this robot'
             future = speaker.say(speech_text(cmd.text, cmd.speech_rate), _async=True)
             with self._lock:
                 self._speech = future

@@ -15,8 +15,7 @@ from rclpy.qos import QoSProfile
 from attune.errors import AttuneError
 from attune.expression.sync import ExactStampSynchronizer
 from attune.limits import DEFAULT_MAX_FACES
-from attune.ros import qos
-from attune.ros.face_msgs import faces_from_msg
+from attune.ros import msg_faces, qos
 from attune.ros.image_input import ImageInputNode
 from attune.ros.params import ParamSpec
 from attune.ros.stamps import to_ns
@@ -72,7 +71,7 @@ class FacesJoinNode(ImageInputNode):
             return
         stamp = to_ns(msg.header.stamp)
         try:  # a malformed Faces must not take the image of its stamp from the well-formed one that follows
-            faces_from_msg(msg)
+            msg_faces.from_msg(msg)
         except ValueError as exc:
             self.bad_input.report(type(exc).__name__, f'dropped Faces (stamp {stamp} ns): {exc}')
             return

@@ -6,7 +6,7 @@ from typing import Any
 
 from attune.behavior.fusion import FusionOptions
 from attune.behavior.protocol import NameCallOptions
-from attune.ros.identity_msgs import person_matches_parameter
+from attune.ros.msg_person_matches import person_matches_parameter
 from attune.ros.params import ParamSpec
 
 PARAMETERS: tuple[ParamSpec, ...] = (

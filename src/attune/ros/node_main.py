@@ -39,7 +39,8 @@ def run_node(factory: Callable[[], Node], args: list[str] | None = None) -> int:
     An exception raised by a callback still ends the process with its traceback (a bug to see).
     """
     stop = install_stop_signals()
-    use_attune_dds_profile()
+    # A factory that does not say (not a NodeShell) may send anything: the large segment.
+    use_attune_dds_profile(large_messages=getattr(factory, 'SENDS_LARGE_MESSAGES', True))
     rclpy.init(args=args if args is not None else sys.argv, signal_handler_options=SignalHandlerOptions.NO)
     node = None
     try:

@@ -1,5 +1,9 @@
 """attune messages -> REP-155 (hri_msgs) messages, for the hri bridge node.
 
+Expressions and affect arrive as the core dataclasses of their messages (attune.ros.msg_expression,
+msg_affect_state); a Face is translated field by field from its message, so that one face's malformed
+landmark array drops only that face's landmarks, not the whole Faces message.
+
 hri_msgs comes from the ROS 2 install when it has the package (ros-$ROS_DISTRO-hri-msgs), otherwise
 from attune's wire-compatible copy that tools/bootstrap.sh builds into the venv (interfaces/hri_msgs).
 """
@@ -15,7 +19,9 @@ from attune.errors import AttuneError
 from attune.face.rep155 import FACS_SLOTS, PUPILS, expression_name, facs_code, landmarks_70
 
 if TYPE_CHECKING:
-    from attune.msg import AffectState, Expression, Face
+    from attune.affect.observation import AffectObservation
+    from attune.expression.observation import ExpressionObservation
+    from attune.msg import Face
 
 
 def hri_interfaces() -> ModuleType:
@@ -73,7 +79,8 @@ def _finite_or(value: float, fallback: float) -> float:
     return float(value) if math.isfinite(value) else fallback
 
 
-def expression_msg(hri: ModuleType, header: Any, expression: Expression, affect: AffectState | None = None) -> Any:
+def expression_msg(hri: ModuleType, header: Any, expression: ExpressionObservation,
+                   affect: AffectObservation | None = None) -> Any:
     """hri_msgs/Expression of an attune/Expression. Valence and arousal come from the Expression,
     or from the face's latest attune/AffectState where the Expression has none (NaN stays NaN
     when neither estimates them)."""
@@ -85,16 +92,16 @@ def expression_msg(hri: ModuleType, header: Any, expression: Expression, affect:
                           arousal=arousal, confidence=float(min(1.0, max(0.0, expression.confidence))))
 
 
-def affect_expression_msg(hri: ModuleType, header: Any, affect: AffectState) -> Any:
+def affect_expression_msg(hri: ModuleType, header: Any, affect: AffectObservation) -> Any:
     """hri_msgs/Expression of an attune/AffectState (for faces no Expression source covers)."""
     probabilities = dict(zip(affect.emotions, affect.probabilities))
-    confidence = float(probabilities.get(affect.dominant_emotion, 0.0))
-    return hri.Expression(header=header, expression=expression_name(affect.dominant_emotion),
+    confidence = float(probabilities.get(affect.dominant, 0.0))
+    return hri.Expression(header=header, expression=expression_name(affect.dominant),
                           valence=float(affect.valence), arousal=float(affect.arousal),
                           confidence=min(1.0, max(0.0, confidence)))
 
 
-def facs_msg(hri: ModuleType, header: Any, expression: Expression) -> Any | None:
+def facs_msg(hri: ModuleType, header: Any, expression: ExpressionObservation) -> Any | None:
     """hri_msgs/FacialActionUnits of an attune/Expression's action units; None when it has none.
 
     intensity[code] is attune's intensity in [0, 1]; confidence[code] is 1 for the AUs attune

@@ -13,6 +13,7 @@ of the faces matched to them is tracked. Published:
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +24,7 @@ from attune.face.rep155 import person_id
 from attune.ros import qos
 
 if TYPE_CHECKING:
-    from attune.msg import PersonMatches
+    from attune.identity.face_people import FaceMatch
 
 PERSONS_NS = '/humans/persons'
 
@@ -59,9 +60,10 @@ class Persons:
         return hri.IdsMatch(id1=face, id1_type=hri.IdsMatch.FACE, id2=pid, id2_type=hri.IdsMatch.PERSON,
                             confidence=float(min(1.0, max(0.0, confidence))))
 
-    def matches(self, msg: PersonMatches, face_ids: dict[str, str]) -> None:
-        """One PersonMatches message; face_ids: attune track id -> REP-155 face id of tracked faces."""
-        for m in msg.matches:
+    def matches(self, header: Any, matches: Sequence[FaceMatch], face_ids: dict[str, str]) -> None:
+        """One PersonMatches message (its header and matches); face_ids: attune track id -> REP-155 face
+        id of tracked faces."""
+        for m in matches:
             face = face_ids.get(m.face_id)
             if face is None or not m.known or not m.person_id:
                 continue
@@ -75,7 +77,7 @@ class Persons:
                 pubs['name'].publish(String(data=m.name))
             pubs['location_confidence'].publish(Float32(data=1.0))
             self._matches_pub.publish(self._match(face, pid, m.confidence))
-        self._publish_lists(msg.header)
+        self._publish_lists(header)
 
     def faces(self, header: Any, tracked_faces: set[str]) -> None:
         """The tracked faces changed: persons whose face is gone are no longer tracked."""

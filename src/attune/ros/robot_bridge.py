@@ -19,8 +19,7 @@ from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
 from std_msgs.msg import Bool
 
 from attune.behavior.commands import Command
-from attune.ros import qos
-from attune.ros.behavior_msgs import command_from_msg
+from attune.ros import msg_behavior_command, qos
 from attune.ros.params import ParamSpec
 from attune.ros.shell import Diagnostics, NodeShell
 
@@ -97,7 +96,7 @@ class RobotBridgeNode(NodeShell):
         if not self.ready():
             return
         try:
-            command = command_from_msg(msg)
+            command = msg_behavior_command.from_msg(msg)
         except ValueError as exc:
             self.bad_input.report('command', f'dropped command: {exc}')
             return

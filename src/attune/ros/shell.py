@@ -65,6 +65,9 @@ class NodeShell(AutostartLifecycleNode):
     INPUT_IS_WORK: ClassVar[bool] = False
     #: The logger level of bad-input reports ('error' for perception, 'warning' for robot bridges).
     BAD_INPUT_LEVEL: ClassVar[str] = 'error'
+    #: Whether the node sends messages over 1 MB (images, event packets). Nodes that do not get the
+    #: small shared-memory segment (attune.ros.dds) when they run in a process of their own.
+    SENDS_LARGE_MESSAGES: ClassVar[bool] = False
 
     def __init__(self, name: str, parameters: tuple[ParamSpec, ...], **kwargs: Any) -> None:
         self._msgs = attune_msgs()

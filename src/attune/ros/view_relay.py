@@ -1,6 +1,6 @@
 """The rclpy side of `attune view`: subscribe to attune's topics and hand them to a LiveView.
 
-Thin on purpose: each callback converts the message with the helpers of attune.ros.*_msgs into
+Thin on purpose: each callback converts the message with its attune.ros.msg_* module into
 attune's ROS-free types and calls attune.view.live.LiveView, which builds the Foxglove payloads.
 A message that cannot be converted is dropped, counted and reported once per kind (rate-limited);
 the relay keeps running.
@@ -22,25 +22,23 @@ from collections.abc import Callable
 from typing import Any
 
 from diagnostic_msgs.msg import DiagnosticArray
-from rclpy.node import Node
 from sensor_msgs.msg import CompressedImage, Image
 
-from attune.behavior.fusion import AffectObservation
+from attune.affect.observation import AffectObservation
 from attune.behavior.outcome import PersonSign
-from attune.ros import qos
-from attune.ros.behavior_msgs import (
-    affect_input,
-    command_from_msg,
-    expression_input,
-    rating_from_msg,
-    state_from_msg,
+from attune.ros import (
+    msg_affect_state,
+    msg_behavior_command,
+    msg_expression,
+    msg_faces,
+    msg_interaction_event,
+    msg_interaction_state,
+    msg_session_rating,
+    qos,
 )
-from attune.ros.expression_msgs import action_units_from_msg
-from attune.ros.face_msgs import faces_from_msg
-from attune.ros.interaction_event_msgs import event_from_msg
-from attune.ros.interfaces import attune_msgs
+from attune.ros.params import ParamSpec
+from attune.ros.shell import NodeShell
 from attune.ros.stamps import to_ns
-from attune.ros.throttle import ThrottledReporter
 from attune.view import live
 from attune.view.live import LiveView
 
@@ -55,8 +53,19 @@ def diagnostic_statuses(msg: Any) -> list[dict[str, Any]]:
             for s in msg.status]
 
 
-class ViewRelay(Node):
+#: The relay's parameters (the camera topic and the view come from `attune view`'s options).
+PARAMETERS = (
+    ParamSpec('autostart', True, 'Configure and activate at start-up without a lifecycle manager.'),
+)
+
+
+class ViewRelay(NodeShell):
     """Relays attune's topics to `view` (see the module docstring).
+
+    On the node shell: its subscriptions are made on activate and destroyed on deactivate, cleanup
+    and shutdown; every message is screened (absurd stamps, oversized fields, Faces outside physical
+    ranges) before it is converted. It publishes no /diagnostics status of its own: it shows the
+    graph's.
 
     Args:
         view: the LiveView to feed.
@@ -64,49 +73,57 @@ class ViewRelay(Node):
             'raw' sensor_msgs/Image, 'compressed' sensor_msgs/CompressedImage, None: not subscribed.
     """
 
+    BAD_INPUT_LEVEL = 'warning'
+
     def __init__(self, view: LiveView, camera_topic: str = '/camera/image_raw', **kwargs: Any) -> None:
-        super().__init__(NODE_NAME, **kwargs)
         self.view = view
-        self.received: dict[str, int] = {}
-        self._bad_input = ThrottledReporter(self.get_logger().warning)
-        m = attune_msgs()
+        self.camera_topic = camera_topic
+        self.received_by_topic: dict[str, int] = {}
+        super().__init__(NODE_NAME, PARAMETERS, **kwargs)
+
+    def activate(self) -> None:
+        m, view = self._msgs, self.view
         # (message type, ROS topic, handler, QoS); the view's topic is the ROS topic but for the camera and faces
         subs: list[tuple[Any, str, Callable[[Any], Any], Any]] = [
             (m.Faces, '/attune/faces', self._on_faces, qos.RESULTS),
             (m.Expression, '/attune/expression', self._on_expression, qos.RESULTS),
             (m.AffectState, '/attune/affect', self._on_affect, qos.RESULTS),
-            (m.InteractionState, '/attune/interaction_state', lambda msg: view.state(state_from_msg(msg)),
-             qos.RESULTS),
-            (m.BehaviorCommand, '/attune/behavior/command', lambda msg: view.command(command_from_msg(msg)),
-             qos.RESULTS),
+            (m.InteractionState, '/attune/interaction_state',
+             lambda msg: view.state(msg_interaction_state.from_msg(msg)), qos.RESULTS),
+            (m.BehaviorCommand, '/attune/behavior/command',
+             lambda msg: view.command(msg_behavior_command.from_msg(msg)), qos.RESULTS),
             (m.InteractionEvent, EVENT_TOPIC, self._on_event, qos.RESULTS),
             (m.SessionRating, '/attune/session/rating', self._on_rating, qos.RESULTS),
             (DiagnosticArray, '/diagnostics',
              lambda msg: view.diagnostics(to_ns(msg.header.stamp), diagnostic_statuses(msg)), qos.RESULTS),
         ]
+        camera_topic = self.camera_topic
         view_topics = {'/attune/faces': live.ANNOTATIONS_TOPIC}
         if camera_topic and view.camera == 'compressed':
             subs.append((CompressedImage, camera_topic, self._on_compressed, qos.SENSOR))
         elif camera_topic and view.camera == 'raw':
             subs.append((Image, camera_topic, self._on_image, qos.SENSOR))
         view_topics[camera_topic] = live.CAMERA_TOPIC
-        self._subs = [self.create_subscription(msg_type, topic, self._guarded(topic, view_topics.get(topic, topic), fn),
-                                               profile) for msg_type, topic, fn, profile in subs]
+        for msg_type, topic, fn, profile in subs:
+            self.add_subscription(msg_type, topic, self._guarded(topic, view_topics.get(topic, topic), fn), profile)
+        # The view shows what arrives, in whatever order the topics deliver it: an expression that
+        # comes before its face's first Faces message is shown, not screened out as an unknown track.
+        self.screen.has_faces_input = False
 
     def _guarded(self, topic: str, view_topic: str, fn: Callable[[Any], Any]) -> Callable[[Any], None]:
         def callback(msg: Any) -> None:
-            self.received[topic] = self.received.get(topic, 0) + 1
+            self.received_by_topic[topic] = self.received_by_topic.get(topic, 0) + 1
             if topic not in ('/attune/expression', EVENT_TOPIC) and not self.view.listening(view_topic):
                 return  # nobody watches: skip the conversion (expressions still label the faces)
             try:
                 fn(msg)
             except Exception as exc:  # noqa: BLE001 - one bad message must not stop the view
-                self._bad_input.report(topic, f'dropped a message on {topic}: {type(exc).__name__}: {exc}')
+                self.bad_input.report(topic, f'dropped a message on {topic}: {type(exc).__name__}: {exc}')
         return callback
 
     @property
     def dropped(self) -> int:
-        return self._bad_input.total
+        return self.bad_input.total
 
     def _on_image(self, msg: Any) -> None:
         self.view.raw_image(stamp_ns=to_ns(msg.header.stamp), frame_id=msg.header.frame_id, width=msg.width,
@@ -117,16 +134,16 @@ class ViewRelay(Node):
                                    data=msg.data, format=msg.format)
 
     def _on_faces(self, msg: Any) -> None:
-        self.view.faces(faces_from_msg(msg))
+        self.view.faces(msg_faces.from_msg(msg))
 
     def _on_expression(self, msg: Any) -> None:
-        self.view.expression(expression_input(msg), action_units_from_msg(msg), to_ns(msg.header.stamp))
+        self.view.expression(msg_expression.from_msg(msg), msg_expression.action_units(msg), to_ns(msg.header.stamp))
 
     def _on_affect(self, msg: Any) -> None:
-        self.view.affect(affect_input(msg), None, to_ns(msg.header.stamp))
+        self.view.affect(msg_affect_state.from_msg(msg), None, to_ns(msg.header.stamp))
 
     def _on_event(self, msg: Any) -> None:
-        event = event_from_msg(msg)
+        event = msg_interaction_event.from_msg(msg)
         if isinstance(event, PersonSign):
             self.view.sign(event)
         else:  # a protocol state or result, shown with the affect of its person
@@ -134,4 +151,4 @@ class ViewRelay(Node):
                              to_ns(msg.header.stamp))
 
     def _on_rating(self, msg: Any) -> None:
-        self.view.rating(rating_from_msg(msg), to_ns(msg.header.stamp))
+        self.view.rating(msg_session_rating.from_msg(msg), to_ns(msg.header.stamp))

@@ -47,7 +47,7 @@ class SignModelInfo:
     groups: tuple[str, ...]
     dataset: str = ''
     feature_dim: int = FEATURE_DIM
-    architecture: dict[str, int | float] = field(default_factory=dict)
+    architecture: dict[str, Any] = field(default_factory=dict)  # int and float values
     format: str = FORMAT
 
     def to_json(self) -> str:

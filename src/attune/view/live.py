@@ -18,10 +18,12 @@ from typing import Any
 import foxglove
 from foxglove.channels import CompressedImageChannel, ImageAnnotationsChannel, RawImageChannel
 
+from attune.affect.observation import AffectObservation
 from attune.behavior.commands import Command
-from attune.behavior.fusion import AffectObservation, ExpressionObservation, PersonState
 from attune.behavior.outcome import PersonSign, ProtocolResult
 from attune.behavior.ratings import Rating
+from attune.behavior.state import PersonState
+from attune.expression.observation import ExpressionObservation
 from attune.face.types import FaceFrame
 from attune.view import payloads
 

@@ -31,9 +31,11 @@ from foxglove.messages import (
     Timestamp,
 )
 
+from attune.affect.observation import AffectObservation
 from attune.behavior.commands import Command
-from attune.behavior.fusion import AffectObservation, ExpressionObservation, PersonState
 from attune.behavior.outcome import PersonSign, ProtocolResult
+from attune.behavior.state import PersonState
+from attune.expression.observation import ExpressionObservation
 from attune.face.types import FaceFrame
 
 #: Face colours (RGB, 0-1), picked per face id so a person keeps one colour in every panel.

@@ -23,6 +23,9 @@ class ExpressionHeadNet(nn.Module):
         input (N, in_features) float32 -> logits (N, classes).
     """
 
+    mean: torch.Tensor  # buffers (register_buffer), declared for the type checker
+    std: torch.Tensor
+
     def __init__(self, in_features: int, classes: int, hidden: int = 128, dropout: float = 0.3) -> None:
         super().__init__()
         if in_features < 1 or classes < 2 or hidden < 0 or not 0.0 <= dropout < 1.0:

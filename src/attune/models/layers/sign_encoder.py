@@ -33,6 +33,11 @@ class SignEncoder(nn.Module):
         input: (B, T, F); output: (B, T, D).
     """
 
+    input_mask: torch.Tensor  # buffers (register_buffer), declared for the type checker
+    input_mean: torch.Tensor
+    input_std: torch.Tensor
+    max_len: int
+
     def __init__(self, in_features: int, dim: int = 96, depth: int = 3, bottleneck: int = 32,
                  kernel_size: int = 5, max_len: int = 512, dropout: float = 0.1) -> None:
         super().__init__()

@@ -37,6 +37,7 @@ class SpatioTemporalAttention(nn.Module):
         self.channel = nn.Sequential(nn.Linear(channels, hidden), nn.ReLU(), nn.Linear(hidden, channels))
         self.spatial = nn.Conv2d(2, 1, kernel_size, padding=p)
         self.kernel_size = kernel_size
+        self.hidden = hidden
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() != 5:
@@ -55,6 +56,6 @@ class SpatioTemporalAttention(nn.Module):
         c, t, h, w = shape
         n = c * t * h * w
         k = self.kernel_size
-        hidden = self.channel[0].out_features
+        hidden = self.hidden
         layers = 2 * k * t + (c * hidden + hidden * c) + 2 * k * k * h * w
         return 6 * n + 3 * n + layers

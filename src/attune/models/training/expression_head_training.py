@@ -107,7 +107,7 @@ def predict_logits(model: ExpressionHeadNet, x: np.ndarray) -> np.ndarray:
         return model(torch.from_numpy(np.asarray(x, np.float32))).numpy()
 
 
-def person_folds(person: np.ndarray, folds: int, seed: int) -> list[np.ndarray]:
+def person_folds(person: np.ndarray, folds: int, seed: int) -> np.ndarray:
     """A fold number per row: people shuffled (seeded) and dealt round-robin, so folds are balanced."""
     people = np.unique(person)
     np.random.default_rng(seed).shuffle(people)
@@ -228,6 +228,8 @@ def export_onnx(model: ExpressionHeadNet, margin: float, config: HeadConfig, pat
     batch = torch.export.Dim('batch', min=1, max=4096)
     program = torch.onnx.export(model, example, dynamo=True, input_names=['features'], output_names=['logits'],
                                 dynamic_shapes={'x': {0: batch}}, verbose=False)
+    if program is None:  # dynamo=True always returns the program
+        raise RuntimeError('torch.onnx.export returned no ONNX program')
     program.save(str(path))
     proto = onnx.load(str(path))
     del proto.metadata_props[:]

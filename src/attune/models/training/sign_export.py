@@ -55,12 +55,15 @@ def export_onnx(result: TrainResult, path: Path) -> Path:
     length = result.info.window if result.info.task == 'isolated' else 64
     example = torch.zeros(2, length, FEATURE_DIM)
     batch = torch.export.Dim('batch', min=1, max=4096)
-    frames = torch.export.Dim('frames', min=1, max=result.model.encoder.max_len)
+    max_len = int(result.info.architecture.get('max_len', 512))  # 512: SignEncoder's default
+    frames = torch.export.Dim('frames', min=1, max=max_len)
     # optimize=False keeps every weight as an initializer under its state_dict name, so the torch
     # model can be rebuilt from the file (torch_model_from_onnx); onnxruntime optimizes at load.
     program = torch.onnx.export(model, (example,), dynamo=True, dynamic_shapes=({0: batch, 1: frames},),
                                 input_names=['features'], output_names=['logits'], verbose=False,
                                 optimize=False)
+    if program is None:  # dynamo=True always returns the program
+        raise RuntimeError('torch.onnx.export returned no ONNX program')
     program.save(str(path))
     proto = onnx.load(str(path))
     entry = proto.metadata_props.add()

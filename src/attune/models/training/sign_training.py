@@ -81,7 +81,7 @@ def _normalization(features: np.ndarray, groups: tuple[str, ...]) -> tuple[torch
     return mask, rows.mean(0), rows.std(0)
 
 
-def _architecture(config: TrainConfig, max_len: int) -> dict[str, int | float]:
+def _architecture(config: TrainConfig, max_len: int) -> dict[str, Any]:
     return {'dim': config.dim, 'depth': config.depth, 'bottleneck': config.bottleneck,
             'kernel_size': config.kernel_size, 'max_len': max_len, 'dropout': config.dropout}
 
@@ -122,7 +122,7 @@ def train_isolated(dataset: LandmarkDataset, config: TrainConfig, name: str,
     scheduler = _schedule(optimizer, config.epochs * steps_per_epoch)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
     variation = signer_variation(dataset)
-    feature_level = dict(mirror=dataset.mirror_augment and not config.vary_signer,
+    feature_level: dict[str, Any] = dict(mirror=dataset.mirror_augment and not config.vary_signer,
                          rotation_deg=0.0 if config.vary_signer else dataset.rotation_deg,
                          aspect=0.0 if config.vary_signer else 0.15, noise=0.0 if config.vary_signer else 0.03)
     start, steps = time.monotonic(), 0

@@ -1,11 +1,17 @@
-"""attune/InteractionEvent <-> the behaviour layer's events (plain functions, no spinning): a sign
-attributed to a person (PersonSign) or a protocol's state or outcome (ProtocolResult)."""
+"""attune/InteractionEvent <-> the behaviour layer's discrete events: a sign attributed to a person
+(attune.behavior.outcome.PersonSign) or a protocol's state or outcome (ProtocolResult).
+
+The interaction node relays a sign as the sign node published it (forward_sign: the whole Sign,
+alternatives and handedness included); to_msg builds the event from a PersonSign, which carries only
+what the behaviour layer uses of a sign.
+"""
 from __future__ import annotations
 
 import math
 from typing import TYPE_CHECKING, Any
 
 from builtin_interfaces.msg import Time
+from std_msgs.msg import Header
 
 from attune.behavior.outcome import PROTOCOL_STATUS, PersonSign, ProtocolResult
 from attune.ros.interfaces import attune_msgs
@@ -23,24 +29,27 @@ def _f(x: Any) -> float:
 
 
 def _event(header: Any, kind: int, person_id: str) -> InteractionEvent:
-    msg = attune_msgs().InteractionEvent(header=header, kind=kind, person_id=person_id)
+    msg: InteractionEvent = attune_msgs().InteractionEvent(header=header, kind=kind, person_id=person_id)
     msg.response_latency_s = msg.head_turn_deg = msg.response_valence = math.nan
     return msg
 
 
-def sign_event_to_msg(sign: Sign, person_id: str) -> InteractionEvent:
+def forward_sign(sign: Sign, person_id: str) -> InteractionEvent:
     """A SIGN event: the Sign message as the sign node published it (its header), attributed to a person."""
     msg = _event(sign.header, attune_msgs().InteractionEvent.SIGN, person_id)
     msg.sign = sign
     return msg
 
 
-def protocol_event_to_msg(result: ProtocolResult, header: Any) -> InteractionEvent:
-    """A PROTOCOL event for `result`, stamped with `header` (when it was decided, image clock).
+def _sign_to_msg(sign: PersonSign) -> InteractionEvent:
+    msgs = attune_msgs()
+    header = Header(stamp=from_ns(sign.stamp_ns, Time))
+    mode = msgs.Sign.CONTINUOUS if sign.continuous else msgs.Sign.ISOLATED
+    return forward_sign(msgs.Sign(header=header, mode=mode, gloss=sign.gloss, confidence=float(sign.confidence),
+                                  sequence=list(sign.sequence), source=sign.source), sign.person_id)
 
-    Raises:
-        ValueError: the status is not one InteractionEvent defines.
-    """
+
+def _protocol_to_msg(result: ProtocolResult, header: Any) -> InteractionEvent:
     if STATUS_CODES.get(result.status, 0) == 0:
         raise ValueError(f'protocol status {result.status!r} has no InteractionEvent code')
     msg = _event(header, attune_msgs().InteractionEvent.PROTOCOL, result.person_id)
@@ -56,14 +65,28 @@ def protocol_event_to_msg(result: ProtocolResult, header: Any) -> InteractionEve
     return msg
 
 
-def sign_from_event(msg: InteractionEvent) -> PersonSign:
+def to_msg(event: PersonSign | ProtocolResult, header: Any = None) -> InteractionEvent:
+    """The InteractionEvent of `event`. A protocol event is stamped with `header` (when it was decided,
+    image clock); a sign event with the sign's own stamp (`header` unused).
+
+    Raises:
+        ValueError: a protocol status InteractionEvent does not define, or a protocol event without header.
+    """
+    if isinstance(event, PersonSign):
+        return _sign_to_msg(event)
+    if header is None:
+        raise ValueError('a protocol InteractionEvent needs the header of when it was decided')
+    return _protocol_to_msg(event, header)
+
+
+def _sign_from_msg(msg: Any) -> PersonSign:
     sign = msg.sign
     sequence = tuple(sign.sequence) if sign.mode == sign.CONTINUOUS else ()
     return PersonSign(person_id=msg.person_id, gloss=sign.gloss, confidence=_f(sign.confidence), source=sign.source,
                       stamp_ns=to_ns(sign.header.stamp), sequence=sequence)
 
 
-def protocol_from_event(msg: InteractionEvent) -> ProtocolResult:
+def _protocol_from_msg(msg: Any) -> ProtocolResult:
     return ProtocolResult(person_id=msg.person_id, name=msg.protocol,
                           status=PROTOCOL_STATUS.get(int(msg.protocol_status), 'none'),
                           latency_s=_f(msg.response_latency_s), head_turn_deg=_f(msg.head_turn_deg),
@@ -72,7 +95,7 @@ def protocol_from_event(msg: InteractionEvent) -> ProtocolResult:
                           called_name=msg.called_name)
 
 
-def event_from_msg(msg: InteractionEvent) -> PersonSign | ProtocolResult:
+def from_msg(msg: Any) -> PersonSign | ProtocolResult:
     """The event an InteractionEvent carries.
 
     Raises:
@@ -80,7 +103,19 @@ def event_from_msg(msg: InteractionEvent) -> PersonSign | ProtocolResult:
     """
     kinds = attune_msgs().InteractionEvent
     if msg.kind == kinds.SIGN:
-        return sign_from_event(msg)
+        return _sign_from_msg(msg)
     if msg.kind == kinds.PROTOCOL:
-        return protocol_from_event(msg)
+        return _protocol_from_msg(msg)
     raise ValueError(f'unknown InteractionEvent kind {msg.kind}')
+
+
+def protocol_from_msg(msg: Any) -> ProtocolResult:
+    """The protocol state or outcome of a PROTOCOL InteractionEvent.
+
+    Raises:
+        ValueError: the event is not a PROTOCOL event.
+    """
+    event = from_msg(msg)
+    if not isinstance(event, ProtocolResult):
+        raise ValueError(f'InteractionEvent of kind {msg.kind} is not a protocol event')
+    return event
