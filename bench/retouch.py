@@ -58,7 +58,7 @@ def cross_validated_scores(data: rd.SampleSet, seed: int) -> np.ndarray:
     from attune.integrity import retouch_training as rt
 
     torch.set_num_threads(1)
-    return rt.cross_validate(data.features, data.label, data.person, rt.TrainConfig(seed=seed))
+    return rt.cross_validate(data.features, data.label, data.person, rt.RetouchTrainConfig(seed=seed))
 
 
 def main() -> int:
