@@ -37,6 +37,9 @@ class RetouchNet(nn.Module):
     Shapes: features (N, F) float32 -> logits (N,), scores (N,) in [0, 1].
     """
 
+    mean: torch.Tensor  # buffers (register_buffer), declared for the type checker
+    scale: torch.Tensor
+
     def __init__(self, mean: np.ndarray, scale: np.ndarray, hidden: int = 24) -> None:
         super().__init__()
         self.register_buffer('mean', torch.as_tensor(mean, dtype=torch.float32))
