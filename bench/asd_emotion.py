@@ -1,5 +1,5 @@
 """Benchmark of the ASD emotion model: quality against its teacher and the majority class, latency per face
-for each ResNet depth, peak memory. Prints one JSON object last.
+for each ResNet depth and the mini-Xception backbone, peak memory. Prints one JSON object last.
 
 Quality (`eval`): the faces of --data (a folder laid out like ../shared/data/faces) are found with
 MediaPipe and labelled by the expression teacher; the shipped model (onnxruntime) and the teacher (the
@@ -56,6 +56,7 @@ def latency(model, data, runs: int) -> dict:
 
     from attune.affect.model import AsdEmotionModel
     from attune.face import FaceAnalyzer, FaceAnalyzerOptions
+    from attune.models.layers.fer_encoder import FER_INPUT_SIZE
     from attune.models.training import asd_emotion_training as training
     from attune.models.training.asd_emotion_export import export_onnx
 
@@ -70,17 +71,21 @@ def latency(model, data, runs: int) -> dict:
     depths = {}
     torch.manual_seed(0)
     with tempfile.TemporaryDirectory() as tmp:
-        for depth in (18, 34, 50):
-            cfg = training.TrainConfig(depth=depth, input_size=info.input_size, width=info.width)
+        # each ResNet depth at the shipped width (16 if it has no ResNet), and the mini-Xception backbone
+        variants = {str(d): training.TrainConfig(depth=d, input_size=info.input_size, width=info.width or 16)
+                    for d in (18, 34, 50)}
+        if info.input_size == FER_INPUT_SIZE:
+            variants['fer-minixception'] = training.TrainConfig(backbone='fer-minixception')
+        for name, cfg in variants.items():
             net = training.build_model(cfg).eval()
             empty = training.Split(*(np.zeros(0, bool),) * 3)
             result = training.TrainResult(net, cfg, empty, [], {}, np.full(7, 1 / 7), 0.0)
-            path = Path(tmp) / f'r{depth}.onnx'
+            path = Path(tmp) / f'{name}.onnx'
             check = export_onnx(result, path)
             runner = AsdEmotionModel(path, threads=1)
-            depths[str(depth)] = {'network_ms': time_ms(lambda r=runner: r.predict([prepared]), runs),
-                                  'parameters': sum(p.numel() for p in net.parameters()),
-                                  'onnx_mb': round(check['bytes'] / 1e6, 2)}
+            depths[name] = {'network_ms': time_ms(lambda r=runner: r.predict([prepared]), runs),
+                            'parameters': sum(p.numel() for p in net.parameters()),
+                            'onnx_mb': round(check['bytes'] / 1e6, 2)}
     return {'prepare': prepare_ms, 'shipped_network': shipped_ms, 'total': round(prepare_ms + shipped_ms, 3),
             'by_depth': depths}
 
@@ -127,7 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     evaluation = {'scope': scope, **score(probabilities, data, info.majority_class),
                   'by_set': score_by_set(probabilities, data, info.majority_class)}
     result = {
-        'model': str(model.path), 'depth': info.depth, 'width': info.width, 'input_size': info.input_size,
+        'model': str(model.path), 'backbone': info.backbone, 'depth': info.depth, 'width': info.width,
+        'input_size': info.input_size,
         'data': args.data, 'eval_only': args.eval_only, 'eval': evaluation,
         'latency_ms_per_face': None if args.no_latency else latency(model, data, args.runs),
         'label_seconds': round(label_s, 1),

@@ -56,7 +56,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def core_baseline(faces: int, updates: int = 3000) -> dict:
     """Microseconds per update (one face's input -> fused state -> policy evaluation), no ROS."""
-    from attune.behavior import ExpressionObservation, FaceObservation, FusionOptions, InteractionFusion, PolicyEngine
+    from attune.behavior import ExpressionObservation, FaceSighting, FusionOptions, InteractionFusion, PolicyEngine
     from attune.behavior.policy import load_policy
 
     fusion = InteractionFusion(FusionOptions())
@@ -66,7 +66,7 @@ def core_baseline(faces: int, updates: int = 3000) -> dict:
     for i in range(updates):
         t = i / 30.0
         start = time.perf_counter()
-        fusion.observe_faces(t, i, [FaceObservation(pid, yaw=5.0 * k, pitch=0.0) for k, pid in enumerate(ids)])
+        fusion.observe_faces(t, i, [FaceSighting(pid, yaw=5.0 * k, pitch=0.0) for k, pid in enumerate(ids)])
         for k, pid in enumerate(ids):
             label = 'fear' if (i // 15) % faces == k and (i // 15) % 2 else 'neutral'
             observation = ExpressionObservation(pid, 'rules', label, 0.9, (label, 'happy'), (0.9, 0.1))

@@ -10,7 +10,8 @@ generated with a fixed --seed (not the training seed: new retouching draws) and 
   folds' persons), so every number is on people the scoring model never saw.
 - `d_eer`: detection equal error rate over every operation and strength; `tpr_at_fpr_0.05`: retouched
   photos caught with 5 % of originals flagged; `operations.<op>` and `operations.<op>.strengths.<s>`:
-  the same for one operation (strength 1 light, 2 medium, 3 strong) against all originals.
+  the same for one operation (strength 1 light, 2 medium, 3 strong) against all originals;
+  `strengths.<s>`: every operation at strength s against all originals.
 - `threshold`/`originals_flagged`/`retouched_caught`: at the shipped threshold (--eval-only).
 - Baseline in the same run (`baseline`): one hand-made rule, skin texture relative to the ring around
   the face (score = -fine_ratio), no learning.
@@ -57,7 +58,7 @@ def cross_validated_scores(data: rd.SampleSet, seed: int) -> np.ndarray:
     from attune.integrity import retouch_training as rt
 
     torch.set_num_threads(1)
-    return rt.cross_validate(data.features, data.label, data.person, rt.TrainConfig(seed=seed))
+    return rt.cross_validate(data.features, data.label, data.person, rt.RetouchTrainConfig(seed=seed))
 
 
 def main() -> int:

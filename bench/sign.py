@@ -140,11 +140,11 @@ def isolated_accuracy(data: Path, eval_only: bool) -> dict:
 
 def tail_model(data: Path, epochs: int) -> dict:
     """The shipped ASL recipe trained on the tail split, scored on its held-out (last) blocks."""
-    from attune.models.training.sign_training import TrainConfig, train_isolated
+    from attune.models.training.sign_training import SignTrainConfig, train_isolated
     from attune.sign.datasets import load_builtin
 
     result = train_isolated(load_builtin('asl_alphabet', data),
-                            TrainConfig(epochs=epochs, split_strategy='tail', threads=1), 'asl_tail', log=log)
+                            SignTrainConfig(epochs=epochs, split_strategy='tail', threads=1), 'asl_tail', log=log)
     m = result.metrics
     log(f"asl_alphabet tail split, model trained {epochs} epochs: {m['held_out_window_accuracy']:.4f}")
     return {'model_epochs': epochs, 'model_window_accuracy': round(m['held_out_window_accuracy'], 4),

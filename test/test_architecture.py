@@ -1,4 +1,4 @@
-"""The core stays ROS-free: importing it must not import rclpy (nodes and ros/ may)."""
+"""The core stays ROS-free: importing it must not import rclpy (nodes and ros/ may); class names are unique."""
 from __future__ import annotations
 
 import subprocess
@@ -36,3 +36,18 @@ def test_core_modules_do_not_import_rclpy() -> None:
             'print(bad); sys.exit(1 if bad else 0)\n')
     result = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_no_two_classes_share_a_name() -> None:
+    """A class name means one thing across the package (issue 15: three TrainConfigs, two FaceObservations)."""
+    import ast
+    from collections import defaultdict
+    from pathlib import Path
+
+    defined: dict[str, list[str]] = defaultdict(list)
+    package = Path(__file__).resolve().parent.parent / 'src' / 'attune'
+    for path in sorted(package.rglob('*.py')):
+        for node in ast.parse(path.read_text(), str(path)).body:
+            if isinstance(node, ast.ClassDef):
+                defined[node.name].append(str(path.relative_to(package)))
+    assert {name: places for name, places in defined.items() if len(places) > 1} == {}

@@ -9,7 +9,7 @@ import pytest
 from attune.behavior.fusion import (
     AffectObservation,
     ExpressionObservation,
-    FaceObservation,
+    FaceSighting,
     FusionOptions,
     InteractionFusion,
     SignObservation,
@@ -28,7 +28,7 @@ def by_key(state, quantity):
 
 def test_contributions_and_weighted_means() -> None:
     f = InteractionFusion(EXACT)
-    f.observe_faces(0.0, 10, [FaceObservation('f1', yaw=9.0, pitch=12.0)])  # 15 deg off-axis
+    f.observe_faces(0.0, 10, [FaceSighting('f1', yaw=9.0, pitch=12.0)])  # 15 deg off-axis
     f.observe_expression(0.0, 11, ExpressionObservation('f1', 'rules', 'happy', 0.8, ('happy', 'sad'), (0.75, 0.25)))
     f.observe_affect(0.0, 12, AffectObservation('f1', 'asd', valence=-0.5, engagement=0.4))
     (s,) = f.snapshot(0.5)
@@ -79,15 +79,15 @@ def test_staleness_decays_weights_then_drops_them() -> None:
 def test_presence_hysteresis() -> None:
     f = InteractionFusion(FusionOptions(presence_on_s=0.2, presence_off_s=1.0))
     for t in (0.0, 0.1):
-        f.observe_faces(t, 0, [FaceObservation('a')])
+        f.observe_faces(t, 0, [FaceSighting('a')])
     assert not f.is_present('a', 0.1)  # seen for 0.1 s < presence_on_s
-    f.observe_faces(0.2, 0, [FaceObservation('a')])
+    f.observe_faces(0.2, 0, [FaceSighting('a')])
     assert f.is_present('a', 0.2)
     f.observe_faces(0.3, 0, [])  # an empty frame does not end presence at once
     assert f.is_present('a', 1.2) and not f.is_present('a', 1.21)
-    f.observe_faces(2.5, 0, [FaceObservation('a')])  # back after a gap: a new streak
+    f.observe_faces(2.5, 0, [FaceSighting('a')])  # back after a gap: a new streak
     assert not f.is_present('a', 2.5)
-    f.observe_faces(2.7, 0, [FaceObservation('a')])
+    f.observe_faces(2.7, 0, [FaceSighting('a')])
     assert f.is_present('a', 2.7)
 
 
@@ -112,8 +112,8 @@ def test_gating_while_the_robot_speaks() -> None:
 
 def test_a_sign_without_face_goes_to_the_most_attentive_person() -> None:
     f = InteractionFusion(EXACT)
-    f.observe_faces(0.0, 0, [FaceObservation('away', yaw=40.0, pitch=0.0),
-                             FaceObservation('facing', yaw=2.0, pitch=0.0)])
+    f.observe_faces(0.0, 0, [FaceSighting('away', yaw=40.0, pitch=0.0),
+                             FaceSighting('facing', yaw=2.0, pitch=0.0)])
     assert f.observe_sign(0.1, 0, SignObservation('', 'hello', 0.9, 'tcn')) == 'facing'
     facing = {s.person_id: s for s in f.snapshot(0.1)}['facing']
     sign = by_key(facing, 'engagement')[('sign', 'tcn')]
@@ -143,6 +143,6 @@ def test_emotion_tables() -> None:
 
 def test_the_state_says_where_a_present_face_is_and_forgets_it_when_gone() -> None:
     f = InteractionFusion(EXACT)
-    f.observe_faces(0.0, 0, [FaceObservation('f1', yaw=5.0, pitch=0.0, position=(0.1, -0.2, 1.5))])
+    f.observe_faces(0.0, 0, [FaceSighting('f1', yaw=5.0, pitch=0.0, position=(0.1, -0.2, 1.5))])
     assert f.snapshot(0.0)[0].face_position == (0.1, -0.2, 1.5)
     assert f.snapshot(EXACT.presence_off_s + 1.0)[0].face_position is None

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from attune.behavior.commands import Action
 from attune.behavior.engine import PolicyEngine
-from attune.behavior.fusion import FaceObservation, FusionOptions, Identity, InteractionFusion, PersonState
+from attune.behavior.fusion import FaceSighting, FusionOptions, Identity, InteractionFusion, PersonState
 from attune.behavior.policy import load_policy, parse_policy
 
 ADA = Identity(person_id='person-ada1', name='Ada', known=True, confidence=0.93)
@@ -18,7 +18,7 @@ STRANGER = Identity(confidence=0.55)
 def test_the_state_says_who_each_face_is_and_how_far_the_stream_is_trusted() -> None:
     fusion = InteractionFusion(FusionOptions(stream_trust_max_age_s=2.0))
     assert not fusion.identify('t1', ADA)                 # an identity alone does not create a person
-    fusion.observe_faces(0.0, 1, [FaceObservation('t1', yaw=0.0, pitch=0.0), FaceObservation('t2')])
+    fusion.observe_faces(0.0, 1, [FaceSighting('t1', yaw=0.0, pitch=0.0), FaceSighting('t2')])
     assert fusion.identify('t1', ADA) and not fusion.identify('t1', ADA)   # changed once
     fusion.identify('t2', STRANGER)
     fusion.set_stream_trust(0.0, 0.91, True)

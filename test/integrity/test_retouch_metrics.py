@@ -29,3 +29,6 @@ def test_report_has_the_contract_keys_per_operation_and_strength() -> None:
     op = out['operations']['skin_smoothing']
     assert set(op['strengths']) == {'1', '3'} and op['strengths']['3']['d_eer'] == 0.0
     assert out['originals_flagged'] == 0.0 and out['retouched_caught'] == 0.75
+    # All operations at one strength: strength 1 (0.35, 0.5) overlaps the originals, strength 3 does not.
+    assert set(out['strengths']) == {'1', '3'} and out['strengths']['3']['d_eer'] == 0.0
+    assert out['strengths']['1']['caught'] == 0.5 and out['strengths']['1']['retouched'] == 2

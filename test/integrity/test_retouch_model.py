@@ -24,7 +24,7 @@ def _toy(n: int = 400, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 def test_onnx_export_matches_torch_and_explains_with_the_right_feature(tmp_path) -> None:
     x, y = _toy()
     x[::17, 3] = np.nan  # missing features count as the training mean, in torch and in ONNX alike
-    model = rt.fit(x, y, rt.TrainConfig(epochs=150))
+    model = rt.fit(x, y, rt.RetouchTrainConfig(epochs=150))
     path = tmp_path / 'retouch.onnx'
     meta = {'features': list(FEATURES), 'mean': model.mean.numpy().astype(float).tolist(), 'threshold': 0.5,
             'train_persons': []}
@@ -57,7 +57,7 @@ def test_cross_validation_never_scores_a_person_with_their_own_photos(monkeypatc
 
     monkeypatch.setattr(rt, 'fit', fit)
     monkeypatch.setattr(rt, 'predict', predict)
-    scores = rt.cross_validate(x, y, persons, rt.TrainConfig(epochs=30))
+    scores = rt.cross_validate(x, y, persons, rt.RetouchTrainConfig(epochs=30))
     assert np.isfinite(scores).all() and len(seen) == rt.FOLDS
 
 

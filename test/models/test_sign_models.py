@@ -71,10 +71,10 @@ def test_training_cli_writes_a_working_model_and_card(tmp_path) -> None:
 
 def test_tiny_continuous_training_and_export(tmp_path) -> None:
     from attune.models.training.sign_export import check_onnx, export_onnx
-    from attune.models.training.sign_training import TrainConfig, train_continuous
+    from attune.models.training.sign_training import SignTrainConfig, train_continuous
 
     dataset = load_builtin('kinivi_handshape', shared_data('hands'))
-    config = TrainConfig(task='continuous', epochs=1, sequences_per_epoch=32, test_sequences=4, dim=16, depth=1,
+    config = SignTrainConfig(task='continuous', epochs=1, sequences_per_epoch=32, test_sequences=4, dim=16, depth=1,
                          bottleneck=8, max_len=256, threads=1)
     result = train_continuous(dataset, config, 'tiny_ctc', log=lambda _text: None)
     assert set(result.metrics) >= {'held_out_error_rate_greedy', 'held_out_error_rate_beam'}

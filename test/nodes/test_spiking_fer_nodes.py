@@ -263,3 +263,16 @@ def test_replayed_video_bag_through_face_emulator_and_spiking_nodes(spinner, tmp
     assert all(to_ns(e.header.stamp) in set(info.stamps_ns) and e.source == 'cs3d_snn' for e in expressions)
     assert probe.errors == []
     player.close()
+
+
+def test_emulator_checks_its_saccades_against_the_spiking_models(rclpy_session) -> None:
+    """The shipped model records the 2.5 px saccades it was trained with; 1 px (the old default) is warned about."""
+    from attune.nodes.event_emulator_node import EventEmulatorNode
+
+    for amplitude, model, expected in ((2.5, '', 'ok'), (1.0, '', 'mismatch'), (1.0, 'none', 'off')):
+        node = EventEmulatorNode(parameter_overrides=[Parameter('saccade_amplitude_px', value=amplitude),
+                                                      Parameter('spiking_model_path', value=model)])
+        try:
+            assert node.diagnostic_values()['saccade_check'] == expected, (amplitude, model)
+        finally:
+            node.destroy_node()

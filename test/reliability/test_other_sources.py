@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from attune.imaging.source import SourceGate, SourceKey, Verdict
+from attune.imaging.source import SourceGate, SourceKey, SourceVerdict
 from attune.ros.images import image_msg
 from test.nodes.test_face_node import Harness, header, portrait_rgb
 
@@ -14,13 +14,14 @@ from test.nodes.test_face_node import Harness, header, portrait_rgb
 def test_gate_keeps_the_stream_and_follows_a_camera_that_really_changed() -> None:
     gate = SourceGate(switch_after=3)
     cam, tiny, other = SourceKey(640, 480, 'cam'), SourceKey(1, 1, 'cam'), SourceKey(640, 480, 'evil')
-    assert gate.admit(cam) is Verdict.ADOPTED
+    assert gate.admit(cam) is SourceVerdict.ADOPTED
     for _ in range(10):  # interleaved: never replaces the stream
-        assert gate.admit(tiny) is Verdict.OTHER and gate.admit(other) is Verdict.OTHER
-        assert gate.admit(cam) is Verdict.SAME
+        assert gate.admit(tiny) is SourceVerdict.OTHER and gate.admit(other) is SourceVerdict.OTHER
+        assert gate.admit(cam) is SourceVerdict.SAME
     restarted = SourceKey(1280, 720, 'cam')
-    assert [gate.admit(restarted) for _ in range(3)] == [Verdict.OTHER, Verdict.OTHER, Verdict.ADOPTED]
-    assert gate.stream == restarted and gate.admit(cam) is Verdict.OTHER
+    assert [gate.admit(restarted) for _ in range(3)] == [SourceVerdict.OTHER, SourceVerdict.OTHER,
+                                                         SourceVerdict.ADOPTED]
+    assert gate.stream == restarted and gate.admit(cam) is SourceVerdict.OTHER
 
 
 @pytest.mark.ros

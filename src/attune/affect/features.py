@@ -100,6 +100,16 @@ def face_crop(image: np.ndarray, landmarks: np.ndarray, size: int) -> np.ndarray
         raise FaceInputError(str(exc)) from None
 
 
+def crop_geometry() -> dict[str, object]:
+    """How `face_crop` frames and scales a face (stored in a model's metadata at training; a model made on
+    another framing is refused by the runtime): the square of the canonical face it cuts, in centimetres,
+    and the pixel scaling of `normalize_crops`."""
+    from attune.expression.cnn import CROP_CENTER_CM, CROP_SIDE_CM
+
+    return {'center_cm': [float(v) for v in CROP_CENTER_CM], 'side_cm': float(CROP_SIDE_CM), 'grey': True,
+            'scale': 'x / 127.5 - 1'}
+
+
 def normalize_crops(crops: np.ndarray) -> np.ndarray:
     """(B, S, S) uint8 crops -> (B, 1, S, S) float32 in [-1, 1], the model's `crop` input."""
     x = np.asarray(crops, dtype=np.float32)

@@ -1,4 +1,5 @@
-"""onnxruntime runner of the ASD emotion model (ResNet crop branch + GCN landmark branch, fused; no rclpy)."""
+"""onnxruntime runner of the ASD emotion model (crop branch: ResNet or fine-tuned mini-Xception, + GCN landmark
+branch, fused; no rclpy). The crop it cuts follows the model's metadata (input size; framing checked)."""
 from __future__ import annotations
 
 import json
@@ -7,7 +8,14 @@ from pathlib import Path
 
 import numpy as np
 
-from attune.affect.features import NUM_NODES, FaceInputError, face_crop, landmark_features, normalize_crops
+from attune.affect.features import (
+    NUM_NODES,
+    FaceInputError,
+    crop_geometry,
+    face_crop,
+    landmark_features,
+    normalize_crops,
+)
 from attune.emotions import EMOTIONS
 from attune.errors import ModelFileError
 from attune.inference import onnx_session
@@ -25,8 +33,9 @@ def default_model_path() -> Path:
 
 @dataclass(frozen=True)
 class ModelInfo:
-    """What the ONNX file says about itself: depth, width, input_size, emotions, training temperature,
-    and the mean output on neutral training faces (the reference of the per-child calibration)."""
+    """What the ONNX file says about itself: depth, width (the ResNet's; 0 for another crop encoder),
+    input_size (the crop side the runtime cuts), emotions, training temperature, and the mean output on
+    neutral training faces (the reference of the per-child calibration)."""
 
     depth: int
     width: int
@@ -38,13 +47,19 @@ class ModelInfo:
     majority_class: int = 0
     #: Every training setting (attune.models.training.asd_emotion_training.TrainConfig as a dict), split included.
     config: dict = field(default_factory=dict, compare=False)
+    #: The crop encoder: 'resnet' (trained from scratch) or 'fer-minixception' (fine-tuned FER2013 CNN).
+    backbone: str = 'resnet'
+    #: The crop framing the model was trained on (attune.affect.features.crop_geometry); {} = made before
+    #: it was recorded, on the framing of then, which is today's.
+    crop: dict = field(default_factory=dict, compare=False)
 
     @classmethod
     def from_json(cls, text: str) -> ModelInfo:
         d = json.loads(text)
         return cls(int(d['depth']), int(d['width']), int(d['input_size']), tuple(d['emotions']),
                    float(d.get('temperature', 1.0)), tuple(float(x) for x in d.get('neutral_reference', ())),
-                   int(d.get('majority_class', 0)), dict(d.get('config', {})))
+                   int(d.get('majority_class', 0)), dict(d.get('config', {})), str(d.get('backbone', 'resnet')),
+                   dict(d.get('crop', {})))
 
 
 @dataclass(frozen=True)
@@ -81,13 +96,17 @@ class AsdEmotionModel:
         inputs = {i.name for i in self._session.get_inputs()}
         if inputs != {'crop', 'landmarks'} or tuple(self.info.emotions) != EMOTIONS:
             raise ModelFileError(f'{self.path}: expected inputs crop, landmarks and outputs over {EMOTIONS}')
+        if self.info.crop and self.info.crop != crop_geometry():
+            raise ModelFileError(f'{self.path} was trained on face crops framed as {self.info.crop}; this attune '
+                                 f'cuts {crop_geometry()}: train it again (attune train asd-emotion)')
 
     @property
     def input_size(self) -> int:
         return self.info.input_size
 
     def prepare(self, image: np.ndarray, landmarks: np.ndarray | None) -> FaceInputs:
-        """The inputs of one face in an RGB (H, W, 3) or grey uint8 image.
+        """The inputs of one face in an RGB (H, W, 3) or grey uint8 image: the crop at the model's
+        input size (its metadata), framed as in training (`crop_geometry`), and the aligned landmarks.
 
         Raises:
             FaceInputError: missing, NaN or degenerate landmarks, or a crop outside the image.

@@ -49,7 +49,7 @@ from attune.behavior.state import (
     AffectObservation,
     Contribution,
     ExpressionObservation,
-    FaceObservation,
+    FaceSighting,
     Identity,
     PersonState,
     SignObservation,
@@ -59,7 +59,7 @@ from attune.behavior.state import (
 )
 
 __all__ = ['EMOTION_ALIASES', 'EMOTION_TABLE', 'MODALITIES', 'QUANTITIES', 'AffectObservation', 'Contribution',
-           'ExpressionObservation', 'FaceObservation', 'FusionOptions', 'Identity', 'InteractionFusion', 'PersonState',
+           'ExpressionObservation', 'FaceSighting', 'FusionOptions', 'Identity', 'InteractionFusion', 'PersonState',
            'SignObservation', 'attention_from_pose', 'distress_from_valence_arousal', 'emotion_coordinates',
            'explain', 'fused_value']
 
@@ -153,7 +153,7 @@ class InteractionFusion:
 
     Example:
         fusion = InteractionFusion(FusionOptions())
-        fusion.observe_faces(t, stamp, [FaceObservation('f1', yaw=5.0, pitch=0.0)])
+        fusion.observe_faces(t, stamp, [FaceSighting('f1', yaw=5.0, pitch=0.0)])
         fusion.observe_expression(t, stamp, ExpressionObservation('f1', 'rules', 'happy', 0.9))
         (state,) = fusion.snapshot(t)
 
@@ -193,7 +193,7 @@ class InteractionFusion:
     def _gated(self) -> bool:
         return self.options.gate_while_speaking and self.robot_speaking
 
-    def observe_faces(self, t: float, stamp_ns: int, faces: Iterable[FaceObservation]) -> None:
+    def observe_faces(self, t: float, stamp_ns: int, faces: Iterable[FaceSighting]) -> None:
         """A Faces message: each listed face is seen; its head pose (if known) updates attention."""
         for face in faces:
             p = self._person(face.id, t, stamp_ns)

@@ -14,12 +14,12 @@ QUANTITIES = ('engagement', 'valence', 'arousal', 'distress')
 MODALITIES = ('presence', 'attention', 'expression', 'affect', 'sign')
 
 __all__ = ['MODALITIES', 'QUANTITIES', 'AffectObservation', 'Contribution', 'ExpressionObservation',
-           'FaceObservation', 'Identity', 'PersonState', 'SignObservation', 'explain', 'fused_value', 'with_summary']
+           'FaceSighting', 'Identity', 'PersonState', 'SignObservation', 'explain', 'fused_value', 'with_summary']
 
 
 # --- inputs ----------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class FaceObservation:
+class FaceSighting:
     """One face of a Faces message: track id and head pose (degrees, NaN when unknown)."""
 
     id: str

@@ -34,6 +34,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument('--cache-dir', default='',
                    help="where faces and teacher labels are cached, outside the repository ('' = "
                         "$ATTUNE_CACHE_DIR/asd-emotion or <temp dir>/attune-asd-emotion; 'none' = no cache)")
+    p.add_argument('--backbone', default='resnet', choices=('resnet', 'fer-minixception'),
+                   help='crop encoder: a ResNet trained from scratch, or the pretrained FER2013 mini-Xception '
+                        '(fer_minixception.onnx) fine-tuned (64x64 crops)')
+    p.add_argument('--frozen-blocks', type=int, default=2,
+                   help='fer-minixception: residual blocks (0..4) kept frozen after the stem (-1: none, stem '
+                        'trained too)')
+    p.add_argument('--backbone-lr-scale', type=float, default=0.2,
+                   help="fer-minixception: the backbone's learning rate as a share of --lr")
     p.add_argument('--depth', type=int, default=18, choices=(18, 34, 50), help='ResNet depth')
     p.add_argument('--input-size', type=int, default=64, help='face crop side in pixels (16..112)')
     p.add_argument('--width', type=int, default=16, help='ResNet width (channels of the first stage; 64 = paper)')
@@ -63,6 +71,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument('--init', default='', metavar='FILE.pt',
                    help='start from these torch weights (written by --save-torch of a run with the same settings '
                         'and split) instead of a fresh network')
+    p.add_argument('--init-gcn', default='', metavar='FILE.pt',
+                   help='start the landmark branch (GCN) from these torch weights (--save-torch of a run on the '
+                        'same split, any crop encoder); the rest starts fresh or pretrained')
     p.add_argument('--save-torch', default='', metavar='FILE.pt',
                    help='also save the torch weights (to continue training with --init; keep them out of the repo)')
     p.set_defaults(handler=run)
@@ -76,6 +87,9 @@ def command_line(ns: argparse.Namespace) -> str:
     args += ['--output', str(ns.output)]
     if ns.torch_reference:
         args += ['--torch-reference', str(ns.torch_reference)]
+    args += ['--backbone', ns.backbone]
+    if ns.backbone != 'resnet':
+        args += ['--frozen-blocks', str(ns.frozen_blocks), '--backbone-lr-scale', str(ns.backbone_lr_scale)]
     for name in ('depth', 'input_size', 'width', 'epochs', 'batch_size', 'lr', 'temperature', 'hard_weight',
                  'class_power', 'sampling_power', 'test_fraction', 'val_fraction', 'seed', 'threads',
                  'video_every', 'max_files'):
@@ -90,6 +104,8 @@ def command_line(ns: argparse.Namespace) -> str:
         args.append('--teacher-sees-all')
     if ns.init:
         args += ['--init', str(ns.init)]
+    if getattr(ns, 'init_gcn', ''):
+        args += ['--init-gcn', str(ns.init_gcn)]
     return shlex.join(args)
 
 
@@ -232,10 +248,15 @@ def run(ns: argparse.Namespace) -> int:
 
     if not 16 <= ns.input_size <= 112:
         raise ConfigError(f'--input-size must be in [16, 112], got {ns.input_size}')
+    if ns.backbone == 'fer-minixception' and ns.input_size != 64:
+        raise ConfigError(f'--backbone fer-minixception takes 64x64 crops (its pretrained size), got --input-size '
+                          f'{ns.input_size}')
     if ns.epochs < 1 or ns.batch_size < 2:
         raise ConfigError('--epochs must be >= 1 and --batch-size >= 2')
     data = load_or_build(ns)
-    config = training.TrainConfig(depth=ns.depth, input_size=ns.input_size, width=ns.width, epochs=ns.epochs,
+    config = training.TrainConfig(backbone=ns.backbone, frozen_blocks=ns.frozen_blocks,
+                                  backbone_lr_scale=ns.backbone_lr_scale, depth=ns.depth, input_size=ns.input_size,
+                                  width=ns.width, epochs=ns.epochs,
                                   batch_size=ns.batch_size, lr=ns.lr, temperature=ns.temperature,
                                   hard_weight=ns.hard_weight, class_power=ns.class_power,
                                   sampling_power=ns.sampling_power, select_best=not ns.last_epoch,
@@ -243,13 +264,20 @@ def run(ns: argparse.Namespace) -> int:
                                   val_fraction=ns.val_fraction, seed=ns.seed, threads=ns.threads,
                                   augment=not ns.no_augment)
     init, init_command, command = None, '', command_line(ns)
-    if ns.init:
-        saved = torch.load(ns.init, map_location='cpu', weights_only=True)
+    init_gcn = None
+    for path in (ns.init, ns.init_gcn):
+        if not path:
+            continue
+        saved = torch.load(path, map_location='cpu', weights_only=True)
         if saved.get('split_seed') != ns.seed:
-            raise ConfigError(f'{ns.init} was trained with another split (seed {saved.get("split_seed")})')
-        init, init_command = saved['state'], init_chain(saved)
+            raise ConfigError(f'{path} was trained with another split (seed {saved.get("split_seed")})')
+        init_command = '\n'.join(line for line in (init_command, init_chain(saved)) if line)
+        if path == ns.init:
+            init = saved['state']
+        else:
+            init_gcn = saved['state']
     try:
-        result = training.train(data, config, init=init)
+        result = training.train(data, config, init=init, init_gcn=init_gcn)
     except (ValueError, RuntimeError) as exc:
         raise ConfigError(str(exc)) from None
     if ns.save_torch:
@@ -258,7 +286,8 @@ def run(ns: argparse.Namespace) -> int:
                     'init_command': init_command}, ns.save_torch)
     output = Path(ns.output)
     check = export_onnx(result, output)
-    card = write_model_card(result, data, output, command, check, init_command)
+    card = write_model_card(result, data, output, command, check, init_command,
+                            'the GCN only' if ns.init_gcn and not ns.init else '')
     reference = Path(ns.torch_reference) if ns.torch_reference else output.with_suffix('.torch_reference.npz')
     reference.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(reference, **torch_reference(result, data))

@@ -70,7 +70,7 @@ def run(ns: argparse.Namespace) -> int:
     data = samples(ns)
     x, y = data.features, data.label
     fold = np.array([rt.person_fold(p) for p in data.person])
-    config = rt.TrainConfig(hidden=ns.hidden, epochs=ns.epochs, seed=ns.seed)
+    config = rt.RetouchTrainConfig(hidden=ns.hidden, epochs=ns.epochs, seed=ns.seed)
     train = fold != rt.HELD_OUT_FOLD
     # Out-of-fold scores of everyone (the unseen estimate over all people) ...
     oof = rt.cross_validate(x, y, data.person, config)

@@ -95,12 +95,12 @@ def run_train(ns: argparse.Namespace) -> int:
                   dim=ns.dim, depth=ns.depth, lr=ns.lr, threads=ns.threads)
     log = lambda text: print(text, file=sys.stderr, flush=True)  # noqa: E731
     if ns.task == 'isolated':
-        config = training.TrainConfig(task='isolated', window=ns.window, stride=ns.stride, vary_signer=ns.vary_signer,
-                                      clean_fraction=ns.clean_fraction, **common)
+        config = training.SignTrainConfig(task='isolated', window=ns.window, stride=ns.stride,
+                                          vary_signer=ns.vary_signer, clean_fraction=ns.clean_fraction, **common)
         result = training.train_isolated(dataset, config, name, log=log)
     else:
-        config = training.TrainConfig(task='continuous', sequences_per_epoch=ns.sequences_per_epoch,
-                                      test_sequences=ns.test_sequences, max_len=ns.max_len, **common)
+        config = training.SignTrainConfig(task='continuous', sequences_per_epoch=ns.sequences_per_epoch,
+                                          test_sequences=ns.test_sequences, max_len=ns.max_len, **common)
         result = training.train_continuous(dataset, config, name, log=log)
     export_onnx(result, out)
     result.metrics['onnx_max_abs_diff'] = check_onnx(result, out)

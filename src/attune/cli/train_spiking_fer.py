@@ -48,6 +48,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument('--shift-px', type=int, default=2, help='random shift of training windows (default: %(default)s)')
     p.add_argument('--event-dropout', type=float, default=0.1,
                    help='fraction of events dropped from training windows (default: %(default)s)')
+    p.add_argument('--change-weight', type=float, default=1.0,
+                   help='loss weight of onset/offset windows against stills (default: %(default)s)')
+    p.add_argument('--target-temperature', type=float, default=1.0,
+                   help='targets sharpened (< 1) or softened (> 1) as y ** (1 / T) (default: %(default)s)')
+    p.add_argument('--class-balance', type=float, default=0.25,
+                   help='class weight = count ** -class_balance (default: %(default)s)')
+    p.add_argument('--val-fraction', type=float, default=0.0,
+                   help='of the training people per source, a seeded fraction kept out of training and scored '
+                        'for model selection (default: %(default)s)')
     p.add_argument('--window-s', type=float, default=0.32, help='window length in seconds')
     p.add_argument('--bins', type=int, default=8, help='time bins per window')
     p.add_argument('--size', type=int, default=32, help='face window side in pixels')
@@ -66,6 +75,8 @@ def run(ns: argparse.Namespace) -> int:
     for name in ('epochs', 'batch_size', 'bins', 'size', 'still_windows', 'video_passes', 'video_stride', 'threads'):
         if getattr(ns, name) <= 0:
             raise AttuneError(f"--{name.replace('_', '-')} must be positive")
+    if not (ns.change_weight > 0 and ns.target_temperature > 0 and 0.0 <= ns.val_fraction < 1.0):
+        raise AttuneError('--change-weight and --target-temperature must be positive, --val-fraction in [0, 1)')
     if ns.sequences < 0 or not 0.0 <= ns.label_mix <= 1.0:
         raise AttuneError('--sequences must be >= 0 and --label-mix in [0, 1]')
     try:
@@ -79,12 +90,15 @@ def run(ns: argparse.Namespace) -> int:
     except ImportError:
         raise AttuneError('training needs torch: pip install -r requirements.txt (section [train])') from None
     from attune.events.dataset import BuildOptions, WindowSpec, build_window_set
-    from attune.models.training.spiking_fer_training import TrainConfig
+    from attune.models.training.spiking_fer_training import SpikingFerTrainConfig
     from attune.models.training.spiking_fer_training import run as train_run
 
     spec = WindowSpec(window_s=ns.window_s, bins=ns.bins, size=ns.size)
-    config = TrainConfig(epochs=ns.epochs, batch_size=ns.batch_size, lr=ns.lr, seed=ns.seed, threads=ns.threads,
-                         channels=channels, readout=ns.readout, shift_px=ns.shift_px, event_dropout=ns.event_dropout)
+    config = SpikingFerTrainConfig(epochs=ns.epochs, batch_size=ns.batch_size, lr=ns.lr, seed=ns.seed,
+                                   threads=ns.threads, channels=channels, readout=ns.readout, shift_px=ns.shift_px,
+                                   event_dropout=ns.event_dropout, change_weight=ns.change_weight,
+                                   target_temperature=ns.target_temperature, class_balance=ns.class_balance,
+                                   val_fraction=ns.val_fraction)
     options = BuildOptions(seed=ns.seed, test_fraction=ns.test_fraction, still_windows=ns.still_windows,
                            sequences=ns.sequences, max_photos=ns.max_photos, video_passes=ns.video_passes,
                            video_stride=ns.video_stride, label_mix=ns.label_mix)
@@ -108,7 +122,9 @@ def _command(ns: argparse.Namespace) -> str:
     parts += ['--out', str(ns.out), '--seed', str(ns.seed), '--epochs', str(ns.epochs), '--sequences',
               str(ns.sequences), '--still-windows', str(ns.still_windows), '--label-mix', str(ns.label_mix),
               '--channels', ns.channels, '--readout', str(ns.readout), '--shift-px', str(ns.shift_px),
-              '--event-dropout', str(ns.event_dropout)]
+              '--event-dropout', str(ns.event_dropout), '--change-weight', str(ns.change_weight),
+              '--target-temperature', str(ns.target_temperature), '--class-balance', str(ns.class_balance),
+              '--val-fraction', str(ns.val_fraction)]
     if ns.max_photos is not None:
         parts += ['--max-photos', str(ns.max_photos)]
     return ' '.join(shlex.quote(p) for p in parts)

@@ -29,6 +29,11 @@ def random_emulator(rng: np.random.Generator) -> EmulatorOptions:
                            seed=int(rng.integers(2**31)))
 
 
+#: Training draws each window's saccade amplitude from this range of factors of the node's setting (sensor
+#: and detector variation); a model expects amplitudes within it (attune.events.fer.saccade_mismatch).
+SACCADE_SCALE = (0.6, 1.4)
+
+
 def jittered(box: BoundingBox, window: WindowOptions, rng: np.random.Generator
              ) -> tuple[BoundingBox, WindowOptions]:
     """A slightly shifted and scaled face box (as detectors differ) and a random saccade size."""
@@ -39,7 +44,7 @@ def jittered(box: BoundingBox, window: WindowOptions, rng: np.random.Generator
     hw, hh = box.width * scale / 2, box.height * scale / 2
     box = BoundingBox(cx + dx - hw, cy + dy - hh, cx + dx + hw, cy + dy + hh)
     window = WindowOptions(size=window.size, margin=window.margin, smoothing=window.smoothing,
-                           saccade_amplitude_px=float(rng.uniform(0.6, 1.4)) * window.saccade_amplitude_px,
+                           saccade_amplitude_px=float(rng.uniform(*SACCADE_SCALE)) * window.saccade_amplitude_px,
                            saccade_period_s=window.saccade_period_s)
     return box, window
 

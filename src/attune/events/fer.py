@@ -40,6 +40,8 @@ class SpikingFerModel:
         source: the name results carry (Expression.source). energy: per-op energies for `ops`.
         channels, readout: the network's stage widths and readout grid (models exported before they
             were recorded: 16,32,64 and 1).
+        saccade_amplitude_px: the emulator's saccade amplitude the training windows were made with (None:
+            not recorded); saccade_scale: the range of factors of it drawn per training window.
 
     Raises:
         ModelFileError: the file is missing, not loadable, or lacks the metadata or outputs expected.
@@ -57,6 +59,9 @@ class SpikingFerModel:
             self.channels = tuple(int(c) for c in meta.get('channels', '16,32,64').split(','))
             self.readout = int(meta.get('readout', '1'))
             self.energy = OpEnergy(mac_pj=float(meta['mac_pj']), ac_pj=float(meta['ac_pj']))
+            amplitude = meta.get('saccade_amplitude_px')
+            self.saccade_amplitude_px = None if amplitude is None else float(amplitude)
+            self.saccade_scale = tuple(float(v) for v in meta.get('saccade_scale', '1,1').split(','))[:2]
         except (KeyError, ValueError) as exc:
             raise ModelFileError(f'{self.path} lacks the spiking FER metadata ({exc}); export it with '
                                  '`attune train spiking-fer`') from None
@@ -78,6 +83,21 @@ class SpikingFerModel:
 
     def energy_uj(self, ops: np.ndarray) -> np.ndarray:
         return self.energy.energy_pj(ops) * 1e-6
+
+
+def saccade_mismatch(model: SpikingFerModel, emulator_amplitude_px: float) -> str | None:
+    """Why emulated events with this saccade amplitude do not suit `model`, or None when they do (or
+    the model does not say what it was trained with). The saccades decide what a still face shows: with
+    too small ones only the hair line and the outline fire and a held smile is invisible."""
+    expected = model.saccade_amplitude_px
+    if expected is None:
+        return None
+    low, high = (expected * f for f in model.saccade_scale)
+    if low - 1e-6 <= emulator_amplitude_px <= high + 1e-6:
+        return None
+    return (f'saccade_amplitude_px is {emulator_amplitude_px:g} but {model.path.name} was trained on emulated '
+            f'windows with {expected:g} px (drawn from {low:g}-{high:g}); its expressions will be unreliable. '
+            f'Set the event emulator\'s saccade_amplitude_px to {expected:g}.')
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ def person_key(person_id: str) -> str:
 
 
 @dataclass
-class _Track:
+class _PersonTrack:
     match: FaceMatch
     seen_s: float
 
@@ -61,7 +61,7 @@ class FacePeople:
 
     def __init__(self, forget_after_s: float = 60.0) -> None:
         self.forget_after_s = forget_after_s
-        self._tracks: dict[str, _Track] = {}
+        self._tracks: dict[str, _PersonTrack] = {}
 
     def update(self, matches: Iterable[FaceMatch], now_s: float) -> list[tuple[str, str]]:
         """Record one PersonMatches message. Returns (track, person key) for each track that now
@@ -72,7 +72,7 @@ class FacePeople:
             if not match.face_id:
                 continue
             before = self.key(match.face_id)
-            self._tracks[match.face_id] = _Track(match, now_s)
+            self._tracks[match.face_id] = _PersonTrack(match, now_s)
             if match.key != match.face_id and before == match.face_id:
                 moved.append((match.face_id, match.key))
         for track in [t for t, s in self._tracks.items() if abs(now_s - s.seen_s) > self.forget_after_s]:

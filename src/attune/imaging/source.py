@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 
-class Verdict(Enum):
+class SourceVerdict(Enum):
     SAME = 'same'  # a frame of the stream
     ADOPTED = 'adopted'  # the first frame, or a new source that replaced the stream
     OTHER = 'other'  # another source's frame: not for this stream's tracker
@@ -39,19 +39,19 @@ class SourceGate:
     _candidate: SourceKey | None = field(default=None, repr=False)
     _run: int = field(default=0, repr=False)
 
-    def admit(self, key: SourceKey) -> Verdict:
+    def admit(self, key: SourceKey) -> SourceVerdict:
         if self.stream is None or key == self.stream:
             adopted = self.stream is None
             self.stream, self._candidate, self._run = key, None, 0
-            return Verdict.ADOPTED if adopted else Verdict.SAME
+            return SourceVerdict.ADOPTED if adopted else SourceVerdict.SAME
         if key == self._candidate:
             self._run += 1
         else:
             self._candidate, self._run = key, 1
         if self._run >= self.switch_after:
             self.stream, self._candidate, self._run = key, None, 0
-            return Verdict.ADOPTED
-        return Verdict.OTHER
+            return SourceVerdict.ADOPTED
+        return SourceVerdict.OTHER
 
     def reset(self) -> None:
         self.stream, self._candidate, self._run = None, None, 0

@@ -35,7 +35,7 @@ def _fill(mask: np.ndarray, points: np.ndarray, hull: bool = True) -> None:
     pts = np.round(points).astype(np.int32)
     if hull:
         pts = cv2.convexHull(pts)
-    cv2.fillPoly(mask, [pts.reshape(-1, 1, 2)], 1)
+    cv2.fillPoly(mask, [pts.reshape(-1, 1, 2)], (1,))
 
 
 def polygon_mask(shape: tuple[int, ...], points: np.ndarray, hull: bool = False) -> np.ndarray:

@@ -42,7 +42,7 @@ _TEXT = {
 
 
 @dataclass(frozen=True)
-class Verdict:
+class StreamVerdict:
     score: float                       # in [0, 1]; NaN when not judged
     live: bool
     reasons: tuple[str, ...]
@@ -80,11 +80,11 @@ class StreamGuardModel:
         logit = self.intercept + float(self.contributions(values).sum())
         return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, logit))))
 
-    def verdict(self, values: dict[str, float], top: int = 3) -> Verdict:
+    def verdict(self, values: dict[str, float], top: int = 3) -> StreamVerdict:
         contrib = self.contributions(values)
         score = 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, self.intercept + float(contrib.sum())))))
         live = score >= self.threshold
         order = np.argsort(-contrib if live else contrib)
         reasons = tuple(_TEXT[self.features[i]](values[self.features[i]]) for i in order[:top]
                         if (contrib[i] > 0) == live and contrib[i] != 0 and math.isfinite(values[self.features[i]]))
-        return Verdict(score, live, reasons)
+        return StreamVerdict(score, live, reasons)

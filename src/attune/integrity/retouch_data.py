@@ -149,5 +149,5 @@ def generate(photos: list[Photo], seed: int, *, originals: int = 3, operations: 
     if not rows:
         return SampleSet(np.zeros((0, len(FEATURES))), np.array([], str), np.array([], str), np.array([], str),
                          np.array([], int), skipped)
-    person, name, operation, strength = (np.array(column) for column in zip(*meta, strict=True))
-    return SampleSet(np.stack(rows), person, name, operation, strength.astype(np.int64), skipped)
+    columns = [np.array(column) for column in zip(*meta, strict=True)]
+    return SampleSet(np.stack(rows), columns[0], columns[1], columns[2], columns[3].astype(np.int64), skipped)

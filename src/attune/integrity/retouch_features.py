@@ -81,7 +81,7 @@ def _texture(gray: np.ndarray, px: np.ndarray, skin: np.ndarray) -> dict[str, fl
     import cv2
 
     jaw = np.zeros(shape, np.uint8)
-    cv2.polylines(jaw, [np.round(px[list(fr.LOWER_CONTOUR)]).astype(np.int32).reshape(-1, 1, 2)], False, 1,
+    cv2.polylines(jaw, [np.round(px[list(fr.LOWER_CONTOUR)]).astype(np.int32).reshape(-1, 1, 2)], False, (1,),
                   thickness=max(3, int(round(0.12 * width))))
     jaw = jaw.astype(bool) & ~(np.arange(shape[0])[:, None] > px[fr.CHIN, 1] - 0.05 * width)
     forehead_fine = _median_log(fine, forehead, 100)

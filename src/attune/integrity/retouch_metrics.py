@@ -6,6 +6,8 @@ of retouched photos passed (APCER); tpr_at_fpr: the fraction of retouched photos
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 
@@ -59,7 +61,7 @@ def report(scores: np.ndarray, operation: np.ndarray, strength: np.ndarray, orig
     scores = np.asarray(scores, float)
     is_original = operation == original_name
     base = scores[is_original]
-    out = summary(base, scores[~is_original], fpr)
+    out: dict[str, Any] = dict(summary(base, scores[~is_original], fpr))
     if threshold is not None:
         out['threshold'] = round(float(threshold), 4)
         out['originals_flagged'] = round(float(np.mean(base >= threshold)), 4) if len(base) else float('nan')
@@ -67,7 +69,7 @@ def report(scores: np.ndarray, operation: np.ndarray, strength: np.ndarray, orig
     ops = {}
     for op in dict.fromkeys(operation[~is_original].tolist()):
         this = operation == op
-        entry = summary(base, scores[this], fpr)
+        entry: dict[str, Any] = dict(summary(base, scores[this], fpr))
         if threshold is not None:
             entry['caught'] = round(float(np.mean(scores[this] >= threshold)), 4)
         entry['strengths'] = {}
@@ -78,4 +80,13 @@ def report(scores: np.ndarray, operation: np.ndarray, strength: np.ndarray, orig
             entry['strengths'][str(s)] = sub
         ops[op] = entry
     out['operations'] = ops
+    # Every operation at one strength against all originals: how detection falls off with edit size.
+    retouched = ~is_original
+    by_strength: dict[str, dict[str, float]] = {}
+    for s in sorted(set(strength[retouched].tolist())):
+        picked = retouched & (strength == s)
+        by_strength[str(s)] = summary(base, scores[picked], fpr)
+        if threshold is not None:
+            by_strength[str(s)]['caught'] = round(float(np.mean(scores[picked] >= threshold)), 4)
+    out['strengths'] = by_strength
     return out

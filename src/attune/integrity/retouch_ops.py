@@ -77,7 +77,7 @@ def blemish_removal(rgb: np.ndarray, px: np.ndarray, strength: int, rng: np.rand
     mask = np.zeros(rgb.shape[:2], np.uint8)
     for x, y in spots:
         r = int(round(radius * rng.uniform(0.7, 1.4)))
-        cv2.circle(mask, (int(x), int(y)), r, 255, -1)
+        cv2.circle(mask, (int(x), int(y)), r, (255,), -1)
     method = cv2.INPAINT_TELEA if rng.random() < 0.5 else cv2.INPAINT_NS
     bgr = np.ascontiguousarray(rgb[:, :, ::-1])
     return np.ascontiguousarray(cv2.inpaint(bgr, mask, radius + 1, method)[:, :, ::-1])

@@ -37,6 +37,9 @@ class RetouchNet(nn.Module):
     Shapes: features (N, F) float32 -> logits (N,), scores (N,) in [0, 1].
     """
 
+    mean: torch.Tensor  # buffers (register_buffer), declared for the type checker
+    scale: torch.Tensor
+
     def __init__(self, mean: np.ndarray, scale: np.ndarray, hidden: int = 24) -> None:
         super().__init__()
         self.register_buffer('mean', torch.as_tensor(mean, dtype=torch.float32))
@@ -49,7 +52,7 @@ class RetouchNet(nn.Module):
 
 
 @dataclass(frozen=True)
-class TrainConfig:
+class RetouchTrainConfig:
     hidden: int = 24
     epochs: int = 400
     lr: float = 0.015
@@ -62,7 +65,7 @@ def impute(x: np.ndarray, mean: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(x), x, mean[None, :]).astype(np.float32)
 
 
-def fit(x: np.ndarray, y: np.ndarray, config: TrainConfig) -> RetouchNet:
+def fit(x: np.ndarray, y: np.ndarray, config: RetouchTrainConfig) -> RetouchNet:
     """Full-batch Adam on class-balanced binary cross-entropy (deterministic for a seed)."""
     torch.manual_seed(config.seed)
     mean = np.nanmean(x, axis=0)
@@ -89,7 +92,7 @@ def predict(model: RetouchNet, x: np.ndarray) -> np.ndarray:
         return model(torch.from_numpy(impute(x, model.mean.numpy())))[1].numpy().astype(np.float64)
 
 
-def cross_validate(x: np.ndarray, y: np.ndarray, persons: np.ndarray, config: TrainConfig,
+def cross_validate(x: np.ndarray, y: np.ndarray, persons: np.ndarray, config: RetouchTrainConfig,
                    folds: tuple[int, ...] = tuple(range(FOLDS))) -> np.ndarray:
     """Out-of-fold scores: rows of each fold in `folds` scored by a model fitted on the others' rows (NaN
     for rows outside `folds`); other folds' rows outside `folds` still train."""

@@ -57,7 +57,7 @@ class Stream:
 @functools.lru_cache(maxsize=1)
 def _decoded(path: str, limit: int) -> tuple[np.ndarray, ...]:
     cap = cv2.VideoCapture(path)
-    frames = []
+    frames: list[np.ndarray] = []
     while len(frames) < limit:
         ok, bgr = cap.read()
         if not ok:
@@ -122,7 +122,7 @@ def make_stream(kind: str, path: str, rng: np.random.Generator, n: int = STREAM_
     source = read_frames(path, int(rng.integers(0, MAX_START)), n)
     h, w = source[0].shape[:2]
     frame_id = str(rng.choice(['camera_optical_frame', 'CameraTop_optical_frame', 'head_camera']))
-    info = CameraInfoSeen(frame_id, w, h)
+    info: CameraInfoSeen | None = CameraInfoSeen(frame_id, w, h)
     shot, read = rng.uniform(0.02, 0.25), rng.uniform(0.8, 3.0)
     now = 1.8e9 + rng.uniform(0, 1e6)
     driver = str(rng.choice(DRIVERS))
@@ -131,7 +131,7 @@ def make_stream(kind: str, path: str, rng: np.random.Generator, n: int = STREAM_
     if kind == 'genuine':
         frames = [sensor_noise(f, rng, shot, read) for f in source]
         stamps, receive = _driver_timing(rng, n, period)
-        publishers = (driver if rng.random() < 0.85 else str(rng.choice(UNKNOWN)),)
+        publishers: tuple[str, ...] = (driver if rng.random() < 0.85 else str(rng.choice(UNKNOWN)),)
         info = info if rng.random() < 0.9 else None
     elif kind in ('bag_replay', ADAPTIVE):
         if kind == ADAPTIVE or rng.random() < 0.5:   # recorded from a camera: frozen noise

@@ -6,7 +6,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from attune.integrity.model import Verdict
+from attune.integrity.model import StreamVerdict
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class StreamTrustReport:
         return self.score if self.ready else math.nan
 
     @staticmethod
-    def judged(topic: str, frames: int, verdict: Verdict, features: Mapping[str, float]) -> StreamTrustReport:
+    def judged(topic: str, frames: int, verdict: StreamVerdict, features: Mapping[str, float]) -> StreamTrustReport:
         """The judgement of a ready guard: its verdict and the features behind it."""
         return StreamTrustReport(topic, frames, True, float(verdict.score), verdict.live, tuple(verdict.reasons),
                            tuple(features), tuple(float(v) for v in features.values()))

@@ -54,6 +54,9 @@ PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec('seed', 0, 'Seeds threshold mismatch and noise (per track: seed + track number).', min=0, max=2**31 - 1),
     ParamSpec('track_timeout_s', 2.0, 'A track not seen for this long loses its emulator state.', min=0.01,
               max=3600.0),
+    ParamSpec('spiking_model_path', '', "The spiking FER model these events are for: at start-up its recorded "
+              "saccade amplitude is checked against saccade_amplitude_px and a mismatch is warned about; '' = the "
+              "shipped cs3d_fer.onnx, 'none' = no check."),
     ParamSpec('autostart', True, 'Configure and activate at start-up without a lifecycle manager.'),
 )
 
@@ -81,6 +84,7 @@ class EventEmulatorNode(FacesJoinNode):
 
     def __init__(self, **kwargs: Any) -> None:
         self._tracks: dict[str, FaceEventEmulator] = {}
+        self._saccade_check = 'off'
         self._track_count = 0
         super().__init__(NODE_NAME, PARAMETERS, **kwargs)
 
@@ -88,7 +92,27 @@ class EventEmulatorNode(FacesJoinNode):
     def configure(self) -> None:
         window_options(self.params)
         emulator_options(self.params)
+        self._saccade_check = self._check_saccades()
         self._events_pub = self.add_publisher(self._msgs.EventPacket, self.params['events_topic'], qos.RESULTS)
+
+    def _check_saccades(self) -> str:
+        """'ok', 'mismatch', 'not recorded' or 'off' (see attune.events.fer.saccade_mismatch); warns once."""
+        path = self.params['spiking_model_path']
+        if path == 'none':
+            return 'off'
+        from attune.events.fer import SpikingFerModel, saccade_mismatch
+
+        try:
+            model = SpikingFerModel(path)
+        except AttuneError as exc:
+            self.get_logger().warning(f'saccade check skipped: {exc}')
+            return 'off'
+        if model.saccade_amplitude_px is None:
+            return 'not recorded'
+        problem = saccade_mismatch(model, self.params['saccade_amplitude_px'])
+        if problem:
+            self.get_logger().warning(problem)
+        return 'mismatch' if problem else 'ok'
 
     def activate(self) -> None:
         p = self.params
@@ -145,7 +169,8 @@ class EventEmulatorNode(FacesJoinNode):
             del self._tracks[face_id]
 
     def diagnostic_values(self) -> dict[str, Any]:
-        return {**super().diagnostic_values(), 'tracks': len(self._tracks)}
+        return {**super().diagnostic_values(), 'tracks': len(self._tracks),
+                'saccade_check': self._saccade_check}
 
 
 #: The node class, for composition in one process (`attune up --mode composed`).

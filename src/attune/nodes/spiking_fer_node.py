@@ -99,8 +99,10 @@ class SpikingFerNode(NodeShell):
         if p['sensor_events_topic']:
             self.add_subscription(self._msgs.EventPacket, p['sensor_events_topic'], self._on_sensor, in_qos)
         model = self._pipeline.model
+        expects = ('' if model.saccade_amplitude_px is None
+                   else f"; expects emulated events with saccade_amplitude_px {model.saccade_amplitude_px:g}")
         self.get_logger().info(f"{model.source} ({model.path.name}) on {p['face_events_topic']}"
-                               + (f" and {p['sensor_events_topic']}" if p['sensor_events_topic'] else ''))
+                               + (f" and {p['sensor_events_topic']}" if p['sensor_events_topic'] else '') + expects)
 
     def release(self) -> None:
         self._pipeline = None

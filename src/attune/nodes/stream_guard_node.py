@@ -23,7 +23,7 @@ from std_msgs.msg import Header
 from attune.errors import AttuneError
 from attune.integrity.content import frame_content
 from attune.integrity.evidence import CameraInfoSeen, FrameObservation, StreamEvidence
-from attune.integrity.model import StreamGuardModel, Verdict
+from attune.integrity.model import StreamGuardModel, StreamVerdict
 from attune.integrity.trust import StreamTrustReport
 from attune.ros import msg_stream_trust, qos
 from attune.ros.image_input import ImageInputNode, image_input_parameters
@@ -61,7 +61,7 @@ class StreamGuardNode(ImageInputNode):
 
     def __init__(self, **kwargs: Any) -> None:
         self.model: StreamGuardModel | None = None
-        self.last_verdict: Verdict | None = None
+        self.last_verdict: StreamVerdict | None = None
         super().__init__(NODE_NAME, PARAMETERS, **kwargs)
 
     # --- lifecycle -------------------------------------------------------------------------------
@@ -113,7 +113,7 @@ class StreamGuardNode(ImageInputNode):
             threshold = self.params['threshold']
             verdict = model.verdict(values)
             if threshold >= 0:
-                verdict = Verdict(verdict.score, verdict.score >= threshold, verdict.reasons)
+                verdict = StreamVerdict(verdict.score, verdict.score >= threshold, verdict.reasons)
             self.last_verdict = verdict
             trust = StreamTrustReport.judged(trust.topic, trust.frames, verdict, values)
             self.count('not_live_verdicts', int(not verdict.live))

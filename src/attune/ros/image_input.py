@@ -21,7 +21,7 @@ from sensor_msgs.msg import CompressedImage, Image
 
 from attune.errors import ImageError
 from attune.imaging import DEFAULT_MAX_PIXELS, rgb8_from_compressed, rgb8_from_image
-from attune.imaging.source import SourceGate, SourceKey, Verdict
+from attune.imaging.source import SourceGate, SourceKey, SourceVerdict
 from attune.ros import qos
 from attune.ros.params import ParamSpec
 from attune.ros.shell import FAILED, NodeShell, stale_input_parameter
@@ -123,11 +123,11 @@ class ImageInputNode(NodeShell):
     def admit_source(self, key: SourceKey) -> bool:
         """Whether a frame of `key` belongs to the camera stream (else it is reported as other_source)."""
         verdict = self.source_gate.admit(key)
-        if verdict is Verdict.OTHER:
+        if verdict is SourceVerdict.OTHER:
             self.bad_input.report('other_source', f'dropped frame of another source ({key}); the stream is '
                                   f'{self.source_gate.stream}')
             return False
-        if verdict is Verdict.ADOPTED:
+        if verdict is SourceVerdict.ADOPTED:
             self.get_logger().debug(f'camera stream: {key}')
         return True
 

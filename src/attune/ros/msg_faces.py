@@ -1,5 +1,5 @@
 """attune/Faces <-> attune.face.types.FaceFrame (and its sub-message attune/Face <-> TrackedFace), plus
-the fusion's view of a Faces message (attune.behavior.state.FaceObservation, the face track's head pose
+the fusion's view of a Faces message (attune.behavior.state.FaceSighting, the face track's head pose
 and position: a view, not a second dataclass of the message)."""
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from attune.ros.stamps import to_ns
 if TYPE_CHECKING:
     from std_msgs.msg import Header
 
-    from attune.behavior.state import FaceObservation as FusionFace
+    from attune.behavior.state import FaceSighting
     from attune.msg import Face, Faces
 
 
@@ -87,17 +87,17 @@ def face_point(face: Face, hfov_deg: float, aspect: float) -> tuple[float, float
     return 2 * cx * tan_h, 2 * cy * tan_h / aspect, 1.0
 
 
-def fusion_inputs(msg: Faces, hfov_deg: float = 60.0) -> list[FusionFace]:
+def fusion_inputs(msg: Faces, hfov_deg: float = 60.0) -> list[FaceSighting]:
     """The faces of a Faces message as the interaction fusion takes them (head pose only when
     pose_valid; the position from the head pose, else from the ROI and `hfov_deg`)."""
     # Imported here: the behaviour layer is the interaction node's, not the face node's, to load.
-    from attune.behavior.state import FaceObservation as FusionFace
+    from attune.behavior.state import FaceSighting
 
     aspect = msg.image_width / msg.image_height if msg.image_width and msg.image_height else 4 / 3
     out = []
     for face in msg.faces:
         valid = bool(face.pose_valid)
-        out.append(FusionFace(id=face.id, yaw=float(face.yaw) if valid else math.nan,
+        out.append(FaceSighting(id=face.id, yaw=float(face.yaw) if valid else math.nan,
                               pitch=float(face.pitch) if valid else math.nan,
                               confidence=float(face.detection_confidence),
                               position=face_point(face, hfov_deg, aspect)))

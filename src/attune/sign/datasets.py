@@ -22,10 +22,10 @@ from attune.sign.public_data import (
 )
 from attune.sign.recording import RECORDING_KEYS, load_recordings, save_recording
 from attune.sign.segments import Kind, LandmarkDataset, Segment, windows
-from attune.sign.splits import Split, blocks_from_breaks, jump_breaks, split_blocks, trajectory_breaks
+from attune.sign.splits import SignSplit, blocks_from_breaks, jump_breaks, split_blocks, trajectory_breaks
 
 __all__ = [
-    'ASL_ASPECT', 'BUILTIN', 'RECORDING_KEYS', 'Kind', 'LandmarkDataset', 'Segment', 'Split', 'blocks_from_breaks',
+    'ASL_ASPECT', 'BUILTIN', 'RECORDING_KEYS', 'Kind', 'LandmarkDataset', 'Segment', 'SignSplit', 'blocks_from_breaks',
     'jump_breaks', 'load_asl_alphabet', 'load_builtin', 'load_dataset', 'load_kinivi_keypoints',
     'load_kinivi_point_history', 'load_recordings', 'save_recording', 'split_blocks', 'trajectory_breaks', 'windows',
 ]

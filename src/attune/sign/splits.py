@@ -57,7 +57,7 @@ def trajectory_breaks(tracks: npt.NDArray[Any], tolerance: float = 1e-4) -> npt.
 
 # --- splits ----------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class Split:
+class SignSplit:
     """Indices of training and test segments; `train` segments may have been trimmed (guard)."""
 
     train: LandmarkDataset
@@ -67,7 +67,7 @@ class Split:
 
 
 def split_blocks(dataset: LandmarkDataset, *, test_fraction: float = 0.25, seed: int = 0, guard: int | None = None,
-                 strategy: Literal['random', 'tail'] = 'random') -> Split:
+                 strategy: Literal['random', 'tail'] = 'random') -> SignSplit:
     """Hold out whole blocks: per gloss, round(test_fraction x its blocks) (at least one when it
     has two or more) go to test, chosen at random ('random') or the last ones recorded ('tail').
     Training frames within `guard` rows (default: the data set's) of a test frame of the same run
@@ -109,7 +109,7 @@ def split_blocks(dataset: LandmarkDataset, *, test_fraction: float = 0.25, seed:
                     continue
                 s = _trim(s, keep)
         train.append(s)
-    return Split(train=replace(dataset, segments=tuple(train)), test=replace(dataset, segments=tuple(test)),
+    return SignSplit(train=replace(dataset, segments=tuple(train)), test=replace(dataset, segments=tuple(test)),
                  test_blocks=tuple(sorted(test_blocks)), dropped_frames=dropped)
 
 

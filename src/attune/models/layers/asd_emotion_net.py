@@ -4,6 +4,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from attune.models.layers.fer_encoder import FerEncoder
 from attune.models.layers.mesh_gcn import MeshGCN
 from attune.models.layers.resnet import ResNet
 
@@ -17,7 +18,8 @@ class AsdEmotionNet(nn.Module):
         z = W_2\, \mathrm{Dropout}(\mathrm{ReLU}(W_1 [\mathrm{ResNet}(c), \mathrm{GCN}(P)] + b_1)) + b_2
 
     Args:
-        resnet: the crop encoder.
+        resnet: the crop encoder (a ResNet, or the pretrained mini-Xception: anything with `embedding_size`;
+            the attribute keeps its name so that saved weights of either load).
         gcn: the landmark encoder.
         num_classes: outputs (7: `attune.emotions.EMOTIONS`).
         hidden: width of the fusion layer.
@@ -29,7 +31,7 @@ class AsdEmotionNet(nn.Module):
         - output: (B, num_classes) logits
     """
 
-    def __init__(self, resnet: ResNet, gcn: MeshGCN, num_classes: int = 7, hidden: int = 128,
+    def __init__(self, resnet: ResNet | FerEncoder, gcn: MeshGCN, num_classes: int = 7, hidden: int = 128,
                  dropout: float = 0.3) -> None:
         super().__init__()
         self.resnet = resnet

@@ -1,6 +1,8 @@
 """The C3D twin of CS3D: the same depth and widths with full 3D convolutions and ReLU (no spikes)."""
 from __future__ import annotations
 
+from typing import cast
+
 import torch
 from torch import nn
 from torch.nn import functional
@@ -40,7 +42,7 @@ class C3DTwin(nn.Module):
         macs = 0
         for conv, norm in zip(self.convs, self.norms):
             x = conv(x)
-            macs += conv_macs(conv, x)
+            macs += conv_macs(cast(nn.Conv3d, conv), x)
             x = torch.relu(norm(x))
         macs += self.head.in_features * self.head.out_features
         pooled = functional.adaptive_avg_pool2d(x.mean(dim=2), self.readout).flatten(1)

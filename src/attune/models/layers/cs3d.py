@@ -1,6 +1,8 @@
 """CS3D: a spiking network of decomposed 3D convolutions for facial expressions in event windows."""
 from __future__ import annotations
 
+from typing import cast
+
 import torch
 from torch import nn
 from torch.nn import functional
@@ -60,7 +62,7 @@ class CS3D(nn.Module):
         dense = torch.zeros_like(synaptic)
         last = len(self.convs) - 1
         for i, (conv, neurons) in enumerate(zip(self.convs, self.neurons)):
-            x, ops, updates = conv.counted(x)
+            x, ops, updates = cast(DecomposedConv3d, conv).counted(x)
             synaptic = synaptic + ops
             dense = dense + updates + float(x[0].numel())  # LIF updates inside the block and after it
             if i == last:

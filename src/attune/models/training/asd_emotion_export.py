@@ -13,6 +13,7 @@ from torch import nn
 
 from attune.affect.dataset import FaceDataset
 from attune.affect.evaluation import resize_crops
+from attune.affect.features import crop_geometry
 from attune.affect.model import METADATA_KEY
 from attune.emotions import EMOTIONS
 from attune.models.layers.asd_emotion_net import AsdEmotionNet
@@ -46,7 +47,9 @@ class _Exported(nn.Module):
 
 def metadata(result: TrainResult) -> dict[str, Any]:
     c = result.config
-    return {'depth': c.depth, 'width': c.width, 'input_size': c.input_size, 'emotions': list(EMOTIONS),
+    resnet = c.backbone == 'resnet'  # depth and width are the ResNet's; 0 for another backbone
+    return {'backbone': c.backbone, 'depth': c.depth if resnet else 0, 'width': c.width if resnet else 0,
+            'input_size': c.input_size, 'crop': crop_geometry(), 'emotions': list(EMOTIONS),
             'temperature': c.temperature, 'majority_class': result.majority_class,
             'neutral_reference': [round(float(x), 6) for x in result.neutral_reference],
             'config': asdict(c)}

@@ -36,6 +36,7 @@ from attune.affect.features import MIRROR, complete_landmarks, landmark_features
 from attune.affect.mesh_graph import normalized_adjacency
 from attune.emotions import EMOTIONS
 from attune.models.layers.asd_emotion_net import AsdEmotionNet
+from attune.models.layers.fer_encoder import FER_INPUT_SIZE, FerEncoder
 from attune.models.layers.mesh_gcn import MeshGCN
 from attune.models.layers.resnet import ResNet
 from attune.models.training.asd_emotion_metrics import classification, metrics, softmax, tune_biases
@@ -45,6 +46,7 @@ from attune.models.training.asd_emotion_metrics import classification, metrics, 
 class TrainConfig:
     """Every setting of one training run (recorded in the model card and the ONNX metadata)."""
 
+    backbone: str = 'resnet'
     depth: int = 18
     input_size: int = 64
     width: int = 16
@@ -52,6 +54,8 @@ class TrainConfig:
     gcn_embedding: int = 128
     fusion_hidden: int = 128
     dropout: float = 0.3
+    frozen_blocks: int = 2
+    backbone_lr_scale: float = 0.2
     epochs: int = 24
     batch_size: int = 32
     lr: float = 2e-3
@@ -85,9 +89,30 @@ def canonical_reference() -> np.ndarray:
     return landmark_features(complete_landmarks(points), width, height)
 
 
+#: Crop encoders (`--backbone`): a ResNet from scratch, or the pretrained FER2013 mini-Xception fine-tuned.
+BACKBONES = ('resnet', 'fer-minixception')
+
+
+def build_encoder(config: TrainConfig) -> nn.Module:
+    """The crop encoder of `config.backbone`.
+
+    Raises:
+        ValueError: an unknown backbone, or an input size the pretrained mini-Xception was not trained at.
+    """
+    if config.backbone == 'resnet':
+        return ResNet(config.depth, config.input_size, in_channels=1, width=config.width)
+    if config.backbone == 'fer-minixception':
+        if config.input_size != FER_INPUT_SIZE:
+            raise ValueError(f'the fer-minixception backbone takes {FER_INPUT_SIZE}x{FER_INPUT_SIZE} crops, '
+                             f'got input size {config.input_size}')
+        return FerEncoder.pretrained(frozen_blocks=config.frozen_blocks)
+    raise ValueError(f'backbone must be one of {", ".join(BACKBONES)}, got {config.backbone!r}')
+
+
 def build_model(config: TrainConfig) -> AsdEmotionNet:
-    """A freshly initialized network for `config` (seed torch first for reproducible weights)."""
-    resnet = ResNet(config.depth, config.input_size, in_channels=1, width=config.width)
+    """A network for `config`: fresh weights (seed torch first for reproducible ones), except a pretrained
+    backbone's."""
+    resnet = build_encoder(config)
     gcn = MeshGCN(torch.from_numpy(normalized_adjacency()), torch.from_numpy(canonical_reference()),
                   hidden=config.gcn_hidden, embedding=config.gcn_embedding, dropout=0.1)
     return AsdEmotionNet(resnet, gcn, len(EMOTIONS), hidden=config.fusion_hidden, dropout=config.dropout)
@@ -161,6 +186,16 @@ def sampling_weights(hard: np.ndarray, power: float) -> torch.Tensor:
     return torch.tensor(weights / weights.sum(), dtype=torch.float64)
 
 
+def parameter_groups(model: AsdEmotionNet, config: TrainConfig) -> list[dict[str, Any]]:
+    """The trainable parameters; a pretrained backbone's at `backbone_lr_scale` times the rate (fine-tuning
+    should move it less than the freshly initialized GCN and fusion layers)."""
+    encoder = [p for p in model.resnet.parameters() if p.requires_grad]
+    rest = [p for name, p in model.named_parameters() if not name.startswith('resnet.') and p.requires_grad]
+    if config.backbone == 'resnet':
+        return [{'params': encoder + rest}]
+    return [{'params': rest}, {'params': encoder, 'lr': config.lr * config.backbone_lr_scale}]
+
+
 @dataclass
 class Split:
     train: np.ndarray
@@ -218,11 +253,13 @@ class TrainResult:
 
 
 def train(data: FaceDataset, config: TrainConfig, log: Any = print,
-          init: dict[str, torch.Tensor] | None = None) -> TrainResult:
+          init: dict[str, torch.Tensor] | None = None,
+          init_gcn: dict[str, torch.Tensor] | None = None) -> TrainResult:
     """Train on the training subjects, keep the epoch best on the validation subjects (macro-F1), and
     evaluate on every split (with the teacher and the majority class as baselines). `init`: weights to
     start from (a state dict of a network with the same settings, e.g. trained before with another
-    teacher on the same split) instead of a fresh initialization."""
+    teacher on the same split) instead of a fresh initialization. `init_gcn`: such a state dict whose
+    landmark branch (`gcn.*`) alone is taken, e.g. from a run with another crop encoder."""
     torch.manual_seed(config.seed)
     np.random.seed(config.seed)
     torch.set_num_threads(config.threads)
@@ -236,10 +273,12 @@ def train(data: FaceDataset, config: TrainConfig, log: Any = print,
     model = build_model(config)
     if init is not None:
         model.load_state_dict(init)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    if init_gcn is not None:
+        model.gcn.load_state_dict({k.removeprefix('gcn.'): v for k, v in init_gcn.items() if k.startswith('gcn.')})
+    optimizer = torch.optim.AdamW(parameter_groups(model, config), lr=config.lr, weight_decay=config.weight_decay)
     steps = config.epochs * math.ceil(len(train_t) / config.batch_size)
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config.lr, total_steps=max(steps, 1),
-                                                    pct_start=0.15)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=[g['lr'] for g in optimizer.param_groups],
+                                                    total_steps=max(steps, 1), pct_start=0.15)
     weights = class_weights(data.hard[parts.train], config.class_power)
     draw = sampling_weights(data.hard[parts.train], config.sampling_power) if config.sampling_power else None
     history: list[dict[str, Any]] = []

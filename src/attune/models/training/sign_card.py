@@ -12,10 +12,10 @@ from attune.sign.model import SignModelInfo
 from attune.sign.segments import LandmarkDataset
 
 if TYPE_CHECKING:
-    from attune.models.training.sign_training import TrainResult
+    from attune.models.training.sign_training import SignTrainResult
 
 
-def write_model_card(result: TrainResult, path: Path, command: list[str], data_note: str) -> Path:
+def write_model_card(result: SignTrainResult, path: Path, command: list[str], data_note: str) -> Path:
     """`<model>.md` beside the ONNX file: data and licence, the exact command, measured quality, limits."""
     info, m = result.info, result.metrics
     lines = [f'# Sign model `{info.name}` ({info.task})', '',
@@ -49,7 +49,7 @@ def write_model_card(result: TrainResult, path: Path, command: list[str], data_n
     return Path(path)
 
 
-def _variation_lines(result: TrainResult) -> list[str]:
+def _variation_lines(result: SignTrainResult) -> list[str]:
     if result.info.task != 'isolated' or not result.config.vary_signer:
         return []
     from attune.sign.augment import signer_variation

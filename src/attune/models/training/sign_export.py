@@ -14,7 +14,7 @@ from attune.sign.model import METADATA_KEY, SignModelInfo
 from attune.sign.segments import windows
 
 if TYPE_CHECKING:
-    from attune.models.training.sign_training import TrainResult
+    from attune.models.training.sign_training import SignTrainResult
 
 
 def build_model(info: SignModelInfo) -> nn.Module:
@@ -45,7 +45,7 @@ def torch_model_from_onnx(path: Path) -> tuple[nn.Module, SignModelInfo]:
 
 
 
-def export_onnx(result: TrainResult, path: Path) -> Path:
+def export_onnx(result: SignTrainResult, path: Path) -> Path:
     """Write the model as ONNX (dynamic time axis) with its SignModelInfo as metadata."""
     import onnx
 
@@ -73,7 +73,7 @@ def export_onnx(result: TrainResult, path: Path) -> Path:
     return path
 
 
-def check_onnx(result: TrainResult, path: Path, tolerance: float = 1e-3) -> float:
+def check_onnx(result: SignTrainResult, path: Path, tolerance: float = 1e-3) -> float:
     """Largest |torch - onnxruntime| logit difference on held-out inputs; raises above tolerance."""
     from attune.errors import ModelFileError
     from attune.sign.model import SignModel

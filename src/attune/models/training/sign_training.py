@@ -25,7 +25,7 @@ from attune.models.training.sign_augment import augment
 from attune.sign.augment import signer_variation, vary_segment
 from attune.sign.compose import ComposeOptions, SequenceComposer
 from attune.sign.ctc import beam_decode, error_rate, greedy_decode, log_softmax
-from attune.sign.datasets import LandmarkDataset, Split, split_blocks, windows
+from attune.sign.datasets import LandmarkDataset, SignSplit, split_blocks, windows
 from attune.sign.evaluation import VARIED_SEED, robustness, window_scores
 from attune.sign.features import FEATURE_DIM, GROUPS, group_mask
 from attune.sign.model import SignModelInfo
@@ -34,7 +34,7 @@ _PRESENCE = GROUPS['presence'][0]
 
 
 @dataclass(frozen=True)
-class TrainConfig:
+class SignTrainConfig:
     """Every setting of one training run (recorded in the model card)."""
 
     task: Literal['isolated', 'continuous'] = 'isolated'
@@ -65,12 +65,12 @@ class TrainConfig:
 
 
 @dataclass
-class TrainResult:
+class SignTrainResult:
     model: nn.Module
     info: SignModelInfo
     metrics: dict[str, Any]
-    split: Split
-    config: TrainConfig
+    split: SignSplit
+    config: SignTrainConfig
 
 
 def _normalization(features: np.ndarray, groups: tuple[str, ...]) -> tuple[torch.Tensor, ...]:
@@ -81,12 +81,12 @@ def _normalization(features: np.ndarray, groups: tuple[str, ...]) -> tuple[torch
     return mask, rows.mean(0), rows.std(0)
 
 
-def _architecture(config: TrainConfig, max_len: int) -> dict[str, Any]:
+def _architecture(config: SignTrainConfig, max_len: int) -> dict[str, Any]:
     return {'dim': config.dim, 'depth': config.depth, 'bottleneck': config.bottleneck,
             'kernel_size': config.kernel_size, 'max_len': max_len, 'dropout': config.dropout}
 
 
-def _encoder(config: TrainConfig, max_len: int):
+def _encoder(config: SignTrainConfig, max_len: int):
     from attune.models.layers.sign_encoder import SignEncoder
 
     return SignEncoder(FEATURE_DIM, **_architecture(config, max_len))
@@ -99,8 +99,8 @@ def _schedule(optimizer: torch.optim.Optimizer, steps: int) -> torch.optim.lr_sc
 
 
 # --- isolated --------------------------------------------------------------------------------------
-def train_isolated(dataset: LandmarkDataset, config: TrainConfig, name: str,
-                   log=print) -> TrainResult:
+def train_isolated(dataset: LandmarkDataset, config: SignTrainConfig, name: str,
+                   log=print) -> SignTrainResult:
     """Train an IsolatedSignClassifier on the training blocks; score it on the held-out blocks, as
     recorded and as other signers would show them (attune.sign.evaluation.robustness)."""
     from attune.models.layers.sign_classifier import IsolatedSignClassifier
@@ -166,10 +166,10 @@ def train_isolated(dataset: LandmarkDataset, config: TrainConfig, name: str,
     }
     info = SignModelInfo(name=name, task='isolated', glosses=dataset.glosses, window=config.window,
                          groups=dataset.groups, dataset=dataset.name, architecture=_architecture(config, config.window))
-    return TrainResult(model, info, metrics, split, config)
+    return SignTrainResult(model, info, metrics, split, config)
 
 
-def _epoch_windows(train: LandmarkDataset, config: TrainConfig, variation, rng: np.random.Generator):
+def _epoch_windows(train: LandmarkDataset, config: SignTrainConfig, variation, rng: np.random.Generator):
     """One epoch's training windows: each block as another signer would record it (a share
     clean_fraction as recorded), windows at a random offset of the stride."""
     segments = tuple(s if rng.random() < config.clean_fraction
@@ -207,7 +207,7 @@ def _pad(sequences: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
     return x, lengths
 
 
-def train_continuous(dataset: LandmarkDataset, config: TrainConfig, name: str, log=print) -> TrainResult:
+def train_continuous(dataset: LandmarkDataset, config: SignTrainConfig, name: str, log=print) -> SignTrainResult:
     """Train a ContinuousSignRecognizer with CTC on sequences composed from the training blocks;
     score greedy and beam decoding on sequences composed from the held-out blocks."""
     from attune.models.layers.sign_ctc import ContinuousSignRecognizer
@@ -264,10 +264,10 @@ def train_continuous(dataset: LandmarkDataset, config: TrainConfig, name: str, l
     info = SignModelInfo(name=name, task='continuous', glosses=dataset.glosses, window=config.max_len,
                          groups=dataset.groups, dataset=dataset.name,
                          architecture=_architecture(config, config.max_len))
-    return TrainResult(model, info, metrics, split, config)
+    return SignTrainResult(model, info, metrics, split, config)
 
 
-def held_out_sequences(split: Split, config: TrainConfig) -> list:
+def held_out_sequences(split: SignSplit, config: SignTrainConfig) -> list:
     """The fixed held-out composed sequences (seeded independently of training)."""
     composer = SequenceComposer(split.test, config.compose)
     rng = np.random.default_rng(10_000 + config.split_seed)

@@ -25,7 +25,9 @@ attune's own emulator; no image or event data ships with the model):
   soft labels of the face it ends on (videos: its last 0.1 s). Where photo labels exist (london), the target
   mixes in the photo labels, interpolated along the morph, with weight `label_mix`.
 - Split by person (london person id; muxspace person = file name without the trailing _NNNN; a video is its
-  own person): a seeded quarter of each folder's people is held out; held-out people get fixed windows."""
+  own person): a seeded quarter of each folder's people is held out; held-out people get fixed windows.
+  Of the remaining people, a seeded `val_fraction` per folder (another draw) is kept out of training as
+  validation people: settings are chosen on them, so the held-out numbers are reported once."""
 
 LIMITS = """\
 ## Limits
@@ -44,6 +46,36 @@ LIMITS = """\
 
 def _fmt(v) -> str:
     return f'{v:.3f}' if isinstance(v, float) else ('-' if v is None else str(v))
+
+
+def _emulation() -> str:
+    from attune.events.emulated_windows import SACCADE_SCALE
+    from attune.events.face_window import WindowOptions
+
+    window = WindowOptions()
+    return ('## Emulation\n'
+            f'Every window is emulated with the node\'s face window (`attune.events.face_window.WindowOptions`: '
+            f'{window.size} px, margin {window.margin}) and its default saccades of **{window.saccade_amplitude_px:g} '
+            f'px** (training: {SACCADE_SCALE[0]:g}-{SACCADE_SCALE[1]:g} times that, drawn per window). The ONNX '
+            'metadata records both (`saccade_amplitude_px`, `saccade_scale`); `event_emulator_node` checks its '
+            '`saccade_amplitude_px` against them at start-up and warns on a mismatch (with 1 px only the hair line '
+            'and the face outline fire and a still smile is invisible).')
+
+
+def _validation(summary: dict) -> list[str]:
+    """The validation people's table (model selection), when the run kept some."""
+    if not summary.get('validation_windows'):
+        return []
+    lines = ['', f"## Validation people (training people kept out of training; {summary['validation_windows']} "
+             'windows; settings were chosen on these)', '',
+             '| model | London onset: neutral vs smile | London offset | muxspace stills: teacher agreement | '
+             'video: teacher agreement |', '|---|---|---|---|---|']
+    for kind, entry in summary['models'].items():
+        v = entry.get('validation', {})
+        lines.append(f"| {kind} | {_fmt(v.get('london_onset', {}).get('accuracy'))} | "
+                     f"{_fmt(v.get('london_offset', {}).get('accuracy'))} | {_fmt(v.get('teacher_agreement'))} | "
+                     f"{_fmt(v.get('video_teacher_agreement'))} |")
+    return lines
 
 
 def model_card(name: str, summary: dict, command: str, notes: list[str], real_events: Path | None) -> str:
@@ -65,11 +97,14 @@ def model_card(name: str, summary: dict, command: str, notes: list[str], real_ev
              f"- Training: {summary['train_windows']} windows, {config['epochs']} epochs, AdamW lr {config['lr']}, "
              f"batch {config['batch_size']}, soft-label cross-entropy (class weight count^-{config['class_balance']}), "
              f"random horizontal flips, shifts up to {config.get('shift_px', 0)} px, "
-             f"{config.get('event_dropout', 0):g} of the events dropped.", '', DATA] + [f'- {n}' for n in notes] + [
-             '', '## Command', '', '```', command or '(not recorded)', '```', '',
-             '## Held-out people (never seen in training)', '',
-             '| model | London onset: neutral vs smile | (7-way) | London offset | muxspace stills: teacher agreement '
-             '| muxspace vs human labels | video: teacher agreement |', '|---|---|---|---|---|---|---|']
+             f"{config.get('event_dropout', 0):g} of the events dropped, onset/offset windows weighted "
+             f"{config.get('change_weight', 1.0):g}x, targets sharpened with temperature "
+             f"{config.get('target_temperature', 1.0):g}.", '', _emulation(), '', DATA] + [f'- {n}' for n in notes] + [
+             '', '## Command', '', '```', command or '(not recorded)', '```']
+    lines += _validation(summary) + ['', '## Held-out people (never seen in training or model selection)', '',
+                                     '| model | London onset: neutral vs smile | (7-way) | London offset '
+                                     '| muxspace stills: teacher agreement | muxspace vs human labels '
+                                     '| video: teacher agreement |', '|---|---|---|---|---|---|---|']
     teacher_row = None
     for kind, entry in summary['models'].items():
         e = entry.get('eval', {})

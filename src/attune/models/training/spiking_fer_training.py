@@ -20,7 +20,9 @@ from torch import nn
 from torch.nn import functional
 
 from attune.emotions import EMOTIONS
+from attune.events.emulated_windows import SACCADE_SCALE
 from attune.events.energy import OpEnergy
+from attune.events.face_window import WindowOptions
 from attune.events.window_set import WindowSet, WindowSpec, headline, metrics
 from attune.models.layers.c3d import C3DTwin
 from attune.models.layers.cs3d import CS3D
@@ -31,7 +33,7 @@ TWIN_SOURCE_NAME = 'c3d_twin'
 
 
 @dataclass(frozen=True)
-class TrainConfig:
+class SpikingFerTrainConfig:
     """Optimisation settings (the same for CS3D and its twin)."""
 
     epochs: int = 8
@@ -45,6 +47,9 @@ class TrainConfig:
     readout: int = 4  #: firing rates averaged onto a readout x readout grid per channel before the head
     shift_px: int = 2  #: random translation of each training window by up to this many pixels (0: none)
     event_dropout: float = 0.1  #: fraction of a training window's events dropped at random (sensor variation)
+    change_weight: float = 1.0  #: loss weight of onset/offset windows (the expression changing) against stills
+    target_temperature: float = 1.0  #: targets sharpened (< 1) or softened (> 1) as y ** (1 / T), renormalised
+    val_fraction: float = 0.0  #: of each source's training people, a seeded fraction kept for model selection
 
 
 def seed_everything(seed: int) -> None:
@@ -54,7 +59,7 @@ def seed_everything(seed: int) -> None:
     torch.use_deterministic_algorithms(True, warn_only=True)
 
 
-def build(kind: str, config: TrainConfig) -> nn.Module:
+def build(kind: str, config: SpikingFerTrainConfig) -> nn.Module:
     """A fresh network: kind 'cs3d' (spiking) or 'c3d' (the twin)."""
     if kind == 'cs3d':
         return CS3D(len(EMOTIONS), channels=config.channels, readout=config.readout)
@@ -70,7 +75,41 @@ def _class_weights(y: np.ndarray, power: float) -> torch.Tensor:
     return torch.tensor(weights, dtype=torch.float32)
 
 
-def augment(x: torch.Tensor, config: TrainConfig, generator: torch.Generator) -> torch.Tensor:
+def sharpen(y: np.ndarray, temperature: float) -> np.ndarray:
+    """Soft targets raised to 1 / temperature and renormalised (temperature 1: unchanged)."""
+    if temperature == 1.0:
+        return y
+    powered = np.power(np.clip(y, 0.0, 1.0), 1.0 / temperature)
+    return (powered / np.maximum(powered.sum(axis=1, keepdims=True), 1e-12)).astype(np.float32)
+
+
+def sample_weights(data: WindowSet, config: SpikingFerTrainConfig) -> torch.Tensor:
+    """Per-window loss weight: the class weight of the window's target times `change_weight` for
+    onset/offset windows."""
+    weights = _class_weights(data.y, config.class_balance)[torch.from_numpy(data.y.argmax(axis=1))]
+    change = torch.from_numpy(np.isin(data.kind, ('onset', 'offset')))
+    return weights * torch.where(change, config.change_weight, 1.0)
+
+
+def validation_mask(data: WindowSet, fraction: float, seed: int) -> np.ndarray:
+    """Windows of validation people: per source, a seeded `fraction` of the people not held out for
+    testing (another draw than the test split's), so model selection never sees a test person."""
+    mask = np.zeros(len(data), bool)
+    if fraction <= 0:
+        return mask
+    for source in sorted(set(data.source[~data.test].tolist())):
+        people = sorted(set(data.subject[~data.test & (data.source == source)].tolist()))
+        if len(people) < 2:
+            continue
+        # a stable number per source (hash() is salted per process); 7 makes it another draw than the test split
+        rng = np.random.default_rng([seed, 7, int.from_bytes(source.encode()[:8].ljust(8, b'_'), 'little')])
+        rng.shuffle(people)
+        chosen = people[:min(max(1, math.ceil(fraction * len(people))), len(people) - 1)]
+        mask |= ~data.test & (data.source == source) & np.isin(data.subject, chosen)
+    return mask
+
+
+def augment(x: torch.Tensor, config: SpikingFerTrainConfig, generator: torch.Generator) -> torch.Tensor:
     """Random horizontal flips, translations (a detector's box is never exactly centred; zero fill) and
     event dropout of a (B, 2, T, H, W) batch of training windows."""
     flip = torch.rand(len(x), generator=generator) < 0.5
@@ -86,15 +125,15 @@ def augment(x: torch.Tensor, config: TrainConfig, generator: torch.Generator) ->
     return x
 
 
-def train(model: nn.Module, data: WindowSet, config: TrainConfig,
+def train(model: nn.Module, data: WindowSet, config: SpikingFerTrainConfig,
           log: Callable[[str], object] = print) -> list[float]:
     """Train on `data` (soft-label cross-entropy, class-balanced, augmented by `augment`); return the
     mean loss per epoch. Seeded: the same data and config give the same weights."""
     seed_everything(config.seed)
     torch.set_num_threads(config.threads)
     x_all = torch.from_numpy(data.x)
-    y_all = torch.from_numpy(data.y)
-    weights = _class_weights(data.y, config.class_balance)
+    y_all = torch.from_numpy(sharpen(data.y, config.target_temperature))
+    weights = sample_weights(data, config)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     steps = config.epochs * math.ceil(len(data) / config.batch_size)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config.lr, total_steps=max(steps, 1))
@@ -111,7 +150,7 @@ def train(model: nn.Module, data: WindowSet, config: TrainConfig,
             y = y_all[idx]
             logits = model(x)
             per_sample = -(y * functional.log_softmax(logits, dim=1)).sum(dim=1)
-            loss = (per_sample * weights[y.argmax(dim=1)]).mean()
+            loss = (per_sample * weights[idx]).mean()
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -152,11 +191,13 @@ class Deployed(nn.Module):
 def export_onnx(model: nn.Module, path: Path, spec: WindowSpec, source: str,
                 energy: OpEnergy | None = None) -> None:
     """Export to ONNX (dynamo exporter, opset 18, batch dimension dynamic) with the metadata the node
-    reads: labels, window_s, bins, size, source, and the per-op energies used on the card."""
+    reads: labels, window_s, bins, size, source, the per-op energies used on the card, and the saccade
+    amplitude the windows were emulated with (and the range of factors of it drawn in training)."""
     import onnx
 
     model.eval()
     energy = energy or OpEnergy()
+    saccades = WindowOptions(size=spec.size)  # what build_window_set emulates with (its defaults)
     example = torch.zeros(1, 2, spec.bins, spec.size, spec.size)
     batch = torch.export.Dim('batch', min=1, max=64)
     program = torch.onnx.export(Deployed(model).eval(), (example,), dynamo=True, input_names=['frames'],
@@ -166,7 +207,9 @@ def export_onnx(model: nn.Module, path: Path, spec: WindowSpec, source: str,
     proto = program.model_proto
     meta = {'labels': ','.join(EMOTIONS), 'window_s': repr(spec.window_s), 'bins': str(spec.bins),
             'size': str(spec.size), 'source': source, 'mac_pj': repr(energy.mac_pj), 'ac_pj': repr(energy.ac_pj),
-            'channels': ','.join(str(c) for c in channels_of(model)), 'readout': str(model.readout)}
+            'channels': ','.join(str(c) for c in channels_of(model)), 'readout': str(model.readout),
+            'saccade_amplitude_px': repr(saccades.saccade_amplitude_px),
+            'saccade_scale': ','.join(repr(v) for v in SACCADE_SCALE)}
     del proto.metadata_props[:]
     for k, v in meta.items():
         proto.metadata_props.add(key=k, value=v)
@@ -180,7 +223,7 @@ def channels_of(model: nn.Module) -> tuple[int, ...]:
     return tuple(int((c.spatial if hasattr(c, 'spatial') else c).out_channels) for c in convs)
 
 
-def config_dict(config: TrainConfig) -> dict:
+def config_dict(config: SpikingFerTrainConfig) -> dict:
     d = asdict(config)
     d['channels'] = list(config.channels)
     return d
@@ -208,7 +251,7 @@ def real_windows(path: Path, spec: WindowSpec, step_s: float = 0.05) -> np.ndarr
     return np.stack(windows).astype(np.uint8)
 
 
-def run(data: WindowSet, out_dir: Path, name: str, spec: WindowSpec, config: TrainConfig, *,
+def run(data: WindowSet, out_dir: Path, name: str, spec: WindowSpec, config: SpikingFerTrainConfig, *,
         twin: bool = True, real_events: Path | None = None, command: str = '', data_notes: list[str] | None = None,
         checkpoint_dir: Path | None = None, log: Callable[[str], object] = print) -> RunResult:
     """Train CS3D (and its C3D twin) on the training subjects of `data`, evaluate both on the held-out
@@ -218,15 +261,16 @@ def run(data: WindowSet, out_dir: Path, name: str, spec: WindowSpec, config: Tra
     from attune.models.training.spiking_fer_card import model_card
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    train_set, test_set = data.subset(~data.test), data.subset(data.test)
+    val = validation_mask(data, config.val_fraction, config.seed)
+    train_set, val_set, test_set = data.subset(~data.test & ~val), data.subset(val), data.subset(data.test)
     if not len(train_set):
         raise ValueError('no training windows (every subject is held out)')
-    log(f'{len(train_set)} training windows, {len(test_set)} held-out windows')
+    log(f'{len(train_set)} training windows, {len(val_set)} validation windows, {len(test_set)} held-out windows')
     models = {'cs3d': build('cs3d', config)}
     if twin:
         models['c3d'] = build('c3d', config)
     summary: dict = {'config': config_dict(config), 'spec': asdict(spec), 'train_windows': len(train_set),
-                     'test_windows': len(test_set), 'models': {}}
+                     'validation_windows': len(val_set), 'test_windows': len(test_set), 'models': {}}
     ops: dict[str, dict[str, np.ndarray]] = {}
     real = real_windows(real_events, spec) if real_events is not None else None
     for kind, model in models.items():
@@ -236,6 +280,9 @@ def run(data: WindowSet, out_dir: Path, name: str, spec: WindowSpec, config: Tra
         entry = {'parameters': sum(p.numel() for p in model.parameters()), 'train_s': time.perf_counter() - start,
                  'final_loss': losses[-1] if losses else float('nan')}
         ops[kind] = {}
+        if len(val_set):
+            entry['validation'] = headline(metrics(predict(model, val_set.x)[0], val_set))
+            log(f'{kind} validation: {entry["validation"]}')
         if len(test_set):
             probs, test_ops = predict(model, test_set.x)
             entry['held_out'] = metrics(probs, test_set)

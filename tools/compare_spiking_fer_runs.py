@@ -1,0 +1,89 @@
+"""Compare spiking FER training runs on their validation people (model selection; no test person is scored).
+
+    python tools/compare_spiking_fer_runs.py --cache RUN_CACHE --val-fraction 0.2 BASE.pt OTHER.pt [...]
+
+Each .pt is the CS3D state dict a run left in its --cache (`<name>_cs3d.pt`; all runs must share the data
+options, seed and val fraction, which rebuild the same windows and the same validation people). Prints each
+run's validation headline and, for every run against the first, the difference in London onset accuracy
+and in muxspace teacher agreement with a 95 % interval from a bootstrap over people (the windows of one
+person are not independent, so people are resampled, not windows).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+SHARED = Path(__file__).resolve().parent.parent.parent / 'shared' / 'data'
+
+
+def per_person(probs: np.ndarray, val, source: str, kind: str) -> list[np.ndarray]:
+    """Per validation person of `source`/`kind`: whether each window is right (onsets: neutral vs smile
+    against the photo labels; stills: top-1 equals the teacher's)."""
+    mask = (val.source == source) & (val.kind == kind)
+    if kind == 'onset':
+        mask &= val.truth >= 0
+        right = np.where(probs[:, 1] > probs[:, 0], 1, 0) == val.truth
+    else:
+        right = probs.argmax(axis=1) == val.teacher.argmax(axis=1)
+    return [right[mask & (val.subject == s)] for s in sorted(set(val.subject[mask].tolist()))]
+
+
+def bootstrap(base: list[np.ndarray], other: list[np.ndarray], draws: int, seed: int) -> tuple[float, float, float]:
+    rng = np.random.default_rng(seed)
+    diffs = []
+    for _ in range(draws):
+        idx = rng.integers(0, len(base), len(base))
+        diffs.append(np.concatenate([other[i] for i in idx]).mean() - np.concatenate([base[i] for i in idx]).mean())
+    lo, hi = np.percentile(diffs, [2.5, 97.5])
+    return float(np.concatenate(other).mean() - np.concatenate(base).mean()), float(lo), float(hi)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('runs', type=Path, nargs='+', help='CS3D state dicts (.pt); the first is the baseline')
+    parser.add_argument('--cache', type=Path, required=True, help='a run cache holding the emulated windows')
+    parser.add_argument('--images', type=Path, action='append', default=None)
+    parser.add_argument('--videos', type=Path, action='append', default=None)
+    parser.add_argument('--max-photos', type=int, default=1500)
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--val-fraction', type=float, default=0.2)
+    parser.add_argument('--channels', default='12,24,48')
+    parser.add_argument('--draws', type=int, default=2000)
+    args = parser.parse_args()
+
+    import torch
+
+    from attune.events.dataset import BuildOptions, WindowSpec, build_window_set
+    from attune.events.window_set import headline, metrics
+    from attune.models.training.spiking_fer_training import SpikingFerTrainConfig, build, predict, validation_mask
+
+    images = args.images or [SHARED / 'faces' / 'london_ccby', SHARED / 'faces' / 'muxspace']
+    videos = args.videos or [SHARED / 'video' / 'faces']
+    data = build_window_set(images, videos, WindowSpec(), BuildOptions(seed=args.seed, max_photos=args.max_photos),
+                            args.cache, log=lambda _: None)
+    val = data.subset(validation_mask(data, args.val_fraction, args.seed))
+    torch.set_num_threads(1)
+    config = SpikingFerTrainConfig(channels=tuple(int(c) for c in args.channels.split(',')))
+    probs = []
+    for path in args.runs:
+        model = build('cs3d', config)
+        model.load_state_dict(torch.load(path, weights_only=True))
+        probs.append(predict(model, val.x)[0])
+        h = headline(metrics(probs[-1], val))
+        print(path, json.dumps({'onset': h['london_onset']['accuracy'], 'offset': h['london_offset']['accuracy'],
+                                'teacher_agreement': h['teacher_agreement'],
+                                'video_teacher_agreement': h.get('video_teacher_agreement')}))
+    for path, p in zip(args.runs[1:], probs[1:]):
+        for source, kind in (('london_ccby', 'onset'), ('muxspace', 'still')):
+            base, other = per_person(probs[0], val, source, kind), per_person(p, val, source, kind)
+            d, lo, hi = bootstrap(base, other, args.draws, args.seed)
+            print(f'{path} - {args.runs[0]}: {source}/{kind} {d:+.3f} (95 % over people {lo:+.3f}..{hi:+.3f}, '
+                  f'{len(base)} people)')
+    return 0
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())
