@@ -2,9 +2,11 @@
 (expression_node, asd_emotion_node, event_emulator_node).
 
 Images and Faces arrive on separate topics; attune.expression.sync pairs them with bounded buffers
-and counts what it drops (reported in /diagnostics as sync_<count>). Faces that find no image (the
-image topic is not the face node's input, or images are lost) are reported as bad input once more
-than UNMATCHED_FACES_TOLERANCE of them have piled up since the last report.
+and counts what it drops (reported in /diagnostics as sync_<count>). Only well-formed images of the
+camera stream enter the join (FacesJoinNode.admitted): a hostile source cannot move its clock.
+Faces that find no image (the image topic is not the face node's input, or images are lost) are
+reported as bad input once more than UNMATCHED_FACES_TOLERANCE of them have piled up since the last
+report.
 """
 from __future__ import annotations
 
@@ -12,8 +14,10 @@ from typing import Any, ClassVar
 
 from rclpy.qos import QoSProfile
 
-from attune.errors import AttuneError
+from attune.errors import AttuneError, ImageError
 from attune.expression.sync import ExactStampSynchronizer
+from attune.imaging import checked_size
+from attune.imaging.source import SourceKey
 from attune.limits import DEFAULT_MAX_FACES
 from attune.ros import msg_faces, qos
 from attune.ros.image_input import ImageInputNode
@@ -60,11 +64,25 @@ class FacesJoinNode(ImageInputNode):
         return self.add_subscription(self._msgs.Faces, self.params['faces_topic'], self.on_faces, faces_qos)
 
     def on_image(self, msg: Any) -> None:
-        if self._sync is None:
+        if self._sync is None or not self.admitted(msg):
             return
         pair = self._sync.add_first(to_ns(msg.header.stamp), msg)
         if pair is not None:
             self.process_joined(pair[1], msg)
+
+    def admitted(self, msg: Any) -> bool:
+        """Whether an image may enter the join: well-formed (checked without converting its pixels) and
+        of the camera stream (attune.imaging.source), else dropped and counted.
+
+        Checked before the join because a joined image moves the join's clock: another source's
+        well-formed image, paired with a Faces of the same stamp from the same sender, would make the
+        stream's own frames late, and a malformed one would take its stamp's Faces for nothing."""
+        try:
+            width, height = checked_size(msg, max_pixels=self.params['max_image_pixels'])
+        except ImageError as exc:
+            self.bad_input.report(type(exc).__name__, f'dropped image: {exc} (stamp {to_ns(msg.header.stamp)} ns)')
+            return False
+        return self.admit_source(SourceKey(width, height, str(msg.header.frame_id)))
 
     def on_faces(self, msg: Any) -> None:
         if self._sync is None:
