@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from attune.ros.node_main import READY_MESSAGE
+from attune.ros.shm_clean import remove_zombie_segments
 from test.conftest import REPO
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
@@ -143,6 +144,7 @@ def assert_clean(w: Watched, what: str) -> None:
 @pytest.mark.timeout(900)  # 15 processes start at once: minutes on a busy 2-core machine
 @pytest.mark.parametrize('round_', range(ROUNDS))
 def test_nodes_stop_cleanly_on_double_sigint_and_on_sigterm(round_: int) -> None:
+    remove_zombie_segments()  # of processes earlier tests had to kill: stale ports can block a participant
     sigint = {exe: start_node(exe, f'{exe}_int{round_}') for exe in node_executables()}
     sigterm = {exe: start_node(exe, f'{exe}_term{round_}') for exe in ('face_node', 'interaction_node')}
     everything = [*sigint.values(), *sigterm.values()]
