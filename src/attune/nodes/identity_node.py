@@ -128,9 +128,13 @@ class IdentityNode(FacesJoinNode):
     def on_faces(self, msg: Any) -> None:
         if self._sync is None:
             return
-        image = self.join_faces(to_ns(msg.header.stamp), msg)
+        frame = self.decode_faces(msg)
+        if frame is None:
+            return
+        item = JoinedFaces(msg, frame)
+        image = self.join_faces(to_ns(msg.header.stamp), item)
         if image is not None and msg.faces:  # an empty Faces only frees its waiting image
-            self.process_joined(msg, image)
+            self.process_joined(item, image)
 
     def process_joined(self, faces: JoinedFaces, image_msg: Any) -> None:
         faces_msg, frame = faces.msg, faces.frame
