@@ -45,8 +45,11 @@ if not os.environ.get('ROS_DOMAIN_ID'):
 os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
 os.environ.setdefault('RCUTILS_LOGGING_BUFFERED_STREAM', '0')
 from attune.ros.dds import use_attune_dds_profile  # noqa: E402
+from attune.ros.shm_clean import remove_zombie_segments  # noqa: E402
 
 use_attune_dds_profile()
+# Segments and port semaphores of node processes an earlier run had to kill (attune.ros.shm_clean).
+remove_zombie_segments()
 # MediaPipe/TFLite and glog chatter would bury test output.
 os.environ.setdefault('GLOG_minloglevel', '2')
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')

@@ -16,19 +16,10 @@ pytestmark = [pytest.mark.ros, pytest.mark.slow]
 CI_MESSAGES = 240
 
 
-#: Known gaps (issue 14), reported as xfail when they show, never hiding a crash or an uncounted message.
-VALID_OUTPUT_GAPS = {
-    'event_emulator_node': 'well-formed hostile Image + Faces pairs of one stamp join and move the exact-stamp '
-                           "join's clock past the valid frames; 2-3 of 30 valid frames then get no packet",
-}
-
-
 @pytest.mark.parametrize('name', sorted(ALL_TARGETS))
 def test_fuzzed_node_survives_and_still_answers(rclpy_session, name: str) -> None:
     result = fuzz_node(ALL_TARGETS[name](), CI_MESSAGES, seed_value=14)
     assert result.messages >= CI_MESSAGES
     assert result.crashes == 0, result.as_dict()
     assert result.every_bad_counted and result.certainly_bad > 0, result.as_dict()
-    if not result.valid_outputs_ok and name in VALID_OUTPUT_GAPS:
-        pytest.xfail(f'{VALID_OUTPUT_GAPS[name]} ({result.why_not_ok})')
     assert result.valid_outputs_ok, result.as_dict()

@@ -96,7 +96,7 @@ class PairNode(FacesJoinNode):
         self.subscribe_images()
 
     def process_joined(self, faces: Any, image: Any) -> None:
-        self.pairs.append((to_ns(faces.header.stamp), to_ns(image.header.stamp)))
+        self.pairs.append((to_ns(faces.msg.header.stamp), to_ns(image.header.stamp)))
 
 
 def start(spinner, node_class, name: str, **params) -> Any:

@@ -99,6 +99,8 @@ def summary_section(report: SessionReport) -> str:
     session_rows = [
         ['duration', _fmt(report.duration_s, '.1f') + ' s'],
         ['robot commands', f"{d['commands']} ({_counts(d['commands_by_action'])})"],
+        ['not delivered to the robot', f"{d['commands_not_delivered']} ({_counts(d['not_delivered_by_action'])})"
+         if d['commands_not_delivered'] else '0'],
         ['suppressed by cooldowns and limits', str(sum(report.suppressed.values()))],
         ['name calls', f"{d['name_calls']}; results: {_counts(statuses)}"],
         ['responded', f"{statuses.get('responded', 0)} of {answered}" if answered else '-'],

@@ -61,6 +61,7 @@ class SessionReport:
     protocols: tuple[dict[str, Any], ...]
     signs: tuple[dict[str, Any], ...]
     ratings: tuple[Rating, ...] = ()
+    undelivered: tuple[dict[str, Any], ...] = ()
     series: dict[str, dict[str, list[tuple[float, float | None]]]] = field(default_factory=dict, repr=False)
 
     @property
@@ -89,6 +90,8 @@ class SessionReport:
             'protocol_results': dict(Counter(p.get('status', '?') for p in self.protocols)),
             'mean_response_latency_s': sum(latencies) / len(latencies) if latencies else None,
             'signs': len(self.signs),
+            'commands_not_delivered': len(self.undelivered),
+            'not_delivered_by_action': dict(Counter(u.get('action', '?') for u in self.undelivered)),
             'ratings': [{'t': r.t, **r.to_record()} for r in self.ratings],
         }
 
@@ -102,7 +105,7 @@ def session_report(path: Path | str) -> SessionReport:
     path = Path(path)
     header: dict[str, Any] = {}
     states: dict[str, list[dict[str, Any]]] = {}
-    commands, protocols, signs, ratings = [], [], [], []
+    commands, protocols, signs, ratings, undelivered = [], [], [], [], []
     suppressed: Counter[str] = Counter()
     last_t = 0.0
     for i, record in enumerate(read_session_log(path)):
@@ -122,6 +125,8 @@ def session_report(path: Path | str) -> SessionReport:
             protocols.append(record)
         elif kind == 'sign':
             signs.append(record)
+        elif kind == 'undelivered':
+            undelivered.append(record)
         elif kind == 'rating':
             try:
                 ratings.append(Rating.from_record(record))
@@ -153,7 +158,7 @@ def session_report(path: Path | str) -> SessionReport:
     return SessionReport(path=str(path), started=str(header.get('started', '')), policy=str(header.get('policy', '')),
                          duration_s=last_t, persons=tuple(persons), commands=tuple(commands),
                          suppressed=dict(suppressed), protocols=tuple(protocols), signs=tuple(signs),
-                         ratings=tuple(ratings), series=series)
+                         ratings=tuple(ratings), undelivered=tuple(undelivered), series=series)
 
 
 def _median_step(times: list[float]) -> float:

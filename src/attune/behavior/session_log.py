@@ -11,9 +11,13 @@ Records (every one has `t`, seconds since the session started, and `kind`):
     {"kind": "protocol", "t": 9.0, "person": "f1", "protocol": "name_call", "status": "responded", ...}
     {"kind": "sign", "t": 3.0, "person": "f1", "gloss": "hello", "confidence": 0.9, "source": "..."}
     {"kind": "rating", "t": 300.0, "engagement": 5, "comfort": 6, "note": "...", "rater": "AB", ...}
+    {"kind": "undelivered", "t": 4.1, "action": "NAME_CALL", "rule": "name_call", "person": "f1",
+     "command_stamp_ns": 1764475200000000000, "why": "robot not connected: ...", "bridge": "nao_bridge_node"}
     {"kind": "end", "t": 600.0}
 
-Unknown values (NaN) are written as null, so the file is strict JSON. States are decimated to
+An undelivered record is a command the robot bridge could not deliver (its /attune/robot/undelivered
+report): which command (action, rule, person and the stamp of its command record) and why, never the
+words it would have said. Unknown values (NaN) are written as null, so the file is strict JSON. States are decimated to
 `state_interval_s` per person (the other kinds are all written). Each line is flushed as written, so
 a crash loses nothing that was logged.
 """
@@ -23,6 +27,7 @@ import json
 import math
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -33,7 +38,21 @@ from attune.behavior.outcome import PersonSign, ProtocolResult, Suppressed
 from attune.behavior.ratings import Rating
 from attune.errors import AttuneError
 
-KINDS = ('session', 'state', 'command', 'suppressed', 'protocol', 'sign', 'rating', 'end')
+KINDS = ('session', 'state', 'command', 'suppressed', 'protocol', 'sign', 'rating', 'undelivered', 'end')
+#: Longest reason of an undelivered record kept (a bridge's message; the topic is open to anyone).
+MAX_WHY_CHARS = 300
+
+
+@dataclass(frozen=True)
+class UndeliveredCommand:
+    """A command a robot bridge reported as not delivered: which one, why, and by which bridge."""
+
+    action: str
+    rule: str
+    person_id: str
+    command_stamp_ns: int
+    why: str
+    bridge: str
 
 
 class SessionLogError(AttuneError):
@@ -126,6 +145,12 @@ class SessionLog:
         self._write(now, 'sign', {'person': sign.person_id, 'gloss': sign.text,
                                   'confidence': _num(sign.confidence), 'source': sign.source,
                                   'sequence': list(sign.sequence)})
+
+    def undelivered(self, now: float, u: UndeliveredCommand) -> None:
+        """A command that did not reach the robot (no text: the words may hold a name)."""
+        why = u.why if len(u.why) <= MAX_WHY_CHARS else u.why[:MAX_WHY_CHARS - 3] + '...'
+        self._write(now, 'undelivered', {'action': u.action, 'rule': u.rule, 'person': u.person_id,
+                                         'command_stamp_ns': u.command_stamp_ns, 'why': why, 'bridge': u.bridge})
 
     def rating(self, now: float, rating: Rating) -> None:
         """An operator's rating (attune.behavior.ratings), at `now` on the session's clock."""

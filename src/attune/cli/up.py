@@ -82,6 +82,10 @@ def run(ns: argparse.Namespace) -> int:
     # never raise; the handlers stay for the process's life, so a late repeat cannot interrupt the exit.
     stop = install_stop_signals()
     log = lambda text: print(f'[attune up] {text}', file=sys.stderr, flush=True)  # noqa: E731
+    from attune.ros.shm_clean import remove_zombie_segments
+
+    if zombies := remove_zombie_segments():  # left by killed nodes of an earlier run
+        log(f'removed {len(zombies)} shared-memory file(s) of DDS participants that no longer run')
     log(f"starting {len(specs)} node(s) ({ns.mode}): {', '.join(s.name for s in specs)}")
     try:
         if ns.mode == 'composed':

@@ -54,6 +54,6 @@ def run(ns: argparse.Namespace) -> int:
         return node
 
     try:
-        return run_node(relay, ['attune'])
+        return run_node(relay, ['attune'], end_process=False)
     finally:
         view.close()

@@ -168,7 +168,10 @@ class EventEmulator:
         if rows.size == 0:
             return empty
         n = counts[rows, cols]
-        self._ref[rows, cols] += sign * n * threshold[rows, cols]  # the pixel resets once per level crossed
+        ref = self._ref
+        if ref is None:  # _start runs before the first crossing; kept for the type
+            return empty
+        ref[rows, cols] += sign * n * threshold[rows, cols]  # the pixel resets once per level crossed
         a, b, th = sign * d0[rows, cols], sign * d1[rows, cols], threshold[rows, cols]
         span = np.where(b - a > 1e-6, b - a, np.inf)
         refractory_ns = int(self.options.refractory_s * 1e9)

@@ -106,17 +106,19 @@ def photo_teacher_labels(paths: list[Path], faces: dict[Path, FaceRecord | None]
         with np.load(cache, allow_pickle=False) as z:
             known = dict(zip(z['keys'].tolist(), z['labels']))
     keys = {p: _file_key(p) for p in paths}
-    missing = [p for p in paths if keys[p] not in known and faces.get(p) is not None
-               and faces[p].landmarks is not None]
+    missing = {p: landmarks for p in paths if keys[p] not in known and (record := faces.get(p)) is not None
+               and (landmarks := record.landmarks) is not None}
     if missing:
         from attune.expression.teacher import ExpressionTeacher
 
         log(f'teacher labels for {len(missing)} photos')
         with ExpressionTeacher() as teacher:
-            for p in missing:
+            for p, landmarks in missing.items():
                 rgb = read_rgb(p)
                 try:
-                    known[keys[p]] = teacher.soft_labels(rgb, faces[p].landmarks)
+                    if rgb is None:
+                        raise ValueError(f'{p} cannot be read')
+                    known[keys[p]] = teacher.soft_labels(rgb, landmarks)
                 except ValueError:
                     known[keys[p]] = np.full(len(EMOTIONS), np.nan, np.float32)
         if cache is not None:
@@ -135,8 +137,8 @@ def teacher_track(path: Path, cache: Path | None, log: Log = print
     expression teacher (frames without a face get the previous labels), cached as .npz."""
     if cache is not None and cache.is_file():
         with np.load(cache) as z:
-            boxes = [None if np.isnan(b[0]) else BoundingBox(*map(float, b)) for b in z['boxes']]
-            return float(z['fps']), boxes, z['labels']
+            cached = [None if np.isnan(b[0]) else BoundingBox(*map(float, b)) for b in z['boxes']]
+            return float(z['fps']), cached, z['labels']
     from attune.expression.teacher import ExpressionTeacher
     capture = cv2.VideoCapture(str(path))
     fps = float(capture.get(cv2.CAP_PROP_FPS) or 30.0)

@@ -98,7 +98,7 @@ def crop_window(gray: np.ndarray, center_x: float, center_y: float, side: float,
         region = cv2.copyMakeBorder(region, top, max(bottom, 0), left, max(right, 0), cv2.BORDER_REPLICATE)
     interpolation = cv2.INTER_AREA if n >= outer else cv2.INTER_LINEAR
     small = cv2.resize(np.ascontiguousarray(region, dtype=np.float32), (outer, outer), interpolation=interpolation)
-    shift = np.float32([[1, 0, -pad - offset[0]], [0, 1, -pad - offset[1]]])
+    shift = np.array([[1, 0, -pad - offset[0]], [0, 1, -pad - offset[1]]], np.float32)
     return cv2.warpAffine(small, shift, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
@@ -140,7 +140,8 @@ class FaceEventEmulator:
         square = square_box(box, w, h, self.window.margin)
         if self._square is not None and self.window.smoothing > 0:
             a = self.window.smoothing
-            square = tuple(a * old + (1 - a) * new for old, new in zip(self._square, square))
+            (ox, oy, oside), (nx, ny, nside) = self._square, square
+            square = (a * ox + (1 - a) * nx, a * oy + (1 - a) * ny, a * oside + (1 - a) * nside)
         offset = saccade_offset(t_ns * 1e-9, self.window.saccade_amplitude_px, self.window.saccade_period_s)
         crop = crop_window(gray, *square, self.window.size, offset)
         events = self.emulator.step(crop, t_ns)

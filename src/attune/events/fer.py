@@ -204,10 +204,12 @@ class EventFerPipeline:
             if found is None:
                 return None
             box = self._smoothed(face_id, found)
-        else:
+        elif isinstance(roi, tuple):
             x0, y0, x1, y1 = roi
             box = (int(x0 * w), int(y0 * h), max(int(round(x1 * w)), int(x0 * w) + 1),
                    max(int(round(y1 * h)), int(y0 * h) + 1))
+        else:  # parse_sensor_roi returns nothing else
+            raise ConfigError(f'sensor_roi {self.options.sensor_roi!r} is not a region')
         return self._classify(face_id, window, box)
 
     def forget_idle(self, now_ns: int) -> list[str]:
@@ -239,6 +241,8 @@ class EventFerPipeline:
         if inside < self.options.min_events:
             return None
         stop = window.end_ns
+        if stop is None:  # _due checked it; kept for the type
+            return None
         frames = event_frames(events, self.model.bins, self.model.size, self.model.size,
                               stop - self.model.window_ns, stop + 1, box)
         probs, ops = self.model.classify(frames)

@@ -113,7 +113,7 @@ def piecewise_affine_maps(shape_points: np.ndarray, sources: list[np.ndarray], s
     tri = Delaunay(shape_points)
     index = np.full((h, w), -1, np.int32)
     for k, simplex in enumerate(tri.simplices):
-        cv2.fillConvexPoly(index, np.round(shape_points[simplex] * 16).astype(np.int32), k, cv2.LINE_8, 4)
+        cv2.fillConvexPoly(index, np.round(shape_points[simplex] * 16).astype(np.int32), (k,), cv2.LINE_8, 4)
     ys, xs = np.mgrid[0:h, 0:w]
     homogeneous = np.stack([xs, ys, np.ones_like(xs)], -1).reshape(-1, 3).astype(np.float64)
     label = index.ravel()

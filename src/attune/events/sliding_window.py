@@ -63,7 +63,7 @@ class SlidingWindow:
     @property
     def history_ns(self) -> int:
         """How much time the window has seen (0 before the first packet)."""
-        return 0 if self.end_ns is None else self.end_ns - self.start_ns
+        return 0 if self.end_ns is None or self.start_ns is None else self.end_ns - self.start_ns
 
     def events(self) -> EventArray:
         """The window's events, in time order."""

@@ -4,6 +4,7 @@ from attune.imaging.convert import (
     PIXEL_FORMATS,
     ImageFields,
     array_to_fields,
+    checked_size,
     compressed_to_array,
     encode_compressed,
     image_to_array,
@@ -13,6 +14,6 @@ from attune.imaging.convert import (
 )
 
 __all__ = [
-    'DEFAULT_MAX_PIXELS', 'PIXEL_FORMATS', 'ImageFields', 'array_to_fields', 'compressed_to_array',
+    'DEFAULT_MAX_PIXELS', 'PIXEL_FORMATS', 'ImageFields', 'array_to_fields', 'checked_size', 'compressed_to_array',
     'encode_compressed', 'image_to_array', 'rgb8_from_compressed', 'rgb8_from_image', 'to_rgb8',
 ]

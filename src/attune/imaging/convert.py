@@ -261,3 +261,16 @@ def rgb8_from_compressed(msg: Any, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> n
     """sensor_msgs/CompressedImage -> contiguous RGB uint8 array."""
     array, encoding = compressed_to_array(msg, max_pixels=max_pixels)
     return to_rgb8(array, encoding)
+
+
+def checked_size(msg: Any, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[int, int]:
+    """(width, height) of an Image or CompressedImage without converting its pixels: a raw image is
+    checked in full (encoding, size, step, data length; image_to_array only takes a view), a
+    compressed one by its magic bytes and file header. Raises what the decoders raise."""
+    if hasattr(msg, 'encoding'):
+        array = image_to_array(msg, max_pixels=max_pixels)
+        return array.shape[1], array.shape[0]
+    data = _buffer(msg.data)
+    width, height = _header_size(data, compressed_format(data, str(getattr(msg, 'format', ''))))
+    check_size(width, height, max_pixels)
+    return width, height

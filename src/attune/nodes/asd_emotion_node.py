@@ -26,7 +26,7 @@ from attune.affect.estimator import AffectEstimator, EstimatorOptions
 from attune.face.types import FaceFrame
 from attune.identity.face_people import PERSON_KEY_PREFIX, FacePeople
 from attune.jsonl_log import JsonlLog
-from attune.ros import msg_affect_state, msg_faces, msg_person_matches, qos
+from attune.ros import msg_affect_state, msg_person_matches, qos
 from attune.ros.faces_join import FacesJoinNode, faces_join_parameters
 from attune.ros.image_input import image_input_parameters
 from attune.ros.msg_person_matches import person_matches_parameter
@@ -134,10 +134,8 @@ class AsdEmotionNode(FacesJoinNode):
         if self._sync is None or self._estimator is None:
             return
         stamp = to_ns(msg.header.stamp)
-        try:
-            frame = msg_faces.from_msg(msg)
-        except ValueError as exc:
-            self.bad_input.report('faces', f'dropped Faces (stamp {stamp} ns): {exc}')
+        frame = self.decode_faces(msg)
+        if frame is None:
             return
         self.count('faces_messages')
         self.last_input = time.monotonic()

@@ -8,6 +8,9 @@ Subscribes:  /attune/interaction_state   attune/InteractionState  `on: state` ru
              /attune/interaction/events  attune/InteractionEvent  `on: sign` rules (signs attributed to a
                                                                   person), `on: protocol` rules (results)
              /attune/session/rating      attune/SessionRating     an operator's rating, written to the session log
+             /attune/robot/undelivered   diagnostic_msgs/         a command the robot bridge could not deliver:
+                                         DiagnosticStatus         counted, written to the session log (which
+                                                                  command and why, not its words)
 Publishes:   /attune/behavior/command    attune/BehaviorCommand   each with its rule and reason in words
 Writes:      the session log (JSONL) when session_log_dir is set.
 
@@ -21,6 +24,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from diagnostic_msgs.msg import DiagnosticStatus
+
 from attune.behavior.commands import GazeTarget
 from attune.behavior.engine import PolicyEngine
 from attune.behavior.outcome import Outcome, PersonSign
@@ -30,7 +35,8 @@ from attune.behavior.session_log import SessionLog
 from attune.ros import msg_behavior_command, msg_interaction_event, msg_interaction_state, msg_session_rating, qos
 from attune.ros.node_main import run_node
 from attune.ros.params import ParamSpec
-from attune.ros.shell import FAILED, Diagnostics, NodeShell
+from attune.ros.robot_bridge import UNDELIVERED_TOPIC, undelivered_from_msg
+from attune.ros.shell import FAILED, Diagnostics, NodeShell, stale_input_parameter
 
 NODE_NAME = 'behavior_node'
 COMMAND_TOPIC = '/attune/behavior/command'
@@ -48,6 +54,7 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               '(stale input falls back to idle).', min=0.1, max=600.0, dynamic=True),
     ParamSpec('session_log_dir', '', "Folder for the session log (session-<date>-<time>.jsonl); '' = no log."),
     ParamSpec('session_log_state_hz', 2.0, 'Interaction states logged per second and person.', min=0.1, max=100.0),
+    stale_input_parameter('interaction states or events', 'they come back'),
     ParamSpec('autostart', True, 'Configure and activate at start-up without a lifecycle manager.'),
 )
 
@@ -58,6 +65,7 @@ class BehaviorNode(NodeShell):
     DIAGNOSTICS = Diagnostics('behaviour', working='following the policy',
                               idle='no perception input in the last {s:g} s')
     INPUT_IS_WORK = True
+    COUNTERS = ('commands_not_delivered',)
 
     def __init__(self, **kwargs: Any) -> None:
         self.engine: PolicyEngine | None = None
@@ -89,6 +97,7 @@ class BehaviorNode(NodeShell):
         self.add_subscription(m.InteractionState, '/attune/interaction_state', self._on_state, qos.RESULTS)
         self.add_subscription(m.InteractionEvent, EVENT_TOPIC, self._on_event, qos.RESULTS)
         self.add_subscription(m.SessionRating, RATING_TOPIC, self._on_rating, qos.RESULTS)
+        self.add_subscription(DiagnosticStatus, UNDELIVERED_TOPIC, self._on_undelivered, qos.RESULTS)
 
     def release(self) -> None:
         if self.session_log is not None:
@@ -151,6 +160,15 @@ class BehaviorNode(NodeShell):
                                        f'comfort {rating.comfort}')
             return Outcome()
         self._run('rating', apply)
+
+    def _on_undelivered(self, msg: Any) -> None:
+        def apply() -> Outcome:
+            command = undelivered_from_msg(msg)
+            self.count('commands_not_delivered')
+            if self.session_log is not None:
+                self.session_log.undelivered(self.now_s(), command)
+            return Outcome()
+        self._run('undelivered', apply)
 
     def _most_attentive(self) -> str:
         return self.engine.most_attentive() if self.engine is not None else ''

@@ -22,8 +22,8 @@ from attune.errors import AttuneError
 from attune.events.emulator import EmulatorOptions
 from attune.events.face_window import FaceEventEmulator, WindowOptions, to_gray
 from attune.events.types import RegionEvents
-from attune.ros import msg_event_packet, msg_faces, qos
-from attune.ros.faces_join import FacesJoinNode, faces_join_parameters
+from attune.ros import msg_event_packet, qos
+from attune.ros.faces_join import FacesJoinNode, JoinedFaces, faces_join_parameters
 from attune.ros.image_input import image_input_parameters
 from attune.ros.node_main import run_node
 from attune.ros.params import ParamSpec
@@ -125,7 +125,8 @@ class EventEmulatorNode(FacesJoinNode):
         self._tracks.clear()
 
     # --- processing ------------------------------------------------------------------------------
-    def process_joined(self, faces_msg: Any, image: Any) -> None:
+    def process_joined(self, faces: JoinedFaces, image: Any) -> None:
+        faces_msg, frame = faces.msg, faces.frame
         stamp = to_ns(image.header.stamp)
         start = time.perf_counter()
         self._expire(stamp)
@@ -133,11 +134,6 @@ class EventEmulatorNode(FacesJoinNode):
             return
         rgb = self.decode(image, stamp)
         if rgb is None:
-            return
-        try:
-            frame = msg_faces.from_msg(faces_msg)
-        except ValueError as exc:
-            self.bad_input.report(type(exc).__name__, f'dropped image (stamp {stamp} ns): {exc}')
             return
         gray = to_gray(rgb)
         for face in frame.faces:

@@ -28,9 +28,10 @@ from attune.expression.analyzer import SOURCES, AnalyzerOptions, ExpressionAnaly
 from attune.expression.calibration import CalibrationOptions
 from attune.expression.learner import ContinualLearner
 from attune.expression.lessons import CandidateFace, LessonCollector
+from attune.face.types import FaceFrame
 from attune.identity.face_people import FacePeople
-from attune.ros import msg_expression, msg_expression_teach, msg_faces, msg_person_matches, qos
-from attune.ros.faces_join import FacesJoinNode, faces_join_parameters
+from attune.ros import msg_expression, msg_expression_teach, msg_person_matches, qos
+from attune.ros.faces_join import FacesJoinNode, JoinedFaces, faces_join_parameters
 from attune.ros.image_input import image_input_parameters
 from attune.ros.msg_person_matches import person_matches_parameter
 from attune.ros.node_main import run_node
@@ -142,15 +143,18 @@ class ExpressionNode(FacesJoinNode):
     def on_faces(self, msg: Any) -> None:
         if self._sync is None:
             return
-        if not self.params['cnn']:
-            self._process(msg, None)
+        frame = self.decode_faces(msg)
+        if frame is None:
             return
-        image = self.join_faces(to_ns(msg.header.stamp), msg)
+        if not self.params['cnn']:
+            self._process(msg, frame, None)
+            return
+        image = self.join_faces(to_ns(msg.header.stamp), JoinedFaces(msg, frame))
         if image is not None and msg.faces:  # an empty Faces only frees its waiting image: nothing to analyze
-            self._process(msg, image)
+            self._process(msg, frame, image)
 
-    def process_joined(self, faces: Any, image: Any) -> None:
-        self._process(faces, image)
+    def process_joined(self, faces: JoinedFaces, image: Any) -> None:
+        self._process(faces.msg, faces.frame, image)
 
     def _on_teach(self, msg: Any) -> None:
         try:
@@ -194,7 +198,7 @@ class ExpressionNode(FacesJoinNode):
             self._analyzer.calibrator.teach(key, lesson.start_ns, lesson.duration_ns)
             self._pending_calibration = None
 
-    def _process(self, faces_msg: Any, image_msg: Any | None) -> None:
+    def _process(self, faces_msg: Any, frame: FaceFrame, image_msg: Any | None) -> None:
         analyzer = self._analyzer
         if analyzer is None:
             return
@@ -205,11 +209,6 @@ class ExpressionNode(FacesJoinNode):
             rgb = self.decode(image_msg, stamp, size=(faces_msg.image_width, faces_msg.image_height))
             if rgb is None:
                 return
-        try:
-            frame = msg_faces.from_msg(faces_msg)
-        except ValueError as exc:
-            self.bad_input.report('faces', f'dropped Faces (stamp {stamp} ns): {exc}')
-            return
         limit, frontal_limit = self.params['max_abs_yaw_deg'], self.params['calibration_max_abs_yaw_deg']
         inputs, boxes = [], []
         for face in frame.faces:

@@ -26,8 +26,8 @@ from attune.identity.keys import default_database_path, load_key
 from attune.identity.matcher import Identifier, shipped_threshold
 from attune.identity.store import PeopleDatabase
 from attune.identity.tracks import TrackIdentities
-from attune.ros import msg_faces, msg_person_matches, qos
-from attune.ros.faces_join import FacesJoinNode, faces_join_parameters
+from attune.ros import msg_person_matches, qos
+from attune.ros.faces_join import FacesJoinNode, JoinedFaces, faces_join_parameters
 from attune.ros.image_input import image_input_parameters
 from attune.ros.node_main import run_node
 from attune.ros.params import ParamSpec
@@ -128,20 +128,20 @@ class IdentityNode(FacesJoinNode):
     def on_faces(self, msg: Any) -> None:
         if self._sync is None:
             return
-        image = self.join_faces(to_ns(msg.header.stamp), msg)
+        frame = self.decode_faces(msg)
+        if frame is None:
+            return
+        item = JoinedFaces(msg, frame)
+        image = self.join_faces(to_ns(msg.header.stamp), item)
         if image is not None and msg.faces:  # an empty Faces only frees its waiting image
-            self.process_joined(msg, image)
+            self.process_joined(item, image)
 
-    def process_joined(self, faces_msg: Any, image_msg: Any) -> None:
+    def process_joined(self, faces: JoinedFaces, image_msg: Any) -> None:
+        faces_msg, frame = faces.msg, faces.frame
         tracks, embedder = self._tracks, self._embedder
         if tracks is None or embedder is None or not faces_msg.faces:
             return
         stamp = to_ns(faces_msg.header.stamp)
-        try:
-            frame = msg_faces.from_msg(faces_msg)
-        except ValueError as exc:
-            self.bad_input.report('faces', f'dropped Faces (stamp {stamp} ns): {exc}')
-            return
         now_s = stamp * 1e-9
         limit = self.params['max_abs_yaw_deg']
         usable = {f.id: f for f in frame.faces if f.observation.landmarks is not None

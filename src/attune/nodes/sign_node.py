@@ -26,7 +26,7 @@ from attune.hands.types import HandFrame
 from attune.ros import msg_affect_state, msg_expression, msg_hands, msg_sign, qos
 from attune.ros.node_main import run_node
 from attune.ros.params import ParamSpec
-from attune.ros.shell import FAILED, Diagnostics, NodeShell
+from attune.ros.shell import FAILED, Diagnostics, NodeShell, stale_input_parameter
 from attune.ros.stamps import to_ns
 from attune.sign.emotion import SignerEmotionOptions
 from attune.sign.events import SignEvent
@@ -95,6 +95,7 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               max=30.0, dynamic=True),
     ParamSpec('hand_weight', 0.5, 'Weight of hand-motion arousal against the face\'s.', min=0.0, max=1.0,
               dynamic=True),
+    stale_input_parameter('a Hands message', 'hands messages come back'),
     ParamSpec('autostart', True, 'Configure and activate at start-up without a lifecycle manager.'),
 )
 

@@ -30,7 +30,7 @@ from attune.expression.observation import ExpressionObservation
 from attune.ros import msg_event_packet, msg_expression, qos
 from attune.ros.node_main import run_node
 from attune.ros.params import ParamSpec
-from attune.ros.shell import FAILED, Diagnostics, NodeShell
+from attune.ros.shell import FAILED, Diagnostics, NodeShell, stale_input_parameter
 from attune.ros.stamps import to_ns
 
 NODE_NAME = 'spiking_fer_node'
@@ -54,6 +54,7 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               dynamic=True),
     ParamSpec('track_timeout_s', 2.0, 'A track without packets for this long is forgotten.', min=0.01, max=3600.0),
     ParamSpec('threads', 1, 'onnxruntime threads.', min=1, max=64),
+    stale_input_parameter('an EventPacket', 'event packets come back'),
     ParamSpec('autostart', True, 'Configure and activate at start-up without a lifecycle manager.'),
 )
 

@@ -2,18 +2,24 @@
 (expression_node, asd_emotion_node, event_emulator_node).
 
 Images and Faces arrive on separate topics; attune.expression.sync pairs them with bounded buffers
-and counts what it drops (reported in /diagnostics as sync_<count>). Faces that find no image (the
-image topic is not the face node's input, or images are lost) are reported as bad input once more
-than UNMATCHED_FACES_TOLERANCE of them have piled up since the last report.
+and counts what it drops (reported in /diagnostics as sync_<count>). Only well-formed images of the
+camera stream enter the join (FacesJoinNode.admitted): a hostile source cannot move its clock.
+Faces that find no image (the image topic is not the face node's input, or images are lost) are
+reported as bad input once more than UNMATCHED_FACES_TOLERANCE of them have piled up since the last
+report.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from rclpy.qos import QoSProfile
 
-from attune.errors import AttuneError
+from attune.errors import AttuneError, ImageError
 from attune.expression.sync import ExactStampSynchronizer
+from attune.face.types import FaceFrame
+from attune.imaging import checked_size
+from attune.imaging.source import SourceKey
 from attune.limits import DEFAULT_MAX_FACES
 from attune.ros import msg_faces, qos
 from attune.ros.image_input import ImageInputNode
@@ -32,6 +38,14 @@ def faces_join_parameters(*, faces_help: str = "attune/Faces topic (the face nod
                   'dropped and counted (faces_over_limit), so one message cannot cost unbounded work.',
                   min=1, max=1000),
     )
+
+
+@dataclass(frozen=True)
+class JoinedFaces:
+    """A Faces message and its decoded FaceFrame, as the join carries them to process_joined."""
+
+    msg: Any
+    frame: FaceFrame
 
 
 class FacesJoinNode(ImageInputNode):
@@ -60,24 +74,46 @@ class FacesJoinNode(ImageInputNode):
         return self.add_subscription(self._msgs.Faces, self.params['faces_topic'], self.on_faces, faces_qos)
 
     def on_image(self, msg: Any) -> None:
-        if self._sync is None:
+        if self._sync is None or not self.admitted(msg):
             return
         pair = self._sync.add_first(to_ns(msg.header.stamp), msg)
         if pair is not None:
             self.process_joined(pair[1], msg)
 
+    def admitted(self, msg: Any) -> bool:
+        """Whether an image may enter the join: well-formed (checked without converting its pixels) and
+        of the camera stream (attune.imaging.source), else dropped and counted.
+
+        Checked before the join because a joined image moves the join's clock: another source's
+        well-formed image, paired with a Faces of the same stamp from the same sender, would make the
+        stream's own frames late, and a malformed one would take its stamp's Faces for nothing."""
+        try:
+            width, height = checked_size(msg, max_pixels=self.params['max_image_pixels'])
+        except ImageError as exc:
+            self.bad_input.report(type(exc).__name__, f'dropped image: {exc} (stamp {to_ns(msg.header.stamp)} ns)')
+            return False
+        return self.admit_source(SourceKey(width, height, str(msg.header.frame_id)))
+
+    def decode_faces(self, msg: Any) -> FaceFrame | None:
+        """The Faces message as a FaceFrame, decoded once per message; None, reported and counted as bad
+        input, when it is malformed. Decoded before the join: a malformed Faces must not take the image
+        of its stamp from the well-formed one that follows."""
+        try:
+            return msg_faces.from_msg(msg)
+        except ValueError as exc:
+            self.bad_input.report('faces', f'dropped Faces (stamp {to_ns(msg.header.stamp)} ns): {exc}')
+            return None
+
     def on_faces(self, msg: Any) -> None:
         if self._sync is None:
             return
-        stamp = to_ns(msg.header.stamp)
-        try:  # a malformed Faces must not take the image of its stamp from the well-formed one that follows
-            msg_faces.from_msg(msg)
-        except ValueError as exc:
-            self.bad_input.report(type(exc).__name__, f'dropped Faces (stamp {stamp} ns): {exc}')
+        frame = self.decode_faces(msg)
+        if frame is None:
             return
-        image = self.join_faces(stamp, msg)
+        item = JoinedFaces(msg, frame)
+        image = self.join_faces(to_ns(msg.header.stamp), item)
         if image is not None:
-            self.process_joined(msg, image)
+            self.process_joined(item, image)
 
     def join_faces(self, stamp_ns: int, item: Any) -> Any | None:
         """Offer a Faces message (or what the node made of it, `item`) to the join; the image of the
@@ -89,7 +125,8 @@ class FacesJoinNode(ImageInputNode):
         return None if pair is None else pair[0]
 
     def process_joined(self, faces: Any, image: Any) -> None:
-        """The node's step for Faces (the item given to join_faces) and its image message."""
+        """The node's step for Faces (the item given to join_faces: a JoinedFaces unless the node offers
+        its own) and its image message."""
         raise NotImplementedError
 
     def _report_unmatched_faces(self) -> None:

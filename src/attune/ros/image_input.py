@@ -23,9 +23,8 @@ from attune.errors import ImageError
 from attune.imaging import DEFAULT_MAX_PIXELS, rgb8_from_compressed, rgb8_from_image
 from attune.imaging.source import SourceGate, SourceKey, SourceVerdict
 from attune.ros import qos
-from attune.ros.diagnostics import IDLE_AFTER_S
 from attune.ros.params import ParamSpec
-from attune.ros.shell import FAILED, NodeShell
+from attune.ros.shell import FAILED, NodeShell, stale_input_parameter
 from attune.ros.stamps import to_ns
 
 TRANSPORT_HELP = ('raw: sensor_msgs/Image; compressed: sensor_msgs/CompressedImage (JPEG or PNG) on the same '
@@ -45,9 +44,7 @@ def image_input_parameters(*, topic_help: str = 'Camera image topic to subscribe
         ParamSpec('input_queue_depth', queue_depth, queue_help, min=1, max=100),
         ParamSpec('max_image_pixels', DEFAULT_MAX_PIXELS, 'Larger images are rejected (memory and latency guard).',
                   min=1, max=2**31 - 1),
-        ParamSpec('stale_input_s', IDLE_AFTER_S, 'Seconds without a camera image after which /diagnostics reports '
-                  'stale input (WARN); processing resumes by itself when images come back.', min=0.1, max=3600.0,
-                  dynamic=True),
+        stale_input_parameter('a camera image', 'images come back'),
         ParamSpec('source_switch_frames', 30, 'Frames whose size or frame_id differ from the stream\'s are '
                   'another source and dropped; this many in a row, with none from the stream, make them the '
                   'stream (a camera restarted at another resolution).', min=1, max=100_000),
@@ -121,7 +118,10 @@ class ImageInputNode(NodeShell):
 
     def from_stream(self, msg: Any, rgb: np.ndarray) -> bool:
         """Whether a decoded frame belongs to the camera stream (else it is reported as other_source)."""
-        key = SourceKey(rgb.shape[1], rgb.shape[0], str(msg.header.frame_id))
+        return self.admit_source(SourceKey(rgb.shape[1], rgb.shape[0], str(msg.header.frame_id)))
+
+    def admit_source(self, key: SourceKey) -> bool:
+        """Whether a frame of `key` belongs to the camera stream (else it is reported as other_source)."""
         verdict = self.source_gate.admit(key)
         if verdict is SourceVerdict.OTHER:
             self.bad_input.report('other_source', f'dropped frame of another source ({key}); the stream is '

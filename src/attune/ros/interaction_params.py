@@ -8,6 +8,7 @@ from attune.behavior.fusion import FusionOptions
 from attune.behavior.protocol import NameCallOptions
 from attune.ros.msg_person_matches import person_matches_parameter
 from attune.ros.params import ParamSpec
+from attune.ros.shell import stale_input_parameter
 
 PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec('publish_rate_hz', 30.0, 'Most states per second and person; new input is published at the '
@@ -77,6 +78,7 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               'states.', min=0.1, max=600.0, dynamic=True),
     ParamSpec('session_log_dir', '', "Folder of the therapist's JSONL name-call log; '' = no log."),
     ParamSpec('session_name', '', 'Added to the name-call log file name (e.g. a session or child code).'),
+    stale_input_parameter('any perception input (faces, expressions, affect, signs)', 'it comes back'),
     ParamSpec('autostart', True, 'Configure and activate at start-up without a lifecycle manager.'),
 )
 

@@ -9,7 +9,8 @@ CONNECTED_TOPIC (set_connected(); bridges without a connection to lose are alway
 the interaction node reads to end a running name call when the robot is gone. A command the robot
 never got (report_undelivered()) is counted (commands_not_delivered in /diagnostics), logged, and
 published on UNDELIVERED_TOPIC as a diagnostic_msgs/DiagnosticStatus: WARN, message = why, values =
-action, rule, target_id, stamp_ns and text of the command.
+action, rule, target_id, stamp_ns and text of the command. undelivered_from_msg() reads one back (the
+behaviour node records them in its session log).
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
 from std_msgs.msg import Bool
 
 from attune.behavior.commands import Command
+from attune.behavior.session_log import UndeliveredCommand
 from attune.ros import msg_behavior_command, qos
 from attune.ros.params import ParamSpec
 from attune.ros.shell import Diagnostics, NodeShell
@@ -30,6 +32,22 @@ COMMAND_TOPIC = '/attune/behavior/command'
 SPEAKING_TOPIC = '/attune/robot/speaking'
 CONNECTED_TOPIC = '/attune/robot/connected'
 UNDELIVERED_TOPIC = '/attune/robot/undelivered'
+#: How an undelivered report's name ends ('<bridge node>: command not delivered').
+_UNDELIVERED_NAME = ': command not delivered'
+
+
+def undelivered_from_msg(msg: DiagnosticStatus) -> UndeliveredCommand:
+    """A bridge's report of an undelivered command; ValueError when it is not one."""
+    values = {kv.key: kv.value for kv in msg.values}
+    if not values.get('action') or not msg.name.endswith(_UNDELIVERED_NAME):
+        raise ValueError(f'not an undelivered-command report (name {msg.name[:80]!r}, no action or bridge)')
+    try:
+        stamp_ns = int(values.get('stamp_ns', '0'))
+    except ValueError:
+        raise ValueError(f"undelivered command's stamp_ns is not an integer: {values['stamp_ns'][:40]!r}") from None
+    return UndeliveredCommand(action=values['action'], rule=values.get('rule', ''),
+                              person_id=values.get('target_id', ''), command_stamp_ns=stamp_ns, why=msg.message,
+                              bridge=msg.name.removesuffix(_UNDELIVERED_NAME))
 
 
 class RobotBridgeNode(NodeShell):
@@ -89,7 +107,7 @@ class RobotBridgeNode(NodeShell):
             values = {'action': command.action.name, 'rule': command.rule, 'target_id': command.target_id,
                       'stamp_ns': command.stamp_ns, 'text': command.text}
             self._undelivered_pub.publish(DiagnosticStatus(
-                level=DiagnosticStatus.WARN, name=f'{self.get_name()}: command not delivered', message=why,
+                level=DiagnosticStatus.WARN, name=f'{self.get_name()}{_UNDELIVERED_NAME}', message=why,
                 hardware_id='robot', values=[KeyValue(key=k, value=str(v)) for k, v in values.items()]))
 
     def _on_command(self, msg: BehaviorCommand) -> None:

@@ -32,6 +32,15 @@ from attune.ros.throttle import ThrottledReporter
 DIAGNOSTICS_TOPIC = '/diagnostics'
 
 
+def stale_input_parameter(without: str, back: str) -> ParamSpec:
+    """The `stale_input_s` parameter of a node whose input can stop: `without` names the input
+    ('a camera image'), `back` its return ('images come back'). Every node whose DIAGNOSTICS has an
+    idle message declares it (a test checks); NodeShell.stale_after_s reads it at each report, so a
+    run-time change takes effect at once."""
+    return ParamSpec('stale_input_s', IDLE_AFTER_S, f'Seconds without {without} after which /diagnostics reports '
+                     f'stale input (WARN); processing resumes by itself when {back}.', min=0.1, max=3600.0,
+                     dynamic=True)
+
 
 class _Failed:
     def __repr__(self) -> str:
@@ -175,7 +184,7 @@ class NodeShell(AutostartLifecycleNode):
 
     def stale_after_s(self) -> float:
         """Seconds without input after which the node reports itself idle (its `stale_input_s`
-        parameter where it has one)."""
+        parameter, stale_input_parameter(); IDLE_AFTER_S for a node without one)."""
         return float(self.params.get('stale_input_s', IDLE_AFTER_S))
 
     def diagnostics(self) -> DiagnosticArray:
