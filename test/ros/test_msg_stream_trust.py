@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from attune.integrity.model import Verdict
+from attune.integrity.model import StreamVerdict
 from attune.integrity.trust import StreamTrustReport
 from attune.ros import msg_stream_trust
 from test.ros.round_trip import assert_same, floats32, header, labels, stamps, unit32, words
@@ -22,7 +22,7 @@ def reports(draw: st.DrawFn) -> StreamTrustReport:
         return StreamTrustReport(topic, frames)
     names = tuple(draw(st.lists(words, max_size=6, unique=True)))
     values = tuple(draw(st.lists(floats32, min_size=len(names), max_size=len(names))))
-    verdict = Verdict(draw(unit32), draw(st.booleans()), draw(labels))
+    verdict = StreamVerdict(draw(unit32), draw(st.booleans()), draw(labels))
     return StreamTrustReport.judged(topic, frames, verdict, dict(zip(names, values)))
 
 
