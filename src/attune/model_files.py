@@ -10,6 +10,9 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from attune.errors import AttuneError, ModelFileError
 
@@ -35,3 +38,11 @@ def loading(what: str, *paths: Path | str, missing_hint: str = '') -> Iterator[N
         detail = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ''
         raise ModelFileError(f'cannot load {what} {names}: {type(exc).__name__}'
                              + (f': {detail}' if detail else '')) from None
+
+
+def open_mediapipe_graph(solution: Any) -> None:
+    """Run a MediaPipe solution once on a small blank frame, inside `loading`: MediaPipe opens its
+    calculators, and so reads its model files, on the first frame and not when the solution is built.
+    Measured with a corrupt .tflite: the constructor succeeds, and every camera frame then raises
+    RuntimeError ("Failed to load TfLite model"); opened here, the node refuses to configure instead."""
+    solution.process(np.zeros((32, 32, 3), np.uint8))

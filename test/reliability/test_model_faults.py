@@ -3,6 +3,8 @@ one ModelFileError naming the file (attune.model_files), and a node process exit
 line on stderr, no traceback and no second report of the same failure."""
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +13,7 @@ import pytest
 from rclpy.parameter import Parameter
 
 from attune.errors import ModelFileError
+from test.conftest import REPO
 
 pytestmark = pytest.mark.ros
 
@@ -54,32 +57,42 @@ def test_a_bad_model_file_is_refused_naming_it(rclpy_session, tmp_path, capfd, m
     assert '[ERROR]' not in capfd.readouterr().err  # the caller reports it, once
 
 
-def test_mediapipe_models_missing_or_unloadable_are_named(monkeypatch, tmp_path) -> None:
-    from mediapipe.python.solutions import face_detection, hands
-
+def test_a_missing_mediapipe_model_is_named(monkeypatch, tmp_path) -> None:
     from attune.face import mediapipe_face
-    from attune.hands import mediapipe_hands
 
     missing = tmp_path / 'face_detection_short_range.tflite'
     monkeypatch.setattr(mediapipe_face, 'mediapipe_model_paths', lambda options: [missing])
     with pytest.raises(ModelFileError, match=f'MediaPipe face model {missing} is missing'):
         mediapipe_face.FaceAnalyzer()
 
-    broken = corrupt(tmp_path, 'hand_landmark_full.tflite')
-    monkeypatch.setattr(mediapipe_hands, 'mediapipe_hand_model_paths', lambda options: [broken])
 
-    def unloadable(*args, **kwargs):  # what MediaPipe raises for a model it cannot parse
-        raise RuntimeError('Failed to load the model: flatbuffer verification failed\n  (long C++ context)')
+@pytest.mark.parametrize(('analyzer', 'model', 'what'), [
+    ('attune.hands.mediapipe_hands:HandAnalyzer', 'modules/hand_landmark/hand_landmark_full.tflite', 'hand'),
+    ('attune.face.mediapipe_face:FaceAnalyzer', 'modules/face_detection/face_detection_short_range.tflite', 'face')])
+def test_a_corrupt_mediapipe_model_is_refused_when_the_analyzer_is_built(tmp_path, analyzer, model, what) -> None:
+    """The real thing: MediaPipe itself reads a corrupt .tflite. MediaPipe loads its models from inside
+    its own package, so the test runs a copy of the package (and its bundled libraries) whose model is
+    corrupt, in a process of its own."""
+    import mediapipe
 
-    monkeypatch.setattr(hands, 'Hands', unloadable)
-    with pytest.raises(ModelFileError) as refused:
-        mediapipe_hands.HandAnalyzer()
-    assert str(refused.value) == (f'cannot load MediaPipe hand model {broken}: RuntimeError: Failed to load the '
-                                  'model: flatbuffer verification failed')
-    monkeypatch.setattr(face_detection, 'FaceDetection', unloadable)
-    monkeypatch.setattr(mediapipe_face, 'mediapipe_model_paths', lambda options: [broken])
-    with pytest.raises(ModelFileError, match='cannot load MediaPipe face model'):
-        mediapipe_face.FaceAnalyzer()
+    package = Path(mediapipe.__file__).resolve().parent
+    copy = tmp_path / 'site'
+    shutil.copytree(package, copy / 'mediapipe')
+    if (package.parent / 'mediapipe.libs').is_dir():
+        shutil.copytree(package.parent / 'mediapipe.libs', copy / 'mediapipe.libs')
+    broken = copy / 'mediapipe' / model
+    broken.write_bytes(b'not a flatbuffer' * 256)
+    module, name = analyzer.split(':')
+    code = (f'from {module} import {name}\n'
+            'from attune.errors import ModelFileError\n'
+            f'try:\n    {name}()\nexcept ModelFileError as exc:\n    print("REFUSED", exc)\n'
+            'else:\n    print("BUILT")\n')
+    env = {**os.environ, 'PYTHONPATH': os.pathsep.join([str(copy), str(REPO / 'src')])}
+    result = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=120, env=env)
+    refused = [line for line in result.stdout.splitlines() if line.startswith('REFUSED')]
+    assert refused, result.stdout + result.stderr[-2000:]
+    assert refused[0].startswith(f'REFUSED cannot load MediaPipe {what} model ')
+    assert str(broken) in refused[0] and 'RuntimeError' in refused[0]
 
 
 def test_corrupt_identity_models_are_named(monkeypatch, tmp_path) -> None:

@@ -25,7 +25,7 @@ from scipy.optimize import linear_sum_assignment
 from attune.errors import ConfigError
 from attune.face.types import FaceObservation
 from attune.geometry import BoundingBox
-from attune.model_files import loading
+from attune.model_files import loading, open_mediapipe_graph
 
 DetectorModel = Literal['short_range', 'full_range']
 
@@ -111,6 +111,9 @@ class FaceAnalyzer:
                 self._crop_mesh = face_mesh.FaceMesh(
                     static_image_mode=True, max_num_faces=1, refine_landmarks=o.refine_landmarks,
                     min_detection_confidence=o.min_detection_confidence)
+            for graph in (self._detector, self._mesh, self._crop_mesh):
+                if graph is not None:
+                    open_mediapipe_graph(graph)
 
     def __enter__(self) -> FaceAnalyzer:
         return self

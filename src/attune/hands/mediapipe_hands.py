@@ -17,7 +17,7 @@ import numpy.typing as npt
 
 from attune.errors import ConfigError
 from attune.hands.types import HandFrame, HandObservation
-from attune.model_files import loading
+from attune.model_files import loading, open_mediapipe_graph
 
 HandModel = Literal['full', 'lite']
 
@@ -83,6 +83,7 @@ class HandAnalyzer:
                                       model_complexity=1 if o.model == 'full' else 0,
                                       min_detection_confidence=o.min_detection_confidence,
                                       min_tracking_confidence=o.min_tracking_confidence)
+            open_mediapipe_graph(self._hands)
 
     def __enter__(self) -> HandAnalyzer:
         return self
