@@ -4,6 +4,17 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 
+def reset_residual_block(block: nn.Module, last_bn: nn.BatchNorm2d) -> None:
+    """Kaiming-normal convolutions and unit BNs; the last BN starts at zero so the block starts as identity."""
+    for m in block.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, mode='fan_out', nonlinearity='relu')
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
+    nn.init.zeros_(last_bn.weight)
+
+
 class BasicBlock(nn.Module):
     r"""He et al., "Deep Residual Learning for Image Recognition" (CVPR 2016,
     https://arxiv.org/abs/1512.03385), figure 5 left:
@@ -40,14 +51,7 @@ class BasicBlock(nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        """Kaiming-normal convolutions; the last BN starts at zero so the block starts as identity."""
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode='fan_out', nonlinearity='relu')
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
-        nn.init.zeros_(self.bn2.weight)
+        reset_residual_block(self, self.bn2)
 
     def forward(self, x: Tensor) -> Tensor:
         out = self.relu(self.bn1(self.conv1(x)))

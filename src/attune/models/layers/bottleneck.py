@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
+from attune.models.layers.basic_block import reset_residual_block
+
 
 class Bottleneck(nn.Module):
     r"""He et al., "Deep Residual Learning for Image Recognition" (CVPR 2016,
@@ -42,14 +44,7 @@ class Bottleneck(nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        """Kaiming-normal convolutions; the last BN starts at zero so the block starts as identity."""
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode='fan_out', nonlinearity='relu')
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
-        nn.init.zeros_(self.bn3.weight)
+        reset_residual_block(self, self.bn3)
 
     def forward(self, x: Tensor) -> Tensor:
         out = self.relu(self.bn1(self.conv1(x)))
