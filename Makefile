@@ -12,7 +12,7 @@ MYPY_STRICT := attune.behavior.protocol attune.behavior.outcome attune.behavior.
 	attune.behavior.emotion_space attune.behavior.fusion attune.behavior.engine attune.behavior.commands \
 	attune.behavior.engine_context attune.behavior.identities attune.identity.face_people \
 	attune.jsonl_log attune.errors attune.limits attune.geometry attune.resources attune.inference \
-	attune.stop_signals attune.expression.observation attune.affect.observation attune.integrity.trust
+	attune.stop_signals attune.file_digest attune.expression.observation attune.affect.observation attune.integrity.trust
 MYPY_STRICT_PACKAGES := attune.imaging attune.face attune.tracking attune.hands attune.sign attune.bag \
 	attune.graph attune.view attune.demo
 

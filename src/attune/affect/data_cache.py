@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from attune.affect.dataset import STORE_SIZE, FaceDataset, SourceFile
+from attune.file_digest import content_digest
 
 #: Bump when the stored crops or landmark features change meaning (invalidates the face caches).
 FEATURE_VERSION = 2
@@ -41,8 +42,7 @@ def default_cache_dir() -> Path:
 def faces_key(sources: Iterable[SourceFile], video_every: int, size: int = STORE_SIZE) -> str:
     h = hashlib.sha256()
     for s in sources:
-        stat = s.path.stat()
-        h.update(f'{s.path.resolve()}|{stat.st_size}|{int(stat.st_mtime)}|{s.subject}|{s.label}\n'.encode())
+        h.update(f'{s.path.name}|{content_digest(s.path)}|{s.subject}|{s.label}\n'.encode())
     h.update(json.dumps([video_every, size, FEATURE_VERSION]).encode())
     return h.hexdigest()[:16]
 

@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from attune.emotions import EMOTIONS
+from attune.file_digest import content_digest
 from attune.geometry import BoundingBox
 
 Log = Callable[[str], object]
@@ -46,8 +47,7 @@ def teacher_fingerprint() -> str:
 
 
 def _file_key(p: Path) -> str:
-    s = p.stat()
-    return f'{p.resolve()}:{s.st_size}:{int(s.st_mtime)}'
+    return f'{p.name}:{content_digest(p)}'
 
 
 def read_rgb(path: Path) -> np.ndarray | None:

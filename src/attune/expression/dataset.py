@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from attune.emotions import EMOTIONS
+from attune.file_digest import content_digest
 
 #: muxspace labels -> attune EMOTIONS (contempt, which has 6 photos and no CNN class, is left out).
 MUX_LABELS = {'anger': 'anger', 'disgust': 'disgust', 'fear': 'fear', 'happiness': 'happy', 'neutral': 'neutral',
@@ -127,8 +128,8 @@ def read_rgb(path: Path) -> np.ndarray | None:
 def _cache_key(items: Sequence[Item]) -> str:
     h = hashlib.sha256()
     for it in items:
-        stat = it.path.stat() if it.path.exists() else None
-        h.update(f'{it.path.resolve()}|{stat.st_size if stat else -1}|{stat.st_mtime_ns if stat else -1}\n'.encode())
+        digest = content_digest(it.path) if it.path.exists() else '-'
+        h.update(f'{it.path.name}|{it.label}|{it.person}|{it.source}|{digest}\n'.encode())
     return h.hexdigest()[:20]
 
 
