@@ -4,9 +4,11 @@ For every --step-th photo of a faces-kind folder, each operation of attune.integ
 strength is applied (before any delivery chain) and compared pixel by pixel with the photo it came
 from, inside the FaceMesh face oval: CIE76 colour difference (Delta E in CIELAB; about 2.3 is a
 just-noticeable difference side by side). `mean_delta_e`: over the face; `p99_delta_e`: its 99th
-percentile; `face_above_jnd`: the fraction of face pixels changed by more than 2.3. An edit whose
-changes stay under the JND is invisible even next to the original, so a detector that never sees
-the original cannot be expected to find it. Prints one JSON object.
+percentile; `face_above_jnd`: the fraction of face pixels changed by more than 2.3; `visible`: the
+fraction of copies whose changed pixels cover at least attune.integrity.retouch_visibility.VISIBLE_FRACTION
+of the face; `photos`: how many photos the operation applies to at that strength (blemish removal
+needs genuine blemishes). An edit whose changes stay under the JND is invisible even next to the
+original, so a detector that never sees the original cannot be expected to find it. Prints one JSON object.
 
     .venv/bin/python tools/retouch_visibility.py [--data ../shared/data/faces] [--step 10] [--seed 0]
 """
@@ -24,23 +26,14 @@ sys.path.insert(0, str(REPO / 'src'))
 
 from attune.integrity import face_regions as fr  # noqa: E402
 from attune.integrity import retouch_data as rd  # noqa: E402
-from attune.integrity.retouch_ops import OPERATIONS, STRENGTHS, retouch  # noqa: E402
-
-JND = 2.3
-
-
-def delta_e(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Per-pixel CIE76 colour difference of two RGB uint8 images."""
-    import cv2
-
-    lab = [cv2.cvtColor(im.astype(np.float32) / 255, cv2.COLOR_RGB2LAB) for im in (a, b)]
-    return np.linalg.norm(lab[0] - lab[1], axis=2)
+from attune.integrity.retouch_ops import OPERATIONS, STRENGTHS, NothingToRetouchError, retouch  # noqa: E402
+from attune.integrity.retouch_visibility import JND, delta_e, is_visible  # noqa: E402
 
 
 def measure(photos: list[rd.Photo], seed: int) -> dict:
     from attune.face import FaceAnalyzer, FaceAnalyzerOptions
 
-    rows: dict[tuple[str, int], list[tuple[float, float, float]]] = {}
+    rows: dict[tuple[str, int], list[tuple[float, float, float, bool]]] = {}
     with FaceAnalyzer(FaceAnalyzerOptions(static_images=True, max_faces=1)) as analyzer:
         for photo in photos:
             rgb = rd.read_photo(photo.path)
@@ -51,15 +44,20 @@ def measure(photos: list[rd.Photo], seed: int) -> dict:
             rng = np.random.default_rng([seed, len(rows)])
             for operation in OPERATIONS:
                 for strength in STRENGTHS:
-                    de = delta_e(rgb, retouch(rgb, px, operation, strength, rng))[face]
+                    try:
+                        de = delta_e(rgb, retouch(rgb, px, operation, strength, rng))[face]
+                    except NothingToRetouchError:
+                        continue
+                    above = float(np.mean(de > JND))
                     rows.setdefault((operation, strength), []).append(
-                        (float(de.mean()), float(np.percentile(de, 99)), float(np.mean(de > JND))))
+                        (float(de.mean()), float(np.percentile(de, 99)), above, bool(is_visible(above))))
     out: dict = {}
     for (operation, strength), values in rows.items():
         mean = np.mean(values, axis=0)
         out.setdefault(operation, {})[str(strength)] = {
-            'mean_delta_e': round(float(mean[0]), 2), 'p99_delta_e': round(float(mean[1]), 2),
-            'face_above_jnd': round(float(mean[2]), 4)}
+            'photos': len(values), 'mean_delta_e': round(float(mean[0]), 2),
+            'p99_delta_e': round(float(mean[1]), 2), 'face_above_jnd': round(float(mean[2]), 4),
+            'visible': round(float(mean[3]), 3)}
     return out
 
 

@@ -75,3 +75,22 @@ def test_shipped_model_is_complete_and_held_out_people_are_unseen() -> None:
     net.load_state_dict({k: torch.from_numpy(np.array(weights[k])) for k in net.state_dict()})
     probe = np.asarray(meta['mean']) + np.random.default_rng(2).normal(size=(9, len(FEATURES))) * weights['scale']
     assert np.abs(check.scores(probe) - rt.predict(net.eval(), probe)).max() < 1e-5
+
+
+def test_cross_validation_fits_only_the_chosen_rows_and_scores_every_row(monkeypatch) -> None:
+    x, y = _toy(200)
+    persons = np.array([f'p{i % 40:02d}' for i in range(200)])
+    x = np.concatenate([x, np.arange(200.0)[:, None]], axis=1)
+    fit_on = np.arange(200) % 3 != 0  # as if every third copy were an invisible edit
+    fitted: list[np.ndarray] = []
+    real_fit, real_predict = rt.fit, rt.predict
+
+    def fit(train_x, train_y, config):
+        fitted.append(train_x[:, -1].astype(int))
+        return real_fit(train_x[:, :-1], train_y, config)
+
+    monkeypatch.setattr(rt, 'fit', fit)
+    monkeypatch.setattr(rt, 'predict', lambda model, test_x: real_predict(model, test_x[:, :-1]))
+    scores = rt.cross_validate(x, y, persons, rt.RetouchTrainConfig(epochs=30), fit_on=fit_on)
+    assert np.isfinite(scores).all()
+    assert all(fit_on[rows].all() for rows in fitted) and len(fitted) == rt.FOLDS

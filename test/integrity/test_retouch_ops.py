@@ -17,7 +17,8 @@ def _change(a: np.ndarray, b: np.ndarray, mask: np.ndarray | None = None) -> flo
 
 @pytest.mark.parametrize('operation', list(OPERATIONS))
 def test_each_operation_is_seeded_and_grows_with_strength(operation) -> None:
-    rgb, px = photo_with_landmarks()
+    # Blemish removal applies at every strength only to a photo with enough genuine blemishes.
+    rgb, px = photo_with_landmarks('019_03.jpg' if operation == 'blemish_removal' else '001_03.jpg')
     edited = {s: retouch(rgb, px, operation, s, np.random.default_rng(3)) for s in STRENGTHS}
     again = retouch(rgb, px, operation, 2, np.random.default_rng(3))
     assert all(e.shape == rgb.shape and e.dtype == np.uint8 for e in edited.values())
@@ -29,10 +30,9 @@ def test_each_operation_is_seeded_and_grows_with_strength(operation) -> None:
 def test_skin_edits_stay_on_the_face_and_warps_move_the_landmarks() -> None:
     rgb, px = photo_with_landmarks()
     oval = fr.grown(fr.polygon_mask(rgb.shape, px[list(fr.FACE_OVAL)]), 0.1 * fr.face_width(px))
-    for operation, least in (('skin_smoothing', 0.3), ('blemish_removal', 0.05)):  # spots: a small area
-        edited = retouch(rgb, px, operation, 3, np.random.default_rng(0))
-        assert _change(rgb, edited, ~oval) == 0.0, operation
-        assert _change(rgb, edited, oval) > least, operation
+    edited = retouch(rgb, px, 'skin_smoothing', 3, np.random.default_rng(0))  # blemishes: test_retouch_blemish
+    assert _change(rgb, edited, ~oval) == 0.0
+    assert _change(rgb, edited, oval) > 0.3
 
     eyes = retouch(rgb, px, 'eye_enlargement', 3, np.random.default_rng(0))
     assert np.mean(fr.eye_widths(landmarks_of(eyes))) > 1.08 * np.mean(fr.eye_widths(px))

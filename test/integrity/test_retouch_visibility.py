@@ -27,11 +27,13 @@ def test_delta_e_is_zero_for_the_same_image_and_grows_with_a_change() -> None:
     assert tool.delta_e(rgb, rgb + 10).min() > tool.JND
 
 
-def test_light_smoothing_and_blemish_removal_stay_under_a_noticeable_difference() -> None:
+def test_light_smoothing_is_invisible_and_blemish_removal_applies_only_where_there_are_blemishes() -> None:
     photos = [p for p in rd.faces_photos(london()) if p.path.name == '001_03.jpg']
     assert len(photos) == 1
     out = _tool().measure(photos, seed=0)
-    assert out['skin_smoothing']['1']['face_above_jnd'] < 0.005
-    assert all(out['blemish_removal'][s]['face_above_jnd'] < 0.02 for s in '123')
-    assert out['colour_grading']['3']['face_above_jnd'] > 0.5
+    assert out['skin_smoothing']['1']['face_above_jnd'] < 0.005 and out['skin_smoothing']['1']['visible'] == 0.0
+    assert out['colour_grading']['3']['face_above_jnd'] > 0.5 and out['colour_grading']['3']['visible'] == 1.0
     assert out['skin_smoothing']['3']['mean_delta_e'] > out['skin_smoothing']['1']['mean_delta_e']
+    # Three genuine blemishes on this photo: strength 1 (2 spots) and 2 (needs 3) apply, 3 (needs 6) does not.
+    assert set(out['blemish_removal']) == {'1', '2'}
+    assert all(out['blemish_removal'][s]['face_above_jnd'] < 0.02 for s in out['blemish_removal'])

@@ -31,6 +31,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help='delivered copies of each original photo (default: %(default)s)')
     p.add_argument('--epochs', type=int, default=600)
     p.add_argument('--hidden', type=int, default=24)
+    p.add_argument('--train-on', choices=('all', 'visible'), default='all',
+                   help='retouched copies to fit on: all, or only those whose edit can be seen (a just-noticeable '
+                        'colour difference; attune.integrity.retouch_visibility); measured no better on '
+                        'validation people (docs/integrity.md) (default: %(default)s)')
     p.add_argument('--threads', type=int, default=1, help='torch and OpenCV threads (default: %(default)s)')
     p.add_argument('--cache', type=Path, default=Path.home() / '.cache' / 'attune' / 'retouch',
                    help='folder for the generated features (never pixels) (default: %(default)s)')
@@ -72,18 +76,31 @@ def run(ns: argparse.Namespace) -> int:
     fold = np.array([rt.person_fold(p) for p in data.person])
     config = rt.RetouchTrainConfig(hidden=ns.hidden, epochs=ns.epochs, seed=ns.seed)
     train = fold != rt.HELD_OUT_FOLD
+    # --train-on visible: fit without the copies nobody could see (they are still scored).
+    fit_on = data.visible if ns.train_on == 'visible' else np.ones(len(y), bool)
     # Out-of-fold scores of everyone (the unseen estimate over all people) ...
-    oof = rt.cross_validate(x, y, data.person, config)
+    oof = rt.cross_validate(x, y, data.person, config, fit_on=fit_on)
     # ... and of the training persons among themselves (for the threshold: no held-out person involved).
     inner = rt.cross_validate(x[train], y[train], data.person[train], config,
-                              folds=tuple(k for k in range(rt.FOLDS) if k != rt.HELD_OUT_FOLD))
+                              folds=tuple(k for k in range(rt.FOLDS) if k != rt.HELD_OUT_FOLD), fit_on=fit_on[train])
     threshold = rt.choose_threshold(inner[data.operation[train] == ORIGINAL])
-    model = rt.fit(x[train], y[train], config)
+    model = rt.fit(x[train & fit_on], y[train & fit_on], config)
     held = ~train
-    held_scores = rt.predict(model, x[held])
+    held_scores = np.full(len(y), np.nan)
+    held_scores[held] = rt.predict(model, x[held])
+
+    def both(scores: np.ndarray, rows: np.ndarray) -> dict:
+        """report() over every copy, and over the originals and visible copies (`visible`)."""
+        out = report(scores[rows], data.operation[rows], data.strength[rows], threshold=threshold)
+        keep = data.visible[rows]
+        out['visible'] = {'left_out': int((~keep).sum()),
+                          **report(scores[rows][keep], data.operation[rows][keep], data.strength[rows][keep],
+                                   threshold=threshold)}
+        return out
+
     results = {
-        'held_out': report(held_scores, data.operation[held], data.strength[held], threshold=threshold),
-        'cross_validated': report(oof, data.operation, data.strength, threshold=threshold),
+        'held_out': both(held_scores, held),
+        'cross_validated': both(oof, np.ones(len(y), bool)),
         'threshold': threshold,
         'persons': {'train': sorted(set(data.person[train].tolist())),
                     'held_out': sorted(set(data.person[held].tolist()))},
@@ -93,12 +110,13 @@ def run(ns: argparse.Namespace) -> int:
     metadata = {'features': list(FEATURES), 'mean': model.mean.numpy().astype(float).tolist(),
                 'threshold': threshold, 'train_persons': results['persons']['train'],
                 'held_out_fold': rt.HELD_OUT_FOLD, 'folds': rt.FOLDS, 'seed': ns.seed,
-                'generator_version': GENERATOR_VERSION, 'config': asdict(config),
+                'generator_version': GENERATOR_VERSION, 'config': asdict(config), 'train_on': ns.train_on,
                 'data': ns.data.resolve().name}
     check = rt.export_onnx(model, ns.out, metadata)
     results['onnx_vs_torch'] = check
     ns.out.with_suffix('.eval.json').write_text(json.dumps(results, indent=1) + '\n')
     print(json.dumps({'held_out_d_eer': results['held_out']['d_eer'],
+                      'held_out_d_eer_visible': results['held_out']['visible']['d_eer'],
                       'cross_validated_d_eer': results['cross_validated']['d_eer'],
                       'threshold': round(threshold, 4), 'onnx_vs_torch': check, 'out': str(ns.out)}))
     return 0

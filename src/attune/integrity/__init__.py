@@ -14,5 +14,6 @@ retouch_features.py  texture, resampling, geometry and colour evidence of one ph
 retouch_training.py  the torch MLP, person-wise folds, ONNX export (needs torch)
 retouch_check.py     the shipped retouch model in onnxruntime: score, verdict, reasons
 retouch_metrics.py   D-EER, tpr at a false-alarm rate, per-operation reports
+retouch_visibility.py  how visible an edit is (colour difference to the original on the face)
 photo_screening.py   warn on (or refuse) likely retouched enrolment photos
 """

@@ -2,7 +2,11 @@
 
 For each photo of a faces-kind folder (london_ccby/{neutral,smiling}/<ID>_*.jpg, one person per ID):
 - `originals` delivered copies (label 0);
-- one retouched copy per operation and strength (label 1), from the photo as read.
+- one retouched copy per operation and strength (label 1), from the photo as read, where the
+  operation applies (blemish removal needs genuine blemishes: attune.integrity.retouch_ops);
+- with each copy, how much of the face it changed by more than a just-noticeable colour difference
+  (`changed`, measured before delivery; attune.integrity.retouch_visibility), so that reports can
+  also leave out edits nobody could see.
 Every copy then goes through the same delivery chain (a random downscale and a JPEG re-save, as a
 photo sent for enrolment would), FaceMesh runs again on the delivered copy (warps move the
 landmarks) and only its features are kept: no pixels are stored. Each photo's random stream is
@@ -20,13 +24,14 @@ import numpy as np
 from attune.imaging.photo import read_photo as read_photo_file
 from attune.integrity import face_regions as fr
 from attune.integrity.retouch_features import FEATURES, retouch_features
-from attune.integrity.retouch_ops import OPERATIONS, STRENGTHS, retouch
+from attune.integrity.retouch_ops import OPERATIONS, STRENGTHS, NothingToRetouchError, retouch
+from attune.integrity.retouch_visibility import changed_fraction, is_visible
 
 #: Longest side of a photo as read (as attune.identity.photos reads enrolment photos).
 MAX_SIDE = 800
 ORIGINAL = 'original'
 #: Bumped whenever the operations, the delivery chain or the features change (invalidates caches).
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 
 
 def cache_tag(seed: int, originals: int) -> str:
@@ -48,20 +53,27 @@ class SampleSet:
     photo: np.ndarray               # (N,) str: file name
     operation: np.ndarray           # (N,) str: ORIGINAL or a key of OPERATIONS
     strength: np.ndarray            # (N,) int
+    changed: np.ndarray             # (N,) float: face fraction changed by more than a JND (originals 0)
     skipped: list[str]
 
     @property
     def label(self) -> np.ndarray:
         return (self.operation != ORIGINAL).astype(np.int64)
 
+    @property
+    def visible(self) -> np.ndarray:
+        """Originals and the copies whose edit can be seen (see attune.integrity.retouch_visibility)."""
+        return (self.operation == ORIGINAL) | is_visible(self.changed)
+
     def subset(self, keep: np.ndarray) -> SampleSet:
         return SampleSet(self.features[keep], self.person[keep], self.photo[keep], self.operation[keep],
-                         self.strength[keep], list(self.skipped))
+                         self.strength[keep], self.changed[keep], list(self.skipped))
 
     def save(self, path: Path, tag: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         np.savez_compressed(path, features=self.features, person=self.person, photo=self.photo,
-                            operation=self.operation, strength=self.strength, tag=np.array(tag),
+                            operation=self.operation, strength=self.strength, changed=self.changed,
+                            tag=np.array(tag),
                             names=np.array(FEATURES))
 
     @classmethod
@@ -72,7 +84,8 @@ class SampleSet:
         with np.load(path) as data:
             if str(data['tag']) != tag or tuple(data['names']) != FEATURES:
                 return None
-            return cls(data['features'], data['person'], data['photo'], data['operation'], data['strength'], [])
+            return cls(data['features'], data['person'], data['photo'], data['operation'], data['strength'],
+                       data['changed'], [])
 
 
 def faces_photos(root: Path) -> list[Photo]:
@@ -113,14 +126,19 @@ def landmarks_px(analyzer, rgb: np.ndarray) -> np.ndarray | None:
 
 
 def variants(photo: Photo, rgb: np.ndarray, px: np.ndarray, seed: int, originals: int,
-             operations: Iterable[str], strengths: Iterable[int]) -> Iterator[tuple[str, int, np.ndarray]]:
-    """(operation, strength, delivered image) for the originals and every retouched copy of one photo."""
+             operations: Iterable[str], strengths: Iterable[int]) -> Iterator[tuple[str, int, float, np.ndarray]]:
+    """(operation, strength, changed face fraction, delivered image) for the originals and every retouched
+    copy of one photo (none for an operation at a strength that does not apply to it)."""
     rng = photo_rng(seed, photo)
     for _ in range(originals):
-        yield ORIGINAL, 0, deliver(rgb, rng)
+        yield ORIGINAL, 0, 0.0, deliver(rgb, rng)
     for operation in operations:
         for strength in strengths:
-            yield operation, strength, deliver(retouch(rgb, px, operation, strength, rng), rng)
+            try:
+                edited = retouch(rgb, px, operation, strength, rng)
+            except NothingToRetouchError:
+                continue
+            yield operation, strength, changed_fraction(rgb, edited, px), deliver(edited, rng)
 
 
 def generate(photos: list[Photo], seed: int, *, originals: int = 3, operations: Iterable[str] = tuple(OPERATIONS),
@@ -137,17 +155,19 @@ def generate(photos: list[Photo], seed: int, *, originals: int = 3, operations: 
             if px is None:
                 skipped.append(f'{photo.path.name}: no face')
                 continue
-            for operation, strength, delivered in variants(photo, rgb, px, seed, originals, operations, strengths):
+            copies = variants(photo, rgb, px, seed, originals, operations, strengths)
+            for operation, strength, changed, delivered in copies:
                 found = landmarks_px(analyzer, delivered)
                 if found is None:
                     skipped.append(f'{photo.path.name} {operation} {strength}: no face after delivery')
                     continue
                 rows.append(retouch_features(delivered, found))
-                meta.append((photo.person, photo.path.name, operation, strength))
+                meta.append((photo.person, photo.path.name, operation, strength, changed))
             if progress is not None:
                 progress(i + 1, len(photos))
     if not rows:
         return SampleSet(np.zeros((0, len(FEATURES))), np.array([], str), np.array([], str), np.array([], str),
-                         np.array([], int), skipped)
+                         np.array([], int), np.array([], float), skipped)
     columns = [np.array(column) for column in zip(*meta, strict=True)]
-    return SampleSet(np.stack(rows), columns[0], columns[1], columns[2], columns[3].astype(np.int64), skipped)
+    return SampleSet(np.stack(rows), columns[0], columns[1], columns[2], columns[3].astype(np.int64),
+                     columns[4].astype(np.float64), skipped)

@@ -6,8 +6,9 @@ are drawn at random within each strength, so one strength covers a family of too
 
 - skin_smoothing: an edge-preserving filter on the skin only (bilateral filter, or frequency
   separation that damps the fine band), blended in with a feathered skin mask;
-- blemish_removal: small dark spots (moles, pimples) found on the skin are inpainted (cv2.inpaint,
-  Telea or Navier-Stokes), random skin spots where too few are found;
+- blemish_removal: genuine blemishes (compact, isolated dark spots on the skin: moles, spots, pimples)
+  are inpainted (cv2.inpaint, Telea or Navier-Stokes); a photo with too few of them raises
+  NothingToRetouchError (no sample: there is nothing for the tool to remove);
 - eye_enlargement: a radial magnification around each eye;
 - face_slimming: the jaw and cheek contour pulled towards the face's midline, smoothly;
 - colour_grading: curves (S-curve or lifted blacks), white balance and saturation through 8-bit LUTs.
@@ -47,37 +48,71 @@ def skin_smoothing(rgb: np.ndarray, px: np.ndarray, strength: int, rng: np.rando
     return _blend(rgb, edited, mask * opacity)
 
 
-def _spot_candidates(rgb: np.ndarray, skin: np.ndarray, radius: int) -> np.ndarray:
-    """(K, 2) x, y of dark local spots on the skin, darkest first (black-hat response)."""
+#: Least black-hat contrast (gray levels) of a spot worth removing: about twice a just-noticeable lightness step.
+SPOT_CONTRAST = 12.0
+#: Spots removed at strength 1-3 (the most contrasted first), and how many a photo needs for that strength.
+SPOTS_REMOVED = (2, 5, 12)
+SPOTS_NEEDED = (1, 3, 6)
+
+
+class NothingToRetouchError(ValueError):
+    """The operation does not apply to this photo (blemish removal on skin without blemishes)."""
+
+
+def spot_radius(px: np.ndarray) -> int:
+    return max(2, int(round(fr.face_width(px) * 0.012)))
+
+
+def blemish_candidates(rgb: np.ndarray, px: np.ndarray) -> np.ndarray:
+    """(K, 3) x, y, contrast of genuine blemishes (moles, spots, pimples), most contrasted first.
+
+    A candidate is a black-hat peak of at least SPOT_CONTRAST gray levels on the skin away from eyes,
+    brows, nostrils and lips (lashes and lid shadows are not blemishes); compact (its half-contrast blob
+    no larger than a disc of 1.5 spot radii and no more than twice as long as wide: creases and hairs are
+    long); and isolated (at most two weaker dark peaks within 5 radii: stubble and pores come in crowds).
+    """
     import cv2
 
+    r = spot_radius(px)
+    allowed = fr.skin_mask(rgb.shape, px) & ~fr.feature_mask(rgb.shape, px, grow=0.07)
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (4 * radius + 1, 4 * radius + 1))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (4 * r + 1, 4 * r + 1))
     response = cv2.morphologyEx(gray, cv2.MORPH_BLACKHAT, kernel).astype(np.float32)
-    response[~skin] = 0
-    peaks = (response == cv2.dilate(response, kernel)) & (response > 6)
-    ys, xs = np.nonzero(peaks)
-    order = np.argsort(-response[ys, xs])
-    return np.stack([xs[order], ys[order]], axis=1) if len(order) else np.zeros((0, 2), int)
+    response[~allowed] = 0
+    local_max = response == cv2.dilate(response, kernel)
+    weak_y, weak_x = np.nonzero(local_max & (response > 6))
+    found = []
+    for y, x in zip(*np.nonzero(local_max & (response >= SPOT_CONTRAST)), strict=True):
+        peak = response[y, x]
+        if np.sum((weak_x - x) ** 2 + (weak_y - y) ** 2 <= (5 * r) ** 2) - 1 > 2:
+            continue
+        y0, x0 = max(0, y - 3 * r), max(0, x - 3 * r)
+        _, labels = cv2.connectedComponents((response[y0:y + 3 * r + 1, x0:x + 3 * r + 1] >= peak / 2).astype(np.uint8))
+        blob = labels == labels[y - y0, x - x0]
+        if blob.sum() > np.pi * (1.5 * r) ** 2:
+            continue
+        m = cv2.moments(blob.astype(np.uint8), True)
+        spread = np.linalg.eigvalsh(np.array([[m['mu20'], m['mu11']], [m['mu11'], m['mu02']]]) / max(m['m00'], 1))
+        if spread[0] <= 0 or spread[1] > 4 * spread[0]:
+            continue
+        found.append((float(x), float(y), float(peak)))
+    found.sort(key=lambda spot: -spot[2])
+    return np.array(found, np.float64).reshape(-1, 3)
 
 
 def blemish_removal(rgb: np.ndarray, px: np.ndarray, strength: int, rng: np.random.Generator) -> np.ndarray:
+    """Inpaint the SPOTS_REMOVED[strength] most contrasted genuine blemishes; NothingToRetouchError when
+    the photo has fewer than SPOTS_NEEDED[strength] (the tool would change nothing a retoucher would)."""
     import cv2
 
-    width = fr.face_width(px)
-    skin = fr.skin_mask(rgb.shape, px)
-    radius = max(2, int(round(width * rng.uniform(0.008, 0.016))))
-    wanted = (6, 15, 35)[strength - 1]
-    spots = _spot_candidates(rgb, skin, radius)[:wanted]
-    if len(spots) < wanted:  # retouchers also touch up pores and uneven patches
-        ys, xs = np.nonzero(skin)
-        if len(xs):
-            pick = rng.choice(len(xs), size=wanted - len(spots), replace=True)
-            spots = np.concatenate([spots, np.stack([xs[pick], ys[pick]], axis=1)])
+    spots = blemish_candidates(rgb, px)
+    if len(spots) < SPOTS_NEEDED[strength - 1]:
+        needed = SPOTS_NEEDED[strength - 1]
+        raise NothingToRetouchError(f'{len(spots)} blemishes; strength {strength} needs {needed}')
+    radius = spot_radius(px)
     mask = np.zeros(rgb.shape[:2], np.uint8)
-    for x, y in spots:
-        r = int(round(radius * rng.uniform(0.7, 1.4)))
-        cv2.circle(mask, (int(x), int(y)), r, (255,), -1)
+    for x, y, _ in spots[:SPOTS_REMOVED[strength - 1]]:
+        cv2.circle(mask, (int(x), int(y)), int(round(radius * rng.uniform(1.3, 1.8))), (255,), -1)
     method = cv2.INPAINT_TELEA if rng.random() < 0.5 else cv2.INPAINT_NS
     bgr = np.ascontiguousarray(rgb[:, :, ::-1])
     return np.ascontiguousarray(cv2.inpaint(bgr, mask, radius + 1, method)[:, :, ::-1])

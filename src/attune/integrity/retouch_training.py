@@ -93,15 +93,17 @@ def predict(model: RetouchNet, x: np.ndarray) -> np.ndarray:
 
 
 def cross_validate(x: np.ndarray, y: np.ndarray, persons: np.ndarray, config: RetouchTrainConfig,
-                   folds: tuple[int, ...] = tuple(range(FOLDS))) -> np.ndarray:
+                   folds: tuple[int, ...] = tuple(range(FOLDS)), fit_on: np.ndarray | None = None) -> np.ndarray:
     """Out-of-fold scores: rows of each fold in `folds` scored by a model fitted on the others' rows (NaN
-    for rows outside `folds`); other folds' rows outside `folds` still train."""
+    for rows outside `folds`); other folds' rows outside `folds` still train. `fit_on` (bool per row):
+    only those rows are fitted on (every row of a fold is scored)."""
     fold = np.array([person_fold(p) for p in persons])
+    usable = np.ones(len(y), bool) if fit_on is None else np.asarray(fit_on, bool)
     scores = np.full(len(y), np.nan)
     for k in folds:
         test = fold == k
         if test.any():
-            scores[test] = predict(fit(x[~test], y[~test], config), x[test])
+            scores[test] = predict(fit(x[~test & usable], y[~test & usable], config), x[test])
     return scores
 
 
