@@ -64,8 +64,8 @@ def teacher_key(weights: dict[str, float], files: Iterable[str | Path] = ()) -> 
         for name in sorted(named):
             if (folder / name).is_file():
                 h.update(name.encode() + (folder / name).read_bytes())
-    for path in files:
-        h.update(Path(path).read_bytes())
+    for model_file in files:
+        h.update(Path(model_file).read_bytes())
     return h.hexdigest()[:16]
 
 

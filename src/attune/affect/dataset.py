@@ -97,8 +97,8 @@ def discover(root: Path | str) -> list[SourceFile]:
     found: dict[Path, SourceFile] = {}
     overrides: dict[Path, str] = {}
     for subjects in root.rglob('subjects.csv'):
-        for name, subject in _subjects_file(subjects.parent).items():
-            overrides[(subjects.parent / name).resolve()] = subject
+        for name, listed in _subjects_file(subjects.parent).items():
+            overrides[(subjects.parent / name).resolve()] = listed
 
     def subject(path: Path, dataset: Path) -> str:
         named = overrides.get(path.resolve())
