@@ -54,7 +54,7 @@ def _read_rgb(path: object) -> npt.NDArray[Any] | None:
     return None if bgr is None else cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
-def _video_frames(path: object, wanted: Callable[[int], bool]) -> Iterator[tuple[int, np.ndarray]]:
+def _video_frames(path: object, wanted: Callable[[int], bool]) -> Iterator[tuple[int, npt.NDArray[Any]]]:
     import cv2
 
     capture = cv2.VideoCapture(str(path))
@@ -84,7 +84,7 @@ def extract_faces(sources: Iterable[SourceFile], *, video_every: int = 3, size: 
 
     if video_every < 1:
         raise ConfigError(f'video_every must be >= 1, got {video_every}')
-    rows: dict[str, list] = defaultdict(list)
+    rows: dict[str, list[Any]] = defaultdict(list)
     skipped = 0
     sources = list(sources)
 
@@ -143,7 +143,7 @@ def label_faces(data: FaceDataset, teacher: SoftLabeller, progress: Progress = N
     for index, path in enumerate(data.paths):
         by_path[str(path)].append(index)
 
-    def label(index: int, rgb: np.ndarray) -> None:
+    def label(index: int, rgb: npt.NDArray[Any]) -> None:
         with contextlib.suppress(ValueError):  # the teacher refuses the face: it stays NaN
             soft[index] = np.asarray(teacher.soft_labels(rgb, points[index]), np.float32)
 

@@ -85,7 +85,8 @@ def normalized_adjacency(num_nodes: int = REFINED_POINTS) -> npt.NDArray[np.floa
     """A_hat = D^-1/2 (A + I) D^-1/2, (N, N) float32, symmetric, eigenvalues in (-1, 1]."""
     a = adjacency(num_nodes).astype(np.float64) + np.eye(num_nodes)
     d = 1.0 / np.sqrt(a.sum(axis=1))
-    return (a * d[:, None] * d[None, :]).astype(np.float32)
+    out: npt.NDArray[np.float32] = (a * d[:, None] * d[None, :]).astype(np.float32)
+    return out
 
 
 def connected_components(num_nodes: int = REFINED_POINTS) -> int:

@@ -123,16 +123,15 @@ def _morphs(pairs: dict[str, tuple[LabelledFile, LabelledFile]], faces: dict, pi
     if cache is not None and cache.is_file():
         with np.load(cache, allow_pickle=False) as z:
             for s in z['subjects'].tolist():
-                boxes = z[f'{s}/boxes']
                 stored[s] = MorphPair(s, z[f'{s}/alphas'], z[f'{s}/gray'], z[f'{s}/rgb'], z[f'{s}/landmarks'],
-                                      _box(boxes[0]), _box(boxes[1]))
+                                      *[_box(z[f'{s}/boxes'][i]) for i in (0, 1)])
     todo = [s for s in pairs if s not in stored and faces.get(pairs[s][0].path) and faces.get(pairs[s][1].path)]
     if todo:
         log(f'morphing {len(todo)} photo pairs')
     for s in todo:
         n, h = pairs[s]
         try:
-            stored[s] = morph_pair(s, _read_photo(n.path), _read_photo(h.path), faces[n.path], faces[h.path], pixels)
+            stored[s] = morph_pair(s, read_rgb(n.path), read_rgb(h.path), faces[n.path], faces[h.path], pixels)
         except EventError as exc:
             log(f'skipped pair {s}: {exc}')
     if todo and cache is not None:
@@ -143,13 +142,6 @@ def _morphs(pairs: dict[str, tuple[LabelledFile, LabelledFile]], faces: dict, pi
                            f'{s}/boxes': np.array([[b.xmin, b.ymin, b.xmax, b.ymax] for b in (m.box0, m.box1)])})
         np.savez(cache, **arrays)
     return {s: stored[s] for s in pairs if s in stored}
-
-
-def _read_photo(path: Path) -> np.ndarray:
-    rgb = read_rgb(path)
-    if rgb is None:
-        raise EventError(f'cannot read the photo {path}')
-    return rgb
 
 
 def _box(v: np.ndarray) -> BoundingBox:
@@ -242,9 +234,6 @@ def _emulate(photos: list[LabelledFile], faces: dict, morphs: dict[str, dict[str
             continue
         test = (f.source, f.subject) in held
         rgb = read_rgb(f.path)
-        if rgb is None:  # readable when its face was found (perhaps from the cache), not now
-            log(f'skipped {f.path}: the photo cannot be read')
-            continue
         gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
         sub = keyed_rng(o.seed, f'{f.source}/{f.path.parent.name}/{f.path.name}') if test else rng
         add_stills(out, gray, face.box, spec, o.test_still_windows if test else o.still_windows, sub,
@@ -350,4 +339,4 @@ def _teach_morphs(pairs: dict[str, MorphPair], cache: Path | None, log: Log) -> 
     with ExpressionTeacher() as teacher:
         label_morphs(todo, teacher)
     if cache is not None:
-        np.savez(cache, **{s: p.teacher for s, p in pairs.items() if p.teacher is not None})
+        np.savez(cache, **{s: p.teacher for s, p in pairs.items()})

@@ -76,4 +76,5 @@ class ResNet(nn.Module):
                 block.reset_parameters()
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.pool(self.stages(self.stem(x))).flatten(1)
+        out: Tensor = self.pool(self.stages(self.stem(x))).flatten(1)
+        return out
