@@ -10,7 +10,7 @@ export ATTUNE_VENV := $(abspath $(VENV))
 # single modules, and whole packages (every module in them, present and future). Core modules not yet
 # strict: attune.affect.model, attune.events.{dataset,emulated_windows,onsets,window_set,window_sources},
 # attune.integrity.retouch_*, attune.models.training.{asd_emotion_*,spiking_fer_training}.
-MYPY_STRICT := attune.jsonl_log attune.errors attune.limits attune.geometry attune.resources attune.inference \
+MYPY_STRICT := attune attune.jsonl_log attune.errors attune.limits attune.geometry attune.resources attune.inference \
 	attune.stop_signals attune.emotions attune.model_files attune.models \
 	attune.affect attune.affect.calibration attune.affect.data_cache attune.affect.dataset attune.affect.estimator \
 	attune.affect.evaluation attune.affect.face_extraction attune.affect.features attune.affect.held_out_teacher \
