@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 #: The basic expressions, in the order of every 7-vector attune produces (the teacher's soft labels).
 EMOTIONS: tuple[str, ...] = ('neutral', 'happy', 'sad', 'surprise', 'fear', 'disgust', 'anger')
@@ -24,12 +26,12 @@ CIRCUMPLEX: dict[str, tuple[float, float]] = {
 }
 
 
-def fer2013_to_emotions(probabilities: np.ndarray) -> np.ndarray:
+def fer2013_to_emotions(probabilities: npt.NDArray[Any]) -> npt.NDArray[Any]:
     """Reorder (..., 7) FER2013-ordered probabilities into EMOTIONS order."""
     return np.asarray(probabilities)[..., FER2013_TO_EMOTIONS]
 
 
-def valence_arousal(labels: Sequence[str], probabilities: np.ndarray) -> tuple[float, float]:
+def valence_arousal(labels: Sequence[str], probabilities: npt.NDArray[Any]) -> tuple[float, float]:
     """The probability-weighted circumplex position; labels not on it (learned ones) count as neutral."""
     p = np.asarray(probabilities, dtype=np.float64)
     total = p.sum()

@@ -134,8 +134,12 @@ def test_smiling_face_bag_gets_a_positive_response_then_idle(spinner, tmp_path) 
                                         cli_args=cli('behavior_smile')))
     with BagPlayer(player_node, tmp_path / 'smile', wait_for_subscribers=1) as player:
         assert player.play() == 44
-    assert wait_for(lambda: probe.of_rule('smile_back'), 5), [c.rule for c in probe.commands]
-    say = next(c for c in probe.of_rule('smile_back') if c.action == Action.SAY)
+    # the rule's LED and SAY are two messages: wait for the SAY itself, not the first of them
+    def smile_says() -> list:
+        return [c for c in probe.of_rule('smile_back') if c.action == Action.SAY]
+
+    assert wait_for(smile_says, 5), [c.rule for c in probe.commands]
+    say = smile_says()[0]
     assert say.text.startswith('You look happy') and say.target_id == 'f1'
     assert say.reason.startswith('f1 looks happy — ') and 'expression/rules happy 0.90' in say.reason
     state = msg_interaction_state.from_msg(probe.states[-1])

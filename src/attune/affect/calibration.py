@@ -16,8 +16,10 @@ baseline, and a child first seen without calibration adopts the one made earlier
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from attune.errors import ConfigError
 
@@ -26,7 +28,7 @@ from attune.errors import ConfigError
 class Baseline:
     """A finished baseline: per-class median probabilities, from `samples` outputs between two stamps."""
 
-    probabilities: np.ndarray
+    probabilities: npt.NDArray[Any]
     samples: int
     start_ns: int
     end_ns: int
@@ -35,7 +37,7 @@ class Baseline:
 @dataclass
 class _Collecting:
     start_ns: int
-    values: list[np.ndarray] = field(default_factory=list)
+    values: list[npt.NDArray[Any]] = field(default_factory=list)
 
 
 class NeutralCalibration:
@@ -48,7 +50,7 @@ class NeutralCalibration:
         max_gain: largest correction factor per class (and 1/max_gain the smallest).
     """
 
-    def __init__(self, reference: np.ndarray, duration_s: float = 5.0, min_samples: int = 10,
+    def __init__(self, reference: npt.NDArray[Any], duration_s: float = 5.0, min_samples: int = 10,
                  max_gain: float = 4.0) -> None:
         if duration_s < 0 or min_samples < 1 or max_gain < 1:
             raise ConfigError(f'calibration needs duration_s >= 0, min_samples >= 1, max_gain >= 1; got '
@@ -69,7 +71,7 @@ class NeutralCalibration:
     def enabled(self) -> bool:
         return self.duration_s > 0
 
-    def observe(self, track: str, stamp_ns: int, probabilities: np.ndarray) -> Baseline | None:
+    def observe(self, track: str, stamp_ns: int, probabilities: npt.NDArray[Any]) -> Baseline | None:
         """Add one raw output of `track`; returns the baseline when this output completed it."""
         if not self.enabled or track in self._baselines:
             return None
@@ -87,7 +89,7 @@ class NeutralCalibration:
             return baseline
         return None
 
-    def apply(self, track: str, probabilities: np.ndarray) -> np.ndarray:
+    def apply(self, track: str, probabilities: npt.NDArray[Any]) -> npt.NDArray[Any]:
         """Probabilities corrected by the track's baseline (unchanged until it has one)."""
         baseline = self._baselines.get(track)
         p = np.asarray(probabilities, dtype=np.float64)
@@ -95,7 +97,8 @@ class NeutralCalibration:
             return p.astype(np.float32)
         gain = np.clip(self.reference / baseline.probabilities, 1.0 / self.max_gain, self.max_gain)
         q = p * gain
-        return (q / q.sum()).astype(np.float32)
+        out: npt.NDArray[Any] = (q / q.sum()).astype(np.float32)
+        return out
 
     def baseline(self, track: str) -> Baseline | None:
         return self._baselines.get(track)

@@ -22,8 +22,10 @@ import re
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from attune.affect.dataset import STORE_SIZE, FaceDataset, SourceFile
 from attune.file_digest import content_digest
@@ -64,8 +66,8 @@ def teacher_key(weights: dict[str, float], files: Iterable[str | Path] = ()) -> 
         for name in sorted(named):
             if (folder / name).is_file():
                 h.update(name.encode() + (folder / name).read_bytes())
-    for path in files:
-        h.update(Path(path).read_bytes())
+    for model_file in files:
+        h.update(Path(model_file).read_bytes())
     return h.hexdigest()[:16]
 
 
@@ -88,12 +90,13 @@ class DataCache:
             self._save(path, data.save)
         return data
 
-    def soft_labels(self, key: str, build: Callable[[], np.ndarray]) -> np.ndarray:
+    def soft_labels(self, key: str, build: Callable[[], npt.NDArray[Any]]) -> npt.NDArray[Any]:
         path = self._path(f'teacher-{key}.npz')
         if path is not None and path.is_file():
             with np.load(path, allow_pickle=False) as z:
                 self.log(f'teacher labels from {path}')
-                return z['soft']
+                out: npt.NDArray[Any] = z['soft']
+                return out
         soft = build()
         if path is not None:
             self._save(path, lambda p: np.savez_compressed(p, soft=soft))

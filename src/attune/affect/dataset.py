@@ -27,8 +27,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from attune.affect.features import NUM_NODES
 from attune.emotions import EMOTIONS
@@ -97,8 +99,8 @@ def discover(root: Path | str) -> list[SourceFile]:
     found: dict[Path, SourceFile] = {}
     overrides: dict[Path, str] = {}
     for subjects in root.rglob('subjects.csv'):
-        for name, subject in _subjects_file(subjects.parent).items():
-            overrides[(subjects.parent / name).resolve()] = subject
+        for name, listed in _subjects_file(subjects.parent).items():
+            overrides[(subjects.parent / name).resolve()] = listed
 
     def subject(path: Path, dataset: Path) -> str:
         named = overrides.get(path.resolve())
@@ -141,17 +143,17 @@ class FaceDataset:
     float32 teacher probabilities (NaN until a teacher labelled them); hard: (M,) int64 EMOTIONS index or
     -1; subjects, paths: (M,) str; frames: (M,) int64 (video frame, 0 for images)."""
 
-    crops: np.ndarray
-    landmarks: np.ndarray
-    soft: np.ndarray
-    hard: np.ndarray
-    subjects: np.ndarray
-    paths: np.ndarray
-    frames: np.ndarray
-    info: dict = field(default_factory=dict)
+    crops: npt.NDArray[Any]
+    landmarks: npt.NDArray[Any]
+    soft: npt.NDArray[Any]
+    hard: npt.NDArray[Any]
+    subjects: npt.NDArray[Any]
+    paths: npt.NDArray[Any]
+    frames: npt.NDArray[Any]
+    info: dict[str, Any] = field(default_factory=dict)
     #: (M, 478, 3) float32 FaceMesh landmarks as found (x, y normalized by the image size): what a teacher
     #: needs, with the image, to label the face again without running MediaPipe again.
-    points: np.ndarray | None = None
+    points: npt.NDArray[Any] | None = None
 
     def __len__(self) -> int:
         return len(self.hard)
@@ -162,12 +164,12 @@ class FaceDataset:
                    np.zeros((0, len(EMOTIONS)), np.float32), np.zeros(0, np.int64), np.zeros(0, str),
                    np.zeros(0, str), np.zeros(0, np.int64))
 
-    def subset(self, mask: np.ndarray) -> FaceDataset:
+    def subset(self, mask: npt.NDArray[Any]) -> FaceDataset:
         return FaceDataset(self.crops[mask], self.landmarks[mask], self.soft[mask], self.hard[mask],
                            self.subjects[mask], self.paths[mask], self.frames[mask], dict(self.info),
                            None if self.points is None else self.points[mask])
 
-    def with_soft(self, soft: np.ndarray, **info: object) -> FaceDataset:
+    def with_soft(self, soft: npt.NDArray[Any], **info: object) -> FaceDataset:
         """The same faces with other teacher labels (and `info` entries added)."""
         if soft.shape != self.soft.shape:
             raise ValueError(f'soft labels must be {self.soft.shape}, got {soft.shape}')
@@ -191,7 +193,7 @@ class FaceDataset:
                        json.loads(str(z['info'])), z['points'] if 'points' in z.files else None)
 
 
-def subject_split(subjects: Iterable[str], test_fraction: float, seed: int) -> np.ndarray:
+def subject_split(subjects: Iterable[str], test_fraction: float, seed: int) -> npt.NDArray[Any]:
     """Boolean test mask: a subject is in the test set when a seeded hash of its name falls below
     test_fraction, so every face of one person is on one side, and adding data never moves a person.
 
@@ -208,8 +210,8 @@ def subject_split(subjects: Iterable[str], test_fraction: float, seed: int) -> n
     return np.array([draw(s) < test_fraction for s in subjects], dtype=bool)
 
 
-def stratified_subject_split(subjects: np.ndarray, hard: np.ndarray, fraction: float, seed: int,
-                             eligible: np.ndarray | None = None) -> np.ndarray:
+def stratified_subject_split(subjects: npt.NDArray[Any], hard: npt.NDArray[Any], fraction: float, seed: int,
+                             eligible: npt.NDArray[Any] | None = None) -> npt.NDArray[Any]:
     """Boolean test mask that keeps every person on one side and puts about `fraction` of each class's
     hard-labelled faces in the test set (a greedy stratified group split).
 

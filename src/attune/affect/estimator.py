@@ -7,8 +7,10 @@ smoothing) lives here so it can be tested without ROS.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from attune.affect.calibration import Baseline, NeutralCalibration
 from attune.affect.features import FaceInputError
@@ -49,8 +51,8 @@ class AffectEstimate:
 
     track: str
     stamp_ns: int
-    probabilities: np.ndarray
-    raw: np.ndarray
+    probabilities: npt.NDArray[Any]
+    raw: npt.NDArray[Any]
     dominant: str
     valence: float
     arousal: float
@@ -111,7 +113,7 @@ class AffectEstimator:
                 self._last_due[face.id] = frame.stamp_ns
         return due, skipped
 
-    def estimate(self, image: np.ndarray, frame: FaceFrame, faces: list[TrackedFace]
+    def estimate(self, image: npt.NDArray[Any], frame: FaceFrame, faces: list[TrackedFace]
                  ) -> tuple[list[AffectEstimate], list[SkippedFace]]:
         """Run the model on `faces` of `frame` (one batch), calibrate and smooth per track."""
         self.completed = []

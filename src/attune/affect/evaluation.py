@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from attune.affect.dataset import FaceDataset
 from attune.affect.model import AsdEmotionModel
@@ -17,7 +18,7 @@ from attune.emotions import EMOTIONS
 from attune.models.training.asd_emotion_metrics import classification, metrics
 
 
-def resize_crops(crops: np.ndarray, size: int) -> np.ndarray:
+def resize_crops(crops: npt.NDArray[Any], size: int) -> npt.NDArray[Any]:
     """(M, S, S) uint8 crops resized to (M, size, size) (area averaging when shrinking)."""
     import cv2
 
@@ -29,7 +30,7 @@ def resize_crops(crops: np.ndarray, size: int) -> np.ndarray:
     return np.stack([cv2.resize(c, (size, size), interpolation=interpolation) for c in crops])
 
 
-def model_probabilities(model: AsdEmotionModel, data: FaceDataset, batch: int = 64) -> np.ndarray:
+def model_probabilities(model: AsdEmotionModel, data: FaceDataset, batch: int = 64) -> npt.NDArray[Any]:
     """(M, 7) probabilities of the ONNX model on every face of `data`."""
     if not len(data):
         return np.zeros((0, len(EMOTIONS)), np.float32)
@@ -38,7 +39,7 @@ def model_probabilities(model: AsdEmotionModel, data: FaceDataset, batch: int = 
                            for i in range(0, len(data), batch)])
 
 
-def score(probabilities: np.ndarray, data: FaceDataset, majority_class: int, teacher: bool = True
+def score(probabilities: npt.NDArray[Any], data: FaceDataset, majority_class: int, teacher: bool = True
           ) -> dict[str, Any]:
     """Model, teacher (if `teacher` and the faces carry its labels) and majority baseline on the
     hard-labelled faces of `data`, with the counts they rest on."""
@@ -58,7 +59,7 @@ def score(probabilities: np.ndarray, data: FaceDataset, majority_class: int, tea
     return result
 
 
-def score_by_set(probabilities: np.ndarray, data: FaceDataset, majority_class: int, teacher: bool = True
+def score_by_set(probabilities: npt.NDArray[Any], data: FaceDataset, majority_class: int, teacher: bool = True
                  ) -> dict[str, Any]:
     """`score` for each data set (the first part of the subject, e.g. 'muxspace', 'london_ccby')."""
     sets = np.array([str(s).split('/')[0] for s in data.subjects])

@@ -15,19 +15,30 @@ import contextlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
+import numpy.typing as npt
 
 from attune.affect.dataset import STORE_SIZE, VIDEO_SUFFIXES, FaceDataset, SourceFile
 from attune.affect.features import FaceInputError, complete_landmarks, face_crop, landmark_features
 from attune.emotions import EMOTIONS
 from attune.errors import ConfigError
 
+if TYPE_CHECKING:
+    from attune.face.types import FaceObservation
+
 Progress = Callable[[str], None] | None
 
 
-def _largest(faces: Iterable) -> object | None:
-    best = None
+class SoftLabeller(Protocol):
+    """What `label_faces` needs of a teacher (`attune.expression.teacher.ExpressionTeacher` is one)."""
+
+    def soft_labels(self, rgb: npt.NDArray[Any], landmarks: npt.NDArray[Any]) -> npt.NDArray[Any]: ...
+
+
+def _largest(faces: Iterable[FaceObservation]) -> FaceObservation | None:
+    best: FaceObservation | None = None
     for face in faces:
         if face.landmarks is None:
             continue
@@ -36,14 +47,14 @@ def _largest(faces: Iterable) -> object | None:
     return best
 
 
-def _read_rgb(path: object) -> np.ndarray | None:
+def _read_rgb(path: object) -> npt.NDArray[Any] | None:
     import cv2
 
     bgr = cv2.imread(str(path))
     return None if bgr is None else cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
-def _video_frames(path: object, wanted: Callable[[int], bool]) -> Iterator[tuple[int, np.ndarray]]:
+def _video_frames(path: object, wanted: Callable[[int], bool]) -> Iterator[tuple[int, npt.NDArray[Any]]]:
     import cv2
 
     capture = cv2.VideoCapture(str(path))
@@ -73,11 +84,13 @@ def extract_faces(sources: Iterable[SourceFile], *, video_every: int = 3, size: 
 
     if video_every < 1:
         raise ConfigError(f'video_every must be >= 1, got {video_every}')
-    rows: dict[str, list] = defaultdict(list)
+    rows: dict[str, list[Any]] = defaultdict(list)
     skipped = 0
     sources = list(sources)
 
-    def add(source: SourceFile, frame: int, rgb: np.ndarray, face: object) -> bool:
+    def add(source: SourceFile, frame: int, rgb: npt.NDArray[Any] | None, face: FaceObservation | None) -> bool:
+        if rgb is None or face is None or face.landmarks is None:
+            return False
         height, width = rgb.shape[:2]
         try:
             features = landmark_features(face.landmarks, width, height)
@@ -96,12 +109,12 @@ def extract_faces(sources: Iterable[SourceFile], *, video_every: int = 3, size: 
             if source.kind == 'image':
                 rgb = _read_rgb(source.path)
                 face = None if rgb is None else _largest(stills.process(rgb))
-                skipped += face is None or not add(source, 0, rgb, face)
+                skipped += not add(source, 0, rgb, face)
             else:
                 with FaceAnalyzer(FaceAnalyzerOptions(static_images=False, max_faces=2)) as tracker:
                     for frame, rgb in _video_frames(source.path, lambda i: i % video_every == 0):
                         face = _largest(tracker.process(rgb))
-                        skipped += face is None or not add(source, frame, rgb, face)
+                        skipped += not add(source, frame, rgb, face)
             if progress is not None and (n + 1) % 200 == 0:
                 progress(f'{n + 1}/{len(sources)} files, {len(rows["hard"])} faces')
     if not rows['hard']:
@@ -114,7 +127,7 @@ def extract_faces(sources: Iterable[SourceFile], *, video_every: int = 3, size: 
                        np.stack(rows['points']))
 
 
-def label_faces(data: FaceDataset, teacher: object, progress: Progress = None) -> np.ndarray:
+def label_faces(data: FaceDataset, teacher: SoftLabeller, progress: Progress = None) -> npt.NDArray[np.float32]:
     """(M, 7) float32 soft labels of `teacher` (an `attune.expression.teacher.ExpressionTeacher`: anything
     with `soft_labels(rgb, landmarks)`) for every face of `data`, from its file and stored raw landmarks.
     A face the teacher cannot label (unreadable file, teacher refuses) gets NaN.
@@ -124,14 +137,15 @@ def label_faces(data: FaceDataset, teacher: object, progress: Progress = None) -
     """
     if data.points is None:
         raise ValueError('these faces have no raw landmarks stored; extract them again')
+    points = data.points
     soft = np.full((len(data), len(EMOTIONS)), np.nan, np.float32)
     by_path: dict[str, list[int]] = defaultdict(list)
     for index, path in enumerate(data.paths):
         by_path[str(path)].append(index)
 
-    def label(index: int, rgb: np.ndarray) -> None:
+    def label(index: int, rgb: npt.NDArray[Any]) -> None:
         with contextlib.suppress(ValueError):  # the teacher refuses the face: it stays NaN
-            soft[index] = np.asarray(teacher.soft_labels(rgb, data.points[index]), np.float32)
+            soft[index] = np.asarray(teacher.soft_labels(rgb, points[index]), np.float32)
 
     for n, (path, indices) in enumerate(sorted(by_path.items())):  # an image has one face, a video many
         if Path(path).suffix.lower() not in VIDEO_SUFFIXES:
@@ -147,7 +161,7 @@ def label_faces(data: FaceDataset, teacher: object, progress: Progress = None) -
     return soft
 
 
-def build_dataset(sources: Iterable[SourceFile], teacher: object, *, video_every: int = 3,
+def build_dataset(sources: Iterable[SourceFile], teacher: SoftLabeller, *, video_every: int = 3,
                   size: int = STORE_SIZE, progress: Progress = None) -> FaceDataset:
     """`extract_faces`, then `label_faces` with `teacher`; faces the teacher could not label are dropped."""
     data = extract_faces(sources, video_every=video_every, size=size, progress=progress)

@@ -14,7 +14,10 @@ filled in as the centroid of each eye's contour.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import numpy.typing as npt
 
 from attune.affect.mesh_graph import (
     LEFT_IRIS_CENTER,
@@ -40,7 +43,7 @@ class FaceInputError(ValueError):
     """A face from which no model input can be made (missing or NaN landmarks, crop outside the image)."""
 
 
-def complete_landmarks(landmarks: np.ndarray) -> np.ndarray:
+def complete_landmarks(landmarks: npt.NDArray[Any]) -> npt.NDArray[Any]:
     """(478, 3) float64 landmarks: refined ones as they are, 468 ones with iris points added.
 
     Raises:
@@ -65,7 +68,7 @@ def complete_landmarks(landmarks: np.ndarray) -> np.ndarray:
     return points
 
 
-def landmark_features(landmarks: np.ndarray, width: int, height: int) -> np.ndarray:
+def landmark_features(landmarks: npt.NDArray[Any], width: int, height: int) -> npt.NDArray[Any]:
     """The GCN input of one face: (478, 3) float32 aligned landmarks (see the module docstring).
 
     Raises:
@@ -85,7 +88,7 @@ def landmark_features(landmarks: np.ndarray, width: int, height: int) -> np.ndar
     return (aligned * FEATURE_SCALE).astype(np.float32)
 
 
-def face_crop(image: np.ndarray, landmarks: np.ndarray, size: int) -> np.ndarray:
+def face_crop(image: npt.NDArray[Any], landmarks: npt.NDArray[Any], size: int) -> npt.NDArray[Any]:
     """The CNN input of one face: a (size, size) uint8 grey crop from an RGB or grey uint8 image.
 
     Raises:
@@ -110,7 +113,7 @@ def crop_geometry() -> dict[str, object]:
             'scale': 'x / 127.5 - 1'}
 
 
-def normalize_crops(crops: np.ndarray) -> np.ndarray:
+def normalize_crops(crops: npt.NDArray[Any]) -> npt.NDArray[Any]:
     """(B, S, S) uint8 crops -> (B, 1, S, S) float32 in [-1, 1], the model's `crop` input."""
     x = np.asarray(crops, dtype=np.float32)
     if x.ndim == 2:
@@ -118,7 +121,7 @@ def normalize_crops(crops: np.ndarray) -> np.ndarray:
     return ((x / 127.5) - 1.0)[:, None]
 
 
-def _mirror_permutation() -> np.ndarray:
+def _mirror_permutation() -> npt.NDArray[Any]:
     from attune.face.head_pose import canonical_face_model
 
     model = canonical_face_model()
@@ -129,14 +132,16 @@ def _mirror_permutation() -> np.ndarray:
     # the left/right points of each ring (measured on FaceMesh output, test/affect/test_features.py).
     iris = {468: 473, 469: 476, 470: 475, 471: 474, 472: 477}
     iris.update({v: k for k, v in iris.items()})
-    return np.concatenate([mesh, [iris[i] for i in range(MESH_POINTS, REFINED_POINTS)]]).astype(np.int64)
+    irises = [iris[i] for i in range(MESH_POINTS, REFINED_POINTS)]
+    out: npt.NDArray[np.int64] = np.concatenate([mesh, irises]).astype(np.int64)
+    return out
 
 
 #: Index of each landmark's mirror image (left <-> right of the face); an involution.
 MIRROR = _mirror_permutation()
 
 
-def mirror_features(features: np.ndarray) -> np.ndarray:
+def mirror_features(features: npt.NDArray[Any]) -> npt.NDArray[Any]:
     """Aligned landmark features (..., 478, 3) of the horizontally mirrored face."""
     out = features[..., MIRROR, :].copy()
     out[..., 0] = -out[..., 0]

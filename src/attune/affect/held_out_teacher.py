@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -49,7 +50,8 @@ def trainer_available() -> bool:
         return False
 
 
-def fit_head_without(people: Iterable[str], faces: Path, output: Path, log: Callable[[str], None] = print) -> dict:
+def fit_head_without(people: Iterable[str], faces: Path, output: Path,
+                     log: Callable[[str], None] = print) -> dict[str, Any]:
     """Fit the expression head like the shipped one on the labelled photos of `faces` minus `people` (our
     subject names); write it to `output` (ONNX). Returns what was fit on (people, photos, settings).
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 from functools import cache
 
 import numpy as np
+import numpy.typing as npt
 
 MESH_POINTS = 468
 REFINED_POINTS = 478
@@ -27,32 +28,35 @@ RIGHT_IRIS_CENTER, RIGHT_IRIS_RING = 468, (469, 470, 471, 472)
 LEFT_IRIS_CENTER, LEFT_IRIS_RING = 473, (474, 475, 476, 477)
 
 
-def _connections() -> object:
+Edges = frozenset[tuple[int, int]]
+
+
+def _connections(name: str) -> Edges:
+    """One of MediaPipe's FACEMESH_* connection sets (pairs of landmark indices), by name."""
     from mediapipe.python.solutions import face_mesh_connections
 
-    return face_mesh_connections
+    return frozenset(getattr(face_mesh_connections, name))
 
 
 @cache
-def tesselation_edges() -> np.ndarray:
+def tesselation_edges() -> npt.NDArray[np.int64]:
     """MediaPipe's tesselation as unique undirected edges (E, 2) int64, i < j, sorted."""
-    pairs = np.array(sorted(_connections().FACEMESH_TESSELATION), dtype=np.int64)
+    pairs = np.array(sorted(_connections('FACEMESH_TESSELATION')), dtype=np.int64)
     return _unique_undirected(pairs)
 
 
 @cache
-def iris_edges() -> np.ndarray:
+def iris_edges() -> npt.NDArray[np.int64]:
     """The edges that join the 10 iris points to the mesh (see the module docstring), (E, 2) int64."""
-    c = _connections()
-    pairs = [*c.FACEMESH_RIGHT_IRIS, *c.FACEMESH_LEFT_IRIS]
-    for center, ring, eye in ((RIGHT_IRIS_CENTER, RIGHT_IRIS_RING, c.FACEMESH_RIGHT_EYE),
-                              (LEFT_IRIS_CENTER, LEFT_IRIS_RING, c.FACEMESH_LEFT_EYE)):
+    pairs = [*_connections('FACEMESH_RIGHT_IRIS'), *_connections('FACEMESH_LEFT_IRIS')]
+    for center, ring, eye in ((RIGHT_IRIS_CENTER, RIGHT_IRIS_RING, _connections('FACEMESH_RIGHT_EYE')),
+                              (LEFT_IRIS_CENTER, LEFT_IRIS_RING, _connections('FACEMESH_LEFT_EYE'))):
         pairs += [(center, r) for r in ring]
         pairs += [(center, p) for p in sorted({p for edge in eye for p in edge})]
     return _unique_undirected(np.array(pairs, dtype=np.int64))
 
 
-def mesh_edges(num_nodes: int = REFINED_POINTS) -> np.ndarray:
+def mesh_edges(num_nodes: int = REFINED_POINTS) -> npt.NDArray[np.int64]:
     """Undirected edges (E, 2) of the graph over `num_nodes` landmarks (468 or 478), i < j."""
     if num_nodes not in (MESH_POINTS, REFINED_POINTS):
         raise ValueError(f'the FaceMesh graph has 468 or 478 nodes, not {num_nodes}')
@@ -62,13 +66,13 @@ def mesh_edges(num_nodes: int = REFINED_POINTS) -> np.ndarray:
     return edges
 
 
-def edge_index(num_nodes: int = REFINED_POINTS) -> np.ndarray:
+def edge_index(num_nodes: int = REFINED_POINTS) -> npt.NDArray[np.int64]:
     """Both directions of every edge, PyG's `edge_index` layout: (2, 2E) int64 (source row, target row)."""
     edges = mesh_edges(num_nodes)
     return np.concatenate([edges, edges[:, ::-1]]).T.copy()
 
 
-def adjacency(num_nodes: int = REFINED_POINTS) -> np.ndarray:
+def adjacency(num_nodes: int = REFINED_POINTS) -> npt.NDArray[np.float32]:
     """The binary symmetric adjacency (N, N) float32, zero diagonal."""
     a = np.zeros((num_nodes, num_nodes), dtype=np.float32)
     edges = mesh_edges(num_nodes)
@@ -77,11 +81,12 @@ def adjacency(num_nodes: int = REFINED_POINTS) -> np.ndarray:
     return a
 
 
-def normalized_adjacency(num_nodes: int = REFINED_POINTS) -> np.ndarray:
+def normalized_adjacency(num_nodes: int = REFINED_POINTS) -> npt.NDArray[np.float32]:
     """A_hat = D^-1/2 (A + I) D^-1/2, (N, N) float32, symmetric, eigenvalues in (-1, 1]."""
     a = adjacency(num_nodes).astype(np.float64) + np.eye(num_nodes)
     d = 1.0 / np.sqrt(a.sum(axis=1))
-    return (a * d[:, None] * d[None, :]).astype(np.float32)
+    out: npt.NDArray[np.float32] = (a * d[:, None] * d[None, :]).astype(np.float32)
+    return out
 
 
 def connected_components(num_nodes: int = REFINED_POINTS) -> int:
@@ -94,7 +99,7 @@ def connected_components(num_nodes: int = REFINED_POINTS) -> int:
     return int(components(graph, directed=False)[0])
 
 
-def _unique_undirected(pairs: np.ndarray) -> np.ndarray:
+def _unique_undirected(pairs: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     pairs = pairs[pairs[:, 0] != pairs[:, 1]]
     ordered = np.sort(pairs, axis=1)
     return np.unique(ordered, axis=0)

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from attune.errors import ConfigError
 
@@ -12,7 +14,7 @@ from attune.errors import ConfigError
 @dataclass
 class _State:
     stamp_ns: int
-    mean: np.ndarray
+    mean: npt.NDArray[Any]
 
 
 class TrackSmoother:
@@ -33,20 +35,20 @@ class TrackSmoother:
         self.forget_s = forget_s
         self._tracks: dict[str, _State] = {}
 
-    def update(self, track: str, stamp_ns: int, probabilities: np.ndarray) -> np.ndarray:
+    def update(self, track: str, stamp_ns: int, probabilities: npt.NDArray[Any]) -> npt.NDArray[Any]:
         """The smoothed probabilities of `track` after adding one observation (sums to 1)."""
         x = np.asarray(probabilities, dtype=np.float64)
         state = self._tracks.get(track)
         if state is None or abs(stamp_ns - state.stamp_ns) * 1e-9 > self.forget_s:
             self._tracks[track] = _State(stamp_ns, x.copy())
-            return (x / x.sum()).astype(np.float32)
+            return _unit_sum(x)
         dt = (stamp_ns - state.stamp_ns) * 1e-9
         if dt < 0:
-            return (state.mean / state.mean.sum()).astype(np.float32)
+            return _unit_sum(state.mean)
         alpha = 1.0 if self.tau_s == 0 else 1.0 - math.exp(-dt / self.tau_s)
         state.mean = state.mean + alpha * (x - state.mean)
         state.stamp_ns = stamp_ns
-        return (state.mean / state.mean.sum()).astype(np.float32)
+        return _unit_sum(state.mean)
 
     def forget_older_than(self, stamp_ns: int) -> None:
         """Drop tracks not updated within forget_s before stamp_ns."""
@@ -56,3 +58,8 @@ class TrackSmoother:
 
     def tracks(self) -> tuple[str, ...]:
         return tuple(self._tracks)
+
+
+def _unit_sum(v: npt.NDArray[Any]) -> npt.NDArray[np.float32]:
+    """v scaled to sum to 1, as float32."""
+    return np.asarray(v / float(v.sum()), dtype=np.float32)

@@ -245,7 +245,7 @@ def render(template: str, context: Mapping[str, Any]) -> str:
     return _FORMATTER.vformat(template, (), _Missing(context))
 
 
-class _Missing(dict):
+class _Missing(dict[str, Any]):
     def __init__(self, context: Mapping[str, Any]) -> None:
         super().__init__(context)
 

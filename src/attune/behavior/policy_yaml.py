@@ -11,19 +11,21 @@ from attune.behavior.policy import PolicyError
 
 
 # --- YAML with line numbers ------------------------------------------------------------------------
-class LineDict(dict):
+class LineDict(dict[str, Any]):
     """A mapping that remembers the line of each key (1-based) and its own line."""
 
     line = 0
-    lines: dict
+    lines: dict[str, int]
 
 
-class LineList(list):
+class LineList(list[Any]):
+    """A sequence that remembers the line of each item (1-based) and its own line."""
+
     line = 0
-    lines: list
+    lines: list[int]
 
 
-class LineLoader(yaml.SafeLoader):
+class LineLoader(yaml.SafeLoader):  # type: ignore[misc]  # PyYAML has no type stubs here: SafeLoader is Any
     policy_path = '<policy>'
 
 
@@ -114,12 +116,14 @@ class Checker:
 
 
 def line_of(container: Any, key: Any) -> int:
-    lines = getattr(container, 'lines', None)
-    if isinstance(lines, dict):
-        return lines.get(key, getattr(container, 'line', 0))
-    if isinstance(lines, list) and isinstance(key, int) and 0 <= key < len(lines):
-        return lines[key]
-    return getattr(container, 'line', 0)
+    """The line of `key` in a loaded mapping or sequence, else the container's own line (0: unknown)."""
+    if isinstance(container, LineDict):
+        return container.lines.get(key, container.line)
+    if isinstance(container, LineList):
+        if isinstance(key, int) and 0 <= key < len(container.lines):
+            return container.lines[key]
+        return container.line
+    return 0
 
 
 def kind_of(value: Any) -> str:

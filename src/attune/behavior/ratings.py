@@ -73,18 +73,22 @@ class Rating:
             RatingError: values outside the scale or of the wrong type.
         """
         t = record.get('t')
-        return cls(engagement=_scale_value(record.get('engagement')), comfort=_scale_value(record.get('comfort')),
+        return cls(engagement=_scale_value('engagement', record.get('engagement')),
+                   comfort=_scale_value('comfort', record.get('comfort')),
                    note=str(record.get('note') or ''), rater=str(record.get('rater') or ''),
                    t=float(t) if isinstance(t, (int, float)) else None, rated_at=str(record.get('rated_at') or ''),
                    source=str(record.get('source') or 'cli'))
 
 
-def _scale_value(value: Any) -> int | None:
+def _scale_value(quality: str, value: Any) -> int | None:
+    """A record's rating value as a whole number (None: not rated); the range is Rating's to check."""
     if value is None or value == 0:  # 0 = SessionRating.NOT_RATED
         return None
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise RatingError(f'{quality} must be a whole number from {SCALE[0]} to {SCALE[1]}, got {value!r}')
 
 
 def now_iso() -> str:

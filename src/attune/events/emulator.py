@@ -26,11 +26,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from attune.events.errors import EventError
 from attune.events.types import EventArray
+
+#: Events as arrays: x, y, t (ns), polarity.
+_Events = tuple[npt.NDArray[Any], npt.NDArray[Any], npt.NDArray[Any], npt.NDArray[Any]]
 
 #: Below this intensity (of 255) v2e's lin-log curve is linear.
 LIN_LOG_KNEE = 20.0
@@ -70,7 +75,7 @@ class EmulatorOptions:
             raise EventError(f'max_events_per_frame must be at least 1, got {self.max_events_per_frame}')
 
 
-def lin_log(intensity: np.ndarray) -> np.ndarray:
+def lin_log(intensity: npt.NDArray[Any]) -> npt.NDArray[Any]:
     """v2e's lin-log curve of intensities in [0, 255]: linear below LIN_LOG_KNEE, log above,
     continuous at the knee. Returns float32."""
     i = np.asarray(intensity, dtype=np.float32)
@@ -103,8 +108,8 @@ class EventEmulator:
         shape = (self.height, self.width)
         self._pos = np.maximum(self._rng.normal(o.pos_threshold, o.threshold_sigma, shape), 0.01).astype(np.float32)
         self._neg = np.maximum(self._rng.normal(o.neg_threshold, o.threshold_sigma, shape), 0.01).astype(np.float32)
-        self._ref: np.ndarray | None = None
-        self._prev: np.ndarray | None = None
+        self._ref: npt.NDArray[Any] | None = None
+        self._prev: npt.NDArray[Any] | None = None
         self._prev_t = 0
         self._last_fire = np.full(shape, np.iinfo(np.int64).min // 2, dtype=np.int64)
 
@@ -116,7 +121,7 @@ class EventEmulator:
     def last_stamp_ns(self) -> int | None:
         return self._prev_t if self._ref is not None else None
 
-    def step(self, frame: np.ndarray, t_ns: int) -> EventArray:
+    def step(self, frame: npt.NDArray[Any], t_ns: int) -> EventArray:
         """The events between the previous frame and this one (at t_ns); none for the first frame.
 
         Raises:
@@ -151,20 +156,21 @@ class EventEmulator:
         return EventArray(x[order].astype(np.uint16), y[order].astype(np.uint16), t[order], p[order],
                           self.width, self.height)
 
-    def _start(self, log_i: np.ndarray, t_ns: int) -> None:
+    def _start(self, log_i: npt.NDArray[Any], t_ns: int) -> None:
         self._ref = log_i.copy()
         if self.options.leak_hz > 0:  # random leak phase, so spontaneous events are not synchronous
             self._ref -= self._rng.uniform(0.0, 1.0, log_i.shape).astype(np.float32) * self._pos
         self._prev, self._prev_t = log_i, t_ns
 
-    def _crossings(self, d0: np.ndarray, d1: np.ndarray, sign: int, dt_ns: int):
+    def _crossings(self, d0: npt.NDArray[Any], d1: npt.NDArray[Any], sign: int, dt_ns: int) -> _Events:
         """Events of one polarity: every threshold level crossed between d0 (previous frame, relative
         to the reference) and d1 (this frame), timed by linear interpolation; updates the state."""
         threshold = self._pos if sign > 0 else self._neg
         counts = np.floor(sign * d1 / threshold).astype(np.int64)
         counts = np.clip(counts, 0, self.options.max_events_per_frame)
         rows, cols = np.nonzero(counts)
-        empty = (np.zeros(0, np.int64),) * 3 + (np.zeros(0, np.uint8),)
+        none = np.zeros(0, np.int64)
+        empty: _Events = (none, none, none, np.zeros(0, np.uint8))
         if rows.size == 0:
             return empty
         n = counts[rows, cols]
@@ -191,7 +197,7 @@ class EventEmulator:
         x, y, t = np.concatenate(xs), np.concatenate(ys), np.concatenate(ts)
         return x, y, t, np.full(t.shape, 1 if sign > 0 else 0, np.uint8)
 
-    def _shot_noise(self, dt_ns: int):
+    def _shot_noise(self, dt_ns: int) -> _Events:
         rate = self.options.shot_noise_hz * self.width * self.height * dt_ns * 1e-9
         count = int(self._rng.poisson(rate))
         x = self._rng.integers(0, self.width, count)

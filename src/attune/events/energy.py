@@ -10,8 +10,10 @@ spike arriving at a synapse costs) 0.9 pJ. These are the values SNN papers use f
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 
 @dataclass(frozen=True)
@@ -22,7 +24,7 @@ class OpEnergy:
     ac_pj: float = 0.9
     source: str = 'Horowitz, ISSCC 2014: 45 nm CMOS, 32-bit float (add 0.9 pJ, multiply 3.7 pJ)'
 
-    def energy_pj(self, ops: np.ndarray) -> np.ndarray:
+    def energy_pj(self, ops: npt.NDArray[Any]) -> npt.NDArray[Any]:
         """Energy per window of (N, 2) ops rows [accumulates, MACs], in pJ."""
         ops = np.asarray(ops, dtype=np.float64).reshape(-1, 2)
         return ops[:, 0] * self.ac_pj + ops[:, 1] * self.mac_pj
@@ -50,7 +52,8 @@ class EnergyComparison:
                 'energy_ratio': self.ratio}
 
 
-def compare_energy(snn_ops: np.ndarray, dense_ops: np.ndarray, energy: OpEnergy | None = None) -> EnergyComparison:
+def compare_energy(snn_ops: npt.NDArray[Any], dense_ops: npt.NDArray[Any],
+                   energy: OpEnergy | None = None) -> EnergyComparison:
     """Mean energies over windows from the (N, 2) ops of both models on the same N windows."""
     energy = energy or OpEnergy()
     snn_ops = np.asarray(snn_ops, dtype=np.float64).reshape(-1, 2)

@@ -12,9 +12,11 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 from attune.emotions import EMOTIONS
 from attune.file_digest import content_digest
@@ -28,7 +30,7 @@ class FaceRecord:
     """The largest face of a photo: detector box and (478, 3) FaceMesh landmarks (None if not found)."""
 
     box: BoundingBox
-    landmarks: np.ndarray | None
+    landmarks: npt.NDArray[Any] | None
 
 
 def teacher_fingerprint() -> str:
@@ -50,14 +52,14 @@ def _file_key(p: Path) -> str:
     return f'{p.name}:{content_digest(p)}'
 
 
-def read_rgb(path: Path) -> np.ndarray | None:
+def read_rgb(path: Path) -> npt.NDArray[Any] | None:
     bgr = cv2.imread(str(path))
     return None if bgr is None else cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
 def find_faces(paths: list[Path], cache: Path | None, log: Log = print) -> dict[Path, FaceRecord | None]:
     """The largest face of each photo (None when no face was found), cached in the .npz `cache`."""
-    known: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    known: dict[str, tuple[npt.NDArray[Any], npt.NDArray[Any]]] = {}
     if cache is not None and cache.is_file():
         with np.load(cache, allow_pickle=False) as z:
             known = {k: (b, lm) for k, b, lm in zip(z['keys'].tolist(), z['boxes'], z['landmarks'])}
@@ -98,10 +100,10 @@ def detect_boxes(paths: list[Path], cache: Path | None, log: Log = print) -> dic
 
 
 def photo_teacher_labels(paths: list[Path], faces: dict[Path, FaceRecord | None], cache: Path | None,
-                         log: Log = print) -> dict[Path, np.ndarray | None]:
+                         log: Log = print) -> dict[Path, npt.NDArray[Any] | None]:
     """The teacher's (7,) soft labels of each photo's largest face (None without landmarks), cached
     in the .npz `cache` (whose name should carry teacher_fingerprint())."""
-    known: dict[str, np.ndarray] = {}
+    known: dict[str, npt.NDArray[Any]] = {}
     if cache is not None and cache.is_file():
         with np.load(cache, allow_pickle=False) as z:
             known = dict(zip(z['keys'].tolist(), z['labels']))
@@ -124,7 +126,7 @@ def photo_teacher_labels(paths: list[Path], faces: dict[Path, FaceRecord | None]
         if cache is not None:
             names = sorted(known)
             np.savez(cache, keys=np.array(names), labels=np.stack([known[k] for k in names]))
-    out: dict[Path, np.ndarray | None] = {}
+    out: dict[Path, npt.NDArray[Any] | None] = {}
     for p in paths:
         label = known.get(keys[p])
         out[p] = None if label is None or np.isnan(label[0]) else label.astype(np.float32)
@@ -132,7 +134,7 @@ def photo_teacher_labels(paths: list[Path], faces: dict[Path, FaceRecord | None]
 
 
 def teacher_track(path: Path, cache: Path | None, log: Log = print
-                  ) -> tuple[float, list[BoundingBox | None], np.ndarray]:
+                  ) -> tuple[float, list[BoundingBox | None], npt.NDArray[Any]]:
     """(fps, box per frame or None, (frames, 7) soft labels) of the largest face in a video, from the
     expression teacher (frames without a face get the previous labels), cached as .npz."""
     if cache is not None and cache.is_file():
@@ -168,7 +170,7 @@ def teacher_track(path: Path, cache: Path | None, log: Log = print
     return fps, boxes, labels
 
 
-def read_video_gray(path: Path) -> list[np.ndarray]:
+def read_video_gray(path: Path) -> list[npt.NDArray[Any]]:
     capture = cv2.VideoCapture(str(path))
     frames = []
     try:

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 from attune.events.emulator import EmulatorOptions, EventEmulator
 from attune.events.errors import EventError
@@ -75,8 +77,8 @@ def square_box(box: BoundingBox, image_width: int, image_height: int, margin: fl
     return cx * image_width, cy * image_height, max(side, 2.0)
 
 
-def crop_window(gray: np.ndarray, center_x: float, center_y: float, side: float, size: int,
-                offset: tuple[float, float] = (0.0, 0.0)) -> np.ndarray:
+def crop_window(gray: npt.NDArray[Any], center_x: float, center_y: float, side: float, size: int,
+                offset: tuple[float, float] = (0.0, 0.0)) -> npt.NDArray[Any]:
     """The square of `side` image pixels centred at (center_x, center_y), as a (size, size) float32
     window, moved by `offset` window pixels (sub-pixel). Area-averaged (no aliasing when shrinking);
     parts outside the image repeat the border."""
@@ -102,7 +104,7 @@ def crop_window(gray: np.ndarray, center_x: float, center_y: float, side: float,
     return cv2.warpAffine(small, shift, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
-def to_gray(image: np.ndarray) -> np.ndarray:
+def to_gray(image: npt.NDArray[Any]) -> npt.NDArray[Any]:
     """(H, W) intensities of an RGB (H, W, 3) or grey (H, W) uint8 image (ITU-R 601 luma)."""
     if image.ndim == 2:
         return image
@@ -124,7 +126,7 @@ class FaceEventEmulator:
         self._square: tuple[float, float, float] | None = None
         self.last_seen_ns: int | None = None
 
-    def step(self, gray: np.ndarray, box: BoundingBox, t_ns: int) -> tuple[EventArray, BoundingBox]:
+    def step(self, gray: npt.NDArray[Any], box: BoundingBox, t_ns: int) -> tuple[EventArray, BoundingBox]:
         """Events of the face window between the previous image and this one, and the (normalized)
         square box the window covered.
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from attune.errors import ConfigError, ModelFileError
 from attune.events.energy import OpEnergy
@@ -70,7 +72,7 @@ class SpikingFerModel:
             raise ModelFileError(f'{self.path} has outputs {outputs}, expected probabilities, ops')
         self.input_name = self._session.get_inputs()[0].name
 
-    def classify(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def classify(self, frames: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
         """(probabilities (N, K), ops (N, 2)) for (N, 2, bins, size, size) frames."""
         frames = np.ascontiguousarray(frames, dtype=np.float32)
         if frames.ndim == 4:
@@ -81,7 +83,7 @@ class SpikingFerModel:
         probs, ops = self._session.run(['probabilities', 'ops'], {self.input_name: frames})
         return probs, ops
 
-    def energy_uj(self, ops: np.ndarray) -> np.ndarray:
+    def energy_uj(self, ops: npt.NDArray[Any]) -> npt.NDArray[Any]:
         return self.energy.energy_pj(ops) * 1e-6
 
 
@@ -109,9 +111,9 @@ class FerResult:
     face_id: str
     stamp_ns: int
     labels: tuple[str, ...]
-    probabilities: np.ndarray
+    probabilities: npt.NDArray[Any]
     events: int
-    ops: np.ndarray
+    ops: npt.NDArray[Any]
     energy_uj: float
     box: tuple[int, int, int, int]
 
@@ -179,7 +181,7 @@ class EventFerPipeline:
         timeout = int(self.options.track_timeout_s * 1e9)
         self.windows = TrackWindows(model.window_ns, timeout)
         self._last_result: dict[str, int] = {}
-        self._sensor_box: dict[str, np.ndarray] = {}
+        self._sensor_box: dict[str, npt.NDArray[Any]] = {}
         self.results = 0
 
     def add_face_packet(self, face_id: str, events: EventArray, stamp_ns: int) -> FerResult | None:

@@ -8,14 +8,17 @@ closer.) Events are mapped from the packet's grid (any size) to the model's by s
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import numpy.typing as npt
 
 from attune.events.errors import EventError
 from attune.events.types import EventArray
 
 
 def event_frames(events: EventArray, bins: int, height: int, width: int, start_ns: int, stop_ns: int,
-                 box: tuple[int, int, int, int] | None = None) -> np.ndarray:
+                 box: tuple[int, int, int, int] | None = None) -> npt.NDArray[Any]:
     """(2, bins, height, width) float32 occupancy frames of the events with start_ns <= t < stop_ns.
 
     Args:

@@ -9,7 +9,10 @@ box (parameter sensor_roi) or feed it face-window packets from another source.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import numpy.typing as npt
 
 from attune.events.types import EventArray
 
@@ -56,7 +59,7 @@ def activity_face_box(events: EventArray, min_events: int = 200, band: float = 0
 
 def sensor_face_window(events: EventArray, stop_ns: int, window_ns: int, bins: int, size: int,
                        box: tuple[int, int, int, int] | None = None, min_events: int = 200
-                       ) -> tuple[np.ndarray, tuple[int, int, int, int]] | None:
+                       ) -> tuple[npt.NDArray[Any], tuple[int, int, int, int]] | None:
     """(2, bins, size, size) frames of the face in a whole-sensor window ending at stop_ns, and the
     pixel box used (`box` when given, else activity_face_box); None when no face box is found."""
     from attune.events.representation import event_frames
@@ -71,7 +74,7 @@ def sensor_face_window(events: EventArray, stop_ns: int, window_ns: int, bins: i
 
 
 def recording_windows(events: EventArray, window_ns: int, step_ns: int, bins: int, size: int
-                      ) -> list[np.ndarray]:
+                      ) -> list[npt.NDArray[Any]]:
     """Face windows every step_ns over a whole recording (activity box per window): the real-data
     windows of the energy measurement and the benchmark."""
     if not len(events):

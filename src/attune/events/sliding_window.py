@@ -28,7 +28,7 @@ class SlidingWindow:
     height: int = 0
     start_ns: int | None = None
     end_ns: int | None = None
-    _chunks: deque = field(default_factory=deque, repr=False)
+    _chunks: deque[EventArray] = field(default_factory=deque, repr=False)
 
     def __post_init__(self) -> None:
         if self.duration_ns <= 0:

@@ -8,8 +8,10 @@ can rely on 0 <= x < width, 0 <= y < height and non-decreasing t.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from attune.events.errors import EventError
 from attune.geometry import BoundingBox
@@ -30,10 +32,10 @@ class EventArray:
         width, height: the pixel grid.
     """
 
-    x: np.ndarray
-    y: np.ndarray
-    t: np.ndarray
-    p: np.ndarray
+    x: npt.NDArray[Any]
+    y: npt.NDArray[Any]
+    t: npt.NDArray[Any]
+    p: npt.NDArray[Any]
     width: int
     height: int
 
@@ -94,7 +96,8 @@ class EventCheck:
         return self.outside == 0 and not self.resorted
 
 
-def checked_events(x, y, t, p, width: int, height: int) -> tuple[EventArray, EventCheck]:
+def checked_events(x: npt.ArrayLike, y: npt.ArrayLike, t: npt.ArrayLike, p: npt.ArrayLike, width: int,
+                   height: int) -> tuple[EventArray, EventCheck]:
     """An EventArray from raw arrays (message fields, decoder output), with what was repaired.
 
     Events outside the grid are dropped and counted; unsorted timestamps are sorted (stable) and

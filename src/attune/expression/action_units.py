@@ -26,8 +26,10 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cache
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from attune.face.head_pose import RIGID_LANDMARKS, canonical_face_model
 
@@ -71,11 +73,12 @@ MEASURES: tuple[str, ...] = (
 MEASURE_INDEX = {name: i for i, name in enumerate(MEASURES)}
 
 
-def _mean(points: np.ndarray, group: str) -> np.ndarray:
-    return points[list(LANDMARKS[group])].mean(axis=0)
+def _mean(points: npt.NDArray[Any], group: str) -> npt.NDArray[Any]:
+    out: npt.NDArray[Any] = points[list(LANDMARKS[group])].mean(axis=0)
+    return out
 
 
-def measure(aligned: np.ndarray) -> np.ndarray:
+def measure(aligned: npt.NDArray[Any]) -> npt.NDArray[Any]:
     """The MEASURES vector (float64) of aligned landmarks (N >= 468, 3) in canonical centimetres."""
     p = aligned
     y = {g: _mean(p, g)[1] for g in LANDMARKS}
@@ -107,7 +110,7 @@ _TO_MODEL_AXES = np.array([1.0, -1.0, -1.0])  # image axes (x right, y down, z a
 
 
 @cache
-def _canonical_cm() -> np.ndarray:
+def _canonical_cm() -> npt.NDArray[Any]:
     return canonical_face_model() * 100.0
 
 
@@ -119,19 +122,20 @@ class Alignment:
     rms_cm: RMS residual on the rigid landmarks, in canonical centimetres (fit quality).
     """
 
-    rotation: np.ndarray
+    rotation: npt.NDArray[Any]
     scale: float
-    translation: np.ndarray
+    translation: npt.NDArray[Any]
     rms_cm: float
 
 
-def image_scaled(landmarks: np.ndarray, width: int, height: int) -> np.ndarray:
+def image_scaled(landmarks: npt.NDArray[Any], width: int, height: int) -> npt.NDArray[Any]:
     """Normalized landmarks (N, 3) -> one isotropic scale (x*W, y*H, z*W) in model-like axes."""
     points = np.asarray(landmarks, dtype=np.float64)[:, :3] * (width, height, width)
-    return points * _TO_MODEL_AXES
+    out: npt.NDArray[Any] = points * _TO_MODEL_AXES
+    return out
 
 
-def align(points: np.ndarray, rigid: tuple[int, ...] = RIGID_LANDMARKS) -> Alignment:
+def align(points: npt.NDArray[Any], rigid: tuple[int, ...] = RIGID_LANDMARKS) -> Alignment:
     """Umeyama similarity fit of `points` (model-like axes) to the canonical model on `rigid`."""
     src = points[list(rigid)]
     dst = _canonical_cm()[list(rigid)]
@@ -150,7 +154,7 @@ def align(points: np.ndarray, rigid: tuple[int, ...] = RIGID_LANDMARKS) -> Align
     return Alignment(rotation, scale, translation, rms)
 
 
-def aligned_landmarks(landmarks: np.ndarray, width: int, height: int) -> tuple[np.ndarray, Alignment]:
+def aligned_landmarks(landmarks: npt.NDArray[Any], width: int, height: int) -> tuple[npt.NDArray[Any], Alignment]:
     """Landmarks in the canonical frame (centimetres), and the alignment used."""
     points = image_scaled(landmarks, width, height)
     a = align(points)
@@ -159,7 +163,7 @@ def aligned_landmarks(landmarks: np.ndarray, width: int, height: int) -> tuple[n
 
 # --- intensities ---------------------------------------------------------------------------------
 @cache
-def canonical_measures() -> np.ndarray:
+def canonical_measures() -> npt.NDArray[Any]:
     """The MEASURES of MediaPipe's canonical (neutral) face model."""
     return measure(_canonical_cm())
 
@@ -202,11 +206,11 @@ class AuResult:
     aligned: the (N, 3) landmarks in the canonical frame (centimetres) the measures were taken on.
     """
 
-    intensities: np.ndarray
-    measures: np.ndarray
-    reference: np.ndarray
+    intensities: npt.NDArray[Any]
+    measures: npt.NDArray[Any]
+    reference: npt.NDArray[Any]
     fit_rms_cm: float
-    aligned: np.ndarray
+    aligned: npt.NDArray[Any]
 
     def as_dict(self) -> dict[str, float]:
         return {name: float(v) for name, v in zip(AU_NAMES, self.intensities)}
@@ -215,11 +219,11 @@ class AuResult:
         return float(self.intensities[AU_INDEX[name]])
 
 
-def _ramp(delta: np.ndarray | float, full: float) -> np.ndarray:
+def _ramp(delta: npt.NDArray[Any] | float, full: float) -> npt.NDArray[Any]:
     return np.clip(np.asarray(delta, dtype=np.float64) / full, 0.0, 1.0)
 
 
-def intensities_from_measures(m: np.ndarray, reference: np.ndarray) -> np.ndarray:
+def intensities_from_measures(m: npt.NDArray[Any], reference: npt.NDArray[Any]) -> npt.NDArray[Any]:
     """AU intensities (float32, AU_NAMES order) from measures and a neutral reference."""
     d = np.asarray(m, dtype=np.float64) - reference
     k = MEASURE_INDEX
@@ -267,16 +271,16 @@ class NeutralBaseline:
     reference. At most `max_tracks` tracks are remembered (the least recently seen is forgotten).
     """
 
-    def __init__(self, population: np.ndarray, *, rate: float = 0.05, min_frames: int = 15,
+    def __init__(self, population: npt.NDArray[Any], *, rate: float = 0.05, min_frames: int = 15,
                  relaxed_sum: float = 1.0, max_tracks: int = 64) -> None:
         self.population = np.asarray(population, dtype=np.float64)
         self.rate = rate
         self.min_frames = min_frames
         self.relaxed_sum = relaxed_sum
         self.max_tracks = max_tracks
-        self._tracks: OrderedDict[str, tuple[np.ndarray, int]] = OrderedDict()
+        self._tracks: OrderedDict[str, tuple[npt.NDArray[Any], int]] = OrderedDict()
 
-    def reference(self, track: str) -> np.ndarray:
+    def reference(self, track: str) -> npt.NDArray[Any]:
         """The neutral reference of a track (the population until it has relaxed frames)."""
         state = self._tracks.get(track)
         if state is None:
@@ -285,7 +289,7 @@ class NeutralBaseline:
         w = min(1.0, n / self.min_frames)
         return w * mean + (1 - w) * self.population
 
-    def update(self, track: str, measures: np.ndarray, intensities: np.ndarray) -> None:
+    def update(self, track: str, measures: npt.NDArray[Any], intensities: npt.NDArray[Any]) -> None:
         """Feed one frame of a track (call after computing its intensities)."""
         if float(np.sum(intensities)) > self.relaxed_sum:
             if track in self._tracks:
@@ -322,7 +326,7 @@ class ActionUnitEstimator:
     def __post_init__(self) -> None:
         self.baseline = NeutralBaseline(population_reference())
 
-    def estimate(self, landmarks: np.ndarray, width: int, height: int, track: str = '') -> AuResult:
+    def estimate(self, landmarks: npt.NDArray[Any], width: int, height: int, track: str = '') -> AuResult:
         """Action units of one face.
 
         Args:
@@ -350,14 +354,14 @@ class ActionUnitEstimator:
             self.baseline.update(track, m, au)
         return AuResult(au, m, reference, alignment.rms_cm, aligned)
 
-    def population_intensities(self, result: AuResult) -> np.ndarray:
+    def population_intensities(self, result: AuResult) -> npt.NDArray[Any]:
         """result's AU intensities against the population neutral (itself when it was the reference)."""
         if result.reference is self.baseline.population:
             return result.intensities
         return intensities_from_measures(result.measures, self.baseline.population)
 
 
-def population_reference() -> np.ndarray:
+def population_reference() -> npt.NDArray[Any]:
     """POPULATION_NEUTRAL as a MEASURES vector (the canonical model's measures where not given)."""
     ref = canonical_measures().copy()
     for name, value in POPULATION_NEUTRAL.items():

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from attune.emotions import EMOTIONS, RULE_LABELS
 from attune.errors import ConfigError
@@ -29,14 +31,17 @@ DEFAULT_WEIGHTS = {'rules': 0.0, 'cnn': 0.0, 'head': 1.0, 'learner': 1.0}
 FEATURE_SIZE = 17 + 128 + 7
 
 
-def learner_features(au: np.ndarray, embedding: np.ndarray, cnn_probabilities: np.ndarray) -> np.ndarray:
+def learner_features(au: npt.NDArray[Any], embedding: npt.NDArray[Any],
+                     cnn_probabilities: npt.NDArray[Any]) -> npt.NDArray[np.float32]:
     """The continual learner's input: [AU intensities (17), CNN embedding (128), log CNN probabilities (7)].
 
     The log-probabilities are a linear read-out of the embedding, but diagonal Gaussians cannot
     represent that direction; giving it explicitly raises cross-validated muxspace macro-F1 from
     0.66 to 0.70 (bench/expression_accuracy.py).
     """
-    return np.concatenate([au, embedding, np.log(np.asarray(cnn_probabilities, np.float64) + 1e-4)]).astype(np.float32)
+    log_p = np.log(np.asarray(cnn_probabilities, np.float64) + 1e-4)
+    out: npt.NDArray[np.float32] = np.concatenate([au, embedding, log_p]).astype(np.float32)
+    return out
 
 
 @dataclass(frozen=True)
@@ -83,8 +88,8 @@ class FaceExpression:
     ensemble: Distribution
     valence: float
     arousal: float
-    features: np.ndarray | None = None
-    head_logits: np.ndarray | None = None
+    features: npt.NDArray[Any] | None = None
+    head_logits: npt.NDArray[Any] | None = None
     calibrated: frozenset[str] = frozenset()
 
 
@@ -95,7 +100,7 @@ class FaceInput:
     key: the per-person calibration key ('' = the track id; 'person:<id>' once the face is identified)."""
 
     track: str
-    landmarks: np.ndarray
+    landmarks: npt.NDArray[Any]
     frontal: bool = True
     key: str = ''
 
@@ -120,7 +125,7 @@ class ExpressionAnalyzer:
     def set_weights(self, weights: dict[str, float]) -> None:
         self.options = AnalyzerOptions(**{**self.options.__dict__, 'weights': dict(weights)})
 
-    def analyze(self, image: np.ndarray | None, faces: list[FaceInput], width: int,
+    def analyze(self, image: npt.NDArray[Any] | None, faces: list[FaceInput], width: int,
                 height: int, stamp_ns: int = 0) -> list[FaceExpression | ValueError]:
         """One result per face, in order; a face whose landmarks or crop are unusable gets the
         ValueError (CropError) saying why instead, and the others are still analyzed.
@@ -129,7 +134,7 @@ class ExpressionAnalyzer:
         without the CNN (and the head and learner). stamp_ns: the image time (calibration warm-up).
         """
         aus: list[AuResult | ValueError] = []
-        crops: list[np.ndarray] = []
+        crops: list[npt.NDArray[Any]] = []
         crop_of: dict[int, int] = {}
         crop_aus: list[AuResult] = []  # the AUs of each crop's face, in crop order
         cnn, head = self.cnn, self.head
@@ -192,8 +197,8 @@ class ExpressionAnalyzer:
                                           outputs if calibrated else frozenset()))
         return results
 
-    def _head_output(self, face: FaceInput, logits: np.ndarray, au: AuResult,
-                     stamp_ns: int) -> tuple[np.ndarray, bool]:
+    def _head_output(self, face: FaceInput, logits: npt.NDArray[Any], au: AuResult,
+                     stamp_ns: int) -> tuple[npt.NDArray[Any], bool]:
         """The head's probabilities, calibrated to the face's key when it has a neutral reference."""
         if self.calibrator is None or self.head is None:
             return softmax(logits), False
@@ -204,7 +209,7 @@ class ExpressionAnalyzer:
             return softmax(logits), False
         return self.head.calibrated(logits, reference), True
 
-    def analyze_one(self, image: np.ndarray | None, landmarks: np.ndarray, track: str = '',
+    def analyze_one(self, image: npt.NDArray[Any] | None, landmarks: npt.NDArray[Any], track: str = '',
                     size: tuple[int, int] | None = None) -> FaceExpression:
         """One face; raises the ValueError (CropError) when it cannot be analyzed.
 

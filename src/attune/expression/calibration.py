@@ -23,8 +23,10 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from attune.emotions import EMOTIONS
 from attune.errors import ConfigError
@@ -59,11 +61,11 @@ class CalibrationOptions:
 @dataclass
 class _KeyState:
     first_ns: int
-    frames: list[np.ndarray] = field(default_factory=list)
-    reference: np.ndarray | None = None
+    frames: list[npt.NDArray[Any]] = field(default_factory=list)
+    reference: npt.NDArray[Any] | None = None
     taught: bool = False
     teach_window: tuple[int, int] | None = None   # (start_ns or 0 = next frame, duration_ns)
-    taught_frames: list[np.ndarray] = field(default_factory=list)
+    taught_frames: list[npt.NDArray[Any]] = field(default_factory=list)
 
 
 class NeutralCalibrator:
@@ -73,7 +75,7 @@ class NeutralCalibrator:
         self.options = options or CalibrationOptions()
         self._keys: OrderedDict[str, _KeyState] = OrderedDict()
 
-    def observe(self, key: str, stamp_ns: int, logits: np.ndarray, aus: np.ndarray | None = None,
+    def observe(self, key: str, stamp_ns: int, logits: npt.NDArray[Any], aus: npt.NDArray[Any] | None = None,
                 frontal: bool = True) -> None:
         """Feed one frame of a key: the head's uncalibrated (7,) logits and the AU intensities."""
         state = self._state(key, stamp_ns)
@@ -94,7 +96,7 @@ class NeutralCalibrator:
             if len(state.frames) >= o.min_frames:
                 state.reference = np.median(np.stack(state.frames), axis=0)
 
-    def _offer_taught(self, state: _KeyState, stamp_ns: int, logits: np.ndarray, frontal: bool) -> None:
+    def _offer_taught(self, state: _KeyState, stamp_ns: int, logits: npt.NDArray[Any], frontal: bool) -> None:
         if state.teach_window is None:  # the caller checks; kept for the type
             return
         start, duration = state.teach_window
@@ -122,13 +124,13 @@ class NeutralCalibrator:
             state = self._state(key, start_ns)
         state.teach_window, state.taught_frames = (int(start_ns), int(duration_ns)), []
 
-    def set_reference(self, key: str, logits: np.ndarray) -> None:
+    def set_reference(self, key: str, logits: npt.NDArray[Any]) -> None:
         """Use these (7,) logits as the key's neutral reference (e.g. of a known neutral photo)."""
         state = self._state(key, 0)
         state.reference = np.asarray(logits, np.float32).copy()
         state.taught = True
 
-    def reference(self, key: str) -> np.ndarray | None:
+    def reference(self, key: str) -> npt.NDArray[Any] | None:
         """The key's neutral reference logits, or None while it is not calibrated."""
         state = self._keys.get(key)
         return None if state is None else state.reference

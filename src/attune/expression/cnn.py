@@ -15,9 +15,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 from attune.emotions import fer2013_to_emotions
 from attune.errors import ModelFileError
@@ -42,7 +44,7 @@ def default_model_path() -> Path:
     return package_data('models', 'resources', DEFAULT_MODEL)
 
 
-def _similarity_2d(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
+def _similarity_2d(src: npt.NDArray[Any], dst: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], float, npt.NDArray[Any]]:
     """Least-squares rotation, scale, translation with dst ~ scale * R @ src + t (2D, Umeyama)."""
     mu_s, mu_d = src.mean(axis=0), dst.mean(axis=0)
     s, d = src - mu_s, dst - mu_d
@@ -54,7 +56,7 @@ def _similarity_2d(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, float,
     return rotation, scale, mu_d - scale * rotation @ mu_s
 
 
-def crop_transform(landmarks: np.ndarray, width: int, height: int, size: int = INPUT_SIZE) -> np.ndarray:
+def crop_transform(landmarks: npt.NDArray[Any], width: int, height: int, size: int = INPUT_SIZE) -> npt.NDArray[Any]:
     """The 2x3 affine map from crop pixels to image pixels for a face's landmarks.
 
     Raises:
@@ -83,7 +85,7 @@ def crop_transform(landmarks: np.ndarray, width: int, height: int, size: int = I
     return np.hstack([a, b[:, None]])
 
 
-def prepare_crop(image: np.ndarray, landmarks: np.ndarray, size: int = INPUT_SIZE) -> np.ndarray:
+def prepare_crop(image: npt.NDArray[Any], landmarks: npt.NDArray[Any], size: int = INPUT_SIZE) -> npt.NDArray[Any]:
     """A (size, size) uint8 grey face crop from an RGB (H, W, 3) or grey (H, W) uint8 image.
 
     Raises:
@@ -117,7 +119,7 @@ def prepare_crop(image: np.ndarray, landmarks: np.ndarray, size: int = INPUT_SIZ
                           borderMode=cv2.BORDER_REPLICATE)
 
 
-def preprocess(crops: np.ndarray) -> np.ndarray:
+def preprocess(crops: npt.NDArray[Any]) -> npt.NDArray[Any]:
     """(N, 64, 64) uint8 grey crops -> the model input (N, 64, 64, 1) float32 in [-1, 1] (as `fer`)."""
     x = np.asarray(crops, dtype=np.float32)
     if x.ndim == 2:
@@ -129,8 +131,8 @@ def preprocess(crops: np.ndarray) -> np.ndarray:
 class CnnOutput:
     """probabilities: (N, 7) in EMOTIONS order; embedding: (N, 128) features of the last block."""
 
-    probabilities: np.ndarray
-    embedding: np.ndarray
+    probabilities: npt.NDArray[Any]
+    embedding: npt.NDArray[Any]
 
 
 class FerCnn:
@@ -153,20 +155,21 @@ class FerCnn:
             raise ModelFileError(f'{self.path} is not a fer_minixception model (inputs/outputs differ)')
         self._outputs = outputs
 
-    def run_input(self, x: np.ndarray) -> CnnOutput:
+    def run_input(self, x: npt.NDArray[Any]) -> CnnOutput:
         """Run on a prepared input (N, 64, 64, 1) float32 in [-1, 1]; FER2013 order is mapped to EMOTIONS."""
         probabilities, embedding = self._session.run(self._outputs, {'input': np.ascontiguousarray(x, np.float32)})
         return CnnOutput(fer2013_to_emotions(probabilities), embedding)
 
-    def run_fer2013(self, x: np.ndarray) -> np.ndarray:
+    def run_fer2013(self, x: npt.NDArray[Any]) -> npt.NDArray[Any]:
         """The raw (N, 7) output in FER2013 order (angry, disgust, fear, happy, sad, surprise, neutral)."""
-        return self._session.run([self._outputs[0]], {'input': np.ascontiguousarray(x, np.float32)})[0]
+        out: npt.NDArray[Any] = self._session.run([self._outputs[0]], {'input': np.ascontiguousarray(x, np.float32)})[0]
+        return out
 
-    def __call__(self, crops: np.ndarray) -> CnnOutput:
+    def __call__(self, crops: npt.NDArray[Any]) -> CnnOutput:
         """Run on (N, 64, 64) or (64, 64) uint8 grey crops."""
         return self.run_input(preprocess(crops))
 
-    def with_mirror(self, crops: np.ndarray) -> tuple[CnnOutput, CnnOutput]:
+    def with_mirror(self, crops: npt.NDArray[Any]) -> tuple[CnnOutput, CnnOutput]:
         """(outputs for the crops, outputs for their mirror images), from one batch of 2N crops.
 
         The expression head reads the mean of both (test-time mirror averaging: the CNN is not

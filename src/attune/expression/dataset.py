@@ -21,8 +21,10 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from attune.emotions import EMOTIONS
 from attune.file_digest import content_digest
@@ -97,21 +99,21 @@ class Features:
     mirror_embedding: the same for the mirrored crop.
     """
 
-    found: np.ndarray
-    landmarks: np.ndarray
-    size: np.ndarray
-    au: np.ndarray
-    measures: np.ndarray
-    cnn_probabilities: np.ndarray
-    embedding: np.ndarray
-    mirror_probabilities: np.ndarray
-    mirror_embedding: np.ndarray
+    found: npt.NDArray[Any]
+    landmarks: npt.NDArray[Any]
+    size: npt.NDArray[Any]
+    au: npt.NDArray[Any]
+    measures: npt.NDArray[Any]
+    cnn_probabilities: npt.NDArray[Any]
+    embedding: npt.NDArray[Any]
+    mirror_probabilities: npt.NDArray[Any]
+    mirror_embedding: npt.NDArray[Any]
 
-    def subset(self, rows: np.ndarray) -> Features:
+    def subset(self, rows: npt.NDArray[Any]) -> Features:
         return Features(*(getattr(self, name)[rows] for name in self.__dataclass_fields__))
 
 
-def read_rgb(path: Path) -> np.ndarray | None:
+def read_rgb(path: Path) -> npt.NDArray[Any] | None:
     """An image file as RGB uint8, shrunk to MAX_SIDE; None if unreadable."""
     import cv2
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from attune.emotions import RULE_LABELS, valence_arousal
 from attune.errors import ConfigError
@@ -20,7 +22,7 @@ class Distribution:
     """A labelled probability vector (labels[i] has probabilities[i]; they sum to 1)."""
 
     labels: tuple[str, ...]
-    probabilities: np.ndarray
+    probabilities: npt.NDArray[Any]
 
     @property
     def label(self) -> str:
@@ -33,7 +35,7 @@ class Distribution:
     def get(self, label: str) -> float:
         return float(self.probabilities[self.labels.index(label)]) if label in self.labels else 0.0
 
-    def restricted(self, labels: Sequence[str]) -> np.ndarray:
+    def restricted(self, labels: Sequence[str]) -> npt.NDArray[Any]:
         """The probabilities of `labels` only (in that order), renormalized (uniform if all are 0)."""
         p = np.array([self.get(label) for label in labels], dtype=np.float64)
         total = p.sum()

@@ -22,9 +22,10 @@ from __future__ import annotations
 import json
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 
 from attune.emotions import EMOTIONS
 from attune.errors import ModelFileError
@@ -45,30 +46,31 @@ HEAD_FEATURE_SIZE = 17 + len(MEASURES) + 128 + len(EMOTIONS) + SHAPE_SIZE
 
 
 @cache
-def _population() -> np.ndarray:
+def _population() -> npt.NDArray[Any]:
     return population_reference().astype(np.float32)
 
 
-def head_features(au: np.ndarray, measures: np.ndarray, embedding: np.ndarray,
-                  cnn_probabilities: np.ndarray, shape: np.ndarray) -> np.ndarray:
+def head_features(au: npt.NDArray[Any], measures: npt.NDArray[Any], embedding: npt.NDArray[Any],
+                  cnn_probabilities: npt.NDArray[Any], shape: npt.NDArray[Any]) -> npt.NDArray[Any]:
     """(..., HEAD_FEATURE_SIZE) float32 model input from (..., 17) AUs, (..., 15) measures,
     (..., 128) CNN embedding and (..., 7) CNN probabilities (EMOTIONS order; both the mean over the
     crop and its mirror image, see mirror_mean) and (..., SHAPE_SIZE) landmark shape."""
     au = np.asarray(au, np.float32)
     delta = np.asarray(measures, np.float32) - _population()
     log_p = np.log(np.asarray(cnn_probabilities, np.float32) + 1e-4)
-    return np.concatenate([au, delta, np.asarray(embedding, np.float32), log_p, np.asarray(shape, np.float32)],
-                          axis=-1).astype(np.float32)
+    parts = [au, delta, np.asarray(embedding, np.float32), log_p, np.asarray(shape, np.float32)]
+    out: npt.NDArray[Any] = np.concatenate(parts, axis=-1).astype(np.float32)
+    return out
 
 
-def mirror_mean(embedding: np.ndarray, probabilities: np.ndarray, mirror_embedding: np.ndarray,
-                mirror_probabilities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def mirror_mean(embedding: npt.NDArray[Any], probabilities: npt.NDArray[Any], mirror_embedding: npt.NDArray[Any],
+                mirror_probabilities: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
     """The CNN embedding and probabilities the head reads: the means over a crop and its mirror image."""
     return ((np.asarray(embedding, np.float32) + mirror_embedding) / 2,
             (np.asarray(probabilities, np.float32) + mirror_probabilities) / 2)
 
 
-def head_inputs(features: Features) -> np.ndarray:
+def head_inputs(features: Features) -> npt.NDArray[Any]:
     """(N, HEAD_FEATURE_SIZE) head inputs of every row of a photo set's features (rows with a face)."""
     shape = np.stack([landmark_shape(p, int(w), int(h)) for p, (w, h) in zip(features.landmarks, features.size)])
     embedding, probabilities = mirror_mean(features.embedding, features.cnn_probabilities,
@@ -76,10 +78,11 @@ def head_inputs(features: Features) -> np.ndarray:
     return head_features(features.au, features.measures, embedding, probabilities, shape)
 
 
-def softmax(logits: np.ndarray) -> np.ndarray:
+def softmax(logits: npt.NDArray[Any]) -> npt.NDArray[Any]:
     z = np.asarray(logits, np.float64)
     z = np.exp(z - z.max(axis=-1, keepdims=True))
-    return (z / z.sum(axis=-1, keepdims=True)).astype(np.float32)
+    out: npt.NDArray[Any] = (z / z.sum(axis=-1, keepdims=True)).astype(np.float32)
+    return out
 
 
 def default_model_path() -> Path:
@@ -118,15 +121,16 @@ class ExpressionHead:
         """The ONNX metadata (labels, calibration_margin, config, cross_validation; JSON strings)."""
         return dict(self._session.get_modelmeta().custom_metadata_map)
 
-    def logits(self, features: np.ndarray) -> np.ndarray:
+    def logits(self, features: npt.NDArray[Any]) -> npt.NDArray[Any]:
         """(N, 7) logits over EMOTIONS for (N, HEAD_FEATURE_SIZE) features."""
         x = np.ascontiguousarray(np.atleast_2d(features), np.float32)
-        return self._session.run(['logits'], {'features': x})[0]
+        out: npt.NDArray[Any] = self._session.run(['logits'], {'features': x})[0]
+        return out
 
-    def probabilities(self, features: np.ndarray) -> np.ndarray:
+    def probabilities(self, features: npt.NDArray[Any]) -> npt.NDArray[Any]:
         return softmax(self.logits(features))
 
-    def calibrated(self, logits: np.ndarray, reference_logits: np.ndarray) -> np.ndarray:
+    def calibrated(self, logits: npt.NDArray[Any], reference_logits: npt.NDArray[Any]) -> npt.NDArray[Any]:
         """Probabilities relative to a person's neutral reference logits (see the module docstring).
 
         The label is the argmax of z - r + margin * e_neutral (what cross-validation chose); the

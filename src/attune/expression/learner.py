@@ -25,8 +25,10 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from attune.errors import ConfigError, ModelFileError
 
@@ -41,8 +43,8 @@ class LearnerFileError(ModelFileError):
 @dataclass
 class _ClassStats:
     count: int
-    mean: np.ndarray      # (D,)
-    scatter: np.ndarray   # (D, D)
+    mean: npt.NDArray[Any]      # (D,)
+    scatter: npt.NDArray[Any]   # (D, D)
 
 
 class ContinualLearner:
@@ -61,7 +63,7 @@ class ContinualLearner:
         self.class_prior = class_prior
         self._classes: dict[str, _ClassStats] = {}
         self._dim: int | None = None
-        self._cache: tuple[np.ndarray, np.ndarray] | None = None
+        self._cache: tuple[npt.NDArray[Any], npt.NDArray[Any]] | None = None
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -76,7 +78,7 @@ class ContinualLearner:
         """Samples ever learned for a class."""
         return self._classes[label].count if label in self._classes else 0
 
-    def learn(self, label: str, samples: np.ndarray) -> None:
+    def learn(self, label: str, samples: npt.NDArray[Any]) -> None:
         """Add class `label`, or extend it, from samples (N, D); other classes' statistics stay as they are.
 
         Raises:
@@ -114,7 +116,7 @@ class ContinualLearner:
         if not self._classes:
             self._dim = None
 
-    def _discriminant(self) -> tuple[np.ndarray, np.ndarray]:
+    def _discriminant(self) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
         """(K, D) weights and (K,) biases of the class scores."""
         if self._cache is None:
             stats = list(self._classes.values())
@@ -130,7 +132,7 @@ class ContinualLearner:
             self._cache = (weights, bias)
         return self._cache
 
-    def scores(self, samples: np.ndarray) -> np.ndarray:
+    def scores(self, samples: npt.NDArray[Any]) -> npt.NDArray[Any]:
         """(N, n_classes) class scores (log posterior up to a constant), classes in `labels` order."""
         x = np.atleast_2d(np.asarray(samples, dtype=np.float64))
         if not self._classes:
@@ -138,20 +140,22 @@ class ContinualLearner:
         if x.shape[1] != self._dim:
             raise ValueError(f'samples must be (N, {self._dim}), got {x.shape}')
         weights, bias = self._discriminant()
-        return x @ weights.T + bias
+        out: npt.NDArray[Any] = x @ weights.T + bias
+        return out
 
-    def predict_proba(self, samples: np.ndarray) -> np.ndarray:
+    def predict_proba(self, samples: npt.NDArray[Any]) -> npt.NDArray[Any]:
         """(N, n_classes) posterior probabilities."""
         s = self.scores(samples)
         s -= s.max(axis=1, keepdims=True)
         p = np.exp(s)
-        return p / p.sum(axis=1, keepdims=True)
+        out: npt.NDArray[Any] = p / p.sum(axis=1, keepdims=True)
+        return out
 
-    def predict(self, samples: np.ndarray) -> list[str]:
+    def predict(self, samples: npt.NDArray[Any]) -> list[str]:
         """The most probable class of each sample."""
         return [self.labels[i] for i in self.scores(samples).argmax(axis=1)]
 
-    def accuracy(self, samples: np.ndarray, labels: Sequence[str]) -> float:
+    def accuracy(self, samples: npt.NDArray[Any], labels: Sequence[str]) -> float:
         return float(np.mean([p == t for p, t in zip(self.predict(samples), labels)]))
 
     # --- storage ---------------------------------------------------------------------------------

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-import numpy as np
+import numpy.typing as npt
 
 
 @dataclass
@@ -16,7 +17,7 @@ class Lesson:
     label: str
     start_ns: int
     duration_ns: int
-    samples: list[np.ndarray] = field(default_factory=list)
+    samples: list[npt.NDArray[Any]] = field(default_factory=list)
     face_seen: str = ''
     calibrate_only: bool = False
 
@@ -31,7 +32,7 @@ class CandidateFace:
 
     track: str
     area: float
-    features: np.ndarray | None
+    features: npt.NDArray[Any] | None
 
 
 class LessonCollector:

@@ -13,8 +13,10 @@ anger 4+5+7+23; disgust 9+15+16 (with 10); contempt unilateral 12/14.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from attune.emotions import RULE_LABELS, valence_arousal
 from attune.expression.action_units import AU_INDEX
@@ -51,7 +53,7 @@ NEUTRAL_SCORE = 0.3
 SHARPNESS = 8.0
 
 
-def prototype_scores(au: np.ndarray) -> np.ndarray:
+def prototype_scores(au: npt.NDArray[Any]) -> npt.NDArray[Any]:
     """Scores in RULE_LABELS order (neutral first) from an AU intensity vector (AU_NAMES order)."""
     au = np.asarray(au, dtype=np.float64)
     scores = np.empty(len(RULE_LABELS))
@@ -71,7 +73,7 @@ def prototype_scores(au: np.ndarray) -> np.ndarray:
 class RuleResult:
     """probabilities in RULE_LABELS order (sum 1); valence, arousal in [-1, 1]."""
 
-    probabilities: np.ndarray
+    probabilities: npt.NDArray[Any]
     valence: float
     arousal: float
 
@@ -80,7 +82,7 @@ class RuleResult:
         return RULE_LABELS[int(np.argmax(self.probabilities))]
 
 
-def classify(au: np.ndarray) -> RuleResult:
+def classify(au: npt.NDArray[Any]) -> RuleResult:
     """Expression probabilities, valence and arousal from AU intensities."""
     scores = prototype_scores(au)
     z = np.exp(SHARPNESS * (scores - scores.max()))

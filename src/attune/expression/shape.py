@@ -10,8 +10,10 @@ cross-validation (src/attune/models/resources/expression_head.md).
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from attune.expression.action_units import aligned_landmarks
 from attune.face.head_pose import canonical_face_model
@@ -27,11 +29,11 @@ SHAPE_SIZE = 2 * len(SHAPE_LANDMARKS)
 
 
 @cache
-def _canonical_xy() -> np.ndarray:
+def _canonical_xy() -> npt.NDArray[Any]:
     return canonical_face_model()[list(SHAPE_LANDMARKS), :2] * 100.0  # centimetres, as aligned_landmarks
 
 
-def landmark_shape(landmarks: np.ndarray, width: int, height: int) -> np.ndarray:
+def landmark_shape(landmarks: npt.NDArray[Any], width: int, height: int) -> npt.NDArray[Any]:
     """(SHAPE_SIZE,) float32: x, y of SHAPE_LANDMARKS in the canonical frame minus the canonical face's.
 
     landmarks: (N >= 468, 3) normalized FaceMesh landmarks of an image of width x height pixels
@@ -41,6 +43,8 @@ def landmark_shape(landmarks: np.ndarray, width: int, height: int) -> np.ndarray
     return shape_of_aligned(aligned)
 
 
-def shape_of_aligned(aligned: np.ndarray) -> np.ndarray:
+def shape_of_aligned(aligned: npt.NDArray[Any]) -> npt.NDArray[Any]:
     """landmark_shape from landmarks already in the canonical frame (AuResult.aligned: no second fit)."""
-    return (np.asarray(aligned)[list(SHAPE_LANDMARKS), :2] - _canonical_xy()).ravel().astype(np.float32)
+    xy = np.asarray(aligned)[list(SHAPE_LANDMARKS), :2]
+    out: npt.NDArray[Any] = (xy - _canonical_xy()).ravel().astype(np.float32)
+    return out

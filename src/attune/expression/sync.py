@@ -19,6 +19,8 @@ from attune.errors import ConfigError
 
 A = TypeVar('A')
 B = TypeVar('B')
+Own = TypeVar('Own')  # _add: the side an item joins
+Other = TypeVar('Other')  # and the side its partner is looked for in
 
 
 @dataclass
@@ -79,7 +81,8 @@ class ExactStampSynchronizer(Generic[A, B]):
         self._second.clear()
         self._newest_match = None
 
-    def _add(self, stamp: int, item, own: OrderedDict, other: OrderedDict, side: str):
+    def _add(self, stamp: int, item: Own, own: OrderedDict[int, Own], other: OrderedDict[int, Other],
+             side: str) -> Other | None:
         if self._newest_match is not None and stamp < self._newest_match - self.jump_back_ns:
             self.counts.time_jumps += 1
             self.clear()

@@ -25,9 +25,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+import numpy.typing as npt
 
 from attune.emotions import EMOTIONS
 from attune.expression.analyzer import AnalyzerOptions, ExpressionAnalyzer, FaceExpression
@@ -53,7 +53,7 @@ class TeacherLabel:
     stamp_s: float
     face_index: int
     box: BoundingBox
-    soft_labels: np.ndarray
+    soft_labels: npt.NDArray[Any]
     expression: FaceExpression
 
 
@@ -88,11 +88,11 @@ class ExpressionTeacher:
             self._faces.close()
             self._faces = None
 
-    def analyze(self, rgb: np.ndarray, landmarks: np.ndarray) -> FaceExpression:
+    def analyze(self, rgb: npt.NDArray[Any], landmarks: npt.NDArray[Any]) -> FaceExpression:
         """Everything about one face. Raises ValueError (CropError) for unusable landmarks."""
         return self._analyzer.analyze_one(rgb, landmarks)
 
-    def soft_labels(self, rgb: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    def soft_labels(self, rgb: npt.NDArray[Any], landmarks: npt.NDArray[Any]) -> npt.NDArray[Any]:
         """(7,) float32 probabilities over EMOTIONS for one face.
 
         Args:
@@ -111,7 +111,7 @@ class ExpressionTeacher:
         self._faces = FaceAnalyzer(FaceAnalyzerOptions(static_images=static, max_faces=4))
         return self._faces
 
-    def _label_frame(self, rgb: np.ndarray, path: Path, frame: int, stamp_s: float) -> Iterator[TeacherLabel]:
+    def _label_frame(self, rgb: npt.NDArray[Any], path: Path, frame: int, stamp_s: float) -> Iterator[TeacherLabel]:
         if self._faces is None:
             raise RuntimeError('_label_frame before _analyzer_for')  # a bug in this module, not bad input
         faces = [(f, f.landmarks) for f in self._faces.process(rgb) if f.landmarks is not None]

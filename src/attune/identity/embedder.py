@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from attune.errors import ModelFileError
 from attune.model_files import loading
@@ -51,7 +52,7 @@ def model_paths() -> tuple[Path, Path]:
     return paths
 
 
-def five_points_from_mesh(landmarks: np.ndarray, width: int, height: int) -> np.ndarray:
+def five_points_from_mesh(landmarks: npt.NDArray[Any], width: int, height: int) -> npt.NDArray[Any]:
     """(5, 2) pixel coordinates of dlib's five alignment points from normalized FaceMesh landmarks."""
     lm = np.asarray(landmarks, dtype=np.float64).reshape(-1, 3)
     if len(lm) < 468 or not np.all(np.isfinite(lm[:, :2])):
@@ -60,7 +61,7 @@ def five_points_from_mesh(landmarks: np.ndarray, width: int, height: int) -> np.
     return points * (width, height)
 
 
-def mesh_face_rectangle(landmarks: np.ndarray, width: int, height: int) -> tuple[int, int, int, int]:
+def mesh_face_rectangle(landmarks: npt.NDArray[Any], width: int, height: int) -> tuple[int, int, int, int]:
     """(left, top, right, bottom) pixels of the square in which dlib's 5-point predictor finds a face.
 
     The predictor was trained on the boxes of dlib's face detectors. On the London photos dlib's HOG
@@ -96,7 +97,7 @@ class FaceEmbedder:
             self._descriptor = dlib.face_recognition_model_v1(str(descriptor_path))
         self._detector: Any = None  # dlib.get_frontal_face_detector(), made on first use
 
-    def embed_points(self, rgb: np.ndarray, points: np.ndarray) -> np.ndarray:
+    def embed_points(self, rgb: npt.NDArray[Any], points: npt.NDArray[Any]) -> npt.NDArray[Any]:
         """The descriptor of the face whose five alignment points (pixels, dlib's order) are given."""
         dlib = self._dlib
         rgb = _check_image(rgb)
@@ -112,7 +113,7 @@ class FaceEmbedder:
         shape = dlib.full_object_detection(rect, [dlib.point(int(round(x)), int(round(y))) for x, y in pts])
         return np.asarray(self._descriptor.compute_face_descriptor(rgb, shape), dtype=np.float32)
 
-    def embed_mesh(self, rgb: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    def embed_mesh(self, rgb: npt.NDArray[Any], landmarks: npt.NDArray[Any]) -> npt.NDArray[Any]:
         """The descriptor of a face given its normalized FaceMesh landmarks (N, 3), aligned as
         `self.alignment` says."""
         height, width = rgb.shape[:2]
@@ -120,7 +121,7 @@ class FaceEmbedder:
             return self.embed_points(rgb, five_points_from_mesh(landmarks, width, height))
         return self.embed_points(rgb, self.predictor_five_points(rgb, mesh_face_rectangle(landmarks, width, height)))
 
-    def predictor_five_points(self, rgb: np.ndarray, rectangle: tuple[int, int, int, int]) -> np.ndarray:
+    def predictor_five_points(self, rgb: npt.NDArray[Any], rectangle: tuple[int, int, int, int]) -> npt.NDArray[Any]:
         """(5, 2) points of dlib's 5-point predictor in a face rectangle (left, top, right, bottom)."""
         dlib = self._dlib
         rgb = _check_image(rgb)
@@ -130,7 +131,7 @@ class FaceEmbedder:
         shape = self._predictor(rgb, dlib.rectangle(left, top, right, bottom))
         return np.array([[shape.part(i).x, shape.part(i).y] for i in range(5)], dtype=np.float64)
 
-    def dlib_five_points(self, rgb: np.ndarray) -> list[np.ndarray]:
+    def dlib_five_points(self, rgb: npt.NDArray[Any]) -> list[npt.NDArray[Any]]:
         """dlib's own alignment (HOG detector + 5-point predictor): (5, 2) points per face found."""
         dlib = self._dlib
         rgb = _check_image(rgb)
@@ -141,7 +142,7 @@ class FaceEmbedder:
         return [self.predictor_five_points(rgb, (r.left(), r.top(), r.right(), r.bottom())) for r in rects]
 
 
-def _check_image(rgb: np.ndarray) -> np.ndarray:
+def _check_image(rgb: npt.NDArray[Any]) -> npt.NDArray[Any]:
     if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
         raise ValueError(f'expected an (H, W, 3) uint8 RGB image, got {rgb.shape} {rgb.dtype}')
     return np.ascontiguousarray(rgb)

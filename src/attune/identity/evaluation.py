@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 #: The threshold rule: a false accept costs this many false rejects.
 FALSE_ACCEPT_COST = 5.0
@@ -44,14 +46,15 @@ def alternate_halves(people: Sequence[str]) -> tuple[list[str], list[str]]:
     return ordered[0::2], ordered[1::2]
 
 
-Scorer = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (probe rows, gallery rows) -> (n_probe, n_gallery)
+#: (probe rows, gallery rows) -> (n_probe, n_gallery) scores
+Scorer = Callable[[npt.NDArray[Any], npt.NDArray[Any]], npt.NDArray[Any]]
 
 
 @dataclass(frozen=True)
 class Scores:
-    genuine: np.ndarray   # (n_genuine, n_enrolled)
-    impostor: np.ndarray  # (n_impostor, n_enrolled)
-    truth: np.ndarray     # (n_genuine,) gallery column of each genuine probe's person
+    genuine: npt.NDArray[Any]   # (n_genuine, n_enrolled)
+    impostor: npt.NDArray[Any]  # (n_impostor, n_enrolled)
+    truth: npt.NDArray[Any]     # (n_genuine,) gallery column of each genuine probe's person
 
 
 def protocol_scores(protocol: Protocol, score: Scorer) -> Scores:
@@ -104,17 +107,18 @@ def random_folds(neutral: dict[str, int], smiling: dict[str, int], score: Scorer
     return folds
 
 
-def cosine_scorer(embeddings: np.ndarray) -> Scorer:
+def cosine_scorer(embeddings: npt.NDArray[Any]) -> Scorer:
     unit = embeddings / np.linalg.norm(embeddings, axis=1, keepdims=True)
     return lambda probes, gallery: unit[probes] @ unit[gallery].T if len(probes) else np.zeros((0, len(gallery)))
 
 
-def protected_scorer(templates: np.ndarray, bits: int) -> Scorer:
+def protected_scorer(templates: npt.NDArray[Any], bits: int) -> Scorer:
     """Similarity of packed-bit templates (rows of `templates`): fraction of equal bits."""
     unpacked = np.unpackbits(templates, axis=1).astype(np.float32) * 2 - 1  # +-1 per bit
 
-    def score(probes: np.ndarray, gallery: np.ndarray) -> np.ndarray:
+    def score(probes: npt.NDArray[Any], gallery: npt.NDArray[Any]) -> npt.NDArray[Any]:
         if not len(probes):
             return np.zeros((0, len(gallery)))
-        return (unpacked[probes] @ unpacked[gallery].T / bits + 1) / 2
+        out: npt.NDArray[Any] = (unpacked[probes] @ unpacked[gallery].T / bits + 1) / 2
+        return out
     return score

@@ -11,8 +11,10 @@ import json
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from attune.errors import ModelFileError
 from attune.identity.store import PeopleDatabase, PeopleDatabaseError, Person
@@ -21,15 +23,16 @@ OPERATING_POINT_FILE = Path(__file__).resolve().parent.parent / 'models' / 'reso
 
 
 @cache
-def operating_point(path: Path = OPERATING_POINT_FILE) -> dict:
+def operating_point(path: Path = OPERATING_POINT_FILE) -> dict[str, Any]:
     """The shipped operating point: {'threshold', 'bits', 'cosine_threshold', ...}."""
     try:
-        return json.loads(Path(path).read_text(encoding='utf-8'))
+        point: dict[str, Any] = json.loads(Path(path).read_text(encoding='utf-8'))
+        return point
     except FileNotFoundError:
         raise ModelFileError(f'identity operating point {path} is missing') from None
 
 
-def shipped_threshold(database: PeopleDatabase, point: dict | None = None) -> float:
+def shipped_threshold(database: PeopleDatabase, point: dict[str, Any] | None = None) -> float:
     """The operating point's threshold, for a database whose templates it was fitted for.
 
     A database keeps the bit count and centre it was made with; the threshold is only meaningful for
@@ -72,7 +75,7 @@ class Identifier:
         index = {id(p): i for i, p in enumerate(self.people)}
         self._owner_index = np.array([index[id(o)] for o in owners], dtype=np.int64)
 
-    def scores(self, embedding: np.ndarray) -> np.ndarray:
+    def scores(self, embedding: npt.NDArray[Any]) -> npt.NDArray[Any]:
         """Per enrolled person, the best similarity of `embedding` to their templates."""
         best = np.zeros(len(self.people))
         if not self.people:
@@ -81,7 +84,7 @@ class Identifier:
         np.maximum.at(best, self._owner_index, sims)
         return best
 
-    def decide(self, scores: np.ndarray) -> Identification:
+    def decide(self, scores: npt.NDArray[Any]) -> Identification:
         """The identification that per-person `scores` support (unknown below the threshold)."""
         if len(scores) == 0:
             return UNKNOWN
@@ -91,5 +94,5 @@ class Identifier:
             return Identification('', '', score, False)
         return Identification(self.people[i].person_id, self.people[i].name, score, True)
 
-    def identify(self, embedding: np.ndarray) -> Identification:
+    def identify(self, embedding: npt.NDArray[Any]) -> Identification:
         return self.decide(self.scores(embedding))

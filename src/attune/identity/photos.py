@@ -8,24 +8,29 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+import numpy.typing as npt
 
 from attune.errors import AttuneError
 from attune.identity.embedder import FaceEmbedder
 from attune.imaging.photo import read_photo as read_photo_file
+
+if TYPE_CHECKING:
+    from attune.face import FaceAnalyzer
 
 #: Photos are shrunk so that their longer side is at most this (FaceMesh and dlib see the same face;
 #: the descriptor works on a 150-px aligned chip anyway).
 MAX_SIDE = 800
 
 
-def read_rgb(path: Path) -> np.ndarray:
+def read_rgb(path: Path) -> npt.NDArray[Any]:
     """The photo as RGB, its longer side at most MAX_SIDE (ImageError when unreadable)."""
     return read_photo_file(path, MAX_SIDE)
 
 
-def largest_face_landmarks(analyzer, rgb: np.ndarray, *, require_one: bool = False) -> np.ndarray | None:
+def largest_face_landmarks(analyzer: FaceAnalyzer, rgb: npt.NDArray[Any], *,
+                           require_one: bool = False) -> npt.NDArray[Any] | None:
     """FaceMesh landmarks of the largest face (None without one); with require_one, an image showing
     several faces is refused (enrolment must be unambiguous)."""
     faces = [f for f in analyzer.process(rgb) if f.landmarks is not None]
@@ -44,9 +49,9 @@ class FolderEmbeddings:
 
     neutral: dict[str, int] = field(default_factory=dict)
     smiling: dict[str, int] = field(default_factory=dict)
-    mesh: list[np.ndarray] = field(default_factory=list)
-    dlib: list[np.ndarray] = field(default_factory=list)
-    mesh_points: list[np.ndarray] = field(default_factory=list)
+    mesh: list[npt.NDArray[Any]] = field(default_factory=list)
+    dlib: list[npt.NDArray[Any]] = field(default_factory=list)
+    mesh_points: list[npt.NDArray[Any]] = field(default_factory=list)
     embed_ms: list[float] = field(default_factory=list)      # wall time per descriptor
     embed_cpu_ms: list[float] = field(default_factory=list)  # CPU time of this process per descriptor
     skipped: list[str] = field(default_factory=list)

@@ -28,7 +28,10 @@ Why this transform:
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import numpy.typing as npt
 
 EMBEDDING_SIZE = 128
 DEFAULT_BITS = 2048
@@ -38,7 +41,7 @@ SEED_BYTES = 32
 class TemplateProtector:
     """Turns embeddings into protected templates (packed bits) and compares templates."""
 
-    def __init__(self, seed: bytes, bits: int = DEFAULT_BITS, center: np.ndarray | None = None,
+    def __init__(self, seed: bytes, bits: int = DEFAULT_BITS, center: npt.NDArray[Any] | None = None,
                  embedding_size: int = EMBEDDING_SIZE) -> None:
         if len(seed) < 16:
             raise ValueError('the projection seed must be at least 16 bytes')
@@ -52,7 +55,7 @@ class TemplateProtector:
         if self.center.shape != (embedding_size,):
             raise ValueError(f'the centre must have {embedding_size} values')
 
-    def protect(self, embeddings: np.ndarray) -> np.ndarray:
+    def protect(self, embeddings: npt.NDArray[Any]) -> npt.NDArray[Any]:
         """(n, 128) or (128,) embeddings -> (n, bits / 8) or (bits / 8,) uint8 templates."""
         e = np.asarray(embeddings, dtype=np.float32)
         single = e.ndim == 1
@@ -64,15 +67,17 @@ class TemplateProtector:
         packed = np.packbits((e - self.center) @ self._projection.T > 0, axis=1)
         return packed[0] if single else packed
 
-    def similarity(self, probe: np.ndarray, templates: np.ndarray) -> np.ndarray:
+    def similarity(self, probe: npt.NDArray[Any], templates: npt.NDArray[Any]) -> npt.NDArray[Any]:
         """Fraction of equal bits between one template and each of (n, bits / 8) templates, in [0, 1]
         (1: same direction; 0.5: unrelated)."""
         differ = np.unpackbits(np.bitwise_xor(np.atleast_2d(templates), probe), axis=1).sum(axis=1)
-        return 1.0 - differ / self.bits
+        out: npt.NDArray[Any] = 1.0 - differ / self.bits
+        return out
 
 
-def cosine_similarity(probe: np.ndarray, gallery: np.ndarray) -> np.ndarray:
+def cosine_similarity(probe: npt.NDArray[Any], gallery: npt.NDArray[Any]) -> npt.NDArray[Any]:
     """The unprotected baseline: cosine between one embedding and each row of `gallery`."""
     g = np.atleast_2d(np.asarray(gallery, dtype=np.float64))
     p = np.asarray(probe, dtype=np.float64)
-    return g @ p / (np.linalg.norm(g, axis=1) * np.linalg.norm(p) + 1e-12)
+    out: npt.NDArray[Any] = g @ p / (np.linalg.norm(g, axis=1) * np.linalg.norm(p) + 1e-12)
+    return out

@@ -16,8 +16,10 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -45,13 +47,13 @@ class Person:
     source: str
     templates: list[bytes] = field(default_factory=list)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {'person_id': self.person_id, 'name': self.name, 'consent': self.consent,
                 'enrolled_at': self.enrolled_at, 'source': self.source,
                 'templates': [base64.b64encode(t).decode('ascii') for t in self.templates]}
 
     @classmethod
-    def from_json(cls, d: dict) -> Person:
+    def from_json(cls, d: dict[str, Any]) -> Person:
         return cls(d['person_id'], d['name'], d['consent'], d['enrolled_at'], d['source'],
                    [base64.b64decode(t) for t in d['templates']])
 
@@ -59,7 +61,7 @@ class Person:
 class PeopleDatabase:
     """Enrolled people of one deployment. Open with `open()` or `create()`, change, then `save()`."""
 
-    def __init__(self, path: Path, key: bytes, seed: bytes, bits: int, center: np.ndarray,
+    def __init__(self, path: Path, key: bytes, seed: bytes, bits: int, center: npt.NDArray[Any],
                  people: list[Person]) -> None:
         if len(key) != KEY_BYTES:
             raise PeopleDatabaseError(f'a people key is {KEY_BYTES} bytes')
@@ -73,7 +75,7 @@ class PeopleDatabase:
     # --- files -----------------------------------------------------------------------------------
     @classmethod
     def create(cls, path: Path, key: bytes, bits: int | None = None,
-               center: np.ndarray | None = None) -> PeopleDatabase:
+               center: npt.NDArray[Any] | None = None) -> PeopleDatabase:
         """A new, empty database with a fresh projection seed (not saved until save()); bits and centre
         default to the shipped operating point's, and are kept in the database from then on."""
         from attune.identity.matcher import operating_point
@@ -142,7 +144,7 @@ class PeopleDatabase:
     def find(self, name: str) -> Person | None:
         return next((p for p in self.people if p.name == name), None)
 
-    def enroll(self, name: str, embeddings: np.ndarray, consent: str, source: str) -> Person:
+    def enroll(self, name: str, embeddings: npt.NDArray[Any], consent: str, source: str) -> Person:
         """Add protected templates of `embeddings` (n, 128) to `name` (created if new)."""
         if not name.strip():
             raise PeopleDatabaseError('a person needs a name')
@@ -169,7 +171,7 @@ class PeopleDatabase:
         self.people.remove(person)
         return person
 
-    def gallery(self) -> tuple[list[Person], np.ndarray]:
+    def gallery(self) -> tuple[list[Person], npt.NDArray[Any]]:
         """Every template with its owner: (owner per row, (n, bits / 8) uint8)."""
         owners = [p for p in self.people for _ in p.templates]
         rows = [np.frombuffer(t, np.uint8) for p in self.people for t in p.templates]

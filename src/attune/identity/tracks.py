@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from attune.identity.matcher import Identification, Identifier
 
@@ -20,7 +22,7 @@ from attune.identity.matcher import Identification, Identifier
 class _Track:
     last_embedded_s: float | None = None
     last_seen_s: float = 0.0
-    scores: deque = field(default_factory=deque)
+    scores: deque[npt.NDArray[Any]] = field(default_factory=deque)
     identity: Identification | None = None
     embeddings: int = 0
 
@@ -52,7 +54,7 @@ class TrackIdentities:
         waiting.sort()
         return [track_id for _, track_id in waiting[:self.max_per_frame]]
 
-    def update(self, track_id: str, embedding: np.ndarray, now_s: float) -> Identification:
+    def update(self, track_id: str, embedding: npt.NDArray[Any], now_s: float) -> Identification:
         """Add one embedding of `track_id` and return the track's identity."""
         track = self._tracks.setdefault(track_id, _Track())
         track.last_embedded_s = track.last_seen_s = now_s

@@ -11,9 +11,11 @@ re-encoded JPEG frames, or the same picture again. What one frame yields:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 CROP = 128          # side of the central crop the noise is measured on (pixels, full resolution)
 NOISE_BLOCK = 16    # block side for the noise floor (low percentile of block-wise std)
@@ -24,17 +26,17 @@ class FrameContent:
     """What one frame says about its source (see module docstring)."""
 
     dhash: int
-    residual: np.ndarray        # float32 CROP x CROP high-pass residual of the central crop
-    crop: np.ndarray            # float32 CROP x CROP gray crop (for the temporal difference)
+    residual: npt.NDArray[Any]        # float32 CROP x CROP high-pass residual of the central crop
+    crop: npt.NDArray[Any]            # float32 CROP x CROP gray crop (for the temporal difference)
     residual_std: float         # robust std of the residual (noise plus fine texture), gray levels
     blockiness: float           # >1: edges line up with an 8x8 grid (JPEG / block codec)
 
 
-def gray_of(rgb: np.ndarray) -> np.ndarray:
+def gray_of(rgb: npt.NDArray[Any]) -> npt.NDArray[Any]:
     return cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY).astype(np.float32)
 
 
-def dhash(gray: np.ndarray) -> int:
+def dhash(gray: npt.NDArray[Any]) -> int:
     """64-bit difference hash: the sign of horizontal steps in a 9x8 area-averaged thumbnail."""
     thumb = cv2.resize(gray, (9, 8), interpolation=cv2.INTER_AREA)
     bits = (thumb[:, 1:] > thumb[:, :-1]).ravel()
@@ -45,25 +47,25 @@ def hamming(a: int, b: int) -> int:
     return int(bin(a ^ b).count('1'))
 
 
-def high_pass(gray: np.ndarray) -> np.ndarray:
+def high_pass(gray: npt.NDArray[Any]) -> npt.NDArray[Any]:
     """The image minus its 3x3 box blur: mostly sensor noise plus fine texture."""
     return gray - cv2.blur(gray, (3, 3), borderType=cv2.BORDER_REFLECT)
 
 
-def robust_std(x: np.ndarray) -> float:
+def robust_std(x: npt.NDArray[Any]) -> float:
     """Std estimated from the median absolute deviation (edges do not inflate it)."""
     flat = x.ravel()
     return float(1.4826 * np.median(np.abs(flat - np.median(flat))))
 
 
-def central_crop(gray: np.ndarray, side: int = CROP) -> np.ndarray:
+def central_crop(gray: npt.NDArray[Any], side: int = CROP) -> npt.NDArray[Any]:
     h, w = gray.shape
     side = min(side, h, w)
     top, left = (h - side) // 2, (w - side) // 2
     return gray[top:top + side, left:left + side]
 
 
-def blockiness(gray: np.ndarray) -> float:
+def blockiness(gray: npt.NDArray[Any]) -> float:
     """Mean absolute horizontal and vertical step on the 8-pixel grid over the mean step elsewhere
     (1.0 for raw frames; above 1 for block-coded ones). Measured at every grid phase, the phase
     with the largest ratio wins, so a crop that moved the grid is still found."""
@@ -79,7 +81,7 @@ def blockiness(gray: np.ndarray) -> float:
     return best
 
 
-def frame_content(rgb: np.ndarray) -> FrameContent:
+def frame_content(rgb: npt.NDArray[Any]) -> FrameContent:
     """The content evidence of one rgb8 frame."""
     gray = gray_of(rgb)
     crop = central_crop(gray).copy()

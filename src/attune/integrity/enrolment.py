@@ -13,8 +13,9 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-import numpy as np
+import numpy.typing as npt
 
 from attune.errors import AttuneError
 from attune.integrity.content import frame_content
@@ -69,7 +70,7 @@ class EnrolmentStreamGuard:
         self._worst: tuple[float, tuple[str, ...]] | None = None
         self._judgements = 0
 
-    def add(self, rgb: np.ndarray, stamp_ns: int, receive_ns: int, frame_id: str = '') -> None:
+    def add(self, rgb: npt.NDArray[Any], stamp_ns: int, receive_ns: int, frame_id: str = '') -> None:
         """One frame as it arrived: its capture stamp and the time it was received."""
         self.evidence.add(FrameObservation(int(stamp_ns), int(receive_ns), frame_id, rgb.shape[1], rgb.shape[0],
                                            frame_content(rgb)))

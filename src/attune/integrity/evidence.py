@@ -11,8 +11,10 @@ import math
 import re
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from attune.integrity.content import FrameContent, hamming, noise_floor, residual_correlation
 
@@ -82,9 +84,9 @@ class StreamEvidence:
 
     window: int = WINDOW
     history: int = HISTORY
-    frames: deque = field(default_factory=deque)
-    pairs: deque = field(default_factory=deque)
-    loops: deque = field(default_factory=deque)
+    frames: deque[FrameObservation] = field(default_factory=deque)
+    pairs: deque[_Pair] = field(default_factory=deque)
+    loops: deque[bool] = field(default_factory=deque)
     publishers: tuple[str, ...] = ()
     camera_info: CameraInfoSeen | None = None
 
@@ -156,18 +158,18 @@ class StreamEvidence:
         }
 
 
-def _nanmedian(x: np.ndarray) -> float:
+def _nanmedian(x: npt.NDArray[Any]) -> float:
     x = x[np.isfinite(x)]
     return float(np.median(x)) if len(x) else math.nan
 
 
-def _robust_std(x: np.ndarray) -> float:
+def _robust_std(x: npt.NDArray[Any]) -> float:
     if len(x) < 3:
         return math.nan
     return float(1.4826 * np.median(np.abs(x - np.median(x))))
 
 
-def _rate_change(intervals: np.ndarray) -> float:
+def _rate_change(intervals: npt.NDArray[Any]) -> float:
     """|log10| of the ratio of the median frame interval in the two halves of the window."""
     if len(intervals) < 6:
         return math.nan

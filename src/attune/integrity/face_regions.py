@@ -6,7 +6,10 @@ copied as constants so the core does not import mediapipe.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import numpy.typing as npt
 
 FACE_OVAL = (10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377, 152,
              148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109)
@@ -23,13 +26,13 @@ CHIN = 152
 MID_BROW = 9
 
 
-def to_pixels(landmarks: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+def to_pixels(landmarks: npt.NDArray[Any], shape: tuple[int, ...]) -> npt.NDArray[Any]:
     """(N, 2) float pixel coordinates of normalized FaceMesh landmarks (N, 2 or 3)."""
     h, w = shape[:2]
     return np.asarray(landmarks, np.float64)[:, :2] * np.array([w, h], np.float64)
 
 
-def _fill(mask: np.ndarray, points: np.ndarray, hull: bool = True) -> None:
+def _fill(mask: npt.NDArray[Any], points: npt.NDArray[Any], hull: bool = True) -> None:
     import cv2
 
     pts = np.round(points).astype(np.int32)
@@ -38,18 +41,18 @@ def _fill(mask: np.ndarray, points: np.ndarray, hull: bool = True) -> None:
     cv2.fillPoly(mask, [pts.reshape(-1, 1, 2)], (1,))
 
 
-def polygon_mask(shape: tuple[int, ...], points: np.ndarray, hull: bool = False) -> np.ndarray:
+def polygon_mask(shape: tuple[int, ...], points: npt.NDArray[Any], hull: bool = False) -> npt.NDArray[Any]:
     mask = np.zeros(shape[:2], np.uint8)
     _fill(mask, points, hull)
     return mask.astype(bool)
 
 
-def face_width(px: np.ndarray) -> float:
+def face_width(px: npt.NDArray[Any]) -> float:
     """Distance between the outer face-oval points at the cheekbones (234, 454)."""
     return float(np.linalg.norm(px[454] - px[234]))
 
 
-def feature_mask(shape: tuple[int, ...], px: np.ndarray, grow: float = 0.03) -> np.ndarray:
+def feature_mask(shape: tuple[int, ...], px: npt.NDArray[Any], grow: float = 0.03) -> npt.NDArray[Any]:
     """Eyes, brows, lips and nostrils, grown by `grow` face widths (what is not skin inside the face)."""
     mask = np.zeros(shape[:2], np.uint8)
     for part in (RIGHT_EYE, LEFT_EYE, RIGHT_BROW, LEFT_BROW, LIPS, NOSTRILS):
@@ -57,14 +60,14 @@ def feature_mask(shape: tuple[int, ...], px: np.ndarray, grow: float = 0.03) -> 
     return grown(mask.astype(bool), grow * face_width(px))
 
 
-def skin_mask(shape: tuple[int, ...], px: np.ndarray, shrink: float = 0.04) -> np.ndarray:
+def skin_mask(shape: tuple[int, ...], px: npt.NDArray[Any], shrink: float = 0.04) -> npt.NDArray[Any]:
     """Facial skin: the face oval shrunk by `shrink` face widths (no hair line, no background), minus
     eyes, brows, lips and nostrils."""
     oval = shrunk(polygon_mask(shape, px[list(FACE_OVAL)]), shrink * face_width(px))
     return oval & ~feature_mask(shape, px)
 
 
-def grown(mask: np.ndarray, radius: float) -> np.ndarray:
+def grown(mask: npt.NDArray[Any], radius: float) -> npt.NDArray[Any]:
     """`mask` dilated by a disc of `radius` pixels (a distance transform: fast for large radii)."""
     import cv2
 
@@ -72,22 +75,22 @@ def grown(mask: np.ndarray, radius: float) -> np.ndarray:
     return cv2.distanceTransform(outside, cv2.DIST_L2, 3) <= radius
 
 
-def shrunk(mask: np.ndarray, radius: float) -> np.ndarray:
+def shrunk(mask: npt.NDArray[Any], radius: float) -> npt.NDArray[Any]:
     """`mask` eroded by a disc of `radius` pixels."""
     import cv2
 
     return cv2.distanceTransform(np.ascontiguousarray(mask, dtype=np.uint8), cv2.DIST_L2, 3) > radius
 
 
-def eye_centres(px: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def eye_centres(px: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
     return px[list(RIGHT_EYE)].mean(axis=0), px[list(LEFT_EYE)].mean(axis=0)
 
 
-def eye_widths(px: np.ndarray) -> tuple[float, float]:
+def eye_widths(px: npt.NDArray[Any]) -> tuple[float, float]:
     return float(np.linalg.norm(px[133] - px[33])), float(np.linalg.norm(px[263] - px[362]))
 
 
-def soft(mask: np.ndarray, sigma: float) -> np.ndarray:
+def soft(mask: npt.NDArray[Any], sigma: float) -> npt.NDArray[Any]:
     """A feathered float32 version of a boolean mask."""
     import cv2
 

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from attune.integrity.evidence import FEATURES
 from attune.model_files import loading
@@ -21,7 +24,7 @@ from attune.model_files import loading
 MODEL_PATH = Path(__file__).resolve().parent.parent / 'models' / 'resources' / 'stream_guard.json'
 
 #: What a feature's value says, in words (formatted with the raw value x).
-_TEXT = {
+_TEXT: dict[str, Callable[[float], str]] = {
     'log_jitter_ms': lambda x: f'stamp jitter {10 ** x - 0.001:.3f} ms',
     'log_latency_ms': lambda x: f'stamp-to-receive latency {10 ** x - 0.01:.1f} ms',
     'log_latency_jitter_ms': lambda x: f'latency jitter {10 ** x - 0.001:.3f} ms',
@@ -51,9 +54,9 @@ class StreamVerdict:
 @dataclass(frozen=True)
 class StreamGuardModel:
     features: tuple[str, ...]
-    mean: np.ndarray
-    scale: np.ndarray
-    coef: np.ndarray
+    mean: npt.NDArray[Any]
+    scale: npt.NDArray[Any]
+    coef: npt.NDArray[Any]
     intercept: float
     threshold: float
 
@@ -67,14 +70,15 @@ class StreamGuardModel:
             return cls(tuple(data['features']), np.asarray(data['mean'], float), np.asarray(data['scale'], float),
                        np.asarray(data['coef'], float), float(data['intercept']), float(data['threshold']))
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {'features': list(self.features), 'mean': self.mean.tolist(), 'scale': self.scale.tolist(),
                 'coef': self.coef.tolist(), 'intercept': self.intercept, 'threshold': self.threshold}
 
-    def contributions(self, values: dict[str, float]) -> np.ndarray:
+    def contributions(self, values: dict[str, float]) -> npt.NDArray[Any]:
         x = np.array([values[f] for f in self.features], dtype=np.float64)
         z = np.where(np.isfinite(x), (x - self.mean) / self.scale, 0.0)
-        return self.coef * np.clip(z, -20.0, 20.0)
+        out: npt.NDArray[Any] = self.coef * np.clip(z, -20.0, 20.0)
+        return out
 
     def score(self, values: dict[str, float]) -> float:
         logit = self.intercept + float(self.contributions(values).sum())

@@ -18,9 +18,11 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 from attune.integrity.content import frame_content
 from attune.integrity.evidence import CameraInfoSeen, FrameObservation, StreamEvidence
@@ -42,9 +44,9 @@ class Stream:
 
     kind: str                     # 'genuine' or an attack kind
     recording: str
-    frames: list[np.ndarray]
-    stamps_ns: np.ndarray
-    receive_ns: np.ndarray
+    frames: list[npt.NDArray[Any]]
+    stamps_ns: npt.NDArray[Any]
+    receive_ns: npt.NDArray[Any]
     frame_ids: list[str]
     publishers: tuple[str, ...]
     camera_info: CameraInfoSeen | None
@@ -55,9 +57,9 @@ class Stream:
 
 
 @functools.lru_cache(maxsize=1)
-def _decoded(path: str, limit: int) -> tuple[np.ndarray, ...]:
+def _decoded(path: str, limit: int) -> tuple[npt.NDArray[Any], ...]:
     cap = cv2.VideoCapture(path)
-    frames: list[np.ndarray] = []
+    frames: list[npt.NDArray[Any]] = []
     while len(frames) < limit:
         ok, bgr = cap.read()
         if not ok:
@@ -69,7 +71,7 @@ def _decoded(path: str, limit: int) -> tuple[np.ndarray, ...]:
     return tuple(frames)
 
 
-def read_frames(path: str, start: int, count: int) -> list[np.ndarray]:
+def read_frames(path: str, start: int, count: int) -> list[npt.NDArray[Any]]:
     """`count` rgb frames (central SIDE x SIDE) from `start`, played back and forth when the recording
     is shorter (the latest recording's first MAX_START + STREAM_FRAMES frames stay decoded)."""
     frames = list(_decoded(path, MAX_START + STREAM_FRAMES))
@@ -79,19 +81,21 @@ def read_frames(path: str, start: int, count: int) -> list[np.ndarray]:
     return [cycle[(start + i) % len(cycle)] for i in range(count)]
 
 
-def sensor_noise(rgb: np.ndarray, rng: np.random.Generator, shot: float, read: float) -> np.ndarray:
+def sensor_noise(rgb: npt.NDArray[Any], rng: np.random.Generator, shot: float, read: float) -> npt.NDArray[Any]:
     """Poisson-Gaussian noise (variance shot*I + read^2), fresh for this frame, quantized to uint8."""
     x = rgb.astype(np.float32)
     sigma = np.sqrt(shot * x + read * read)
-    return np.clip(np.rint(x + sigma * rng.standard_normal(x.shape, dtype=np.float32)), 0, 255).astype(np.uint8)
+    noisy = np.rint(x + sigma * rng.standard_normal(x.shape, dtype=np.float32))
+    out: npt.NDArray[np.uint8] = np.clip(noisy, 0, 255).astype(np.uint8)
+    return out
 
 
-def jpeg(rgb: np.ndarray, quality: int) -> np.ndarray:
+def jpeg(rgb: npt.NDArray[Any], quality: int) -> npt.NDArray[Any]:
     _, buf = cv2.imencode('.jpg', rgb, [cv2.IMWRITE_JPEG_QUALITY, quality])
     return cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
 
 
-def _driver_timing(rng: np.random.Generator, n: int, period_ms: float) -> tuple[np.ndarray, np.ndarray]:
+def _driver_timing(rng: np.random.Generator, n: int, period_ms: float) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
     """Capture stamps (jitter, rare drops) and receive times (latency) of a camera driver, ms."""
     steps = np.ones(n)
     steps[1:] += (rng.random(n - 1) < 0.01)
@@ -103,7 +107,8 @@ def _driver_timing(rng: np.random.Generator, n: int, period_ms: float) -> tuple[
     return stamps, stamps + latency
 
 
-def _timer_timing(rng: np.random.Generator, n: int, period_ms: float, *, exact: bool) -> tuple[np.ndarray, np.ndarray]:
+def _timer_timing(rng: np.random.Generator, n: int, period_ms: float, *,
+                  exact: bool) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
     """A software timer's publish times; stamps are either the exact schedule or the publish time."""
     schedule = np.arange(1, n + 1) * period_ms
     publish = schedule + np.abs(rng.normal(0, rng.uniform(0.02, 0.8), n))
@@ -111,7 +116,7 @@ def _timer_timing(rng: np.random.Generator, n: int, period_ms: float, *, exact: 
     return stamps, publish + rng.uniform(0.05, 0.5)
 
 
-def _ns(ms: np.ndarray, epoch_s: float) -> np.ndarray:
+def _ns(ms: npt.NDArray[Any], epoch_s: float) -> npt.NDArray[Any]:
     return (epoch_s * 1e9 + ms * 1e6).astype(np.int64)
 
 

@@ -12,8 +12,10 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from attune.integrity.evidence import FEATURES
 from attune.integrity.model import StreamGuardModel
@@ -34,7 +36,7 @@ def generate(videos: Sequence[str], genuine: int, per_attack: int, seed: int,
     return out
 
 
-def matrix(rows: Sequence[dict[str, float]], features: Sequence[str] = FEATURES) -> np.ndarray:
+def matrix(rows: Sequence[dict[str, float]], features: Sequence[str] = FEATURES) -> npt.NDArray[Any]:
     return np.array([[r[f] for f in features] for r in rows], dtype=np.float64)
 
 

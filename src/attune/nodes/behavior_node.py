@@ -21,6 +21,7 @@ InteractionEvent; docs/behavior.md has the full contract.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -110,15 +111,16 @@ class BehaviorNode(NodeShell):
             self.engine.state_timeout_s = self.params['state_timeout_s']
 
     # --- inputs ----------------------------------------------------------------------------------
-    def _run(self, kind: str, fn: Any) -> None:
+    def _run(self, kind: str, fn: Callable[[PolicyEngine], Outcome]) -> None:
+        """fn(engine) for one input, its outcome emitted; nothing before configure or after release."""
         if self.engine is None:
             return
-        outcome = self.attempt(kind, f'dropped {kind} message', fn)
+        outcome = self.attempt(kind, f'dropped {kind} message', fn, self.engine)
         if outcome is not FAILED:
             self._emit(outcome)
 
     def _on_state(self, msg: Any) -> None:
-        def apply() -> Outcome:
+        def apply(engine: PolicyEngine) -> Outcome:
             state = msg_interaction_state.from_msg(msg)
             if state.face_position is not None:
                 x, y, z = state.face_position
@@ -128,11 +130,11 @@ class BehaviorNode(NodeShell):
             now = self.now_s()
             if self.session_log is not None:
                 self.session_log.state(now, state)
-            return self.engine.on_state(state, now)
+            return engine.on_state(state, now)
         self._run('interaction state', apply)
 
     def _on_event(self, msg: Any) -> None:
-        def apply() -> Outcome:
+        def apply(engine: PolicyEngine) -> Outcome:
             event = msg_interaction_event.from_msg(msg)
             now = self.now_s()
             if isinstance(event, PersonSign):
@@ -140,14 +142,14 @@ class BehaviorNode(NodeShell):
                     event = replace(event, person_id=self._most_attentive())
                 if self.session_log is not None:
                     self.session_log.sign(now, event)
-                return self.engine.on_sign(event, now)
+                return engine.on_sign(event, now)
             if event.status in ('none', 'waiting'):
                 return Outcome()
-            return self.engine.on_protocol(event, now)
+            return engine.on_protocol(event, now)
         self._run('event', apply)
 
     def _on_rating(self, msg: Any) -> None:
-        def apply() -> Outcome:
+        def apply(engine: PolicyEngine) -> Outcome:
             now = self.now_s()
             log = self.session_log
             rating = msg_session_rating.from_msg(msg, t=round(now - log.start, 3) if log else None, rated_at=now_iso())
@@ -162,7 +164,7 @@ class BehaviorNode(NodeShell):
         self._run('rating', apply)
 
     def _on_undelivered(self, msg: Any) -> None:
-        def apply() -> Outcome:
+        def apply(engine: PolicyEngine) -> Outcome:
             command = undelivered_from_msg(msg)
             self.count('commands_not_delivered')
             if self.session_log is not None:
@@ -174,7 +176,7 @@ class BehaviorNode(NodeShell):
         return self.engine.most_attentive() if self.engine is not None else ''
 
     def _tick(self) -> None:
-        self._run('tick', lambda: self.engine.tick(self.now_s()))
+        self._run('tick', lambda engine: engine.tick(self.now_s()))
         tracked = self.engine.person_ids if self.engine is not None else set()
         for pid in self._faces.keys() - tracked:  # face positions of people the engine dropped go too
             del self._faces[pid]  # in place: the engine resolves gaze targets through this dict

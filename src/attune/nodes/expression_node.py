@@ -230,9 +230,9 @@ class ExpressionNode(FacesJoinNode):
         if results is FAILED:
             return
         candidates = []
-        for face, area, result in zip(inputs, boxes, results):
+        for face_input, area, result in zip(inputs, boxes, results):
             if isinstance(result, ValueError):
-                self.bad_input.report('bad_face', f'skipped face {face.track} (stamp {stamp} ns): {result}')
+                self.bad_input.report('bad_face', f'skipped face {face_input.track} (stamp {stamp} ns): {result}')
                 continue
             self._expr_pub.publish(msg_expression.to_msg(msg_expression.from_face_expression(result),
                                                          faces_msg.header))
@@ -240,7 +240,7 @@ class ExpressionNode(FacesJoinNode):
                 for source in result.sources:
                     self._source_pubs[source].publish(msg_expression.to_msg(
                         msg_expression.from_face_expression(result, source), faces_msg.header))
-            candidates.append(CandidateFace(face.track, area, result.features))
+            candidates.append(CandidateFace(face_input.track, area, result.features))
             self.count('expressions_published')
         finished = self._lessons.offer(stamp, candidates)
         if finished is not None:

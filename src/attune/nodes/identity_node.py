@@ -16,6 +16,7 @@ Publishes:   /attune/person_matches  attune/PersonMatches per processed image wi
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,14 @@ PARAMETERS: tuple[ParamSpec, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class _Database:
+    """The people database this node identifies against, and the key that opens it (set at configure)."""
+
+    path: Path
+    key: bytes
+
+
 class IdentityNode(FacesJoinNode):
     """See the module docstring."""
 
@@ -66,8 +75,7 @@ class IdentityNode(FacesJoinNode):
     def __init__(self, **kwargs: Any) -> None:
         self._embedder: FaceEmbedder | None = None
         self._tracks: TrackIdentities | None = None
-        self._key: bytes | None = None
-        self._db_path: Path | None = None
+        self._database: _Database | None = None
         self._db_signature: tuple[int, int, int] | None = None
         self._people = 0
         super().__init__(NODE_NAME, PARAMETERS, **kwargs)
@@ -75,9 +83,10 @@ class IdentityNode(FacesJoinNode):
     # --- lifecycle -------------------------------------------------------------------------------
     def configure(self) -> None:
         p = self.params
-        self._db_path = Path(p['database']).expanduser() if p['database'] else default_database_path()
-        self._key = load_key(p['key_file'] or None)
-        self._load_database()
+        database = _Database(Path(p['database']).expanduser() if p['database'] else default_database_path(),
+                             load_key(p['key_file'] or None))
+        self._load_database(database)
+        self._database = database
         self._embedder = FaceEmbedder()
         self._pub = self.add_publisher(self._msgs.PersonMatches, '/attune/person_matches', qos.RESULTS)
         self.add_timer(p['reload_period_s'], self._reload_if_changed)
@@ -86,10 +95,10 @@ class IdentityNode(FacesJoinNode):
         self.subscribe_faces()
         self.subscribe_images()
         self.get_logger().info(f'identifying faces of {self.params["faces_topic"]} against {self._people} '
-                               f'enrolled people in {self._db_path}')
+                               f'enrolled people in {self._database.path if self._database else "?"}')
 
     def release(self) -> None:
-        self._embedder = self._tracks = self._key = None
+        self._embedder = self._tracks = self._database = None
 
     def parameters_changed(self, names: set[str]) -> None:
         super().parameters_changed(names)
@@ -103,10 +112,10 @@ class IdentityNode(FacesJoinNode):
         return values
 
     # --- database --------------------------------------------------------------------------------
-    def _load_database(self) -> None:
+    def _load_database(self, source: _Database) -> None:
         p = self.params
-        signature = _file_signature(self._db_path)
-        database = PeopleDatabase.open(self._db_path, self._key)
+        signature = _file_signature(source.path)
+        database = PeopleDatabase.open(source.path, source.key)
         threshold = p['threshold'] or shipped_threshold(database)
         self._tracks = TrackIdentities(Identifier(database, threshold), refresh_s=p['refresh_s'],
                                        max_per_frame=p['max_embeddings_per_frame'], history=p['history'])
@@ -114,10 +123,11 @@ class IdentityNode(FacesJoinNode):
         self._people = len(database.people)
 
     def _reload_if_changed(self) -> None:
-        if self._key is None or _file_signature(self._db_path) == self._db_signature:
+        source = self._database
+        if source is None or _file_signature(source.path) == self._db_signature:
             return
         try:
-            self._load_database()
+            self._load_database(source)
         except AttuneError as exc:
             self.bad_input.report('database', f'kept the loaded people: {exc}')
             return
@@ -144,7 +154,7 @@ class IdentityNode(FacesJoinNode):
         stamp = to_ns(faces_msg.header.stamp)
         now_s = stamp * 1e-9
         limit = self.params['max_abs_yaw_deg']
-        usable = {f.id: f for f in frame.faces if f.observation.landmarks is not None
+        usable = {f.id: f.observation.landmarks for f in frame.faces if f.observation.landmarks is not None
                   and (f.head_pose is None or (abs(f.head_pose.yaw) <= limit and abs(f.head_pose.pitch) <= limit))}
         self.count('faces_skipped_pose', len(frame.faces) - len(usable))
         due = tracks.due(list(usable), now_s)
@@ -155,7 +165,7 @@ class IdentityNode(FacesJoinNode):
             for track_id in due:
                 start = time.perf_counter()
                 try:
-                    embedding = embedder.embed_mesh(rgb, usable[track_id].observation.landmarks)
+                    embedding = embedder.embed_mesh(rgb, usable[track_id])
                 except ValueError as exc:
                     tracks.mark_failed(track_id, now_s)
                     self.count('embedding_failures')

@@ -33,6 +33,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
@@ -73,6 +75,15 @@ ROBOT_LOST = 'robot_disconnected'
 FACES_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=30, reliability=ReliabilityPolicy.RELIABLE,
                        durability=DurabilityPolicy.VOLATILE)
 
+@dataclass
+class _Parts:
+    """What configure builds and every input needs: the fusion, who is who, and the name-call protocol."""
+
+    fusion: InteractionFusion
+    people: InteractionIdentities
+    runner: NameCallRunner
+
+
 class InteractionNode(NodeShell):
     """See the module docstring."""
 
@@ -80,9 +91,7 @@ class InteractionNode(NodeShell):
     COUNTERS = ('states_published', 'events_published', 'name_calls')
 
     def __init__(self, **kwargs: Any) -> None:
-        self._fusion: InteractionFusion | None = None
-        self._runner: NameCallRunner | None = None
-        self._people: InteractionIdentities | None = None
+        self._parts: _Parts | None = None  # set at configure
         self._log: NameCallLog | None = None
         self._results: dict[str, int] = {}
         self._dirty: set[str] = set()
@@ -95,13 +104,14 @@ class InteractionNode(NodeShell):
 
     def configure(self) -> None:
         p = self.params
-        self._fusion = InteractionFusion(fusion_options(p))
-        self._people = InteractionIdentities(p['participant'])
-        self._fusion.participant_bound = self._people.bound
-        if self._people.bound and not p['person_matches_topic']:
+        fusion = InteractionFusion(fusion_options(p))
+        people = InteractionIdentities(p['participant'])
+        fusion.participant_bound = people.bound
+        if people.bound and not p['person_matches_topic']:
             self.get_logger().warning("participant set, but person_matches_topic is '': no face can be theirs")
-        self._runner = NameCallRunner(protocol_options(p), speaking_wait_s=p['speaking_wait_s'],
-                                      frame_timeout_s=p['frame_timeout_s'], stimulus_delay_s=p['stimulus_delay_s'])
+        runner = NameCallRunner(protocol_options(p), speaking_wait_s=p['speaking_wait_s'],
+                                frame_timeout_s=p['frame_timeout_s'], stimulus_delay_s=p['stimulus_delay_s'])
+        self._parts = _Parts(fusion, people, runner)
         if p['session_log_dir']:
             self._log = NameCallLog(p['session_log_dir'], p['session_name'],
                                     {'node': self.get_name(), 'protocol': {
@@ -129,17 +139,15 @@ class InteractionNode(NodeShell):
             self.add_subscription(m.StreamTrust, self.params['stream_trust_topic'], self._on_trust, qos.RESULTS)
 
     def release(self) -> None:
-        self._fusion = None
-        self._runner = None
+        self._parts = None
         if self._log is not None:
             self._log.close()
             self._log = None
 
     def parameters_changed(self, names: set[str]) -> None:
-        if self._fusion is not None:
-            self._fusion.options = fusion_options(self.params)
-        runner = self._runner
-        if runner is not None:
+        if self._parts is not None:
+            self._parts.fusion.options = fusion_options(self.params)
+            runner = self._parts.runner
             runner.onset.wait_s = self.params['speaking_wait_s']
             runner.stimulus_delay_s = self.params['stimulus_delay_s']
             if names & set(PROTOCOL_PARAMS):
@@ -149,85 +157,88 @@ class InteractionNode(NodeShell):
                     self.get_logger().error(f'protocol options not changed: {exc}')
 
     # --- inputs ----------------------------------------------------------------------------------
-    def _guard(self, kind: str, fn: Any, msg: Any) -> None:
-        if self._fusion is not None and self._runner is not None:
+    def _guard(self, kind: str, fn: Callable[[Any, _Parts], None], msg: Any) -> None:
+        """fn(msg, parts) for one input message; nothing before configure or after release."""
+        if self._parts is not None:
             self.last_input = time.monotonic()
-            self.attempt(kind, f'dropped {kind} message', fn, msg)
+            self.attempt(kind, f'dropped {kind} message', fn, msg, self._parts)
 
     def _on_faces(self, msg: Any) -> None:
-        def apply(m: Any) -> None:
+        def apply(m: Any, parts: _Parts) -> None:
             stamp = to_ns(m.header.stamp)
             faces = msg_faces.fusion_inputs(m, self.params['fallback_hfov_deg'])
-            self._fusion.observe_faces(self.now_s(), stamp, faces)
+            parts.fusion.observe_faces(self.now_s(), stamp, faces)
             self._dirty.update(f.id for f in faces)
             self._frame_id = m.header.frame_id or self._frame_id
-            samples = self._people.protocol_samples([FaceSample(f.id, f.yaw, 0.5 * (face.roi.xmin + face.roi.xmax))
+            samples = parts.people.protocol_samples([FaceSample(f.id, f.yaw, 0.5 * (face.roi.xmin + face.roi.xmax))
                                                      for f, face in zip(faces, m.faces)])
-            self._publish_results(self._runner.faces(stamp, samples, time.monotonic()))
+            self._publish_results(parts.people, parts.runner.faces(stamp, samples, time.monotonic()))
         self._guard('faces', apply, msg)
 
     def _on_expression(self, msg: Any) -> None:
-        def apply(m: Any) -> None:
-            if self._fusion.observe_expression(self.now_s(), to_ns(m.header.stamp), msg_expression.from_msg(m)):
+        def apply(m: Any, parts: _Parts) -> None:
+            if parts.fusion.observe_expression(self.now_s(), to_ns(m.header.stamp), msg_expression.from_msg(m)):
                 self._dirty.add(m.face_id)
         self._guard('expression', apply, msg)
 
     def _on_affect(self, msg: Any) -> None:
-        def apply(m: Any) -> None:
+        def apply(m: Any, parts: _Parts) -> None:
             stamp = to_ns(m.header.stamp)
-            if self._fusion.observe_affect(self.now_s(), stamp, msg_affect_state.from_msg(m)):
+            if parts.fusion.observe_affect(self.now_s(), stamp, msg_affect_state.from_msg(m)):
                 self._dirty.add(m.face_id)
             if m.face_id and m.emotions:
-                self._runner.affect(self._people.key(m.face_id), stamp, m.emotions, m.probabilities, float(m.valence))
+                parts.runner.affect(parts.people.key(m.face_id), stamp, m.emotions, m.probabilities, float(m.valence))
         self._guard('affect', apply, msg)
 
     def _on_sign(self, msg: Any) -> None:
-        def apply(m: Any) -> None:
+        def apply(m: Any, parts: _Parts) -> None:
             now = self.now_s()
-            person = self._fusion.observe_sign(now, to_ns(m.header.stamp), msg_sign.fusion_input(m))
+            person = parts.fusion.observe_sign(now, to_ns(m.header.stamp), msg_sign.fusion_input(m))
             if person:
                 self._dirty.add(person)
-            person = person or m.face_id or self._fusion.most_attentive(now)  # attributed even while gated
+            person = person or m.face_id or parts.fusion.most_attentive(now)  # attributed even while gated
             self._events.publish(msg_interaction_event.forward_sign(m, person))
             self.count('events_published')
         self._guard('sign', apply, msg)
 
     def _on_matches(self, msg: Any) -> None:
-        def apply(m: Any) -> None:
-            bound = self._people.participant_id
-            for track, identity in self._people.matches(msg_person_matches.from_msg(m), self.now_s()):
-                if self._fusion.identify(track, identity):
+        def apply(m: Any, parts: _Parts) -> None:
+            bound = parts.people.participant_id
+            for track, identity in parts.people.matches(msg_person_matches.from_msg(m), self.now_s()):
+                if parts.fusion.identify(track, identity):
                     self._dirty.add(track)
-            if self._people.participant_id and not bound:
-                self.get_logger().info(f'participant identified: person {self._people.participant_id}')
+            if parts.people.participant_id and not bound:
+                self.get_logger().info(f'participant identified: person {parts.people.participant_id}')
                 if self._log is not None:
-                    self._log.write({'type': 'participant', 'person_id': self._people.participant_id})
+                    self._log.write({'type': 'participant', 'person_id': parts.people.participant_id})
         self._guard('person_matches', apply, msg)
 
     def _on_trust(self, msg: Any) -> None:
-        def apply(m: Any) -> None:
+        def apply(m: Any, parts: _Parts) -> None:
             trust = msg_stream_trust.from_msg(m)
-            self._fusion.set_stream_trust(self.now_s(), trust.trust, trust.live)
-            self._dirty.update(self._fusion.person_ids)
+            parts.fusion.set_stream_trust(self.now_s(), trust.trust, trust.live)
+            self._dirty.update(parts.fusion.person_ids)
         self._guard('stream_trust', apply, msg)
 
     def _on_speaking(self, msg: Bool) -> None:
-        if self._fusion is not None and self._fusion.robot_speaking != msg.data:
-            self._fusion.set_robot_speaking(msg.data)
-            self._dirty.update(self._fusion.person_ids)
-        if self._runner is not None:
-            now = self.get_clock().now().nanoseconds
-            self._publish_results(self._runner.speaking(msg.data, now, time.monotonic()))
+        parts = self._parts
+        if parts is None:
+            return
+        if parts.fusion.robot_speaking != msg.data:
+            parts.fusion.set_robot_speaking(msg.data)
+            self._dirty.update(parts.fusion.person_ids)
+        now = self.get_clock().now().nanoseconds
+        self._publish_results(parts.people, parts.runner.speaking(msg.data, now, time.monotonic()))
 
     def _on_robot_connected(self, msg: Bool) -> None:
         self._robot_connected = bool(msg.data)
-        if not self._robot_connected and self._runner is not None:
-            self._publish_results(self._runner.abort(ROBOT_LOST, time.monotonic()))
+        if not self._robot_connected and self._parts is not None:
+            self._publish_results(self._parts.people, self._parts.runner.abort(ROBOT_LOST, time.monotonic()))
 
     def _on_command(self, msg: Any) -> None:
-        runner = self._runner
-        if runner is None:
+        if self._parts is None:
             return
+        runner, people = self._parts.runner, self._parts.people
         try:
             command = msg_behavior_command.from_msg(msg)
         except ValueError as exc:
@@ -235,11 +246,11 @@ class InteractionNode(NodeShell):
             return
         target = command.target_id.strip()
         if command.action == Action.STOP:
-            self._publish_results(runner.stop(self._people.key(target) if target else ''))
+            self._publish_results(people, runner.stop(people.key(target) if target else ''))
             return
         if command.action != Action.NAME_CALL:
             return
-        target, replaced = self._people.protocol_target(target)
+        target, replaced = people.protocol_target(target)
         if replaced:
             self.bad_input.report('participant', f'NAME_CALL for face {command.target_id!r}: measured on the bound '
                                   'participant instead (other faces are ignored)')
@@ -257,18 +268,18 @@ class InteractionNode(NodeShell):
         results = runner.command(PendingCall(stamp, now, target, name), reports, time.monotonic())
         if not self._robot_connected:  # the robot cannot have called the name: nothing to measure
             results += runner.abort(ROBOT_LOST, time.monotonic(), target)
-        self._publish_results(results)
+        self._publish_results(people, results)
 
     def _on_protocol_timer(self) -> None:
-        if self._runner is not None:
+        if self._parts is not None:
             now = self.get_clock().now().nanoseconds
-            self._publish_results(self._runner.tick(now, time.monotonic()))
+            self._publish_results(self._parts.people, self._parts.runner.tick(now, time.monotonic()))
 
     # --- output ----------------------------------------------------------------------------------
-    def _publish_results(self, results: list[NameCallResult]) -> None:
+    def _publish_results(self, people: InteractionIdentities, results: list[NameCallResult]) -> None:
         """Publish name-call states and results as events (and log the final ones)."""
         for measured in results:
-            result, person = self._people.report(measured)
+            result, person = people.report(measured)
             header = Header(stamp=from_ns(result.decided_ns, type(Header().stamp)), frame_id=self._frame_id)
             self._events.publish(msg_interaction_event.to_msg(result.as_protocol_result(), header))
             self.count('events_published')
@@ -282,13 +293,14 @@ class InteractionNode(NodeShell):
             if self._log is not None:
                 try:
                     self._log.name_call(result, person_id=person or None,
-                                        participant=bool(person) and person == self._people.participant_id)
+                                        participant=bool(person) and person == people.participant_id)
                 except (OSError, ValueError) as exc:
                     self.bad_input.report('session_log', f'session log not written: {exc}')
 
     def _publish(self) -> None:
-        if self._fusion is None:
+        if self._parts is None:
             return
+        fusion = self._parts.fusion
         now = self.now_s()
         if now - self._last_heartbeat >= self.params['heartbeat_s']:
             self._last_heartbeat = now
@@ -298,14 +310,14 @@ class InteractionNode(NodeShell):
         else:
             return
         self._dirty.clear()
-        for state in self._fusion.snapshot(now, ids):
+        for state in fusion.snapshot(now, ids):
             self._pub.publish(msg_interaction_state.to_msg(state, self._frame_id))
             self.published += 1
             self.count('states_published')
 
     def diagnostic_values(self) -> dict[str, Any]:
         values = super().diagnostic_values()
-        values['name_calls_running'] = self._runner.running if self._runner else 0
+        values['name_calls_running'] = self._parts.runner.running if self._parts else 0
         values.update({f'results_{k.lower()}': v for k, v in self._results.items()})
         if self._log is not None:
             values['session_log'] = str(self._log.path)

@@ -80,6 +80,7 @@ class NaoBridgeNode(RobotBridgeNode):
     def __init__(self, **kwargs: Any) -> None:
         self.robot: NaoqiRobot | None = None
         self._driver_pubs: dict[str, Any] = {}
+        self._joint_angles_type: type | None = None  # driver2: naoqi_bridge_msgs/JointAnglesWithSpeed if importable
         self._speech = SpeechTimer()
         self._velocity = VelocityHold()
         self._moving = False
@@ -131,7 +132,7 @@ class NaoBridgeNode(RobotBridgeNode):
 
     # --- commands --------------------------------------------------------------------------------
     def execute(self, cmd: Command) -> None:
-        problem = self._execute_naoqi(cmd) if self.robot is not None else self._execute_driver2(cmd)
+        problem = self._execute_naoqi(self.robot, cmd) if self.robot is not None else self._execute_driver2(cmd)
         if problem and self.robot is not None and undelivered(problem):
             self.refused += 1
             self.report_undelivered(cmd, problem)
@@ -142,9 +143,9 @@ class NaoBridgeNode(RobotBridgeNode):
             self.executed += 1
         self._update()
 
-    def _execute_naoqi(self, cmd: Command) -> str:
+    def _execute_naoqi(self, robot: NaoqiRobot, cmd: Command) -> str:
         try:
-            return self.robot.execute(cmd)
+            return robot.execute(cmd)
         except Exception as exc:  # noqa: BLE001 - a NAOqi failure must not take the node down
             return f'{type(exc).__name__}: {exc}'
 
@@ -157,7 +158,7 @@ class NaoBridgeNode(RobotBridgeNode):
             self._driver_pubs['speech'].publish(String(data=out.speech))
             self._speech.start(cmd.text, cmd.speech_rate, now)
         if out.head is not None:
-            if 'head' not in self._driver_pubs:
+            if 'head' not in self._driver_pubs or self._joint_angles_type is None:
                 return 'head gaze is unavailable: naoqi_bridge_msgs is not importable'
             m = self._joint_angles_type()
             m.header = Header(stamp=self.get_clock().now().to_msg())

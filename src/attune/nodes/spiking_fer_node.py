@@ -98,6 +98,7 @@ class SpikingFerNode(NodeShell):
         self.add_subscription(self._msgs.EventPacket, p['face_events_topic'], self._on_face, in_qos)
         if p['sensor_events_topic']:
             self.add_subscription(self._msgs.EventPacket, p['sensor_events_topic'], self._on_sensor, in_qos)
+        assert self._pipeline is not None, 'activate follows configure, which builds the pipeline'
         model = self._pipeline.model
         expects = ('' if model.saccade_amplitude_px is None
                    else f"; expects emulated events with saccade_amplitude_px {model.saccade_amplitude_px:g}")

@@ -166,7 +166,7 @@ class NaoqiRobot:
                 return f'no answer within {self.options.connect_timeout_s:g} s'
             if future.hasError():
                 session.close()
-                return future.error()
+                return str(future.error())
             services, missing = {}, []
             for name in SERVICES:
                 try:

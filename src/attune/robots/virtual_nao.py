@@ -32,17 +32,17 @@ class _Recorder:
 
 
 class _TextToSpeech(_Recorder):
-    def say(self, text, *config):
+    def say(self, text: str, *config: Any) -> None:
         self._record('say', text, *config)
         self._robot.speak(text)
 
-    def setVolume(self, volume):  # noqa: N802 - NAOqi's names
+    def setVolume(self, volume: float) -> None:  # noqa: N802 - NAOqi's names
         self._record('setVolume', volume)
 
-    def setParameter(self, name, value):  # noqa: N802
+    def setParameter(self, name: str, value: Any) -> None:  # noqa: N802
         self._record('setParameter', name, value)
 
-    def stopAll(self):  # noqa: N802
+    def stopAll(self) -> None:  # noqa: N802
         self._record('stopAll')
         self._robot.stop_speaking.set()
 
@@ -52,34 +52,34 @@ class _AnimatedSpeech(_TextToSpeech):
 
 
 class _Leds(_Recorder):
-    def fadeRGB(self, name, *rgb_duration):  # noqa: N802
+    def fadeRGB(self, name: str, *rgb_duration: float) -> None:  # noqa: N802
         self._record('fadeRGB', name, *rgb_duration)
 
 
 class _Motion(_Recorder):
-    def setAngles(self, names, angles, speed):  # noqa: N802
+    def setAngles(self, names: str | list[str], angles: float | list[float], speed: float) -> None:  # noqa: N802
         self._record('setAngles', names, angles, speed)
-        names = [names] if isinstance(names, str) else list(names)
-        angles = [angles] if isinstance(angles, (int, float)) else list(angles)
-        for n, a in zip(names, angles):
+        joints = [names] if isinstance(names, str) else list(names)
+        values = [angles] if isinstance(angles, (int, float)) else list(angles)
+        for n, a in zip(joints, values):
             self._robot.joints[n] = float(a)
 
-    def getAngles(self, names, use_sensors):  # noqa: N802
-        names = [names] if isinstance(names, str) else list(names)
-        return [self._robot.joints.get(n, 0.0) for n in names]
+    def getAngles(self, names: str | list[str], use_sensors: bool) -> list[float]:  # noqa: N802
+        joints = [names] if isinstance(names, str) else list(names)
+        return [self._robot.joints.get(n, 0.0) for n in joints]
 
-    def move(self, x, y, theta):
+    def move(self, x: float, y: float, theta: float) -> None:
         self._record('move', x, y, theta)
 
-    def stopMove(self):  # noqa: N802
+    def stopMove(self) -> None:  # noqa: N802
         self._record('stopMove')
 
-    def wakeUp(self):  # noqa: N802
+    def wakeUp(self) -> None:  # noqa: N802
         self._record('wakeUp')
 
 
 class _AnimationPlayer(_Recorder):
-    def run(self, animation):
+    def run(self, animation: str) -> None:
         self._record('run', animation)
 
 
@@ -103,7 +103,7 @@ class VirtualNao:
         self.requested_url = url
         self.services = services
         self.seconds_per_word = seconds_per_word
-        self.calls: list[tuple[str, str, tuple]] = []
+        self.calls: list[tuple[str, str, tuple[Any, ...]]] = []
         self.joints: dict[str, float] = {'HeadYaw': 0.0, 'HeadPitch': 0.0}
         self.stop_speaking = threading.Event()
         self._lock = threading.Lock()
@@ -124,10 +124,10 @@ class VirtualNao:
     @property
     def url(self) -> str:
         """The tcp:// endpoint the robot listens on."""
-        endpoints = [e for e in self._session.endpoints() if e.startswith('tcp://')]
+        endpoints: list[str] = [e for e in self._session.endpoints() if e.startswith('tcp://')]
         return endpoints[0]
 
-    def record(self, service: str, method: str, args: tuple) -> None:
+    def record(self, service: str, method: str, args: tuple[Any, ...]) -> None:
         with self._lock:
             self.calls.append((service, method, tuple(args)))
             if self._record is not None:
@@ -139,7 +139,7 @@ class VirtualNao:
         self.stop_speaking.clear()
         self.stop_speaking.wait(self.seconds_per_word * max(1, len(str(text).split())))
 
-    def calls_to(self, service: str | None = None, method: str | None = None) -> list[tuple[str, str, tuple]]:
+    def calls_to(self, service: str | None = None, method: str | None = None) -> list[tuple[str, str, tuple[Any, ...]]]:
         with self._lock:
             return [c for c in self.calls if (service is None or c[0] == service)
                     and (method is None or c[1] == method)]

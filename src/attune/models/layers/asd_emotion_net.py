@@ -49,4 +49,5 @@ class AsdEmotionNet(nn.Module):
 
     def forward(self, crop: Tensor, landmarks: Tensor) -> Tensor:
         fused = torch.cat([self.resnet(crop), self.gcn(landmarks)], dim=-1)
-        return self.classifier(self.dropout(torch.relu(self.fusion(fused))))
+        logits: Tensor = self.classifier(self.dropout(torch.relu(self.fusion(fused))))
+        return logits

@@ -54,6 +54,7 @@ class BasicBlock(nn.Module):
         reset_residual_block(self, self.bn2)
 
     def forward(self, x: Tensor) -> Tensor:
-        out = self.relu(self.bn1(self.conv1(x)))
+        out: Tensor = self.relu(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
-        return self.relu(out + self.shortcut(x))
+        out = self.relu(out + self.shortcut(x))
+        return out

@@ -47,7 +47,8 @@ class Bottleneck(nn.Module):
         reset_residual_block(self, self.bn3)
 
     def forward(self, x: Tensor) -> Tensor:
-        out = self.relu(self.bn1(self.conv1(x)))
+        out: Tensor = self.relu(self.bn1(self.conv1(x)))
         out = self.relu(self.bn2(self.conv2(out)))
         out = self.bn3(self.conv3(out))
-        return self.relu(out + self.shortcut(x))
+        out = self.relu(out + self.shortcut(x))
+        return out

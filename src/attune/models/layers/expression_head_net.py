@@ -45,4 +45,5 @@ class ExpressionHeadNet(nn.Module):
         self.std.copy_(x.std(dim=0).clamp_min(1e-4))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.layers((x - self.mean) / self.std)
+        out: torch.Tensor = self.layers((x - self.mean) / self.std)
+        return out

@@ -49,7 +49,8 @@ class SeparableConv(nn.Module):
         self.bn = nn.BatchNorm2d(cout, eps=BN_EPS)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.bn(self.pointwise(self.depthwise(x)))
+        out: torch.Tensor = self.bn(self.pointwise(self.depthwise(x)))
+        return out
 
 
 class ResidualBlock(nn.Module):
@@ -64,7 +65,8 @@ class ResidualBlock(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = max_pool_same(self.sep2(F.relu(self.sep1(x))))
-        return y + self.shortcut_bn(self.shortcut(x))
+        out: torch.Tensor = y + self.shortcut_bn(self.shortcut(x))
+        return out
 
 
 class FerMiniXception(nn.Module):

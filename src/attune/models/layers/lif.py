@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import nn
@@ -11,16 +13,20 @@ class _ArctanSpike(torch.autograd.Function):
     """Heaviside forward, arctan-surrogate backward (used only while autograd records)."""
 
     @staticmethod
-    def forward(ctx, v: torch.Tensor, alpha: float) -> torch.Tensor:
+    def forward(ctx: Any, v: torch.Tensor, alpha: float) -> torch.Tensor:
         ctx.save_for_backward(v)
         ctx.alpha = alpha
         return (v >= 0).to(v.dtype)
 
     @staticmethod
-    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
         (v,) = ctx.saved_tensors
         a = ctx.alpha
         return grad * (a / 2) / (1 + (math.pi / 2 * a * v) ** 2), None
+
+
+#: The autograd function's entry point, typed (torch leaves Function.apply unannotated).
+_arctan_spike: Callable[[torch.Tensor, float], torch.Tensor] = _ArctanSpike.apply
 
 
 def spike(v: torch.Tensor, alpha: float) -> torch.Tensor:
@@ -31,7 +37,7 @@ def spike(v: torch.Tensor, alpha: float) -> torch.Tensor:
     ONNX export) it is a plain comparison, so the exported graph holds no custom operator.
     """
     if torch.is_grad_enabled() and v.requires_grad:
-        return _ArctanSpike.apply(v, alpha)
+        return _arctan_spike(v, alpha)
     return (v >= 0).to(v.dtype)
 
 

@@ -33,6 +33,9 @@ class MeshGCN(nn.Module):
         - output: (B, embedding)
     """
 
+    adjacency: Tensor  # buffers, registered in __init__
+    reference: Tensor
+
     def __init__(self, adjacency: Tensor, reference: Tensor, hidden: int = 64, embedding: int = 128,
                  dropout: float = 0.1) -> None:
         super().__init__()
@@ -50,7 +53,7 @@ class MeshGCN(nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        for conv in self.convs:
+        for conv in self._layers():
             conv.reset_parameters()
         self.readout.reset_parameters()
 
@@ -61,9 +64,13 @@ class MeshGCN(nn.Module):
             if self._sparse is None or self._sparse.device != adjacency.device:
                 self._sparse = adjacency.to_sparse().coalesce()
             adjacency = self._sparse
-        for i, conv in enumerate(self.convs):
+        for i, conv in enumerate(self._layers()):
             h = torch.relu(conv(h, adjacency))
             if i < len(self.convs) - 1:
                 h = self.dropout(h)
         pooled = torch.cat([h.mean(dim=1), h.amax(dim=1)], dim=-1)
-        return self.readout(pooled)
+        embedding: Tensor = self.readout(pooled)
+        return embedding
+
+    def _layers(self) -> list[GCNConv]:
+        return [conv for conv in self.convs if isinstance(conv, GCNConv)]

@@ -7,7 +7,7 @@ from attune.models.layers.basic_block import BasicBlock
 from attune.models.layers.bottleneck import Bottleneck
 
 #: Blocks per stage and block type of each depth (He et al. 2016, table 1).
-DEPTHS: dict[int, tuple[type[nn.Module], tuple[int, int, int, int]]] = {
+DEPTHS: dict[int, tuple[type[BasicBlock] | type[Bottleneck], tuple[int, int, int, int]]] = {
     18: (BasicBlock, (2, 2, 2, 2)),
     34: (BasicBlock, (3, 4, 6, 3)),
     50: (Bottleneck, (3, 4, 6, 3)),
@@ -50,11 +50,11 @@ class ResNet(nn.Module):
         else:
             conv = nn.Conv2d(in_channels, width, 3, 1, 1, bias=False)
         self.stem = nn.Sequential(conv, nn.BatchNorm2d(width), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2, 1))
-        stages = []
+        stages: list[nn.Module] = []
         channels_in = width
         for i, count in enumerate(counts):
             channels = width * 2 ** i
-            blocks = []
+            blocks: list[nn.Module] = []
             for j in range(count):
                 blocks.append(block(channels_in, channels, 2 if (j == 0 and i > 0) else 1))
                 channels_in = channels * block.expansion
@@ -71,9 +71,10 @@ class ResNet(nn.Module):
             elif isinstance(m, nn.BatchNorm2d):
                 nn.init.ones_(m.weight)
                 nn.init.zeros_(m.bias)
-        for stage in self.stages:
-            for block in stage:
+        for block in self.stages.modules():
+            if isinstance(block, BasicBlock | Bottleneck):
                 block.reset_parameters()
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.pool(self.stages(self.stem(x))).flatten(1)
+        out: Tensor = self.pool(self.stages(self.stem(x))).flatten(1)
+        return out

@@ -32,4 +32,5 @@ class IsolatedSignClassifier(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.encoder(x)
         weights = torch.softmax(self.score(h), dim=1)
-        return self.head((weights * h).sum(dim=1))
+        out: torch.Tensor = self.head((weights * h).sum(dim=1))
+        return out

@@ -32,4 +32,5 @@ class ContinuousSignRecognizer(nn.Module):
         self.head = nn.Linear(encoder.dim, num_glosses + 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.encoder(x))
+        out: torch.Tensor = self.head(self.encoder(x))
+        return out

@@ -68,4 +68,5 @@ class SignEncoder(nn.Module):
         for adapter, norm, mlp in zip(self.adapters, self.norms, self.mlps):
             h = adapter(h)
             h = h + mlp(norm(h))
-        return self.out_norm(h)
+        out: torch.Tensor = self.out_norm(h)
+        return out

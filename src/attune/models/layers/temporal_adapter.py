@@ -62,7 +62,8 @@ class TemporalAdapter(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         z = self.down(self.norm(x)) + self.position[: x.shape[1]]
         z = self.act(self.conv(z.transpose(1, 2))).transpose(1, 2)
-        return x + self.up(z)
+        out: torch.Tensor = x + self.up(z)
+        return out
 
 
 def sinusoidal_positions(length: int, dim: int) -> torch.Tensor:

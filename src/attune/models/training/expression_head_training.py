@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import torch
 from torch.nn import functional as F  # noqa: N812
 
@@ -48,13 +49,13 @@ class Matrix:
     """The usable rows (a face was found): inputs x (N, HEAD_FEATURE_SIZE), class index y, person,
     source ('london' / 'mux'), and the row's index in the item list."""
 
-    x: np.ndarray
-    y: np.ndarray
-    person: np.ndarray
-    source: np.ndarray
-    index: np.ndarray
+    x: npt.NDArray[Any]
+    y: npt.NDArray[Any]
+    person: npt.NDArray[Any]
+    source: npt.NDArray[Any]
+    index: npt.NDArray[Any]
 
-    def rows(self, keep: np.ndarray) -> Matrix:
+    def rows(self, keep: npt.NDArray[Any]) -> Matrix:
         return Matrix(self.x[keep], self.y[keep], self.person[keep], self.source[keep], self.index[keep])
 
 
@@ -66,7 +67,7 @@ def build_matrix(items: list[Item], features: Features) -> Matrix:
     return Matrix(x, y, np.array([items[i].person for i in rows]), np.array([items[i].source for i in rows]), rows)
 
 
-def class_weights(y: np.ndarray) -> torch.Tensor:
+def class_weights(y: npt.NDArray[Any]) -> torch.Tensor:
     counts = np.bincount(y, minlength=len(EMOTIONS)).astype(np.float64)
     w = np.where(counts > 0, 1.0 / np.sqrt(np.maximum(counts, 1)), 0.0)
     return torch.tensor(w / w[counts > 0].mean(), dtype=torch.float32)
@@ -102,12 +103,13 @@ def fit(m: Matrix, config: HeadConfig) -> ExpressionHeadNet:
     return model.eval()
 
 
-def predict_logits(model: ExpressionHeadNet, x: np.ndarray) -> np.ndarray:
+def predict_logits(model: ExpressionHeadNet, x: npt.NDArray[Any]) -> npt.NDArray[Any]:
     with torch.no_grad():
-        return model(torch.from_numpy(np.asarray(x, np.float32))).numpy()
+        out: npt.NDArray[Any] = model(torch.from_numpy(np.asarray(x, np.float32))).numpy()
+        return out
 
 
-def person_folds(person: np.ndarray, folds: int, seed: int) -> np.ndarray:
+def person_folds(person: npt.NDArray[Any], folds: int, seed: int) -> npt.NDArray[Any]:
     """A fold number per row: people shuffled (seeded) and dealt round-robin, so folds are balanced."""
     people = np.unique(person)
     np.random.default_rng(seed).shuffle(people)
@@ -119,7 +121,7 @@ def person_folds(person: np.ndarray, folds: int, seed: int) -> np.ndarray:
 MARGINS = (0.0, 0.25, 0.5, 1.0, 1.5, 2.0)
 
 
-def scores(logits: np.ndarray, m: Matrix, margin: float | None = None) -> dict[str, Any]:
+def scores(logits: npt.NDArray[Any], m: Matrix, margin: float | None = None) -> dict[str, Any]:
     """London binary accuracy (uncalibrated, and calibrated on the person's neutral photo with the
     given margin, or the best of MARGINS when None), muxspace 5-class and 7-class macro-F1 and
     per-class F1."""
@@ -153,12 +155,13 @@ def scores(logits: np.ndarray, m: Matrix, margin: float | None = None) -> dict[s
     return out
 
 
-def calibrated_logits(logits: np.ndarray, reference: np.ndarray, margin: float) -> np.ndarray:
+def calibrated_logits(logits: npt.NDArray[Any], reference: npt.NDArray[Any], margin: float) -> npt.NDArray[Any]:
     """Logits relative to a person's neutral reference (as ExpressionHead.calibrated)."""
-    return np.asarray(logits) - np.asarray(reference) + margin * np.eye(len(EMOTIONS))[0]
+    out: npt.NDArray[Any] = np.asarray(logits) - np.asarray(reference) + margin * np.eye(len(EMOTIONS))[0]
+    return out
 
 
-def london_calibrated(logits: np.ndarray, m: Matrix, margin: float) -> float:
+def london_calibrated(logits: npt.NDArray[Any], m: Matrix, margin: float) -> float:
     """Accuracy when each person's neutral photo is their calibration reference."""
     happy = EMOTIONS.index('happy')
     reference = {p: logits[i] for i, p in enumerate(m.person) if m.y[i] == EMOTIONS.index('neutral')}
@@ -169,7 +172,7 @@ def london_calibrated(logits: np.ndarray, m: Matrix, margin: float) -> float:
     return round(float(np.mean(right)), 4)
 
 
-def cross_validate(m: Matrix, config: HeadConfig, folds: int = 5) -> tuple[dict[str, Any], np.ndarray]:
+def cross_validate(m: Matrix, config: HeadConfig, folds: int = 5) -> tuple[dict[str, Any], npt.NDArray[Any]]:
     """Out-of-fold logits of person-wise folds and their scores."""
     fold = person_folds(m.person, folds, config.seed)
     logits = np.zeros((len(m.y), len(EMOTIONS)), np.float32)
@@ -181,7 +184,7 @@ def cross_validate(m: Matrix, config: HeadConfig, folds: int = 5) -> tuple[dict[
 
 def selection_score(s: dict[str, Any]) -> float:
     """What model selection maximizes: muxspace 5-class macro-F1 plus London accuracy."""
-    return s.get('mux5_macro_f1', 0.0) + s.get('london_accuracy', 0.0)
+    return float(s.get('mux5_macro_f1', 0.0)) + float(s.get('london_accuracy', 0.0))
 
 
 def search(m: Matrix, base: HeadConfig, grid: dict[str, list[Any]], folds: int = 5,

@@ -16,8 +16,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import torch
 from torch.nn import functional as F  # noqa: N812
 
@@ -43,8 +45,8 @@ class FineTuneConfig:
     threads: int = 1
 
 
-def load_crops(items: Sequence[Item], features: Features, rows: np.ndarray,
-               log: Callable[[str], object] = print) -> np.ndarray:
+def load_crops(items: Sequence[Item], features: Features, rows: npt.NDArray[Any],
+               log: Callable[[str], object] = print) -> npt.NDArray[Any]:
     """(len(rows), 64, 64) uint8 aligned grey crops of items[rows], from the photos and the landmarks
     already in features (no second FaceMesh pass). Kept in memory only."""
     from attune.expression.cnn import prepare_crop
@@ -60,7 +62,7 @@ def load_crops(items: Sequence[Item], features: Features, rows: np.ndarray,
     return crops
 
 
-def to_input(crops: np.ndarray) -> torch.Tensor:
+def to_input(crops: npt.NDArray[Any]) -> torch.Tensor:
     """uint8 (N, 64, 64) -> (N, 1, 64, 64) float32 in [-1, 1] (as attune.expression.cnn.preprocess)."""
     return torch.from_numpy((np.asarray(crops, np.float32) / 255.0 - 0.5) * 2.0)[:, None]
 
@@ -89,7 +91,7 @@ def augment(x: torch.Tensor, config: FineTuneConfig, generator: torch.Generator)
     return ((x - mean) * contrast + mean + brightness).clamp(-1, 1)
 
 
-def trunk_views(net: FerMiniXception, crops: np.ndarray, config: FineTuneConfig,
+def trunk_views(net: FerMiniXception, crops: npt.NDArray[Any], config: FineTuneConfig,
                 batch: int = 256) -> dict[str, torch.Tensor]:
     """The frozen trunk's outputs (float16, in memory): 'plain' and 'mirror' (N, 32, 15, 15) of the
     crops as the node feeds them, and 'views' (N, config.views, 32, 15, 15) of augmented copies."""
@@ -107,12 +109,12 @@ def trunk_views(net: FerMiniXception, crops: np.ndarray, config: FineTuneConfig,
     return {k: torch.cat(v) for k, v in out.items()}
 
 
-def fer_targets(labels: Sequence[str]) -> np.ndarray:
+def fer_targets(labels: Sequence[str]) -> npt.NDArray[Any]:
     """EMOTIONS labels -> the CNN's FER2013 class indices."""
     return np.array([FER2013_ORDER.index(label) for label in labels])
 
 
-def fine_tune(net: FerMiniXception, views: torch.Tensor, labels: Sequence[str], london: np.ndarray,
+def fine_tune(net: FerMiniXception, views: torch.Tensor, labels: Sequence[str], london: npt.NDArray[Any],
               config: FineTuneConfig, log: Callable[[str], object] = print) -> FerMiniXception:
     """Fine-tune net's top in place on trunk views (N, V, 32, 15, 15) of photos with EMOTIONS labels;
     returns net in eval mode (BatchNorm statistics unchanged)."""
@@ -147,7 +149,7 @@ def fine_tune(net: FerMiniXception, views: torch.Tensor, labels: Sequence[str], 
     return net.eval()
 
 
-def cnn_outputs(net: FerMiniXception, plain: torch.Tensor, mirror: torch.Tensor) -> dict[str, np.ndarray]:
+def cnn_outputs(net: FerMiniXception, plain: torch.Tensor, mirror: torch.Tensor) -> dict[str, npt.NDArray[Any]]:
     """The CNN fields of Features (EMOTIONS-order probabilities and embeddings of the crop and its
     mirror image) from trunk outputs (trunk_views' 'plain' and 'mirror')."""
     out = {}

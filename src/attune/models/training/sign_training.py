@@ -14,21 +14,26 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
+import numpy.typing as npt
 import torch
 from torch import nn
 
 from attune.models.training.sign_augment import augment
-from attune.sign.augment import signer_variation, vary_segment
-from attune.sign.compose import ComposeOptions, SequenceComposer
+from attune.sign.augment import SignerVariation, signer_variation, vary_segment
+from attune.sign.compose import ComposedSequence, ComposeOptions, SequenceComposer
 from attune.sign.ctc import beam_decode, error_rate, greedy_decode, log_softmax
 from attune.sign.datasets import LandmarkDataset, SignSplit, split_blocks, windows
 from attune.sign.evaluation import VARIED_SEED, robustness, window_scores
 from attune.sign.features import FEATURE_DIM, GROUPS, group_mask
 from attune.sign.model import SignModelInfo
+
+if TYPE_CHECKING:
+    from attune.models.layers.sign_encoder import SignEncoder
 
 _PRESENCE = GROUPS['presence'][0]
 
@@ -73,7 +78,7 @@ class SignTrainResult:
     config: SignTrainConfig
 
 
-def _normalization(features: np.ndarray, groups: tuple[str, ...]) -> tuple[torch.Tensor, ...]:
+def _normalization(features: npt.NDArray[Any], groups: tuple[str, ...]) -> tuple[torch.Tensor, ...]:
     mask = torch.from_numpy(group_mask(groups))
     flat = torch.from_numpy(features.reshape(-1, FEATURE_DIM))
     present = flat[:, _PRESENCE] > 0
@@ -86,7 +91,7 @@ def _architecture(config: SignTrainConfig, max_len: int) -> dict[str, Any]:
             'kernel_size': config.kernel_size, 'max_len': max_len, 'dropout': config.dropout}
 
 
-def _encoder(config: SignTrainConfig, max_len: int):
+def _encoder(config: SignTrainConfig, max_len: int) -> SignEncoder:
     from attune.models.layers.sign_encoder import SignEncoder
 
     return SignEncoder(FEATURE_DIM, **_architecture(config, max_len))
@@ -100,7 +105,7 @@ def _schedule(optimizer: torch.optim.Optimizer, steps: int) -> torch.optim.lr_sc
 
 # --- isolated --------------------------------------------------------------------------------------
 def train_isolated(dataset: LandmarkDataset, config: SignTrainConfig, name: str,
-                   log=print) -> SignTrainResult:
+                   log: Callable[[str], None] = print) -> SignTrainResult:
     """Train an IsolatedSignClassifier on the training blocks; score it on the held-out blocks, as
     recorded and as other signers would show them (attune.sign.evaluation.robustness)."""
     from attune.models.layers.sign_classifier import IsolatedSignClassifier
@@ -169,7 +174,8 @@ def train_isolated(dataset: LandmarkDataset, config: SignTrainConfig, name: str,
     return SignTrainResult(model, info, metrics, split, config)
 
 
-def _epoch_windows(train: LandmarkDataset, config: SignTrainConfig, variation, rng: np.random.Generator):
+def _epoch_windows(train: LandmarkDataset, config: SignTrainConfig, variation: SignerVariation,
+                   rng: np.random.Generator) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
     """One epoch's training windows: each block as another signer would record it (a share
     clean_fraction as recorded), windows at a random offset of the stride."""
     segments = tuple(s if rng.random() < config.clean_fraction
@@ -183,7 +189,7 @@ def _epoch_windows(train: LandmarkDataset, config: SignTrainConfig, variation, r
     return x, y
 
 
-def _predict(model: nn.Module, x: np.ndarray, batch: int = 1024) -> np.ndarray:
+def _predict(model: nn.Module, x: npt.NDArray[Any], batch: int = 1024) -> npt.NDArray[Any]:
     model.eval()
     out = []
     with torch.no_grad():
@@ -192,14 +198,14 @@ def _predict(model: nn.Module, x: np.ndarray, batch: int = 1024) -> np.ndarray:
     return np.concatenate(out) if out else np.zeros(0, np.int64)
 
 
-def isolated_accuracy(model: nn.Module, x: np.ndarray, y: np.ndarray) -> float:
+def isolated_accuracy(model: nn.Module, x: npt.NDArray[Any], y: npt.NDArray[Any]) -> float:
     if not len(y):
         return float('nan')
     return float((_predict(model, x) == y).mean())
 
 
 # --- continuous ------------------------------------------------------------------------------------
-def _pad(sequences: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
+def _pad(sequences: list[npt.NDArray[Any]]) -> tuple[torch.Tensor, torch.Tensor]:
     lengths = torch.tensor([len(s) for s in sequences])
     x = torch.zeros(len(sequences), int(lengths.max()), FEATURE_DIM)
     for i, s in enumerate(sequences):
@@ -207,7 +213,8 @@ def _pad(sequences: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
     return x, lengths
 
 
-def train_continuous(dataset: LandmarkDataset, config: SignTrainConfig, name: str, log=print) -> SignTrainResult:
+def train_continuous(dataset: LandmarkDataset, config: SignTrainConfig, name: str,
+                     log: Callable[[str], None] = print) -> SignTrainResult:
     """Train a ContinuousSignRecognizer with CTC on sequences composed from the training blocks;
     score greedy and beam decoding on sequences composed from the held-out blocks."""
     from attune.models.layers.sign_ctc import ContinuousSignRecognizer
@@ -267,14 +274,14 @@ def train_continuous(dataset: LandmarkDataset, config: SignTrainConfig, name: st
     return SignTrainResult(model, info, metrics, split, config)
 
 
-def held_out_sequences(split: SignSplit, config: SignTrainConfig) -> list:
+def held_out_sequences(split: SignSplit, config: SignTrainConfig) -> list[ComposedSequence]:
     """The fixed held-out composed sequences (seeded independently of training)."""
     composer = SequenceComposer(split.test, config.compose)
     rng = np.random.default_rng(10_000 + config.split_seed)
     return [composer.sample(rng) for _ in range(config.test_sequences)]
 
 
-def continuous_error_rates(model: Any, sequences: list, beam_width: int = 8) -> dict[str, float]:
+def continuous_error_rates(model: Any, sequences: list[ComposedSequence], beam_width: int = 8) -> dict[str, float]:
     """Greedy and beam error rates of a torch model or an attune.sign.model.SignModel."""
     references, greedy, beam = [], [], []
     for s in sequences:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from attune.emotions import EMOTIONS
 from attune.events.energy import OpEnergy
@@ -44,7 +45,7 @@ LIMITS = """\
   people against the photo labels and fails below a floor just under the accuracy measured here."""
 
 
-def _fmt(v) -> str:
+def _fmt(v: object) -> str:
     return f'{v:.3f}' if isinstance(v, float) else ('-' if v is None else str(v))
 
 
@@ -62,7 +63,7 @@ def _emulation() -> str:
             'and the face outline fire and a still smile is invisible).')
 
 
-def _validation(summary: dict) -> list[str]:
+def _validation(summary: dict[str, Any]) -> list[str]:
     """The validation people's table (model selection), when the run kept some."""
     if not summary.get('validation_windows'):
         return []
@@ -78,7 +79,7 @@ def _validation(summary: dict) -> list[str]:
     return lines
 
 
-def model_card(name: str, summary: dict, command: str, notes: list[str], real_events: Path | None) -> str:
+def model_card(name: str, summary: dict[str, Any], command: str, notes: list[str], real_events: Path | None) -> str:
     """The Markdown model card of a run."""
     energy = OpEnergy()
     spec, config = summary['spec'], summary['config']
