@@ -203,8 +203,7 @@ def load_or_build(ns: argparse.Namespace, log: Any = print, cache: bool = True, 
 
     def label() -> Any:
         start = time.perf_counter()
-        options = {'head_path': head} if head else {}
-        with ExpressionTeacher(weights=weights, **options) as teacher:
+        with ExpressionTeacher(weights=weights, head_path=head) as teacher:  # '': the shipped head
             log(f'labelling {len(data)} faces with the expression teacher {teacher.weights} ...')
             soft = label_faces(data, teacher, progress=log)
         log(f'labelled in {time.perf_counter() - start:.0f} s')

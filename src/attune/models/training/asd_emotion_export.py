@@ -69,6 +69,8 @@ def export_onnx(result: TrainResult, path: Path | str) -> dict[str, Any]:
     program = torch.onnx.export(model, example, dynamo=True, input_names=['crop', 'landmarks'],
                                 output_names=['logits', 'probabilities'],
                                 dynamic_shapes={'crop': {0: batch}, 'landmarks': {0: batch}}, verbose=False)
+    if program is None:
+        raise RuntimeError('torch.onnx.export returned no program')
     program.save(str(path))
     proto = onnx.load(str(path))
     del proto.metadata_props[:]

@@ -45,7 +45,7 @@ def classification(pred: np.ndarray, y: np.ndarray) -> dict[str, Any]:
         precision = tp / confusion[:, c].sum() if confusion[:, c].sum() else 0.0
         recall = tp / confusion[c].sum()
         f1[EMOTIONS[c]] = _r(2 * precision * recall / (precision + recall)) if precision + recall else 0.0
-    return {'accuracy': _r(float((pred == y).mean())), 'macro_f1': _r(float(np.mean(list(f1.values())))),
+    return {'accuracy': _r(float((pred == y).mean())), 'macro_f1': _r(float(np.mean([v or 0.0 for v in f1.values()]))),
             'f1': f1, 'confusion': confusion.tolist()}
 
 

@@ -96,7 +96,7 @@ def canonical_reference() -> np.ndarray:
 BACKBONES = ('resnet', 'fer-minixception')
 
 
-def build_encoder(config: TrainConfig) -> nn.Module:
+def build_encoder(config: TrainConfig) -> ResNet | FerEncoder:
     """The crop encoder of `config.backbone`.
 
     Raises:
@@ -330,7 +330,7 @@ def train(data: FaceDataset, config: TrainConfig, log: Any = print,
         labelled = val.hard >= 0
         offsets = tune_biases(predict(model, val_t)[labelled], val.hard[labelled])
         with torch.no_grad():
-            model.classifier.bias += torch.tensor(offsets, dtype=torch.float32)
+            model.classifier.bias.add_(torch.tensor(offsets, dtype=torch.float32))
         history.append({'bias_offsets': [round(float(x), 3) for x in offsets]})
         if log:
             log(f'class bias offsets from the validation people: {np.round(offsets, 2).tolist()}')
