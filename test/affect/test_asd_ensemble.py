@@ -83,6 +83,13 @@ def test_an_ensemble_exports_as_one_model_the_runtime_reads(tmp_path: Path) -> N
     with torch.no_grad():
         expected = torch.softmax(result.model(tensors.crops, tensors.landmarks), dim=-1).numpy()
     assert np.abs(probabilities - expected).max() < 1e-5
+    from attune.models.training.asd_emotion_card import write_model_card
+
+    members = ['attune train asd-emotion --seed 0', 'attune train asd-emotion --train-seed 1']
+    card = write_model_card(result, data, tmp_path / 'ensemble.onnx', 'attune train asd-emotion --member a.pt',
+                            check, members=members).read_text()
+    made = card[card.index('## How it was made'):card.index('## Split')]
+    assert 'averages the logits of 2 runs' in made and '--train-seed 1' in made and made.count('```') == 4
     with pytest.raises(ValueError, match='do not fit'):
         combine(data, training.TrainConfig(**{**TINY.__dict__, 'width': 8}), states, log=None)
 

@@ -112,7 +112,7 @@ def write_model_card(result: Any, data: FaceDataset, onnx_path: Path, command: s
                  'labelled its faces):'
                  f'\n```\n{init_command}\n```\n') if init_command else ''
     if members:
-        runs = '\n```\n'.join(f'# member {i + 1}\n{chain}' for i, chain in enumerate(members))
+        runs = '\n'.join(f'# member {i + 1}\n{chain}' for i, chain in enumerate(members))
         init_text = (f'It averages the logits of {len(members)} runs (same settings and split, each with its own '
                      'training seed and the earlier runs it started from, earliest first); the settings below are '
                      f'theirs:\n```\n{runs}\n```\n')
