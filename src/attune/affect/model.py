@@ -111,6 +111,8 @@ class AsdEmotionModel:
         Raises:
             FaceInputError: missing, NaN or degenerate landmarks, or a crop outside the image.
         """
+        if landmarks is None:
+            raise FaceInputError('the face has no landmarks (the face node ran without FaceMesh?)')
         height, width = image.shape[:2]
         features = landmark_features(landmarks, width, height)
         return FaceInputs(face_crop(image, landmarks, self.info.input_size), features)

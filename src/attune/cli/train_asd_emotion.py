@@ -58,7 +58,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help='keep the last epoch (default: the epoch best on the validation people)')
     p.add_argument('--test-fraction', type=float, default=0.2, help='share of labelled subjects held out for test')
     p.add_argument('--val-fraction', type=float, default=0.15, help='share of labelled subjects for validation')
-    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--seed', type=int, default=0, help='seed of the person-wise split (and of training, unless '
+                                                       '--train-seed)')
+    p.add_argument('--train-seed', type=int, default=-1,
+                   help='seed of initialization, batches and augmentation (-1: --seed); members of a seed '
+                        'ensemble differ in it and share the split')
     p.add_argument('--threads', type=int, default=2, help='torch threads')
     p.add_argument('--video-every', type=int, default=3, help='use every N-th video frame')
     p.add_argument('--teacher-weight', action='append', default=[], metavar='SOURCE=W',
@@ -74,6 +78,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument('--init-gcn', default='', metavar='FILE.pt',
                    help='start the landmark branch (GCN) from these torch weights (--save-torch of a run on the '
                         'same split, any crop encoder); the rest starts fresh or pretrained')
+    p.add_argument('--member', action='append', default=[], metavar='FILE.pt',
+                   help='repeatable: train nothing; average the logits of these runs (--save-torch of runs with '
+                        'these settings and split, e.g. other --train-seed), tune bias offsets on the validation '
+                        'people and export the ensemble as one model')
     p.add_argument('--save-torch', default='', metavar='FILE.pt',
                    help='also save the torch weights (to continue training with --init; keep them out of the repo)')
     p.set_defaults(handler=run)
@@ -94,6 +102,8 @@ def command_line(ns: argparse.Namespace) -> str:
                  'class_power', 'sampling_power', 'test_fraction', 'val_fraction', 'seed', 'threads',
                  'video_every', 'max_files'):
         args += [f"--{name.replace('_', '-')}", str(getattr(ns, name))]
+    if getattr(ns, 'train_seed', -1) >= 0:
+        args += ['--train-seed', str(ns.train_seed)]
     if ns.last_epoch:
         args.append('--last-epoch')
     for weight in ns.teacher_weight:
@@ -106,6 +116,8 @@ def command_line(ns: argparse.Namespace) -> str:
         args += ['--init', str(ns.init)]
     if getattr(ns, 'init_gcn', ''):
         args += ['--init-gcn', str(ns.init_gcn)]
+    for member in getattr(ns, 'member', []):
+        args += ['--member', str(member)]
     return shlex.join(args)
 
 
@@ -114,6 +126,17 @@ def init_chain(saved: dict) -> str:
     that saved them and, before it, the runs it continued from (an --init may itself have continued)."""
     return '\n'.join(line for line in (saved.get('init_command', ''), saved.get('command', '(not recorded)'))
                      if line)
+
+
+def _load_member(torch: Any, path: str, seed: int) -> dict:
+    """The weights and commands saved by --save-torch of one ensemble member (same split as this run)."""
+    try:
+        saved = torch.load(path, map_location='cpu', weights_only=True)
+    except (OSError, RuntimeError) as exc:
+        raise ConfigError(f'cannot read the member {path}: {exc}') from None
+    if saved.get('split_seed') != seed:
+        raise ConfigError(f'{path} was trained with another split (seed {saved.get("split_seed")})')
+    return dict(saved)
 
 
 def _sources(folders: list[str], max_files: int) -> list:
@@ -180,8 +203,7 @@ def load_or_build(ns: argparse.Namespace, log: Any = print, cache: bool = True, 
 
     def label() -> Any:
         start = time.perf_counter()
-        options = {'head_path': head} if head else {}
-        with ExpressionTeacher(weights=weights, **options) as teacher:
+        with ExpressionTeacher(weights=weights, head_path=head) as teacher:  # '': the shipped head
             log(f'labelling {len(data)} faces with the expression teacher {teacher.weights} ...')
             soft = label_faces(data, teacher, progress=log)
         log(f'labelled in {time.perf_counter() - start:.0f} s')
@@ -261,7 +283,8 @@ def run(ns: argparse.Namespace) -> int:
                                   hard_weight=ns.hard_weight, class_power=ns.class_power,
                                   sampling_power=ns.sampling_power, select_best=not ns.last_epoch,
                                   test_fraction=ns.test_fraction,
-                                  val_fraction=ns.val_fraction, seed=ns.seed, threads=ns.threads,
+                                  val_fraction=ns.val_fraction, seed=ns.seed, train_seed=ns.train_seed,
+                                  threads=ns.threads,
                                   augment=not ns.no_augment)
     init, init_command, command = None, '', command_line(ns)
     init_gcn = None
@@ -276,18 +299,26 @@ def run(ns: argparse.Namespace) -> int:
             init = saved['state']
         else:
             init_gcn = saved['state']
+    members = [_load_member(torch, path, ns.seed) for path in ns.member]
     try:
-        result = training.train(data, config, init=init, init_gcn=init_gcn)
+        if members:
+            from attune.models.training.asd_emotion_ensemble import combine
+
+            result = combine(data, config, [m['state'] for m in members], tune_bias=not ns.last_epoch)
+            result.seconds = sum(float(m.get('train_seconds', 'nan')) for m in members)
+        else:
+            result = training.train(data, config, init=init, init_gcn=init_gcn)
     except (ValueError, RuntimeError) as exc:
         raise ConfigError(str(exc)) from None
-    if ns.save_torch:
+    if ns.save_torch and not members:
         Path(ns.save_torch).parent.mkdir(parents=True, exist_ok=True)
         torch.save({'state': result.model.state_dict(), 'split_seed': ns.seed, 'command': command,
-                    'init_command': init_command}, ns.save_torch)
+                    'init_command': init_command, 'train_seconds': round(result.seconds, 1)}, ns.save_torch)
     output = Path(ns.output)
     check = export_onnx(result, output)
     card = write_model_card(result, data, output, command, check, init_command,
-                            'the GCN only' if ns.init_gcn and not ns.init else '')
+                            'the GCN only' if ns.init_gcn and not ns.init else '',
+                            members=[init_chain(m) for m in members])
     reference = Path(ns.torch_reference) if ns.torch_reference else output.with_suffix('.torch_reference.npz')
     reference.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(reference, **torch_reference(result, data))

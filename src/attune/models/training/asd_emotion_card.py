@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -72,9 +73,9 @@ def _table(rows: list[list[Any]]) -> str:
 
 
 def write_model_card(result: Any, data: FaceDataset, onnx_path: Path, command: str, check: dict[str, Any],
-                     init_command: str = '', init_part: str = '') -> Path:
+                     init_command: str = '', init_part: str = '', members: Sequence[str] = ()) -> Path:
     """Write `<onnx_path without suffix>.md`; return its path. `init_command`: the run whose weights this
-    one started from (--init), if any."""
+    one started from (--init), if any; `members`: for an ensemble, the command chain of each member."""
     c = result.config
     ev = result.evaluation
     params = sum(p.numel() for p in result.model.parameters())
@@ -96,7 +97,7 @@ def write_model_card(result: Any, data: FaceDataset, onnx_path: Path, command: s
         f1.append([who, *(values.get(e) for e in EMOTIONS)])
     notes = {k: v for entry in result.history for k, v in entry.items() if k in ('kept_epoch', 'bias_offsets')}
     kept = (f"Kept epoch {notes['kept_epoch']} (best validation macro-F1)" if 'kept_epoch' in notes
-            else 'Kept the last epoch') + (
+            else 'Each member kept its best validation epoch' if members else 'Kept the last epoch') + (
         f"; output bias offsets from the validation people {notes['bias_offsets']}." if 'bias_offsets' in notes
         else '.')
     split_how = ('a greedy stratified person-wise split, about the same share of every class on each side, '
@@ -110,6 +111,16 @@ def write_model_card(result: Any, data: FaceDataset, onnx_path: Path, command: s
                  ', earliest first, each continuing the one before (same split; the teacher of each run '
                  'labelled its faces):'
                  f'\n```\n{init_command}\n```\n') if init_command else ''
+    if members:
+        runs = '\n'.join(f'# member {i + 1}\n{chain}' for i, chain in enumerate(members))
+        init_text = (f'It averages the logits of {len(members)} runs (same settings and split, each with its own '
+                     'training seed and the earlier runs it started from, earliest first); the settings below are '
+                     f'theirs:\n```\n{runs}\n```\n')
+    seeds = ('each member its own training seed' if members else
+             f'training seed {c.seed if c.train_seed < 0 else c.train_seed}')
+    took = (f"Training took {result.seconds:.0f} s on {c.threads} CPU thread(s) of a shared machine"
+            f"{' (all members)' if members else ''}." if np.isfinite(result.seconds) else
+            'Training time: see the members\' runs.')
     head = data.info.get('teacher_head')
     teacher_text = ('the shipped teacher as it is' if not isinstance(head, dict) else
                     f"its expression head refit without the validation and test people ({head.get('people', '?')} "
@@ -150,12 +161,11 @@ weights {json.dumps(data.info.get('teacher_weights', {}))}; {teacher_text}.
 {command}
 ```
 {init_text}
-Seed {c.seed}; {c.epochs} epochs, batch {c.batch_size}, AdamW (lr {c.lr:g}, one-cycle; weight decay
+Split seed {c.seed}, {seeds}; {c.epochs} epochs, batch {c.batch_size}, AdamW (lr {c.lr:g}, one-cycle; weight decay
 {c.weight_decay:g}), loss T^2 KL(teacher_T || model_T) with T = {c.temperature:g} plus {c.hard_weight:g} x
 cross-entropy on hard labels (class weight ~ count^-{c.class_power:g}); batches drawn with probability ~
 (count of the face's class)^-{c.sampling_power:g}; augmentation {'on' if c.augment else 'off'} (mirror,
-brightness, contrast, shift, landmark jitter). {kept} Training took {result.seconds:.0f} s on {c.threads} CPU
-thread(s) of a shared machine.
+brightness, contrast, shift, landmark jitter). {kept} {took}
 
 ## Split (by subject: nobody is on two sides)
 {split_table}

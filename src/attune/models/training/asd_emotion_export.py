@@ -16,7 +16,6 @@ from attune.affect.evaluation import resize_crops
 from attune.affect.features import crop_geometry
 from attune.affect.model import METADATA_KEY
 from attune.emotions import EMOTIONS
-from attune.models.layers.asd_emotion_net import AsdEmotionNet
 from attune.models.training.asd_emotion_metrics import softmax
 from attune.models.training.asd_emotion_training import TrainResult, canonical_reference, predict, to_tensors
 
@@ -36,7 +35,7 @@ def torch_reference(result: TrainResult, data: FaceDataset, count: int = 8) -> d
 
 
 class _Exported(nn.Module):
-    def __init__(self, model: AsdEmotionNet) -> None:
+    def __init__(self, model: nn.Module) -> None:
         super().__init__()
         self.model = model
 
@@ -52,7 +51,7 @@ def metadata(result: TrainResult) -> dict[str, Any]:
             'input_size': c.input_size, 'crop': crop_geometry(), 'emotions': list(EMOTIONS),
             'temperature': c.temperature, 'majority_class': result.majority_class,
             'neutral_reference': [round(float(x), 6) for x in result.neutral_reference],
-            'config': asdict(c)}
+            'config': asdict(c), 'members': len(getattr(result.model, 'members', ())) or 1}
 
 
 def export_onnx(result: TrainResult, path: Path | str) -> dict[str, Any]:
@@ -70,6 +69,8 @@ def export_onnx(result: TrainResult, path: Path | str) -> dict[str, Any]:
     program = torch.onnx.export(model, example, dynamo=True, input_names=['crop', 'landmarks'],
                                 output_names=['logits', 'probabilities'],
                                 dynamic_shapes={'crop': {0: batch}, 'landmarks': {0: batch}}, verbose=False)
+    if program is None:
+        raise RuntimeError('torch.onnx.export returned no program')
     program.save(str(path))
     proto = onnx.load(str(path))
     del proto.metadata_props[:]

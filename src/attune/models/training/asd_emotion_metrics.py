@@ -45,7 +45,7 @@ def classification(pred: np.ndarray, y: np.ndarray) -> dict[str, Any]:
         precision = tp / confusion[:, c].sum() if confusion[:, c].sum() else 0.0
         recall = tp / confusion[c].sum()
         f1[EMOTIONS[c]] = _r(2 * precision * recall / (precision + recall)) if precision + recall else 0.0
-    return {'accuracy': _r(float((pred == y).mean())), 'macro_f1': _r(float(np.mean(list(f1.values())))),
+    return {'accuracy': _r(float((pred == y).mean())), 'macro_f1': _r(float(np.mean([v or 0.0 for v in f1.values()]))),
             'f1': f1, 'confusion': confusion.tolist()}
 
 
@@ -84,3 +84,31 @@ def tune_biases(logits: np.ndarray, y: np.ndarray, limit: float = 1.5, step: flo
         if not changed:
             break
     return offsets
+
+
+def person_bootstrap(predictions: dict[str, np.ndarray], y: np.ndarray, people: np.ndarray, base: str,
+                     resamples: int = 400, seed: int = 0) -> dict[str, dict[str, dict[str, float]]]:
+    """Paired person-wise bootstrap of each model's scores minus `base`'s on the same faces: people are
+    drawn with replacement (all faces of a person together, so one person's several photos are not
+    counted as independent evidence) and every model is scored on the same draw. Returns, per model other
+    than `base`, for accuracy, macro_f1 and f1.<class> (classes present in y): the observed difference
+    (`diff`) and the standard deviation of the resampled differences (`se`)."""
+    names = [n for n in predictions if n != base]
+    index = {p: np.flatnonzero(people == p) for p in np.unique(people)}
+    keys = ['accuracy', 'macro_f1', *(f'f1.{EMOTIONS[c]}' for c in sorted(set(y.tolist())))]
+
+    def scores(pred: np.ndarray, truth: np.ndarray) -> np.ndarray:
+        c = classification(pred, truth)
+        return np.array([c['accuracy'], c['macro_f1'], *(c['f1'].get(k[3:], 0.0) for k in keys[2:])], float)
+
+    observed = {n: scores(predictions[n], y) - scores(predictions[base], y) for n in names}
+    draws: dict[str, list[np.ndarray]] = {n: [] for n in names}
+    rng = np.random.default_rng(seed)
+    groups = list(index.values())
+    for _ in range(resamples):
+        sample = np.concatenate([groups[i] for i in rng.integers(0, len(groups), len(groups))])
+        reference = scores(predictions[base][sample], y[sample])
+        for n in names:
+            draws[n].append(scores(predictions[n][sample], y[sample]) - reference)
+    return {n: {k: {'diff': round(float(observed[n][i]), 4), 'se': round(float(np.std([d[i] for d in draws[n]])), 4)}
+                for i, k in enumerate(keys)} for n in names}

