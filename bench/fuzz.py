@@ -9,6 +9,7 @@ keeps its id, each Faces + image its Expression, each SAY is carried out, ...), 
 certainly-bad message was counted in the node's diagnostics, and the process RSS before and after.
 
     python bench/fuzz.py [--messages 10000] [--nodes face_node,expression_node] [--seed 14] [--data DIR]
+    python bench/fuzz.py --messages 500 --nodes hri_bridge hands   # short names, spaces work too
 
 --data is accepted for the bench convention; the valid traffic reads the portrait of
 ../shared/data/mediapipe. Prints one JSON object last: messages, crashes, valid_outputs_ok (totals)
@@ -30,10 +31,20 @@ os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
 os.environ.setdefault('GLOG_minloglevel', '2')
 
 
+def node_name(name: str, targets: dict) -> str:
+    """A fuzz target's name from what was typed ('hands' or 'hands_node')."""
+    for candidate in (name, f'{name}_node'):
+        if candidate in targets:
+            return candidate
+    raise SystemExit(f'fuzz.py: unknown node {name!r}; known: {", ".join(sorted(targets))}')
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--messages', type=int, default=10_000, help='hostile messages per node')
-    parser.add_argument('--nodes', default='', help='comma-separated node names (default: all)')
+    parser.add_argument('--nodes', nargs='*', default=[],
+                        help='node names, separated by spaces or commas; the _node suffix may be left off '
+                             '(default: all)')
     parser.add_argument('--seed', type=int, default=14)
     parser.add_argument('--data', default=str(REPO.parent / 'shared' / 'data'))
     args = parser.parse_args()
@@ -46,7 +57,7 @@ def main() -> int:
 
     targets = {**TARGETS, **MORE_TARGETS}
 
-    names = [n for n in args.nodes.split(',') if n] or sorted(targets)
+    names = [node_name(n, targets) for part in args.nodes for n in part.split(',') if n] or sorted(targets)
     rclpy.init()
     per_node, baseline = {}, {}
     try:
@@ -57,6 +68,7 @@ def main() -> int:
             print(name, json.dumps(per_node[name]), flush=True)
             quiet = fuzz_node(targets[name](), args.messages, args.seed, hostile=False)
             baseline[name] = {'valid_sent': quiet.valid_sent, 'valid_outputs_ok': quiet.valid_outputs_ok,
+                              'why_not_ok': quiet.why_not_ok, 'undelivered': quiet.undelivered,
                               'rss_mb_before': round(quiet.rss_mb_before, 1),
                               'rss_mb_after': round(quiet.rss_mb_after, 1)}
     finally:
@@ -66,6 +78,7 @@ def main() -> int:
         'crashes': sum(r['crashes'] for r in per_node.values()),
         'valid_outputs_ok': all(r['valid_outputs_ok'] for r in per_node.values()),
         'every_bad_counted': all(r['every_bad_counted'] for r in per_node.values()),
+        'baseline_valid_outputs_ok': all(r['valid_outputs_ok'] for r in baseline.values()),
         'messages_per_node': args.messages, 'seed': args.seed, 'nodes': per_node, 'baseline': baseline,
     }
     print(json.dumps(summary))

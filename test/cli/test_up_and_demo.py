@@ -33,6 +33,20 @@ def children(pid: int) -> list[int]:
         return []
 
 
+#: Guard for the graph to come up (about 30 s at a load of 37 on 2 cores). Not a time the test
+#: expects: it waits for the graph itself, and fails at once if `attune up` exits (a node failed).
+UP_GUARD_S = 240.0
+
+
+def wait_until_up(up: subprocess.Popen, condition, what: str, deadline: float, log: Path) -> None:
+    """Wait until condition() holds or `attune up` exits, with one deadline for the whole graph."""
+    wait_for(lambda: condition() or up.poll() is not None, max(0.0, deadline - time.monotonic()))
+    tail = log.read_text(errors='replace')[-3000:]
+    assert up.poll() is None, f'attune up exited ({up.returncode}) before {what} was up:\n{tail}'
+    assert condition(), f'{what} not up after {UP_GUARD_S:g} s; attune up still running:\n{tail}'
+
+
+@pytest.mark.timeout(UP_GUARD_S + 180)  # the guard, then up to 30 s + 15 s to stop, and stop_up's 30 s
 @pytest.mark.parametrize(('mode', 'sig'), [('processes', signal.SIGTERM), ('processes', signal.SIGINT),
                                            ('grouped', signal.SIGINT), ('composed', signal.SIGINT)])
 def test_up_runs_the_graph_and_stops_on_signal(spinner, tmp_path: Path, mode: str, sig: signal.Signals) -> None:
@@ -40,14 +54,17 @@ def test_up_runs_the_graph_and_stops_on_signal(spinner, tmp_path: Path, mode: st
 
     topic = f'/up_{mode}_{sig.name}/image'
     probe = spinner.add(Node(f'up_probe_{mode}_{sig.name.lower()}'))
-    log = (tmp_path / 'up.log').open('w')
+    log_path = tmp_path / 'up.log'
+    log = log_path.open('w')
     up = start_up(['--mode', mode, '--camera-topic', topic], output=log)
     try:
-        assert wait_for(lambda: probe.count_subscribers(topic) > 0, 90), 'face_node not up'
+        deadline = time.monotonic() + UP_GUARD_S
+        wait_until_up(up, lambda: probe.count_subscribers(topic) > 0, 'face_node', deadline, log_path)
         nodes = children(up.pid)
         assert nodes or mode == 'composed', 'attune up started no node process'
         # The REP-155 bridge runs in the shared process of grouped mode: it is up too.
-        assert wait_for(lambda: probe.count_publishers('/humans/faces/tracked') > 0, 60), 'hri_bridge_node not up'
+        wait_until_up(up, lambda: probe.count_publishers('/humans/faces/tracked') > 0, 'hri_bridge_node',
+                      deadline, log_path)
         up.send_signal(sig)
         assert up.wait(timeout=30) == 0
         assert not any(alive(pid) for pid in nodes), 'a node process outlived attune up'

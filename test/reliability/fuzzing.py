@@ -30,6 +30,10 @@ VALID_EVERY = 8
 BATCH = 5  # below the depth of every subscription (keep-last queues drop the oldest)
 #: Distinct hostile messages generated per node (hostile_pool).
 POOL = 400
+#: Polls of an idle executor (20 ms each when idle) without a delivery after which a message is undelivered.
+IDLE_ROUNDS = 25
+#: A node that takes nothing for this long is hung: the run goes on (its inputs count as undelivered).
+HUNG_S = 300.0
 
 
 def rss_mb() -> float:
@@ -82,6 +86,7 @@ class _Spin:
         for node in nodes:
             self.executor.add_node(node)
         self.errors: list[str] = []
+        self.rounds = 0  # spin_once calls completed: the executor looked for work this often
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -92,6 +97,7 @@ class _Spin:
                 self.executor.spin_once(timeout_sec=0.02)
             except Exception as exc:  # noqa: BLE001 - an exception here is a crash found
                 self.errors.append(f'{type(exc).__name__}: {exc}'[:300])
+            self.rounds += 1
 
     def stop(self) -> None:
         self._stop.set()
@@ -128,14 +134,23 @@ def hostile_pool(topics: list[tuple[str, type]], size: int, seed_value: int) -> 
     return pool[:size]
 
 
-def _settle(received: Callable[[], int], sent: int, quiet_s: float = 1.0) -> None:
-    """Wait until the node has taken everything sent, or took nothing more for quiet_s (a message
-    that rclpy cannot deserialize never reaches the node: counted as undelivered)."""
-    last, since = received(), time.monotonic()
-    while received() < sent and time.monotonic() - since < quiet_s:
+def _settle(received: Callable[[], int], sent: int, rounds: Callable[[], int], quiet_s: float = 1.0) -> None:
+    """Wait until the node has taken everything sent, or took nothing more while its executor was
+    idle: at least quiet_s and IDLE_ROUNDS polls for work without a message for the node (a message
+    that rclpy cannot deserialize never reaches the node: counted as undelivered).
+
+    A node busy in one callback (a MediaPipe frame that takes seconds on a loaded machine) does not
+    poll, so it is waited for. Giving up on time alone sent more while it was busy, and its
+    keep-last input queue dropped the oldest valid inputs: the baselines, whose inputs are all
+    valid and costly, failed that way while the fuzzed runs passed."""
+    last, since, since_round = received(), time.monotonic(), rounds()
+    while received() < sent:
+        idle = time.monotonic() - since >= quiet_s and rounds() - since_round >= IDLE_ROUNDS
+        if idle or time.monotonic() - since > HUNG_S:
+            return
         time.sleep(0.005)
         if received() != last:
-            last, since = received(), time.monotonic()
+            last, since, since_round = received(), time.monotonic(), rounds()
 
 
 def fuzz_node(target: Target, messages: int, seed_value: int = 0, hostile: bool = True) -> Result:
@@ -169,7 +184,7 @@ def fuzz_node(target: Target, messages: int, seed_value: int = 0, hostile: bool 
             pubs[topic].publish(msg)
             sent[0] += 1
             if sent[0] % BATCH == 0:
-                _settle(lambda: node.received - start_received, sent[0])
+                _settle(lambda: node.received - start_received, sent[0], lambda: spin.rounds)
 
         valid_sent = [0]
         rng = np.random.default_rng(seed_value)
@@ -194,7 +209,7 @@ def fuzz_node(target: Target, messages: int, seed_value: int = 0, hostile: bool 
                 else:
                     msg.header.stamp = stamp
             send(topic, msg)
-        _settle(lambda: node.received - start_received, sent[0], 3.0)
+        _settle(lambda: node.received - start_received, sent[0], lambda: spin.rounds, 3.0)
         result.undelivered = sent[0] - (node.received - start_received)
         result.messages, result.valid_sent = sent[0], valid_sent[0]
         _wait(lambda: not target.check(outputs, valid_sent[0]), 30)

@@ -53,8 +53,10 @@ def test_played_messages_are_recorded_byte_for_byte_in_order(tmp_path, make_node
         started = time.monotonic()
         assert player.play() == 40
         elapsed = time.monotonic() - started
-        assert wait_for(lambda: recorder.message_count == 40, timeout=5), recorder.counts
-    assert elapsed == pytest.approx(19 / 30, abs=0.3)  # the bag's own timing at rate 1
+        assert wait_for(lambda: recorder.message_count == 40, timeout=60), recorder.counts  # a guard
+    # Never ahead of the bag's own timing at rate 1 (how far behind is the machine's load; the exact
+    # schedule is test_rate_scales_playback_time's).
+    assert elapsed >= 19 / 30 - 0.01
     assert by_topic(tmp_path / 'out') == by_topic(camera_bag)
     recorded = list(read_messages(tmp_path / 'out', [IMAGE]))
     stamps = [m.timestamp_ns for m in recorded]
@@ -64,23 +66,59 @@ def test_played_messages_are_recorded_byte_for_byte_in_order(tmp_path, make_node
         [round(i * 1e9 / 30) for i in range(20)]  # header stamps untouched
 
 
-def test_rate_scales_playback_time(tmp_path, make_node) -> None:
+class FakeTime(threading.Event):
+    """The player's monotonic clock and its stop event in one: waiting advances the clock at once, so
+    the schedule of a play() is exact however loaded the machine (no wall-time assertion)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.now = 100.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def wait(self, timeout: float | None = None) -> bool:
+        if not self.is_set() and timeout:
+            self.now += timeout
+        return self.is_set()
+
+
+def publish_times(player, monkeypatch) -> list[float]:
+    """Play once on a FakeTime clock; the clock reading at each publish, from the first."""
+    import attune.ros.player as player_module
+
+    fake = FakeTime()
+    monkeypatch.setattr(player_module, 'time', fake)
+    player._stop = fake
+    times: list[float] = []
+    publishers = dict(player._publishers)
+
+    class Timed:
+        def __init__(self, publisher) -> None:
+            self.publisher = publisher
+
+        def publish(self, data) -> None:
+            times.append(fake.now)
+            self.publisher.publish(data)
+
+    player._publishers = {topic: Timed(pub) for topic, pub in publishers.items()}
+    try:
+        player.play()
+    finally:
+        player._publishers = publishers
+    return [t - times[0] for t in times]
+
+
+def test_rate_scales_playback_time(tmp_path, make_node, monkeypatch) -> None:
     from attune.ros.player import BagPlayer
 
     bag = frames_to_bag(random_frames(21, 8, 8), tmp_path / 'bag', fps=20.0, camera_info=False,
                         start_ns=0).path
     node = make_node('player')
-
-    def timed(rate: float) -> float:
+    for rate in (1.0, 2.0, 0.5):
         with BagPlayer(node, bag, rate=rate) as player:
-            started = time.monotonic()
-            assert player.play() == 21
-            return time.monotonic() - started
-
-    normal, double = timed(1.0), timed(2.0)
-    assert normal == pytest.approx(1.0, abs=0.25)
-    assert double == pytest.approx(0.5, abs=0.2)
-    assert double < 0.75 * normal
+            times = publish_times(player, monkeypatch)
+        assert times == pytest.approx([i * 0.05 / rate for i in range(21)], abs=1e-6), rate
 
 
 def test_loop_repeats_the_bag_until_stopped(tmp_path, make_node, camera_bag) -> None:
@@ -93,12 +131,12 @@ def test_loop_repeats_the_bag_until_stopped(tmp_path, make_node, camera_bag) -> 
         thread = threading.Thread(target=player.play)
         thread.start()
         try:
-            assert wait_for(lambda: recorder.message_count >= 45, timeout=10), recorder.counts
+            assert wait_for(lambda: recorder.message_count >= 45, timeout=60), recorder.counts
         finally:
             player.stop()
             thread.join(timeout=5)
         assert not thread.is_alive()
-        assert wait_for(lambda: recorder.message_count == player.published, timeout=5)
+        assert wait_for(lambda: recorder.message_count == player.published, timeout=60)
     images = by_topic(camera_bag)[IMAGE]
     recorded = by_topic(tmp_path / 'out')[IMAGE]
     assert len(recorded) >= 45
@@ -116,7 +154,7 @@ def test_topic_filter(tmp_path, make_node, camera_bag) -> None:
     types = {IMAGE: 'sensor_msgs/msg/Image', INFO: 'sensor_msgs/msg/CameraInfo'}  # no discovery
     with BagRecorder(make_node('recorder'), tmp_path / 'out', types) as recorder:
         assert player.play() == 20
-        assert wait_for(lambda: recorder.message_count == 20, timeout=5)
+        assert wait_for(lambda: recorder.message_count == 20, timeout=60)
         time.sleep(0.1)
         assert recorder.counts == {IMAGE: 0, INFO: 20}
     assert bag_topics(tmp_path / 'out') == {IMAGE: ('sensor_msgs/msg/Image', 0),
@@ -140,7 +178,7 @@ def test_attune_messages_are_replayed_and_recorded(tmp_path, make_node) -> None:
     with BagRecorder(make_node('recorder'), tmp_path / 'out', ['/attune/faces']) as recorder:
         assert recorder.topics == {'/attune/faces': FACES_TYPE}
         assert player.play() == 6
-        assert wait_for(lambda: recorder.message_count == 6 and len(received) == 6, timeout=5)
+        assert wait_for(lambda: recorder.message_count == 6 and len(received) == 6, timeout=60)
     assert [m.faces[0].id for m in received] == [f'f{i}' for i in range(6)]
     assert received[3].faces[0].yaw == pytest.approx(3.0)
     assert received[3].header.stamp.nanosec == 10 + 3 * 50_000_000
@@ -150,7 +188,7 @@ def test_attune_messages_are_replayed_and_recorded(tmp_path, make_node) -> None:
     assert [t.id for t in report.faces[0].tracks] == [f'f{i}' for i in range(6)]
 
 
-def test_clock_carries_the_bag_time(tmp_path, make_node) -> None:
+def test_clock_carries_the_bag_time(tmp_path, make_node, monkeypatch) -> None:
     from rclpy.qos import QoSProfile, ReliabilityPolicy
     from rosgraph_msgs.msg import Clock
 
@@ -165,10 +203,11 @@ def test_clock_carries_the_bag_time(tmp_path, make_node) -> None:
         QoSProfile(depth=100, reliability=ReliabilityPolicy.BEST_EFFORT))  # as rclpy's TimeSource
     node = make_node('player')
     with BagPlayer(node, bag, clock=True, clock_hz=50.0) as player:
-        assert wait_for(lambda: player._clock_pub.get_subscription_count() == 1, timeout=5)
-        assert player.play() == 6
-    assert wait_for(lambda: ticks and ticks[-1] == 5_500_000_000, timeout=2)
-    assert len(ticks) >= 15  # ~50 Hz over 0.5 s, plus one per message
+        assert wait_for(lambda: player._clock_pub.get_subscription_count() == 1, timeout=60)
+        times = publish_times(player, monkeypatch)  # on a FakeTime clock: the ticks do not depend on load
+        assert len(times) == 6
+    assert wait_for(lambda: ticks and ticks[-1] == 5_500_000_000, timeout=60)
+    assert len(ticks) >= 15  # 50 Hz over 0.5 s, plus one per message
     assert ticks[0] == 5_000_000_000
     assert ticks == sorted(ticks)
 
@@ -176,7 +215,8 @@ def test_clock_carries_the_bag_time(tmp_path, make_node) -> None:
 def test_start_paused_resume_and_stop_from_another_thread(tmp_path, make_node) -> None:
     from attune.ros.player import BagPlayer
 
-    bag = frames_to_bag(random_frames(50, 8, 8), tmp_path / 'bag', fps=10.0, camera_info=False,
+    # 500 frames (50 s): the stop below comes long before the end, however slow the machine.
+    bag = frames_to_bag(random_frames(500, 8, 8), tmp_path / 'bag', fps=10.0, camera_info=False,
                         start_ns=0).path
     player = BagPlayer(make_node('player'), bag, start_paused=True)
     counts: list[int] = []
@@ -186,11 +226,11 @@ def test_start_paused_resume_and_stop_from_another_thread(tmp_path, make_node) -
     assert player.paused
     assert player.published == 0
     player.resume()
-    assert wait_for(lambda: player.published >= 3, timeout=2)
+    assert wait_for(lambda: player.published >= 3, timeout=60)
     player.stop()
-    thread.join(timeout=2)
+    thread.join(timeout=30)
     assert not thread.is_alive()
-    assert 3 <= counts[0] < 50
+    assert 3 <= counts[0] < 500
     assert player.play() == counts[0]  # a stopped player does not start again
 
 

@@ -1,7 +1,9 @@
 """`attune replay BAG`: publish a bag's messages on their topics with the recorded timing.
 
 Like `ros2 bag play` (which is not available from PyPI): raw messages are published as
-recorded, reliable QoS. Ctrl-C (SIGINT) or SIGTERM stops playback cleanly.
+recorded, reliable QoS. Ctrl-C (SIGINT) or SIGTERM stops playback cleanly. After the last message
+it waits (up to ACK_TIMEOUT_S) until reliable subscribers have acknowledged everything, so the
+last messages are not lost when the process exits.
 """
 from __future__ import annotations
 
@@ -13,6 +15,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from attune.errors import BagError
+
+#: Seconds to wait for reliable subscribers to acknowledge the last messages before exiting.
+ACK_TIMEOUT_S = 10.0
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -75,6 +80,10 @@ def replay(ns: argparse.Namespace) -> int:
                       flush=True)
                 with stop_on_signals(player.stop):
                     count = player.play()
+                    acknowledged = player.stopped or player.wait_for_acknowledgements(ACK_TIMEOUT_S)
+                    if not acknowledged and not player.stopped:
+                        print(f'note: not every reliable subscriber acknowledged the last messages within '
+                              f'{ACK_TIMEOUT_S:g} s', flush=True)
                 print(f'published {count} messages{" (stopped)" if player.stopped else ""}', flush=True)
         finally:
             node.destroy_node()

@@ -183,6 +183,26 @@ class BagPlayer:
         """Matched subscriptions per played topic."""
         return {t: p.get_subscription_count() for t, p in self._publishers.items()}
 
+    def wait_for_acknowledgements(self, timeout_s: float) -> bool:
+        """Block until every reliable subscriber has acknowledged every message published so far;
+        True when they all have, False after timeout_s or stop(). Best-effort subscribers never
+        acknowledge and are not waited for.
+
+        Why: publishing returns as soon as a message is queued. A player that goes (its process
+        exits, its publishers are destroyed) right after the last publish takes the messages not
+        yet delivered with it; waiting here delivers them.
+        """
+        from rclpy.duration import Duration
+
+        deadline = time.monotonic() + max(0.0, timeout_s)
+        waiting = list(self._publishers.values())
+        while waiting:
+            slice_s = min(0.1, max(0.0, deadline - time.monotonic()))
+            waiting = [p for p in waiting if not p.wait_for_all_acked(Duration(nanoseconds=int(slice_s * 1e9)))]
+            if waiting and (self._stop.is_set() or time.monotonic() >= deadline):
+                return False
+        return True
+
     # --- playback --------------------------------------------------------------------------------
     def play(self) -> int:
         """Publish the bag (once, or until stop() with loop); return the number of messages published.

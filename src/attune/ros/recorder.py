@@ -60,7 +60,8 @@ class BagRecorder:
         out: the bag directory to create.
         topics: topic names, whose types are discovered from the ROS graph, or a mapping
             {topic: type} ('sensor_msgs/msg/Image') that skips discovery.
-        discovery_timeout_s: how long start() waits for every topic to appear in the graph.
+        discovery_timeout_s: how long start() waits for every topic to appear in the graph; None:
+            until they do (or start()'s cancel is set).
         depth: history depth of each subscription.
         reliable: subscribe reliably instead of best effort (see the module docstring).
         overwrite: replace an existing bag at `out`.
@@ -69,7 +70,7 @@ class BagRecorder:
     """
 
     def __init__(self, node: Node, out: Path | str, topics: Iterable[str] | Mapping[str, str], *,
-                 discovery_timeout_s: float = 10.0, depth: int = 1000, reliable: bool = False,
+                 discovery_timeout_s: float | None = 10.0, depth: int = 1000, reliable: bool = False,
                  overwrite: bool = False, typestore: Typestore | None = None) -> None:
         if depth < 1:
             raise BagError(f'subscription depth must be positive, got {depth}')
@@ -134,7 +135,8 @@ class BagRecorder:
                 cancel was set.
         """
         types = {t: ty for t, ty in self._requested.items() if ty}
-        deadline = time.monotonic() + self.discovery_timeout_s
+        timeout = self.discovery_timeout_s
+        deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             graph = dict(self.node.get_topic_names_and_types())
             for topic in self._requested:
@@ -148,7 +150,7 @@ class BagRecorder:
             missing = [t for t in self._requested if t not in types]
             if not missing:
                 return {t: types[t] for t in self._requested}
-            if time.monotonic() >= deadline:
+            if deadline is not None and time.monotonic() >= deadline:
                 raise BagError(f'recording {self.out}: topic(s) {", ".join(missing)} did not appear in the '
                                f'ROS graph within {self.discovery_timeout_s:g} s (is the publisher running, '
                                'on the same ROS_DOMAIN_ID?)')
