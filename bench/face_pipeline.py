@@ -17,7 +17,8 @@ Measured, per image size, in one run:
                  node's MediaPipe threads the CPU the raw call had.
   ratio    node median latency / raw median: the node's overhead (target <= 1.15); and the median of
            the per-frame differences node - raw (`node_minus_raw_ms`).
-  node alone, after the paired pass: throughput (frames/s) with one frame in flight; processed frame
+  node alone, after the paired pass: throughput (frames/s) and the node process's CPU time per frame
+           (`node_cpu_ms_per_frame`, all its threads) with one frame in flight; processed frame
            rate when a 30 fps camera is simulated (best-effort sensor QoS, as a camera driver
            publishes); the node's peak RSS (VmHWM).
 The JSON object on the last line holds every number.
@@ -197,16 +198,33 @@ class NodeBench:
         got = sum(1 for k in self.received if base <= k < base + len(frames))
         return got / len(frames)
 
-    def peak_rss_mb(self) -> float:
+    def node_pid(self) -> int | None:
         # The ROS wheels' bootstrapper re-executes Python once, so the node is this PID's child or itself.
         for pid in [self.process.pid, *self._children(self.process.pid)]:
             try:
                 for line in Path(f'/proc/{pid}/status').read_text().splitlines():
                     if line.startswith('VmHWM:') and int(line.split()[1]) > 50_000:
-                        return int(line.split()[1]) / 1024
+                        return pid
             except OSError:
                 continue
+        return None
+
+    def peak_rss_mb(self) -> float:
+        pid = self.node_pid()
+        if pid is None:
+            return float('nan')
+        for line in Path(f'/proc/{pid}/status').read_text().splitlines():
+            if line.startswith('VmHWM:'):
+                return int(line.split()[1]) / 1024
         return float('nan')
+
+    def node_cpu_s(self) -> float:
+        """CPU seconds (user + system, all threads) the node process has used so far."""
+        pid = self.node_pid()
+        if pid is None:
+            return float('nan')
+        fields = Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
 
     @staticmethod
     def _children(pid: int) -> list[int]:
@@ -257,11 +275,14 @@ def main() -> int:
             with raw_analyzer() as analyzer:
                 raw_ms, node_ms, with_face = bench.paired(frames, analyzer)
             answered = [(r, n) for r, n in zip(raw_ms, node_ms) if n is not None]
+            cpu_before = bench.node_cpu_s()
             latencies, throughput = bench.closed_loop(frames)
+            node_cpu_ms = (bench.node_cpu_s() - cpu_before) * 1e3 / (len(frames) + 10)
             processed_at_30 = bench.open_loop(frames, 30.0)
             raw = {'ms': percentiles(raw_ms), 'frames_with_face': round(with_face, 3)}
             node = {'latency_ms': percentiles([n for _, n in answered]),
                     'node_alone_latency_ms': percentiles(latencies), 'throughput_fps': round(throughput, 1),
+                    'node_cpu_ms_per_frame': round(node_cpu_ms, 2),
                     'processed_fraction_at_30fps': round(processed_at_30, 3),
                     'sustained_fps_at_30fps_camera': round(30.0 * processed_at_30, 1)}
             results['sizes'][label] = {
