@@ -42,7 +42,7 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               min=0.0, max=1.0, dynamic=True),
     ParamSpec('mirrored_input', False, 'The images are mirrored (selfie view); false for a robot camera. '
               'Sets which hand is called left or right (the person\'s own).', dynamic=True),
-    ParamSpec('search_rate_hz', 10.0, 'While no hand is in view, images searched for hands per second (by '
+    ParamSpec('search_rate_hz', 5.0, 'While no hand is in view, images searched for hands per second (by '
               'stamps); the others are published empty. Every image is analysed once a hand is found. 0: '
               'search every image.', min=0.0, max=1000.0, dynamic=True),
     ParamSpec('publish_world_landmarks', True, 'Fill Hand.world_landmarks (metres).', dynamic=True),
