@@ -6,15 +6,21 @@
 --data is a folder laid out like ../shared/data/video/ (its default): every faces/*.mp4 is used.
 
 Measured, per image size, in one run:
-  raw      MediaPipe face detection + FaceMesh (what the face node runs) called in a loop: per-frame
-           median and p95 milliseconds. The baseline.
-  node     the same frames through the face node: this process publishes sensor_msgs/Image, the node
-           runs in its own process (python -m attune.nodes.face_node), this process receives
-           attune/Faces. End-to-end latency (publish -> Faces received) median/p95 with one frame in
-           flight; throughput (frames/s) with one frame in flight; processed frame rate when a 30 fps
-           camera is simulated (best-effort sensor QoS, as a camera driver publishes); the node's peak
-           RSS (VmHWM).
-  ratio    node median latency / raw median: the node's overhead (target <= 1.15).
+  paired   raw and node, interleaved frame by frame (the order alternates), so that machine drift
+           (other processes, CPU frequency) falls on both alike:
+           raw   MediaPipe face detection + FaceMesh (what the face node runs) called in this process:
+                 per-frame median and p95 milliseconds. The baseline.
+           node  the same frame through the face node: this process publishes sensor_msgs/Image, the
+                 node runs in its own process (python -m attune.nodes.face_node), this process
+                 receives attune/Faces. End-to-end latency (publish -> Faces received), one frame in
+                 flight; this process blocks while it waits (it does not poll), so it leaves the
+                 node's MediaPipe threads the CPU the raw call had.
+  ratio    node median latency / raw median: the node's overhead (target <= 1.15); and the median of
+           the per-frame differences node - raw (`node_minus_raw_ms`).
+  node alone, after the paired pass: throughput (frames/s) and the node process's CPU time per frame
+           (`node_cpu_ms_per_frame`, all its threads) with one frame in flight; processed frame
+           rate when a 30 fps camera is simulated (best-effort sensor QoS, as a camera driver
+           publishes); the node's peak RSS (VmHWM).
 The JSON object on the last line holds every number.
 """
 from __future__ import annotations
@@ -59,19 +65,11 @@ def percentiles(values: list[float]) -> dict[str, float]:
             'n': len(values)}
 
 
-def bench_raw(frames: list[np.ndarray]) -> dict:
+def raw_analyzer():
+    """What the face node runs (FaceAnalyzer with its default options), outside ROS."""
     from attune.face import FaceAnalyzer, FaceAnalyzerOptions
 
-    times = []
-    faces = 0
-    with FaceAnalyzer(FaceAnalyzerOptions()) as analyzer:
-        for rgb in frames[:10]:
-            analyzer.process(rgb)  # warm-up (graph initialization, XNNPACK packing)
-        for rgb in frames:
-            start = time.perf_counter()
-            faces += bool(analyzer.process(rgb))
-            times.append((time.perf_counter() - start) * 1e3)
-    return {'ms': percentiles(times), 'frames_with_face': faces / len(frames)}
+    return FaceAnalyzer(FaceAnalyzerOptions())
 
 
 class NodeBench:
@@ -86,7 +84,11 @@ class NodeBench:
 
         self.topic = topic
         rclpy.init()
+        from rclpy.executors import SingleThreadedExecutor
+
         self.node = rclpy.create_node('face_pipeline_bench')
+        self.executor = SingleThreadedExecutor()
+        self.executor.add_node(self.node)
         self.received: dict[int, float] = {}
         self._stamp = 1_000_000_000
         self.node.create_subscription(Faces, '/attune/faces', self._on_faces,
@@ -108,14 +110,20 @@ class NodeBench:
         self.received[to_ns(msg.header.stamp)] = time.perf_counter()
 
     def spin_until(self, condition, timeout: float) -> bool:
-        import rclpy
-
+        """Run callbacks until condition() holds or `timeout` s passed. Blocks between callbacks
+        (spin_once returns as soon as one ran), so waiting costs this process no CPU."""
         deadline = time.perf_counter() + timeout
-        while time.perf_counter() < deadline:
-            if condition():
-                return True
-            rclpy.spin_once(self.node, timeout_sec=0.001)
-        return condition()
+        while not condition():
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                return False
+            self.executor.spin_once(timeout_sec=min(left, 0.1))
+        return True
+
+    def wait_until(self, when: float) -> None:
+        """Run callbacks until time.perf_counter() reaches `when` (a camera's next frame)."""
+        while (left := when - time.perf_counter()) > 0:
+            self.executor.spin_once(timeout_sec=left)
 
     def wait_ready(self) -> None:
         if not self.spin_until(lambda: self.camera.get_subscription_count() > 0
@@ -131,19 +139,46 @@ class NodeBench:
 
         return image_msg(rgb, 'rgb8', Header(stamp=from_ns(stamp_ns, Time), frame_id='bench'))
 
+    def round_trip(self, rgb: np.ndarray) -> float | None:
+        """Publish one frame and wait for its Faces: milliseconds, or None when it was dropped."""
+        stamp = self._next_stamp()
+        msg = self.message(rgb, stamp)
+        sent = time.perf_counter()
+        self.camera.publish(msg)
+        if not self.spin_until(lambda: stamp in self.received, 5.0):
+            return None  # dropped (best effort); counted by its absence
+        return (self.received[stamp] - sent) * 1e3
+
+    def paired(self, frames: list[np.ndarray], analyzer, warmup: int = 10,
+               ) -> tuple[list[float], list[float | None], float]:
+        """Raw MediaPipe (`analyzer`, in this process) and the node on each frame in turn, the order
+        alternating: per-frame raw ms, node ms (None: dropped), and the fraction of frames with a face."""
+        raw: list[float] = []
+        node: list[float | None] = []
+        with_face = 0
+        for i, rgb in enumerate(frames[:warmup] + frames):
+            for step in (('raw', 'node') if i % 2 else ('node', 'raw')):
+                if step == 'raw':
+                    start = time.perf_counter()
+                    faces = analyzer.process(rgb)
+                    elapsed = (time.perf_counter() - start) * 1e3
+                    if i >= warmup:
+                        raw.append(elapsed)
+                        with_face += bool(faces)
+                else:
+                    latency = self.round_trip(rgb)
+                    if i >= warmup:
+                        node.append(latency)
+        return raw, node, with_face / len(frames)
+
     def closed_loop(self, frames: list[np.ndarray], warmup: int = 10) -> tuple[list[float], float]:
-        """One frame in flight: latency per frame, and frames per second."""
+        """The node alone, one frame in flight: latency per frame, and frames per second."""
         latencies = []
         start = time.perf_counter()
         for i, rgb in enumerate(frames[:warmup] + frames):
-            stamp = self._next_stamp()
-            msg = self.message(rgb, stamp)
-            sent = time.perf_counter()
-            self.camera.publish(msg)
-            if not self.spin_until(lambda s=stamp: s in self.received, 5.0):
-                continue  # dropped (best effort); counted by its absence
-            if i >= warmup:
-                latencies.append((self.received[stamp] - sent) * 1e3)
+            latency = self.round_trip(rgb)
+            if latency is not None and i >= warmup:
+                latencies.append(latency)
             if i == warmup - 1:
                 start = time.perf_counter()
         elapsed = time.perf_counter() - start
@@ -157,22 +192,39 @@ class NodeBench:
         start = time.perf_counter()
         for i, rgb in enumerate(frames):
             msg = self.message(rgb, base + i)
-            self.spin_until(lambda k=i: time.perf_counter() >= start + k * period, 1.0)
+            self.wait_until(start + i * period)
             self.camera.publish(msg)
-        self.spin_until(lambda: False, 2.0)  # let the last results arrive
+        self.wait_until(time.perf_counter() + 2.0)  # let the last results arrive
         got = sum(1 for k in self.received if base <= k < base + len(frames))
         return got / len(frames)
 
-    def peak_rss_mb(self) -> float:
+    def node_pid(self) -> int | None:
         # The ROS wheels' bootstrapper re-executes Python once, so the node is this PID's child or itself.
         for pid in [self.process.pid, *self._children(self.process.pid)]:
             try:
                 for line in Path(f'/proc/{pid}/status').read_text().splitlines():
                     if line.startswith('VmHWM:') and int(line.split()[1]) > 50_000:
-                        return int(line.split()[1]) / 1024
+                        return pid
             except OSError:
                 continue
+        return None
+
+    def peak_rss_mb(self) -> float:
+        pid = self.node_pid()
+        if pid is None:
+            return float('nan')
+        for line in Path(f'/proc/{pid}/status').read_text().splitlines():
+            if line.startswith('VmHWM:'):
+                return int(line.split()[1]) / 1024
         return float('nan')
+
+    def node_cpu_s(self) -> float:
+        """CPU seconds (user + system, all threads) the node process has used so far."""
+        pid = self.node_pid()
+        if pid is None:
+            return float('nan')
+        fields = Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
 
     @staticmethod
     def _children(pid: int) -> list[int]:
@@ -189,6 +241,7 @@ class NodeBench:
             self.process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             self.process.kill()
+        self.executor.shutdown()
         self.node.destroy_node()
         rclpy.try_shutdown()
 
@@ -219,15 +272,23 @@ def main() -> int:
                 w, h = (int(v) for v in size.split('x'))
                 frames = [cv2.resize(f, (w, h), interpolation=cv2.INTER_AREA) for f in source]
                 label = size
-            raw = bench_raw(frames)
+            with raw_analyzer() as analyzer:
+                raw_ms, node_ms, with_face = bench.paired(frames, analyzer)
+            answered = [(r, n) for r, n in zip(raw_ms, node_ms) if n is not None]
+            cpu_before = bench.node_cpu_s()
             latencies, throughput = bench.closed_loop(frames)
+            node_cpu_ms = (bench.node_cpu_s() - cpu_before) * 1e3 / (len(frames) + 10)
             processed_at_30 = bench.open_loop(frames, 30.0)
-            node = {'latency_ms': percentiles(latencies), 'throughput_fps': round(throughput, 1),
+            raw = {'ms': percentiles(raw_ms), 'frames_with_face': round(with_face, 3)}
+            node = {'latency_ms': percentiles([n for _, n in answered]),
+                    'node_alone_latency_ms': percentiles(latencies), 'throughput_fps': round(throughput, 1),
+                    'node_cpu_ms_per_frame': round(node_cpu_ms, 2),
                     'processed_fraction_at_30fps': round(processed_at_30, 3),
                     'sustained_fps_at_30fps_camera': round(30.0 * processed_at_30, 1)}
             results['sizes'][label] = {
                 'raw_mediapipe': raw, 'node_over_dds': node,
                 'ratio_node_to_raw_median': round(node['latency_ms']['median'] / raw['ms']['median'], 3),
+                'node_minus_raw_ms': percentiles([n - r for r, n in answered]),
                 'raw_fps_from_median': round(1000.0 / raw['ms']['median'], 1)}
             print(f"{label}: raw {raw['ms']['median']:.2f} ms, node {node['latency_ms']['median']:.2f} ms, "
                   f"ratio {results['sizes'][label]['ratio_node_to_raw_median']}, "

@@ -36,6 +36,21 @@ def test_three_people_are_found_left_to_right() -> None:
     assert all(f.landmarks is not None and f.landmarks.shape == (478, 3) for f in faces)
 
 
+def test_the_crop_graph_is_built_only_for_faces_the_whole_image_mesh_misses() -> None:
+    image = read_rgb('mediapipe', 'tfjs-models', 'three_people.jpg')
+    options = FaceAnalyzerOptions(static_images=True, detector_model='full_range')
+    with FaceAnalyzer(options) as analyzer:
+        assert len(analyzer.process(image)) == 3
+        assert analyzer._crop_mesh is None  # FaceMesh found all three: no crop graph (about 28 MB) was built
+        small = cv2.resize(image, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+        canvas = np.zeros((480, 640, 3), np.uint8)
+        canvas[:small.shape[0], :small.shape[1]] = small
+        faces = analyzer.process(canvas)  # smaller faces: the full-range detector finds faces FaceMesh misses
+        assert analyzer._crop_mesh is not None
+    assert len(faces) == 3
+    assert all(f.landmarks is not None and f.landmarks.shape == (478, 3) for f in faces)
+
+
 def test_no_face_gives_an_empty_result() -> None:
     with FaceAnalyzer() as analyzer:
         assert analyzer.process(np.full((240, 320, 3), 127, np.uint8)) == ()

@@ -62,6 +62,31 @@ def test_hands_carry_the_image_header_and_bad_images_are_dropped(spinner) -> Non
     assert not node.set_parameters([Parameter('max_hands', value=9)])[0].successful
 
 
+def test_without_a_hand_in_view_images_are_searched_at_search_rate_hz(spinner) -> None:
+    from attune.msg import Hands
+
+    node = spinner.add(HandsNode(parameter_overrides=[Parameter('image_topic', value='/hands_search/image_raw'),
+                                                      Parameter('reliable_input', value=True),
+                                                      Parameter('input_queue_depth', value=10),
+                                                      Parameter('search_rate_hz', value=10.0)],
+                                 cli_args=['--ros-args', '-r', '__node:=hands_node_search_test']))
+    probe = spinner.add(__import__('rclpy').create_node('probe_hands_search_test'))
+    received = []
+    probe.create_subscription(Hands, '/attune/hands', received.append, RELIABLE)
+    publisher = probe.create_publisher(Image, '/hands_search/image_raw', RELIABLE)
+    assert wait_for(lambda: publisher.get_subscription_count() >= 1, 10)
+    hands = cv2.cvtColor(cv2.imread(str(shared_data('mediapipe', 'tfjs-models', 'hands.jpg'))), cv2.COLOR_BGR2RGB)
+    start, frame_ns = 1_700_000_000_000_000_000, round(1e9 / 30)
+    # a 30 fps camera: two empty frames, then hands come into view at the third
+    for i, rgb in enumerate([np.zeros_like(hands), np.zeros_like(hands), hands, hands, hands]):
+        publisher.publish(image_msg(rgb, 'rgb8', Header(stamp=from_ns(start + i * frame_ns, Time), frame_id='cam')))
+    assert wait_for(lambda: len(received) >= 5, 30)
+    assert [to_ns(m.header.stamp) for m in received] == [start + i * frame_ns for i in range(5)]
+    # searched at 0 and 3 (100 ms later): the hands in view at 2 are found at 3, then followed at 4
+    assert [len(m.hands) for m in received] == [0, 0, 0, 2, 2]
+    assert node.counts['frames_not_searched'] == 2 and node.counts['frames_processed'] == 5
+
+
 def test_wrong_parameters_and_missing_models_stop_start_up(rclpy_session, monkeypatch) -> None:
     with pytest.raises(ConfigError, match='model'):
         HandsNode(parameter_overrides=[Parameter('model', value='heavy')])

@@ -108,10 +108,7 @@ class FaceAnalyzer:
                     refine_landmarks=o.refine_landmarks,
                     min_detection_confidence=o.min_detection_confidence,
                     min_tracking_confidence=o.min_tracking_confidence)
-                self._crop_mesh = face_mesh.FaceMesh(
-                    static_image_mode=True, max_num_faces=1, refine_landmarks=o.refine_landmarks,
-                    min_detection_confidence=o.min_detection_confidence)
-            for graph in (self._detector, self._mesh, self._crop_mesh):
+            for graph in (self._detector, self._mesh):
                 if graph is not None:
                     open_mediapipe_graph(graph)
 
@@ -120,6 +117,19 @@ class FaceAnalyzer:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def _crop_graph(self) -> Any:
+        """The FaceMesh graph for crops, built on first use: it is only needed for faces the detector
+        finds and the whole-image FaceMesh misses (small, far faces), and it holds about 28 MB of
+        resident memory. Its model file is the whole-image FaceMesh's, checked when that was built."""
+        if self._crop_mesh is None:
+            from mediapipe.python.solutions import face_mesh
+
+            o = self.options
+            self._crop_mesh = face_mesh.FaceMesh(
+                static_image_mode=True, max_num_faces=1, refine_landmarks=o.refine_landmarks,
+                min_detection_confidence=o.min_detection_confidence)
+        return self._crop_mesh
 
     def close(self) -> None:
         for graph in (self._detector, self._mesh, self._crop_mesh):
@@ -183,7 +193,7 @@ class FaceAnalyzer:
     def _landmarks_in_crop(self, rgb: npt.NDArray[Any], box: BoundingBox) -> npt.NDArray[Any] | None:
         """FaceMesh on a square crop around a detection; landmarks mapped back to the full image (None
         with landmarks switched off)."""
-        if self._crop_mesh is None:
+        if self._mesh is None:  # landmarks switched off
             return None
         import cv2
 
@@ -200,7 +210,7 @@ class FaceAnalyzer:
         crop_side = crop.shape[1]
         if crop_side < _CROP_MIN_SIDE_PX:
             crop = cv2.resize(crop, (_CROP_MIN_SIDE_PX, _CROP_MIN_SIDE_PX), interpolation=cv2.INTER_LINEAR)
-        result = self._crop_mesh.process(crop)
+        result = self._crop_graph().process(crop)
         if not result.multi_face_landmarks:
             return None
         local = _to_array(result.multi_face_landmarks[0])

@@ -60,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     names = ', '.join(s.name for s in specs)
     try:
         return run_composed(specs, stop, lambda text: print(f'[attune group: {names}] {text}', file=sys.stderr,
-                                                            flush=True))
+                                                            flush=True), one_thread=True)
     finally:
         ignore_stop_signals()  # stopped: from here the process only exits
 

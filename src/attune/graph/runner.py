@@ -92,8 +92,15 @@ def supervise(processes: Sequence[NodeProcess], stop: StopRequest,
     return 1 if failed else 0
 
 
-def run_composed(specs: Sequence[NodeSpec], stop: StopRequest, log: Callable[[str], None] = print) -> int:
-    """Run every node in this process on one executor (rclpy). Returns the exit code."""
+def run_composed(specs: Sequence[NodeSpec], stop: StopRequest, log: Callable[[str], None] = print, *,
+                 one_thread: bool = False) -> int:
+    """Run every node in this process on one executor (rclpy). Returns the exit code.
+
+    one_thread: the nodes' executor of a node process (attune.ros.node_main.node_executor), for nodes
+    that only fuse or act on small messages (grouped mode): they share one interpreter lock anyway, and
+    a MultiThreadedExecutor's threads and wait sets cost them more CPU than their own work. Otherwise a
+    MultiThreadedExecutor, so that one node's MediaPipe or onnxruntime call (which releases the lock)
+    does not hold up the others' callbacks."""
     import rclpy
     from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
     from rclpy.signals import SignalHandlerOptions
@@ -114,7 +121,12 @@ def run_composed(specs: Sequence[NodeSpec], stop: StopRequest, log: Callable[[st
             except AttuneError as exc:
                 log(f'ERROR: node {spec.name}: {exc}')
                 return 1
-        executor = MultiThreadedExecutor(num_threads=max(2, len(nodes)))
+        if one_thread:
+            from attune.ros.node_main import node_executor
+
+            executor = node_executor()
+        else:
+            executor = MultiThreadedExecutor(num_threads=max(2, len(nodes)))
         for node in nodes:
             executor.add_node(node)
         while not stop.is_set() and rclpy.ok():

@@ -31,7 +31,7 @@ from collections.abc import Callable
 from typing import NoReturn
 
 import rclpy
-from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.executors import Executor, ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.signals import SignalHandlerOptions
 
@@ -41,6 +41,8 @@ from attune.stop_signals import StopSignals, ignore_stop_signals, install_stop_s
 
 #: Seconds the executor gets to finish the callback in progress at shutdown (then the process exits anyway).
 _EXECUTOR_STOP_S = 10.0
+#: Longest wait of the executor for work before the worker looks whether it was asked to stop.
+_STOP_POLL_S = 0.1
 #: Logged (INFO) once the node is built and about to spin: launch users and tests see it is up.
 READY_MESSAGE = 'running; stop with SIGINT (Ctrl-C) or SIGTERM'
 
@@ -95,22 +97,41 @@ def _run(factory: Callable[[], Node], args: list[str] | None) -> int:
     return 0
 
 
+def node_executor() -> Executor:
+    """The executor a node process spins: rclpy's EventsExecutor where this rclpy has it (Kilted on),
+    else the SingleThreadedExecutor.
+
+    Why: the SingleThreadedExecutor rebuilds, in Python, a wait set of every subscription, timer,
+    service and event handler of the node on each spin (a lifecycle node carries 11 services), then
+    searches it for what is ready; the EventsExecutor (C++) is told by the middleware what is ready and
+    runs it from a queue. Same callbacks, same order per entity, one thread. docs/architecture.md has
+    the measured cost per node.
+    """
+    try:
+        from rclpy.experimental import EventsExecutor
+    except ImportError:  # rclpy before Kilted
+        return SingleThreadedExecutor()
+    return EventsExecutor()
+
+
 def _spin_until_stopped(node: Node, stop: StopSignals) -> BaseException | None:
     """Spin `node` in a worker thread until `stop` is set; returns what a callback raised, if anything.
 
-    The worker leaves its loop by itself (a guard condition wakes it), and only then is the executor
-    shut down: Executor.shutdown() from another thread while spin() runs destroys the executor's guard
-    condition under a callback that is about to trigger it (rclpy InvalidHandle, seen in tests).
+    The worker leaves its loop by itself (it waits at most _STOP_POLL_S for work, then looks at
+    `stop`), and only then is the executor shut down: Executor.shutdown() from another thread while
+    spin() runs destroys the executor's guard condition under a callback that is about to trigger it
+    (rclpy InvalidHandle, seen in tests). No call crosses threads while the worker spins: the
+    EventsExecutor takes no node guard condition ("Guard conditions not supported"), and its wake()
+    from another thread during spin_once() hung a test process.
     """
-    executor = SingleThreadedExecutor()
+    executor = node_executor()
     executor.add_node(node)
-    wake = node.create_guard_condition(lambda: None)
     failure: list[BaseException] = []
 
     def spin() -> None:
         try:
             while not stop.is_set():
-                executor.spin_once()
+                executor.spin_once(timeout_sec=_STOP_POLL_S)
         except ExternalShutdownException:
             pass
         except BaseException as exc:  # noqa: BLE001 - handed to the main thread, which re-raises it
@@ -123,8 +144,6 @@ def _spin_until_stopped(node: Node, stop: StopSignals) -> BaseException | None:
     node.get_logger().info(READY_MESSAGE)
     while not stop.wait():
         pass
-    wake.trigger()  # the callback in progress finishes, then the worker sees `stop` and returns
-    spinner.join(timeout=_EXECUTOR_STOP_S)
+    spinner.join(timeout=_EXECUTOR_STOP_S)  # the callback in progress finishes, then the worker sees `stop`
     executor.shutdown(timeout_sec=_EXECUTOR_STOP_S)
-    node.destroy_guard_condition(wake)
     return failure[0] if failure else None
