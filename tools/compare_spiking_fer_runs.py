@@ -2,11 +2,14 @@
 
     python tools/compare_spiking_fer_runs.py --cache RUN_CACHE --val-fraction 0.2 BASE.pt OTHER.pt [...]
 
-Each .pt is the CS3D state dict a run left in its --cache (`<name>_cs3d.pt`; all runs must share the data
-options, seed and val fraction, which rebuild the same windows and the same validation people). Prints each
-run's validation headline and, for every run against the first, the difference in London onset accuracy
-and in muxspace teacher agreement with a 95 % interval from a bootstrap over people (the windows of one
-person are not independent, so people are resampled, not windows).
+Each .pt is the CS3D state dict a run left in its --cache (`<name>_cs3d.pt`). All runs must share the seed
+and val fraction: the validation people depend on those and on the people in the data only, so runs that
+made more windows per source or other targets are scored on the same windows (built here with the default
+data options, from the cache of a run that used them), which none of them trained on. Prints each run's
+validation headline (London onsets: accuracy against the photo truth and agreement with the teacher, apart)
+and, for every run against the first, the difference in London onset accuracy and in muxspace teacher
+agreement with a 95 % interval from a bootstrap over people (the windows of one person are not
+independent, so people are resampled, not windows).
 """
 from __future__ import annotations
 
@@ -74,6 +77,7 @@ def main() -> int:
         probs.append(predict(model, val.x)[0])
         h = headline(metrics(probs[-1], val))
         print(path, json.dumps({'onset': h['london_onset']['accuracy'], 'offset': h['london_offset']['accuracy'],
+                                'onset_teacher_agreement': h['london_onset']['teacher_agreement'],
                                 'teacher_agreement': h['teacher_agreement'],
                                 'video_teacher_agreement': h.get('video_teacher_agreement')}))
     for path, p in zip(args.runs[1:], probs[1:]):

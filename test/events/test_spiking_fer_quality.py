@@ -18,9 +18,9 @@ from attune.events.window_set import WindowSpec, headline, metrics
 from test.conftest import shared_data
 
 #: Measured when the shipped model was trained (cs3d_fer.md): onset accuracy 0.724 (225 windows,
-#: majority rate 0.533), recall neutral 0.895 / smile 0.575. Floors just under those.
+#: majority rate 0.533), recall neutral 0.610 / smile 0.825. Floors just under those.
 ONSET_ACCURACY_FLOOR = 0.70
-RECALL_FLOOR = 0.55
+RECALL_FLOOR = 0.58
 
 
 @pytest.fixture(scope='module')

@@ -1,5 +1,5 @@
 """Model selection for the spiking FER model: validation people are training people only, never test
-people; the loss weights and target sharpening do what the options say; and the saccades a model was
+people; the loss weights, target sharpening and onset targets do what the options say; and the saccades a model was
 trained with are recorded in it and checked against the emulator's."""
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 torch = pytest.importorskip('torch')
 
 from attune.emotions import EMOTIONS  # noqa: E402
+from attune.events.dataset import photo_target  # noqa: E402
 from attune.events.face_window import WindowOptions  # noqa: E402
 from attune.events.fer import SpikingFerModel, saccade_mismatch  # noqa: E402
 from attune.events.window_set import WindowSet, WindowSpec  # noqa: E402
@@ -61,6 +62,15 @@ def test_change_windows_weigh_more_and_targets_sharpen() -> None:
     sharp = sharpen(soft, 0.5)
     assert sharp.sum() == pytest.approx(1.0) and sharp[0, 0] > 0.6 and sharp.argmax() == 0
     assert sharpen(soft, 1.0) is soft
+
+
+def test_onset_truth_targets_follow_what_the_windows_are_scored_as() -> None:
+    neutral, happy = EMOTIONS.index('neutral'), EMOTIONS.index('happy')
+    for alpha, blend_smile, truth_smile in ((0.0, 0.0, 0.0), (0.25, 0.25, 0.5), (0.5, 0.5, 1.0), (0.8, 0.8, 1.0)):
+        blend, truth = photo_target(alpha), photo_target(alpha, truth=True)
+        assert blend.sum() == pytest.approx(1.0) and truth.sum() == pytest.approx(1.0)
+        assert blend[happy] == pytest.approx(blend_smile) and blend[neutral] == pytest.approx(1 - blend_smile)
+        assert truth[happy] == pytest.approx(truth_smile) and truth[neutral] == pytest.approx(1 - truth_smile)
 
 
 def test_exported_model_records_its_saccades_and_a_mismatch_is_explained(tmp_path) -> None:

@@ -42,6 +42,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help='at most N training photos per folder, a seeded sample (held-out photos: all)')
     p.add_argument('--label-mix', type=float, default=0.5,
                    help='weight of photo labels against the teacher in targets where both exist (default: %(default)s)')
+    p.add_argument('--onset-truth', action='store_true',
+                   help='onset/offset targets: the photo labels follow the scored truth (smile from half way '
+                        'through the morph) instead of the morph amount')
     p.add_argument('--channels', default='8,16,32', help='widths of the three stages (default: %(default)s)')
     p.add_argument('--readout', type=int, default=4,
                    help='grid side the last firing rates are averaged onto before the head (default: %(default)s)')
@@ -101,7 +104,8 @@ def run(ns: argparse.Namespace) -> int:
                                    val_fraction=ns.val_fraction)
     options = BuildOptions(seed=ns.seed, test_fraction=ns.test_fraction, still_windows=ns.still_windows,
                            sequences=ns.sequences, max_photos=ns.max_photos, video_passes=ns.video_passes,
-                           video_stride=ns.video_stride, label_mix=ns.label_mix)
+                           video_stride=ns.video_stride, label_mix=ns.label_mix,
+                           onset_truth=ns.onset_truth)
     data = build_window_set(ns.images, ns.videos, spec, options, cache_dir=ns.cache)
     command = 'attune ' + ' '.join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ['train'] else ''
     result = train_run(data, ns.out, ns.name, spec, config, twin=not ns.no_twin, real_events=ns.real_events,
@@ -125,6 +129,8 @@ def _command(ns: argparse.Namespace) -> str:
               '--event-dropout', str(ns.event_dropout), '--change-weight', str(ns.change_weight),
               '--target-temperature', str(ns.target_temperature), '--class-balance', str(ns.class_balance),
               '--val-fraction', str(ns.val_fraction)]
+    if ns.onset_truth:
+        parts.append('--onset-truth')
     if ns.max_photos is not None:
         parts += ['--max-photos', str(ns.max_photos)]
     return ' '.join(shlex.quote(p) for p in parts)

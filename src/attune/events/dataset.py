@@ -74,6 +74,9 @@ class BuildOptions:
     max_photos: at most this many training photos per folder (a seeded sample; held-out photos all).
     video_passes: emulation passes per training video; video_stride: frames between video windows.
     label_mix: weight of the photo labels in the target where they exist (onsets and london stills).
+    onset_truth: the photo part of an onset/offset target follows the truth the windows are scored
+    against (neutral at the neutral photo, smile from half way: smile weight min(1, 2 alpha)) instead
+    of the morph amount (smile weight alpha, the teacher-like blend).
     all_test: every person is held out (benchmarks on data kept aside); include_train=False skips
     the training people's windows.
     kinds: the window kinds to make (see attune.events.window_set.KINDS).
@@ -90,6 +93,7 @@ class BuildOptions:
     video_passes: int = 1
     video_stride: int = 3
     label_mix: float = 0.5
+    onset_truth: bool = False
     all_test: bool = False
     include_train: bool = True
     morph_pixels: int = 160
@@ -109,6 +113,15 @@ def photo_pairs(files: list[LabelledFile]) -> dict[str, tuple[LabelledFile, Labe
     return {s: (neutral[s], happy[s]) for s in sorted(neutral) if s in happy}
 
 
+def photo_target(alpha: float, truth: bool = False) -> np.ndarray:
+    """The photo labels' target of a morph frame at `alpha` (0: neutral photo, 1: smiling photo): the
+    blend (smile weight alpha) or, with `truth`, what the frame is scored as (smile from half way)."""
+    smile = min(1.0, 2.0 * alpha) if truth else alpha
+    target = np.zeros(len(EMOTIONS), np.float32)
+    target[NEUTRAL], target[HAPPY] = 1.0 - smile, smile
+    return target
+
+
 def same_setup(a: FaceRecord | None, b: FaceRecord | None, min_iou: float = 0.5) -> bool:
     """Whether two photos of a person can be morphed into each other: both have landmarks and the face
     sits in the same place (box IoU >= min_iou), as in a photo session (london), not two news photos."""
@@ -123,15 +136,20 @@ def _morphs(pairs: dict[str, tuple[LabelledFile, LabelledFile]], faces: dict, pi
     if cache is not None and cache.is_file():
         with np.load(cache, allow_pickle=False) as z:
             for s in z['subjects'].tolist():
+                boxes = z[f'{s}/boxes']
                 stored[s] = MorphPair(s, z[f'{s}/alphas'], z[f'{s}/gray'], z[f'{s}/rgb'], z[f'{s}/landmarks'],
-                                      *[_box(z[f'{s}/boxes'][i]) for i in (0, 1)])
+                                      box0=_box(boxes[0]), box1=_box(boxes[1]))
     todo = [s for s in pairs if s not in stored and faces.get(pairs[s][0].path) and faces.get(pairs[s][1].path)]
     if todo:
         log(f'morphing {len(todo)} photo pairs')
     for s in todo:
         n, h = pairs[s]
+        neutral_rgb, happy_rgb = read_rgb(n.path), read_rgb(h.path)
+        if neutral_rgb is None or happy_rgb is None:
+            log(f'skipped pair {s}: a photo could not be read')
+            continue
         try:
-            stored[s] = morph_pair(s, read_rgb(n.path), read_rgb(h.path), faces[n.path], faces[h.path], pixels)
+            stored[s] = morph_pair(s, neutral_rgb, happy_rgb, faces[n.path], faces[h.path], pixels)
         except EventError as exc:
             log(f'skipped pair {s}: {exc}')
     if todo and cache is not None:
@@ -200,7 +218,7 @@ def build_window_set(image_dirs: Iterable[Path], video_dirs: Iterable[Path], spe
              for source, found in pairs.items()}
     morphs = {source: _morphs(found, faces, o.morph_pixels, _cache(cache_dir, f'morphs_{source}.npz'), log)
               for source, found in pairs.items() if found}
-    emulation = {k: v for k, v in asdict(o).items() if k not in ('label_mix', 'teacher', 'kinds')}
+    emulation = {k: v for k, v in asdict(o).items() if k not in ('label_mix', 'onset_truth', 'teacher', 'kinds')}
     if tuple(o.kinds) != KINDS:
         emulation['kinds'] = list(o.kinds)
     key = hashlib.sha256(json.dumps([sorted(str(f.path.resolve()) for f in chosen),
@@ -234,6 +252,8 @@ def _emulate(photos: list[LabelledFile], faces: dict, morphs: dict[str, dict[str
             continue
         test = (f.source, f.subject) in held
         rgb = read_rgb(f.path)
+        if rgb is None:  # its face was found earlier, so the file changed since: skip it
+            continue
         gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
         sub = keyed_rng(o.seed, f'{f.source}/{f.path.parent.name}/{f.path.name}') if test else rng
         add_stills(out, gray, face.box, spec, o.test_still_windows if test else o.still_windows, sub,
@@ -311,7 +331,7 @@ def _label(raw: dict[str, np.ndarray], photos: list[LabelledFile], faces: dict,
             a = float(raw['alpha'][i])
             teacher[i] = morphs[str(raw['source'][i])][ref].teacher_at(a)
             truth[i] = NEUTRAL if a <= 0.0 else HAPPY if a >= 0.5 else -1
-            y[i] = o.label_mix * ((1 - a) * eye[NEUTRAL] + a * eye[HAPPY]) + (1 - o.label_mix) * teacher[i]
+            y[i] = o.label_mix * photo_target(a, o.onset_truth) + (1 - o.label_mix) * teacher[i]
         else:
             lo, hi = raw['frames'][i]
             teacher[i] = tracks[ref][lo:hi].mean(axis=0)
@@ -339,4 +359,4 @@ def _teach_morphs(pairs: dict[str, MorphPair], cache: Path | None, log: Log) -> 
     with ExpressionTeacher() as teacher:
         label_morphs(todo, teacher)
     if cache is not None:
-        np.savez(cache, **{s: p.teacher for s, p in pairs.items()})
+        np.savez(cache, **{s: p.teacher for s, p in pairs.items() if p.teacher is not None})

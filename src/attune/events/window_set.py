@@ -149,6 +149,7 @@ def headline(scores: dict[str, dict]) -> dict:
                 'accuracy': _pooled(groups, 'accuracy_2way', 'labelled_windows'),
                 'accuracy_7way': _pooled(groups, 'accuracy', 'labelled_windows'),
                 'teacher_accuracy': _pooled(groups, 'teacher_accuracy_2way', 'labelled_windows'),
+                'teacher_agreement': _pooled(groups, 'teacher_agreement'),
                 'recall': {label: _pooled([{**g, 'r': g['recall'][label]} for g in groups if label in g['recall']],
                                           'r', 'labelled_windows')
                            for label in ('neutral', 'happy')},

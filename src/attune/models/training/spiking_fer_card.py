@@ -24,7 +24,8 @@ attune's own emulator; no image or event data ships with the model):
 - Targets (distillation): the frame-based expression teacher (`attune.expression.teacher.ExpressionTeacher`,
   its defaults) labels every photo, every morph and every video frame; a window's target is the teacher's
   soft labels of the face it ends on (videos: its last 0.1 s). Where photo labels exist (london), the target
-  mixes in the photo labels, interpolated along the morph, with weight `label_mix`.
+  mixes in the photo labels with weight `label_mix`: along a morph, interpolated by the morph amount, or with
+  `--onset-truth` as the windows are scored (neutral at the neutral photo, smile from half way).
 - Split by person (london person id; muxspace person = file name without the trailing _NNNN; a video is its
   own person): a seeded quarter of each folder's people is held out; held-out people get fixed windows.
   Of the remaining people, a seeded `val_fraction` per folder (another draw) is kept out of training as
@@ -69,11 +70,12 @@ def _validation(summary: dict[str, Any]) -> list[str]:
         return []
     lines = ['', f"## Validation people (training people kept out of training; {summary['validation_windows']} "
              'windows; settings were chosen on these)', '',
-             '| model | London onset: neutral vs smile | London offset | muxspace stills: teacher agreement | '
-             'video: teacher agreement |', '|---|---|---|---|---|']
+             '| model | London onset: neutral vs smile | London onset: teacher agreement | London offset | '
+             'muxspace stills: teacher agreement | video: teacher agreement |', '|---|---|---|---|---|---|']
     for kind, entry in summary['models'].items():
         v = entry.get('validation', {})
-        lines.append(f"| {kind} | {_fmt(v.get('london_onset', {}).get('accuracy'))} | "
+        onset = v.get('london_onset', {})
+        lines.append(f"| {kind} | {_fmt(onset.get('accuracy'))} | {_fmt(onset.get('teacher_agreement'))} | "
                      f"{_fmt(v.get('london_offset', {}).get('accuracy'))} | {_fmt(v.get('teacher_agreement'))} | "
                      f"{_fmt(v.get('video_teacher_agreement'))} |")
     return lines

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -30,6 +31,9 @@ from attune.models.layers.cs3d import CS3D
 #: `Expression.source` of the spiking model, and of its twin when it is deployed for comparison.
 SOURCE_NAME = 'cs3d_snn'
 TWIN_SOURCE_NAME = 'c3d_twin'
+
+#: Either network: both have `counted` (logits and operation counts), `convs` and `readout`.
+FerNet = CS3D | C3DTwin
 
 
 @dataclass(frozen=True)
@@ -59,7 +63,7 @@ def seed_everything(seed: int) -> None:
     torch.use_deterministic_algorithms(True, warn_only=True)
 
 
-def build(kind: str, config: SpikingFerTrainConfig) -> nn.Module:
+def build(kind: str, config: SpikingFerTrainConfig) -> FerNet:
     """A fresh network: kind 'cs3d' (spiking) or 'c3d' (the twin)."""
     if kind == 'cs3d':
         return CS3D(len(EMOTIONS), channels=config.channels, readout=config.readout)
@@ -163,7 +167,7 @@ def train(model: nn.Module, data: WindowSet, config: SpikingFerTrainConfig,
 
 
 @torch.no_grad()
-def predict(model: nn.Module, x: np.ndarray, batch_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
+def predict(model: FerNet, x: np.ndarray, batch_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
     """(probabilities (N, K), ops (N, 2)) of a model in eval mode on uint8/float frames."""
     model.eval()
     probs, ops = [], []
@@ -179,7 +183,7 @@ def predict(model: nn.Module, x: np.ndarray, batch_size: int = 64) -> tuple[np.n
 class Deployed(nn.Module):
     """What is exported: frames -> (probabilities (B, K), ops (B, 2) = [accumulates, MACs])."""
 
-    def __init__(self, model: nn.Module) -> None:
+    def __init__(self, model: FerNet) -> None:
         super().__init__()
         self.model = model
 
@@ -188,7 +192,7 @@ class Deployed(nn.Module):
         return torch.softmax(logits, dim=1), ops
 
 
-def export_onnx(model: nn.Module, path: Path, spec: WindowSpec, source: str,
+def export_onnx(model: FerNet, path: Path, spec: WindowSpec, source: str,
                 energy: OpEnergy | None = None) -> None:
     """Export to ONNX (dynamo exporter, opset 18, batch dimension dynamic) with the metadata the node
     reads: labels, window_s, bins, size, source, the per-op energies used on the card, and the saccade
@@ -203,6 +207,8 @@ def export_onnx(model: nn.Module, path: Path, spec: WindowSpec, source: str,
     program = torch.onnx.export(Deployed(model).eval(), (example,), dynamo=True, input_names=['frames'],
                                 output_names=['probabilities', 'ops'], dynamic_shapes=({0: batch},),
                                 opset_version=18, verbose=False)
+    if program is None:
+        raise RuntimeError('torch.onnx.export returned no program')
     program.optimize()
     proto = program.model_proto
     meta = {'labels': ','.join(EMOTIONS), 'window_s': repr(spec.window_s), 'bins': str(spec.bins),
@@ -217,10 +223,13 @@ def export_onnx(model: nn.Module, path: Path, spec: WindowSpec, source: str,
     onnx.save_model(proto, str(path))
 
 
-def channels_of(model: nn.Module) -> tuple[int, ...]:
+def channels_of(model: FerNet) -> tuple[int, ...]:
     """The stage widths of a CS3D or C3D twin (from its weights, so a loaded state dict tells them too)."""
-    convs = model.convs
-    return tuple(int((c.spatial if hasattr(c, 'spatial') else c).out_channels) for c in convs)
+    widths = []
+    for conv in model.convs:
+        spatial: Any = getattr(conv, 'spatial', conv)  # CS3D: a DecomposedConv3d's spatial convolution
+        widths.append(int(spatial.out_channels))
+    return tuple(widths)
 
 
 def config_dict(config: SpikingFerTrainConfig) -> dict:
@@ -266,7 +275,7 @@ def run(data: WindowSet, out_dir: Path, name: str, spec: WindowSpec, config: Spi
     if not len(train_set):
         raise ValueError('no training windows (every subject is held out)')
     log(f'{len(train_set)} training windows, {len(val_set)} validation windows, {len(test_set)} held-out windows')
-    models = {'cs3d': build('cs3d', config)}
+    models: dict[str, FerNet] = {'cs3d': build('cs3d', config)}
     if twin:
         models['c3d'] = build('c3d', config)
     summary: dict = {'config': config_dict(config), 'spec': asdict(spec), 'train_windows': len(train_set),
@@ -277,8 +286,9 @@ def run(data: WindowSet, out_dir: Path, name: str, spec: WindowSpec, config: Spi
         log(f'training {kind} ({sum(p.numel() for p in model.parameters())} parameters)')
         start = time.perf_counter()
         losses = train(model, train_set, config, log)
-        entry = {'parameters': sum(p.numel() for p in model.parameters()), 'train_s': time.perf_counter() - start,
-                 'final_loss': losses[-1] if losses else float('nan')}
+        entry: dict[str, Any] = {'parameters': sum(p.numel() for p in model.parameters()),
+                                 'train_s': time.perf_counter() - start,
+                                 'final_loss': losses[-1] if losses else float('nan')}
         ops[kind] = {}
         if len(val_set):
             entry['validation'] = headline(metrics(predict(model, val_set.x)[0], val_set))
