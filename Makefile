@@ -23,7 +23,8 @@ MYPY_STRICT := attune attune.jsonl_log attune.errors attune.limits attune.geomet
 	attune.integrity.training attune.integrity.trust attune.integrity.retouch_visibility \
 	attune.models.training attune.models.training.expression_head_card attune.models.training.expression_head_training \
 	attune.models.training.fer_finetune attune.models.training.sign_augment attune.models.training.sign_card \
-	attune.models.training.sign_export attune.models.training.sign_training attune.models.training.spiking_fer_card
+	attune.models.training.sign_export attune.models.training.sign_training attune.models.training.spiking_fer_card \
+	attune.models.training.asd_emotion_card attune.models.training.asd_emotion_ensemble
 MYPY_STRICT_PACKAGES := attune.imaging attune.face attune.tracking attune.hands attune.sign attune.bag \
 	attune.graph attune.view attune.demo attune.behavior attune.expression attune.identity attune.robots \
 	attune.models.layers
