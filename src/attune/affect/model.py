@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from attune.affect.features import (
     NUM_NODES,
@@ -46,12 +48,12 @@ class ModelInfo:
     #: The most frequent hard label of the training faces (EMOTIONS index): the trivial baseline.
     majority_class: int = 0
     #: Every training setting (attune.models.training.asd_emotion_training.TrainConfig as a dict), split included.
-    config: dict = field(default_factory=dict, compare=False)
+    config: dict[str, Any] = field(default_factory=dict, compare=False)
     #: The crop encoder: 'resnet' (trained from scratch) or 'fer-minixception' (fine-tuned FER2013 CNN).
     backbone: str = 'resnet'
     #: The crop framing the model was trained on (attune.affect.features.crop_geometry); {} = made before
     #: it was recorded, on the framing of then, which is today's.
-    crop: dict = field(default_factory=dict, compare=False)
+    crop: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @classmethod
     def from_json(cls, text: str) -> ModelInfo:
@@ -66,8 +68,8 @@ class ModelInfo:
 class FaceInputs:
     """Prepared inputs of one face: crop (S, S) uint8 and landmarks (478, 3) float32."""
 
-    crop: np.ndarray
-    landmarks: np.ndarray
+    crop: npt.NDArray[Any]
+    landmarks: npt.NDArray[Any]
 
 
 class AsdEmotionModel:
@@ -104,7 +106,7 @@ class AsdEmotionModel:
     def input_size(self) -> int:
         return self.info.input_size
 
-    def prepare(self, image: np.ndarray, landmarks: np.ndarray | None) -> FaceInputs:
+    def prepare(self, image: npt.NDArray[Any], landmarks: npt.NDArray[Any] | None) -> FaceInputs:
         """The inputs of one face in an RGB (H, W, 3) or grey uint8 image: the crop at the model's
         input size (its metadata), framed as in training (`crop_geometry`), and the aligned landmarks.
 
@@ -117,7 +119,7 @@ class AsdEmotionModel:
         features = landmark_features(landmarks, width, height)
         return FaceInputs(face_crop(image, landmarks, self.info.input_size), features)
 
-    def run(self, crops: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def run(self, crops: npt.NDArray[Any], landmarks: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
         """(logits, probabilities), each (B, 7), for (B, S, S) uint8 crops and (B, 478, 3) landmarks."""
         crops = np.asarray(crops)
         if crops.ndim != 3 or crops.shape[1:] != (self.input_size, self.input_size):
@@ -129,7 +131,7 @@ class AsdEmotionModel:
             'crop': normalize_crops(crops), 'landmarks': np.ascontiguousarray(landmarks)})
         return logits, probabilities
 
-    def predict(self, faces: list[FaceInputs]) -> np.ndarray:
+    def predict(self, faces: list[FaceInputs]) -> npt.NDArray[Any]:
         """(B, 7) probabilities of prepared faces (one batch)."""
         if not faces:
             return np.zeros((0, len(EMOTIONS)), np.float32)

@@ -21,9 +21,11 @@ import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 from attune.emotions import EMOTIONS
 from attune.events.emulated_windows import random_emulator
@@ -113,7 +115,7 @@ def photo_pairs(files: list[LabelledFile]) -> dict[str, tuple[LabelledFile, Labe
     return {s: (neutral[s], happy[s]) for s in sorted(neutral) if s in happy}
 
 
-def photo_target(alpha: float, truth: bool = False) -> np.ndarray:
+def photo_target(alpha: float, truth: bool = False) -> npt.NDArray[Any]:
     """The photo labels' target of a morph frame at `alpha` (0: neutral photo, 1: smiling photo): the
     blend (smile weight alpha) or, with `truth`, what the frame is scored as (smile from half way)."""
     smile = min(1.0, 2.0 * alpha) if truth else alpha
@@ -129,8 +131,8 @@ def same_setup(a: FaceRecord | None, b: FaceRecord | None, min_iou: float = 0.5)
             and a.box.iou(b.box) >= min_iou)
 
 
-def _morphs(pairs: dict[str, tuple[LabelledFile, LabelledFile]], faces: dict, pixels: int, cache: Path | None,
-            log: Log) -> dict[str, MorphPair]:
+def _morphs(pairs: dict[str, tuple[LabelledFile, LabelledFile]], faces: dict[Path, FaceRecord | None], pixels: int,
+            cache: Path | None, log: Log) -> dict[str, MorphPair]:
     """Morph pairs per subject (cached without labels: they do not depend on the teacher)."""
     stored: dict[str, MorphPair] = {}
     if cache is not None and cache.is_file():
@@ -144,12 +146,14 @@ def _morphs(pairs: dict[str, tuple[LabelledFile, LabelledFile]], faces: dict, pi
         log(f'morphing {len(todo)} photo pairs')
     for s in todo:
         n, h = pairs[s]
+        neutral, happy = faces[n.path], faces[h.path]
+        assert neutral is not None and happy is not None  # todo holds only pairs with both faces found
         neutral_rgb, happy_rgb = read_rgb(n.path), read_rgb(h.path)
         if neutral_rgb is None or happy_rgb is None:
             log(f'skipped pair {s}: a photo could not be read')
             continue
         try:
-            stored[s] = morph_pair(s, neutral_rgb, happy_rgb, faces[n.path], faces[h.path], pixels)
+            stored[s] = morph_pair(s, neutral_rgb, happy_rgb, neutral, happy, pixels)
         except EventError as exc:
             log(f'skipped pair {s}: {exc}')
     if todo and cache is not None:
@@ -162,7 +166,7 @@ def _morphs(pairs: dict[str, tuple[LabelledFile, LabelledFile]], faces: dict, pi
     return {s: stored[s] for s in pairs if s in stored}
 
 
-def _box(v: np.ndarray) -> BoundingBox:
+def _box(v: npt.NDArray[Any]) -> BoundingBox:
     return BoundingBox(*map(float, v))
 
 
@@ -209,7 +213,7 @@ def build_window_set(image_dirs: Iterable[Path], video_dirs: Iterable[Path], spe
     if 'still' not in o.kinds:
         wanted = {str(f.path) for found in pairs.values() for pair in found.values() for f in pair}
         chosen = [f for f in chosen if str(f.path) in wanted]
-    faces: dict = {}
+    faces: dict[Path, FaceRecord | None] = {}
     for source in sorted({f.source for f in chosen}):
         paths = [f.path for f in chosen if f.source == source]
         faces.update(find_faces(paths, _cache(cache_dir, f'faces_{source}.npz'), log))
@@ -240,9 +244,9 @@ def build_window_set(image_dirs: Iterable[Path], video_dirs: Iterable[Path], spe
     return _label(raw, chosen, faces, morphs, videos, o, cache_dir, notes, log)
 
 
-def _emulate(photos: list[LabelledFile], faces: dict, morphs: dict[str, dict[str, MorphPair]],
-             videos: list[LabelledFile], held: set, spec: WindowSpec, o: BuildOptions, cache_dir: Path | None,
-             log: Log) -> RawWindows:
+def _emulate(photos: list[LabelledFile], faces: dict[Path, FaceRecord | None], morphs: dict[str, dict[str, MorphPair]],
+             videos: list[LabelledFile], held: set[tuple[str, str]], spec: WindowSpec, o: BuildOptions,
+             cache_dir: Path | None, log: Log) -> RawWindows:
     out = RawWindows()
     rng = np.random.default_rng(o.seed)
     log(f'emulating {len(photos)} photos, {sum(len(m) for m in morphs.values())} photo pairs, {len(videos)} videos')
@@ -288,13 +292,13 @@ def _video_cache(cache_dir: Path | None, f: LabelledFile) -> Path | None:
     return _cache(cache_dir, f'teacher_{teacher_fingerprint()}_{f.path.stem}_{name}.npz')
 
 
-def _label(raw: dict[str, np.ndarray], photos: list[LabelledFile], faces: dict,
+def _label(raw: dict[str, npt.NDArray[Any]], photos: list[LabelledFile], faces: dict[Path, FaceRecord | None],
            morphs: dict[str, dict[str, MorphPair]], videos: list[LabelledFile], o: BuildOptions,
            cache_dir: Path | None, notes: list[str], log: Log) -> WindowSet:
     """Targets, teacher labels and truth for the emulated windows (windows the teacher cannot label are dropped)."""
     fingerprint = teacher_fingerprint()
     by_path = {str(f.path.resolve()): f for f in photos}
-    teacher_photo: dict[str, np.ndarray | None] = {}
+    teacher_photo: dict[str, npt.NDArray[Any] | None] = {}
     uniform = np.full(len(EMOTIONS), 1.0 / len(EMOTIONS), np.float32)
     for source in sorted({f.source for f in photos}):
         paths = [f.path for f in photos if f.source == source]

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 from attune.events.emulator import EmulatorOptions
 from attune.events.face_window import FaceEventEmulator, WindowOptions
@@ -49,10 +51,10 @@ def jittered(box: BoundingBox, window: WindowOptions, rng: np.random.Generator
     return box, window
 
 
-def sequence_windows(frames: Sequence[np.ndarray], boxes: Sequence[BoundingBox | None], stamps_ns: Sequence[int],
+def sequence_windows(frames: Sequence[npt.NDArray[Any]], boxes: Sequence[BoundingBox | None], stamps_ns: Sequence[int],
                      ends: Iterable[int], spec: WindowSpec, emulator: EmulatorOptions,
                      window: WindowOptions | None = None, noise: float = 0.0,
-                     rng: np.random.Generator | None = None) -> list[tuple[int, np.ndarray]]:
+                     rng: np.random.Generator | None = None) -> list[tuple[int, npt.NDArray[Any]]]:
     """(end frame, (2, bins, size, size) uint8 window) for each frame index in `ends`.
 
     The face is emulated frame by frame (frames without a box are skipped); a window ends at its
@@ -61,7 +63,7 @@ def sequence_windows(frames: Sequence[np.ndarray], boxes: Sequence[BoundingBox |
     """
     face = FaceEventEmulator(window or WindowOptions(size=spec.size), emulator)
     wanted = set(ends)
-    out: list[tuple[int, np.ndarray]] = []
+    out: list[tuple[int, npt.NDArray[Any]]] = []
     parts: list[EventArray] = []
     first = None
     for i, gray in enumerate(frames):
@@ -87,9 +89,9 @@ def frame_stamps(count: int, fps: float, start_ns: int = 1_000_000_000) -> list[
     return [start_ns + int(round(i * 1e9 / fps)) for i in range(count)]
 
 
-def still_window(gray: np.ndarray, box: BoundingBox, spec: WindowSpec, rng: np.random.Generator,
+def still_window(gray: npt.NDArray[Any], box: BoundingBox, spec: WindowSpec, rng: np.random.Generator,
                  emulator: EmulatorOptions | None = None, jitter: bool = True,
-                 window: WindowOptions | None = None) -> np.ndarray:
+                 window: WindowOptions | None = None) -> npt.NDArray[Any]:
     """(2, bins, size, size) uint8 frames of one emulated saccade window over a still image.
 
     The image is shown at spec.fps for a short warm-up plus window_s, with saccades (random phase),
@@ -109,16 +111,16 @@ def still_window(gray: np.ndarray, box: BoundingBox, spec: WindowSpec, rng: np.r
     return x
 
 
-def face_region(image: np.ndarray, box: BoundingBox, pixels: int, scale_to: float = 2.0
-                ) -> tuple[np.ndarray, BoundingBox]:
+def face_region(image: npt.NDArray[Any], box: BoundingBox, pixels: int, scale_to: float = 2.0
+                ) -> tuple[npt.NDArray[Any], BoundingBox]:
     """The image around a box (`scale_to` times its side), shrunk to about `pixels` square, and the
     box in it: a still image is cropped once instead of every frame (same windows, a fraction of the cost)."""
     region, inner, _ = face_region_transform(image, box, pixels, scale_to)
     return region, inner
 
 
-def face_region_transform(image: np.ndarray, box: BoundingBox, pixels: int, scale_to: float = 2.0
-                          ) -> tuple[np.ndarray, BoundingBox, tuple[float, float, float]]:
+def face_region_transform(image: npt.NDArray[Any], box: BoundingBox, pixels: int, scale_to: float = 2.0
+                          ) -> tuple[npt.NDArray[Any], BoundingBox, tuple[float, float, float]]:
     """face_region, plus (x0, y0, scale) mapping image pixels p to region pixels (p - (x0, y0)) * scale."""
     h, w = image.shape[:2]
     cx, cy = box.center[0] * w, box.center[1] * h

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from attune.events.emulated_windows import frame_stamps, jittered, random_emulator, sequence_windows, still_window
 from attune.events.emulator import EmulatorOptions
@@ -27,7 +29,7 @@ from attune.geometry import BoundingBox
 class RawWindows:
     """Emulated windows and their provenance, before labels (lists grow as sources are added)."""
 
-    x: list[np.ndarray] = field(default_factory=list)
+    x: list[npt.NDArray[Any]] = field(default_factory=list)
     kind: list[str] = field(default_factory=list)
     source: list[str] = field(default_factory=list)
     subject: list[str] = field(default_factory=list)
@@ -36,7 +38,7 @@ class RawWindows:
     frames: list[tuple[int, int]] = field(default_factory=list)
     test: list[bool] = field(default_factory=list)
 
-    def add(self, x: np.ndarray, kind: str, source: str, subject: str, ref: str, test: bool,
+    def add(self, x: npt.NDArray[Any], kind: str, source: str, subject: str, ref: str, test: bool,
             alpha: float = float('nan'), frames: tuple[int, int] = (-1, -1)) -> None:
         self.x.append(x)
         self.kind.append(kind)
@@ -47,7 +49,7 @@ class RawWindows:
         self.frames.append(frames)
         self.test.append(test)
 
-    def arrays(self) -> dict[str, np.ndarray]:
+    def arrays(self) -> dict[str, npt.NDArray[Any]]:
         return {'x': np.stack(self.x) if self.x else np.zeros((0,), np.uint8), 'kind': np.array(self.kind),
                 'source': np.array(self.source), 'subject': np.array(self.subject), 'ref': np.array(self.ref),
                 'alpha': np.array(self.alpha, np.float32), 'frames': np.array(self.frames, np.int64).reshape(-1, 2),
@@ -59,7 +61,7 @@ def keyed_rng(seed: int, key: str) -> np.random.Generator:
     return np.random.default_rng([seed, int(hashlib.sha256(key.encode()).hexdigest()[:8], 16)])
 
 
-def add_stills(out: RawWindows, gray: np.ndarray, box: BoundingBox, spec: WindowSpec, count: int,
+def add_stills(out: RawWindows, gray: npt.NDArray[Any], box: BoundingBox, spec: WindowSpec, count: int,
                rng: np.random.Generator, *, source: str, subject: str, ref: str, test: bool) -> None:
     """`count` saccade windows over one photo: augmented for training, fixed settings for testing."""
     for _ in range(count):
@@ -106,9 +108,9 @@ def add_sequence(out: RawWindows, pair: MorphPair, curve: OnsetCurve, spec: Wind
         out.add(x, kind, source, pair.subject, pair.subject, test, alpha=float(alphas[end]))
 
 
-def add_video(out: RawWindows, frames: list[np.ndarray], boxes: list[BoundingBox | None], fps: float, spec: WindowSpec,
-              emulator: EmulatorOptions, *, source: str, subject: str, ref: str, test: bool, stride: int = 3,
-              label_s: float = 0.1) -> None:
+def add_video(out: RawWindows, frames: list[npt.NDArray[Any]], boxes: list[BoundingBox | None], fps: float,
+              spec: WindowSpec, emulator: EmulatorOptions, *, source: str, subject: str, ref: str, test: bool,
+              stride: int = 3, label_s: float = 0.1) -> None:
     """Windows every `stride` frames of a video; `frames` of each = the frames of its last label_s."""
     last = max(int(round(label_s * fps)), 1)
     ends = range(stride, len(frames), stride)

@@ -11,8 +11,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from attune.integrity.retouch_features import FEATURES, retouch_features
 
@@ -74,13 +76,14 @@ class RetouchCheck:
         self.mean = np.asarray(meta['mean'], np.float64)
         self.threshold = float(meta['threshold'])
 
-    def scores(self, features: np.ndarray) -> np.ndarray:
+    def scores(self, features: npt.NDArray[Any]) -> npt.NDArray[Any]:
         """Scores (N,) of feature rows (N, F); NaN features count as their training mean."""
         x = np.atleast_2d(np.asarray(features, np.float64))
         x = np.where(np.isfinite(x), x, self.mean[None, :]).astype(np.float32)
-        return self._session.run(['scores'], {'features': x})[0].astype(np.float64)
+        out: npt.NDArray[Any] = self._session.run(['scores'], {'features': x})[0]
+        return out.astype(np.float64)
 
-    def verdict(self, features: np.ndarray, top: int = 3) -> RetouchVerdict:
+    def verdict(self, features: npt.NDArray[Any], top: int = 3) -> RetouchVerdict:
         x = np.asarray(features, np.float64).reshape(1, -1)
         # Row 0: as measured; row 1 + i: feature i replaced by its training mean.
         probes = np.repeat(x, len(FEATURES) + 1, axis=0)
@@ -92,6 +95,6 @@ class RetouchCheck:
         reasons = tuple(_TEXT[FEATURES[i]] for i in order[:top] if drop[i] > 0.02)
         return RetouchVerdict(score, likely, reasons)
 
-    def check_photo(self, rgb: np.ndarray, landmarks_px: np.ndarray) -> RetouchVerdict:
+    def check_photo(self, rgb: npt.NDArray[Any], landmarks_px: npt.NDArray[Any]) -> RetouchVerdict:
         """Verdict on an RGB uint8 photo whose face has FaceMesh landmarks `landmarks_px` (pixels)."""
         return self.verdict(retouch_features(rgb, landmarks_px))

@@ -9,9 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 
-def d_eer(original: np.ndarray, retouched: np.ndarray) -> float:
+def d_eer(original: npt.NDArray[Any], retouched: npt.NDArray[Any]) -> float:
     """Equal error rate of scores where higher means retouched (NaN when a class is empty)."""
     original, retouched = np.asarray(original, float), np.asarray(retouched, float)
     if not len(original) or not len(retouched):
@@ -25,7 +26,7 @@ def d_eer(original: np.ndarray, retouched: np.ndarray) -> float:
     return best
 
 
-def threshold_at_fpr(original: np.ndarray, fpr: float) -> float:
+def threshold_at_fpr(original: npt.NDArray[Any], fpr: float) -> float:
     """The lowest score threshold (score >= t flags) at which at most `fpr` of `original` are flagged."""
     ranked = np.sort(np.asarray(original, float))[::-1]
     allowed = int(np.floor(fpr * len(ranked)))
@@ -34,13 +35,13 @@ def threshold_at_fpr(original: np.ndarray, fpr: float) -> float:
     return float(np.nextafter(ranked[allowed], np.inf))
 
 
-def tpr_at_fpr(original: np.ndarray, retouched: np.ndarray, fpr: float = 0.05) -> float:
+def tpr_at_fpr(original: npt.NDArray[Any], retouched: npt.NDArray[Any], fpr: float = 0.05) -> float:
     if not len(original) or not len(retouched):
         return float('nan')
     return float(np.mean(np.asarray(retouched, float) >= threshold_at_fpr(original, fpr)))
 
 
-def auc(original: np.ndarray, retouched: np.ndarray) -> float:
+def auc(original: npt.NDArray[Any], retouched: npt.NDArray[Any]) -> float:
     """Probability that a retouched photo scores above an original (ties count half)."""
     o, r = np.asarray(original, float)[None, :], np.asarray(retouched, float)[:, None]
     if not o.size or not r.size:
@@ -48,15 +49,15 @@ def auc(original: np.ndarray, retouched: np.ndarray) -> float:
     return float(np.mean((r > o) + 0.5 * (r == o)))
 
 
-def summary(original: np.ndarray, retouched: np.ndarray, fpr: float = 0.05) -> dict[str, float]:
+def summary(original: npt.NDArray[Any], retouched: npt.NDArray[Any], fpr: float = 0.05) -> dict[str, float]:
     return {'d_eer': round(d_eer(original, retouched), 4),
             f'tpr_at_fpr_{fpr:g}': round(tpr_at_fpr(original, retouched, fpr), 4),
             'auc': round(auc(original, retouched), 4), 'original': int(len(original)),
             'retouched': int(len(retouched))}
 
 
-def report(scores: np.ndarray, operation: np.ndarray, strength: np.ndarray, original_name: str = 'original',
-           fpr: float = 0.05, threshold: float | None = None) -> dict:
+def report(scores: npt.NDArray[Any], operation: npt.NDArray[Any], strength: npt.NDArray[Any],
+           original_name: str = 'original', fpr: float = 0.05, threshold: float | None = None) -> dict[str, Any]:
     """Headline and per-operation (and per-strength) results of scores over a sample set."""
     scores = np.asarray(scores, float)
     is_original = operation == original_name

@@ -12,8 +12,10 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import torch
 from torch import nn
 
@@ -40,7 +42,7 @@ class RetouchNet(nn.Module):
     mean: torch.Tensor  # buffers (register_buffer), declared for the type checker
     scale: torch.Tensor
 
-    def __init__(self, mean: np.ndarray, scale: np.ndarray, hidden: int = 24) -> None:
+    def __init__(self, mean: npt.NDArray[Any], scale: npt.NDArray[Any], hidden: int = 24) -> None:
         super().__init__()
         self.register_buffer('mean', torch.as_tensor(mean, dtype=torch.float32))
         self.register_buffer('scale', torch.as_tensor(scale, dtype=torch.float32))
@@ -60,12 +62,12 @@ class RetouchTrainConfig:
     seed: int = 0
 
 
-def impute(x: np.ndarray, mean: np.ndarray) -> np.ndarray:
+def impute(x: npt.NDArray[Any], mean: npt.NDArray[Any]) -> npt.NDArray[Any]:
     x = np.asarray(x, np.float64)
     return np.where(np.isfinite(x), x, mean[None, :]).astype(np.float32)
 
 
-def fit(x: np.ndarray, y: np.ndarray, config: RetouchTrainConfig) -> RetouchNet:
+def fit(x: npt.NDArray[Any], y: npt.NDArray[Any], config: RetouchTrainConfig) -> RetouchNet:
     """Full-batch Adam on class-balanced binary cross-entropy (deterministic for a seed)."""
     torch.manual_seed(config.seed)
     mean = np.nanmean(x, axis=0)
@@ -87,13 +89,15 @@ def fit(x: np.ndarray, y: np.ndarray, config: RetouchTrainConfig) -> RetouchNet:
     return model.eval()
 
 
-def predict(model: RetouchNet, x: np.ndarray) -> np.ndarray:
+def predict(model: RetouchNet, x: npt.NDArray[Any]) -> npt.NDArray[Any]:
     with torch.no_grad():
-        return model(torch.from_numpy(impute(x, model.mean.numpy())))[1].numpy().astype(np.float64)
+        scores: torch.Tensor = model(torch.from_numpy(impute(x, model.mean.numpy())))[1]
+    return scores.numpy().astype(np.float64)
 
 
-def cross_validate(x: np.ndarray, y: np.ndarray, persons: np.ndarray, config: RetouchTrainConfig,
-                   folds: tuple[int, ...] = tuple(range(FOLDS)), fit_on: np.ndarray | None = None) -> np.ndarray:
+def cross_validate(x: npt.NDArray[Any], y: npt.NDArray[Any], persons: npt.NDArray[Any], config: RetouchTrainConfig,
+                   folds: tuple[int, ...] = tuple(range(FOLDS)),
+                   fit_on: npt.NDArray[Any] | None = None) -> npt.NDArray[Any]:
     """Out-of-fold scores: rows of each fold in `folds` scored by a model fitted on the others' rows (NaN
     for rows outside `folds`); other folds' rows outside `folds` still train. `fit_on` (bool per row):
     only those rows are fitted on (every row of a fold is scored)."""
@@ -107,11 +111,11 @@ def cross_validate(x: np.ndarray, y: np.ndarray, persons: np.ndarray, config: Re
     return scores
 
 
-def choose_threshold(original_scores: np.ndarray) -> float:
+def choose_threshold(original_scores: npt.NDArray[Any]) -> float:
     return float(threshold_at_fpr(original_scores, THRESHOLD_FPR))
 
 
-def export_onnx(model: RetouchNet, path: Path, metadata: dict) -> dict[str, float]:
+def export_onnx(model: RetouchNet, path: Path, metadata: dict[str, Any]) -> dict[str, float]:
     """Write the model as ONNX (input features (N, F) float32, NaN-free; outputs logits, scores), with
     `metadata` as JSON; returns how far onnxruntime is from torch on random and batch-1 inputs."""
     import onnx

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import torch
 from torch import nn
 
@@ -20,7 +21,7 @@ from attune.models.training.asd_emotion_metrics import softmax
 from attune.models.training.asd_emotion_training import TrainResult, canonical_reference, predict, to_tensors
 
 
-def torch_reference(result: TrainResult, data: FaceDataset, count: int = 8) -> dict[str, np.ndarray]:
+def torch_reference(result: TrainResult, data: FaceDataset, count: int = 8) -> dict[str, npt.NDArray[Any]]:
     """Real inputs (the first `count` test faces, else any) and the torch model's outputs on them: what a
     test compares onnxruntime against without torch."""
     index = np.flatnonzero(result.split.test)[:count]

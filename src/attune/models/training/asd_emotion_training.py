@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import torch
 from torch import nn
 from torch.nn import functional as F  # noqa: N812
@@ -77,7 +78,7 @@ class TrainConfig:
     augment: bool = True
 
 
-def canonical_reference() -> np.ndarray:
+def canonical_reference() -> npt.NDArray[Any]:
     """The canonical neutral face as landmark features (478, 3): the GCN's reference."""
     from attune.face.head_pose import canonical_face_model
 
@@ -172,7 +173,7 @@ def distillation_loss(logits: torch.Tensor, soft: torch.Tensor, hard: torch.Tens
     return loss
 
 
-def class_weights(hard: np.ndarray, power: float = 0.5) -> torch.Tensor:
+def class_weights(hard: npt.NDArray[Any], power: float = 0.5) -> torch.Tensor:
     """Cross-entropy weight per class, count^-power, mean 1 over the classes present."""
     counts = np.bincount(hard[hard >= 0], minlength=len(EMOTIONS)).astype(np.float64)
     weights = np.where(counts > 0, np.maximum(counts, 1) ** -power, 0.0)
@@ -180,7 +181,7 @@ def class_weights(hard: np.ndarray, power: float = 0.5) -> torch.Tensor:
     return torch.tensor(weights, dtype=torch.float32)
 
 
-def sampling_weights(hard: np.ndarray, power: float) -> torch.Tensor:
+def sampling_weights(hard: npt.NDArray[Any], power: float) -> torch.Tensor:
     """Draw probability of each sample ~ (faces of its hard class)^-power; teacher-only faces (-1) are
     a class of their own."""
     classes = np.where(hard >= 0, hard, len(EMOTIONS))
@@ -201,9 +202,9 @@ def parameter_groups(model: AsdEmotionNet, config: TrainConfig) -> list[dict[str
 
 @dataclass
 class Split:
-    train: np.ndarray
-    val: np.ndarray
-    test: np.ndarray
+    train: npt.NDArray[Any]
+    val: npt.NDArray[Any]
+    test: npt.NDArray[Any]
 
     def counts(self, data: FaceDataset) -> dict[str, Any]:
         return {name: {'faces': int(mask.sum()), 'subjects': len(set(data.subjects[mask])),
@@ -233,7 +234,7 @@ def split(data: FaceDataset, config: TrainConfig) -> Split:
     return Split(~test & ~val, val, test)
 
 
-def predict(model: nn.Module, tensors: Tensors, batch_size: int = 128) -> np.ndarray:
+def predict(model: nn.Module, tensors: Tensors, batch_size: int = 128) -> npt.NDArray[Any]:
     """(M, 7) logits of a model in eval mode."""
     model.eval()
     out = []
@@ -250,7 +251,7 @@ class TrainResult:
     split: Split
     history: list[dict[str, float]]
     evaluation: dict[str, Any]
-    neutral_reference: np.ndarray
+    neutral_reference: npt.NDArray[Any]
     seconds: float
     majority_class: int = 0  # the most frequent hard label of the training faces (the trivial baseline)
 
