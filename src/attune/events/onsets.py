@@ -19,15 +19,20 @@ target is what the frame-based teacher says about the face the window ends on.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 from scipy.spatial import Delaunay
 
 from attune.events.emulated_windows import face_region_transform
 from attune.events.errors import EventError
 from attune.events.face_labels import FaceRecord
 from attune.geometry import BoundingBox
+
+if TYPE_CHECKING:
+    from attune.expression.teacher import ExpressionTeacher
 
 #: Morph amounts precomputed per pair (frames in between are blended from the two nearest).
 ALPHA_STEPS = 17
@@ -48,7 +53,7 @@ class OnsetCurve:
     def kind(self) -> str:
         return 'onset' if self.stop > self.start else 'offset'
 
-    def alphas(self, fps: float) -> np.ndarray:
+    def alphas(self, fps: float) -> npt.NDArray[Any]:
         n = int(round((self.hold_s + self.ramp_s + self.after_s) * fps)) + 1
         t = np.arange(n) / fps
         u = np.clip((t - self.hold_s) / max(self.ramp_s, 1e-6), 0.0, 1.0)
@@ -62,20 +67,22 @@ class MorphPair:
     (None until labelled)."""
 
     subject: str
-    alphas: np.ndarray
-    gray: np.ndarray
-    rgb: np.ndarray
-    landmarks: np.ndarray
+    alphas: npt.NDArray[Any]
+    gray: npt.NDArray[Any]
+    rgb: npt.NDArray[Any]
+    landmarks: npt.NDArray[Any]
     box0: BoundingBox
     box1: BoundingBox
-    teacher: np.ndarray | None = None
+    teacher: npt.NDArray[Any] | None = None
 
-    def frame(self, alpha: float) -> np.ndarray:
+    def frame(self, alpha: float) -> npt.NDArray[Any]:
         """The grey region at morph amount alpha (float32), blended from the two nearest morphs."""
         pos = float(np.clip(alpha, 0.0, 1.0)) * (len(self.alphas) - 1)
         i = min(int(pos), len(self.alphas) - 2)
         f = np.float32(pos - i)
-        return (1 - f) * self.gray[i].astype(np.float32) + f * self.gray[i + 1].astype(np.float32)
+        g0, g1 = self.gray[i].astype(np.float32), self.gray[i + 1].astype(np.float32)
+        out: npt.NDArray[np.float32] = (1 - f) * g0 + f * g1
+        return out
 
     def box(self, alpha: float) -> BoundingBox:
         a = float(np.clip(alpha, 0.0, 1.0))
@@ -83,17 +90,18 @@ class MorphPair:
         return BoundingBox(*((1 - a) * v0 + a * v1 for v0, v1 in zip(
             (b0.xmin, b0.ymin, b0.xmax, b0.ymax), (b1.xmin, b1.ymin, b1.xmax, b1.ymax))))
 
-    def teacher_at(self, alpha: float) -> np.ndarray:
+    def teacher_at(self, alpha: float) -> npt.NDArray[Any]:
         """The teacher's soft labels at alpha, interpolated between the two nearest morphs."""
         if self.teacher is None:
             raise EventError(f'morphs of {self.subject} have no teacher labels yet')
         pos = float(np.clip(alpha, 0.0, 1.0)) * (len(self.alphas) - 1)
         i = min(int(pos), len(self.alphas) - 2)
         f = pos - i
-        return ((1 - f) * self.teacher[i] + f * self.teacher[i + 1]).astype(np.float32)
+        out: npt.NDArray[np.float32] = ((1 - f) * self.teacher[i] + f * self.teacher[i + 1]).astype(np.float32)
+        return out
 
 
-def _border_points(size: int, per_side: int = 4) -> np.ndarray:
+def _border_points(size: int, per_side: int = 4) -> npt.NDArray[Any]:
     s = float(size - 1)
     ticks = np.linspace(0.0, s, per_side + 1)[:-1]
     zero, full = np.zeros_like(ticks), np.full_like(ticks, s)
@@ -101,8 +109,8 @@ def _border_points(size: int, per_side: int = 4) -> np.ndarray:
                            np.stack([zero, s - ticks], 1)])
 
 
-def piecewise_affine_maps(shape_points: np.ndarray, sources: list[np.ndarray], size: tuple[int, int]
-                          ) -> list[tuple[np.ndarray, np.ndarray]]:
+def piecewise_affine_maps(shape_points: npt.NDArray[Any], sources: list[npt.NDArray[Any]], size: tuple[int, int]
+                          ) -> list[tuple[npt.NDArray[Any], npt.NDArray[Any]]]:
     """cv2.remap maps (map_x, map_y) that pull each source's image onto `shape_points`: every pixel
     of a Delaunay triangle of shape_points takes the affine image of its position in the
     corresponding source triangle. Pixels outside the triangulation stay where they are.
@@ -129,7 +137,7 @@ def piecewise_affine_maps(shape_points: np.ndarray, sources: list[np.ndarray], s
     return maps
 
 
-def morph_pair(subject: str, neutral_rgb: np.ndarray, smile_rgb: np.ndarray, neutral: FaceRecord,
+def morph_pair(subject: str, neutral_rgb: npt.NDArray[Any], smile_rgb: npt.NDArray[Any], neutral: FaceRecord,
                smile: FaceRecord, pixels: int = 160, steps: int = ALPHA_STEPS) -> MorphPair:
     """The precomputed morphs of one person (region of twice the neutral face box, `pixels` square).
 
@@ -146,7 +154,7 @@ def morph_pair(subject: str, neutral_rgb: np.ndarray, smile_rgb: np.ndarray, neu
     crop = smile_rgb[int(y0):int(y0) + int(round(rh / scale)), int(x0):int(x0) + int(round(rw / scale))]
     region_s = cv2.resize(crop, (rw, rh), interpolation=cv2.INTER_AREA)
 
-    def to_region(marks: np.ndarray) -> np.ndarray:
+    def to_region(marks: npt.NDArray[Any]) -> npt.NDArray[Any]:
         return (marks[:, :2] * (w, h) - (x0, y0)) * scale
 
     def box_to_region(b: BoundingBox) -> BoundingBox:
@@ -175,11 +183,11 @@ def morph_pair(subject: str, neutral_rgb: np.ndarray, smile_rgb: np.ndarray, neu
                      box_to_region(smile.box))
 
 
-def label_morphs(pairs: list[MorphPair], teacher) -> None:
+def label_morphs(pairs: list[MorphPair], teacher: ExpressionTeacher) -> None:
     """Teacher soft labels for every precomputed morph of every pair (in place). `teacher` is an
     attune.expression.teacher.ExpressionTeacher; a morph it cannot analyze gets its neighbour's labels."""
     for pair in pairs:
-        rows = []
+        rows: list[npt.NDArray[Any] | None] = []
         for rgb, marks in zip(pair.rgb, pair.landmarks):
             try:
                 rows.append(teacher.soft_labels(rgb, marks))

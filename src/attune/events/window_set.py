@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from attune.emotions import EMOTIONS
 
@@ -42,20 +44,20 @@ class WindowSet:
     truth: (N,) int16 (-1: none); subject, source, kind: (N,) str; test: (N,) bool (held-out subject).
     """
 
-    x: np.ndarray
-    y: np.ndarray
-    teacher: np.ndarray
-    truth: np.ndarray
-    subject: np.ndarray
-    source: np.ndarray
-    kind: np.ndarray
-    test: np.ndarray
+    x: npt.NDArray[Any]
+    y: npt.NDArray[Any]
+    teacher: npt.NDArray[Any]
+    truth: npt.NDArray[Any]
+    subject: npt.NDArray[Any]
+    source: npt.NDArray[Any]
+    kind: npt.NDArray[Any]
+    test: npt.NDArray[Any]
     notes: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
         return int(self.x.shape[0])
 
-    def subset(self, mask: np.ndarray) -> WindowSet:
+    def subset(self, mask: npt.NDArray[Any]) -> WindowSet:
         return WindowSet(self.x[mask], self.y[mask], self.teacher[mask], self.truth[mask], self.subject[mask],
                          self.source[mask], self.kind[mask], self.test[mask], list(self.notes))
 
@@ -90,12 +92,12 @@ class WindowSet:
                              list(z['notes']))
 
 
-def _two_way(probs: np.ndarray, truth: np.ndarray, classes: np.ndarray) -> float:
+def _two_way(probs: npt.NDArray[Any], truth: npt.NDArray[Any], classes: npt.NDArray[Any]) -> float:
     restricted = classes[probs[:, classes].argmax(axis=1)]
     return float((restricted == truth).mean())
 
 
-def metrics(probs: np.ndarray, data: WindowSet) -> dict[str, dict[str, float]]:
+def metrics(probs: npt.NDArray[Any], data: WindowSet) -> dict[str, dict[str, float]]:
     """Scores per `source/kind` group of `data` (e.g. `london_ccby/onset`, `muxspace/still`).
 
     - `teacher_agreement`: top-1 equals the teacher's top label (every group);
@@ -111,7 +113,7 @@ def metrics(probs: np.ndarray, data: WindowSet) -> dict[str, dict[str, float]]:
     for group in sorted({f'{s}/{k}' for s, k in zip(data.source.tolist(), data.kind.tolist())}):
         source, kind = group.rsplit('/', 1)
         mask = (data.source == source) & (data.kind == kind)
-        entry: dict = {'windows': int(mask.sum()), 'subjects': len(set(data.subject[mask].tolist())),
+        entry: dict[str, Any] = {'windows': int(mask.sum()), 'subjects': len(set(data.subject[mask].tolist())),
                        'teacher_agreement': float((pred[mask] == data.teacher[mask].argmax(axis=1)).mean())}
         labelled = mask & (data.truth >= 0)
         if labelled.any():
@@ -130,18 +132,18 @@ def metrics(probs: np.ndarray, data: WindowSet) -> dict[str, dict[str, float]]:
     return out
 
 
-def _pooled(groups: list[dict], key: str, weight: str = 'windows') -> float | None:
+def _pooled(groups: list[dict[str, Any]], key: str, weight: str = 'windows') -> float | None:
     pairs = [(g[key], g[weight]) for g in groups if key in g and g.get(weight)]
     total = sum(w for _, w in pairs)
     return None if not total else float(sum(v * w for v, w in pairs) / total)
 
 
-def headline(scores: dict[str, dict]) -> dict:
+def headline(scores: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The numbers the issue asks for, from metrics(): London onset windows (neutral vs smile, top-1
     among the two; with the frame teacher's score on the same morph frames as the baseline), the
     offsets, agreement with the teacher on muxspace stills (all stills when no muxspace folder is
     there), and agreement on video windows."""
-    out: dict = {}
+    out: dict[str, Any] = {}
     for kind in ('onset', 'offset'):
         groups = [g for name, g in scores.items() if name.endswith(f'/{kind}') and 'accuracy_2way' in g]
         if groups:

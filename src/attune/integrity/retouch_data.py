@@ -15,17 +15,22 @@ seeded by (seed, file name), so a photo gives the same samples whatever else is 
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 
 from attune.imaging.photo import read_photo as read_photo_file
 from attune.integrity import face_regions as fr
 from attune.integrity.retouch_features import FEATURES, retouch_features
 from attune.integrity.retouch_ops import OPERATIONS, STRENGTHS, NothingToRetouchError, retouch
 from attune.integrity.retouch_visibility import changed_fraction, is_visible
+
+if TYPE_CHECKING:
+    from attune.face import FaceAnalyzer
 
 #: Longest side of a photo as read (as attune.identity.photos reads enrolment photos).
 MAX_SIDE = 800
@@ -48,24 +53,26 @@ class Photo:
 class SampleSet:
     """Feature rows with who, which photo and what was done to it (strength 0: original)."""
 
-    features: np.ndarray            # (N, len(FEATURES))
-    person: np.ndarray              # (N,) str
-    photo: np.ndarray               # (N,) str: file name
-    operation: np.ndarray           # (N,) str: ORIGINAL or a key of OPERATIONS
-    strength: np.ndarray            # (N,) int
-    changed: np.ndarray             # (N,) float: face fraction changed by more than a JND (originals 0)
+    features: npt.NDArray[Any]            # (N, len(FEATURES))
+    person: npt.NDArray[Any]              # (N,) str
+    photo: npt.NDArray[Any]               # (N,) str: file name
+    operation: npt.NDArray[Any]           # (N,) str: ORIGINAL or a key of OPERATIONS
+    strength: npt.NDArray[Any]            # (N,) int
+    changed: npt.NDArray[Any]             # (N,) float: face fraction changed by more than a JND (originals 0)
     skipped: list[str]
 
     @property
-    def label(self) -> np.ndarray:
-        return (self.operation != ORIGINAL).astype(np.int64)
+    def label(self) -> npt.NDArray[Any]:
+        retouched: npt.NDArray[np.bool_] = self.operation != ORIGINAL
+        return retouched.astype(np.int64)
 
     @property
-    def visible(self) -> np.ndarray:
+    def visible(self) -> npt.NDArray[Any]:
         """Originals and the copies whose edit can be seen (see attune.integrity.retouch_visibility)."""
-        return (self.operation == ORIGINAL) | is_visible(self.changed)
+        original: npt.NDArray[np.bool_] = self.operation == ORIGINAL
+        return original | is_visible(self.changed)
 
-    def subset(self, keep: np.ndarray) -> SampleSet:
+    def subset(self, keep: npt.NDArray[Any]) -> SampleSet:
         return SampleSet(self.features[keep], self.person[keep], self.photo[keep], self.operation[keep],
                          self.strength[keep], self.changed[keep], list(self.skipped))
 
@@ -95,12 +102,12 @@ def faces_photos(root: Path) -> list[Photo]:
     return [Photo(person, path) for person, _, path in london_photos(Path(root))]
 
 
-def read_photo(path: Path) -> np.ndarray:
+def read_photo(path: Path) -> npt.NDArray[Any]:
     """The photo as RGB, its longer side at most MAX_SIDE (ImageError when unreadable)."""
     return read_photo_file(path, MAX_SIDE)
 
 
-def deliver(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def deliver(rgb: npt.NDArray[Any], rng: np.random.Generator) -> npt.NDArray[Any]:
     """A copy as it would arrive: downscaled by 0.7-1.0 (half the time) and re-saved as JPEG (q 80-95)."""
     import cv2
 
@@ -118,15 +125,15 @@ def photo_rng(seed: int, photo: Photo) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32(photo.path.name.encode())])
 
 
-def landmarks_px(analyzer, rgb: np.ndarray) -> np.ndarray | None:
+def landmarks_px(analyzer: FaceAnalyzer, rgb: npt.NDArray[Any]) -> npt.NDArray[Any] | None:
     from attune.identity.photos import largest_face_landmarks
 
     landmarks = largest_face_landmarks(analyzer, rgb)
     return None if landmarks is None else fr.to_pixels(landmarks, rgb.shape)
 
 
-def variants(photo: Photo, rgb: np.ndarray, px: np.ndarray, seed: int, originals: int,
-             operations: Iterable[str], strengths: Iterable[int]) -> Iterator[tuple[str, int, float, np.ndarray]]:
+def variants(photo: Photo, rgb: npt.NDArray[Any], px: npt.NDArray[Any], seed: int, originals: int,
+             operations: Iterable[str], strengths: Iterable[int]) -> Iterator[tuple[str, int, float, npt.NDArray[Any]]]:
     """(operation, strength, changed face fraction, delivered image) for the originals and every retouched
     copy of one photo (none for an operation at a strength that does not apply to it)."""
     rng = photo_rng(seed, photo)
@@ -142,7 +149,8 @@ def variants(photo: Photo, rgb: np.ndarray, px: np.ndarray, seed: int, originals
 
 
 def generate(photos: list[Photo], seed: int, *, originals: int = 3, operations: Iterable[str] = tuple(OPERATIONS),
-             strengths: Iterable[int] = STRENGTHS, progress=None) -> SampleSet:
+             strengths: Iterable[int] = STRENGTHS,
+             progress: Callable[[int, int], object] | None = None) -> SampleSet:
     """Features of the originals and retouched copies of `photos` (see the module docstring)."""
     from attune.face import FaceAnalyzer, FaceAnalyzerOptions
 

@@ -15,7 +15,10 @@ A region that is empty or cut off by the image border gives NaN (the model reads
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import numpy.typing as npt
 
 from attune.integrity import face_regions as fr
 
@@ -29,18 +32,20 @@ FEATURES: tuple[str, ...] = (
 )
 
 
-def _local_std(band: np.ndarray) -> np.ndarray:
+def _local_std(band: npt.NDArray[Any]) -> npt.NDArray[Any]:
     import cv2
 
-    return np.sqrt(np.maximum(cv2.boxFilter(band * band, -1, (7, 7)), 1e-6))
+    variance: npt.NDArray[Any] = cv2.boxFilter(band * band, -1, (7, 7))
+    out: npt.NDArray[Any] = np.sqrt(np.maximum(variance, 1e-6))
+    return out
 
 
-def _median_log(values: np.ndarray, mask: np.ndarray, minimum: int = 200) -> float:
+def _median_log(values: npt.NDArray[Any], mask: npt.NDArray[Any], minimum: int = 200) -> float:
     picked = values[mask]
     return float(np.log(np.median(picked))) if picked.size >= minimum else float('nan')
 
 
-def _crop(rgb: np.ndarray, px: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _crop(rgb: npt.NDArray[Any], px: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
     """The face and a margin of 35 % of its size around it, scaled to FACE_WIDTH; landmarks moved along."""
     import cv2
 
@@ -56,7 +61,7 @@ def _crop(rgb: np.ndarray, px: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(crop), local
 
 
-def _bands(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _bands(gray: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
     import cv2
 
     blur1 = cv2.GaussianBlur(gray, (0, 0), 1.0)
@@ -64,7 +69,7 @@ def _bands(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return _local_std(gray - blur1), _local_std(blur1 - blur3)
 
 
-def _texture(gray: np.ndarray, px: np.ndarray, skin: np.ndarray) -> dict[str, float]:
+def _texture(gray: npt.NDArray[Any], px: npt.NDArray[Any], skin: npt.NDArray[Any]) -> dict[str, float]:
     fine, mid = _bands(gray)
     shape, width = gray.shape, fr.face_width(px)
     oval = fr.polygon_mask(shape, px[list(fr.FACE_OVAL)])
@@ -96,12 +101,12 @@ def _texture(gray: np.ndarray, px: np.ndarray, skin: np.ndarray) -> dict[str, fl
     }
 
 
-def _polygon_area(points: np.ndarray) -> float:
+def _polygon_area(points: npt.NDArray[Any]) -> float:
     x, y = points[:, 0], points[:, 1]
     return float(0.5 * abs(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1))))
 
 
-def _geometry(px: np.ndarray) -> dict[str, float]:
+def _geometry(px: npt.NDArray[Any]) -> dict[str, float]:
     width = fr.face_width(px)
     eye_w = float(np.mean(fr.eye_widths(px)))
     area = (_polygon_area(px[list(fr.RIGHT_EYE)]) + _polygon_area(px[list(fr.LEFT_EYE)])) / 2
@@ -113,7 +118,7 @@ def _geometry(px: np.ndarray) -> dict[str, float]:
             'lower_face_width': float(np.linalg.norm(px[150] - px[379])) / width}
 
 
-def _colour(rgb: np.ndarray, skin: np.ndarray) -> dict[str, float]:
+def _colour(rgb: npt.NDArray[Any], skin: npt.NDArray[Any]) -> dict[str, float]:
     import cv2
 
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
@@ -139,7 +144,7 @@ def _colour(rgb: np.ndarray, skin: np.ndarray) -> dict[str, float]:
     }
 
 
-def retouch_features(rgb: np.ndarray, px: np.ndarray) -> np.ndarray:
+def retouch_features(rgb: npt.NDArray[Any], px: npt.NDArray[Any]) -> npt.NDArray[Any]:
     """The FEATURES of an RGB uint8 photo whose face has FaceMesh landmarks `px` (pixels), float64."""
     import cv2
 

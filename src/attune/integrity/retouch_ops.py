@@ -16,20 +16,25 @@ are drawn at random within each strength, so one strength covers a family of too
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from attune.integrity import face_regions as fr
 
 STRENGTHS = (1, 2, 3)
 
 
-def _blend(base: np.ndarray, edited: np.ndarray, weight: np.ndarray) -> np.ndarray:
+def _blend(base: npt.NDArray[Any], edited: npt.NDArray[Any], weight: npt.NDArray[Any]) -> npt.NDArray[Any]:
     w = weight[..., None]
-    return np.clip(base.astype(np.float32) * (1 - w) + edited.astype(np.float32) * w + 0.5, 0, 255).astype(np.uint8)
+    out: npt.NDArray[np.uint8] = np.clip(base.astype(np.float32) * (1 - w) + edited.astype(np.float32) * w + 0.5,
+                                         0, 255).astype(np.uint8)
+    return out
 
 
-def skin_smoothing(rgb: np.ndarray, px: np.ndarray, strength: int, rng: np.random.Generator) -> np.ndarray:
+def skin_smoothing(rgb: npt.NDArray[Any], px: npt.NDArray[Any], strength: int,
+                   rng: np.random.Generator) -> npt.NDArray[Any]:
     import cv2
 
     width = fr.face_width(px)
@@ -59,11 +64,11 @@ class NothingToRetouchError(ValueError):
     """The operation does not apply to this photo (blemish removal on skin without blemishes)."""
 
 
-def spot_radius(px: np.ndarray) -> int:
+def spot_radius(px: npt.NDArray[Any]) -> int:
     return max(2, int(round(fr.face_width(px) * 0.012)))
 
 
-def blemish_candidates(rgb: np.ndarray, px: np.ndarray) -> np.ndarray:
+def blemish_candidates(rgb: npt.NDArray[Any], px: npt.NDArray[Any]) -> npt.NDArray[Any]:
     """(K, 3) x, y, contrast of genuine blemishes (moles, spots, pimples), most contrasted first.
 
     A candidate is a black-hat peak of at least SPOT_CONTRAST gray levels on the skin away from eyes,
@@ -100,7 +105,8 @@ def blemish_candidates(rgb: np.ndarray, px: np.ndarray) -> np.ndarray:
     return np.array(found, np.float64).reshape(-1, 3)
 
 
-def blemish_removal(rgb: np.ndarray, px: np.ndarray, strength: int, rng: np.random.Generator) -> np.ndarray:
+def blemish_removal(rgb: npt.NDArray[Any], px: npt.NDArray[Any], strength: int,
+                    rng: np.random.Generator) -> npt.NDArray[Any]:
     """Inpaint the SPOTS_REMOVED[strength] most contrasted genuine blemishes; NothingToRetouchError when
     the photo has fewer than SPOTS_NEEDED[strength] (the tool would change nothing a retoucher would)."""
     import cv2
@@ -118,14 +124,15 @@ def blemish_removal(rgb: np.ndarray, px: np.ndarray, strength: int, rng: np.rand
     return np.ascontiguousarray(cv2.inpaint(bgr, mask, radius + 1, method)[:, :, ::-1])
 
 
-def _remap(rgb: np.ndarray, map_x: np.ndarray, map_y: np.ndarray) -> np.ndarray:
+def _remap(rgb: npt.NDArray[Any], map_x: npt.NDArray[Any], map_y: npt.NDArray[Any]) -> npt.NDArray[Any]:
     import cv2
 
     return cv2.remap(rgb, map_x.astype(np.float32), map_y.astype(np.float32), cv2.INTER_LINEAR,
                      borderMode=cv2.BORDER_REFLECT)
 
 
-def eye_enlargement(rgb: np.ndarray, px: np.ndarray, strength: int, rng: np.random.Generator) -> np.ndarray:
+def eye_enlargement(rgb: npt.NDArray[Any], px: npt.NDArray[Any], strength: int,
+                    rng: np.random.Generator) -> npt.NDArray[Any]:
     h, w = rgb.shape[:2]
     out = rgb.copy()
     amount = (0.10, 0.18, 0.28)[strength - 1] * rng.uniform(0.85, 1.15)
@@ -144,7 +151,8 @@ def eye_enlargement(rgb: np.ndarray, px: np.ndarray, strength: int, rng: np.rand
     return out
 
 
-def face_slimming(rgb: np.ndarray, px: np.ndarray, strength: int, rng: np.random.Generator) -> np.ndarray:
+def face_slimming(rgb: npt.NDArray[Any], px: npt.NDArray[Any], strength: int,
+                  rng: np.random.Generator) -> npt.NDArray[Any]:
     h, w = rgb.shape[:2]
     width = fr.face_width(px)
     amount = (0.025, 0.045, 0.07)[strength - 1] * rng.uniform(0.85, 1.15) * width
@@ -174,7 +182,7 @@ def face_slimming(rgb: np.ndarray, px: np.ndarray, strength: int, rng: np.random
     return _remap(rgb, xs + field, ys)
 
 
-def _curve(strength: int, rng: np.random.Generator) -> np.ndarray:
+def _curve(strength: int, rng: np.random.Generator) -> npt.NDArray[Any]:
     x = np.arange(256, dtype=np.float64) / 255
     s = (0.35, 0.7, 1.2)[strength - 1] * rng.uniform(0.8, 1.2)
     # An S-curve (more contrast) or a faded look (lifted blacks, softened highlights).
@@ -182,7 +190,8 @@ def _curve(strength: int, rng: np.random.Generator) -> np.ndarray:
     return np.clip(y * 255 + 0.5, 0, 255)
 
 
-def colour_grading(rgb: np.ndarray, px: np.ndarray, strength: int, rng: np.random.Generator) -> np.ndarray:
+def colour_grading(rgb: npt.NDArray[Any], px: npt.NDArray[Any], strength: int,
+                   rng: np.random.Generator) -> npt.NDArray[Any]:
     import cv2
 
     curve = _curve(strength, rng)
@@ -196,7 +205,7 @@ def colour_grading(rgb: np.ndarray, px: np.ndarray, strength: int, rng: np.rando
     return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)
 
 
-Operation = Callable[[np.ndarray, np.ndarray, int, np.random.Generator], np.ndarray]
+Operation = Callable[[npt.NDArray[Any], npt.NDArray[Any], int, np.random.Generator], npt.NDArray[Any]]
 
 #: The operations by name, in report order.
 OPERATIONS: dict[str, Operation] = {
@@ -208,7 +217,8 @@ OPERATIONS: dict[str, Operation] = {
 }
 
 
-def retouch(rgb: np.ndarray, px: np.ndarray, operation: str, strength: int, rng: np.random.Generator) -> np.ndarray:
+def retouch(rgb: npt.NDArray[Any], px: npt.NDArray[Any], operation: str, strength: int,
+            rng: np.random.Generator) -> npt.NDArray[Any]:
     """`operation` (a key of OPERATIONS) at `strength` (1-3) applied to an RGB uint8 photo whose face has
     FaceMesh landmarks `px` (pixels)."""
     if operation not in OPERATIONS:

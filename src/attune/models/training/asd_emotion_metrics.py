@@ -9,17 +9,19 @@ import math
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from attune.emotions import EMOTIONS
 
 
-def softmax(logits: np.ndarray) -> np.ndarray:
+def softmax(logits: npt.NDArray[Any]) -> npt.NDArray[Any]:
     z = logits - logits.max(axis=-1, keepdims=True)
     e = np.exp(z)
-    return e / e.sum(axis=-1, keepdims=True)
+    out: npt.NDArray[Any] = e / e.sum(axis=-1, keepdims=True)
+    return out
 
 
-def metrics(probabilities: np.ndarray, soft: np.ndarray, hard: np.ndarray) -> dict[str, Any]:
+def metrics(probabilities: npt.NDArray[Any], soft: npt.NDArray[Any], hard: npt.NDArray[Any]) -> dict[str, Any]:
     """accuracy and macro-F1 against the hard labels (classes present in them), mean KL(teacher || model)
     in nats, and the counts they rest on."""
     p = np.clip(probabilities, 1e-7, 1.0)
@@ -32,7 +34,7 @@ def metrics(probabilities: np.ndarray, soft: np.ndarray, hard: np.ndarray) -> di
     return result
 
 
-def classification(pred: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+def classification(pred: npt.NDArray[Any], y: npt.NDArray[Any]) -> dict[str, Any]:
     """accuracy, macro-F1 over the classes present in y, per-class F1 and the confusion matrix."""
     if len(y) == 0:
         return {'accuracy': None, 'macro_f1': None, 'f1': {}, 'confusion': []}
@@ -55,8 +57,8 @@ def _r(x: float) -> float | None:
 
 
 
-def tune_biases(logits: np.ndarray, y: np.ndarray, limit: float = 1.5, step: float = 0.25,
-                rounds: int = 3) -> np.ndarray:
+def tune_biases(logits: npt.NDArray[Any], y: npt.NDArray[Any], limit: float = 1.5, step: float = 0.25,
+                rounds: int = 3) -> npt.NDArray[Any]:
     """(7,) offsets added to the logits that raise macro-F1 on (logits, y): coordinate ascent, one class at a
     time, over offsets in [-limit, limit]. Used on the validation people only: a rare class whose logit sits
     a little low everywhere is never predicted although the network ranks its faces well.
@@ -68,7 +70,7 @@ def tune_biases(logits: np.ndarray, y: np.ndarray, limit: float = 1.5, step: flo
         return offsets
     grid = np.arange(-limit, limit + 1e-9, step)
 
-    def macro(o: np.ndarray) -> float:
+    def macro(o: npt.NDArray[Any]) -> float:
         return classification((logits + o).argmax(axis=1), y)['macro_f1'] or 0.0
 
     best = macro(offsets)
@@ -86,7 +88,7 @@ def tune_biases(logits: np.ndarray, y: np.ndarray, limit: float = 1.5, step: flo
     return offsets
 
 
-def person_bootstrap(predictions: dict[str, np.ndarray], y: np.ndarray, people: np.ndarray, base: str,
+def person_bootstrap(predictions: dict[str, npt.NDArray[Any]], y: npt.NDArray[Any], people: npt.NDArray[Any], base: str,
                      resamples: int = 400, seed: int = 0) -> dict[str, dict[str, dict[str, float]]]:
     """Paired person-wise bootstrap of each model's scores minus `base`'s on the same faces: people are
     drawn with replacement (all faces of a person together, so one person's several photos are not
@@ -97,12 +99,12 @@ def person_bootstrap(predictions: dict[str, np.ndarray], y: np.ndarray, people: 
     index = {p: np.flatnonzero(people == p) for p in np.unique(people)}
     keys = ['accuracy', 'macro_f1', *(f'f1.{EMOTIONS[c]}' for c in sorted(set(y.tolist())))]
 
-    def scores(pred: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    def scores(pred: npt.NDArray[Any], truth: npt.NDArray[Any]) -> npt.NDArray[Any]:
         c = classification(pred, truth)
         return np.array([c['accuracy'], c['macro_f1'], *(c['f1'].get(k[3:], 0.0) for k in keys[2:])], float)
 
     observed = {n: scores(predictions[n], y) - scores(predictions[base], y) for n in names}
-    draws: dict[str, list[np.ndarray]] = {n: [] for n in names}
+    draws: dict[str, list[npt.NDArray[Any]]] = {n: [] for n in names}
     rng = np.random.default_rng(seed)
     groups = list(index.values())
     for _ in range(resamples):

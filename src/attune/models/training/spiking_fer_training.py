@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import torch
 from torch import nn
 from torch.nn import functional
@@ -72,19 +73,20 @@ def build(kind: str, config: SpikingFerTrainConfig) -> FerNet:
     raise ValueError(f"unknown model kind {kind!r} (cs3d, c3d)")
 
 
-def _class_weights(y: np.ndarray, power: float) -> torch.Tensor:
+def _class_weights(y: npt.NDArray[Any], power: float) -> torch.Tensor:
     counts = np.bincount(y.argmax(axis=1), minlength=y.shape[1]).astype(np.float64)
     weights = np.where(counts > 0, np.maximum(counts, 1) ** -power, 0.0)
     weights *= (counts > 0).sum() / max(weights.sum(), 1e-9)
     return torch.tensor(weights, dtype=torch.float32)
 
 
-def sharpen(y: np.ndarray, temperature: float) -> np.ndarray:
+def sharpen(y: npt.NDArray[Any], temperature: float) -> npt.NDArray[Any]:
     """Soft targets raised to 1 / temperature and renormalised (temperature 1: unchanged)."""
     if temperature == 1.0:
         return y
     powered = np.power(np.clip(y, 0.0, 1.0), 1.0 / temperature)
-    return (powered / np.maximum(powered.sum(axis=1, keepdims=True), 1e-12)).astype(np.float32)
+    out: npt.NDArray[np.float32] = (powered / np.maximum(powered.sum(axis=1, keepdims=True), 1e-12)).astype(np.float32)
+    return out
 
 
 def sample_weights(data: WindowSet, config: SpikingFerTrainConfig) -> torch.Tensor:
@@ -95,7 +97,7 @@ def sample_weights(data: WindowSet, config: SpikingFerTrainConfig) -> torch.Tens
     return weights * torch.where(change, config.change_weight, 1.0)
 
 
-def validation_mask(data: WindowSet, fraction: float, seed: int) -> np.ndarray:
+def validation_mask(data: WindowSet, fraction: float, seed: int) -> npt.NDArray[Any]:
     """Windows of validation people: per source, a seeded `fraction` of the people not held out for
     testing (another draw than the test split's), so model selection never sees a test person."""
     mask = np.zeros(len(data), bool)
@@ -167,7 +169,7 @@ def train(model: nn.Module, data: WindowSet, config: SpikingFerTrainConfig,
 
 
 @torch.no_grad()
-def predict(model: FerNet, x: np.ndarray, batch_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
+def predict(model: FerNet, x: npt.NDArray[Any], batch_size: int = 64) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
     """(probabilities (N, K), ops (N, 2)) of a model in eval mode on uint8/float frames."""
     model.eval()
     probs, ops = [], []
@@ -232,7 +234,7 @@ def channels_of(model: FerNet) -> tuple[int, ...]:
     return tuple(widths)
 
 
-def config_dict(config: SpikingFerTrainConfig) -> dict:
+def config_dict(config: SpikingFerTrainConfig) -> dict[str, Any]:
     d = asdict(config)
     d['channels'] = list(config.channels)
     return d
@@ -245,10 +247,10 @@ class RunResult:
     onnx: Path
     twin_onnx: Path | None
     card: Path
-    summary: dict
+    summary: dict[str, Any]
 
 
-def real_windows(path: Path, spec: WindowSpec, step_s: float = 0.05) -> np.ndarray:
+def real_windows(path: Path, spec: WindowSpec, step_s: float = 0.05) -> npt.NDArray[Any]:
     """Face windows of a real event recording (AEDAT4), every step_s, for the energy measurement."""
     from attune.events.aedat4 import read_aedat4
     from attune.events.sensor_roi import recording_windows
@@ -257,7 +259,8 @@ def real_windows(path: Path, spec: WindowSpec, step_s: float = 0.05) -> np.ndarr
     windows = recording_windows(recording.events, spec.window_ns, int(step_s * 1e9), spec.bins, spec.size)
     if not windows:
         return np.zeros((0, 2, spec.bins, spec.size, spec.size), np.uint8)
-    return np.stack(windows).astype(np.uint8)
+    stacked: npt.NDArray[np.uint8] = np.stack(windows).astype(np.uint8)
+    return stacked
 
 
 def run(data: WindowSet, out_dir: Path, name: str, spec: WindowSpec, config: SpikingFerTrainConfig, *,
@@ -278,9 +281,9 @@ def run(data: WindowSet, out_dir: Path, name: str, spec: WindowSpec, config: Spi
     models: dict[str, FerNet] = {'cs3d': build('cs3d', config)}
     if twin:
         models['c3d'] = build('c3d', config)
-    summary: dict = {'config': config_dict(config), 'spec': asdict(spec), 'train_windows': len(train_set),
+    summary: dict[str, Any] = {'config': config_dict(config), 'spec': asdict(spec), 'train_windows': len(train_set),
                      'validation_windows': len(val_set), 'test_windows': len(test_set), 'models': {}}
-    ops: dict[str, dict[str, np.ndarray]] = {}
+    ops: dict[str, dict[str, npt.NDArray[Any]]] = {}
     real = real_windows(real_events, spec) if real_events is not None else None
     for kind, model in models.items():
         log(f'training {kind} ({sum(p.numel() for p in model.parameters())} parameters)')
