@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import threading
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -18,7 +19,11 @@ from test.conftest import wait_for
 
 pytestmark = pytest.mark.ros
 
-IMAGE = '/camera/image_raw'
+# A camera topic of this module's own. `/camera/image_raw` is every node's default input: a node process
+# of an earlier test that exited without its DDS participant's goodbye stays matched to a publisher until
+# its lease ends (seconds), so "one subscriber matched" could be that ghost, playback started before the
+# recorder had matched, and its first frames were lost (CI, 2026-11-30).
+IMAGE = f'/cli_record_{uuid.uuid4().hex[:8]}/image_raw'
 
 
 def cli(*modules: str) -> argparse.ArgumentParser:
@@ -58,7 +63,7 @@ def signal_once_handled(signum: int, after_s: float = 0.3) -> Iterator[None]:
 
 @pytest.fixture
 def camera_bag(tmp_path):
-    return frames_to_bag(random_frames(10, 16, 16), tmp_path / 'camera', fps=20.0, start_ns=0).path
+    return frames_to_bag(random_frames(10, 16, 16), tmp_path / 'camera', fps=20.0, start_ns=0, topic=IMAGE).path
 
 
 def test_replay_command_publishes_the_bag(tmp_path, spinner, camera_bag, capsys) -> None:
@@ -114,7 +119,8 @@ def test_record_command_with_duration(tmp_path, spinner) -> None:
     from attune.ros.player import BagPlayer
 
     start_ns = 1000 * 10**9
-    bag = frames_to_bag(random_frames(200, 16, 16), tmp_path / 'camera', fps=20.0, start_ns=start_ns).path
+    bag = frames_to_bag(random_frames(200, 16, 16), tmp_path / 'camera', fps=20.0, start_ns=start_ns,
+                        topic=IMAGE).path
     player = BagPlayer(spinner.add(Node('cli_record_player')), bag, topics=[IMAGE], clock=True,
                        wait_for_subscribers=1, subscriber_timeout_s=120)
     thread = threading.Thread(target=player.play)
@@ -160,7 +166,12 @@ def test_record_command_finishes_the_bag_on_sigint(tmp_path, spinner, camera_bag
         assert player.wait_for_acknowledgements(60), 'the recorder did not acknowledge the images'
     finally:
         process.send_signal(signal.SIGINT)
-        output, _ = process.communicate(timeout=60)
+        try:
+            output, _ = process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:  # never leave it running: it would stay matched to later tests
+            process.kill()
+            output = process.communicate()[0]
+            pytest.fail(f'attune record did not stop within 60 s of SIGINT; its output:\n{output}')
     assert process.returncode == 0, output
     assert 'wrote' in output
     assert bag_topics(out) == {IMAGE: ('sensor_msgs/msg/Image', 10)}

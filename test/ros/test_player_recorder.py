@@ -244,8 +244,11 @@ def test_player_errors(tmp_path, make_node, camera_bag) -> None:
         BagPlayer(node, camera_bag, rate=0.0)
     with pytest.raises(BagError, match='does not exist'):
         BagPlayer(node, tmp_path / 'missing')
-    with pytest.raises(BagError, match=r'fewer than 1 subscriber\(s\) on /camera/image_raw \(0\)'):
-        BagPlayer(node, camera_bag, wait_for_subscribers=1, subscriber_timeout_s=0.2).play()
+    # Topics nobody else uses: a node process of an earlier test can stay matched to /camera/image_raw
+    # for seconds after it exited (until its DDS lease ends), and then this bag would have a subscriber.
+    lonely = frames_to_bag(random_frames(2), tmp_path / 'lonely', fps=30.0, topic='/player_errors/image_raw').path
+    with pytest.raises(BagError, match=r'fewer than 1 subscriber\(s\) on /player_errors/image_raw \(0\)'):
+        BagPlayer(node, lonely, wait_for_subscribers=1, subscriber_timeout_s=0.2).play()
     assert message_class('sensor_msgs/msg/Image').__name__ == 'Image'
     assert message_class('attune/Faces').__module__.startswith('attune.msg')
     path = tmp_path / 'foreign'
