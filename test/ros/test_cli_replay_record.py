@@ -108,6 +108,29 @@ def test_record_command_is_cancelled_by_a_signal_while_waiting_for_topics(tmp_pa
     assert not (tmp_path / 'out').exists()
 
 
+def test_a_signal_while_ros_starts_up_still_stops_the_recorder(tmp_path) -> None:
+    """Ctrl-C during rclpy's start-up (here: sent from inside rclpy.init) is a stop like any other: the
+    recorder gives up its wait for topics and says so. Before, it was a KeyboardInterrupt traceback from
+    inside rclpy.init, and once in CI a SIGINT sent that early was lost and the recorder ran on."""
+    script = ('import os, signal, sys, argparse, rclpy\n'
+              'real_init = rclpy.init\n'
+              'def init_interrupted(*a, **k):\n'
+              '    os.kill(os.getpid(), signal.SIGINT)\n'
+              '    return real_init(*a, **k)\n'
+              'rclpy.init = init_interrupted\n'
+              'from attune.cli import record\n'
+              'p = argparse.ArgumentParser(); record.add_parser(p.add_subparsers())\n'
+              'a = p.parse_args(sys.argv[1:]); sys.exit(a.handler(a))\n')
+    try:
+        result = subprocess.run([sys.executable, '-c', script, 'record', str(tmp_path / 'out'), '--topics',
+                                 '/nobody/publishes', '--discovery-timeout', '0'],
+                                capture_output=True, text=True, timeout=120)
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(f'the signal was lost: attune record still waited 120 s later ({exc.output!r})')
+    assert 'cancelled while waiting for /nobody/publishes' in result.stderr + result.stdout, result
+    assert 'KeyboardInterrupt' not in result.stderr
+
+
 def test_record_command_with_duration(tmp_path, spinner) -> None:
     """--duration ends the recording by itself and finishes the bag.
 

@@ -58,15 +58,17 @@ def record(ns: argparse.Namespace) -> int:
     if ns.discovery_timeout < 0:
         raise BagError(f'--discovery-timeout must not be negative, got {ns.discovery_timeout}')
     stop = threading.Event()
-    context = Context()
-    rclpy.init(context=context)
-    try:
-        node = Node('attune_record', context=context,
-                    parameter_overrides=[Parameter('use_sim_time', value=bool(ns.use_sim_time))])
-        executor = SingleThreadedExecutor(context=context)
-        executor.add_node(node)
+    # Our handlers before anything of ROS starts: a Ctrl-C while rclpy and DDS start up then stops the
+    # recording like any other (in CI a SIGINT sent that early was lost, and the recorder ran on).
+    with stop_on_signals(stop.set):
+        context = Context()
+        rclpy.init(context=context)
         try:
-            with stop_on_signals(stop.set):
+            node = Node('attune_record', context=context,
+                        parameter_overrides=[Parameter('use_sim_time', value=bool(ns.use_sim_time))])
+            executor = SingleThreadedExecutor(context=context)
+            executor.add_node(node)
+            try:
                 recorder = BagRecorder(node, ns.out, ns.topics, discovery_timeout_s=ns.discovery_timeout or None,
                                        reliable=ns.reliable, overwrite=ns.overwrite)
                 with recorder.start(cancel=stop):
@@ -75,13 +77,13 @@ def record(ns: argparse.Namespace) -> int:
                     while not stop.is_set() and not (ns.duration and elapsed.seconds() >= ns.duration):
                         executor.spin_once(timeout_sec=0.05)
                     write_what_arrived(executor, recorder)
-            counts = ', '.join(f'{t}: {n}' for t, n in recorder.counts.items())
-            print(f'wrote {ns.out}: {recorder.message_count} messages ({counts})', flush=True)
+                counts = ', '.join(f'{t}: {n}' for t, n in recorder.counts.items())
+                print(f'wrote {ns.out}: {recorder.message_count} messages ({counts})', flush=True)
+            finally:
+                executor.shutdown()
+                node.destroy_node()
         finally:
-            executor.shutdown()
-            node.destroy_node()
-    finally:
-        rclpy.try_shutdown(context=context)
+            rclpy.try_shutdown(context=context)
     return 0
 
 
