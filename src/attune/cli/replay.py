@@ -67,26 +67,38 @@ def replay(ns: argparse.Namespace) -> int:
 
     if not ns.rate > 0:
         raise BagError(f'--rate must be positive, got {ns.rate}')
-    context = Context()
-    rclpy.init(context=context)  # own context: no rclpy signal handlers, ours stop the player
-    try:
-        node = Node('attune_replay', context=context)
+    stopped = threading.Event()
+    players: list[BagPlayer] = []
+
+    def stop() -> None:
+        stopped.set()
+        for player in players:
+            player.stop()
+
+    # Our handlers before anything of ROS starts, so a Ctrl-C during start-up stops the replay too.
+    with stop_on_signals(stop):
+        context = Context()
+        rclpy.init(context=context)  # own context: no rclpy signal handlers, ours stop the player
         try:
-            with BagPlayer(node, ns.bag, rate=ns.rate, loop=ns.loop, topics=ns.topics, clock=ns.clock,
-                           delay_s=max(0.0, ns.delay), wait_for_subscribers=ns.wait_for_subscribers,
-                           subscriber_timeout_s=60.0) as player:
-                topics = ', '.join(player.topics)
-                print(f'playing {ns.bag} at rate {ns.rate:g}{" in a loop" if ns.loop else ""}: {topics}',
-                      flush=True)
-                with stop_on_signals(player.stop):
+            node = Node('attune_replay', context=context)
+            try:
+                with BagPlayer(node, ns.bag, rate=ns.rate, loop=ns.loop, topics=ns.topics, clock=ns.clock,
+                               delay_s=max(0.0, ns.delay), wait_for_subscribers=ns.wait_for_subscribers,
+                               subscriber_timeout_s=60.0) as player:
+                    players.append(player)
+                    if stopped.is_set():  # a signal before the player existed
+                        player.stop()
+                    topics = ', '.join(player.topics)
+                    print(f'playing {ns.bag} at rate {ns.rate:g}{" in a loop" if ns.loop else ""}: {topics}',
+                          flush=True)
                     count = player.play()
                     acknowledged = player.stopped or player.wait_for_acknowledgements(ACK_TIMEOUT_S)
                     if not acknowledged and not player.stopped:
                         print(f'note: not every reliable subscriber acknowledged the last messages within '
                               f'{ACK_TIMEOUT_S:g} s', flush=True)
-                print(f'published {count} messages{" (stopped)" if player.stopped else ""}', flush=True)
+                    print(f'published {count} messages{" (stopped)" if player.stopped else ""}', flush=True)
+            finally:
+                node.destroy_node()
         finally:
-            node.destroy_node()
-    finally:
-        rclpy.try_shutdown(context=context)
+            rclpy.try_shutdown(context=context)
     return 0
