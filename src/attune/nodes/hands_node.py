@@ -6,12 +6,12 @@ The sign node consumes /attune/hands; other nodes (interaction state) may too. R
 Hands here rather than inside the sign node costs one small message per frame (~1 kB, measured in
 bench/sign.py as `hands_message_ms`), far below the ~10-15 ms of the hands stage itself.
 
-Subscribes:  <image_topic>   sensor_msgs/Image or CompressedImage (image_transport), sensor QoS
 While no hand is in view, MediaPipe looks for hands only `search_rate_hz` times per second (by image
 stamps; attune.hands.search): the frames between are published empty, since no hand was tracked and
 none was searched for (a hand coming into view is found at most 1 / search_rate_hz s later). Once a
 hand is found, every frame is analysed. 0 analyses every frame.
 
+Subscribes:  <image_topic>   sensor_msgs/Image or CompressedImage (image_transport), sensor QoS
 Publishes:   /attune/hands   attune/Hands, one per processed image (also when empty), with the image's header
              /diagnostics    diagnostic_msgs/DiagnosticArray, once per second
 """
