@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -19,6 +19,10 @@ from attune.errors import AttuneError
 from attune.face.rep155 import FACS_SLOTS, PUPILS, expression_name, facs_code, landmarks_70
 
 if TYPE_CHECKING:
+    from hri_msgs.msg import Expression as HriExpression
+    from hri_msgs.msg import FacialActionUnits, FacialLandmarks, IdsList, NormalizedRegionOfInterest2D
+    from std_msgs.msg import Header
+
     from attune.affect.observation import AffectObservation
     from attune.expression.observation import ExpressionObservation
     from attune.msg import Face
@@ -36,12 +40,12 @@ def hri_interfaces() -> ModuleType:
     return msgs
 
 
-def tracked_msg(hri: ModuleType, header: Any, ids: list[str]) -> Any:
+def tracked_msg(hri: ModuleType, header: Header, ids: list[str]) -> IdsList:
     """hri_msgs/IdsList for /humans/faces/tracked."""
     return hri.IdsList(header=header, ids=list(ids))
 
 
-def roi_msg(hri: ModuleType, header: Any, face: Face) -> Any:
+def roi_msg(hri: ModuleType, header: Header, face: Face) -> NormalizedRegionOfInterest2D:
     """hri_msgs/NormalizedRegionOfInterest2D of an attune/Face (box clipped to the image)."""
     r = face.roi
     clip = lambda v: min(1.0, max(0.0, float(v)))  # noqa: E731
@@ -50,7 +54,7 @@ def roi_msg(hri: ModuleType, header: Any, face: Face) -> Any:
         c=clip(face.detection_confidence))
 
 
-def landmarks_msg(hri: ModuleType, header: Any, face: Face, width: int, height: int) -> Any | None:
+def landmarks_msg(hri: ModuleType, header: Header, face: Face, width: int, height: int) -> FacialLandmarks | None:
     """hri_msgs/FacialLandmarks (70 points) of an attune/Face; None when it carries no landmarks.
 
     Each point's confidence c is the face's detection confidence; the pupils have c = 0 (and sit at
@@ -79,8 +83,8 @@ def _finite_or(value: float, fallback: float) -> float:
     return float(value) if math.isfinite(value) else fallback
 
 
-def expression_msg(hri: ModuleType, header: Any, expression: ExpressionObservation,
-                   affect: AffectObservation | None = None) -> Any:
+def expression_msg(hri: ModuleType, header: Header, expression: ExpressionObservation,
+                   affect: AffectObservation | None = None) -> HriExpression:
     """hri_msgs/Expression of an attune/Expression. Valence and arousal come from the Expression,
     or from the face's latest attune/AffectState where the Expression has none (NaN stays NaN
     when neither estimates them)."""
@@ -92,7 +96,7 @@ def expression_msg(hri: ModuleType, header: Any, expression: ExpressionObservati
                           arousal=arousal, confidence=float(min(1.0, max(0.0, expression.confidence))))
 
 
-def affect_expression_msg(hri: ModuleType, header: Any, affect: AffectObservation) -> Any:
+def affect_expression_msg(hri: ModuleType, header: Header, affect: AffectObservation) -> HriExpression:
     """hri_msgs/Expression of an attune/AffectState (for faces no Expression source covers)."""
     probabilities = dict(zip(affect.emotions, affect.probabilities))
     confidence = float(probabilities.get(affect.dominant, 0.0))
@@ -101,7 +105,7 @@ def affect_expression_msg(hri: ModuleType, header: Any, affect: AffectObservatio
                           confidence=min(1.0, max(0.0, confidence)))
 
 
-def facs_msg(hri: ModuleType, header: Any, expression: ExpressionObservation) -> Any | None:
+def facs_msg(hri: ModuleType, header: Header, expression: ExpressionObservation) -> FacialActionUnits | None:
     """hri_msgs/FacialActionUnits of an attune/Expression's action units; None when it has none.
 
     intensity[code] is attune's intensity in [0, 1]; confidence[code] is 1 for the AUs attune
