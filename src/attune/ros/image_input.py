@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import numpy as np
+import numpy.typing as npt
 from sensor_msgs.msg import CompressedImage, Image
 
 from attune.errors import ImageError
@@ -54,7 +54,7 @@ def image_input_parameters(*, topic_help: str = 'Camera image topic to subscribe
     )
 
 
-def decoder_for(msg: Image | CompressedImage) -> Callable[..., np.ndarray]:
+def decoder_for(msg: Image | CompressedImage) -> Callable[..., npt.NDArray[Any]]:
     """The rgb8 decoder of an Image or CompressedImage message."""
     return rgb8_from_compressed if isinstance(msg, CompressedImage) else rgb8_from_image
 
@@ -88,7 +88,7 @@ class ImageInputNode(NodeShell):
                                      qos.image_input(p['reliable_input'], p['input_queue_depth']))
 
     def decode(self, msg: Image | CompressedImage, stamp_ns: int | None = None,
-               size: tuple[int, int] | None = None) -> np.ndarray | None:
+               size: tuple[int, int] | None = None) -> npt.NDArray[Any] | None:
         """The rgb8 pixels of an Image or CompressedImage; None after reporting why it was dropped
         (an ImageError, or a size other than `size` = (width, height) when given)."""
         stamp = to_ns(msg.header.stamp) if stamp_ns is None else stamp_ns
@@ -120,7 +120,7 @@ class ImageInputNode(NodeShell):
             return
         self.processed(start, 'frames_processed')
 
-    def from_stream(self, msg: Image | CompressedImage, rgb: np.ndarray) -> bool:
+    def from_stream(self, msg: Image | CompressedImage, rgb: npt.NDArray[Any]) -> bool:
         """Whether a decoded frame belongs to the camera stream (else it is reported as other_source)."""
         return self.admit_source(SourceKey(rgb.shape[1], rgb.shape[0], str(msg.header.frame_id)))
 
@@ -135,7 +135,7 @@ class ImageInputNode(NodeShell):
             self.get_logger().debug(f'camera stream: {key}')
         return True
 
-    def process(self, msg: Image | CompressedImage, rgb: np.ndarray) -> None:
+    def process(self, msg: Image | CompressedImage, rgb: npt.NDArray[Any]) -> None:
         """The node's step for one decoded image (msg: its message, for the header)."""
         raise NotImplementedError
 

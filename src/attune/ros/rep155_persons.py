@@ -60,8 +60,9 @@ class Persons:
 
     def _match(self, face: str, pid: str, confidence: float) -> IdsMatch:
         hri = self._hri
-        return hri.IdsMatch(id1=face, id1_type=hri.IdsMatch.FACE, id2=pid, id2_type=hri.IdsMatch.PERSON,
-                            confidence=float(min(1.0, max(0.0, confidence))))
+        match: IdsMatch = hri.IdsMatch(id1=face, id1_type=hri.IdsMatch.FACE, id2=pid, id2_type=hri.IdsMatch.PERSON,
+                                       confidence=float(min(1.0, max(0.0, confidence))))
+        return match
 
     def matches(self, header: Header, matches: Sequence[FaceMatch], face_ids: dict[str, str]) -> None:
         """One PersonMatches message (its header and matches); face_ids: attune track id -> REP-155 face
