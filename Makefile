@@ -28,22 +28,20 @@ test:
 	@$(MAKE) --no-print-directory typecheck
 	@$(PY) -m pytest $(ARGS)
 
-# mypy also reads attune's generated message classes (attune.msg and the REP-155 hri_msgs, built by
-# tools/bootstrap.sh), so code typed with them (imports under TYPE_CHECKING) is checked against the
-# real fields. The standard message packages of the ROS wheels (ROS_MSG_PACKAGES) have no py.typed,
-# so mypy would take them as Any; links to them in ROS_MSG_TYPES (on MYPYPATH: mypy refuses
-# site-packages itself) make it read them too. Each run keeps its own cache: strict and normal
-# options would invalidate each other's.
+# mypy reads typed stubs of the message classes (tools/message_stubs.py writes them into MSG_STUBS on
+# every run): rosidl's generated Python leaves fields and constructors unannotated, so mypy would see
+# every field as Any and accept any constructor keyword. Stubs are made for attune.msg, the REP-155
+# hri_msgs and ROS_MSG_PACKAGES (the ROS wheels' message packages the source imports; a test keeps
+# the list complete), and every package their fields refer to. Code typed with the classes (imports
+# under TYPE_CHECKING) is checked against the real fields. Each run keeps its own cache: strict and
+# normal options would invalidate each other's.
 ROS_MSG_PACKAGES := builtin_interfaces std_msgs sensor_msgs diagnostic_msgs geometry_msgs rosgraph_msgs rcl_interfaces
-ROS_MSG_TYPES := .mypy_cache/ros_msg_packages
-MYPY := MYPYPATH=$(abspath $(VENV))/lib/attune_interfaces:$(abspath $(VENV))/lib/hri_msgs_interfaces:$(abspath $(ROS_MSG_TYPES)) \
-	$(PY) -m mypy
+MSG_STUBS := .mypy_cache/message_stubs
+MYPY := MYPYPATH=$(abspath $(MSG_STUBS)) $(PY) -m mypy
 
 ## make typecheck: mypy, strict on the modules of MYPY_STRICT, normal on the whole package
 typecheck:
-	@mkdir -p $(ROS_MSG_TYPES) && for dir in $$($(PY) -c 'import importlib.util as u, sys; \
-		print(*(u.find_spec(p).submodule_search_locations[0] for p in sys.argv[1:]))' $(ROS_MSG_PACKAGES)); \
-		do ln -sfn "$$dir" $(ROS_MSG_TYPES)/; done
+	@rm -rf $(MSG_STUBS) && $(PY) tools/message_stubs.py $(MSG_STUBS) attune hri_msgs $(ROS_MSG_PACKAGES) > /dev/null
 	@$(MYPY) --strict --follow-imports=silent --cache-dir .mypy_cache/strict \
 		$(addprefix -m ,$(MYPY_STRICT)) $(addprefix -p ,$(MYPY_STRICT_PACKAGES))
 	@$(MYPY) --cache-dir .mypy_cache/package -p attune

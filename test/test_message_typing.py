@@ -1,11 +1,16 @@
 """Messages are typed (issue 15): the nodes and attune.ros name the generated message class of every message
-they take, imported under TYPE_CHECKING, and mypy (`make typecheck`) reads those classes, so a misspelt field
-is an error instead of an Any that passes."""
+they take, imported under TYPE_CHECKING, and mypy (`make typecheck`) reads typed stubs of those classes
+(tools/message_stubs.py), so a misspelt field or keyword, or a value of the wrong type, is an error instead
+of an Any that passes."""
 from __future__ import annotations
 
 import ast
+import importlib.util
 import re
 from pathlib import Path
+from types import ModuleType
+
+import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 PACKAGE = REPO / 'src' / 'attune'
@@ -92,9 +97,9 @@ def test_every_function_allowed_any_still_exists() -> None:
 
 
 def test_mypy_reads_every_message_package_the_source_imports() -> None:
-    """The ROS wheels' message packages have no py.typed, so mypy takes them as Any unless the Makefile
-    links them onto MYPYPATH (ROS_MSG_PACKAGES): each message package the source imports is there, or is
-    attune's own (attune.msg, hri_msgs: on MYPYPATH from the venv)."""
+    """mypy takes a message package as Any unless `make typecheck` writes its stubs (the ROS wheels' have no
+    py.typed, and rosidl's code is unannotated): each message package the source imports is stubbed, as
+    attune's own (attune.msg, hri_msgs) or in ROS_MSG_PACKAGES."""
     makefile = REPO.joinpath('Makefile').read_text().replace('\\\n', ' ')
     listed = set(re.search(r'^ROS_MSG_PACKAGES :=(.*)$', makefile, re.M).group(1).split())
     imported = set()
@@ -104,4 +109,50 @@ def test_mypy_reads_every_message_package_the_source_imports() -> None:
                      else [a.name for a in node.names] if isinstance(node, ast.Import) else [])
             imported |= {n.split('.')[0] for n in names if re.search(r'_(msgs|interfaces)$', n.split('.')[0])}
     assert imported - listed - OPTIONAL_MSG_PACKAGES - {'hri_msgs'} == set()
-    assert 'hri_msgs_interfaces' in makefile and 'attune_interfaces' in makefile
+    assert 'tools/message_stubs.py $(MSG_STUBS) attune hri_msgs $(ROS_MSG_PACKAGES)' in makefile
+
+
+def _message_stubs() -> ModuleType:
+    spec = importlib.util.spec_from_file_location('message_stubs', REPO / 'tools' / 'message_stubs.py')
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_message_stub_field_types() -> None:
+    """tools/message_stubs.py types each field as rclpy reads it, and as its setter accepts it."""
+    field_types = _message_stubs().field_types
+    refs: set[str] = set()
+    assert field_types('uint32', refs, 'attune') == ('int', 'int')
+    assert field_types('string<=64', refs, 'attune') == ('str', 'str')
+    assert field_types('attune/Face', refs, 'attune') == ('Face', 'Face')
+    assert field_types('std_msgs/Header', refs, 'attune') == ('std_msgs.msg.Header', 'std_msgs.msg.Header')
+    read, accepted = field_types('sequence<float>', refs, 'attune')
+    assert read == 'array.array[float]' and 'collections.abc.Sequence[float]' in accepted
+    assert field_types('double[36]', refs, 'attune')[0] == 'numpy.typing.NDArray[typing.Any]'
+    assert field_types('sequence<attune/Face, 8>', refs, 'attune')[0] == 'list[Face]'
+    assert refs == {'std_msgs'}
+
+
+@pytest.mark.slow  # one mypy run (~10-20 s on 2 cores)
+def test_mypy_checks_fields_and_keywords_of_messages(tmp_path: Path) -> None:
+    """With the stubs, mypy refuses a misspelt constructor keyword (rclpy drops it silently), a misspelt
+    nested field and a value of the wrong type, and accepts the right ones."""
+    import subprocess
+    import sys
+
+    _message_stubs().write_stubs(tmp_path / 'stubs', ['attune'])
+    tmp_path.joinpath('use.py').write_text(
+        'from attune.msg import Faces\n'
+        'faces = Faces(image_width=640, image_heigth=480)\n'
+        'faces.header.stamp.secs = 1\n'
+        "faces.image_height = 'tall'\n"
+        'faces.header.stamp.sec = 1\n'
+        'width: int = faces.image_width\n'
+        'landmarks: list[float] = faces.faces[0].landmarks.tolist()\n')
+    result = subprocess.run([sys.executable, '-m', 'mypy', '--no-incremental', '--follow-imports=silent', 'use.py'],
+                            cwd=tmp_path, env={'MYPYPATH': str(tmp_path / 'stubs'), 'PATH': '/usr/bin:/bin'},
+                            capture_output=True, text=True, timeout=300)
+    errors = sorted(line.split(':')[1] for line in result.stdout.splitlines() if ': error:' in line)
+    assert errors == ['2', '3', '4'], result.stdout
