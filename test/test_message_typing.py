@@ -156,3 +156,14 @@ def test_mypy_checks_fields_and_keywords_of_messages(tmp_path: Path) -> None:
                             capture_output=True, text=True, timeout=300)
     errors = sorted(line.split(':')[1] for line in result.stdout.splitlines() if ': error:' in line)
     assert errors == ['2', '3', '4'], result.stdout
+
+
+def test_attune_messages_protocol_lists_every_message_class() -> None:
+    """attune_msgs() is typed as the AttuneMessages protocol: it names every class of attune.msg (one it
+    missed would be an error at its first use), and the module satisfies it at run time too."""
+    import attune.msg
+    from attune.ros.interfaces import AttuneMessages, attune_msgs
+
+    classes = {name for name in dir(attune.msg) if isinstance(getattr(attune.msg, name), type)}
+    assert set(AttuneMessages.__annotations__) == classes
+    assert all(getattr(attune_msgs(), name) is getattr(attune.msg, name) for name in classes)
