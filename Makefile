@@ -6,15 +6,16 @@ export ATTUNE_VENV := $(abspath $(VENV))
 
 .PHONY: demo test bench setup clean typecheck
 
-# Checked with mypy --strict: the whole core and attune.ros (the message converters and the node shell).
-# Single modules (the package's top level) and whole packages (every module in them, present and future);
-# test_architecture keeps every core module in one of them. Nodes and cli/ are checked in normal mode
+# Checked with mypy --strict: the whole core, attune.ros (the message converters and the node shell) and
+# the nodes. Single modules (the package's top level) and whole packages (every module in them, present
+# and future); test_architecture keeps every core module in one of them. cli/ is checked in normal mode
 # (the second pass of `make typecheck`).
 MYPY_STRICT := attune attune.jsonl_log attune.errors attune.limits attune.geometry attune.resources attune.inference \
 	attune.stop_signals attune.file_digest attune.emotions attune.model_files
 MYPY_STRICT_PACKAGES := attune.imaging attune.face attune.tracking attune.hands attune.sign attune.bag \
 	attune.graph attune.view attune.demo attune.behavior attune.expression attune.identity attune.robots \
-	attune.models attune.affect attune.events attune.integrity attune.ros
+	attune.models attune.affect attune.events attune.integrity attune.ros \
+	attune.nodes
 
 ## make demo: run the face pipeline through real ROS 2 nodes on the built-in recording
 demo:

@@ -29,7 +29,7 @@ from attune.ros.shell import Diagnostics
 from attune.ros.stamps import to_ns
 
 if TYPE_CHECKING:
-    import numpy as np
+    import numpy.typing as npt
     from sensor_msgs.msg import CompressedImage, Image
 
 NODE_NAME = 'hands_node'
@@ -94,7 +94,7 @@ class HandsNode(ImageInputNode):
                                f"{self.params['image_topic']}")
 
     # --- processing ------------------------------------------------------------------------------
-    def process(self, msg: Image | CompressedImage, rgb: np.ndarray) -> None:
+    def process(self, msg: Image | CompressedImage, rgb: npt.NDArray[Any]) -> None:
         stamp = to_ns(msg.header.stamp)
         if self._search.due(stamp):
             frame = self.analyzer.frame(rgb, stamp)

@@ -29,7 +29,6 @@ import time
 from collections import deque
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-import numpy as np
 from rclpy.publisher import Publisher
 from sensor_msgs.msg import CompressedImage, Image
 
@@ -57,6 +56,7 @@ from attune.ros.stamps import to_ns
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    import numpy.typing as npt
     from hri_msgs.msg import IdsList
 
     from attune.msg import AffectState, Expression, Faces, PersonMatches
@@ -210,7 +210,7 @@ class HriBridgeNode(NodeShell):
                 self.count('cropped')
         self.count('faces_messages')
 
-    def _image_for(self, faces: Faces) -> np.ndarray | None:
+    def _image_for(self, faces: Faces) -> npt.NDArray[Any] | None:
         """The RGB image the Faces message was computed from (same stamp), if it is still here."""
         stamp = to_ns(faces.header.stamp)
         for image_stamp, image in reversed(self._images):

@@ -32,7 +32,7 @@ from attune.ros.params import ParamSpec
 from attune.ros.shell import Diagnostics
 
 if TYPE_CHECKING:
-    import numpy as np
+    import numpy.typing as npt
     from sensor_msgs.msg import CompressedImage, Image
 
 NODE_NAME = 'stream_guard_node'
@@ -97,7 +97,7 @@ class StreamGuardNode(ImageInputNode):
         if self.analyzer is not None:
             self.analyzer.camera_info = CameraInfoSeen(msg.header.frame_id, int(msg.width), int(msg.height))
 
-    def process(self, msg: Image | CompressedImage, rgb: np.ndarray) -> None:
+    def process(self, msg: Image | CompressedImage, rgb: npt.NDArray[Any]) -> None:
         receive_ns = time.time_ns()
         stamp_ns = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
         if self.analyzer.frames and not self.analyzer.publishers:
