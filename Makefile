@@ -22,12 +22,12 @@ demo:
 	@tools/bootstrap.sh runtime ros build
 	@$(VENV)/bin/attune demo $(ARGS)
 
-## make test: the whole test suite
+## make test: the whole test suite (the 30 slowest tests listed at the end, to keep CI's time in view)
 test:
 	@tools/bootstrap.sh runtime ros build train test
 	@$(VENV)/bin/ruff check src test bench tools launch
 	@$(MAKE) --no-print-directory typecheck
-	@$(PY) -m pytest $(ARGS)
+	@$(PY) -m pytest --durations=30 $(ARGS)
 
 # mypy reads typed stubs of the message classes (tools/message_stubs.py writes them into MSG_STUBS on
 # every run): rosidl's generated Python leaves fields and constructors unannotated, so mypy would see
