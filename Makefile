@@ -20,12 +20,12 @@ demo:
 	@tools/bootstrap.sh runtime ros build
 	@$(VENV)/bin/attune demo $(ARGS)
 
-## make test: the whole test suite
+## make test: the whole test suite (the 30 slowest tests listed at the end, to keep CI's time in view)
 test:
 	@tools/bootstrap.sh runtime ros build train test
 	@$(VENV)/bin/ruff check src test bench tools launch
 	@$(MAKE) --no-print-directory typecheck
-	@$(PY) -m pytest $(ARGS)
+	@$(PY) -m pytest --durations=30 $(ARGS)
 
 # mypy also reads attune's generated message classes (attune.msg, built by tools/bootstrap.sh), so
 # code typed with them (imports under TYPE_CHECKING) is checked against the real fields. Each run
