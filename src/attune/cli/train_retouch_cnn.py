@@ -106,7 +106,7 @@ def run(ns: argparse.Namespace) -> int:
 
     started = time.time()
     oof = cnn.cross_validate(data.patches, y, data.person, config, folds, log=_log)
-    validation = {'cnn': both(oof, train), 'cnn_folds': per_fold_d_eer(oof, y, fold, folds)}
+    validation: dict[str, Any] = {'cnn': both(oof, train), 'cnn_folds': per_fold_d_eer(oof, y, fold, folds)}
     _log(f'validation D-EER {validation["cnn"]["d_eer"]} folds {validation["cnn_folds"]} '
          f'({time.time() - started:.0f} s)')
     if ns.classical is not None:
@@ -138,9 +138,10 @@ def run(ns: argparse.Namespace) -> int:
     held_scores = np.full(len(y), np.nan)
     held_scores[held] = cnn.photo_logits(model, [data.patches[i] for i in np.flatnonzero(held)])
     persons = {'train': sorted(set(data.person[train].tolist())), 'held_out': sorted(set(data.person[held].tolist()))}
-    results = {'validation': validation, 'held_out': both(held_scores, held, threshold) if held.any() else {},
-               'threshold': threshold, 'persons': persons, 'samples': int(len(y)), 'skipped': data.skipped,
-               'command': 'attune ' + shlex.join(sys.argv[1:])}
+    results: dict[str, Any] = {
+        'validation': validation, 'held_out': both(held_scores, held, threshold) if held.any() else {},
+        'threshold': threshold, 'persons': persons, 'samples': int(len(y)), 'skipped': data.skipped,
+        'command': 'attune ' + shlex.join(sys.argv[1:])}
     metadata = {'threshold': threshold, 'train_persons': persons['train'], 'held_out_fold': rt.HELD_OUT_FOLD,
                 'folds': rt.FOLDS, 'seed': ns.seed, 'generator_version': GENERATOR_VERSION, 'config': asdict(config),
                 'patch': rp.PATCH, 'step': rp.STEP, 'max_patches': rp.MAX_PATCHES, 'data': ns.data.resolve().name}
