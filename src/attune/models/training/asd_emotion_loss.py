@@ -77,7 +77,8 @@ def batch_prior(soft: npt.NDArray[Any], hard: npt.NDArray[Any], draw: torch.Tens
     target = np.where((hard >= 0)[:, None], np.eye(len(EMOTIONS))[np.maximum(hard, 0)], soft)
     p = np.full(len(hard), 1.0 / len(hard)) if draw is None else draw.numpy()
     prior: npt.NDArray[Any] = np.clip((p[:, None] * target).sum(axis=0), 1e-4, None)
-    return prior / prior.sum()
+    out: npt.NDArray[Any] = prior / prior.sum()
+    return out
 
 
 def logit_offsets(prior: npt.NDArray[Any], tau: float) -> torch.Tensor | None:
