@@ -75,3 +75,25 @@ def test_without_the_model_enrolment_warns_and_strict_refuses(tmp_path, monkeypa
     assert 'not checked for retouching' in log.read_text()
     with pytest.raises(AttuneError, match='--strict needs the retouch check'):
         photo_screening.screen_enrolment_photos([photo], strict=True)
+
+
+def test_retouch_model_screens_with_a_retouch_cnn_file(tmp_path, capsys, monkeypatch) -> None:
+    """--retouch-model: the CNN file decides (here one whose threshold flags every face); a missing file
+    is refused under --strict like a missing shipped model."""
+    pytest.importorskip('torch')
+    from attune.integrity import retouch_cnn as cnn
+    from attune.integrity import retouch_patches as rp
+
+    monkeypatch.delenv(keys.KEY_ENV, raising=False)
+    model = tmp_path / 'retouch_cnn.onnx'
+    cnn.export_onnx(cnn.ResidualPatchNet(), model, {'threshold': -1e9, 'patch': rp.PATCH, 'step': rp.STEP,
+                                                    'max_patches': rp.MAX_PATCHES})
+    photo = shared_data('faces', 'london_ccby', *HELD_OUT_PHOTO)
+    assert main(['people', 'enroll', 'ada', '--images', str(photo), '--consent', 'yes', '--strict',
+                 '--retouch-model', str(model), *_flags(tmp_path, 'cnn')]) == 1
+    err = capsys.readouterr().err
+    assert 'refusing photos that are likely retouched' in err and 'editing traces' in err
+    assert not (tmp_path / 'cnn.db').exists()
+    assert main(['people', 'enroll', 'ada', '--images', str(photo), '--consent', 'yes', '--strict',
+                 '--retouch-model', str(tmp_path / 'missing.onnx'), *_flags(tmp_path, 'missing')]) == 1
+    assert '--strict needs the retouch check' in capsys.readouterr().err

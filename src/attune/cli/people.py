@@ -1,6 +1,7 @@
 """`attune people`: enrol, list and forget the people the robot knows (attune.identity).
 
-    attune people enroll NAME --consent "TEXT" (--images F [F ...] [--strict] | --camera N | --bag BAG)
+    attune people enroll NAME --consent "TEXT" (--images F [F ...] [--strict] [--retouch-model F.onnx]
+                         | --camera N | --bag BAG)
                          [--allow-untrusted]
     attune people list
     attune people forget NAME
@@ -14,7 +15,8 @@ templates, encrypted; the key comes from --key-file, $ATTUNE_PEOPLE_KEY or ~/.co
 a stream that does not look like a live camera (a replay, a loop, a virtual camera, a still image);
 --allow-untrusted enrols anyway and records the override in the consent note (docs/integrity.md).
 --images photos are screened for retouching (attune.integrity.photo_screening): a likely retouched
-photo is enrolled with a warning, or refused with --strict.
+photo is enrolled with a warning, or refused with --strict. --retouch-model screens with a retouch CNN
+made by `attune train retouch-cnn` instead of the shipped feature model (see its model card).
 """
 from __future__ import annotations
 
@@ -65,6 +67,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     e.add_argument('--topic', default='/camera/image_raw', help='image topic in --bag (default %(default)s)')
     e.add_argument('--strict', action='store_true',
                    help='refuse --images photos that look retouched (default: warn and enrol)')
+    e.add_argument('--retouch-model', type=Path, default=None,
+                   help='screen --images with this retouch CNN (`attune train retouch-cnn`) instead of the shipped '
+                        'feature model')
     e.add_argument('--frames', type=int, default=ENROL_FRAMES, help='templates from --camera/--bag (default '
                    '%(default)s)')
     e.add_argument('--allow-untrusted', action='store_true', help='enrol from --camera/--bag even when the stream '
@@ -111,7 +116,7 @@ def enroll(ns: argparse.Namespace) -> int:
     if ns.frames < 1:
         raise AttuneError('--frames must be at least 1')
     if ns.images:
-        _screen_for_retouching(ns.images, strict=ns.strict)
+        _screen_for_retouching(ns.images, strict=ns.strict, model=ns.retouch_model)
     db = _open(ns, create=True)
     shipped_threshold(db)  # templates of another kind (an earlier release's): re-enrol into a new database
     embedder = FaceEmbedder()
@@ -170,10 +175,10 @@ def rotate_key(ns: argparse.Namespace) -> int:
     return 0
 
 
-def _screen_for_retouching(paths: list[Path], *, strict: bool) -> None:
+def _screen_for_retouching(paths: list[Path], *, strict: bool, model: Path | None) -> None:
     from attune.integrity.photo_screening import screen_enrolment_photos
 
-    screen_enrolment_photos(paths, strict=strict)
+    screen_enrolment_photos(paths, strict=strict, model=model)
 
 
 # --- sources ---------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ TRAINER_MODULES: tuple[str, ...] = (
     'attune.cli.train_asd_emotion',
     'attune.cli.train_expression',
     'attune.cli.train_retouch',
+    'attune.cli.train_retouch_cnn',
     'attune.cli.train_sign',
     'attune.cli.train_spiking_fer',
 )

@@ -2,7 +2,8 @@
 
 A beautified enrolment photo weakens recognition of the real face and can be an attack (someone
 enrols a photo edited towards another face). Each photo is read as enrolment reads it, its largest
-face found by FaceMesh and scored by the shipped retouch check (attune.integrity.retouch_check).
+face found by FaceMesh and scored by the shipped retouch check (attune.integrity.retouch_check), or
+by a retouch CNN file made by `attune train retouch-cnn` (`model`, attune.integrity.retouch_cnn_check).
 Photos without a face are left to the enrolment path (it refuses them with its own message).
 """
 from __future__ import annotations
@@ -10,10 +11,27 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Any, Protocol, TextIO
 
 from attune.errors import AttuneError, ModelFileError
 from attune.integrity.retouch_check import RetouchCheck, RetouchVerdict
+
+
+class PhotoCheck(Protocol):
+    """What screening needs of a retouch check (RetouchCheck, RetouchCNNCheck)."""
+
+    threshold: float
+
+    def check_photo(self, rgb: Any, landmarks_px: Any) -> RetouchVerdict: ...
+
+
+def open_check(model: Path | None = None) -> PhotoCheck:
+    """The shipped feature model, or the retouch CNN in `model` (ModelFileError / ValueError when unusable)."""
+    if model is None:
+        return RetouchCheck()
+    from attune.integrity.retouch_cnn_check import RetouchCNNCheck
+
+    return RetouchCNNCheck(model)
 
 
 @dataclass(frozen=True)
@@ -28,7 +46,7 @@ def describe(item: PhotoVerdict, threshold: float) -> str:
     return f'{item.path}: likely retouched (score {v.score:.3f}, threshold {threshold:.3f}): {why}'
 
 
-def check_photos(paths: list[Path], check: RetouchCheck | None = None) -> list[PhotoVerdict]:
+def check_photos(paths: list[Path], check: PhotoCheck | None = None) -> list[PhotoVerdict]:
     """Verdicts on the photos that show a face (in order)."""
     from attune.face import FaceAnalyzer, FaceAnalyzerOptions
     from attune.integrity.retouch_data import landmarks_px, read_photo
@@ -45,8 +63,9 @@ def check_photos(paths: list[Path], check: RetouchCheck | None = None) -> list[P
 
 
 def screen_enrolment_photos(paths: list[Path], *, strict: bool, stream: TextIO | None = None,
-                            check: RetouchCheck | None = None) -> list[PhotoVerdict]:
+                            check: PhotoCheck | None = None, model: Path | None = None) -> list[PhotoVerdict]:
     """Warn on `stream` (stderr) about every photo that is likely retouched; with `strict`, refuse them.
+    `model`: a retouch CNN file to use instead of the shipped feature model.
 
     Returns the flagged photos.
 
@@ -55,7 +74,7 @@ def screen_enrolment_photos(paths: list[Path], *, strict: bool, stream: TextIO |
     """
     stream = stream or sys.stderr
     try:
-        check = check or RetouchCheck()
+        check = check or open_check(model)
     except (ModelFileError, ValueError) as exc:
         if strict:
             raise AttuneError(f'--strict needs the retouch check, which cannot run: {exc}') from None

@@ -5,8 +5,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from attune.integrity.model import StreamVerdict
+if TYPE_CHECKING:
+    # Only a type here: the model pulls in the content evidence (OpenCV), which the readers of
+    # StreamTrust messages (the interaction node) do not need.
+    from attune.integrity.model import StreamVerdict
 
 
 @dataclass(frozen=True)

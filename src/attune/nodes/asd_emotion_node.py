@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 
@@ -34,6 +34,17 @@ from attune.ros.node_main import run_node
 from attune.ros.params import ParamSpec
 from attune.ros.shell import FAILED, Diagnostics
 from attune.ros.stamps import to_ns
+
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    from sensor_msgs.msg import CompressedImage, Image
+
+    from attune.face.types import TrackedFace
+    from attune.msg import Faces, PersonMatches
+
+    #: What the node offers the join for a Faces message: the message, its frame and its faces due.
+    _JoinItem: TypeAlias = tuple[Faces, FaceFrame, list[TrackedFace]]
 
 NODE_NAME = 'asd_emotion_node'
 
@@ -130,7 +141,7 @@ class AsdEmotionNode(FacesJoinNode):
             self._estimator.set_options(estimator_options(self.params))
 
     # --- inputs ----------------------------------------------------------------------------------
-    def on_faces(self, msg: Any) -> None:
+    def on_faces(self, msg: Faces) -> None:
         if self._sync is None or self._estimator is None:
             return
         stamp = to_ns(msg.header.stamp)
@@ -145,10 +156,10 @@ class AsdEmotionNode(FacesJoinNode):
         if image is not None:
             self._classify(item, image)
 
-    def process_joined(self, faces: Any, image: Any) -> None:
+    def process_joined(self, faces: _JoinItem, image: Image | CompressedImage) -> None:
         self._classify(faces, image)
 
-    def _on_matches(self, msg: Any) -> None:
+    def _on_matches(self, msg: PersonMatches) -> None:
         """A track first identified as a known child shares the child's baseline: it adopts theirs, or
         gives them its own (attune.affect.calibration.NeutralCalibration.link)."""
         if self._estimator is None:
@@ -159,7 +170,7 @@ class AsdEmotionNode(FacesJoinNode):
                              'person_id': key.removeprefix(PERSON_KEY_PREFIX), 'baseline_shared': reused})
 
     # --- work ------------------------------------------------------------------------------------
-    def _classify(self, faces_item: tuple[Any, FaceFrame, list], image_msg: Any) -> None:
+    def _classify(self, faces_item: _JoinItem, image_msg: Image | CompressedImage) -> None:
         faces_msg, frame, due = faces_item
         estimator = self._estimator
         if estimator is None or not due:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from diagnostic_msgs.msg import DiagnosticStatus
 
@@ -38,6 +38,9 @@ from attune.ros.node_main import run_node
 from attune.ros.params import ParamSpec
 from attune.ros.robot_bridge import UNDELIVERED_TOPIC, undelivered_from_msg
 from attune.ros.shell import FAILED, Diagnostics, NodeShell, stale_input_parameter
+
+if TYPE_CHECKING:
+    from attune.msg import InteractionEvent, InteractionState, SessionRating
 
 NODE_NAME = 'behavior_node'
 COMMAND_TOPIC = '/attune/behavior/command'
@@ -119,7 +122,7 @@ class BehaviorNode(NodeShell):
         if outcome is not FAILED:
             self._emit(outcome)
 
-    def _on_state(self, msg: Any) -> None:
+    def _on_state(self, msg: InteractionState) -> None:
         def apply(engine: PolicyEngine) -> Outcome:
             state = msg_interaction_state.from_msg(msg)
             if state.face_position is not None:
@@ -133,7 +136,7 @@ class BehaviorNode(NodeShell):
             return engine.on_state(state, now)
         self._run('interaction state', apply)
 
-    def _on_event(self, msg: Any) -> None:
+    def _on_event(self, msg: InteractionEvent) -> None:
         def apply(engine: PolicyEngine) -> Outcome:
             event = msg_interaction_event.from_msg(msg)
             now = self.now_s()
@@ -148,7 +151,7 @@ class BehaviorNode(NodeShell):
             return engine.on_protocol(event, now)
         self._run('event', apply)
 
-    def _on_rating(self, msg: Any) -> None:
+    def _on_rating(self, msg: SessionRating) -> None:
         def apply(engine: PolicyEngine) -> Outcome:
             now = self.now_s()
             log = self.session_log
@@ -163,7 +166,7 @@ class BehaviorNode(NodeShell):
             return Outcome()
         self._run('rating', apply)
 
-    def _on_undelivered(self, msg: Any) -> None:
+    def _on_undelivered(self, msg: DiagnosticStatus) -> None:
         def apply(engine: PolicyEngine) -> Outcome:
             command = undelivered_from_msg(msg)
             self.count('commands_not_delivered')

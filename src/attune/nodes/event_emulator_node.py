@@ -16,7 +16,7 @@ Publishes:   <events_topic>  attune/EventPacket per face and image (header = the
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from attune.errors import AttuneError
 from attune.events.emulator import EmulatorOptions
@@ -29,6 +29,9 @@ from attune.ros.node_main import run_node
 from attune.ros.params import ParamSpec
 from attune.ros.shell import Diagnostics
 from attune.ros.stamps import to_ns
+
+if TYPE_CHECKING:
+    from sensor_msgs.msg import CompressedImage, Image
 
 NODE_NAME = 'event_emulator_node'
 
@@ -125,7 +128,7 @@ class EventEmulatorNode(FacesJoinNode):
         self._tracks.clear()
 
     # --- processing ------------------------------------------------------------------------------
-    def process_joined(self, faces: JoinedFaces, image: Any) -> None:
+    def process_joined(self, faces: JoinedFaces, image: Image | CompressedImage) -> None:
         faces_msg, frame = faces.msg, faces.frame
         stamp = to_ns(image.header.stamp)
         start = time.perf_counter()

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from attune.errors import AttuneError
 from attune.expression.analyzer import SOURCES, AnalyzerOptions, ExpressionAnalyzer, FaceInput, load_learner
@@ -38,6 +38,13 @@ from attune.ros.node_main import run_node
 from attune.ros.params import ParamSpec
 from attune.ros.shell import FAILED, Diagnostics
 from attune.ros.stamps import to_ns
+
+if TYPE_CHECKING:
+    from rclpy.publisher import Publisher
+    from sensor_msgs.msg import CompressedImage, Image
+
+    from attune.expression.lessons import Lesson
+    from attune.msg import Expression, ExpressionTeach, Faces, PersonMatches
 
 NODE_NAME = 'expression_node'
 
@@ -102,9 +109,9 @@ class ExpressionNode(FacesJoinNode):
     def __init__(self, **kwargs: Any) -> None:
         self._analyzer: ExpressionAnalyzer | None = None
         self._lessons = LessonCollector()
-        self._pending_calibration: Any = None
+        self._pending_calibration: Lesson | None = None   # a "neutral now" waiting for its face
         self._people = FacePeople()
-        self._source_pubs: dict[str, Any] = {}
+        self._source_pubs: dict[str, Publisher[Expression]] = {}
         super().__init__(NODE_NAME, PARAMETERS, **kwargs)
 
     # --- lifecycle -------------------------------------------------------------------------------
@@ -140,7 +147,7 @@ class ExpressionNode(FacesJoinNode):
             self._analyzer.set_weights(ensemble_weights(self.params))
 
     # --- callbacks -------------------------------------------------------------------------------
-    def on_faces(self, msg: Any) -> None:
+    def on_faces(self, msg: Faces) -> None:
         if self._sync is None:
             return
         frame = self.decode_faces(msg)
@@ -153,10 +160,10 @@ class ExpressionNode(FacesJoinNode):
         if image is not None and msg.faces:  # an empty Faces only frees its waiting image: nothing to analyze
             self._process(msg, frame, image)
 
-    def process_joined(self, faces: JoinedFaces, image: Any) -> None:
+    def process_joined(self, faces: JoinedFaces, image: Image | CompressedImage) -> None:
         self._process(faces.msg, faces.frame, image)
 
-    def _on_teach(self, msg: Any) -> None:
+    def _on_teach(self, msg: ExpressionTeach) -> None:
         try:
             lesson = msg_expression_teach.from_msg(msg)
         except ValueError as exc:
@@ -180,7 +187,7 @@ class ExpressionNode(FacesJoinNode):
         self.get_logger().info(f"learning '{lesson.label}' from face '{lesson.face_id or 'largest'}' for "
                                f'{lesson.duration_ns / 1e9:g} s')
 
-    def _on_matches(self, msg: Any) -> None:
+    def _on_matches(self, msg: PersonMatches) -> None:
         """Who each face is: a track first identified as a known person moves its calibration to the
         person, or reuses the person's when they had one (attune.identity.face_people)."""
         moved = self._people.update(msg_person_matches.from_msg(msg), to_ns(msg.header.stamp) * 1e-9)
@@ -192,13 +199,15 @@ class ExpressionNode(FacesJoinNode):
     def _start_calibration(self, inputs: list[FaceInput], areas: list[float]) -> None:
         """Hand a pending "neutral now" to the calibrator, for its face or (no id) the largest one in view."""
         lesson = self._pending_calibration
+        if lesson is None:
+            return
         key = lesson.face_id or (inputs[int(max(range(len(areas)), key=areas.__getitem__))].track if inputs else '')
         key = self._people.key(key) if key else ''
         if key and self._analyzer is not None and self._analyzer.calibrator is not None:
             self._analyzer.calibrator.teach(key, lesson.start_ns, lesson.duration_ns)
             self._pending_calibration = None
 
-    def _process(self, faces_msg: Any, frame: FaceFrame, image_msg: Any | None) -> None:
+    def _process(self, faces_msg: Faces, frame: FaceFrame, image_msg: Image | CompressedImage | None) -> None:
         analyzer = self._analyzer
         if analyzer is None:
             return
@@ -247,7 +256,7 @@ class ExpressionNode(FacesJoinNode):
             self._finish_lesson(finished)
         self.processed(start, 'frames_processed')
 
-    def _finish_lesson(self, lesson: Any) -> None:
+    def _finish_lesson(self, lesson: Lesson) -> None:
         learner = self._analyzer.learner if self._analyzer is not None else None
         if learner is None:
             return

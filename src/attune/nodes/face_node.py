@@ -12,7 +12,7 @@ Publishes:   /attune/faces              attune/Faces, one per processed image (a
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sensor_msgs.msg import CameraInfo, Image
 
@@ -27,6 +27,10 @@ from attune.ros.params import ParamSpec
 from attune.ros.shell import Diagnostics
 from attune.ros.stamps import to_ns
 from attune.tracking import TrackerOptions
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+    from sensor_msgs.msg import CompressedImage
 
 NODE_NAME = 'face_node'
 
@@ -122,7 +126,7 @@ class FaceNode(ImageInputNode):
     def _on_camera_info(self, msg: CameraInfo) -> None:
         self._camera = intrinsics_from_camera_info(msg)
 
-    def process(self, msg: Any, rgb: Any) -> None:
+    def process(self, msg: Image | CompressedImage, rgb: npt.NDArray[Any]) -> None:
         frame = self.analyzer.process(rgb, to_ns(msg.header.stamp), self._camera)
         publish_landmarks = self.params['publish_landmarks']
         self._faces_pub.publish(msg_faces.to_msg(frame, msg.header, landmarks=publish_landmarks,

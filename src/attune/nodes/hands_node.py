@@ -17,7 +17,7 @@ Publishes:   /attune/hands   attune/Hands, one per processed image (also when em
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from attune.hands import HandAnalyzer, HandAnalyzerOptions, HandFrame
 from attune.hands.search import HandSearch
@@ -27,6 +27,10 @@ from attune.ros.node_main import run_node
 from attune.ros.params import ParamSpec
 from attune.ros.shell import Diagnostics
 from attune.ros.stamps import to_ns
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+    from sensor_msgs.msg import CompressedImage, Image
 
 NODE_NAME = 'hands_node'
 HANDS_TOPIC = '/attune/hands'
@@ -90,7 +94,7 @@ class HandsNode(ImageInputNode):
                                f"{self.params['image_topic']}")
 
     # --- processing ------------------------------------------------------------------------------
-    def process(self, msg: Any, rgb: Any) -> None:
+    def process(self, msg: Image | CompressedImage, rgb: npt.NDArray[Any]) -> None:
         stamp = to_ns(msg.header.stamp)
         if self._search.due(stamp):
             frame = self.analyzer.frame(rgb, stamp)

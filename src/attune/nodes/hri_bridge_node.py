@@ -27,9 +27,8 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-import numpy as np
 from rclpy.publisher import Publisher
 from sensor_msgs.msg import CompressedImage, Image
 
@@ -55,12 +54,19 @@ from attune.ros.shell import FAILED, Diagnostics, NodeShell
 from attune.ros.stamps import to_ns
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import numpy.typing as npt
+    from hri_msgs.msg import IdsList
+
     from attune.msg import AffectState, Expression, Faces, PersonMatches
 
 NODE_NAME = 'hri_bridge_node'
 FACES_NS = '/humans/faces'
 #: Images kept to find the one a Faces message was computed from (publish_cropped).
 _IMAGES_KEPT = 30
+#: The message type of an input callback.
+_Msg = TypeVar('_Msg')
 
 PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec('faces_topic', '/attune/faces', 'attune/Faces input.'),
@@ -90,13 +96,13 @@ class HriBridgeNode(NodeShell):
 
     def __init__(self, **kwargs: Any) -> None:
         self._hri = hri_interfaces()
-        self._tracked_pub: Publisher[Any] | None = None
+        self._tracked_pub: Publisher[IdsList] | None = None
         self._persons: Persons | None = None
         self._face_pubs: dict[str, dict[str, Any]] = {}   # REP-155 id -> {topic leaf: publisher}
         self._rep_ids: dict[str, str] = {}                # attune track id -> REP-155 id (tracked now)
         self._affect: dict[str, AffectObservation] = {}           # attune track id -> latest AffectState
         self._expression_seen: set[str] = set()           # track ids an Expression source covers
-        self._images: deque[tuple[int, Any]] = deque(maxlen=_IMAGES_KEPT)
+        self._images: deque[tuple[int, Image | CompressedImage]] = deque(maxlen=_IMAGES_KEPT)
         super().__init__(NODE_NAME, PARAMETERS, **kwargs)
 
     # --- lifecycle -------------------------------------------------------------------------------
@@ -114,7 +120,8 @@ class HriBridgeNode(NodeShell):
             self.add_subscription(m.PersonMatches, p['person_matches_topic'], self._on_person_matches, qos.RESULTS)
         if p['publish_cropped']:
             compressed = p['image_transport'] == 'compressed'
-            self.add_subscription(CompressedImage if compressed else Image, p['image_topic'], self._on_image,
+            image_type: type[Image | CompressedImage] = CompressedImage if compressed else Image
+            self.add_subscription(image_type, p['image_topic'], self._on_image,
                                   qos.image_input(p['reliable_input'], p['input_queue_depth']))
         self.get_logger().info(f"REP-155 faces from {p['faces_topic']} on {FACES_NS}/"
                                + (' (with cropped face images)' if p['publish_cropped'] else ''))
@@ -152,7 +159,7 @@ class HriBridgeNode(NodeShell):
                 self.destroy_publisher(pub)
 
     # --- callbacks -------------------------------------------------------------------------------
-    def _guard(self, kind: str, step: Any, msg: Any) -> None:
+    def _guard(self, kind: str, step: Callable[[_Msg], None], msg: _Msg) -> None:
         if self._tracked_pub is None:
             return
         start = time.perf_counter()
@@ -171,7 +178,7 @@ class HriBridgeNode(NodeShell):
     def _on_person_matches(self, msg: PersonMatches) -> None:
         self._guard('person_matches', self._handle_person_matches, msg)
 
-    def _on_image(self, msg: Any) -> None:
+    def _on_image(self, msg: Image | CompressedImage) -> None:
         self._images.append((to_ns(msg.header.stamp), msg))
 
     def _handle_faces(self, msg: Faces) -> None:
@@ -203,7 +210,7 @@ class HriBridgeNode(NodeShell):
                 self.count('cropped')
         self.count('faces_messages')
 
-    def _image_for(self, faces: Faces) -> np.ndarray | None:
+    def _image_for(self, faces: Faces) -> npt.NDArray[Any] | None:
         """The RGB image the Faces message was computed from (same stamp), if it is still here."""
         stamp = to_ns(faces.header.stamp)
         for image_stamp, image in reversed(self._images):

@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from attune.errors import AttuneError
 from attune.identity.embedder import FaceEmbedder
@@ -34,6 +34,12 @@ from attune.ros.node_main import run_node
 from attune.ros.params import ParamSpec
 from attune.ros.shell import Diagnostics
 from attune.ros.stamps import to_ns
+
+if TYPE_CHECKING:
+    from sensor_msgs.msg import CompressedImage, Image
+    from std_msgs.msg import Header
+
+    from attune.msg import Faces
 
 NODE_NAME = 'identity_node'
 
@@ -135,7 +141,7 @@ class IdentityNode(FacesJoinNode):
         self.get_logger().info(f'people database changed: {self._people} enrolled people')
 
     # --- callbacks -------------------------------------------------------------------------------
-    def on_faces(self, msg: Any) -> None:
+    def on_faces(self, msg: Faces) -> None:
         if self._sync is None:
             return
         frame = self.decode_faces(msg)
@@ -146,7 +152,7 @@ class IdentityNode(FacesJoinNode):
         if image is not None and msg.faces:  # an empty Faces only frees its waiting image
             self.process_joined(item, image)
 
-    def process_joined(self, faces: JoinedFaces, image_msg: Any) -> None:
+    def process_joined(self, faces: JoinedFaces, image_msg: Image | CompressedImage) -> None:
         faces_msg, frame = faces.msg, faces.frame
         tracks, embedder = self._tracks, self._embedder
         if tracks is None or embedder is None or not faces_msg.faces:
@@ -178,7 +184,7 @@ class IdentityNode(FacesJoinNode):
         self.count('frames_processed')
         self.last_input = time.monotonic()
 
-    def _publish(self, header: Any, face_ids: list[str], tracks: TrackIdentities) -> None:
+    def _publish(self, header: Header, face_ids: list[str], tracks: TrackIdentities) -> None:
         matches = []
         for face_id in face_ids:
             identity = tracks.identity(face_id)

@@ -35,7 +35,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import Bool, Header
@@ -63,6 +63,11 @@ from attune.ros.node_main import run_node
 from attune.ros.shell import Diagnostics, NodeShell
 from attune.ros.stamps import from_ns, to_ns
 
+if TYPE_CHECKING:
+    from rclpy.subscription import Subscription
+
+    from attune.msg import AffectState, BehaviorCommand, Expression, Faces, PersonMatches, Sign, StreamTrust
+
 NODE_NAME = 'interaction_node'
 STATE_TOPIC = '/attune/interaction_state'
 EVENT_TOPIC = '/attune/interaction/events'
@@ -74,6 +79,10 @@ ROBOT_LOST = 'robot_disconnected'
 #: Faces in: reliable, a second of a 30 fps stream (the name call needs every frame's head pose).
 FACES_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=30, reliability=ReliabilityPolicy.RELIABLE,
                        durability=DurabilityPolicy.VOLATILE)
+
+#: The message type of an input callback.
+_Msg = TypeVar('_Msg')
+
 
 @dataclass
 class _Parts:
@@ -97,7 +106,7 @@ class InteractionNode(NodeShell):
         self._dirty: set[str] = set()
         self._last_heartbeat = -1e18
         self._frame_id = ''
-        self._speaking_sub: Any = None
+        self._speaking_sub: Subscription[Bool] | None = None
         self._robot_connected = True  # until a robot bridge says otherwise (CONNECTED_TOPIC)
         self.published = 0
         super().__init__(NODE_NAME, PARAMETERS, **kwargs)
@@ -157,14 +166,14 @@ class InteractionNode(NodeShell):
                     self.get_logger().error(f'protocol options not changed: {exc}')
 
     # --- inputs ----------------------------------------------------------------------------------
-    def _guard(self, kind: str, fn: Callable[[Any, _Parts], None], msg: Any) -> None:
+    def _guard(self, kind: str, fn: Callable[[_Msg, _Parts], None], msg: _Msg) -> None:
         """fn(msg, parts) for one input message; nothing before configure or after release."""
         if self._parts is not None:
             self.last_input = time.monotonic()
             self.attempt(kind, f'dropped {kind} message', fn, msg, self._parts)
 
-    def _on_faces(self, msg: Any) -> None:
-        def apply(m: Any, parts: _Parts) -> None:
+    def _on_faces(self, msg: Faces) -> None:
+        def apply(m: Faces, parts: _Parts) -> None:
             stamp = to_ns(m.header.stamp)
             faces = msg_faces.fusion_inputs(m, self.params['fallback_hfov_deg'])
             parts.fusion.observe_faces(self.now_s(), stamp, faces)
@@ -175,14 +184,14 @@ class InteractionNode(NodeShell):
             self._publish_results(parts.people, parts.runner.faces(stamp, samples, time.monotonic()))
         self._guard('faces', apply, msg)
 
-    def _on_expression(self, msg: Any) -> None:
-        def apply(m: Any, parts: _Parts) -> None:
+    def _on_expression(self, msg: Expression) -> None:
+        def apply(m: Expression, parts: _Parts) -> None:
             if parts.fusion.observe_expression(self.now_s(), to_ns(m.header.stamp), msg_expression.from_msg(m)):
                 self._dirty.add(m.face_id)
         self._guard('expression', apply, msg)
 
-    def _on_affect(self, msg: Any) -> None:
-        def apply(m: Any, parts: _Parts) -> None:
+    def _on_affect(self, msg: AffectState) -> None:
+        def apply(m: AffectState, parts: _Parts) -> None:
             stamp = to_ns(m.header.stamp)
             if parts.fusion.observe_affect(self.now_s(), stamp, msg_affect_state.from_msg(m)):
                 self._dirty.add(m.face_id)
@@ -190,8 +199,8 @@ class InteractionNode(NodeShell):
                 parts.runner.affect(parts.people.key(m.face_id), stamp, m.emotions, m.probabilities, float(m.valence))
         self._guard('affect', apply, msg)
 
-    def _on_sign(self, msg: Any) -> None:
-        def apply(m: Any, parts: _Parts) -> None:
+    def _on_sign(self, msg: Sign) -> None:
+        def apply(m: Sign, parts: _Parts) -> None:
             now = self.now_s()
             person = parts.fusion.observe_sign(now, to_ns(m.header.stamp), msg_sign.fusion_input(m))
             if person:
@@ -201,8 +210,8 @@ class InteractionNode(NodeShell):
             self.count('events_published')
         self._guard('sign', apply, msg)
 
-    def _on_matches(self, msg: Any) -> None:
-        def apply(m: Any, parts: _Parts) -> None:
+    def _on_matches(self, msg: PersonMatches) -> None:
+        def apply(m: PersonMatches, parts: _Parts) -> None:
             bound = parts.people.participant_id
             for track, identity in parts.people.matches(msg_person_matches.from_msg(m), self.now_s()):
                 if parts.fusion.identify(track, identity):
@@ -213,8 +222,8 @@ class InteractionNode(NodeShell):
                     self._log.write({'type': 'participant', 'person_id': parts.people.participant_id})
         self._guard('person_matches', apply, msg)
 
-    def _on_trust(self, msg: Any) -> None:
-        def apply(m: Any, parts: _Parts) -> None:
+    def _on_trust(self, msg: StreamTrust) -> None:
+        def apply(m: StreamTrust, parts: _Parts) -> None:
             trust = msg_stream_trust.from_msg(m)
             parts.fusion.set_stream_trust(self.now_s(), trust.trust, trust.live)
             self._dirty.update(parts.fusion.person_ids)
@@ -235,7 +244,7 @@ class InteractionNode(NodeShell):
         if not self._robot_connected and self._parts is not None:
             self._publish_results(self._parts.people, self._parts.runner.abort(ROBOT_LOST, time.monotonic()))
 
-    def _on_command(self, msg: Any) -> None:
+    def _on_command(self, msg: BehaviorCommand) -> None:
         if self._parts is None:
             return
         runner, people = self._parts.runner, self._parts.people
@@ -261,7 +270,8 @@ class InteractionNode(NodeShell):
             self.bad_input.report('command_stamp', 'NAME_CALL without a header stamp: its receive time is used '
                                   'instead')
         self.count('name_calls')
-        reports = self.count_publishers(self._speaking_sub.topic_name) > 0  # the remapped name
+        speaking = self._speaking_sub  # made in activate(), before any command can come
+        reports = speaking is not None and self.count_publishers(speaking.topic_name) > 0  # the remapped name
         name = command.text.strip()
         self.get_logger().info(f"name call '{name}' for face '{target or 'most central'}' (command stamp "
                                f"{stamp} ns{', waiting for the speech onset' if reports else ''})")

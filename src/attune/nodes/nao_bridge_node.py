@@ -108,7 +108,9 @@ class NaoBridgeNode(RobotBridgeNode):
         else:
             self._speech = SpeechTimer(p['words_per_s'])
             self._joint_angles_type, why = joint_angles_class()
-            topics = {'speech': (String, p['speech_topic']), 'velocity': (Twist, p['cmd_vel_topic'])}
+            # Any: three message types (String, Twist, JointAnglesWithSpeed).
+            topics: dict[str, tuple[type[Any], str]] = {'speech': (String, p['speech_topic']),
+                                                       'velocity': (Twist, p['cmd_vel_topic'])}
             if self._joint_angles_type is not None:
                 topics['head'] = (self._joint_angles_type, p['joint_angles_topic'])
             self._driver_pubs = {kind: self.add_publisher(msg_type, topic, qos.RESULTS, lifecycle=False)

@@ -35,7 +35,7 @@ from attune.sign.model import SignModel
 from attune.sign.recognizer import FrameResult, RecognizerOptions, SignRecognizer, StreamOptions
 
 if TYPE_CHECKING:
-    from attune.msg import Expression, Faces, Hands
+    from attune.msg import Expression, Faces, Hands, Sign
 
 NODE_NAME = 'sign_node'
 SIGN_TOPIC = '/attune/sign'
@@ -136,7 +136,7 @@ class SignNode(NodeShell):
         self._recognizer: SignRecognizer | None = None
         self._models: dict[str, SignModel] = {}
         self._model_names: dict[str, str] = {}
-        self._sign_pub: Publisher[Any] | None = None
+        self._sign_pub: Publisher[Sign] | None = None
         self._last_header: Header | None = None
         self._last_affect_ns: int | None = None
         self._faces: list[tuple[str, float, float]] = []  # (id, centre x, bottom y), normalized

@@ -19,7 +19,7 @@ import math
 import statistics
 import time
 from collections import deque
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -32,6 +32,9 @@ from attune.ros.node_main import run_node
 from attune.ros.params import ParamSpec
 from attune.ros.shell import FAILED, Diagnostics, NodeShell, stale_input_parameter
 from attune.ros.stamps import to_ns
+
+if TYPE_CHECKING:
+    from attune.msg import EventPacket
 
 NODE_NAME = 'spiking_fer_node'
 
@@ -113,13 +116,13 @@ class SpikingFerNode(NodeShell):
             self._pipeline.options = fer_options(self.params)
 
     # --- callbacks -------------------------------------------------------------------------------
-    def _on_face(self, msg: Any) -> None:
+    def _on_face(self, msg: EventPacket) -> None:
         self._process(msg, sensor=not msg.face_id)
 
-    def _on_sensor(self, msg: Any) -> None:
+    def _on_sensor(self, msg: EventPacket) -> None:
         self._process(msg, sensor=True)
 
-    def _process(self, msg: Any, sensor: bool) -> None:
+    def _process(self, msg: EventPacket, sensor: bool) -> None:
         pipeline = self._pipeline
         if pipeline is None:
             return

@@ -15,7 +15,7 @@ Publishes:   /attune/stream_trust  attune/StreamTrust, every `publish_every` ima
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sensor_msgs.msg import CameraInfo
 from std_msgs.msg import Header
@@ -30,6 +30,10 @@ from attune.ros.image_input import ImageInputNode, image_input_parameters
 from attune.ros.node_main import run_node
 from attune.ros.params import ParamSpec
 from attune.ros.shell import Diagnostics
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+    from sensor_msgs.msg import CompressedImage, Image
 
 NODE_NAME = 'stream_guard_node'
 TRUST_TOPIC = '/attune/stream_trust'
@@ -89,11 +93,11 @@ class StreamGuardNode(ImageInputNode):
         self.analyzer.publishers = tuple(sorted(
             f'{i.node_namespace.rstrip("/")}/{i.node_name}' for i in infos))
 
-    def _on_camera_info(self, msg: Any) -> None:
+    def _on_camera_info(self, msg: CameraInfo) -> None:
         if self.analyzer is not None:
             self.analyzer.camera_info = CameraInfoSeen(msg.header.frame_id, int(msg.width), int(msg.height))
 
-    def process(self, msg: Any, rgb: Any) -> None:
+    def process(self, msg: Image | CompressedImage, rgb: npt.NDArray[Any]) -> None:
         receive_ns = time.time_ns()
         stamp_ns = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
         if self.analyzer.frames and not self.analyzer.publishers:

@@ -11,7 +11,7 @@ report.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rclpy.qos import QoSProfile
 
@@ -25,6 +25,12 @@ from attune.ros import msg_faces, qos
 from attune.ros.image_input import ImageInputNode
 from attune.ros.params import ParamSpec
 from attune.ros.stamps import to_ns
+
+if TYPE_CHECKING:
+    from rclpy.subscription import Subscription
+    from sensor_msgs.msg import CompressedImage, Image
+
+    from attune.msg import Faces
 
 
 def faces_join_parameters(*, faces_help: str = "attune/Faces topic (the face node's output).") -> tuple[ParamSpec, ...]:
@@ -44,7 +50,7 @@ def faces_join_parameters(*, faces_help: str = "attune/Faces topic (the face nod
 class JoinedFaces:
     """A Faces message and its decoded FaceFrame, as the join carries them to process_joined."""
 
-    msg: Any
+    msg: Faces
     frame: FaceFrame
 
 
@@ -58,11 +64,12 @@ class FacesJoinNode(ImageInputNode):
     UNMATCHED_FACES_TOLERANCE: ClassVar[int | None] = 0
 
     def __init__(self, name: str, parameters: tuple[ParamSpec, ...], **kwargs: Any) -> None:
-        self._sync: ExactStampSynchronizer | None = None
+        # Images joined with the Faces items of the node (Any: a JoinedFaces unless the node offers its own).
+        self._sync: ExactStampSynchronizer[Image | CompressedImage, Any] | None = None
         self._unmatched_reported = 0
         super().__init__(name, parameters, **kwargs)
 
-    def subscribe_faces(self) -> Any:
+    def subscribe_faces(self) -> Subscription[Faces]:
         """Subscribe to `faces_topic` with on_faces; in activate().
 
         The Faces queue is at least as deep as the image queue (`input_queue_depth`): each Faces pairs with
@@ -73,14 +80,14 @@ class FacesJoinNode(ImageInputNode):
                                durability=self.FACES_QOS.durability)
         return self.add_subscription(self._msgs.Faces, self.params['faces_topic'], self.on_faces, faces_qos)
 
-    def on_image(self, msg: Any) -> None:
+    def on_image(self, msg: Image | CompressedImage) -> None:
         if self._sync is None or not self.admitted(msg):
             return
         pair = self._sync.add_first(to_ns(msg.header.stamp), msg)
         if pair is not None:
             self.process_joined(pair[1], msg)
 
-    def admitted(self, msg: Any) -> bool:
+    def admitted(self, msg: Image | CompressedImage) -> bool:
         """Whether an image may enter the join: well-formed (checked without converting its pixels) and
         of the camera stream (attune.imaging.source), else dropped and counted.
 
@@ -94,7 +101,7 @@ class FacesJoinNode(ImageInputNode):
             return False
         return self.admit_source(SourceKey(width, height, str(msg.header.frame_id)))
 
-    def decode_faces(self, msg: Any) -> FaceFrame | None:
+    def decode_faces(self, msg: Faces) -> FaceFrame | None:
         """The Faces message as a FaceFrame, decoded once per message; None, reported and counted as bad
         input, when it is malformed. Decoded before the join: a malformed Faces must not take the image
         of its stamp from the well-formed one that follows."""
@@ -104,7 +111,7 @@ class FacesJoinNode(ImageInputNode):
             self.bad_input.report('faces', f'dropped Faces (stamp {to_ns(msg.header.stamp)} ns): {exc}')
             return None
 
-    def on_faces(self, msg: Any) -> None:
+    def on_faces(self, msg: Faces) -> None:
         if self._sync is None:
             return
         frame = self.decode_faces(msg)
@@ -115,7 +122,7 @@ class FacesJoinNode(ImageInputNode):
         if image is not None:
             self.process_joined(item, image)
 
-    def join_faces(self, stamp_ns: int, item: Any) -> Any | None:
+    def join_faces(self, stamp_ns: int, item: Any) -> Image | CompressedImage | None:
         """Offer a Faces message (or what the node made of it, `item`) to the join; the image of the
         same stamp when it was waiting, else None (the image's arrival then calls process_joined)."""
         if self._sync is None:  # the join is made on configure, before any subscription exists
@@ -124,9 +131,9 @@ class FacesJoinNode(ImageInputNode):
         self._report_unmatched_faces()
         return None if pair is None else pair[0]
 
-    def process_joined(self, faces: Any, image: Any) -> None:
+    def process_joined(self, faces: Any, image: Image | CompressedImage) -> None:
         """The node's step for Faces (the item given to join_faces: a JoinedFaces unless the node offers
-        its own) and its image message."""
+        its own, hence Any) and its image message."""
         raise NotImplementedError
 
     def _report_unmatched_faces(self) -> None:

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import numpy as np
+import numpy.typing as npt
 from sensor_msgs.msg import CompressedImage, Image
 
 from attune.errors import ImageError
@@ -26,6 +26,9 @@ from attune.ros import qos
 from attune.ros.params import ParamSpec
 from attune.ros.shell import FAILED, NodeShell, stale_input_parameter
 from attune.ros.stamps import to_ns
+
+if TYPE_CHECKING:
+    from rclpy.subscription import Subscription
 
 TRANSPORT_HELP = ('raw: sensor_msgs/Image; compressed: sensor_msgs/CompressedImage (JPEG or PNG) on the same '
                   'topic name.')
@@ -51,7 +54,7 @@ def image_input_parameters(*, topic_help: str = 'Camera image topic to subscribe
     )
 
 
-def decoder_for(msg: Any) -> Callable[..., np.ndarray]:
+def decoder_for(msg: Image | CompressedImage) -> Callable[..., npt.NDArray[Any]]:
     """The rgb8 decoder of an Image or CompressedImage message."""
     return rgb8_from_compressed if isinstance(msg, CompressedImage) else rgb8_from_image
 
@@ -76,15 +79,16 @@ class ImageInputNode(NodeShell):
         AttuneError to refuse to start."""
         return None
 
-    def subscribe_images(self, callback: Callable[[Any], None] | None = None) -> Any:
+    def subscribe_images(self, callback: Callable[[Image | CompressedImage], None] | None = None,
+                         ) -> Subscription[Image | CompressedImage]:
         """Subscribe to the camera (by `image_transport`) with on_image, or `callback`; in activate()."""
         p = self.params
-        msg_type = CompressedImage if p['image_transport'] == 'compressed' else Image
+        msg_type: type[Image | CompressedImage] = CompressedImage if p['image_transport'] == 'compressed' else Image
         return self.add_subscription(msg_type, p['image_topic'], callback or self.on_image,
                                      qos.image_input(p['reliable_input'], p['input_queue_depth']))
 
-    def decode(self, msg: Any, stamp_ns: int | None = None,
-               size: tuple[int, int] | None = None) -> np.ndarray | None:
+    def decode(self, msg: Image | CompressedImage, stamp_ns: int | None = None,
+               size: tuple[int, int] | None = None) -> npt.NDArray[Any] | None:
         """The rgb8 pixels of an Image or CompressedImage; None after reporting why it was dropped
         (an ImageError, or a size other than `size` = (width, height) when given)."""
         stamp = to_ns(msg.header.stamp) if stamp_ns is None else stamp_ns
@@ -99,7 +103,7 @@ class ImageInputNode(NodeShell):
             return None
         return rgb
 
-    def on_image(self, msg: Any) -> None:
+    def on_image(self, msg: Image | CompressedImage) -> None:
         if self.analyzer is None:  # not configured, or a rebuild failed
             return
         start = time.perf_counter()
@@ -116,7 +120,7 @@ class ImageInputNode(NodeShell):
             return
         self.processed(start, 'frames_processed')
 
-    def from_stream(self, msg: Any, rgb: np.ndarray) -> bool:
+    def from_stream(self, msg: Image | CompressedImage, rgb: npt.NDArray[Any]) -> bool:
         """Whether a decoded frame belongs to the camera stream (else it is reported as other_source)."""
         return self.admit_source(SourceKey(rgb.shape[1], rgb.shape[0], str(msg.header.frame_id)))
 
@@ -131,7 +135,7 @@ class ImageInputNode(NodeShell):
             self.get_logger().debug(f'camera stream: {key}')
         return True
 
-    def process(self, msg: Any, rgb: np.ndarray) -> None:
+    def process(self, msg: Image | CompressedImage, rgb: npt.NDArray[Any]) -> None:
         """The node's step for one decoded image (msg: its message, for the header)."""
         raise NotImplementedError
 

@@ -2,9 +2,9 @@
 camera messages; attune's messages are in attune.ros.messages)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+import numpy.typing as npt
 from sensor_msgs.msg import CameraInfo, Image
 
 from attune.geometry import CameraIntrinsics
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from std_msgs.msg import Header
 
 
-def image_msg(array: np.ndarray, encoding: str, header: Header) -> Image:
+def image_msg(array: npt.NDArray[Any], encoding: str, header: Header) -> Image:
     """A sensor_msgs/Image of `array` with the given encoding and header."""
     fields = array_to_fields(array, encoding)
     return Image(header=header, height=fields.height, width=fields.width, encoding=fields.encoding,

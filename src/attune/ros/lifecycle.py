@@ -113,8 +113,8 @@ class AutostartLifecycleNode(LifecycleNode):
     def _release_all(self) -> None:
         self.release()
 
-    def _validate(self, parameters: list[Parameter]) -> SetParametersResult:
-        result = self._per_parameter(parameters)
+    def _validate(self, parameters: list[Parameter[Any]]) -> SetParametersResult:
+        result: SetParametersResult = self._per_parameter(parameters)
         if result.successful:
             values = dict(self.params)
             values.update({p.name: p.value for p in parameters if p.name in values})
@@ -124,7 +124,7 @@ class AutostartLifecycleNode(LifecycleNode):
                 result.successful, result.reason = False, str(exc)
         return result
 
-    def _on_parameters_changed(self, parameters: list[Parameter]) -> None:
+    def _on_parameters_changed(self, parameters: list[Parameter[Any]]) -> None:
         names = {p.name for p in parameters if p.name in self.params}
         for p in parameters:
             if p.name in self.params:

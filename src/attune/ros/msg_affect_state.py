@@ -5,7 +5,7 @@ Two nodes publish AffectState, each naming itself in `source`: the ASD emotion n
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from attune.affect.observation import AffectObservation
 from attune.emotions import EMOTIONS
@@ -31,7 +31,7 @@ def to_msg(affect: AffectObservation, header: Header) -> AffectState:
     return msg
 
 
-def from_msg(msg: Any) -> AffectObservation:
+def from_msg(msg: AffectState) -> AffectObservation:
     return AffectObservation(face_id=msg.face_id, source=msg.source, emotions=tuple(msg.emotions),
                              probabilities=tuple(float(p) for p in msg.probabilities), dominant=msg.dominant_emotion,
                              valence=float(msg.valence), arousal=float(msg.arousal),

@@ -5,7 +5,7 @@ dropped and unsorted times sorted; checked_from_msg says what was repaired.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -33,7 +33,7 @@ def to_msg(packet: RegionEvents, header: Header) -> EventPacket:
     return msg
 
 
-def checked_from_msg(msg: Any) -> tuple[RegionEvents, EventCheck]:
+def checked_from_msg(msg: EventPacket) -> tuple[RegionEvents, EventCheck]:
     """The packet of an EventPacket (rclpy or rosbags), checked, and what the check repaired.
 
     Raises:
@@ -44,7 +44,7 @@ def checked_from_msg(msg: Any) -> tuple[RegionEvents, EventCheck]:
     return RegionEvents(events, msg_normalized_roi.from_msg(msg.roi), msg.face_id, bool(msg.emulated)), check
 
 
-def from_msg(msg: Any) -> RegionEvents:
+def from_msg(msg: EventPacket) -> RegionEvents:
     """The packet of an EventPacket, checked (see checked_from_msg).
 
     Raises:

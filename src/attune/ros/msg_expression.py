@@ -9,7 +9,7 @@ the expression node's).
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -41,7 +41,7 @@ def to_msg(expression: ExpressionObservation, header: Header) -> Expression:
     return msg
 
 
-def from_msg(msg: Any) -> ExpressionObservation:
+def from_msg(msg: Expression) -> ExpressionObservation:
     return ExpressionObservation(
         face_id=msg.face_id, source=msg.source, label=msg.label, confidence=float(msg.confidence),
         labels=tuple(msg.labels), probabilities=tuple(float(p) for p in msg.probabilities),

@@ -4,7 +4,7 @@ for per-person calibration (calibrate)."""
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from builtin_interfaces.msg import Time
 from std_msgs.msg import Header
@@ -25,7 +25,7 @@ def to_msg(lesson: Lesson, frame_id: str = '') -> ExpressionTeach:
     return msg
 
 
-def from_msg(msg: Any) -> Lesson:
+def from_msg(msg: ExpressionTeach) -> Lesson:
     """The lesson an ExpressionTeach message asks for. With `calibrate` set, the lesson is a "neutral
     now" for per-person calibration only (Lesson.calibrate_only, label 'neutral').
 

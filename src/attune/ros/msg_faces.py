@@ -4,7 +4,7 @@ and position: a view, not a second dataclass of the message)."""
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -44,7 +44,7 @@ def face_to_msg(face: TrackedFace, *, landmarks: bool = True, landmarks_3d: bool
     return m
 
 
-def face_from_msg(m: Any) -> TrackedFace:
+def face_from_msg(m: Face) -> TrackedFace:
     """The TrackedFace of an attune/Face (rotation matrix rebuilt from the quaternion).
 
     Raises:
@@ -68,9 +68,9 @@ def to_msg(frame: FaceFrame, header: Header, *, landmarks: bool = True, landmark
     return out
 
 
-def from_msg(msg: Any) -> FaceFrame:
+def from_msg(msg: Faces) -> FaceFrame:
     """The FaceFrame carried by a Faces message: an rclpy attune/Faces, or one read from a bag with
-    rosbags (hence Any)."""
+    rosbags (the same fields; read from a bag it arrives as Any)."""
     return FaceFrame(stamp_ns=to_ns(msg.header.stamp), width=msg.image_width, height=msg.image_height,
                      faces=tuple(face_from_msg(m) for m in msg.faces))
 

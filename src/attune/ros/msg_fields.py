@@ -6,16 +6,17 @@ import array
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 
-def flat_points(points: np.ndarray | None) -> array.array:
+def flat_points(points: npt.NDArray[Any] | None) -> array.array[float]:
     """(N, 3) points -> the flat float32 array of a message field (x0, y0, z0, x1, ...)."""
     if points is None:
         return array.array('f')
     return array.array('f', np.ascontiguousarray(points, dtype=np.float32).tobytes())
 
 
-def points_from_flat(values: Any) -> np.ndarray | None:
+def points_from_flat(values: Any) -> npt.NDArray[np.float32] | None:
     """A flat x, y, z message field -> (N, 3) float32, or None when empty.
 
     Raises:
@@ -29,7 +30,7 @@ def points_from_flat(values: Any) -> np.ndarray | None:
     return points.reshape(-1, 3)
 
 
-def as_numpy(values: Any, dtype: type) -> np.ndarray:
+def as_numpy(values: Any, dtype: type) -> npt.NDArray[Any]:
     """A message array field (array.array, numpy array, list) as numpy, without copying when possible."""
     if isinstance(values, np.ndarray):
         return values
@@ -38,6 +39,6 @@ def as_numpy(values: Any, dtype: type) -> np.ndarray:
     return np.asarray(values, dtype=dtype)
 
 
-def typed_array(values: np.ndarray, typecode: str, dtype: type) -> array.array:
+def typed_array(values: npt.NDArray[Any], typecode: str, dtype: type) -> array.array[Any]:
     """A numpy array as the array.array rclpy keeps a numeric sequence field in."""
     return array.array(typecode, np.ascontiguousarray(values, dtype).tobytes())

@@ -6,7 +6,7 @@ recognizer drops such hands and says why.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from attune.hands.messages import hand_frame_from_fields
 from attune.hands.types import HandFrame, HandObservation
@@ -36,6 +36,6 @@ def to_msg(frame: HandFrame, header: Header, *, world_landmarks: bool = True) ->
     return out
 
 
-def from_msg(msg: Any) -> HandFrame:
+def from_msg(msg: Hands) -> HandFrame:
     """The HandFrame of a Hands message (rclpy or rosbags)."""
     return hand_frame_from_fields(msg)

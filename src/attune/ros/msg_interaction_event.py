@@ -28,7 +28,7 @@ def _f(x: Any) -> float:
     return float(x)
 
 
-def _event(header: Any, kind: int, person_id: str) -> InteractionEvent:
+def _event(header: Header, kind: int, person_id: str) -> InteractionEvent:
     msg: InteractionEvent = attune_msgs().InteractionEvent(header=header, kind=kind, person_id=person_id)
     msg.response_latency_s = msg.head_turn_deg = msg.response_valence = math.nan
     return msg
@@ -49,7 +49,7 @@ def _sign_to_msg(sign: PersonSign) -> InteractionEvent:
                                   sequence=list(sign.sequence), source=sign.source), sign.person_id)
 
 
-def _protocol_to_msg(result: ProtocolResult, header: Any) -> InteractionEvent:
+def _protocol_to_msg(result: ProtocolResult, header: Header) -> InteractionEvent:
     if STATUS_CODES.get(result.status, 0) == 0:
         raise ValueError(f'protocol status {result.status!r} has no InteractionEvent code')
     msg = _event(header, attune_msgs().InteractionEvent.PROTOCOL, result.person_id)
@@ -65,7 +65,7 @@ def _protocol_to_msg(result: ProtocolResult, header: Any) -> InteractionEvent:
     return msg
 
 
-def to_msg(event: PersonSign | ProtocolResult, header: Any = None) -> InteractionEvent:
+def to_msg(event: PersonSign | ProtocolResult, header: Header | None = None) -> InteractionEvent:
     """The InteractionEvent of `event`. A protocol event is stamped with `header` (when it was decided,
     image clock); a sign event with the sign's own stamp (`header` unused).
 
@@ -79,14 +79,14 @@ def to_msg(event: PersonSign | ProtocolResult, header: Any = None) -> Interactio
     return _protocol_to_msg(event, header)
 
 
-def _sign_from_msg(msg: Any) -> PersonSign:
+def _sign_from_msg(msg: InteractionEvent) -> PersonSign:
     sign = msg.sign
     sequence = tuple(sign.sequence) if sign.mode == sign.CONTINUOUS else ()
     return PersonSign(person_id=msg.person_id, gloss=sign.gloss, confidence=_f(sign.confidence), source=sign.source,
                       stamp_ns=to_ns(sign.header.stamp), sequence=sequence)
 
 
-def _protocol_from_msg(msg: Any) -> ProtocolResult:
+def _protocol_from_msg(msg: InteractionEvent) -> ProtocolResult:
     return ProtocolResult(person_id=msg.person_id, name=msg.protocol,
                           status=PROTOCOL_STATUS.get(int(msg.protocol_status), 'none'),
                           latency_s=_f(msg.response_latency_s), head_turn_deg=_f(msg.head_turn_deg),
@@ -95,7 +95,7 @@ def _protocol_from_msg(msg: Any) -> ProtocolResult:
                           called_name=msg.called_name)
 
 
-def from_msg(msg: Any) -> PersonSign | ProtocolResult:
+def from_msg(msg: InteractionEvent) -> PersonSign | ProtocolResult:
     """The event an InteractionEvent carries.
 
     Raises:
@@ -109,7 +109,7 @@ def from_msg(msg: Any) -> PersonSign | ProtocolResult:
     raise ValueError(f'unknown InteractionEvent kind {msg.kind}')
 
 
-def protocol_from_msg(msg: Any) -> ProtocolResult:
+def protocol_from_msg(msg: InteractionEvent) -> ProtocolResult:
     """The protocol state or outcome of a PROTOCOL InteractionEvent.
 
     Raises:

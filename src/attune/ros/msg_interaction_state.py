@@ -27,7 +27,7 @@ def contribution_to_msg(c: Contribution) -> ModalityContribution:
     return msg
 
 
-def contribution_from_msg(c: Any) -> Contribution:
+def contribution_from_msg(c: ModalityContribution) -> Contribution:
     return Contribution(c.modality, c.source, c.quantity, _f(c.value), _f(c.weight), _f(c.age_s), c.detail)
 
 
@@ -51,7 +51,7 @@ def to_msg(state: PersonState, frame_id: str = '') -> InteractionState:
     return out
 
 
-def from_msg(msg: Any) -> PersonState:
+def from_msg(msg: InteractionState) -> PersonState:
     """An InteractionState as a PersonState (the round trip of to_msg, less the trends)."""
     contributions = tuple(contribution_from_msg(c) for c in msg.contributions)
     p = msg.face_position

@@ -4,7 +4,7 @@ NormalizedRoi is carried by Face, Hand and EventPacket, hence a module of its ow
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from attune.geometry import BoundingBox
 from attune.ros.interfaces import attune_msgs
@@ -19,6 +19,6 @@ def to_msg(box: BoundingBox) -> NormalizedRoi:
     return msg
 
 
-def from_msg(msg: Any) -> BoundingBox:
-    """The box of a NormalizedRoi (rclpy or rosbags, hence Any)."""
+def from_msg(msg: NormalizedRoi) -> BoundingBox:
+    """The box of a NormalizedRoi (rclpy, or rosbags: the same fields)."""
     return BoundingBox(float(msg.xmin), float(msg.ymin), float(msg.xmax), float(msg.ymax))

@@ -4,7 +4,7 @@ track loss."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from attune.identity.face_people import FaceMatch
 from attune.ros.interfaces import attune_msgs
@@ -37,7 +37,7 @@ def to_msg(matches: Sequence[FaceMatch], header: Header) -> PersonMatches:
     return msg
 
 
-def from_msg(msg: Any) -> list[FaceMatch]:
+def from_msg(msg: PersonMatches) -> list[FaceMatch]:
     """The matches of one PersonMatches message (entries without a face id are left out)."""
     return [FaceMatch(face_id=m.face_id, person_id=m.person_id, name=m.name, known=bool(m.known),
                       confidence=float(m.confidence), threshold=float(m.threshold), embeddings=int(m.embeddings))

@@ -2,7 +2,7 @@
 NOT_RATED = 0 stands for a quality left out)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from builtin_interfaces.msg import Time
 from std_msgs.msg import Header
@@ -24,7 +24,7 @@ def to_msg(rating: Rating, stamp_ns: int = 0) -> SessionRating:
     return msg
 
 
-def from_msg(msg: Any, t: float | None = None, rated_at: str = '') -> Rating:
+def from_msg(msg: SessionRating, t: float | None = None, rated_at: str = '') -> Rating:
     """An attune/SessionRating as a Rating from the topic (NOT_RATED = 0 -> None); `t` = seconds into
     the session, `rated_at` the wall-clock time it arrived.
 

@@ -2,7 +2,7 @@
 (attune.behavior.state.SignObservation: who signed what, how sure)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from builtin_interfaces.msg import Time
 
@@ -29,7 +29,7 @@ def to_msg(event: SignEvent, header: Header) -> Sign:
     return sign
 
 
-def from_msg(msg: Any) -> SignEvent:
+def from_msg(msg: Sign) -> SignEvent:
     """The SignEvent of a Sign message (stamp_ns: the header's)."""
     return SignEvent(mode='isolated' if msg.mode == 0 else 'continuous', gloss=msg.gloss,
                      confidence=float(msg.confidence),

@@ -2,7 +2,7 @@
 an image topic is a live camera)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from attune.integrity.trust import StreamTrustReport
 from attune.ros.interfaces import attune_msgs
@@ -22,7 +22,7 @@ def to_msg(trust: StreamTrustReport, header: Header) -> StreamTrust:
     return msg
 
 
-def from_msg(msg: Any) -> StreamTrustReport:
+def from_msg(msg: StreamTrust) -> StreamTrustReport:
     return StreamTrustReport(topic=msg.topic, frames=int(msg.frames), ready=bool(msg.ready), score=float(msg.score),
                        live=bool(msg.live), reasons=tuple(msg.reasons), feature_names=tuple(msg.feature_names),
                        feature_values=tuple(float(v) for v in msg.feature_values))

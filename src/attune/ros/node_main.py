@@ -108,7 +108,7 @@ def node_executor() -> Executor:
     the measured cost per node.
     """
     try:
-        from rclpy.experimental import EventsExecutor
+        from rclpy.experimental.events_executor import EventsExecutor
     except ImportError:  # rclpy before Kilted
         return SingleThreadedExecutor()
     return EventsExecutor()

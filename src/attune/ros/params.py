@@ -3,7 +3,7 @@ read-only unless marked dynamic, and validation that names the parameter at faul
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +13,7 @@ from rclpy.parameter import Parameter
 
 from attune.errors import ConfigError
 
-Value = bool | int | float | str | list
+Value = bool | int | float | str | list[Any]
 
 
 @dataclass(frozen=True)
@@ -90,11 +90,11 @@ def declare(node: Node, specs: Iterable[ParamSpec]) -> dict[str, Any]:
     return values
 
 
-def validator(specs: Iterable[ParamSpec]):
+def validator(specs: Iterable[ParamSpec]) -> Callable[[list[Parameter[Any]]], SetParametersResult]:
     """An on-set-parameters callback that checks every changed parameter against its spec."""
     by_name: Mapping[str, ParamSpec] = {s.name: s for s in specs}
 
-    def on_set(parameters: list[Parameter]) -> SetParametersResult:
+    def on_set(parameters: list[Parameter[Any]]) -> SetParametersResult:
         for p in parameters:
             spec = by_name.get(p.name)
             if spec is None:

@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterable
 from contextlib import closing
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rclpy.node import Node
 from rclpy.publisher import Publisher
@@ -25,6 +25,9 @@ from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPo
 
 from attune.bag.reader import bag_topics, read_messages
 from attune.errors import BagError
+
+if TYPE_CHECKING:
+    from rosgraph_msgs.msg import Clock
 
 CLOCK_TOPIC = '/clock'
 
@@ -47,7 +50,8 @@ def message_class(msgtype: str, topic: str = '') -> type:
     package, kind, name = parts
     try:
         module = importlib.import_module(f'{package}.{kind}')
-        return getattr(module, name)
+        cls: type = getattr(module, name)
+        return cls
     except (ImportError, AttributeError) as exc:
         raise BagError(f'cannot publish or subscribe {msgtype}{where}: its Python module is not importable '
                        f'({exc}); install or build the {package} message package') from None
@@ -127,9 +131,9 @@ class BagPlayer:
         self.topics: dict[str, str] = {t: available[t][0] for t in selected}
         classes = {t: message_class(msgtype, t) for t, msgtype in self.topics.items()}
         qos = playback_qos(qos_depth)
-        self._publishers: dict[str, Publisher] = {
+        self._publishers: dict[str, Publisher[Any]] = {   # Any: whatever types the bag holds
             t: node.create_publisher(cls, t, qos) for t, cls in classes.items()}
-        self._clock_pub: Publisher | None = None
+        self._clock_pub: Publisher[Clock] | None = None
         self._clock_msg: Any = None
         if clock:
             from rosgraph_msgs.msg import Clock

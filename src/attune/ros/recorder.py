@@ -21,6 +21,7 @@ import time
 from collections.abc import Iterable, Mapping
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
@@ -88,7 +89,7 @@ class BagRecorder:
         self._store = typestore or attune_typestore()
         self._lock = threading.Lock()
         self._writer: Writer | None = None
-        self._subscriptions: list[Subscription] = []
+        self._subscriptions: list[Subscription[Any]] = []   # Any: whatever types the topics carry
         self._connections: dict[str, Connection] = {}
         self._counts: dict[str, int] = {}
         self._started = False

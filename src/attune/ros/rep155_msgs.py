@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -19,6 +19,10 @@ from attune.errors import AttuneError
 from attune.face.rep155 import FACS_SLOTS, PUPILS, expression_name, facs_code, landmarks_70
 
 if TYPE_CHECKING:
+    from hri_msgs.msg import Expression as HriExpression
+    from hri_msgs.msg import FacialActionUnits, FacialLandmarks, IdsList, NormalizedRegionOfInterest2D
+    from std_msgs.msg import Header
+
     from attune.affect.observation import AffectObservation
     from attune.expression.observation import ExpressionObservation
     from attune.msg import Face
@@ -36,21 +40,26 @@ def hri_interfaces() -> ModuleType:
     return msgs
 
 
-def tracked_msg(hri: ModuleType, header: Any, ids: list[str]) -> Any:
+def tracked_msg(hri: ModuleType, header: Header, ids: list[str]) -> IdsList:
     """hri_msgs/IdsList for /humans/faces/tracked."""
-    return hri.IdsList(header=header, ids=list(ids))
+    msg: IdsList = hri.IdsList(header=header, ids=list(ids))
+    return msg
 
 
-def roi_msg(hri: ModuleType, header: Any, face: Face) -> Any:
+def roi_msg(hri: ModuleType, header: Header, face: Face) -> NormalizedRegionOfInterest2D:
     """hri_msgs/NormalizedRegionOfInterest2D of an attune/Face (box clipped to the image)."""
     r = face.roi
-    clip = lambda v: min(1.0, max(0.0, float(v)))  # noqa: E731
-    return hri.NormalizedRegionOfInterest2D(
-        header=header, xmin=clip(r.xmin), ymin=clip(r.ymin), xmax=clip(r.xmax), ymax=clip(r.ymax),
-        c=clip(face.detection_confidence))
+    msg: NormalizedRegionOfInterest2D = hri.NormalizedRegionOfInterest2D(
+        header=header, xmin=_clip(r.xmin), ymin=_clip(r.ymin), xmax=_clip(r.xmax), ymax=_clip(r.ymax),
+        c=_clip(face.detection_confidence))
+    return msg
 
 
-def landmarks_msg(hri: ModuleType, header: Any, face: Face, width: int, height: int) -> Any | None:
+def _clip(value: float) -> float:
+    return min(1.0, max(0.0, float(value)))
+
+
+def landmarks_msg(hri: ModuleType, header: Header, face: Face, width: int, height: int) -> FacialLandmarks | None:
     """hri_msgs/FacialLandmarks (70 points) of an attune/Face; None when it carries no landmarks.
 
     Each point's confidence c is the face's detection confidence; the pupils have c = 0 (and sit at
@@ -70,17 +79,18 @@ def landmarks_msg(hri: ModuleType, header: Any, face: Face, width: int, height: 
         points[PUPILS[1]] = points[[42, 45]].mean(axis=0)
     c = float(min(1.0, max(0.0, face.detection_confidence)))
     poi = hri.NormalizedPointOfInterest2D
-    return hri.FacialLandmarks(
+    msg: FacialLandmarks = hri.FacialLandmarks(
         header=header, width=int(width), height=int(height),
         landmarks=[poi(x=float(x), y=float(y), c=c if present[i] else 0.0) for i, (x, y) in enumerate(points)])
+    return msg
 
 
 def _finite_or(value: float, fallback: float) -> float:
     return float(value) if math.isfinite(value) else fallback
 
 
-def expression_msg(hri: ModuleType, header: Any, expression: ExpressionObservation,
-                   affect: AffectObservation | None = None) -> Any:
+def expression_msg(hri: ModuleType, header: Header, expression: ExpressionObservation,
+                   affect: AffectObservation | None = None) -> HriExpression:
     """hri_msgs/Expression of an attune/Expression. Valence and arousal come from the Expression,
     or from the face's latest attune/AffectState where the Expression has none (NaN stays NaN
     when neither estimates them)."""
@@ -88,20 +98,22 @@ def expression_msg(hri: ModuleType, header: Any, expression: ExpressionObservati
     if affect is not None:
         valence = _finite_or(valence, float(affect.valence))
         arousal = _finite_or(arousal, float(affect.arousal))
-    return hri.Expression(header=header, expression=expression_name(expression.label), valence=valence,
-                          arousal=arousal, confidence=float(min(1.0, max(0.0, expression.confidence))))
+    msg: HriExpression = hri.Expression(header=header, expression=expression_name(expression.label), valence=valence,
+                                        arousal=arousal, confidence=float(min(1.0, max(0.0, expression.confidence))))
+    return msg
 
 
-def affect_expression_msg(hri: ModuleType, header: Any, affect: AffectObservation) -> Any:
+def affect_expression_msg(hri: ModuleType, header: Header, affect: AffectObservation) -> HriExpression:
     """hri_msgs/Expression of an attune/AffectState (for faces no Expression source covers)."""
     probabilities = dict(zip(affect.emotions, affect.probabilities))
     confidence = float(probabilities.get(affect.dominant, 0.0))
-    return hri.Expression(header=header, expression=expression_name(affect.dominant),
-                          valence=float(affect.valence), arousal=float(affect.arousal),
-                          confidence=min(1.0, max(0.0, confidence)))
+    msg: HriExpression = hri.Expression(header=header, expression=expression_name(affect.dominant),
+                                        valence=float(affect.valence), arousal=float(affect.arousal),
+                                        confidence=min(1.0, max(0.0, confidence)))
+    return msg
 
 
-def facs_msg(hri: ModuleType, header: Any, expression: ExpressionObservation) -> Any | None:
+def facs_msg(hri: ModuleType, header: Header, expression: ExpressionObservation) -> FacialActionUnits | None:
     """hri_msgs/FacialActionUnits of an attune/Expression's action units; None when it has none.
 
     intensity[code] is attune's intensity in [0, 1]; confidence[code] is 1 for the AUs attune
@@ -122,4 +134,5 @@ def facs_msg(hri: ModuleType, header: Any, expression: ExpressionObservation) ->
         if code is not None and math.isfinite(value):
             intensity[code] = min(1.0, max(0.0, float(value)))
             confidence[code] = 1.0
-    return hri.FacialActionUnits(header=header, intensity=intensity, confidence=confidence)
+    msg: FacialActionUnits = hri.FacialActionUnits(header=header, intensity=intensity, confidence=confidence)
+    return msg

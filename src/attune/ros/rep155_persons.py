@@ -24,6 +24,9 @@ from attune.face.rep155 import person_id
 from attune.ros import qos
 
 if TYPE_CHECKING:
+    from hri_msgs.msg import IdsMatch
+    from std_msgs.msg import Header
+
     from attune.identity.face_people import FaceMatch
 
 PERSONS_NS = '/humans/persons'
@@ -55,12 +58,13 @@ class Persons:
             self._known.append(pid)
         return pubs
 
-    def _match(self, face: str, pid: str, confidence: float) -> Any:
+    def _match(self, face: str, pid: str, confidence: float) -> IdsMatch:
         hri = self._hri
-        return hri.IdsMatch(id1=face, id1_type=hri.IdsMatch.FACE, id2=pid, id2_type=hri.IdsMatch.PERSON,
-                            confidence=float(min(1.0, max(0.0, confidence))))
+        match: IdsMatch = hri.IdsMatch(id1=face, id1_type=hri.IdsMatch.FACE, id2=pid, id2_type=hri.IdsMatch.PERSON,
+                                       confidence=float(min(1.0, max(0.0, confidence))))
+        return match
 
-    def matches(self, header: Any, matches: Sequence[FaceMatch], face_ids: dict[str, str]) -> None:
+    def matches(self, header: Header, matches: Sequence[FaceMatch], face_ids: dict[str, str]) -> None:
         """One PersonMatches message (its header and matches); face_ids: attune track id -> REP-155 face
         id of tracked faces."""
         for m in matches:
@@ -79,7 +83,7 @@ class Persons:
             self._matches_pub.publish(self._match(face, pid, m.confidence))
         self._publish_lists(header)
 
-    def faces(self, header: Any, tracked_faces: set[str]) -> None:
+    def faces(self, header: Header, tracked_faces: set[str]) -> None:
         """The tracked faces changed: persons whose face is gone are no longer tracked."""
         for pid, face in list(self._face_of.items()):
             if face not in tracked_faces:
@@ -90,7 +94,7 @@ class Persons:
                 self._matches_pub.publish(self._match(face, pid, 0.0))
         self._publish_lists(header)
 
-    def _publish_lists(self, header: Any) -> None:
+    def _publish_lists(self, header: Header) -> None:
         self._tracked_pub.publish(self._hri.IdsList(header=header, ids=sorted(self._face_of)))
         self._known_pub.publish(self._hri.IdsList(header=header, ids=list(self._known)))
 

@@ -26,6 +26,8 @@ from attune.ros.params import ParamSpec
 from attune.ros.shell import Diagnostics, NodeShell
 
 if TYPE_CHECKING:
+    from rclpy.publisher import Publisher
+
     from attune.msg import BehaviorCommand
 
 COMMAND_TOPIC = '/attune/behavior/command'
@@ -60,9 +62,9 @@ class RobotBridgeNode(NodeShell):
     INPUT_IS_WORK: ClassVar[bool] = True
 
     def __init__(self, name: str, parameters: tuple[ParamSpec, ...], **kwargs: Any) -> None:
-        self._speaking_pub: Any = None
-        self._connected_pub: Any = None
-        self._undelivered_pub: Any = None
+        self._speaking_pub: Publisher[Bool] | None = None
+        self._connected_pub: Publisher[Bool] | None = None
+        self._undelivered_pub: Publisher[DiagnosticStatus] | None = None
         self._speaking = False
         self._connected = True
         super().__init__(name, parameters, **kwargs)

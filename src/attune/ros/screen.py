@@ -16,11 +16,16 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from attune.limits import FaceLimits, face_problem, image_size_problem
 from attune.ros.stamps import to_ns
 from attune.ros.throttle import printable
+
+if TYPE_CHECKING:
+    from builtin_interfaces.msg import Time
+
+    from attune.msg import Faces
 
 MAX_STRING_CHARS = 4096
 #: Most strings or nested messages in one sequence field (numeric arrays are checked by their users).
@@ -39,7 +44,7 @@ class Rejection:
     n: int = 1  # occurrences it stands for
 
 
-def stamp_problem(stamp: Any, now_ns: int) -> str:
+def stamp_problem(stamp: Time, now_ns: int) -> str:
     sec, nanosec = int(stamp.sec), int(stamp.nanosec)
     if sec < 0 or not 0 <= nanosec < 1_000_000_000:
         return f'header stamp sec={sec} nanosec={nanosec} is not a time'
@@ -48,7 +53,7 @@ def stamp_problem(stamp: Any, now_ns: int) -> str:
     return ''
 
 
-def _fields(msg: Any) -> Iterator[tuple[str, str, Any]]:
+def _fields(msg: Any) -> Iterator[tuple[str, str, Any]]:  # Any: every message type, read by introspection
     types = getattr(type(msg), 'get_fields_and_field_types', None)
     if types is None:
         return
@@ -57,7 +62,8 @@ def _fields(msg: Any) -> Iterator[tuple[str, str, Any]]:
 
 
 def size_problem(msg: Any, depth: int = 0) -> str:
-    """The first string or sequence in `msg` (nested messages included) beyond the limits, or ''."""
+    """The first string or sequence in `msg` (nested messages included) beyond the limits, or ''.
+    Any message type (hence Any): its fields are found by rosidl introspection."""
     for name, kind, value in _fields(msg):
         if kind.startswith('string') or kind.startswith('wstring'):
             if len(value) > MAX_STRING_CHARS:
@@ -89,7 +95,8 @@ class MessageScreen:
 
     def rejections(self, msg: Any, now_ns: int) -> list[Rejection]:
         """What to report for `msg`; a Faces message is trimmed in place (bad and excess faces
-        removed). The message is dropped when a rejection's kind is not a per-face one."""
+        removed). The message is dropped when a rejection's kind is not a per-face one. Every message
+        type a node subscribes to comes here (hence Any)."""
         header = getattr(msg, 'header', None)
         if header is not None:
             problem = stamp_problem(header.stamp, now_ns)
@@ -107,7 +114,7 @@ class MessageScreen:
                               'which no Faces message carried')]
         return []
 
-    def _trim_faces(self, msg: Any) -> list[Rejection]:
+    def _trim_faces(self, msg: Faces) -> list[Rejection]:
         problem = image_size_problem(int(msg.image_width), int(msg.image_height), self.limits)
         if problem and msg.faces:  # an empty Faces (nothing seen) needs no image size
             return [Rejection('bad_faces', f'Faces: {problem}')]

@@ -14,10 +14,16 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.qos import QoSProfile
+
+if TYPE_CHECKING:
+    from rclpy.publisher import Publisher
+    from rclpy.subscription import Subscription
+    from rclpy.timer import Timer
+    from rclpy.type_support import MsgT
 
 from attune.errors import AttuneError
 from attune.limits import DEFAULT_MAX_FACES, FaceLimits
@@ -30,6 +36,9 @@ from attune.ros.screen import MessageScreen
 from attune.ros.throttle import ThrottledReporter
 
 DIAGNOSTICS_TOPIC = '/diagnostics'
+
+#: A publisher, subscription or timer the shell tracks.
+_Handle = TypeVar('_Handle')
 
 
 def stale_input_parameter(without: str, back: str) -> ParamSpec:
@@ -93,15 +102,16 @@ class NodeShell(AutostartLifecycleNode):
         super().__init__(name, parameters, **kwargs)
 
     # --- creating what is destroyed for the node -------------------------------------------------
-    def add_publisher(self, msg_type: Any, topic: str, qos_profile: QoSProfile, *, lifecycle: bool = True) -> Any:
+    def add_publisher(self, msg_type: type[MsgT], topic: str, qos_profile: QoSProfile, *,
+                      lifecycle: bool = True) -> Publisher[MsgT]:
         """A publisher, destroyed on cleanup (on deactivate when made in activate()). lifecycle:
         publishes only while active (results); false: always (diagnostics, latched robot state)."""
         if lifecycle:
             return self._track('lifecycle_publisher', self.create_lifecycle_publisher(msg_type, topic, qos_profile))
         return self._track('publisher', self.create_publisher(msg_type, topic, qos_profile))
 
-    def add_subscription(self, msg_type: Any, topic: str, callback: Callable[[Any], None],
-                         qos_profile: QoSProfile) -> Any:
+    def add_subscription(self, msg_type: type[MsgT], topic: str, callback: Callable[[MsgT], None],
+                         qos_profile: QoSProfile) -> Subscription[MsgT]:
         """A subscription; made in activate() (its place), it is destroyed on deactivate. Every message
         is screened first (attune.ros.screen: absurd stamps, oversized fields, Faces outside physical
         ranges or over the per-message limit, unknown tracks), and an exception from `callback` is
@@ -111,8 +121,8 @@ class NodeShell(AutostartLifecycleNode):
         return self._track('subscription', self.create_subscription(msg_type, topic, self._screened(callback),
                                                                     qos_profile))
 
-    def _screened(self, callback: Callable[[Any], None]) -> Callable[[Any], None]:
-        def screened(msg: Any) -> None:
+    def _screened(self, callback: Callable[[MsgT], None]) -> Callable[[MsgT], None]:
+        def screened(msg: MsgT) -> None:
             self.received += 1
             rejections = self.screen.rejections(msg, self.get_clock().now().nanoseconds)
             for rejection in rejections:
@@ -125,7 +135,7 @@ class NodeShell(AutostartLifecycleNode):
                 self.count('messages_received')
         return screened
 
-    def add_timer(self, period_s: float, callback: Callable[[], None]) -> Any:
+    def add_timer(self, period_s: float, callback: Callable[[], None]) -> Timer:
         """A timer on the node clock, destroyed on cleanup."""
         return self._track('timer', self.create_timer(period_s, callback))
 
@@ -133,7 +143,7 @@ class NodeShell(AutostartLifecycleNode):
         """(kind, handle) of everything the shell will destroy, oldest first."""
         return [*self._made_on_configure, *self._made_on_activate]
 
-    def _track(self, kind: str, handle: Any) -> Any:
+    def _track(self, kind: str, handle: _Handle) -> _Handle:
         (self._made_on_activate if self._activating else self._made_on_configure).append((kind, handle))
         return handle
 

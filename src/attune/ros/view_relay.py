@@ -19,7 +19,7 @@ Subscribes:  <camera_topic>              sensor_msgs/Image or CompressedImage (s
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from diagnostic_msgs.msg import DiagnosticArray
 from sensor_msgs.msg import CompressedImage, Image
@@ -42,11 +42,18 @@ from attune.ros.stamps import to_ns
 from attune.view import live
 from attune.view.live import LiveView
 
+if TYPE_CHECKING:
+    from rclpy.qos import QoSProfile
+
+    from attune.msg import AffectState, Expression, Faces, InteractionEvent, SessionRating
+
 NODE_NAME = 'attune_view'
 EVENT_TOPIC = '/attune/interaction/events'
+#: The message type of a relayed topic.
+_Msg = TypeVar('_Msg')
 
 
-def diagnostic_statuses(msg: Any) -> list[dict[str, Any]]:
+def diagnostic_statuses(msg: DiagnosticArray) -> list[dict[str, Any]]:
     """The statuses of a DiagnosticArray as plain dicts (attune.view.payloads.diagnostics_payload)."""
     return [{'name': s.name, 'level': int.from_bytes(s.level, 'little') if isinstance(s.level, bytes) else int(s.level),
              'message': s.message, 'hardware_id': s.hardware_id, 'values': {kv.key: kv.value for kv in s.values}}
@@ -83,8 +90,9 @@ class ViewRelay(NodeShell):
 
     def activate(self) -> None:
         m, view = self._msgs, self.view
-        # (message type, ROS topic, handler, QoS); the view's topic is the ROS topic but for the camera and faces
-        subs: list[tuple[Any, str, Callable[[Any], Any], Any]] = [
+        # (message type, ROS topic, handler, QoS); the view's topic is the ROS topic but for the camera and faces.
+        # Any: the list holds the handlers of ten message types.
+        subs: list[tuple[Any, str, Callable[[Any], object], QoSProfile]] = [
             (m.Faces, '/attune/faces', self._on_faces, qos.RESULTS),
             (m.Expression, '/attune/expression', self._on_expression, qos.RESULTS),
             (m.AffectState, '/attune/affect', self._on_affect, qos.RESULTS),
@@ -110,8 +118,8 @@ class ViewRelay(NodeShell):
         # comes before its face's first Faces message is shown, not screened out as an unknown track.
         self.screen.has_faces_input = False
 
-    def _guarded(self, topic: str, view_topic: str, fn: Callable[[Any], Any]) -> Callable[[Any], None]:
-        def callback(msg: Any) -> None:
+    def _guarded(self, topic: str, view_topic: str, fn: Callable[[_Msg], object]) -> Callable[[_Msg], None]:
+        def callback(msg: _Msg) -> None:
             self.received_by_topic[topic] = self.received_by_topic.get(topic, 0) + 1
             if topic not in ('/attune/expression', EVENT_TOPIC) and not self.view.listening(view_topic):
                 return  # nobody watches: skip the conversion (expressions still label the faces)
@@ -125,24 +133,24 @@ class ViewRelay(NodeShell):
     def dropped(self) -> int:
         return self.bad_input.total
 
-    def _on_image(self, msg: Any) -> None:
+    def _on_image(self, msg: Image) -> None:
         self.view.raw_image(stamp_ns=to_ns(msg.header.stamp), frame_id=msg.header.frame_id, width=msg.width,
                             height=msg.height, encoding=msg.encoding, step=msg.step, data=msg.data)
 
-    def _on_compressed(self, msg: Any) -> None:
+    def _on_compressed(self, msg: CompressedImage) -> None:
         self.view.compressed_image(stamp_ns=to_ns(msg.header.stamp), frame_id=msg.header.frame_id,
                                    data=msg.data, format=msg.format)
 
-    def _on_faces(self, msg: Any) -> None:
+    def _on_faces(self, msg: Faces) -> None:
         self.view.faces(msg_faces.from_msg(msg))
 
-    def _on_expression(self, msg: Any) -> None:
+    def _on_expression(self, msg: Expression) -> None:
         self.view.expression(msg_expression.from_msg(msg), msg_expression.action_units(msg), to_ns(msg.header.stamp))
 
-    def _on_affect(self, msg: Any) -> None:
+    def _on_affect(self, msg: AffectState) -> None:
         self.view.affect(msg_affect_state.from_msg(msg), None, to_ns(msg.header.stamp))
 
-    def _on_event(self, msg: Any) -> None:
+    def _on_event(self, msg: InteractionEvent) -> None:
         event = msg_interaction_event.from_msg(msg)
         if isinstance(event, PersonSign):
             self.view.sign(event)
@@ -150,5 +158,5 @@ class ViewRelay(NodeShell):
             self.view.affect(AffectObservation(event.person_id, 'interaction_node'), event,
                              to_ns(msg.header.stamp))
 
-    def _on_rating(self, msg: Any) -> None:
+    def _on_rating(self, msg: SessionRating) -> None:
         self.view.rating(msg_session_rating.from_msg(msg), to_ns(msg.header.stamp))

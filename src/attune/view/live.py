@@ -172,7 +172,7 @@ class LiveView:
 
     # --- inputs ------------------------------------------------------------------------------------
     def raw_image(self, *, stamp_ns: int, frame_id: str, width: int, height: int, encoding: str, step: int,
-                  data: bytes) -> bool:
+                  data: payloads.ImageBytes) -> bool:
         """Relay a camera frame (uncompressed). Returns whether it was sent.
 
         Raises:
@@ -187,7 +187,7 @@ class LiveView:
         self._count(CAMERA_TOPIC)
         return True
 
-    def compressed_image(self, *, stamp_ns: int, frame_id: str, data: bytes, format: str) -> bool:
+    def compressed_image(self, *, stamp_ns: int, frame_id: str, data: payloads.ImageBytes, format: str) -> bool:
         """Relay a camera frame as the camera compressed it (JPEG/PNG). Returns whether it was sent."""
         channel = self._compressed
         if channel is None or not self._image_due(channel):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from foxglove.messages import (
@@ -37,6 +37,13 @@ from attune.behavior.outcome import PersonSign, ProtocolResult
 from attune.behavior.state import PersonState
 from attune.expression.observation import ExpressionObservation
 from attune.face.types import FaceFrame
+
+if TYPE_CHECKING:
+    import array
+    from typing import TypeAlias
+
+    #: Image bytes: a ROS uint8[] field (rclpy reads it as array.array('B')) or bytes (rosbags, tests).
+    ImageBytes: TypeAlias = bytes | bytearray | memoryview | array.array[int]
 
 #: Face colours (RGB, 0-1), picked per face id so a person keeps one colour in every panel.
 PALETTE = ((0.12, 0.47, 0.71), (1.0, 0.5, 0.05), (0.17, 0.63, 0.17), (0.84, 0.15, 0.16),
@@ -72,7 +79,7 @@ def face_color(face_id: str, alpha: float = 1.0) -> Color:
 
 # --- camera and faces (Foxglove schemas) ------------------------------------------------------------
 def raw_image(*, stamp_ns: int, frame_id: str, width: int, height: int, encoding: str, step: int,
-              data: bytes) -> RawImage:
+              data: ImageBytes) -> RawImage:
     """The camera frame as foxglove.RawImage (the pixels are passed through, not converted).
 
     Raises:
@@ -88,7 +95,7 @@ def raw_image(*, stamp_ns: int, frame_id: str, width: int, height: int, encoding
                     encoding=encoding, step=step, data=bytes(data))
 
 
-def compressed_image(*, stamp_ns: int, frame_id: str, data: bytes, format: str) -> CompressedImage:
+def compressed_image(*, stamp_ns: int, frame_id: str, data: ImageBytes, format: str) -> CompressedImage:
     """The camera frame as foxglove.CompressedImage (format 'jpeg' or 'png', as the camera sent it)."""
     fmt = format.lower()
     fmt = 'png' if 'png' in fmt else 'jpeg' if ('jpeg' in fmt or 'jpg' in fmt or not fmt) else fmt
