@@ -14,6 +14,7 @@ import argparse
 import json
 import sys
 from dataclasses import fields
+from typing import Any
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,13 +25,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--cache-dir', default='')
     parser.add_argument('--video-every', type=int, default=3)
     parser.add_argument('--resamples', type=int, default=400)
+    parser.add_argument('--min-faces', type=int, default=10,
+                        help='macro_f1_big: macro-F1 over the classes with at least this many faces in the part')
     ns = parser.parse_args(argv)
     import numpy as np
 
     from attune.affect.evaluation import model_probabilities
     from attune.affect.model import AsdEmotionModel
     from attune.cli.train_asd_emotion import load_or_build
-    from attune.models.training.asd_emotion_metrics import classification, person_bootstrap
+    from attune.models.training.asd_emotion_metrics import big_classes, classification, person_bootstrap
     from attune.models.training.asd_emotion_training import TrainConfig, split
 
     models = dict(spec.split('=', 1) for spec in ns.models)
@@ -47,11 +50,16 @@ def main(argv: list[str] | None = None) -> int:
     predictions = {name: model_probabilities(model, part)[labelled].argmax(axis=1) for name, model in loaded.items()}
     predictions['teacher'] = part.soft[labelled].argmax(axis=1)
     base = next(iter(models))
+    big = big_classes(y, ns.min_faces)
+
+    def scores(pred: Any) -> dict[str, Any]:
+        c = {k: v for k, v in classification(pred, y).items() if k != 'confusion'}
+        return {**c, 'macro_f1_big': round(float(np.mean([c['f1'].get(k, 0.0) for k in big])), 4)}
+
     out = {'part': ns.part, 'faces': int(labelled.sum()), 'people': len(set(people.tolist())),
-           'class_counts': {int(c): int((y == c).sum()) for c in np.unique(y)},
-           'scores': {name: {k: v for k, v in classification(pred, y).items() if k != 'confusion'}
-                      for name, pred in predictions.items()},
-           'vs_' + base: person_bootstrap(predictions, y, people, base, ns.resamples)}
+           'class_counts': {int(c): int((y == c).sum()) for c in np.unique(y)}, 'big_classes': big,
+           'scores': {name: scores(pred) for name, pred in predictions.items()},
+           'vs_' + base: person_bootstrap(predictions, y, people, base, ns.resamples, min_faces=ns.min_faces)}
     print(json.dumps(out))
     return 0
 

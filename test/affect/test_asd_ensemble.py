@@ -13,7 +13,7 @@ from attune.affect.dataset import FaceDataset
 from attune.emotions import EMOTIONS
 from attune.models.training import asd_emotion_training as training
 from attune.models.training.asd_emotion_ensemble import MeanLogits, combine
-from attune.models.training.asd_emotion_metrics import classification, person_bootstrap
+from attune.models.training.asd_emotion_metrics import big_classes, classification, person_bootstrap
 
 TINY = training.TrainConfig(width=4, input_size=32, epochs=1, batch_size=8, test_fraction=0.25, val_fraction=0.25,
                             threads=1, augment=False)
@@ -105,9 +105,22 @@ def test_the_bootstrap_resamples_people_and_pairs_the_models() -> None:
     observed = classification(right, y)['accuracy'] - classification(noisy, y)['accuracy']
     assert out['right']['accuracy']['diff'] == pytest.approx(observed, abs=1e-4)
     assert 0.0 < out['right']['accuracy']['se'] < 0.1
-    assert set(out['right']) == {'accuracy', 'macro_f1', 'f1.neutral', 'f1.happy', 'f1.sad'}
+    assert set(out['right']) == {'accuracy', 'macro_f1', 'macro_f1_big', 'f1.neutral', 'f1.happy', 'f1.sad'}
+    assert out['right']['macro_f1_big'] == out['right']['macro_f1']  # every class has >= 10 faces here
     # people with many faces each: a bootstrap of people spreads wider than one of faces would
     clustered = np.where(np.repeat(rng.random(100) < 0.3, 3), (y + 1) % 3, y)
     faces = person_bootstrap({'a': clustered, 'b': right}, y, np.arange(300), 'a')['b']['accuracy']['se']
     persons = person_bootstrap({'a': clustered, 'b': right}, y, people, 'a')['b']['accuracy']['se']
     assert persons > faces
+
+
+def test_the_big_class_macro_f1_leaves_out_classes_too_rare_to_score() -> None:
+    y = np.array([0] * 40 + [1] * 40 + [2] * 2)
+    people = np.arange(len(y))
+    base = y.copy()
+    base[-2:] = 0  # the two rare faces missed
+    rare_right = y.copy()  # ... or found: 1/3 of 3-class macro-F1, nothing of the big classes'
+    assert big_classes(y) == ['neutral', 'happy']
+    out = person_bootstrap({'base': base, 'rare': rare_right}, y, people, 'base')['rare']
+    assert out['macro_f1']['diff'] > 0.3
+    assert abs(out['macro_f1_big']['diff']) < 0.03

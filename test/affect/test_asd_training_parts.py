@@ -51,7 +51,7 @@ def test_the_stratified_split_keeps_people_whole_and_shares_every_class() -> Non
 
 def test_class_balancing_weights_rare_classes_up() -> None:
     torch = pytest.importorskip('torch')
-    from attune.models.training.asd_emotion_training import class_weights, sampling_weights
+    from attune.models.training.asd_emotion_loss import class_weights, sampling_weights
 
     hard = np.array([0] * 100 + [1] * 25 + [-1] * 10)
     w = class_weights(hard, 0.5)

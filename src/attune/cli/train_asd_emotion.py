@@ -54,6 +54,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help='cross-entropy weight of a class ~ count^-P (0 = unweighted)')
     p.add_argument('--sampling-power', type=float, default=0.5,
                    help='draw probability of a face ~ (count of its class)^-P (0 = plain shuffle)')
+    p.add_argument('--kl-class-power', type=float, default=0.0,
+                   help='distillation weight of a face ~ (count of its class)^-P (0 = unweighted)')
+    p.add_argument('--logit-adjust', type=float, default=0.0, metavar='TAU',
+                   help='logit-adjusted loss: train on logits + TAU log(class prior of the batches) (0 = off)')
     p.add_argument('--last-epoch', action='store_true',
                    help='keep the last epoch (default: the epoch best on the validation people)')
     p.add_argument('--test-fraction', type=float, default=0.2, help='share of labelled subjects held out for test')
@@ -99,8 +103,8 @@ def command_line(ns: argparse.Namespace) -> str:
     if ns.backbone != 'resnet':
         args += ['--frozen-blocks', str(ns.frozen_blocks), '--backbone-lr-scale', str(ns.backbone_lr_scale)]
     for name in ('depth', 'input_size', 'width', 'epochs', 'batch_size', 'lr', 'temperature', 'hard_weight',
-                 'class_power', 'sampling_power', 'test_fraction', 'val_fraction', 'seed', 'threads',
-                 'video_every', 'max_files'):
+                 'class_power', 'sampling_power', 'kl_class_power', 'logit_adjust', 'test_fraction', 'val_fraction',
+                 'seed', 'threads', 'video_every', 'max_files'):
         args += [f"--{name.replace('_', '-')}", str(getattr(ns, name))]
     if getattr(ns, 'train_seed', -1) >= 0:
         args += ['--train-seed', str(ns.train_seed)]
@@ -281,7 +285,8 @@ def run(ns: argparse.Namespace) -> int:
                                   width=ns.width, epochs=ns.epochs,
                                   batch_size=ns.batch_size, lr=ns.lr, temperature=ns.temperature,
                                   hard_weight=ns.hard_weight, class_power=ns.class_power,
-                                  sampling_power=ns.sampling_power, select_best=not ns.last_epoch,
+                                  sampling_power=ns.sampling_power, kl_class_power=ns.kl_class_power,
+                                  logit_adjust=ns.logit_adjust, select_best=not ns.last_epoch,
                                   test_fraction=ns.test_fraction,
                                   val_fraction=ns.val_fraction, seed=ns.seed, train_seed=ns.train_seed,
                                   threads=ns.threads,

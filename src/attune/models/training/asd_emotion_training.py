@@ -1,7 +1,8 @@
 """Training and evaluation of the ASD emotion model (`attune train asd-emotion`, bench, tests); export in
 attune.models.training.asd_emotion_export, scores in attune.models.training.asd_emotion_metrics.
 
-Loss, per batch (Hinton et al. 2015 distillation with the teacher's probabilities as soft targets):
+Loss, per batch (Hinton et al. 2015 distillation with the teacher's probabilities as soft targets; the
+optional class-weighted KL and logit adjustment in attune.models.training.asd_emotion_loss):
 
     L = T^2 KL(softmax(log p_teacher / T) || softmax(z / T)) + hard_weight * CE_w(z, y)
 
@@ -40,6 +41,13 @@ from attune.models.layers.asd_emotion_net import AsdEmotionNet
 from attune.models.layers.fer_encoder import FER_INPUT_SIZE, FerEncoder
 from attune.models.layers.mesh_gcn import MeshGCN
 from attune.models.layers.resnet import ResNet
+from attune.models.training.asd_emotion_loss import (
+    batch_prior,
+    class_weights,
+    distillation_loss,
+    logit_offsets,
+    sampling_weights,
+)
 from attune.models.training.asd_emotion_metrics import classification, metrics, softmax, tune_biases
 
 
@@ -65,6 +73,9 @@ class TrainConfig:
     hard_weight: float = 1.0
     class_power: float = 0.5
     sampling_power: float = 0.5
+    #: Class balance of the distillation term and the logit-adjusted loss (asd_emotion_loss); 0 = off.
+    kl_class_power: float = 0.0
+    logit_adjust: float = 0.0
     select_best: bool = True
     tune_bias: bool = True
     test_fraction: float = 0.2
@@ -159,35 +170,6 @@ def augment(crops: torch.Tensor, landmarks: torch.Tensor,
     crops = padded[..., dy:dy + size, dx:dx + size]
     landmarks = landmarks + 0.01 * torch.randn(landmarks.shape, generator=generator)
     return crops, landmarks
-
-
-def distillation_loss(logits: torch.Tensor, soft: torch.Tensor, hard: torch.Tensor, temperature: float,
-                      hard_weight: float, class_weights: torch.Tensor | None = None) -> torch.Tensor:
-    """T^2 KL(teacher_T || student_T) + hard_weight * CE on the hard-labelled samples (module docstring)."""
-    target = torch.softmax(torch.log(soft.clamp_min(1e-6)) / temperature, dim=-1)
-    student = torch.log_softmax(logits / temperature, dim=-1)
-    loss = F.kl_div(student, target, reduction='batchmean') * temperature ** 2
-    labelled = hard >= 0
-    if hard_weight > 0 and bool(labelled.any()):
-        loss = loss + hard_weight * F.cross_entropy(logits[labelled], hard[labelled], weight=class_weights)
-    return loss
-
-
-def class_weights(hard: npt.NDArray[Any], power: float = 0.5) -> torch.Tensor:
-    """Cross-entropy weight per class, count^-power, mean 1 over the classes present."""
-    counts = np.bincount(hard[hard >= 0], minlength=len(EMOTIONS)).astype(np.float64)
-    weights = np.where(counts > 0, np.maximum(counts, 1) ** -power, 0.0)
-    weights = weights / weights[counts > 0].mean() if (counts > 0).any() else np.ones(len(EMOTIONS))
-    return torch.tensor(weights, dtype=torch.float32)
-
-
-def sampling_weights(hard: npt.NDArray[Any], power: float) -> torch.Tensor:
-    """Draw probability of each sample ~ (faces of its hard class)^-power; teacher-only faces (-1) are
-    a class of their own."""
-    classes = np.where(hard >= 0, hard, len(EMOTIONS))
-    counts = np.bincount(classes, minlength=len(EMOTIONS) + 1).astype(np.float64)
-    weights = counts[classes] ** -power
-    return torch.tensor(weights / weights.sum(), dtype=torch.float64)
 
 
 def parameter_groups(model: AsdEmotionNet, config: TrainConfig) -> list[dict[str, Any]]:
@@ -286,6 +268,8 @@ def train(data: FaceDataset, config: TrainConfig, log: Any = print,
                                                     total_steps=max(steps, 1), pct_start=0.15)
     weights = class_weights(data.hard[parts.train], config.class_power)
     draw = sampling_weights(data.hard[parts.train], config.sampling_power) if config.sampling_power else None
+    kl_weights = class_weights(train_t.hard.numpy(), config.kl_class_power) if config.kl_class_power else None
+    adjust = logit_offsets(batch_prior(train_t.soft.numpy(), train_t.hard.numpy(), draw), config.logit_adjust)
     history: list[dict[str, Any]] = []
     best: tuple[float, int, dict[str, torch.Tensor]] | None = None
     start = time.perf_counter()
@@ -302,7 +286,7 @@ def train(data: FaceDataset, config: TrainConfig, log: Any = print,
             if config.augment:
                 crops, landmarks = augment(crops, landmarks, generator)
             loss = distillation_loss(model(crops, landmarks), train_t.soft[index], train_t.hard[index],
-                                     config.temperature, config.hard_weight, weights)
+                                     config.temperature, config.hard_weight, weights, kl_weights, adjust)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
