@@ -10,58 +10,21 @@ import os
 import signal
 import subprocess
 import sys
-import threading
-import time
 
 import pytest
 
 from attune.bag import bag_report, read_messages, video_to_bag
 from test.conftest import shared_data, wait_for
+from test.ros.replay_pacing import play_with_backpressure, wait_for_answers
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
 
 #: Playback speed. The node needs ~10 ms per 512x512 frame (MediaPipe, 2 cores), so real time
-#: (30 fps) leaves it idle most of the time on an otherwise idle machine.
+#: (30 fps) leaves it idle most of the time on an otherwise idle machine; on a loaded one the player
+#: waits for the node (test.ros.replay_pacing).
 RATE = 1.0
 FRAMES = 354
-#: Images published but not yet answered, at most. This test is about tracking, not throughput: on a
-#: machine loaded far beyond its cores (load 8-13 on 2) the node answered 20 fps, so at 30 fps its
-#: reliable input queue (100) overflowed and 46-61 images were dropped. The player now pauses while this
-#: many are unanswered, well inside that queue.
-MAX_BACKLOG = 40
 FACES = '/attune/faces'
-
-
-def play_with_backpressure(player, answered, timeout: float = 180.0) -> int:
-    """Play in a thread, pausing while MAX_BACKLOG images are unanswered; return what play() returned.
-    Every image is answered by one Faces (empty without a face), so answered() counts the images done.
-    After `timeout` the player runs free (a node that stopped answering fails the test's counts)."""
-    played: list[int] = []
-    thread = threading.Thread(target=lambda: played.append(player.play()), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + timeout
-    while thread.is_alive():
-        images = player.published // 2  # each image is followed by its CameraInfo
-        if images - answered() >= MAX_BACKLOG and time.monotonic() < deadline:
-            player.pause()
-        else:
-            player.resume()
-        thread.join(0.01)
-    return played[0]
-
-
-def wait_for_answers(count, expected: int, timeout: float, quiet_s: float = 10.0) -> int:
-    """Wait until count() reaches expected, or stops changing for quiet_s, or timeout; return it."""
-    deadline = time.monotonic() + timeout
-    last, since = count(), time.monotonic()
-    while time.monotonic() < deadline and last < expected:
-        time.sleep(0.05)
-        now = count()
-        if now != last:
-            last, since = now, time.monotonic()
-        elif time.monotonic() - since >= quiet_s:
-            break
-    return last
 
 
 @pytest.fixture
@@ -110,7 +73,7 @@ def test_face_node_finds_one_stable_face_in_a_replayed_video(tmp_path, spinner, 
     player = BagPlayer(node, video_bag.path, rate=RATE, wait_for_subscribers=1, subscriber_timeout_s=30)
     with BagRecorder(node, tmp_path / 'faces', [FACES]) as recorder:
         assert recorder.topics == {FACES: 'attune/msg/Faces'}
-        played = play_with_backpressure(player, lambda: recorder.message_count)
+        played = play_with_backpressure(player, lambda: recorder.message_count, messages_per_image=2)
         recorded = wait_for_answers(lambda: recorder.message_count, FRAMES, timeout=60)
     player.close()
     assert played == 2 * FRAMES  # images and their CameraInfo

@@ -18,7 +18,7 @@ import pytest
 
 from attune.bag import read_messages, video_to_bag
 from test.conftest import shared_data, wait_for
-from test.ros.test_face_replay import wait_until_quiet
+from test.ros.replay_pacing import wait_for_answers
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
 
@@ -78,8 +78,11 @@ def test_replayed_video_flows_through_hands_and_sign_nodes(tmp_path, spinner, no
     assert ready and all(p.poll() is None for p, _ in nodes.values()), logs(nodes)
     player = BagPlayer(node, video.path, rate=1.0, wait_for_subscribers=1, subscriber_timeout_s=30)
     with BagRecorder(node, tmp_path / 'out', ['/attune/hands', '/attune/sign']) as recorder:
-        player.play()
-        wait_until_quiet(lambda: recorder.message_count, timeout=60, quiet_s=3.0)
+        player.play()  # 58 images: inside the hands node's 100-image queue, no back-pressure needed
+        hands_count = lambda: recorder.counts.get('/attune/hands', 0)  # noqa: E731
+        wait_for_answers(hands_count, len(image_stamps), timeout=60)
+        # A sign is published when its hysteresis ends, after the Hands that closed it: wait for quiet.
+        wait_for_answers(lambda: recorder.message_count, 10**9, timeout=15, quiet_s=3.0)
     player.close()
 
     hands = [m.deserialize() for m in read_messages(tmp_path / 'out', ['/attune/hands'])]

@@ -1,0 +1,50 @@
+"""Replaying a bag into nodes that may answer slower than real time, without losing images.
+
+Why: the player publishes at the bag's rate whatever the nodes do. On a machine loaded far beyond its cores
+(load 8-13 on 2) the face node answered ~20 fps of a 30 fps replay, so its reliable input queue (100 images)
+overflowed and the oldest images were dropped (293-308 Faces for 354 images), and a short quiet period
+ended the wait for answers while a starved node was still working. These tests are about what the nodes
+say, not their throughput: the player pauses while MAX_BACKLOG images are unanswered, well inside the
+nodes' input queue, and the wait ends when every image is answered.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+MAX_BACKLOG = 40
+
+
+def play_with_backpressure(player, answered: Callable[[], int], *, messages_per_image: int = 1,
+                           max_backlog: int = MAX_BACKLOG, timeout: float = 180.0) -> int:
+    """Run player.play() in a thread, pausing it while `max_backlog` images are unanswered; return what
+    play() returned. answered(): images answered so far (each node answers every image once).
+    messages_per_image: messages the bag holds per image (2 with its CameraInfo). After `timeout` the
+    player runs free: a node that stopped answering then fails the test's own counts."""
+    played: list[int] = []
+    thread = threading.Thread(target=lambda: played.append(player.play()), daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout
+    while thread.is_alive():
+        unanswered = player.published // messages_per_image - answered()
+        if unanswered >= max_backlog and time.monotonic() < deadline:
+            player.pause()
+        else:
+            player.resume()
+        thread.join(0.01)
+    return played[0]
+
+
+def wait_for_answers(count: Callable[[], int], expected: int, timeout: float, quiet_s: float = 10.0) -> int:
+    """Wait until count() reaches `expected`, or stops changing for quiet_s, or timeout; return it."""
+    deadline = time.monotonic() + timeout
+    last, since = count(), time.monotonic()
+    while time.monotonic() < deadline and last < expected:
+        time.sleep(0.05)
+        now = count()
+        if now != last:
+            last, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet_s:
+            break
+    return last
