@@ -23,6 +23,7 @@ import numpy.typing as npt
 from scipy.optimize import linear_sum_assignment
 
 from attune.errors import ConfigError
+from attune.face.landmark_list import landmark_array
 from attune.face.types import FaceObservation
 from attune.geometry import BoundingBox
 from attune.model_files import loading, open_mediapipe_graph
@@ -164,7 +165,7 @@ class FaceAnalyzer:
         if self._mesh is None:  # landmarks switched off
             return []
         result = self._mesh.process(rgb)
-        return [_to_array(face) for face in result.multi_face_landmarks or ()]
+        return [landmark_array(face) for face in result.multi_face_landmarks or ()]
 
     def _associate(self, rgb: npt.NDArray[Any], detections: list[tuple[BoundingBox, float, npt.NDArray[Any]]],
                    meshes: list[npt.NDArray[Any]]) -> list[FaceObservation]:
@@ -213,14 +214,10 @@ class FaceAnalyzer:
         result = self._crop_graph().process(crop)
         if not result.multi_face_landmarks:
             return None
-        local = _to_array(result.multi_face_landmarks[0])
+        local = landmark_array(result.multi_face_landmarks[0])
         mapped = np.empty_like(local)
         mapped[:, 0] = (x0 + local[:, 0] * crop_side) / width
         mapped[:, 1] = (y0 + local[:, 1] * (y1 - y0)) / height
         mapped[:, 2] = local[:, 2] * crop_side / width
         return mapped
 
-
-def _to_array(landmark_list: Any) -> npt.NDArray[Any]:
-    """A MediaPipe NormalizedLandmarkList (an untyped protobuf message) -> (N, 3) float32."""
-    return np.array([(p.x, p.y, p.z) for p in landmark_list.landmark], dtype=np.float32)
