@@ -14,6 +14,18 @@ import time
 from collections.abc import Callable
 
 MAX_BACKLOG = 40
+STALL_S = 5.0
+
+
+def node_subscribes(node, topic: str, node_name: str) -> bool:
+    """Whether the node named node_name has a subscription on topic, as `node` sees the graph.
+
+    Wait for this, not for a subscriber count, before playing: a count can be met by a "ghost", the
+    subscription of an earlier test's node process that has exited but whose DDS participant is still
+    matched until its lease runs out, and the images played meanwhile are lost to the node under test.
+    Nodes subscribe to their input when they activate, after they have created their publishers.
+    """
+    return any(info.node_name == node_name for info in node.get_subscriptions_info_by_topic(topic))
 
 
 def play_with_backpressure(player, answered: Callable[[], int], *, messages_per_image: int = 1,
@@ -26,9 +38,15 @@ def play_with_backpressure(player, answered: Callable[[], int], *, messages_per_
     thread = threading.Thread(target=lambda: played.append(player.play()), daemon=True)
     thread.start()
     deadline = time.monotonic() + timeout
+    last_answered, last_progress = answered(), time.monotonic()
     while thread.is_alive():
-        unanswered = player.published // messages_per_image - answered()
-        if unanswered >= max_backlog and time.monotonic() < deadline:
+        now, done = time.monotonic(), answered()
+        if done != last_answered:
+            last_answered, last_progress = done, now
+        # Images lost before the node listened are never answered: a node that has answered nothing for
+        # STALL_S while the player waits is not working off a backlog, so the player goes on.
+        waiting_helps = now - last_progress < STALL_S and now < deadline
+        if player.published // messages_per_image - done >= max_backlog and waiting_helps:
             player.pause()
         else:
             player.resume()

@@ -15,7 +15,7 @@ import pytest
 
 from attune.bag import bag_report, read_messages, video_to_bag
 from test.conftest import shared_data, wait_for
-from test.ros.replay_pacing import play_with_backpressure, wait_for_answers
+from test.ros.replay_pacing import node_subscribes, play_with_backpressure, wait_for_answers
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
 
@@ -25,6 +25,8 @@ pytestmark = [pytest.mark.ros, pytest.mark.slow]
 RATE = 1.0
 FRAMES = 354
 FACES = '/attune/faces'
+#: The test's own camera topic: no other test's node (or its ghost) listens on it.
+IMAGES = '/test_face_replay/image_raw'
 
 
 @pytest.fixture
@@ -34,7 +36,7 @@ def face_node(tmp_path):
     process = subprocess.Popen(
         [sys.executable, '-m', 'attune.nodes.face_node', '--ros-args',
          '-p', 'deterministic_ids:=true', '-p', 'reliable_input:=true', '-p', 'input_queue_depth:=100',
-         '-p', 'image_topic:=/camera/image_raw'],
+         '-p', f'image_topic:={IMAGES}'],
         stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ))
     yield process, log
     if process.poll() is None:
@@ -61,13 +63,14 @@ def test_face_node_finds_one_stable_face_in_a_replayed_video(tmp_path, spinner, 
     from attune.ros.recorder import BagRecorder
 
     process, log = face_node
-    video_bag = video_to_bag(shared_data('video', 'faces', 'd3.mp4'), tmp_path / 'video')
+    video_bag = video_to_bag(shared_data('video', 'faces', 'd3.mp4'), tmp_path / 'video', topic=IMAGES)
     assert video_bag.frames == 354
     image_stamps = set(video_bag.stamps_ns)
 
     node = spinner.add(Node('face_replay_test'))
-    started = wait_for(lambda: node.count_publishers(FACES) > 0 or process.poll() is not None, timeout=90)
-    assert started, f'no {FACES} publisher after 90 s:\n{node_log(log)}'
+    started = wait_for(lambda: (node.count_publishers(FACES) > 0 and node_subscribes(node, IMAGES, 'face_node'))
+                       or process.poll() is not None, timeout=90)
+    assert started, f'face_node not listening on {IMAGES} after 90 s:\n{node_log(log)}'
     assert process.poll() is None, f'face_node exited:\n{node_log(log)}'
 
     player = BagPlayer(node, video_bag.path, rate=RATE, wait_for_subscribers=1, subscriber_timeout_s=30)

@@ -18,12 +18,14 @@ import pytest
 
 from attune.bag import read_messages, video_to_bag
 from test.conftest import shared_data, wait_for
-from test.ros.replay_pacing import wait_for_answers
+from test.ros.replay_pacing import node_subscribes, wait_for_answers
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
 
+#: The test's own camera topic: no other test's node (or its ghost) listens on it.
+IMAGES = '/test_sign_replay/image_raw'
 NODES = {
-    'hands_node': ['-p', 'reliable_input:=true', '-p', 'input_queue_depth:=100'],
+    'hands_node': ['-p', 'reliable_input:=true', '-p', 'input_queue_depth:=100', '-p', f'image_topic:={IMAGES}'],
     'sign_node': ['-p', 'on_threshold:=0.5', '-p', 'off_threshold:=0.3', '-p', 'min_frames:=3',
                   '-p', "expression_topic:=''", '-p', "faces_topic:=''"],
 }
@@ -63,17 +65,18 @@ def test_replayed_video_flows_through_hands_and_sign_nodes(tmp_path, spinner, no
     from attune.ros.player import BagPlayer
     from attune.ros.recorder import BagRecorder
 
-    video = video_to_bag(shared_data('video', 'sign', 'test_video.mp4'), tmp_path / 'video', camera_info=False)
+    video = video_to_bag(shared_data('video', 'sign', 'test_video.mp4'), tmp_path / 'video', camera_info=False,
+                         topic=IMAGES)
     assert video.frames == 58
     image_stamps = list(video.stamps_ns)
     node = spinner.add(Node('sign_replay_test'))
     # The sign node creates its /attune/sign publisher when it configures (models loaded) but its /attune/hands
     # subscription only when it activates: wait for that subscription itself, or a loaded machine replays the
     # clip before the sign node listens and every Hands message is lost to it.
-    def sign_node_listens() -> bool:
-        return any(i.node_name == 'sign_node' for i in node.get_subscriptions_info_by_topic('/attune/hands'))
+    def both_listen() -> bool:
+        return node_subscribes(node, '/attune/hands', 'sign_node') and node_subscribes(node, IMAGES, 'hands_node')
 
-    ready = wait_for(lambda: (sign_node_listens() and node.count_publishers('/attune/hands') > 0)
+    ready = wait_for(lambda: (both_listen() and node.count_publishers('/attune/hands') > 0)
                      or any(p.poll() is not None for p, _ in nodes.values()), timeout=90)
     assert ready and all(p.poll() is None for p, _ in nodes.values()), logs(nodes)
     player = BagPlayer(node, video.path, rate=1.0, wait_for_subscribers=1, subscriber_timeout_s=30)
