@@ -52,17 +52,3 @@ def play_with_backpressure(player, answered: Callable[[], int], *, messages_per_
             player.resume()
         thread.join(0.01)
     return played[0]
-
-
-def wait_for_answers(count: Callable[[], int], expected: int, timeout: float, quiet_s: float = 10.0) -> int:
-    """Wait until count() reaches `expected`, or stops changing for quiet_s, or timeout; return it."""
-    deadline = time.monotonic() + timeout
-    last, since = count(), time.monotonic()
-    while time.monotonic() < deadline and last < expected:
-        time.sleep(0.05)
-        now = count()
-        if now != last:
-            last, since = now, time.monotonic()
-        elif time.monotonic() - since >= quiet_s:
-            break
-    return last

@@ -14,8 +14,9 @@ import sys
 import pytest
 
 from attune.bag import bag_report, read_messages, video_to_bag
+from attune.demo.session import wait_until_quiet
 from test.conftest import shared_data, wait_for
-from test.ros.replay_pacing import node_subscribes, play_with_backpressure, wait_for_answers
+from test.ros.replay_pacing import node_subscribes, play_with_backpressure
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
 
@@ -77,7 +78,7 @@ def test_face_node_finds_one_stable_face_in_a_replayed_video(tmp_path, spinner, 
     with BagRecorder(node, tmp_path / 'faces', [FACES]) as recorder:
         assert recorder.topics == {FACES: 'attune/msg/Faces'}
         played = play_with_backpressure(player, lambda: recorder.message_count, messages_per_image=2)
-        recorded = wait_for_answers(lambda: recorder.message_count, FRAMES, timeout=60)
+        recorded = wait_until_quiet(lambda: recorder.message_count, FRAMES, timeout=60, quiet_s=10.0)
     player.close()
     assert played == 2 * FRAMES  # images and their CameraInfo
     assert recorded >= 0.95 * 354, f'{recorded} Faces for 354 images\n{node_log(log)}'

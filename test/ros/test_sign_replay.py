@@ -17,8 +17,9 @@ import sys
 import pytest
 
 from attune.bag import read_messages, video_to_bag
+from attune.demo.session import wait_until_quiet
 from test.conftest import shared_data, wait_for
-from test.ros.replay_pacing import node_subscribes, wait_for_answers
+from test.ros.replay_pacing import node_subscribes
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
 
@@ -83,9 +84,9 @@ def test_replayed_video_flows_through_hands_and_sign_nodes(tmp_path, spinner, no
     with BagRecorder(node, tmp_path / 'out', ['/attune/hands', '/attune/sign']) as recorder:
         player.play()  # 58 images: inside the hands node's 100-image queue, no back-pressure needed
         hands_count = lambda: recorder.counts.get('/attune/hands', 0)  # noqa: E731
-        wait_for_answers(hands_count, len(image_stamps), timeout=60)
+        wait_until_quiet(hands_count, len(image_stamps), timeout=60, quiet_s=10.0)
         # A sign is published when its hysteresis ends, after the Hands that closed it: wait for quiet.
-        wait_for_answers(lambda: recorder.message_count, 10**9, timeout=15, quiet_s=3.0)
+        wait_until_quiet(lambda: recorder.message_count, 10**9, timeout=15, quiet_s=3.0)
     player.close()
 
     hands = [m.deserialize() for m in read_messages(tmp_path / 'out', ['/attune/hands'])]
