@@ -1,6 +1,11 @@
 """Compare spiking FER training runs on their validation people (model selection; no test person is scored).
 
     python tools/compare_spiking_fer_runs.py --cache RUN_CACHE --val-fraction 0.2 BASE.pt OTHER.pt [...]
+    python tools/compare_spiking_fer_runs.py --cache CACHE_32 --size-cache 48=CACHE_48 BASE.pt OTHER.pt@48
+
+A run trained on another window size (`--size`) is named as STATE.pt@SIZE and scored on windows of that
+size, from the cache given for it by --size-cache (a run's cache at that size): the same people, emulated
+at its size, so the comparison stays paired by person.
 
 Each .pt is the CS3D state dict a run left in its --cache (`<name>_cs3d.pt`). All runs must share the seed
 and val fraction: the validation people depend on those and on the people in the data only, so runs that
@@ -16,13 +21,14 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 SHARED = Path(__file__).resolve().parent.parent.parent / 'shared' / 'data'
 
 
-def per_person(probs: np.ndarray, val, source: str, kind: str) -> list[np.ndarray]:
+def per_person(probs: np.ndarray, val: Any, source: str, kind: str) -> dict[str, np.ndarray]:
     """Per validation person of `source`/`kind`: whether each window is right (onsets: neutral vs smile
     against the photo labels; stills: top-1 equals the teacher's)."""
     mask = (val.source == source) & (val.kind == kind)
@@ -31,7 +37,7 @@ def per_person(probs: np.ndarray, val, source: str, kind: str) -> list[np.ndarra
         right = np.where(probs[:, 1] > probs[:, 0], 1, 0) == val.truth
     else:
         right = probs.argmax(axis=1) == val.teacher.argmax(axis=1)
-    return [right[mask & (val.subject == s)] for s in sorted(set(val.subject[mask].tolist()))]
+    return {s: right[mask & (val.subject == s)] for s in sorted(set(val.subject[mask].tolist()))}
 
 
 def bootstrap(base: list[np.ndarray], other: list[np.ndarray], draws: int, seed: int) -> tuple[float, float, float]:
@@ -46,8 +52,10 @@ def bootstrap(base: list[np.ndarray], other: list[np.ndarray], draws: int, seed:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('runs', type=Path, nargs='+', help='CS3D state dicts (.pt); the first is the baseline')
+    parser.add_argument('runs', nargs='+', help='CS3D state dicts (.pt, or .pt@SIZE); the first is the baseline')
     parser.add_argument('--cache', type=Path, required=True, help='a run cache holding the emulated windows')
+    parser.add_argument('--size-cache', action='append', default=[], metavar='SIZE=DIR',
+                        help='the cache holding the windows of another size (runs named STATE.pt@SIZE)')
     parser.add_argument('--images', type=Path, action='append', default=None)
     parser.add_argument('--videos', type=Path, action='append', default=None)
     parser.add_argument('--max-photos', type=int, default=1500)
@@ -65,24 +73,40 @@ def main() -> int:
 
     images = args.images or [SHARED / 'faces' / 'london_ccby', SHARED / 'faces' / 'muxspace']
     videos = args.videos or [SHARED / 'video' / 'faces']
-    data = build_window_set(images, videos, WindowSpec(), BuildOptions(seed=args.seed, max_photos=args.max_photos),
-                            args.cache, log=lambda _: None)
-    val = data.subset(validation_mask(data, args.val_fraction, args.seed))
+    caches = {WindowSpec().size: args.cache, **{int(k): Path(v) for k, v in (c.split('=', 1) for c in args.size_cache)}}
+    sets: dict[int, Any] = {}
+
+    def validation(size: int) -> Any:
+        if size not in sets:
+            data = build_window_set(images, videos, WindowSpec(size=size),
+                                    BuildOptions(seed=args.seed, max_photos=args.max_photos), caches[size],
+                                    log=lambda _: None)
+            sets[size] = data.subset(validation_mask(data, args.val_fraction, args.seed))
+        return sets[size]
+
     torch.set_num_threads(1)
-    config = SpikingFerTrainConfig(channels=tuple(int(c) for c in args.channels.split(',')))
-    probs = []
-    for path in args.runs:
+    a, b, c = (int(v) for v in args.channels.split(','))
+    config = SpikingFerTrainConfig(channels=(a, b, c))
+    probs, vals = [], []
+    for run in args.runs:
+        path, _, size = str(run).partition('@')
+        val = validation(int(size) if size else WindowSpec().size)
         model = build('cs3d', config)
         model.load_state_dict(torch.load(path, weights_only=True))
         probs.append(predict(model, val.x)[0])
+        vals.append(val)
         h = headline(metrics(probs[-1], val))
-        print(path, json.dumps({'onset': h['london_onset']['accuracy'], 'offset': h['london_offset']['accuracy'],
-                                'onset_teacher_agreement': h['london_onset']['teacher_agreement'],
-                                'teacher_agreement': h['teacher_agreement'],
-                                'video_teacher_agreement': h.get('video_teacher_agreement')}))
-    for path, p in zip(args.runs[1:], probs[1:]):
+        print(run, json.dumps({'onset': h['london_onset']['accuracy'], 'offset': h['london_offset']['accuracy'],
+                               'onset_teacher_agreement': h['london_onset']['teacher_agreement'],
+                               'teacher_agreement': h['teacher_agreement'],
+                               'video_teacher_agreement': h.get('video_teacher_agreement'),
+                               'windows': len(val.x)}))
+    for path, p, val in zip(args.runs[1:], probs[1:], vals[1:]):
         for source, kind in (('london_ccby', 'onset'), ('muxspace', 'still')):
-            base, other = per_person(probs[0], val, source, kind), per_person(p, val, source, kind)
+            first, mine = per_person(probs[0], vals[0], source, kind), per_person(p, val, source, kind)
+            if first.keys() != mine.keys():
+                raise SystemExit(f'{path}: its validation people differ from the baseline\'s ({source}/{kind})')
+            base, other = list(first.values()), [mine[s] for s in first]
             d, lo, hi = bootstrap(base, other, args.draws, args.seed)
             print(f'{path} - {args.runs[0]}: {source}/{kind} {d:+.3f} (95 % over people {lo:+.3f}..{hi:+.3f}, '
                   f'{len(base)} people)')

@@ -70,4 +70,5 @@ def test_training_cli_smoke_run_writes_onnx_and_card(tmp_path) -> None:
     assert (model.bins, model.size) == (4, 16)
     probs, ops = model.classify(np.zeros((1, 2, 4, 16, 16), np.float32))
     assert probs.shape == (1, 7) and ops.shape == (1, 2)
-    assert 'attune train spiking-fer' in (out / 'cs3d_fer.md').read_text()
+    card = (out / 'cs3d_fer.md').read_text()
+    assert 'attune train spiking-fer' in card and '`attune.events.face_window.WindowOptions`: 16 px' in card

@@ -276,3 +276,26 @@ def test_emulator_checks_its_saccades_against_the_spiking_models(rclpy_session) 
             assert node.diagnostic_values()['saccade_check'] == expected, (amplitude, model)
         finally:
             node.destroy_node()
+
+
+def test_emulator_window_follows_the_spiking_models_size(rclpy_session, tmp_path) -> None:
+    """window_size 0 takes the model's recorded size (a 48 px model gets 48 px windows); a set size is kept
+    (and warned about when it differs); without a model it is 32."""
+    import onnx
+
+    from attune.events.fer import default_model_path
+    from attune.nodes.event_emulator_node import EventEmulatorNode
+
+    proto = onnx.load(str(default_model_path()))
+    for prop in proto.metadata_props:
+        if prop.key == 'size':
+            prop.value = '48'
+    model48 = tmp_path / 'cs3d_48.onnx'
+    onnx.save_model(proto, str(model48))
+    for size, model, expected in ((0, '', 32), (0, str(model48), 48), (40, str(model48), 40), (0, 'none', 32)):
+        node = EventEmulatorNode(parameter_overrides=[Parameter('window_size', value=size),
+                                                      Parameter('spiking_model_path', value=model)])
+        try:
+            assert node.diagnostic_values()['window_size'] == expected, (size, model)
+        finally:
+            node.destroy_node()

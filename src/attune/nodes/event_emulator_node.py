@@ -9,7 +9,7 @@ leak and shot noise, event times interpolated between frames). Core logic: attun
 Subscribes:  <image_topic>   sensor_msgs/Image or CompressedImage, sensor QoS
              <faces_topic>   attune/Faces (reliable)
 Publishes:   <events_topic>  attune/EventPacket per face and image (header = the image's; face_id = track id;
-                             width = height = window_size; roi = the window's box; emulated = true); a track's
+                             width = height = the window side; roi = the window's box; emulated = true); a track's
                              first image only starts its emulator and publishes nothing
              /diagnostics    diagnostic_msgs/DiagnosticArray, once per second
 """
@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from attune.errors import AttuneError
+from attune.errors import AttuneError, ConfigError
 from attune.events.emulator import EmulatorOptions
 from attune.events.face_window import FaceEventEmulator, WindowOptions, to_gray
 from attune.events.types import RegionEvents
@@ -33,14 +33,20 @@ from attune.ros.stamps import to_ns
 if TYPE_CHECKING:
     from sensor_msgs.msg import CompressedImage, Image
 
+    from attune.events.fer import SpikingFerModel
+
 NODE_NAME = 'event_emulator_node'
+
+#: Face window side when window_size is 0 and there is no spiking model to read it from.
+DEFAULT_WINDOW_SIZE = WindowOptions().size
 
 PARAMETERS: tuple[ParamSpec, ...] = (
     *image_input_parameters(queue_depth=5),
     *faces_join_parameters(faces_help='Faces of the same images (matched by exact header stamp).'),
     ParamSpec('events_topic', '/attune/events/faces', 'Where the per-face EventPackets go.'),
-    ParamSpec('window_size', 32, 'Side in pixels of the face window (the spiking model resizes any size).',
-              min=8, max=512),
+    ParamSpec('window_size', 0, "Side in pixels of the face window; 0 = the size the spiking model "
+              "(spiking_model_path) was trained on, 32 without one. Another size is warned about: the spiking "
+              "model resamples it onto its own, which it was not trained on.", min=0, max=512),
     ParamSpec('window_margin', 0.15, 'Border added on each side of the face box, as a fraction of its side.',
               min=0.0, max=2.0),
     ParamSpec('saccade_amplitude_px', 2.5, 'Size of the N-MNIST-style saccade triangle in window pixels '
@@ -57,9 +63,10 @@ PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec('seed', 0, 'Seeds threshold mismatch and noise (per track: seed + track number).', min=0, max=2**31 - 1),
     ParamSpec('track_timeout_s', 2.0, 'A track not seen for this long loses its emulator state.', min=0.01,
               max=3600.0),
-    ParamSpec('spiking_model_path', '', "The spiking FER model these events are for: at start-up its recorded "
-              "saccade amplitude is checked against saccade_amplitude_px and a mismatch is warned about; '' = the "
-              "shipped cs3d_fer.onnx, 'none' = no check."),
+    ParamSpec('spiking_model_path', '', "The spiking FER model these events are for: at start-up the window "
+              "size it was trained on is read (window_size 0) and its recorded saccade amplitude is checked against "
+              "saccade_amplitude_px and a mismatch is warned about; '' = the shipped cs3d_fer.onnx, 'none' = no "
+              "model (32 px windows, no check)."),
     ParamSpec('autostart', True, 'Configure and activate at start-up without a lifecycle manager.'),
 )
 
@@ -70,8 +77,12 @@ def emulator_options(p: dict[str, Any], seed_offset: int = 0) -> EmulatorOptions
                            leak_hz=p['leak_hz'], shot_noise_hz=p['shot_noise_hz'], seed=p['seed'] + seed_offset)
 
 
-def window_options(p: dict[str, Any]) -> WindowOptions:
-    return WindowOptions(size=p['window_size'], margin=p['window_margin'],
+def window_options(p: dict[str, Any], size: int | None = None) -> WindowOptions:
+    """The window of parameters `p`; `size` replaces window_size (the resolved size when that is 0)."""
+    size = size if size is not None else p['window_size'] or DEFAULT_WINDOW_SIZE
+    if size < 8:
+        raise ConfigError(f'window_size must be 0 (the spiking model\'s) or in [8, 512], got {size}')
+    return WindowOptions(size=size, margin=p['window_margin'],
                          saccade_amplitude_px=p['saccade_amplitude_px'], saccade_period_s=p['saccade_period_s'],
                          smoothing=p['roi_smoothing'])
 
@@ -88,6 +99,7 @@ class EventEmulatorNode(FacesJoinNode):
     def __init__(self, **kwargs: Any) -> None:
         self._tracks: dict[str, FaceEventEmulator] = {}
         self._saccade_check = 'off'
+        self._window_size = DEFAULT_WINDOW_SIZE
         self._track_count = 0
         super().__init__(NODE_NAME, PARAMETERS, **kwargs)
 
@@ -95,21 +107,43 @@ class EventEmulatorNode(FacesJoinNode):
     def configure(self) -> None:
         window_options(self.params)
         emulator_options(self.params)
-        self._saccade_check = self._check_saccades()
+        model = self._spiking_model()
+        self._window_size = self._resolve_window_size(model)
+        self._saccade_check = self._check_saccades(model)
         self._events_pub = self.add_publisher(self._msgs.EventPacket, self.params['events_topic'], qos.RESULTS)
 
-    def _check_saccades(self) -> str:
-        """'ok', 'mismatch', 'not recorded' or 'off' (see attune.events.fer.saccade_mismatch); warns once."""
+    def _spiking_model(self) -> SpikingFerModel | None:
+        """The model named by spiking_model_path (None: 'none', or not loadable, which is warned about)."""
         path = self.params['spiking_model_path']
         if path == 'none':
-            return 'off'
-        from attune.events.fer import SpikingFerModel, saccade_mismatch
+            return None
+        from attune.events.fer import SpikingFerModel
 
         try:
-            model = SpikingFerModel(path)
+            return SpikingFerModel(path)
         except AttuneError as exc:
-            self.get_logger().warning(f'saccade check skipped: {exc}')
+            self.get_logger().warning(f'window size and saccade check without the spiking model: {exc}')
+            return None
+
+    def _resolve_window_size(self, model: SpikingFerModel | None) -> int:
+        """window_size, or the model's trained size when it is 0; warns when a set size differs from it."""
+        size = self.params['window_size']
+        if model is None:
+            return size or DEFAULT_WINDOW_SIZE
+        if size == 0:
+            return model.size
+        if size != model.size:
+            self.get_logger().warning(f'window_size is {size} but {model.path.name} was trained on {model.size} px '
+                                      'face windows; it resamples these onto its own and will be less reliable. '
+                                      'Set window_size to 0 (follow the model).')
+        return size
+
+    def _check_saccades(self, model: SpikingFerModel | None) -> str:
+        """'ok', 'mismatch', 'not recorded' or 'off' (see attune.events.fer.saccade_mismatch); warns once."""
+        if model is None:
             return 'off'
+        from attune.events.fer import saccade_mismatch
+
         if model.saccade_amplitude_px is None:
             return 'not recorded'
         problem = saccade_mismatch(model, self.params['saccade_amplitude_px'])
@@ -144,7 +178,7 @@ class EventEmulatorNode(FacesJoinNode):
             if emulator is None:
                 self._track_count += 1
                 emulator = self._tracks[face.id] = FaceEventEmulator(
-                    window_options(self.params), emulator_options(self.params, self._track_count))
+                    window_options(self.params, self._window_size), emulator_options(self.params, self._track_count))
                 first = True
             else:
                 first = False
@@ -168,7 +202,7 @@ class EventEmulatorNode(FacesJoinNode):
             del self._tracks[face_id]
 
     def diagnostic_values(self) -> dict[str, Any]:
-        return {**super().diagnostic_values(), 'tracks': len(self._tracks),
+        return {**super().diagnostic_values(), 'tracks': len(self._tracks), 'window_size': self._window_size,
                 'saccade_check': self._saccade_check}
 
 

@@ -50,11 +50,11 @@ def _fmt(v: object) -> str:
     return f'{v:.3f}' if isinstance(v, float) else ('-' if v is None else str(v))
 
 
-def _emulation() -> str:
+def _emulation(size: int) -> str:
     from attune.events.emulated_windows import SACCADE_SCALE
     from attune.events.face_window import WindowOptions
 
-    window = WindowOptions()
+    window = WindowOptions(size=size)  # what build_window_set emulates with (its defaults at the run's size)
     return ('## Emulation\n'
             f'Every window is emulated with the node\'s face window (`attune.events.face_window.WindowOptions`: '
             f'{window.size} px, margin {window.margin}) and its default saccades of **{window.saccade_amplitude_px:g} '
@@ -102,7 +102,8 @@ def model_card(name: str, summary: dict[str, Any], command: str, notes: list[str
              f"random horizontal flips, shifts up to {config.get('shift_px', 0)} px, "
              f"{config.get('event_dropout', 0):g} of the events dropped, onset/offset windows weighted "
              f"{config.get('change_weight', 1.0):g}x, targets sharpened with temperature "
-             f"{config.get('target_temperature', 1.0):g}.", '', _emulation(), '', DATA] + [f'- {n}' for n in notes] + [
+             f"{config.get('target_temperature', 1.0):g}.", '', _emulation(int(spec['size'])), '', DATA]
+    lines += [f'- {n}' for n in notes] + [
              '', '## Command', '', '```', command or '(not recorded)', '```']
     lines += _validation(summary) + ['', '## Held-out people (never seen in training or model selection)', '',
                                      '| model | London onset: neutral vs smile | (7-way) | London offset '
