@@ -11,7 +11,7 @@ export ATTUNE_VENV := $(abspath $(VENV))
 # and future); test_architecture keeps every core module in one of them. cli/ is checked in normal mode
 # (the second pass of `make typecheck`).
 MYPY_STRICT := attune attune.jsonl_log attune.errors attune.limits attune.geometry attune.resources attune.inference \
-	attune.stop_signals attune.file_digest attune.emotions attune.model_files
+	attune.stop_signals attune.file_digest attune.emotions attune.model_files attune.mediapipe_executor
 MYPY_STRICT_PACKAGES := attune.imaging attune.face attune.tracking attune.hands attune.sign attune.bag \
 	attune.graph attune.view attune.demo attune.behavior attune.expression attune.identity attune.robots \
 	attune.models attune.affect attune.events attune.integrity attune.ros \

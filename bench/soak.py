@@ -8,7 +8,8 @@ Each graph is started with `attune up` (one process per node, as deployed). A si
 publishes the clip in a loop with camera-like stamps; this process counts the /attune/faces answers.
 Every node's resident memory (psutil when installed, else /proc) is sampled one minute into the
 stream, at the end, and once a minute for the curve (rss_mb_by_minute). Growth = (end - minute 1) / minute 1,
-per node; target <= 5 % over 30 minutes.
+per node; target <= 5 % over 30 minutes. rss_parts_mb_by_minute splits each sample into anonymous,
+file-backed and shared memory, so a growth can be told apart: heap, or Fast DDS segments being touched.
 The default graph (face + expression) is the baseline the full graph is compared with.
 JSON keys: rss_growth_max (largest growth of any node of any graph), answered_fraction (the smallest of
 the graphs'), and per graph: per-node RSS at minute 1 and at the end, growth, answered fraction and
@@ -24,6 +25,7 @@ import re
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -57,15 +59,36 @@ def rss_mb(pid: int) -> float | None:
     return None
 
 
-def node_memory(root_pid: int) -> dict[str, float]:
-    """RSS in MB of each node process under `attune up` (named by its __node:= argument)."""
-    out = {}
+def rss_parts_mb(pid: int) -> dict[str, float]:
+    """The parts of a process's RSS in MB (/proc/PID/status): anonymous (heap: where a leak shows),
+    file-backed (libraries, models) and shared memory (Fast DDS segments, mapped by every reader of a
+    sender's segment: pages count once they are touched)."""
+    parts = {}
+    try:
+        for line in Path(f'/proc/{pid}/status').read_text().splitlines():
+            key, _, value = line.partition(':')
+            if key in ('RssAnon', 'RssFile', 'RssShmem'):
+                parts[key[3:].lower()] = round(int(value.split()[0]) / 1024, 1)
+    except OSError:  # a process that just ended has no memory to report
+        return {}
+    return parts
+
+
+def node_memory(root_pid: int, parts: bool = False) -> dict[str, Any]:
+    """RSS in MB of each node process under `attune up` (named by its __node:= argument); with
+    parts, its anonymous, file and shared-memory parts instead."""
+    out: dict[str, Any] = {}
     for pid in descendants(root_pid):
         try:
             cmdline = Path(f'/proc/{pid}/cmdline').read_bytes().replace(b'\0', b' ').decode()
         except OSError:
             continue
         match = NODE_NAME.search(cmdline)
+        if match and parts:
+            found = rss_parts_mb(pid)
+            if sum(found.values()) > sum(out.get(match.group(1), {}).values()):
+                out[match.group(1)] = found
+            continue
         rss = rss_mb(pid) if match else None
         if match and rss is not None:
             # The ROS wheels re-exec Python once at start; keep the larger (the live interpreter).
@@ -106,6 +129,7 @@ def soak_graph(name: str, up_args: list[str], frames: list[np.ndarray], fps: flo
         sent = 0
         minute_one: dict[str, float] | None = None
         by_minute: list[dict[str, float]] = []  # the curve: a plateau (warm-up) reads differently from a slope (leak)
+        parts_by_minute: list[dict[str, Any]] = []  # which part grew: heap, or shared DDS segments
         start = time.monotonic()
         while (elapsed := time.monotonic() - start) < seconds:
             due = start + sent / fps
@@ -119,6 +143,7 @@ def soak_graph(name: str, up_args: list[str], frames: list[np.ndarray], fps: flo
                 minute_one = node_memory(up.pid)
             if elapsed >= 60.0 * (len(by_minute) + 1):
                 by_minute.append(node_memory(up.pid))
+                parts_by_minute.append(node_memory(up.pid, parts=True))
         end = time.monotonic() + 3.0
         while time.monotonic() < end:
             rclpy.spin_once(node, timeout_sec=0.01)
@@ -130,7 +155,7 @@ def soak_graph(name: str, up_args: list[str], frames: list[np.ndarray], fps: flo
         return {'seconds': round(seconds, 1), 'frames_sent': sent,
                 'answered_fraction': round(len(answered) / max(1, sent), 4),
                 'rss_mb_minute_1': minute_one, 'rss_mb_end': final, 'rss_growth': growth,
-                'rss_mb_by_minute': by_minute,
+                'rss_mb_by_minute': by_minute, 'rss_parts_mb_by_minute': parts_by_minute,
                 'rss_growth_max': max(growth.values(), default=0.0),
                 'messages': {t: n for t, n in counts.items() if n}}
     finally:

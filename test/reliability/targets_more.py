@@ -1,6 +1,6 @@
 """More fuzzed nodes (test/reliability/fuzzing.py): the ASD emotion node, the event emulator, the spiking
-FER node, the hands node, the identity node, the NAO bridge (naoqi_driver2 back end: no robot needed)
-and the ROS4HRI bridge, each with valid traffic whose results are checked.
+FER node, the hands node, the identity node, the NAO bridge (naoqi_driver2 back end: no robot needed),
+the ROS4HRI bridge and the stream guard, each with valid traffic whose results are checked.
 
 The valid traffic of the Faces+image nodes is the portrait and its face (targets._portrait_face);
 results carry the valid stamp (VALID_STAMP_S and later), which no hostile message has.
@@ -155,6 +155,20 @@ def hri_bridge_node() -> Target:
                   outputs=(IdsList, '/humans/faces/tracked'), check=check)
 
 
+def stream_guard_node() -> Target:
+    from attune.msg import StreamTrust
+    from attune.nodes.stream_guard_node import StreamGuardNode
+
+    # publish_every 1: every valid image gets its StreamTrust (its score is not checked: NaN while the
+    # guard warms up, and a portrait repeated on regular stamps is rightly judged not live). Its
+    # camera_info subscription (/camera/camera_info) is fuzzed too.
+    return Target('stream_guard_node', lambda: StreamGuardNode(parameter_overrides=_params(
+        reliable_input=True, input_queue_depth=100, publish_every=1), cli_args=_cli('guard')),
+        valid=lambda i: [('/camera/image_raw', image_msg(_portrait(), 'rgb8', _header(i)))],
+        outputs=(StreamTrust, '/attune/stream_trust'),
+        check=_per_valid_input('StreamTrusts', _valid))
+
+
 #: The nodes of this module, by name.
 MORE_TARGETS = {t.__name__: t for t in (asd_emotion_node, event_emulator_node, spiking_fer_node, hands_node,
-                                        identity_node, nao_bridge_node, hri_bridge_node)}
+                                        identity_node, nao_bridge_node, hri_bridge_node, stream_guard_node)}

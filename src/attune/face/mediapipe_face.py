@@ -26,6 +26,7 @@ from attune.errors import ConfigError
 from attune.face.landmark_list import landmark_array
 from attune.face.types import FaceObservation
 from attune.geometry import BoundingBox
+from attune.mediapipe_executor import on_calling_thread
 from attune.model_files import loading, open_mediapipe_graph
 
 DetectorModel = Literal['short_range', 'full_range']
@@ -98,13 +99,13 @@ class FaceAnalyzer:
                      missing_hint='attune needs mediapipe==0.10.21, the last release whose wheel carries its models'):
             from mediapipe.python.solutions import face_detection, face_mesh
 
-            self._detector = face_detection.FaceDetection(
+            self._detector = on_calling_thread(face_detection.FaceDetection)(
                 model_selection=0 if o.detector_model == 'short_range' else 1,
                 min_detection_confidence=o.min_detection_confidence)
             self._mesh = None
             self._crop_mesh = None
             if o.landmarks:
-                self._mesh = face_mesh.FaceMesh(
+                self._mesh = on_calling_thread(face_mesh.FaceMesh)(
                     static_image_mode=o.static_images, max_num_faces=o.max_faces,
                     refine_landmarks=o.refine_landmarks,
                     min_detection_confidence=o.min_detection_confidence,
@@ -127,7 +128,7 @@ class FaceAnalyzer:
             from mediapipe.python.solutions import face_mesh
 
             o = self.options
-            self._crop_mesh = face_mesh.FaceMesh(
+            self._crop_mesh = on_calling_thread(face_mesh.FaceMesh)(
                 static_image_mode=True, max_num_faces=1, refine_landmarks=o.refine_landmarks,
                 min_detection_confidence=o.min_detection_confidence)
         return self._crop_mesh

@@ -17,6 +17,7 @@ import numpy.typing as npt
 
 from attune.errors import ConfigError
 from attune.hands.types import HandFrame, HandObservation
+from attune.mediapipe_executor import on_calling_thread
 from attune.model_files import loading, open_mediapipe_graph
 
 HandModel = Literal['full', 'lite']
@@ -79,10 +80,11 @@ class HandAnalyzer:
                      missing_hint='attune needs mediapipe==0.10.21, the last release whose wheel carries its models'):
             from mediapipe.python.solutions import hands
 
-            self._hands = hands.Hands(static_image_mode=o.static_images, max_num_hands=o.max_hands,
-                                      model_complexity=1 if o.model == 'full' else 0,
-                                      min_detection_confidence=o.min_detection_confidence,
-                                      min_tracking_confidence=o.min_tracking_confidence)
+            self._hands = on_calling_thread(hands.Hands)(
+                static_image_mode=o.static_images, max_num_hands=o.max_hands,
+                model_complexity=1 if o.model == 'full' else 0,
+                min_detection_confidence=o.min_detection_confidence,
+                min_tracking_confidence=o.min_tracking_confidence)
             open_mediapipe_graph(self._hands)
 
     def __enter__(self) -> HandAnalyzer:
