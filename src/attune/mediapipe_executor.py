@@ -6,8 +6,8 @@ through a dozen calculators, most of them tiny, so a frame is a chain of hand-of
 each one a wake-up, and on a busy machine a wait for a core. With MediaPipe's
 `ApplicationThreadExecutor` the same calculators run, in the same order, synchronously on the thread
 that calls `process()`. Measured here (mediapipe 0.10.21, 640x480 London photos, quiet 2-core machine,
-face detection + FaceMesh with iris): 15.2 -> 10.5 ms of wall time per frame (median), the same
-landmarks to the last bit; docs/architecture.md has the graph-wide numbers.
+median per frame): attune's face analyzer 12.8 -> 11.1 ms, its hand analyzer 21.0 -> 18.8 ms, with
+identical landmarks; docs/architecture.md has the graph-wide numbers.
 
 The solutions API has no option for it: the subclass below edits the graph config the solution has
 just validated, through SolutionBase's `_initialize_graph_interface` (a private method of the pinned
