@@ -127,7 +127,7 @@ class EventEmulatorNode(FacesJoinNode):
 
     def _resolve_window_size(self, model: SpikingFerModel | None) -> int:
         """window_size, or the model's trained size when it is 0; warns when a set size differs from it."""
-        size = self.params['window_size']
+        size = int(self.params['window_size'])
         if model is None:
             return size or DEFAULT_WINDOW_SIZE
         if size == 0:
