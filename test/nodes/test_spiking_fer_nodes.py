@@ -265,17 +265,22 @@ def test_replayed_video_bag_through_face_emulator_and_spiking_nodes(spinner, tmp
     player.close()
 
 
-def test_emulator_checks_its_saccades_against_the_spiking_models(rclpy_session) -> None:
-    """The shipped model records the 2.5 px saccades it was trained with; 1 px (the old default) is warned about."""
+def emulator_diagnostic(key: str, **parameters: object) -> object:
+    """One diagnostic value of an event emulator node built with these parameters (then destroyed)."""
     from attune.nodes.event_emulator_node import EventEmulatorNode
 
+    node = EventEmulatorNode(parameter_overrides=[Parameter(k, value=v) for k, v in parameters.items()])
+    try:
+        return node.diagnostic_values()[key]
+    finally:
+        node.destroy_node()
+
+
+def test_emulator_checks_its_saccades_against_the_spiking_models(rclpy_session) -> None:
+    """The shipped model records the 2.5 px saccades it was trained with; 1 px (the old default) is warned about."""
     for amplitude, model, expected in ((2.5, '', 'ok'), (1.0, '', 'mismatch'), (1.0, 'none', 'off')):
-        node = EventEmulatorNode(parameter_overrides=[Parameter('saccade_amplitude_px', value=amplitude),
-                                                      Parameter('spiking_model_path', value=model)])
-        try:
-            assert node.diagnostic_values()['saccade_check'] == expected, (amplitude, model)
-        finally:
-            node.destroy_node()
+        got = emulator_diagnostic('saccade_check', saccade_amplitude_px=amplitude, spiking_model_path=model)
+        assert got == expected, (amplitude, model)
 
 
 def test_emulator_window_follows_the_spiking_models_size(rclpy_session, tmp_path) -> None:
@@ -284,7 +289,6 @@ def test_emulator_window_follows_the_spiking_models_size(rclpy_session, tmp_path
     import onnx
 
     from attune.events.fer import default_model_path
-    from attune.nodes.event_emulator_node import EventEmulatorNode
 
     proto = onnx.load(str(default_model_path()))
     for prop in proto.metadata_props:
@@ -293,9 +297,5 @@ def test_emulator_window_follows_the_spiking_models_size(rclpy_session, tmp_path
     model48 = tmp_path / 'cs3d_48.onnx'
     onnx.save_model(proto, str(model48))
     for size, model, expected in ((0, '', 32), (0, str(model48), 48), (40, str(model48), 40), (0, 'none', 32)):
-        node = EventEmulatorNode(parameter_overrides=[Parameter('window_size', value=size),
-                                                      Parameter('spiking_model_path', value=model)])
-        try:
-            assert node.diagnostic_values()['window_size'] == expected, (size, model)
-        finally:
-            node.destroy_node()
+        got = emulator_diagnostic('window_size', window_size=size, spiking_model_path=model)
+        assert got == expected, (size, model)
