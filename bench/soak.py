@@ -24,8 +24,8 @@ import random
 import re
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -74,25 +74,36 @@ def rss_parts_mb(pid: int) -> dict[str, float]:
     return parts
 
 
-def node_memory(root_pid: int, parts: bool = False) -> dict[str, Any]:
-    """RSS in MB of each node process under `attune up` (named by its __node:= argument); with
-    parts, its anonymous, file and shared-memory parts instead."""
-    out: dict[str, Any] = {}
+def node_processes(root_pid: int) -> Iterator[tuple[str, int]]:
+    """(node name, pid) of each node process under `attune up` (named by its __node:= argument). The ROS
+    wheels re-exec Python once at start, so a name can come twice: callers keep the live interpreter's
+    (the larger) sample."""
     for pid in descendants(root_pid):
         try:
             cmdline = Path(f'/proc/{pid}/cmdline').read_bytes().replace(b'\0', b' ').decode()
         except OSError:
             continue
-        match = NODE_NAME.search(cmdline)
-        if match and parts:
-            found = rss_parts_mb(pid)
-            if sum(found.values()) > sum(out.get(match.group(1), {}).values()):
-                out[match.group(1)] = found
-            continue
-        rss = rss_mb(pid) if match else None
-        if match and rss is not None:
-            # The ROS wheels re-exec Python once at start; keep the larger (the live interpreter).
-            out[match.group(1)] = round(max(rss, out.get(match.group(1), 0.0)), 1)
+        if match := NODE_NAME.search(cmdline):
+            yield match.group(1), pid
+
+
+def node_memory(root_pid: int) -> dict[str, float]:
+    """RSS in MB of each node process under `attune up`."""
+    out: dict[str, float] = {}
+    for name, pid in node_processes(root_pid):
+        rss = rss_mb(pid)
+        if rss is not None:
+            out[name] = round(max(rss, out.get(name, 0.0)), 1)
+    return out
+
+
+def node_memory_parts(root_pid: int) -> dict[str, dict[str, float]]:
+    """Anonymous, file-backed and shared-memory parts of each node process's RSS, in MB."""
+    out: dict[str, dict[str, float]] = {}
+    for name, pid in node_processes(root_pid):
+        parts = rss_parts_mb(pid)
+        if sum(parts.values()) > sum(out.get(name, {}).values()):
+            out[name] = parts
     return out
 
 
@@ -129,7 +140,7 @@ def soak_graph(name: str, up_args: list[str], frames: list[np.ndarray], fps: flo
         sent = 0
         minute_one: dict[str, float] | None = None
         by_minute: list[dict[str, float]] = []  # the curve: a plateau (warm-up) reads differently from a slope (leak)
-        parts_by_minute: list[dict[str, Any]] = []  # which part grew: heap, or shared DDS segments
+        parts_by_minute: list[dict[str, dict[str, float]]] = []  # which part grew: heap, or shared DDS segments
         start = time.monotonic()
         while (elapsed := time.monotonic() - start) < seconds:
             due = start + sent / fps
@@ -143,7 +154,7 @@ def soak_graph(name: str, up_args: list[str], frames: list[np.ndarray], fps: flo
                 minute_one = node_memory(up.pid)
             if elapsed >= 60.0 * (len(by_minute) + 1):
                 by_minute.append(node_memory(up.pid))
-                parts_by_minute.append(node_memory(up.pid, parts=True))
+                parts_by_minute.append(node_memory_parts(up.pid))
         end = time.monotonic() + 3.0
         while time.monotonic() < end:
             rclpy.spin_once(node, timeout_sec=0.01)
