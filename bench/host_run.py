@@ -6,14 +6,16 @@
     python bench/host_run.py discovery-server --address IP:PORT
 
 perception: starts face_node and expression_node (the specs of attune.graph.node_graph), waits until
-  the face node subscribes, then publishes a face clip as the camera at --fps. Image stamps are the
-  wall clock at publish time (namespaces on one machine share it), so the receiving host can measure
-  latency from them.
-robot: starts interaction_node, behavior_node and sim_robot_node, and reports every /attune/faces and
-  /attune/behavior/command it receives as one JSON line on stdout (stamp, receive time).
+  they subscribe and the robot host's readers are discovered, then (on "go") publishes a face clip as
+  the camera at --fps. Image stamps are the wall clock at publish time (namespaces on one machine share
+  it), so the receiving host can measure latency from them.
+robot: starts interaction_node, behavior_node and sim_robot_node, and reports every /attune/faces,
+  /attune/interaction_state and /attune/behavior/command it receives as one JSON line on stdout
+  (stamp, receive time).
 discovery-server: a Fast DDS Discovery Server (SERVER participant listening on IP:PORT), configured by
   an XML profile; the installed wheels ship no working `fastdds discovery` command.
-Every role prints `{"event": "ready"}` once its nodes are up; stdin closing or SIGTERM stops it.
+Every role prints `{"event": "ready"}` once its nodes are up and (perception, robot) the other host's
+endpoints are discovered; stdin closing or SIGTERM stops it.
 """
 from __future__ import annotations
 
@@ -27,11 +29,16 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
+
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / 'bench'))
 
 ROLE_NODES = {'perception': ('face_node', 'expression_node'),
               'robot': ('interaction_node', 'behavior_node', 'sim_robot_node')}
+# Readers of /attune/faces on the robot host: interaction_node and the probe (expression_node is the
+# perception host's own reader).
+REMOTE_FACES_READERS = 2
 
 SERVER_PROFILE = """<?xml version="1.0" encoding="UTF-8"?>
 <dds xmlns="http://www.eprosima.com"><profiles>
@@ -98,36 +105,53 @@ def run_perception(node, args: argparse.Namespace, stop: threading.Event) -> Non
 
     frames = load_frames(args.video, args.frames)
     camera = node.create_publisher(Image, args.camera_topic, qos_profile_sensor_data)
-    while not stop.is_set() and (camera.get_subscription_count() < 2
-                                 or node.count_publishers('/attune/expression') == 0):
+    # Ready when this host's nodes are up and the robot host's readers are known here: otherwise the
+    # first frames' results go nowhere while discovery across the link is still running, and the
+    # first reaction would measure discovery, not latency.
+    while not stop.is_set() and not (camera.get_subscription_count() >= 2
+                                     and node.count_publishers('/attune/expression') >= 1
+                                     and node.count_subscribers('/attune/faces') >= REMOTE_FACES_READERS + 1
+                                     and node.count_subscribers('/attune/expression') >= 1):
         rclpy.spin_once(node, timeout_sec=0.1)
     emit('ready', frames=len(frames))
-    # The driver says when to start (after the other host is up) with one line on stdin.
-    while not stop.is_set():
-        line = sys.stdin.readline()
-        if not line:
-            stop.set()
-        if line.strip() == 'go':
-            break
-    stop_on_stdin_close(stop)
+    # The driver's lines on stdin: "go" starts the camera on an empty scene (a uniform grey frame, no
+    # face), "face" starts the clip: a person steps in once the whole graph is running, as in a
+    # session. stdin closing stops the host.
+    go, face = threading.Event(), threading.Event()
+
+    def read_commands() -> None:
+        for line in sys.stdin:
+            {'go': go, 'face': face}.get(line.strip(), threading.Event()).set()
+        stop.set()
+    threading.Thread(target=read_commands, daemon=True).start()
+    while not stop.is_set() and not go.wait(0.1):
+        pass
+    empty_scene = np.full_like(frames[0], 128)
     start = time.monotonic()
+    tick = 0
     i = 0
     while not stop.is_set():
-        due = start + i / args.fps
+        due = start + tick / args.fps
         while not stop.is_set() and time.monotonic() < due:
             time.sleep(min(0.005, max(0.0, due - time.monotonic())))
+        tick += 1
         stamp = time.time_ns()
-        camera.publish(image_msg(frames[i % len(frames)], 'rgb8', Header(stamp=from_ns(stamp, Time),
-                                                                          frame_id='camera')))
+        header = Header(stamp=from_ns(stamp, Time), frame_id='camera')
+        if not face.is_set():
+            camera.publish(image_msg(empty_scene, 'rgb8', header))
+            emit('empty_image', stamp_ns=stamp)
+            continue
+        camera.publish(image_msg(frames[i % len(frames)], 'rgb8', header))
         emit('image', stamp_ns=stamp, index=i)
         i += 1
 
 
 def run_robot(node, stop: threading.Event) -> None:
     import rclpy
+    from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
     from rclpy.qos import QoSProfile, ReliabilityPolicy
 
-    from attune.msg import BehaviorCommand, Faces
+    from attune.msg import BehaviorCommand, Faces, InteractionState
     from attune.ros.stamps import to_ns
 
     qos = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
@@ -135,13 +159,28 @@ def run_robot(node, stop: threading.Event) -> None:
         'faces', stamp_ns=to_ns(m.header.stamp), recv_ns=time.time_ns(), faces=len(m.faces)), qos)
     node.create_subscription(BehaviorCommand, '/attune/behavior/command', lambda m: emit(
         'command', stamp_ns=to_ns(m.header.stamp), recv_ns=time.time_ns(), action=int(m.action)), qos)
+    node.create_subscription(InteractionState, '/attune/interaction_state', lambda m: emit(
+        'state', stamp_ns=to_ns(m.header.stamp), recv_ns=time.time_ns()), qos)
     from std_msgs.msg import String
 
     from attune.nodes.sim_robot_node import ACTIVITY_TOPIC
 
     node.create_subscription(String, ACTIVITY_TOPIC, lambda m: emit(
         'robot_activity', recv_ns=time.time_ns(), text=m.data[:200]), qos)
-    while not stop.is_set() and node.count_subscribers('/attune/behavior/command') < 2:
+    # The interaction node's status turns from "no input" (WARN) to OK once Faces from the other host
+    # reach it: the driver waits for this before the person steps in.
+    fusing = threading.Event()
+
+    def on_diagnostics(msg: DiagnosticArray) -> None:
+        if not fusing.is_set() and any(s.name.startswith('interaction_node') and s.level == DiagnosticStatus.OK
+                                       for s in msg.status):
+            fusing.set()
+            emit('interaction_input', recv_ns=time.time_ns())
+    node.create_subscription(DiagnosticArray, '/diagnostics', on_diagnostics, qos)
+    # Ready when this host's nodes are up and the perception host's publishers are known here.
+    while not stop.is_set() and not (node.count_subscribers('/attune/behavior/command') >= 2
+                                     and node.count_publishers('/attune/faces') >= 1
+                                     and node.count_publishers('/attune/expression') >= 1):
         rclpy.spin_once(node, timeout_sec=0.1)
     emit('ready')
     while not stop.is_set():

@@ -167,8 +167,10 @@ def start_host(namespaces: Namespaces, namespace: str, role: str, env: dict[str,
 
 def run_split_graph(namespaces: Namespaces, discovery: str, layout: str, seconds: float,
                     startup_timeout_s: float = 120.0, log=None) -> dict:
-    """Start the hosts, stream the camera until the robot host has received a face and then a
-    behaviour command, and `seconds` longer; return the robot host's receive events.
+    """Start the hosts, stream an empty scene until the robot host's interaction node receives Faces,
+    then the face clip until the robot host has received a face and the behaviour command it caused,
+    and `seconds` longer; return the robot host's receive events stamped from the clip's first image
+    on (and the robot's activity lines).
 
     layout: 'two_hosts' (perception and robot in their namespaces, each with its own /dev/shm) or
     'single_host' (both in the perception namespace, sharing /dev/shm: one machine)."""
@@ -191,23 +193,24 @@ def run_split_graph(namespaces: Namespaces, discovery: str, layout: str, seconds
         images: dict[int, int] = {}
         received: list[dict] = []
         drain = lambda: _drain(perception, images)  # noqa: E731
+        # The camera starts on an empty scene; the person steps in once the robot host's interaction
+        # node is fusing Faces from the perception host (discovery done on both sides).
         perception.send('go')
+        robot.wait_for(lambda e: e['event'] == 'interaction_input', startup_timeout_s, on_event=lambda _e: drain())
+        perception.send('face')
         first_image = perception.wait_for(lambda e: e['event'] == 'image', 30)
         images[first_image['stamp_ns']] = first_image['index']
-        # The behaviour node also commands "rest" while nobody is there: wait for a command that
-        # follows a face (the graph reacting to the person in the clip).
-        seen_face = []
 
-        def reaction(event: dict) -> bool:
-            if event['event'] == 'faces' and event['faces'] > 0:
-                seen_face.append(event)
-            return event['event'] == 'command' and bool(seen_face)
-        robot.wait_for(reaction, startup_timeout_s, on_event=lambda e: (received.append(e), drain()))
+        def keep(event: dict) -> None:
+            # Results of the empty scene still in flight are not the clip's.
+            if event.get('stamp_ns', first_image['stamp_ns']) >= first_image['stamp_ns']:
+                received.append(event)
+            drain()
+        robot.wait_for(lambda _e: first_reaction(received) is not None, startup_timeout_s, on_event=keep)
         end = time.monotonic() + seconds
         while time.monotonic() < end:
             try:
-                robot.wait_for(lambda _e: False, max(0.01, end - time.monotonic()),
-                               on_event=lambda e: (received.append(e), drain()))
+                robot.wait_for(lambda _e: False, max(0.01, end - time.monotonic()), on_event=keep)
             except TimeoutError:
                 break
         drain()
@@ -215,6 +218,19 @@ def run_split_graph(namespaces: Namespaces, discovery: str, layout: str, seconds
     finally:
         for host in reversed(hosts):
             host.stop()
+
+
+def first_reaction(events: list[dict]) -> dict | None:
+    """The robot host's first behaviour command caused by a face: the first command stamped no earlier
+    than the image of the first Faces that held a face, or None.
+
+    By stamps, not by arrival: the probe's Faces and command subscriptions are separate readers, so a
+    command can arrive before the Faces message that caused it. (The behaviour node also commands while
+    nobody is there; those are stamped before the face's image.)"""
+    face = next((e for e in events if e['event'] == 'faces' and e['faces'] > 0), None)
+    if face is None:
+        return None
+    return next((e for e in events if e['event'] == 'command' and e['stamp_ns'] >= face['stamp_ns']), None)
 
 
 def _drain(host: Host, images: dict[int, int]) -> None:
