@@ -44,6 +44,8 @@ class SpikingFerModel:
             were recorded: 16,32,64 and 1).
         saccade_amplitude_px: the emulator's saccade amplitude the training windows were made with (None:
             not recorded); saccade_scale: the range of factors of it drawn per training window.
+        window_margin: the face window's border (fraction of the face box side per side) the training
+            windows were cropped with (None: not recorded; models before it was recorded used 0.15).
 
     Raises:
         ModelFileError: the file is missing, not loadable, or lacks the metadata or outputs expected.
@@ -64,6 +66,8 @@ class SpikingFerModel:
             amplitude = meta.get('saccade_amplitude_px')
             self.saccade_amplitude_px = None if amplitude is None else float(amplitude)
             self.saccade_scale = tuple(float(v) for v in meta.get('saccade_scale', '1,1').split(','))[:2]
+            margin = meta.get('window_margin')
+            self.window_margin = None if margin is None else float(margin)
         except (KeyError, ValueError) as exc:
             raise ModelFileError(f'{self.path} lacks the spiking FER metadata ({exc}); export it with '
                                  '`attune train spiking-fer`') from None
