@@ -13,7 +13,6 @@ from attune.events.emulated_windows import still_window  # noqa: E402
 from attune.events.face_labels import detect_boxes  # noqa: E402
 from attune.events.fer import SpikingFerModel, default_model_path  # noqa: E402
 from attune.events.sensor_roi import recording_windows  # noqa: E402
-from attune.events.window_set import WindowSpec  # noqa: E402
 from attune.models.layers.cs3d import CS3D  # noqa: E402
 from test.conftest import shared_data  # noqa: E402
 
@@ -28,7 +27,7 @@ def real_windows() -> np.ndarray:
     windows = recording_windows(rec.events, model.window_ns, 100_000_000, model.bins, model.size)
     photo = shared_data('faces', 'london_ccby', 'smiling', '001_08.jpg')
     (box,) = detect_boxes([photo], None, log=lambda _: None).values()
-    spec = WindowSpec(window_s=model.window_ns / 1e9, bins=model.bins, size=model.size)
+    spec = model.window_spec()
     windows.append(still_window(cv2.imread(str(photo), cv2.IMREAD_GRAYSCALE), box, spec, np.random.default_rng(0)))
     return np.stack(windows).astype(np.float32)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -25,6 +25,9 @@ from attune.events.sliding_window import SlidingWindow, TrackWindows
 from attune.events.types import EventArray
 from attune.inference import onnx_session
 from attune.resources import package_data
+
+if TYPE_CHECKING:
+    from attune.events.window_set import WindowSpec
 
 #: The shipped model (trained by `attune train spiking-fer`, see its model card beside it).
 DEFAULT_MODEL = 'cs3d_fer.onnx'
@@ -75,6 +78,14 @@ class SpikingFerModel:
         if outputs[:2] != ['probabilities', 'ops']:
             raise ModelFileError(f'{self.path} has outputs {outputs}, expected probabilities, ops')
         self.input_name = self._session.get_inputs()[0].name
+
+    def window_spec(self) -> WindowSpec:
+        """The windows this model was trained on (length, bins, size, face window margin and saccades)."""
+        from attune.events.window_set import WindowSpec
+
+        extra = {k: v for k, v in (('margin', self.window_margin), ('saccade_px', self.saccade_amplitude_px))
+                 if v is not None}
+        return WindowSpec(window_s=self.window_ns / 1e9, bins=self.bins, size=self.size, **extra)
 
     def classify(self, frames: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
         """(probabilities (N, K), ops (N, 2)) for (N, 2, bins, size, size) frames."""
