@@ -52,10 +52,10 @@ def latency_ms(model, window: np.ndarray, runs: int) -> dict[str, float]:
             'cpu_median_ms': statistics.median(cpu), 'cpu_p95_ms': cpu[int(0.95 * (len(cpu) - 1))]}
 
 
-def emulator_cost(video: Path, frames: int, size: int) -> dict[str, float]:
+def emulator_cost(video: Path, frames: int, window) -> dict[str, float]:  # window: WindowOptions
     import cv2
 
-    from attune.events.face_window import FaceEventEmulator, WindowOptions, to_gray
+    from attune.events.face_window import FaceEventEmulator, to_gray
     from attune.geometry import BoundingBox
 
     capture = cv2.VideoCapture(str(video))
@@ -66,7 +66,7 @@ def emulator_cost(video: Path, frames: int, size: int) -> dict[str, float]:
             break
         images.append(to_gray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)))
     capture.release()
-    emulator = FaceEventEmulator(WindowOptions(size=size))
+    emulator = FaceEventEmulator(window)
     box = BoundingBox(0.3, 0.2, 0.7, 0.7)
     times, events = [], 0
     for i, gray in enumerate(images):
@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from attune.events.aedat4 import read_aedat4
-    from attune.events.dataset import BuildOptions, WindowSpec, build_window_set, scan_images
+    from attune.events.dataset import BuildOptions, build_window_set, scan_images
     from attune.events.energy import compare_energy
     from attune.events.fer import SpikingFerModel, default_model_path
     from attune.events.sensor_roi import recording_windows
@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     snn = SpikingFerModel(args.model or default_model_path(), threads=1)
     twin = SpikingFerModel(args.twin or default_model_path().with_name(default_model_path().stem + '_c3d_twin.onnx'),
                            threads=1)
-    spec = WindowSpec(window_s=snn.window_ns / 1e9, bins=snn.bins, size=snn.size)
+    spec = snn.window_spec()
     image_dirs = []
     for sub in sorted(p for p in args.data.iterdir() if p.is_dir()):
         try:
@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
                                     'threads': 1}
     clips = sorted(p for d in video_dirs for p in d.glob('*.mp4'))
     if clips:
-        result['emulator'] = emulator_cost(clips[0], 60, spec.size)
+        result['emulator'] = emulator_cost(clips[0], 60, spec.window_options())
     result['machine'] = {'python': platform.python_version(), 'cpu': platform.processor() or platform.machine()}
     print(json.dumps(result))
     return 0

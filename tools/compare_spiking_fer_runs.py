@@ -2,10 +2,12 @@
 
     python tools/compare_spiking_fer_runs.py --cache RUN_CACHE --val-fraction 0.2 BASE.pt OTHER.pt [...]
     python tools/compare_spiking_fer_runs.py --cache CACHE_32 --size-cache 48=CACHE_48 BASE.pt OTHER.pt@48
+    python tools/compare_spiking_fer_runs.py --cache CACHE_32 BASE.pt RUN_CACHE/cs3d_fer_cs3d.pt@margin=0.05
 
-A run trained on another window size (`--size`) is named as STATE.pt@SIZE and scored on windows of that
-size, from the cache given for it by --size-cache (a run's cache at that size): the same people, emulated
-at its size, so the comparison stays paired by person.
+A run trained on another face window (`--size`, `--margin`, `--saccade-px`) is named as STATE.pt@WINDOW,
+WINDOW a comma list of size=N, margin=F, saccade_px=F (a bare number is the size), and scored on windows
+emulated with that window, from the cache given for its size by --size-cache, else from the folder STATE.pt
+is in (a run leaves it in its own --cache): the same people, so the comparison stays paired by person.
 
 Each .pt is the CS3D state dict a run left in its --cache (`<name>_cs3d.pt`). All runs must share the seed
 and val fraction: the validation people depend on those and on the people in the data only, so runs that
@@ -40,6 +42,20 @@ def per_person(probs: np.ndarray, val: Any, source: str, kind: str) -> dict[str,
     return {s: right[mask & (val.subject == s)] for s in sorted(set(val.subject[mask].tolist()))}
 
 
+def parse_window(text: str) -> Any:
+    """The WindowSpec of a run's @WINDOW ('' = the default; '48' = size 48; 'size=48,saccade_px=3.75')."""
+    from attune.events.dataset import WindowSpec
+
+    fields: dict[str, Any] = {}
+    for part in filter(None, text.split(',')):
+        key, eq, value = part.partition('=')
+        key, value = ('size', key) if not eq else (key, value)
+        if key not in ('size', 'margin', 'saccade_px'):
+            raise SystemExit(f'unknown window setting {key!r} in @{text} (size, margin, saccade_px)')
+        fields[key] = int(value) if key == 'size' else float(value)
+    return WindowSpec(**fields)
+
+
 def bootstrap(base: list[np.ndarray], other: list[np.ndarray], draws: int, seed: int) -> tuple[float, float, float]:
     rng = np.random.default_rng(seed)
     diffs = []
@@ -52,7 +68,7 @@ def bootstrap(base: list[np.ndarray], other: list[np.ndarray], draws: int, seed:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('runs', nargs='+', help='CS3D state dicts (.pt, or .pt@SIZE); the first is the baseline')
+    parser.add_argument('runs', nargs='+', help='CS3D state dicts (.pt, or .pt@WINDOW); the first is the baseline')
     parser.add_argument('--cache', type=Path, required=True, help='a run cache holding the emulated windows')
     parser.add_argument('--size-cache', action='append', default=[], metavar='SIZE=DIR',
                         help='the cache holding the windows of another size (runs named STATE.pt@SIZE)')
@@ -73,24 +89,25 @@ def main() -> int:
 
     images = args.images or [SHARED / 'faces' / 'london_ccby', SHARED / 'faces' / 'muxspace']
     videos = args.videos or [SHARED / 'video' / 'faces']
-    caches = {WindowSpec().size: args.cache, **{int(k): Path(v) for k, v in (c.split('=', 1) for c in args.size_cache)}}
-    sets: dict[int, Any] = {}
+    caches = {WindowSpec(): args.cache,
+              **{WindowSpec(size=int(k)): Path(v) for k, v in (c.split('=', 1) for c in args.size_cache)}}
+    sets: dict[Any, Any] = {}
 
-    def validation(size: int) -> Any:
-        if size not in sets:
-            data = build_window_set(images, videos, WindowSpec(size=size),
-                                    BuildOptions(seed=args.seed, max_photos=args.max_photos), caches[size],
-                                    log=lambda _: None)
-            sets[size] = data.subset(validation_mask(data, args.val_fraction, args.seed))
-        return sets[size]
+    def validation(spec: Any, cache: Path) -> Any:
+        if spec not in sets:
+            data = build_window_set(images, videos, spec, BuildOptions(seed=args.seed, max_photos=args.max_photos),
+                                    cache, log=lambda _: None)
+            sets[spec] = data.subset(validation_mask(data, args.val_fraction, args.seed))
+        return sets[spec]
 
     torch.set_num_threads(1)
     a, b, c = (int(v) for v in args.channels.split(','))
     config = SpikingFerTrainConfig(channels=(a, b, c))
     probs, vals = [], []
     for run in args.runs:
-        path, _, size = str(run).partition('@')
-        val = validation(int(size) if size else WindowSpec().size)
+        path, _, window = str(run).partition('@')
+        spec = parse_window(window)
+        val = validation(spec, caches.get(spec, Path(path).parent))
         model = build('cs3d', config)
         model.load_state_dict(torch.load(path, weights_only=True))
         probs.append(predict(model, val.x)[0])

@@ -14,7 +14,7 @@ import pytest
 
 from attune.events.dataset import BuildOptions, build_window_set
 from attune.events.fer import SpikingFerModel
-from attune.events.window_set import WindowSpec, headline, metrics
+from attune.events.window_set import headline, metrics
 from test.conftest import shared_data
 
 #: Measured when the shipped model was trained (cs3d_fer.md): onset accuracy 0.724 (225 windows,
@@ -26,7 +26,7 @@ RECALL_FLOOR = 0.58
 @pytest.fixture(scope='module')
 def onset_scores() -> dict:
     model = SpikingFerModel()
-    spec = WindowSpec(window_s=model.window_ns / 1e9, bins=model.bins, size=model.size)
+    spec = model.window_spec()
     data = build_window_set([shared_data('faces', 'london_ccby')], [], spec,
                             BuildOptions(include_train=False, kinds=('onset',), teacher=False), cache_dir=None,
                             log=lambda _: None)

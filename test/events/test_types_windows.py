@@ -97,3 +97,19 @@ def test_activity_face_box_finds_the_top_blob() -> None:
     x0, y0, x1, y1 = activity_face_box(e)
     assert 120 <= x0 <= 145 and 175 <= x1 <= 200 and y0 <= 25 and x1 - x0 == y1 - y0
     assert activity_face_box(EventArray.empty(320, 240)) is None
+
+
+def test_window_spec_carries_the_face_window_and_old_cache_keys_hold() -> None:
+    """WindowSpec's margin and saccades make the emulation's WindowOptions; at their defaults the cache key
+    is the one made before WindowSpec carried them (so existing window caches are found again)."""
+    from dataclasses import asdict
+
+    from attune.events.window_set import WindowSpec, window_key
+
+    spec = WindowSpec()
+    assert spec.window_options() == WindowOptions(size=32)
+    assert window_key(spec) == {'window_s': 0.32, 'bins': 8, 'size': 32, 'fps': 30.0}
+    tight = WindowSpec(size=48, margin=0.05, saccade_px=3.75).window_options()
+    assert (tight.size, tight.margin, tight.saccade_amplitude_px) == (48, 0.05, 3.75)
+    assert window_key(WindowSpec(margin=0.05)) == window_key(spec)  # the margin is keyed in window_options
+    assert asdict(WindowSpec(margin=0.05).window_options()) != asdict(spec.window_options())

@@ -13,7 +13,6 @@ from attune.events.emulated_windows import still_window  # noqa: E402
 from attune.events.face_labels import detect_boxes  # noqa: E402
 from attune.events.fer import SpikingFerModel, default_model_path  # noqa: E402
 from attune.events.sensor_roi import recording_windows  # noqa: E402
-from attune.events.window_set import WindowSpec  # noqa: E402
 from attune.models.layers.cs3d import CS3D  # noqa: E402
 from test.conftest import shared_data  # noqa: E402
 
@@ -28,7 +27,7 @@ def real_windows() -> np.ndarray:
     windows = recording_windows(rec.events, model.window_ns, 100_000_000, model.bins, model.size)
     photo = shared_data('faces', 'london_ccby', 'smiling', '001_08.jpg')
     (box,) = detect_boxes([photo], None, log=lambda _: None).values()
-    spec = WindowSpec(window_s=model.window_ns / 1e9, bins=model.bins, size=model.size)
+    spec = model.window_spec()
     windows.append(still_window(cv2.imread(str(photo), cv2.IMREAD_GRAYSCALE), box, spec, np.random.default_rng(0)))
     return np.stack(windows).astype(np.float32)
 
@@ -64,11 +63,13 @@ def test_training_cli_smoke_run_writes_onnx_and_card(tmp_path) -> None:
     code = attune_main(['train', 'spiking-fer', '--images', str(shared_data('faces', 'london_ccby')),
                         '--max-photos', '4', '--epochs', '1', '--still-windows', '1', '--sequences', '1',
                         '--bins', '4', '--size', '16', '--channels', '4,4,8', '--test-fraction', '0.1',
-                        '--no-twin', '--out', str(out), '--cache', str(tmp_path / 'cache'), '--seed', '3'])
+                        '--margin', '0.05', '--no-twin', '--out', str(out), '--cache', str(tmp_path / 'cache'),
+                        '--seed', '3'])
     assert code == 0
     model = SpikingFerModel(out / 'cs3d_fer.onnx')
-    assert (model.bins, model.size) == (4, 16)
+    assert (model.bins, model.size, model.window_margin) == (4, 16, 0.05)
     probs, ops = model.classify(np.zeros((1, 2, 4, 16, 16), np.float32))
     assert probs.shape == (1, 7) and ops.shape == (1, 2)
     card = (out / 'cs3d_fer.md').read_text()
-    assert 'attune train spiking-fer' in card and '`attune.events.face_window.WindowOptions`: 16 px' in card
+    assert 'attune train spiking-fer' in card
+    assert '`attune.events.face_window.WindowOptions`: 16 px, margin **0.05**' in card

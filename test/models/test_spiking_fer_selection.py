@@ -73,13 +73,14 @@ def test_onset_truth_targets_follow_what_the_windows_are_scored_as() -> None:
         assert truth[happy] == pytest.approx(truth_smile) and truth[neutral] == pytest.approx(1 - truth_smile)
 
 
-def test_exported_model_records_its_saccades_and_a_mismatch_is_explained(tmp_path) -> None:
-    spec = WindowSpec(bins=2, size=16)
+def test_exported_model_records_its_window_and_a_saccade_mismatch_is_explained(tmp_path) -> None:
+    spec = WindowSpec(bins=2, size=16, margin=0.05)
     path = tmp_path / 'tiny.onnx'
     export_onnx(build('cs3d', SpikingFerTrainConfig(channels=(2, 2, 4))), path, spec, 'cs3d_snn')
     model = SpikingFerModel(path)
     expected = WindowOptions(size=16).saccade_amplitude_px
     assert model.saccade_amplitude_px == expected and model.saccade_scale == (0.6, 1.4)
+    assert model.size == 16 and model.window_margin == 0.05
     assert saccade_mismatch(model, expected) is None
     assert saccade_mismatch(model, expected * 1.3) is None  # inside the range drawn in training
     problem = saccade_mismatch(model, 1.0)
@@ -89,5 +90,6 @@ def test_exported_model_records_its_saccades_and_a_mismatch_is_explained(tmp_pat
 def test_shipped_model_says_which_saccades_it_expects() -> None:
     model = SpikingFerModel()
     assert model.saccade_amplitude_px == WindowOptions().saccade_amplitude_px
+    assert model.window_margin is None  # exported before the margin was recorded: the node's 0.15
     assert saccade_mismatch(model, WindowOptions().saccade_amplitude_px) is None
     assert saccade_mismatch(model, 1.0) is not None

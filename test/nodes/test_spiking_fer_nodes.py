@@ -283,9 +283,10 @@ def test_emulator_checks_its_saccades_against_the_spiking_models(rclpy_session) 
         assert got == expected, (amplitude, model)
 
 
-def test_emulator_window_follows_the_spiking_models_size(rclpy_session, tmp_path) -> None:
-    """window_size 0 takes the model's recorded size (a 48 px model gets 48 px windows); a set size is kept
-    (and warned about when it differs); without a model it is 32."""
+def test_emulator_window_follows_the_spiking_models_size_and_margin(rclpy_session, tmp_path) -> None:
+    """window_size 0 and window_margin -1 take the model's recorded size and margin (a 48 px model with margin
+    0.05 gets such windows); set values are kept (and warned about when they differ); without a model, or
+    with one that does not record a margin (the shipped one), 32 px and margin 0.15."""
     import onnx
 
     from attune.events.fer import default_model_path
@@ -294,8 +295,13 @@ def test_emulator_window_follows_the_spiking_models_size(rclpy_session, tmp_path
     for prop in proto.metadata_props:
         if prop.key == 'size':
             prop.value = '48'
+    proto.metadata_props.add(key='window_margin', value='0.05')
     model48 = tmp_path / 'cs3d_48.onnx'
     onnx.save_model(proto, str(model48))
     for size, model, expected in ((0, '', 32), (0, str(model48), 48), (40, str(model48), 40), (0, 'none', 32)):
         got = emulator_diagnostic('window_size', window_size=size, spiking_model_path=model)
         assert got == expected, (size, model)
+    for margin, model, expected in ((-1.0, '', 0.15), (-1.0, str(model48), 0.05), (0.1, str(model48), 0.1),
+                                    (-1.0, 'none', 0.15)):
+        got = emulator_diagnostic('window_margin', window_margin=margin, spiking_model_path=model)
+        assert got == pytest.approx(expected), (margin, model)

@@ -63,6 +63,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument('--window-s', type=float, default=0.32, help='window length in seconds')
     p.add_argument('--bins', type=int, default=8, help='time bins per window')
     p.add_argument('--size', type=int, default=32, help='face window side in pixels')
+    p.add_argument('--margin', type=float, default=None,
+                   help="face window border on each side, as a fraction of the face box side; recorded in the "
+                        "model, which event_emulator_node follows (default: the node's, 0.15)")
+    p.add_argument('--saccade-px', type=float, default=None,
+                   help="saccade triangle size in window pixels; recorded in the model (default: the node's, 2.5)")
     p.add_argument('--no-twin', action='store_true', help='do not train the C3D twin (no energy comparison)')
     p.add_argument('--real-events', type=Path, default=None, metavar='AEDAT4',
                    help='a real event recording whose face windows the energy is also measured on')
@@ -96,7 +101,8 @@ def run(ns: argparse.Namespace) -> int:
     from attune.models.training.spiking_fer_training import SpikingFerTrainConfig
     from attune.models.training.spiking_fer_training import run as train_run
 
-    spec = WindowSpec(window_s=ns.window_s, bins=ns.bins, size=ns.size)
+    window = {k: v for k, v in (('margin', ns.margin), ('saccade_px', ns.saccade_px)) if v is not None}
+    spec = WindowSpec(window_s=ns.window_s, bins=ns.bins, size=ns.size, **window)
     config = SpikingFerTrainConfig(epochs=ns.epochs, batch_size=ns.batch_size, lr=ns.lr, seed=ns.seed,
                                    threads=ns.threads, channels=channels, readout=ns.readout, shift_px=ns.shift_px,
                                    event_dropout=ns.event_dropout, change_weight=ns.change_weight,

@@ -41,7 +41,6 @@ from attune.events.face_labels import (
     teacher_fingerprint,
     teacher_track,
 )
-from attune.events.face_window import WindowOptions
 from attune.events.labelled_files import (  # noqa: F401
     LabelledFile,
     held_out_subjects,
@@ -51,7 +50,7 @@ from attune.events.labelled_files import (  # noqa: F401
     subject_of,
 )
 from attune.events.onsets import MorphPair, label_morphs, morph_pair
-from attune.events.window_set import KINDS, WindowSet, WindowSpec, metrics  # noqa: F401 - re-exported
+from attune.events.window_set import KINDS, WindowSet, WindowSpec, metrics, window_key  # noqa: F401 - re-exported
 from attune.events.window_sources import (
     EVAL_OFFSET,
     EVAL_ONSET,
@@ -227,7 +226,7 @@ def build_window_set(image_dirs: Iterable[Path], video_dirs: Iterable[Path], spe
         emulation['kinds'] = list(o.kinds)
     key = hashlib.sha256(json.dumps([sorted(str(f.path.resolve()) for f in chosen),
                                      sorted(str(v.path.resolve()) for v in videos),
-                                     asdict(spec), emulation, asdict(WindowOptions(size=spec.size))],
+                                     window_key(spec), emulation, asdict(spec.window_options())],
                                     default=str).encode()).hexdigest()[:12]
     raw_path = _cache(cache_dir, f'windows_{key}.npz')
     if raw_path is not None and raw_path.is_file():

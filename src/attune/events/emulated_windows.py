@@ -61,7 +61,7 @@ def sequence_windows(frames: Sequence[npt.NDArray[Any]], boxes: Sequence[Boundin
     frame's stamp and covers window_s before it (ends with less history than that are skipped).
     `noise`: standard deviation of Gaussian camera noise added to every frame (needs `rng`).
     """
-    face = FaceEventEmulator(window or WindowOptions(size=spec.size), emulator)
+    face = FaceEventEmulator(window or spec.window_options(), emulator)
     wanted = set(ends)
     out: list[tuple[int, npt.NDArray[Any]]] = []
     parts: list[EventArray] = []
@@ -98,7 +98,7 @@ def still_window(gray: npt.NDArray[Any], box: BoundingBox, spec: WindowSpec, rng
     and with `jitter` camera noise, a slightly shifted and scaled box and a random saccade size.
     """
     emulator = emulator or random_emulator(rng)
-    window = window or WindowOptions(size=spec.size)
+    window = window or spec.window_options()
     if jitter:
         box, window = jittered(box, window, rng)
     gray, box = face_region(gray, box, 4 * spec.size)

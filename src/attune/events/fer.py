@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -25,6 +25,9 @@ from attune.events.sliding_window import SlidingWindow, TrackWindows
 from attune.events.types import EventArray
 from attune.inference import onnx_session
 from attune.resources import package_data
+
+if TYPE_CHECKING:
+    from attune.events.window_set import WindowSpec
 
 #: The shipped model (trained by `attune train spiking-fer`, see its model card beside it).
 DEFAULT_MODEL = 'cs3d_fer.onnx'
@@ -44,6 +47,8 @@ class SpikingFerModel:
             were recorded: 16,32,64 and 1).
         saccade_amplitude_px: the emulator's saccade amplitude the training windows were made with (None:
             not recorded); saccade_scale: the range of factors of it drawn per training window.
+        window_margin: the face window's border (fraction of the face box side per side) the training
+            windows were cropped with (None: not recorded; models before it was recorded used 0.15).
 
     Raises:
         ModelFileError: the file is missing, not loadable, or lacks the metadata or outputs expected.
@@ -64,6 +69,8 @@ class SpikingFerModel:
             amplitude = meta.get('saccade_amplitude_px')
             self.saccade_amplitude_px = None if amplitude is None else float(amplitude)
             self.saccade_scale = tuple(float(v) for v in meta.get('saccade_scale', '1,1').split(','))[:2]
+            margin = meta.get('window_margin')
+            self.window_margin = None if margin is None else float(margin)
         except (KeyError, ValueError) as exc:
             raise ModelFileError(f'{self.path} lacks the spiking FER metadata ({exc}); export it with '
                                  '`attune train spiking-fer`') from None
@@ -71,6 +78,14 @@ class SpikingFerModel:
         if outputs[:2] != ['probabilities', 'ops']:
             raise ModelFileError(f'{self.path} has outputs {outputs}, expected probabilities, ops')
         self.input_name = self._session.get_inputs()[0].name
+
+    def window_spec(self) -> WindowSpec:
+        """The windows this model was trained on (length, bins, size, face window margin and saccades)."""
+        from attune.events.window_set import WindowSpec
+
+        extra = {k: v for k, v in (('margin', self.window_margin), ('saccade_px', self.saccade_amplitude_px))
+                 if v is not None}
+        return WindowSpec(window_s=self.window_ns / 1e9, bins=self.bins, size=self.size, **extra)
 
     def classify(self, frames: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
         """(probabilities (N, K), ops (N, 2)) for (N, 2, bins, size, size) frames."""

@@ -7,7 +7,7 @@ where one exists, else -1.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from attune.emotions import EMOTIONS
+from attune.events.face_window import WindowOptions
 
 #: Window kinds: emulated saccades over a still photo; a neutral -> smile onset or smile -> neutral
 #: offset morphed between a person's two photos; a stretch of a face video.
@@ -23,17 +24,30 @@ KINDS = ('still', 'onset', 'offset', 'video')
 
 @dataclass(frozen=True)
 class WindowSpec:
-    """What one model input covers: window_s seconds in `bins` time bins on a size x size face window;
-    still images and morphs are rendered at `fps` (the camera rate the node expects)."""
+    """What one model input covers: window_s seconds in `bins` time bins on a size x size face window
+    (`margin` and `saccade_px`: the face window's, see WindowOptions); still images and morphs are
+    rendered at `fps` (the camera rate the node expects)."""
 
     window_s: float = 0.32
     bins: int = 8
     size: int = 32
     fps: float = 30.0
+    margin: float = WindowOptions.margin
+    saccade_px: float = WindowOptions.saccade_amplitude_px
+
+    def window_options(self) -> WindowOptions:
+        """The face window the windows are emulated with (training draws saccades around saccade_px)."""
+        return WindowOptions(size=self.size, margin=self.margin, saccade_amplitude_px=self.saccade_px)
 
     @property
     def window_ns(self) -> int:
         return int(round(self.window_s * 1e9))
+
+
+def window_key(spec: WindowSpec) -> dict[str, Any]:
+    """The spec's fields for a cache key, less the face window's (keyed as `spec.window_options()`, so
+    caches made before WindowSpec carried them are found again)."""
+    return {k: v for k, v in asdict(spec).items() if k not in ('margin', 'saccade_px')}
 
 
 @dataclass

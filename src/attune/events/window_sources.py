@@ -19,7 +19,6 @@ import numpy.typing as npt
 
 from attune.events.emulated_windows import frame_stamps, jittered, random_emulator, sequence_windows, still_window
 from attune.events.emulator import EmulatorOptions
-from attune.events.face_window import WindowOptions
 from attune.events.onsets import MorphPair, OnsetCurve
 from attune.events.window_set import WindowSpec
 from attune.geometry import BoundingBox
@@ -89,7 +88,7 @@ def add_sequence(out: RawWindows, pair: MorphPair, curve: OnsetCurve, spec: Wind
                  source: str, test: bool, stride: int = 3) -> None:
     """Windows every `stride` frames along one morph sequence (random sensor and box for training)."""
     alphas = curve.alphas(spec.fps)
-    window = WindowOptions(size=spec.size)
+    window = spec.window_options()
     emulator = EmulatorOptions(seed=int(rng.integers(2**31))) if test else random_emulator(rng)
     box0 = pair.box0
     if not test:

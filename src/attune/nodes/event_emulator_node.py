@@ -39,6 +39,9 @@ NODE_NAME = 'event_emulator_node'
 
 #: Face window side when window_size is 0 and there is no spiking model to read it from.
 DEFAULT_WINDOW_SIZE = WindowOptions().size
+#: Face window margin when window_margin is -1 and the spiking model does not record one (models that
+#: predate the record were trained with it).
+DEFAULT_WINDOW_MARGIN = WindowOptions().margin
 
 PARAMETERS: tuple[ParamSpec, ...] = (
     *image_input_parameters(queue_depth=5),
@@ -47,8 +50,9 @@ PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec('window_size', 0, "Side in pixels of the face window; 0 = the size the spiking model "
               "(spiking_model_path) was trained on, 32 without one. Another size is warned about: the spiking "
               "model resamples it onto its own, which it was not trained on.", min=0, max=512),
-    ParamSpec('window_margin', 0.15, 'Border added on each side of the face box, as a fraction of its side.',
-              min=0.0, max=2.0),
+    ParamSpec('window_margin', -1.0, 'Border added on each side of the face box, as a fraction of its side; -1 = '
+              'the margin the spiking model was trained with (0.15 when it does not record one, or without a '
+              'model). Another margin is warned about: the model sees faces at another scale.', min=-1.0, max=2.0),
     ParamSpec('saccade_amplitude_px', 2.5, 'Size of the N-MNIST-style saccade triangle in window pixels '
               '(0: off; then a still face gives no events).', min=0.0, max=64.0),
     ParamSpec('saccade_period_s', 0.3, 'Duration of one saccade triangle (three saccades).', min=0.01, max=10.0),
@@ -64,9 +68,9 @@ PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec('track_timeout_s', 2.0, 'A track not seen for this long loses its emulator state.', min=0.01,
               max=3600.0),
     ParamSpec('spiking_model_path', '', "The spiking FER model these events are for: at start-up the window "
-              "size it was trained on is read (window_size 0) and its recorded saccade amplitude is checked against "
-              "saccade_amplitude_px and a mismatch is warned about; '' = the shipped cs3d_fer.onnx, 'none' = no "
-              "model (32 px windows, no check)."),
+              "size and margin it was trained on are read (window_size 0, window_margin -1) and its recorded "
+              "saccade amplitude is checked against saccade_amplitude_px and a mismatch is warned about; '' = the "
+              "shipped cs3d_fer.onnx, 'none' = no model (32 px windows, margin 0.15, no check)."),
     ParamSpec('autostart', True, 'Configure and activate at start-up without a lifecycle manager.'),
 )
 
@@ -77,12 +81,18 @@ def emulator_options(p: dict[str, Any], seed_offset: int = 0) -> EmulatorOptions
                            leak_hz=p['leak_hz'], shot_noise_hz=p['shot_noise_hz'], seed=p['seed'] + seed_offset)
 
 
-def window_options(p: dict[str, Any], size: int | None = None) -> WindowOptions:
-    """The window of parameters `p`; `size` replaces window_size (the resolved size when that is 0)."""
+def window_options(p: dict[str, Any], size: int | None = None, margin: float | None = None) -> WindowOptions:
+    """The window of parameters `p`; `size` and `margin` replace window_size and window_margin (the
+    resolved values when those say 'the model's')."""
     size = size if size is not None else p['window_size'] or DEFAULT_WINDOW_SIZE
     if size < 8:
         raise ConfigError(f'window_size must be 0 (the spiking model\'s) or in [8, 512], got {size}')
-    return WindowOptions(size=size, margin=p['window_margin'],
+    margin = margin if margin is not None else p['window_margin']
+    if margin < 0:
+        if margin != -1:
+            raise ConfigError(f'window_margin must be -1 (the spiking model\'s) or in [0, 2], got {margin}')
+        margin = DEFAULT_WINDOW_MARGIN
+    return WindowOptions(size=size, margin=margin,
                          saccade_amplitude_px=p['saccade_amplitude_px'], saccade_period_s=p['saccade_period_s'],
                          smoothing=p['roi_smoothing'])
 
@@ -100,6 +110,7 @@ class EventEmulatorNode(FacesJoinNode):
         self._tracks: dict[str, FaceEventEmulator] = {}
         self._saccade_check = 'off'
         self._window_size = DEFAULT_WINDOW_SIZE
+        self._window_margin = DEFAULT_WINDOW_MARGIN
         self._track_count = 0
         super().__init__(NODE_NAME, PARAMETERS, **kwargs)
 
@@ -109,6 +120,7 @@ class EventEmulatorNode(FacesJoinNode):
         emulator_options(self.params)
         model = self._spiking_model()
         self._window_size = self._resolve_window_size(model)
+        self._window_margin = self._resolve_window_margin(model)
         self._saccade_check = self._check_saccades(model)
         self._events_pub = self.add_publisher(self._msgs.EventPacket, self.params['events_topic'], qos.RESULTS)
 
@@ -137,6 +149,18 @@ class EventEmulatorNode(FacesJoinNode):
                                       'face windows; it resamples these onto its own and will be less reliable. '
                                       'Set window_size to 0 (follow the model).')
         return size
+
+    def _resolve_window_margin(self, model: SpikingFerModel | None) -> float:
+        """window_margin, or the model's trained margin when it is -1; warns when a set margin differs."""
+        margin = float(self.params['window_margin'])
+        trained = DEFAULT_WINDOW_MARGIN if model is None or model.window_margin is None else model.window_margin
+        if margin < 0:
+            return trained
+        if model is not None and abs(margin - trained) > 1e-6:
+            self.get_logger().warning(f'window_margin is {margin:g} but {model.path.name} was trained on face windows '
+                                      f'with margin {trained:g}; it sees faces at another scale and will be less '
+                                      'reliable. Set window_margin to -1 (follow the model).')
+        return margin
 
     def _check_saccades(self, model: SpikingFerModel | None) -> str:
         """'ok', 'mismatch', 'not recorded' or 'off' (see attune.events.fer.saccade_mismatch); warns once."""
@@ -178,7 +202,8 @@ class EventEmulatorNode(FacesJoinNode):
             if emulator is None:
                 self._track_count += 1
                 emulator = self._tracks[face.id] = FaceEventEmulator(
-                    window_options(self.params, self._window_size), emulator_options(self.params, self._track_count))
+                    window_options(self.params, self._window_size, self._window_margin),
+                    emulator_options(self.params, self._track_count))
                 first = True
             else:
                 first = False
@@ -203,7 +228,7 @@ class EventEmulatorNode(FacesJoinNode):
 
     def diagnostic_values(self) -> dict[str, Any]:
         return {**super().diagnostic_values(), 'tracks': len(self._tracks), 'window_size': self._window_size,
-                'saccade_check': self._saccade_check}
+                'window_margin': self._window_margin, 'saccade_check': self._saccade_check}
 
 
 #: The node class, for composition in one process (`attune up --mode composed`).

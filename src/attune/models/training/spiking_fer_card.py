@@ -50,18 +50,19 @@ def _fmt(v: object) -> str:
     return f'{v:.3f}' if isinstance(v, float) else ('-' if v is None else str(v))
 
 
-def _emulation(size: int) -> str:
+def _emulation(spec: dict[str, Any]) -> str:
     from attune.events.emulated_windows import SACCADE_SCALE
     from attune.events.face_window import WindowOptions
 
-    window = WindowOptions(size=size)  # what build_window_set emulates with (its defaults at the run's size)
+    window = WindowOptions(size=int(spec['size']), margin=float(spec.get('margin', WindowOptions.margin)),
+                           saccade_amplitude_px=float(spec.get('saccade_px', WindowOptions.saccade_amplitude_px)))
     return ('## Emulation\n'
             f'Every window is emulated with the node\'s face window (`attune.events.face_window.WindowOptions`: '
-            f'{window.size} px, margin {window.margin}) and its default saccades of **{window.saccade_amplitude_px:g} '
+            f'{window.size} px, margin **{window.margin:g}**) and saccades of **{window.saccade_amplitude_px:g} '
             f'px** (training: {SACCADE_SCALE[0]:g}-{SACCADE_SCALE[1]:g} times that, drawn per window). The ONNX '
-            'metadata records both (`saccade_amplitude_px`, `saccade_scale`); `event_emulator_node` checks its '
-            '`saccade_amplitude_px` against them at start-up and warns on a mismatch (with 1 px only the hair line '
-            'and the face outline fire and a still smile is invisible).')
+            'metadata records them (`window_margin`, `saccade_amplitude_px`, `saccade_scale`); `event_emulator_node` '
+            'follows the margin and checks its `saccade_amplitude_px` against them at start-up, warning on a '
+            'mismatch (with 1 px only the hair line and the face outline fire and a still smile is invisible).')
 
 
 def _validation(summary: dict[str, Any]) -> list[str]:
@@ -102,7 +103,7 @@ def model_card(name: str, summary: dict[str, Any], command: str, notes: list[str
              f"random horizontal flips, shifts up to {config.get('shift_px', 0)} px, "
              f"{config.get('event_dropout', 0):g} of the events dropped, onset/offset windows weighted "
              f"{config.get('change_weight', 1.0):g}x, targets sharpened with temperature "
-             f"{config.get('target_temperature', 1.0):g}.", '', _emulation(int(spec['size'])), '', DATA]
+             f"{config.get('target_temperature', 1.0):g}.", '', _emulation(spec), '', DATA]
     lines += [f'- {n}' for n in notes] + [
              '', '## Command', '', '```', command or '(not recorded)', '```']
     lines += _validation(summary) + ['', '## Held-out people (never seen in training or model selection)', '',

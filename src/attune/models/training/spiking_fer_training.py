@@ -24,7 +24,6 @@ from torch.nn import functional
 from attune.emotions import EMOTIONS
 from attune.events.emulated_windows import SACCADE_SCALE
 from attune.events.energy import OpEnergy
-from attune.events.face_window import WindowOptions
 from attune.events.window_set import WindowSet, WindowSpec, headline, metrics
 from attune.models.layers.c3d import C3DTwin
 from attune.models.layers.cs3d import CS3D
@@ -197,13 +196,14 @@ class Deployed(nn.Module):
 def export_onnx(model: FerNet, path: Path, spec: WindowSpec, source: str,
                 energy: OpEnergy | None = None) -> None:
     """Export to ONNX (dynamo exporter, opset 18, batch dimension dynamic) with the metadata the node
-    reads: labels, window_s, bins, size, source, the per-op energies used on the card, and the saccade
-    amplitude the windows were emulated with (and the range of factors of it drawn in training)."""
+    reads: labels, window_s, bins, size, source, the per-op energies used on the card, the face window's
+    margin and the saccade amplitude the windows were emulated with (and the range of factors of it drawn
+    in training)."""
     import onnx
 
     model.eval()
     energy = energy or OpEnergy()
-    saccades = WindowOptions(size=spec.size)  # what build_window_set emulates with (its defaults)
+    window = spec.window_options()  # what build_window_set emulates with
     example = torch.zeros(1, 2, spec.bins, spec.size, spec.size)
     batch = torch.export.Dim('batch', min=1, max=64)
     program = torch.onnx.export(Deployed(model).eval(), (example,), dynamo=True, input_names=['frames'],
@@ -216,7 +216,7 @@ def export_onnx(model: FerNet, path: Path, spec: WindowSpec, source: str,
     meta = {'labels': ','.join(EMOTIONS), 'window_s': repr(spec.window_s), 'bins': str(spec.bins),
             'size': str(spec.size), 'source': source, 'mac_pj': repr(energy.mac_pj), 'ac_pj': repr(energy.ac_pj),
             'channels': ','.join(str(c) for c in channels_of(model)), 'readout': str(model.readout),
-            'saccade_amplitude_px': repr(saccades.saccade_amplitude_px),
+            'window_margin': repr(window.margin), 'saccade_amplitude_px': repr(window.saccade_amplitude_px),
             'saccade_scale': ','.join(repr(v) for v in SACCADE_SCALE)}
     del proto.metadata_props[:]
     for k, v in meta.items():
