@@ -6,9 +6,10 @@
     python bench/host_run.py discovery-server --address IP:PORT
 
 perception: starts face_node and expression_node (the specs of attune.graph.node_graph), waits until
-  they subscribe and the robot host's readers are discovered, then (on "go") publishes a face clip as
-  the camera at --fps. Image stamps are the wall clock at publish time (namespaces on one machine share
-  it), so the receiving host can measure latency from them.
+  they subscribe and the robot host's readers are discovered, then publishes at --fps as the camera:
+  an empty scene (grey frames) from the line "go" on stdin, the face clip from the line "face". Image
+  stamps are the wall clock at publish time (namespaces on one machine share it), so the receiving host
+  can measure latency from them.
 robot: starts interaction_node, behavior_node and sim_robot_node, and reports every /attune/faces,
   /attune/interaction_state and /attune/behavior/command it receives as one JSON line on stdout
   (stamp, receive time).
