@@ -51,11 +51,13 @@ def _fmt(v: object) -> str:
 
 
 def _emulation(spec: dict[str, Any]) -> str:
-    from attune.events.emulated_windows import SACCADE_SCALE
-    from attune.events.face_window import WindowOptions
+    from dataclasses import fields
 
-    window = WindowOptions(size=int(spec['size']), margin=float(spec.get('margin', WindowOptions.margin)),
-                           saccade_amplitude_px=float(spec.get('saccade_px', WindowOptions.saccade_amplitude_px)))
+    from attune.events.emulated_windows import SACCADE_SCALE
+    from attune.events.window_set import WindowSpec
+
+    # The run's spec as recorded (summaries before margin and saccades were recorded get the defaults).
+    window = WindowSpec(**{f.name: spec[f.name] for f in fields(WindowSpec) if f.name in spec}).window_options()
     return ('## Emulation\n'
             f'Every window is emulated with the node\'s face window (`attune.events.face_window.WindowOptions`: '
             f'{window.size} px, margin **{window.margin:g}**) and saccades of **{window.saccade_amplitude_px:g} '
