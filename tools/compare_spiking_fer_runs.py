@@ -9,7 +9,8 @@ WINDOW a comma list of size=N, margin=F, saccade_px=F (a bare number is the size
 emulated with that window, from the cache given for its size by --size-cache, else from the folder STATE.pt
 is in (a run leaves it in its own --cache): the same people, so the comparison stays paired by person.
 
-Each .pt is the CS3D state dict a run left in its --cache (`<name>_cs3d.pt`). All runs must share the seed
+Each .pt is the CS3D state dict a run left in its --cache (`<name>_cs3d.pt`); its stage widths are read
+from its weights, so runs with other `--channels` are compared as they are. All runs must share the seed
 and val fraction: the validation people depend on those and on the people in the data only, so runs that
 made more windows per source or other targets are scored on the same windows (built here with the default
 data options, from the cache of a run that used them), which none of them trained on. Prints each run's
@@ -56,6 +57,12 @@ def parse_window(text: str) -> Any:
     return WindowSpec(**fields)
 
 
+def stage_widths(state: dict[str, Any]) -> tuple[int, int, int]:
+    """The three stage widths of a CS3D state dict (runs with other `--channels` are compared too)."""
+    a, b, c = (int(state[f'convs.{i}.spatial.weight'].shape[0]) for i in range(3))
+    return a, b, c
+
+
 def bootstrap(base: list[np.ndarray], other: list[np.ndarray], draws: int, seed: int) -> tuple[float, float, float]:
     rng = np.random.default_rng(seed)
     diffs = []
@@ -77,7 +84,6 @@ def main() -> int:
     parser.add_argument('--max-photos', type=int, default=1500)
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--val-fraction', type=float, default=0.2)
-    parser.add_argument('--channels', default='12,24,48')
     parser.add_argument('--draws', type=int, default=2000)
     args = parser.parse_args()
 
@@ -101,15 +107,14 @@ def main() -> int:
         return sets[spec]
 
     torch.set_num_threads(1)
-    a, b, c = (int(v) for v in args.channels.split(','))
-    config = SpikingFerTrainConfig(channels=(a, b, c))
     probs, vals = [], []
     for run in args.runs:
         path, _, window = str(run).partition('@')
         spec = parse_window(window)
         val = validation(spec, caches.get(spec, Path(path).parent))
-        model = build('cs3d', config)
-        model.load_state_dict(torch.load(path, weights_only=True))
+        state = torch.load(path, weights_only=True)
+        model = build('cs3d', SpikingFerTrainConfig(channels=stage_widths(state)))
+        model.load_state_dict(state)
         probs.append(predict(model, val.x)[0])
         vals.append(val)
         h = headline(metrics(probs[-1], val))
