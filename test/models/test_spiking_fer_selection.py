@@ -93,3 +93,24 @@ def test_shipped_model_says_which_saccades_it_expects() -> None:
     assert model.window_margin is None  # exported before the margin was recorded: the node's 0.15
     assert saccade_mismatch(model, WindowOptions().saccade_amplitude_px) is None
     assert saccade_mismatch(model, 1.0) is not None
+
+
+def test_a_run_is_seeded_from_its_initial_weights_on(tmp_path, monkeypatch) -> None:
+    """Two runs with the same data and config give the same weights, whatever torch's global RNG holds
+    (its seed differs per process): the initial weights are drawn from the config's seed too."""
+    from attune.models.training import spiking_fer_card, spiking_fer_training
+
+    monkeypatch.setattr(spiking_fer_training, 'export_onnx', lambda *a, **k: None)
+    monkeypatch.setattr(spiking_fer_card, 'model_card', lambda *a, **k: '')
+    data = _windows({'london': 6}, held={'london0'})
+    rng = np.random.default_rng(0)
+    data = WindowSet((rng.random((len(data.x), 2, 4, 16, 16)) < 0.1).astype(np.uint8), data.y, data.teacher,
+                     data.truth, data.subject, data.source, data.kind, data.test)
+    config = SpikingFerTrainConfig(epochs=1, batch_size=4, channels=(4, 4, 8))
+    states = []
+    for i in range(2):
+        torch.manual_seed(100 + i)  # another process's global RNG
+        spiking_fer_training.run(data, tmp_path / f'out{i}', 'm', WindowSpec(bins=4, size=16), config, twin=False,
+                                 checkpoint_dir=tmp_path / f'cache{i}', log=lambda _: None)
+        states.append(torch.load(tmp_path / f'cache{i}' / 'm_cs3d.pt', weights_only=True))
+    assert all(torch.equal(states[0][k], states[1][k]) for k in states[0])

@@ -278,9 +278,10 @@ def run(data: WindowSet, out_dir: Path, name: str, spec: WindowSpec, config: Spi
     if not len(train_set):
         raise ValueError('no training windows (every subject is held out)')
     log(f'{len(train_set)} training windows, {len(val_set)} validation windows, {len(test_set)} held-out windows')
-    models: dict[str, FerNet] = {'cs3d': build('cs3d', config)}
-    if twin:
-        models['c3d'] = build('c3d', config)
+    models: dict[str, FerNet] = {}
+    for kind in ('cs3d', 'c3d') if twin else ('cs3d',):
+        seed_everything(config.seed)  # the initial weights too: torch's own seed differs per process
+        models[kind] = build(kind, config)
     summary: dict[str, Any] = {'config': config_dict(config), 'spec': asdict(spec), 'train_windows': len(train_set),
                      'validation_windows': len(val_set), 'test_windows': len(test_set), 'models': {}}
     ops: dict[str, dict[str, npt.NDArray[Any]]] = {}
