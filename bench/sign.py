@@ -22,7 +22,8 @@ Numbers, all from one run, with the shipped models (src/attune/models/sign_*.onn
              masked features at 4 frames of the window, fitted on the training blocks. Without
              --eval-only the baseline is also scored on the 'tail' split (the last recorded blocks
              of each gloss held out: how much later parts of a recording drift from earlier ones);
-             with --tail-epochs the shipped ASL recipe is also trained on the tail split.
+             with --tail-epochs the shipped ASL and kinivi hand-shape recipes are also trained on
+             the tail split (bench/sign_tail_levers.py measures levers on it).
   continuous 400 sequences composed from the held-out ASL blocks (all of DIR with --eval-only):
              character error rate of the CTC model, greedy and beam; baseline: the isolated model +
              hysteresis over the same frames. And the gloss error rate of the kinivi hand-shape
@@ -138,15 +139,19 @@ def isolated_accuracy(data: Path, eval_only: bool) -> dict:
     return results
 
 
-def tail_model(data: Path, epochs: int) -> dict:
-    """The shipped ASL recipe trained on the tail split, scored on its held-out (last) blocks."""
+#: The shipped isolated recipes retrained on the tail split (--tail-epochs): their cards' settings.
+TAIL_RECIPES = {'asl_alphabet': {'stride': 2}, 'kinivi_handshape': {'stride': 1, 'joint_angles': 2}}
+
+
+def tail_model(name: str, data: Path, epochs: int) -> dict:
+    """A shipped isolated recipe trained on the tail split, scored on its held-out (last) blocks."""
     from attune.models.training.sign_training import SignTrainConfig, train_isolated
     from attune.sign.datasets import load_builtin
 
-    result = train_isolated(load_builtin('asl_alphabet', data),
-                            SignTrainConfig(epochs=epochs, split_strategy='tail', threads=1), 'asl_tail', log=log)
+    config = SignTrainConfig(epochs=epochs, split_strategy='tail', threads=1, **TAIL_RECIPES[name])
+    result = train_isolated(load_builtin(name, data), config, f'{name}_tail', log=log)
     m = result.metrics
-    log(f"asl_alphabet tail split, model trained {epochs} epochs: {m['held_out_window_accuracy']:.4f}")
+    log(f"{name} tail split, model trained {epochs} epochs: {m['held_out_window_accuracy']:.4f}")
     return {'model_epochs': epochs, 'model_window_accuracy': round(m['held_out_window_accuracy'], 4),
             'model_block_accuracy': round(m['held_out_block_accuracy'], 4),
             'model_worst_glosses': sorted(((g, round(v, 3)) for g, v in m['per_gloss_accuracy'].items()),
@@ -325,8 +330,9 @@ def main() -> int:
     parser.add_argument('--repeats', type=int, default=300)
     parser.add_argument('--hand-frames', type=int, default=150)
     parser.add_argument('--tail-epochs', type=int, default=0,
-                        help='also train an ASL model on the tail split (the last recorded blocks held out) '
-                             'for this many epochs and score it (0: skip; ~3 min for 15 on 2 cores)')
+                        help='also train the ASL and kinivi hand-shape recipes on the tail split (the last '
+                             'recorded blocks held out) for this many epochs and score them (0: skip; ~5 min '
+                             'for 30 on 2 quiet cores)')
     args = parser.parse_args()
     if not (args.data / 'asl_alphabet' / 'landmarks.csv').is_file():
         print(f'ERROR: {args.data} is not laid out like ../shared/data/hands', file=sys.stderr)
@@ -337,8 +343,8 @@ def main() -> int:
         return 1
     isolated = isolated_accuracy(args.data, args.eval_only)
     cont = continuous(args.data, args.sequences, args.eval_only)
-    if args.tail_epochs:
-        isolated['asl_alphabet']['tail'].update(tail_model(args.data, args.tail_epochs))
+    for name in TAIL_RECIPES if args.tail_epochs else ():
+        isolated[name]['tail'].update(tail_model(name, args.data, args.tail_epochs))
     lat = latency(args.data, args.repeats)
     hands = hands_cost(args.video, args.hand_frames) if args.video.is_file() else {'video': None}
     readings = video_readings(args.sign_video) if args.sign_video.is_file() else {'video': None}

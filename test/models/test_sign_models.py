@@ -15,6 +15,7 @@ from attune.sign.compose import SequenceComposer
 from attune.sign.datasets import load_builtin, load_recordings, split_blocks, windows
 from attune.sign.model import SHIPPED, SignModel
 from test.conftest import shared_data
+from test.hands.test_normalize import hand
 
 torch = pytest.importorskip('torch')  # the [train] pins
 
@@ -120,3 +121,24 @@ def test_import_bag_cuts_recordings_of_a_gloss(tmp_path) -> None:
     assert [p.name for p in written] == ['bag_000.npz', 'bag_001.npz']  # the 3-frame run is skipped
     dataset = load_recordings(tmp_path / 'vocab')
     assert dataset.glosses == ('wave',) and [len(s) for s in dataset.segments] == [12, 15]
+
+
+def test_joint_angles_see_a_straight_finger_as_straight_however_foreshortened() -> None:
+    from attune.models.layers.sign_encoder import JOINT_ANGLES, SignEncoder, joint_angles
+
+    points = hand()[:, :2] - hand()[0, :2]
+    short = points.copy()
+    for tip in (6, 7, 8):  # the index finger pointing toward the camera: a fifth of its length
+        short[tip] = points[5] + 0.2 * (points[tip] - points[5])
+    curled = points.copy()
+    curled[7:9] = points[6] - 0.5 * (points[7:9] - points[6])  # folded back at the middle joint
+    frames = np.zeros((1, 4, 96), np.float32)
+    for i, p in enumerate((points, short, curled)):
+        frames[0, i, :42] = p.ravel()
+    angles = joint_angles(torch.from_numpy(frames))[0].numpy()
+    index = slice(6, 9)  # cosines of the index chain's turns (after the thumb's 3 cosines and 3 sines)
+    assert angles.shape == (4, JOINT_ANGLES) and np.abs(angles[3]).max() == 0.0  # no hand: zeros
+    np.testing.assert_allclose(angles[1, index], angles[0, index], atol=1e-5)
+    assert angles[2, index].min() < 0.0 < angles[0, index].min()
+    encoder = SignEncoder(96, dim=16, depth=1, joint_angles=1)
+    assert encoder(torch.from_numpy(frames)).shape == (1, 4, 16)

@@ -95,3 +95,20 @@ def test_a_seed_fixes_every_draw_and_unknown_components_fail() -> None:
     assert set(COMPONENTS) >= {'proportions', 'tilt', 'roll', 'distance', 'jitter', 'mirror'}
     with pytest.raises(KeyError):
         FULL.only('lighting')
+
+
+def test_finger_lift_foreshortens_single_fingers_and_keeps_the_palm() -> None:
+    original = segment(kind='hand')  # kinivi's kind: no depth, a flat hand
+    lift = SignerVariation(finger_lift_deg=80.0, finger_lift_share=1.0)
+    out = vary_segment(original, lift, np.random.default_rng(5), hand_free=False)
+    palm = [0, 5, 9, 13, 17, *FINGERS[0]]  # wrist, knuckles and the thumb stay
+    np.testing.assert_allclose(out.points[:, palm], original.points[:, palm], atol=1e-9)
+    for finger in FINGERS[1:]:
+        before = original.points[0, finger[-1]] - original.points[0, finger[0]]
+        after = out.points[0, finger[-1]] - out.points[0, finger[0]]
+        assert np.linalg.norm(after) < 0.99 * np.linalg.norm(before)  # bent out of the image plane
+    # off (the default), the other components draw exactly as before
+    rng_a, rng_b = np.random.default_rng(1), np.random.default_rng(1)
+    plain = vary_segment(original, FULL, rng_a, hand_free=False)
+    np.testing.assert_array_equal(plain.points, vary_segment(original, FULL, rng_b, hand_free=False).points)
+    assert rng_a.random() == rng_b.random()

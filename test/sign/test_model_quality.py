@@ -14,10 +14,11 @@ from attune.sign.model import SignModel
 from test.conftest import shared_data
 
 #: model -> (held-out window accuracy floor, floor as other signers). Measured when shipped (model
-#: cards): asl_alphabet 1.0000 and 1.0000, kinivi_handshape 1.0000 and 0.9969.
+#: cards): asl_alphabet 1.0000 and 1.0000, kinivi_handshape 0.9885 and 0.9786 (joint angles instead of
+#: landmark positions: 93.8 % instead of 79.6 % on the tail split, docs/sign.md).
 FLOORS = {
     'asl_alphabet': (0.995, 0.995),
-    'kinivi_handshape': (0.995, 0.99),
+    'kinivi_handshape': (0.985, 0.975),
 }
 
 

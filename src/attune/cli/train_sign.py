@@ -44,6 +44,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         t.add_argument('--depth', type=int, default=3, help='encoder blocks')
         t.add_argument('--lr', type=float, default=2e-3)
         t.add_argument('--threads', type=int, default=2, help='torch CPU threads')
+        t.add_argument('--joint-angles', type=int, choices=(0, 1, 2), default=0,
+                       help='1: the model also reads the turn between consecutive finger bones (finger curl '
+                            'that survives foreshortening), 2: instead of the landmark positions; 0: off '
+                            '(docs/sign.md, "Levers on the tail split")')
         if task == 'isolated':
             t.add_argument('--window', type=int, default=16, help='frames per decision')
             t.add_argument('--stride', type=int, default=2, help='step between training windows')
@@ -92,7 +96,7 @@ def run_train(ns: argparse.Namespace) -> int:
     name = ns.name or out.stem.removeprefix('sign_')
     common = dict(epochs=ns.epochs, seed=ns.seed, split_seed=ns.split_seed, split_strategy=ns.split,
                   test_fraction=ns.test_fraction,
-                  dim=ns.dim, depth=ns.depth, lr=ns.lr, threads=ns.threads)
+                  dim=ns.dim, depth=ns.depth, lr=ns.lr, threads=ns.threads, joint_angles=ns.joint_angles)
     log = lambda text: print(text, file=sys.stderr, flush=True)  # noqa: E731
     if ns.task == 'isolated':
         config = training.SignTrainConfig(task='isolated', window=ns.window, stride=ns.stride,

@@ -73,15 +73,21 @@ MEASURES: tuple[str, ...] = (
 MEASURE_INDEX = {name: i for i, name in enumerate(MEASURES)}
 
 
-def _mean(points: npt.NDArray[Any], group: str) -> npt.NDArray[Any]:
-    out: npt.NDArray[Any] = points[list(LANDMARKS[group])].mean(axis=0)
-    return out
+@cache
+def _group_weights() -> npt.NDArray[Any]:
+    """(len(LANDMARKS), 468) weights whose product with (468, 3) points is every group's mean point.
+    Why a matrix: one product per face instead of 24 small numpy means (~0.5 ms of Python overhead)."""
+    weights = np.zeros((len(LANDMARKS), 468))
+    for row, indices in enumerate(LANDMARKS.values()):
+        weights[row, list(indices)] = 1.0 / len(indices)
+    return weights
 
 
 def measure(aligned: npt.NDArray[Any]) -> npt.NDArray[Any]:
     """The MEASURES vector (float64) of aligned landmarks (N >= 468, 3) in canonical centimetres."""
     p = aligned
-    y = {g: _mean(p, g)[1] for g in LANDMARKS}
+    means = dict(zip(LANDMARKS, _group_weights() @ np.asarray(p[:468], dtype=np.float64)))
+    y = {g: float(point[1]) for g, point in means.items()}
     eye_line_r = (y['eye_outer_r'] + y['eye_inner_r']) / 2
     eye_line_l = (y['eye_outer_l'] + y['eye_inner_l']) / 2
     lip_centre = (y['upper_lip_inner'] + y['lower_lip_inner']) / 2
@@ -89,7 +95,7 @@ def measure(aligned: npt.NDArray[Any]) -> npt.NDArray[Any]:
     out = np.empty(len(MEASURES))
     out[0] = ((y['inner_brow_r'] - y['eye_inner_r']) + (y['inner_brow_l'] - y['eye_inner_l'])) / 2
     out[1] = ((y['outer_brow_r'] - y['eye_outer_r']) + (y['outer_brow_l'] - y['eye_outer_l'])) / 2
-    out[2] = float(np.linalg.norm(_mean(p, 'inner_brow_r') - _mean(p, 'inner_brow_l')))
+    out[2] = float(np.linalg.norm(means['inner_brow_r'] - means['inner_brow_l']))
     out[3] = ((y['upper_lid_r'] - y['lower_lid_r']) + (y['upper_lid_l'] - y['lower_lid_l'])) / 2
     out[4] = ((y['lower_lid_r'] - eye_line_r) + (y['lower_lid_l'] - eye_line_l)) / 2
     out[5] = ((y['cheek_r'] - eye_line_r) + (y['cheek_l'] - eye_line_l)) / 2
@@ -219,46 +225,52 @@ class AuResult:
         return float(self.intensities[AU_INDEX[name]])
 
 
-def _ramp(delta: npt.NDArray[Any] | float, full: float) -> npt.NDArray[Any]:
-    return np.clip(np.asarray(delta, dtype=np.float64) / full, 0.0, 1.0)
+def _clip01(value: float) -> float:
+    return min(max(value, 0.0), 1.0)
+
+
+def _ramp(delta: float, full: float) -> float:
+    return _clip01(delta / full)
 
 
 def intensities_from_measures(m: npt.NDArray[Any], reference: npt.NDArray[Any]) -> npt.NDArray[Any]:
     """AU intensities (float32, AU_NAMES order) from measures and a neutral reference."""
-    d = np.asarray(m, dtype=np.float64) - reference
+    # Plain floats: these ~40 scalar steps cost several times more as numpy scalars.
+    d = (np.asarray(m, dtype=np.float64) - reference).tolist()
+    mv = np.asarray(m, dtype=np.float64).tolist()
     k = MEASURE_INDEX
     f = FULL_SCALE
-    ref_open = max(reference[k['eye_opening']], 1e-3)
+    ref_open = max(float(reference[k['eye_opening']]), 1e-3)
     corner = (d[k['corner_elevation_r']] + d[k['corner_elevation_l']]) / 2
     width = d[k['mouth_width']]
-    closure = 1.0 - m[k['eye_opening']] / ref_open        # 0 open as neutral, 1 closed
-    au = np.zeros(len(AU_NAMES))
+    closure = 1.0 - mv[k['eye_opening']] / ref_open        # 0 open as neutral, 1 closed
+    au = [0.0] * len(AU_NAMES)
     au[AU_INDEX['AU1']] = _ramp(d[k['inner_brow_height']], f['inner_brow_height'])
     au[AU_INDEX['AU2']] = _ramp(d[k['outer_brow_height']], f['outer_brow_height'])
-    au[AU_INDEX['AU4']] = np.clip(0.6 * _ramp(-d[k['inner_brow_height']], f['inner_brow_height'])
-                                  + 0.6 * _ramp(-d[k['brow_gap']], f['brow_gap']), 0, 1)
+    au[AU_INDEX['AU4']] = _clip01(0.6 * _ramp(-d[k['inner_brow_height']], f['inner_brow_height'])
+                                  + 0.6 * _ramp(-d[k['brow_gap']], f['brow_gap']))
     au[AU_INDEX['AU5']] = _ramp(d[k['eye_opening']], f['eye_opening'])
     cheek = _ramp(d[k['cheek_height']], f['cheek_height'])
     lid_raise = _ramp(d[k['lower_lid_height']], f['lower_lid_height'])
-    narrowing = np.clip(closure / 0.5, 0, 1)
-    au[AU_INDEX['AU6']] = np.clip(0.7 * cheek + 0.3 * lid_raise, 0, 1)
-    au[AU_INDEX['AU7']] = np.clip(narrowing * (1 - np.clip((closure - 0.6) / 0.2, 0, 1)) * (1 - 0.5 * cheek), 0, 1)
+    narrowing = _clip01(closure / 0.5)
+    au[AU_INDEX['AU6']] = _clip01(0.7 * cheek + 0.3 * lid_raise)
+    au[AU_INDEX['AU7']] = _clip01(narrowing * (1 - _clip01((closure - 0.6) / 0.2)) * (1 - 0.5 * cheek))
     au[AU_INDEX['AU9']] = _ramp(-d[k['nose_wing_height']], f['nose_wing_height'])
     au[AU_INDEX['AU10']] = _ramp(-d[k['upper_lip_height']], f['upper_lip_height'])
     up = _ramp(corner, f['corner_elevation'])
-    au[AU_INDEX['AU12']] = np.clip(0.7 * up + 0.3 * _ramp(width, f['mouth_width']) * (corner > 0), 0, 1)
+    au[AU_INDEX['AU12']] = _clip01(0.7 * up + 0.3 * _ramp(width, f['mouth_width']) * (corner > 0))
     au[AU_INDEX['AU14']] = _ramp(abs(d[k['corner_elevation_r']] - d[k['corner_elevation_l']]),
                                  f['corner_asymmetry'])
     au[AU_INDEX['AU15']] = _ramp(-corner, f['corner_depression'])
-    apart = np.clip(m[k['lip_gap']] / 0.5, 0, 1)          # 0 closed lips, 1 clearly open mouth
+    apart = _clip01(mv[k['lip_gap']] / 0.5)          # 0 closed lips, 1 clearly open mouth
     au[AU_INDEX['AU17']] = _ramp(-d[k['chin_height']], f['chin_height']) * (1 - apart)
     au[AU_INDEX['AU20']] = _ramp(width, f['mouth_width']) * (1 - up)
-    au[AU_INDEX['AU23']] = np.clip(0.6 * _ramp(-d[k['lip_thickness']], f['lip_thickness'])
-                                   + 0.4 * _ramp(-width, f['mouth_width']), 0, 1)
-    au[AU_INDEX['AU25']] = _ramp(m[k['lip_gap']] - f['lip_gap_threshold'], f['lip_gap'])
+    au[AU_INDEX['AU23']] = _clip01(0.6 * _ramp(-d[k['lip_thickness']], f['lip_thickness'])
+                                   + 0.4 * _ramp(-width, f['mouth_width']))
+    au[AU_INDEX['AU25']] = _ramp(mv[k['lip_gap']] - f['lip_gap_threshold'], f['lip_gap'])
     au[AU_INDEX['AU26']] = _ramp(d[k['jaw_opening']], f['jaw_opening']) * apart
-    au[AU_INDEX['AU45']] = np.clip((closure - 0.6) / 0.3, 0, 1)
-    return au.astype(np.float32)
+    au[AU_INDEX['AU45']] = _clip01((closure - 0.6) / 0.3)
+    return np.array(au, dtype=np.float32)
 
 
 class NeutralBaseline:

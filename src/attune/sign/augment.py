@@ -10,6 +10,9 @@ camera per segment and re-renders its landmarks before the features are computed
                  shape differ between people; palm-size normalization removes only overall size)
     tilt         out-of-plane rotation about the wrist (yaw and pitch), then orthographic
                  projection: with MediaPipe's depth where the data has it, else a flat hand
+    finger lift  single fingers bent out of the palm's plane at their knuckle (about the knuckle
+                 line): a finger pointing toward the camera, its image foreshortened, which a
+                 rigid tilt of a flat hand cannot produce
     roll         in-plane rotation about the wrist (camera roll, a tilted head or wrist)
     distance     the hand drawn smaller or larger about its mean position (distance to the camera:
                  motion in image units shrinks and pixel noise grows relative to the hand)
@@ -54,6 +57,8 @@ class SignerVariation:
     speed: time runs this many times faster (log-uniform in the range).
     jitter: landmark noise standard deviation, in palm sizes at distance factor 1.
     mirror: probability of showing the other hand.
+    finger_lift_deg: each finger but the thumb, with probability finger_lift_share, bent out of the
+        palm plane at its knuckle by up to this angle (either way).
     """
 
     finger_scale: float = 0.0
@@ -66,6 +71,8 @@ class SignerVariation:
     speed: tuple[float, float] = (1.0, 1.0)
     jitter: float = 0.0
     mirror: float = 0.0
+    finger_lift_deg: float = 0.0
+    finger_lift_share: float = 0.5
 
     def only(self, *components: str) -> SignerVariation:
         """This variation with every component but the named ones (keys of COMPONENTS) switched off.
@@ -87,6 +94,7 @@ COMPONENTS = {
     'speed': ('speed',),
     'jitter': ('jitter',),
     'mirror': ('mirror',),
+    'finger_lift': ('finger_lift_deg', 'finger_lift_share'),
 }
 
 
@@ -126,6 +134,7 @@ def vary_segment(segment: Segment, variation: SignerVariation, rng: np.random.Ge
     draw = _Draw(variation, rng)
     if seen.any():
         xyz[seen] = _proportions(xyz[seen], draw)
+        xyz[seen] = _lift_fingers(xyz[seen], draw)
         xyz[seen] = _rotate(xyz[seen], draw)
     centre = np.nanmean(xyz[seen, _WRIST], axis=0) if seen.any() else np.zeros(3)
     mirror = segment.mirror
@@ -169,6 +178,9 @@ class _Draw:
         self.aspect = 1.0 + u(v.aspect)
         self.speed = _log_uniform(rng, v.speed)
         self.mirrored = v.mirror > 0 and bool(rng.random() < v.mirror)
+        # drawn last and only when on, so that the other components' draws stay as they were
+        self.lifts = [math.radians(u(v.finger_lift_deg)) if rng.random() < v.finger_lift_share else 0.0
+                      for _ in FINGERS[1:]] if v.finger_lift_deg > 0 else []
 
 
 def _log_uniform(rng: np.random.Generator, bounds: tuple[float, float]) -> float:
@@ -196,6 +208,25 @@ def _proportions(xyz: npt.NDArray[Any], draw: _Draw) -> npt.NDArray[Any]:
         out[:, finger[0], :2] += shift
         for previous, joint in itertools.pairwise(finger):
             out[:, joint] = out[:, previous] + scale * (xyz[:, joint] - xyz[:, previous])
+    return out
+
+
+def _lift_fingers(xyz: npt.NDArray[Any], draw: _Draw) -> npt.NDArray[Any]:
+    """Each lifted finger's joints rotated about the knuckle line (index -> little knuckle, per
+    frame) through its knuckle (Rodrigues' formula)."""
+    if not any(draw.lifts):
+        return xyz
+    out = xyz.copy()
+    axis = xyz[:, 17] - xyz[:, 5]
+    axis /= np.maximum(np.linalg.norm(axis, axis=1, keepdims=True), 1e-9)
+    for finger, angle in zip(FINGERS[1:], draw.lifts):
+        if angle == 0.0:
+            continue
+        c, s = math.cos(angle), math.sin(angle)
+        for joint in finger[1:]:
+            v = xyz[:, joint] - xyz[:, finger[0]]
+            along = (v * axis).sum(1, keepdims=True) * axis
+            out[:, joint] = xyz[:, finger[0]] + v * c + np.cross(axis, v) * s + along * (1 - c)
     return out
 
 

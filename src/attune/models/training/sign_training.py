@@ -66,6 +66,7 @@ class SignTrainConfig:
     threads: int = 2
     vary_signer: bool = True
     clean_fraction: float = 0.25
+    joint_angles: int = 0  # SignEncoder joint_angles: 0 off, 1 added, 2 instead of positions
     compose: ComposeOptions = field(default_factory=ComposeOptions)
 
 
@@ -87,8 +88,9 @@ def _normalization(features: npt.NDArray[Any], groups: tuple[str, ...]) -> tuple
 
 
 def _architecture(config: SignTrainConfig, max_len: int) -> dict[str, Any]:
-    return {'dim': config.dim, 'depth': config.depth, 'bottleneck': config.bottleneck,
-            'kernel_size': config.kernel_size, 'max_len': max_len, 'dropout': config.dropout}
+    architecture = {'dim': config.dim, 'depth': config.depth, 'bottleneck': config.bottleneck,
+                    'kernel_size': config.kernel_size, 'max_len': max_len, 'dropout': config.dropout}
+    return {**architecture, 'joint_angles': config.joint_angles} if config.joint_angles else architecture
 
 
 def _encoder(config: SignTrainConfig, max_len: int) -> SignEncoder:
@@ -105,9 +107,12 @@ def _schedule(optimizer: torch.optim.Optimizer, steps: int) -> torch.optim.lr_sc
 
 # --- isolated --------------------------------------------------------------------------------------
 def train_isolated(dataset: LandmarkDataset, config: SignTrainConfig, name: str,
-                   log: Callable[[str], None] = print) -> SignTrainResult:
+                   log: Callable[[str], None] = print, *,
+                   variation: SignerVariation | None = None) -> SignTrainResult:
     """Train an IsolatedSignClassifier on the training blocks; score it on the held-out blocks, as
-    recorded and as other signers would show them (attune.sign.evaluation.robustness)."""
+    recorded and as other signers would show them (attune.sign.evaluation.robustness).
+    variation: the signer variation of training and of the check (default: the data set's,
+    attune.sign.augment.signer_variation)."""
     from attune.models.layers.sign_classifier import IsolatedSignClassifier
 
     torch.manual_seed(config.seed)
@@ -126,7 +131,7 @@ def train_isolated(dataset: LandmarkDataset, config: SignTrainConfig, name: str,
     steps_per_epoch = math.ceil(len(x_clean) * 1.1 / config.batch_size)  # variation changes the count a little
     scheduler = _schedule(optimizer, config.epochs * steps_per_epoch)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
-    variation = signer_variation(dataset)
+    variation = signer_variation(dataset) if variation is None else variation
     feature_level: dict[str, Any] = dict(mirror=dataset.mirror_augment and not config.vary_signer,
                          rotation_deg=0.0 if config.vary_signer else dataset.rotation_deg,
                          aspect=0.0 if config.vary_signer else 0.15, noise=0.0 if config.vary_signer else 0.03)
