@@ -88,10 +88,15 @@ def nearest_neighbour(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarr
     return out
 
 
-def baseline_features(x: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    picks = np.linspace(0, x.shape[1] - 1, 4).round().astype(int)
-    flat = (x[:, picks] * mask).reshape(len(x), -1)
-    scale = flat.std(0)
+def baseline_features(x: np.ndarray, mask: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
+    """The 1-NN baseline's features: 4 frames of each window, masked, scaled per column by the standard
+    deviation over `reference` windows (default: x itself)."""
+    def picked(windows: np.ndarray) -> np.ndarray:
+        picks = np.linspace(0, windows.shape[1] - 1, 4).round().astype(int)
+        return (windows[:, picks] * mask).reshape(len(windows), -1)
+
+    flat = picked(x)
+    scale = (flat if reference is None else picked(reference)).std(0)
     return flat / np.where(scale > 1e-6, scale, 1.0)
 
 

@@ -126,9 +126,7 @@ def main() -> int:
     mirrored[..., start:stop:2] *= -1.0  # x of the rotation-normalized shape: the other hand
     mask = group_mask(dataset.groups)
     train_f = baseline_features(x_train, mask)
-    scale = (x_train[:, np.linspace(0, window - 1, 4).round().astype(int)] * mask).reshape(len(x_train), -1).std(0)
-    test_f = (x_test[:, np.linspace(0, window - 1, 4).round().astype(int)] * mask).reshape(len(x_test), -1)
-    test_f = test_f / np.where(scale > 1e-6, scale, 1.0)
+    test_f = baseline_features(x_test, mask, reference=x_train)  # scaled as the training windows
     knn = prototype_scores(train_f, y_train, test_f, classes)
 
     def accuracy(p: np.ndarray) -> float:
