@@ -47,6 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from attune.graph.runner import run_composed
     from attune.ros.dds import use_attune_dds_profile
+    from attune.ros.node_main import end_node_process
     from attune.stop_signals import ignore_stop_signals, install_stop_signals
 
     args = list(sys.argv[1:] if argv is None else argv)
@@ -59,10 +60,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     use_attune_dds_profile(large_messages=large)
     names = ', '.join(s.name for s in specs)
     try:
-        return run_composed(specs, stop, lambda text: print(f'[attune group: {names}] {text}', file=sys.stderr,
+        code = run_composed(specs, stop, lambda text: print(f'[attune group: {names}] {text}', file=sys.stderr,
                                                             flush=True), one_thread=True)
     finally:
         ignore_stop_signals()  # stopped: from here the process only exits
+    end_node_process(code)  # as a node process ends: at once, the participant's exit under a deadline
 
 
 if __name__ == '__main__':

@@ -106,6 +106,7 @@ def run_composed(specs: Sequence[NodeSpec], stop: StopRequest, log: Callable[[st
     from rclpy.signals import SignalHandlerOptions
 
     from attune.errors import AttuneError
+    from attune.ros.teardown_deadline import exit_if_stuck
 
     # rclpy's own signal handlers stay off: the caller's handlers set `stop`, so a Ctrl-C during
     # start-up ends the loop below instead of shutting the context down under a half-built node.
@@ -137,4 +138,5 @@ def run_composed(specs: Sequence[NodeSpec], stop: StopRequest, log: Callable[[st
     finally:
         for node in nodes:
             node.destroy_node()
-        rclpy.try_shutdown()
+        with exit_if_stuck():  # a middleware deadlock must not keep stopped nodes alive (teardown_deadline)
+            rclpy.try_shutdown()

@@ -16,13 +16,16 @@ native libraries, with their threads still running) took most of an event_emulat
 10.2-10.8 s when 14 stopped together on a busy 2-core machine, 2.3-2.7 s ending this way, and a
 face_node was still in its finalizing garbage collection 45 s after SIGINT. Nothing of the node is
 left to it: the node is destroyed, rclpy shut down (its log files flushed), session logs closed by
-the node's release().
+the node's release(). The middleware's part of this (rclpy's shutdown, the context's destruction) runs
+under a deadline (attune.ros.teardown_deadline): Fast DDS can deadlock while a participant is destroyed,
+and then the process dumps its stacks and exits with status 1 instead of hanging.
 
 Works on rclpy from Jazzy on (no reliance on Kilted's `with rclpy.init()` context manager).
 """
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import gc
 import os
 import sys
@@ -37,6 +40,7 @@ from rclpy.signals import SignalHandlerOptions
 
 from attune.errors import AttuneError
 from attune.ros.dds import use_attune_dds_profile
+from attune.ros.teardown_deadline import STDERR_FD, exit_if_stuck
 from attune.stop_signals import StopSignals, ignore_stop_signals, install_stop_signals
 
 #: Seconds the executor gets to finish the callback in progress at shutdown (then the process exits anyway).
@@ -51,21 +55,24 @@ def run_node(factory: Callable[[], Node], args: list[str] | None = None, *, end_
     """Create the node from `factory` and spin it until SIGINT/SIGTERM (or an external shutdown).
 
     The exit code is 0 after a clean shutdown, 1 when the node could not start (a wrong parameter,
-    a missing model file), with the reason printed as one line on stderr. end_process: the process
+    a missing model file), with the reason printed as one line on stderr, or when the middleware's
+    teardown hung past its deadline (every thread's stack on stderr, after `Timeout`). end_process: the process
     then ends with it at once (see the module docstring); false: returned, for a caller that has
     more to close (`attune view`). An exception raised by a callback still ends the process with
     its traceback (a bug to see).
     """
     code = _run(factory, args)
     if end_process:
-        _end_process(code)
+        end_node_process(code)
     return code
 
 
-def _end_process(code: int) -> NoReturn:
-    """Exit now, without the interpreter's finalization; everything of the node is released already."""
-    gc.collect()  # the executor, node and entity objects drop their hold on the context
-    rclpy.get_default_context().destroy()  # the DDS participant leaves, its shared memory is unlinked
+def end_node_process(code: int) -> NoReturn:
+    """Exit now, without the interpreter's finalization; everything of the node(s) is released already
+    (rclpy shut down). Also the end of a grouped process (attune.graph.group)."""
+    with exit_if_stuck():  # a middleware deadlock must not keep a stopped node alive (teardown_deadline)
+        gc.collect()  # the executor, node and entity objects drop their hold on the context
+        rclpy.get_default_context().destroy()  # the DDS participant leaves, its shared memory is unlinked
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):  # a closed or broken pipe: nothing left to tell
             stream.flush()
@@ -73,6 +80,9 @@ def _end_process(code: int) -> NoReturn:
 
 
 def _run(factory: Callable[[], Node], args: list[str] | None) -> int:
+    # A crash in native code (DDS, MediaPipe, onnxruntime) then leaves every thread's Python stack on
+    # stderr, i.e. in the launch log: a node that vanishes with SIGSEGV otherwise leaves nothing.
+    faulthandler.enable(file=STDERR_FD)
     stop = install_stop_signals()
     # A factory that does not say (not a NodeShell) may send anything: the large segment.
     use_attune_dds_profile(large_messages=getattr(factory, 'SENDS_LARGE_MESSAGES', True))
@@ -90,7 +100,8 @@ def _run(factory: Callable[[], Node], args: list[str] | None) -> int:
     finally:
         if node is not None:
             node.destroy_node()
-        rclpy.try_shutdown()
+        with exit_if_stuck():
+            rclpy.try_shutdown()
         ignore_stop_signals()  # stopped: from here the process only exits
     if failure is not None:
         raise failure
