@@ -7,6 +7,7 @@ import math
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -85,6 +86,18 @@ class Harness:
     def _on_log(self, log: Log) -> None:
         if log.name == self.name and log.level >= Log.ERROR:
             self.errors.append(log.msg)
+
+    @staticmethod
+    def camera_frames(count: int, fps: float = FPS) -> Iterator[int]:
+        """Frame numbers 0..count-1, each when a camera at `fps` would send it (frame i, i/fps s after the
+        first), for frames stamped at that rate from now on. Sent faster, frames overran the node's
+        keep-last Faces queue under load, and the gap read as the face leaving (test_interaction_identity)."""
+        start = time.monotonic()
+        for i in range(count):
+            due = start + i / fps - time.monotonic()
+            if due > 0:
+                time.sleep(due)  # the camera's clock, not a wait for another party
+            yield i
 
     def name_call(self, ns: int, target: str = '', name: str = 'Sam', action: int | None = None) -> None:
         c = self.command_type
