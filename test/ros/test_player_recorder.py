@@ -140,7 +140,10 @@ def test_loop_repeats_the_bag_until_stopped(tmp_path, make_node, camera_bag) -> 
     images = by_topic(camera_bag)[IMAGE]
     recorded = by_topic(tmp_path / 'out')[IMAGE]
     assert len(recorded) >= 45
-    assert recorded == (images * 3)[:len(recorded)]
+    # The bag over and over, as many times as it was played before stop() landed (a loaded machine
+    # may reach a fourth round before this thread gets to stop it).
+    rounds = len(recorded) // len(images) + 1
+    assert recorded == (images * rounds)[:len(recorded)]
 
 
 def test_topic_filter(tmp_path, make_node, camera_bag) -> None:
