@@ -45,7 +45,7 @@ def test_the_state_says_who_each_face_is_and_the_participant_alone_is_measured(s
         return any(r['type'] == 'participant' for r in read_log(log))
     assert wait_for(identified, 10)
     h.name_call(base + 1 * S, target='t2', name='Ada')   # the policy named the stranger's face
-    for i in h.camera_frames(4 * FPS):
+    for i in h.frames(4 * FPS):
         stamp = base + i * S // FPS
         t = i / FPS
         stranger_yaw = 40.0 if t < 1.3 else 0.0           # only the stranger turns to the robot
