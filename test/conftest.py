@@ -133,3 +133,13 @@ def wait_for(condition, timeout: float = 10.0, interval: float = 0.02) -> bool:
             return True
         time.sleep(interval)
     return bool(condition())
+
+
+def rosout_qos():
+    """How a test listens to /rosout: like rqt_console, transient local, so it also gets what a node
+    logged before the subscription matched its rosout publisher (rcl keeps the last 1000 lines for
+    10 s). A volatile subscriber lost a node's error that way once in CI, though the publisher was
+    already counted in the graph."""
+    from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+
+    return QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)

@@ -35,7 +35,7 @@ from attune.nodes.nao_bridge_node import NaoBridgeNode
 from attune.nodes.sim_robot_node import SimRobotNode
 from attune.ros import msg_behavior_command, msg_interaction_state
 from attune.ros.stamps import from_ns
-from test.conftest import wait_for
+from test.conftest import rosout_qos, wait_for
 
 pytestmark = pytest.mark.ros
 
@@ -366,7 +366,7 @@ def test_nao_bridge_driver2_backend_says_what_is_unavailable(spinner) -> None:
     node = spinner.add(rclpy.create_node('probe_driver2'))
     logs: list[str] = []
     rosout = node.create_subscription(Log, '/rosout', lambda m: logs.append(m.msg) if m.name == 'nao_driver2'
-                                      else None, QoSProfile(depth=100))
+                                      else None, rosout_qos())
     speech: list[str] = []
     node.create_subscription(String, '/speech', lambda m: speech.append(m.data), RELIABLE)
     before = rosout.get_publisher_count()

@@ -26,7 +26,7 @@ from attune.jsonl_log import read_log
 from attune.nodes.interaction_node import InteractionNode
 from attune.ros import msg_faces, msg_interaction_event
 from attune.ros.stamps import from_ns
-from test.conftest import wait_for
+from test.conftest import rosout_qos, wait_for
 
 pytestmark = pytest.mark.ros
 
@@ -74,7 +74,7 @@ class Harness:
         self.events: list = []
         self.errors: list[str] = []
         self.probe.create_subscription(InteractionEvent, f'/{name}/events', self.events.append, RELIABLE)
-        rosout = self.probe.create_subscription(Log, '/rosout', self._on_log, QoSProfile(depth=100))
+        rosout = self.probe.create_subscription(Log, '/rosout', self._on_log, rosout_qos())
         self.faces = self.probe.create_publisher(Faces, f'/{name}/faces', RELIABLE)
         self.affect = self.probe.create_publisher(AffectState, f'/{name}/affect', RELIABLE)
         self.commands = self.probe.create_publisher(BehaviorCommand, f'/{name}/command', RELIABLE)
