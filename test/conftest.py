@@ -46,6 +46,7 @@ os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
 os.environ.setdefault('RCUTILS_LOGGING_BUFFERED_STREAM', '0')
 from attune.ros.dds import use_attune_dds_profile  # noqa: E402
 from attune.ros.shm_clean import remove_zombie_segments  # noqa: E402
+from attune.ros.spin import spin_once  # noqa: E402
 
 use_attune_dds_profile()
 # Segments and port semaphores of node processes an earlier run had to kill (attune.ros.shm_clean).
@@ -94,7 +95,7 @@ class Spinner:
 
     def _spin(self) -> None:
         while not self._stop.is_set():
-            self.executor.spin_once(timeout_sec=0.05)
+            spin_once(self.executor, 0.05)  # tests destroy entities from their own thread (attune.ros.spin)
 
     def add(self, node):
         self.executor.add_node(node)

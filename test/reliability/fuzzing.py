@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 
+from attune.ros.spin import spin_once
 from test.reliability.strategies import strategy_for
 
 RELIABLE = QoSProfile(depth=1000, reliability=ReliabilityPolicy.RELIABLE)
@@ -94,7 +95,7 @@ class _Spin:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                self.executor.spin_once(timeout_sec=0.02)
+                spin_once(self.executor, 0.02)
             except Exception as exc:  # noqa: BLE001 - an exception here is a crash found
                 self.errors.append(f'{type(exc).__name__}: {exc}'[:300])
             self.rounds += 1

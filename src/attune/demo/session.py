@@ -87,8 +87,10 @@ class GraphSession:
         self._thread.start()
 
     def _spin(self) -> None:
+        from attune.ros.spin import spin_once
+
         while not self._stop.is_set():
-            self._executor.spin_once(timeout_sec=0.05)
+            spin_once(self._executor, 0.05)  # BagPlayer/BagRecorder.close() from the caller's thread (attune.ros.spin)
 
     def wait_ready(self, timeout: float = 120.0) -> None:
         """Wait until every node is up (its output topic exists); raise with its log if one died."""

@@ -106,6 +106,7 @@ def run_composed(specs: Sequence[NodeSpec], stop: StopRequest, log: Callable[[st
     from rclpy.signals import SignalHandlerOptions
 
     from attune.errors import AttuneError
+    from attune.ros.spin import spin_once
     from attune.ros.teardown_deadline import exit_if_stuck
 
     # rclpy's own signal handlers stay off: the caller's handlers set `stop`, so a Ctrl-C during
@@ -131,7 +132,7 @@ def run_composed(specs: Sequence[NodeSpec], stop: StopRequest, log: Callable[[st
         for node in nodes:
             executor.add_node(node)
         while not stop.is_set() and rclpy.ok():
-            executor.spin_once(timeout_sec=0.1)
+            spin_once(executor, 0.1)  # survives a node's publisher destroyed on another worker (attune.ros.spin)
         return 0
     except (KeyboardInterrupt, ExternalShutdownException):
         return 0

@@ -308,7 +308,9 @@ class BagPlayer:
 
     # --- lifetime --------------------------------------------------------------------------------
     def close(self) -> None:
-        """Stop and remove the publishers from the node (idempotent)."""
+        """Stop and remove the publishers from the node (idempotent). A thread spinning the node meanwhile
+        must spin with attune.ros.spin.spin_once (rclpy's own raises when a publisher is destroyed while
+        it builds its wait set)."""
         self.stop()
         for pub in [*self._publishers.values(), self._clock_pub]:
             if pub is not None:

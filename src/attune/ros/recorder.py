@@ -49,7 +49,9 @@ class BagRecorder:
     The node belongs to the caller, who must spin it (add it to an executor): messages are
     written from the subscription callbacks. Bag timestamps are receive times on the node's
     clock (sim time under use_sim_time). Callbacks may run on several executor threads; writes
-    are serialized. stop()/close() may be called from any thread.
+    are serialized. stop()/close() may be called from any thread; a thread spinning the node meanwhile
+    must spin with attune.ros.spin.spin_once (rclpy's own raises when a subscription is destroyed while
+    it builds its wait set).
 
     Example:
         with BagRecorder(node, 'out', ['/attune/faces']) as recorder:  # start(): discover, open
