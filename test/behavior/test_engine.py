@@ -203,6 +203,22 @@ def test_an_event_answered_while_the_robot_speaks_is_held_until_it_stops() -> No
     assert 'name_call: responded after 0.40 s' in released[0].reason
     assert not e.tick(5.0).commands  # once
 
+    # the held acknowledgement keeps its share of the rate limit (3 commands per 15 s): a head move the
+    # child's look would allow meanwhile must not spend it (seen with the virtual NAO in
+    # test_behavior_nodes)
+    e = PolicyEngine(load_policy('asd_session'), variables={'name': 'Sam'})
+    e.on_state(state(**look_away), 0.0)
+    assert e.on_state(state(**look_away), 3.0).commands  # the name call: 1 of 3
+    e.on_state(state(**look_away, speaking=True), 3.2)
+    e.on_protocol(ProtocolResult('p1', 'name_call', 'responded', latency_s=0.4), 3.6)  # held: LED + SAY
+    looking = e.on_state(state(attention=0.9, distress=0.1, speaking=True), 3.8)  # gentle_look's condition
+    assert not looking.commands
+    assert [s.why for s in looking.suppressed] == [
+        'global rate limit (3 commands per 15 s; 1 sent in the last 15 s, 2 kept for events held while it speaks)']
+    e.on_state(state(attention=0.9, distress=0.1), 4.5)
+    released = e.tick(4.6).commands
+    assert [c.rule for c in released] == ['name_call_answered', 'name_call_answered']
+
     # held longer than event_hold_s: dropped, and said so
     e = PolicyEngine(load_policy('asd_session'), variables={'name': 'Sam'})
     e.on_state(state(**look_away), 0.0)

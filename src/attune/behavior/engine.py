@@ -14,10 +14,10 @@ Semantics (docs/behavior.md has the long form):
 * A firing is blocked (and reported as suppressed, once per cause) by: the rule's cooldown for that
   person, its max_count for the session, a PAUSE in effect (priority below high), the robot speaking
   (speech actions below safety priority, unless limits.speak_while_speaking; a sign or protocol
-  rule blocked only by this is held and fires once the robot stops, within limits.event_hold_s), a
-  name call already waiting for its result, or the global rate limit: never more than
-  limits.max_commands commands in any window of limits.window_s seconds. A rule's commands go out
-  together or not at all.
+  rule blocked only by this is held, keeping its share of the rate limit, and fires once the robot
+  stops, within limits.event_hold_s), a name call already waiting for its result, or the global rate
+  limit: never more than limits.max_commands commands in any window of limits.window_s seconds. A
+  rule's commands go out together or not at all.
 * Several rules true in one update: the highest priority first (then file order), at most
   limits.max_rules_per_update of them fire.
 """
@@ -310,9 +310,10 @@ class PolicyEngine:
         window = self.limits.window_s
         while self._sent and self._sent[0] <= now - window:
             self._sent.popleft()
-        if len(self._sent) + len(rule.actions) > self.limits.max_commands:
-            return (f'global rate limit ({self.limits.max_commands} commands per {window:g} s; '
-                    f'{len(self._sent)} sent in the last {window:g} s)')
+        held = sum(len(h.rule.actions) for h in self._held_events)
+        if len(self._sent) + held + len(rule.actions) > self.limits.max_commands:
+            return (f'global rate limit ({self.limits.max_commands} commands per {window:g} s; {len(self._sent)} sent '
+                    f'in the last {window:g} s{f", {held} kept for events held while it speaks" if held else ""})')
         return ''
 
     def _note(self, outcome: Outcome, rule: Rule, person_id: str, why: str) -> None:
