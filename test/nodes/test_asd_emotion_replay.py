@@ -66,7 +66,11 @@ def test_a_name_call_on_a_replayed_clip_through_the_real_face_node(spinner, tmp_
         cli_args=['--ros-args', '-r', '__node:=asd_emotion_replay']))
     spinner.add(InteractionNode(parameter_overrides=[
         Parameter('command_topic', value='/replay_asd/command'), Parameter('baseline_s', value=0.5),
-        Parameter('response_window_s', value=1.5), Parameter('affect_window_s', value=0.5)],
+        Parameter('response_window_s', value=1.5), Parameter('affect_window_s', value=0.5),
+        # The command comes before the first frame, which a cold face node (MediaPipe's first graph run)
+        # takes seconds to deliver on a loaded machine: with the default 2 s without frames, the call
+        # ended no_face (no_frames) before its frames came. This scenario is not about stalled cameras.
+        Parameter('frame_timeout_s', value=30.0)],
         cli_args=['--ros-args', '-r', '__node:=interaction_replay_asd']))
     probe = spinner.add(rclpy.create_node('probe_replay_asd'))
     faces: list = []
