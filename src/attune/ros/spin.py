@@ -6,8 +6,9 @@ skips the entity's handle but still adds its QoS event handlers to the wait set,
 InvalidHandle ("cannot use Destroyable because destruction was requested"; ros2/rclpy#1284). Who does
 that here: BagPlayer.close and BagRecorder.close called from the caller's thread while `attune demo`
 spins its node in a background thread; the REP-155 bridge withdrawing a face's topics from a callback
-on a MultiThreadedExecutor worker (composed mode); the tests' background executor. The exception ended
-each of those spin loops: the composed graph exited with a traceback, a test's nodes went silent.
+on a MultiThreadedExecutor worker (composed mode); the tests' background executor. The exception ends
+the spin loop: in CI the tests' executor died so and the nodes on it went silent; the composed graph
+would exit with a traceback, and `attune demo` would stop receiving.
 
 Nothing is lost by spinning again: the turn failed before anything was taken or run, and the entity is
 already gone from its node's lists, so the next turn builds a valid wait set. Only this race is
@@ -18,12 +19,8 @@ from __future__ import annotations
 
 import traceback
 
+from rclpy._rclpy_pybind11 import InvalidHandle
 from rclpy.executors import Executor
-
-try:
-    from rclpy._rclpy_pybind11 import InvalidHandle
-except ImportError:  # pragma: no cover - a future rclpy may move it; then only nothing is absorbed
-    InvalidHandle = ()  # type: ignore[assignment,misc]
 
 #: The executor method that builds wait sets; callbacks never run inside it (it only yields them).
 _WAIT_SET_BUILDER = '_wait_for_ready_callbacks'
