@@ -44,6 +44,8 @@ if not os.environ.get('ROS_DOMAIN_ID'):
     os.environ['ROS_DOMAIN_ID'] = _reserve_domain_id()
 os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
 os.environ.setdefault('RCUTILS_LOGGING_BUFFERED_STREAM', '0')
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy  # noqa: E402
+
 from attune.ros.dds import use_attune_dds_profile  # noqa: E402
 from attune.ros.shm_clean import remove_zombie_segments  # noqa: E402
 from attune.ros.spin import spin_once  # noqa: E402
@@ -136,11 +138,21 @@ def wait_for(condition, timeout: float = 10.0, interval: float = 0.02) -> bool:
     return bool(condition())
 
 
-def rosout_qos():
-    """How a test listens to /rosout: like rqt_console, transient local, so it also gets what a node
-    logged before the subscription matched its rosout publisher (rcl keeps the last 1000 lines for
-    10 s). A volatile subscriber lost a node's error that way once in CI, though the publisher was
-    already counted in the graph."""
-    from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+#: How a test listens to /rosout: like rqt_console, transient local, so it also gets what a node logged
+#: before the subscription matched its rosout publisher (rcl keeps the last 1000 lines for 10 s). A
+#: volatile subscriber lost a node's error that way once in CI, though the publisher was already counted.
+ROSOUT_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
 
-    return QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
+
+def taken_in_tens(node, count: int, messages_per_frame: int = 1) -> Iterator[int]:
+    """Frame numbers 0..count-1 for a loop that sends `messages_per_frame` messages per frame to `node`
+    (an attune node: it counts what it received); every ten frames, and after the last, wait until the
+    node has taken that many since the loop began. Sent as one burst, frames overran a node's keep-last
+    input queue under load in CI and the oldest were dropped. The node's other inputs count too, so a
+    few frames may still be queued when a wait ends: far from any queue's depth."""
+    taken = node.received
+    for i in range(count):
+        yield i
+        if (i + 1) % 10 == 0 or i == count - 1:
+            want = taken + messages_per_frame * (i + 1)
+            assert wait_for(lambda n=want: node.received >= n, 10), (node.received, want)

@@ -25,7 +25,7 @@ from attune.nodes.asd_emotion_node import AsdEmotionNode
 from attune.ros import msg_faces
 from attune.ros.images import image_msg
 from attune.ros.stamps import from_ns, to_ns
-from test.conftest import rosout_qos, shared_data, wait_for
+from test.conftest import ROSOUT_QOS, shared_data, wait_for
 
 pytestmark = pytest.mark.ros
 
@@ -80,7 +80,7 @@ class Harness:
         self.affect: list = []
         self.errors: list[str] = []
         self.probe.create_subscription(AffectState, '/attune/affect', self.affect.append, RELIABLE)
-        rosout = self.probe.create_subscription(Log, '/rosout', self._on_log, rosout_qos())
+        rosout = self.probe.create_subscription(Log, '/rosout', self._on_log, ROSOUT_QOS)
         self.faces = self.probe.create_publisher(Faces, overrides['faces_topic'], RELIABLE)
         self.images = self.probe.create_publisher(Image, overrides['image_topic'], RELIABLE)
         for pub in (self.faces, self.images):

@@ -21,7 +21,7 @@ from attune.nodes.expression_node import ExpressionNode
 from attune.ros import msg_expression, msg_faces
 from attune.ros.images import image_msg
 from attune.ros.stamps import from_ns, to_ns
-from test.conftest import rosout_qos, wait_for
+from test.conftest import ROSOUT_QOS, wait_for
 from test.expression.photos import Photo, london_photos
 
 pytestmark = pytest.mark.ros
@@ -80,7 +80,7 @@ class Harness:
         self.errors: list[str] = []
         self.probe.create_subscription(Expression, '/attune/expression', self.expressions.append, RELIABLE)
         self.probe.create_subscription(Expression, '/attune/expression/learner', self.learner_out.append, RELIABLE)
-        rosout = self.probe.create_subscription(Log, '/rosout', self._on_log, rosout_qos())
+        rosout = self.probe.create_subscription(Log, '/rosout', self._on_log, ROSOUT_QOS)
         self.faces_pub = self.probe.create_publisher(Faces, overrides['faces_topic'], RELIABLE)
         self.image_pub = self.probe.create_publisher(Image, overrides['image_topic'], RELIABLE)
         self.teach_pub = self.probe.create_publisher(ExpressionTeach, overrides['teach_topic'], RELIABLE)

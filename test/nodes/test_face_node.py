@@ -21,7 +21,7 @@ from attune.nodes.face_node import FaceNode
 from attune.ros import msg_faces
 from attune.ros.images import image_msg
 from attune.ros.stamps import from_ns, to_ns
-from test.conftest import rosout_qos, shared_data, wait_for
+from test.conftest import ROSOUT_QOS, shared_data, wait_for
 
 pytestmark = pytest.mark.ros
 
@@ -55,7 +55,7 @@ class Harness:
         self.faces: list = []
         self.errors: list[str] = []
         self.probe.create_subscription(Faces, '/attune/faces', self.faces.append, RELIABLE)
-        rosout = self.probe.create_subscription(Log, '/rosout', self._on_log, rosout_qos())
+        rosout = self.probe.create_subscription(Log, '/rosout', self._on_log, ROSOUT_QOS)
         self.publisher = self.probe.create_publisher(msg_type, topic, RELIABLE)
         assert wait_for(lambda: self.publisher.get_subscription_count() >= 1, 10)
         # Error logs travel on /rosout: wait until the face node's log publisher is matched too.

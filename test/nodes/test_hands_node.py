@@ -17,7 +17,7 @@ from attune.nodes.hands_node import HandsNode
 from attune.ros import msg_hands
 from attune.ros.images import image_msg
 from attune.ros.stamps import from_ns, to_ns
-from test.conftest import rosout_qos, shared_data, wait_for
+from test.conftest import ROSOUT_QOS, shared_data, wait_for
 
 pytestmark = pytest.mark.ros
 
@@ -37,7 +37,7 @@ def test_hands_carry_the_image_header_and_bad_images_are_dropped(spinner) -> Non
     probe.create_subscription(Hands, '/attune/hands', received.append, RELIABLE)
     rosout = probe.create_subscription(Log, '/rosout', lambda log: errors.append(log.msg)
                                        if log.name == name and log.level >= Log.ERROR else None,
-                                       rosout_qos())
+                                       ROSOUT_QOS)
     publisher = probe.create_publisher(Image, '/hands_test/image_raw', RELIABLE)
     assert wait_for(lambda: publisher.get_subscription_count() >= 1, 10)
     assert wait_for(lambda: rosout.get_publisher_count() >= probe.count_publishers('/rosout') >= 2, 10)

@@ -26,7 +26,7 @@ from attune.jsonl_log import read_log
 from attune.nodes.interaction_node import InteractionNode
 from attune.ros import msg_faces, msg_interaction_event
 from attune.ros.stamps import from_ns
-from test.conftest import rosout_qos, wait_for
+from test.conftest import ROSOUT_QOS, taken_in_tens, wait_for
 
 pytestmark = pytest.mark.ros
 
@@ -74,7 +74,7 @@ class Harness:
         self.events: list = []
         self.errors: list[str] = []
         self.probe.create_subscription(InteractionEvent, f'/{name}/events', self.events.append, RELIABLE)
-        rosout = self.probe.create_subscription(Log, '/rosout', self._on_log, rosout_qos())
+        rosout = self.probe.create_subscription(Log, '/rosout', self._on_log, ROSOUT_QOS)
         self.faces = self.probe.create_publisher(Faces, f'/{name}/faces', RELIABLE)
         self.affect = self.probe.create_publisher(AffectState, f'/{name}/affect', RELIABLE)
         self.commands = self.probe.create_publisher(BehaviorCommand, f'/{name}/command', RELIABLE)
@@ -87,20 +87,12 @@ class Harness:
         if log.name == self.name and log.level >= Log.ERROR:
             self.errors.append(log.msg)
 
-    def frames(self, count: int, every: int = 10) -> Iterator[int]:
-        """Frame numbers 0..count-1 for a loop that publishes one Faces per frame; every `every` frames
-        (and after the last) it waits until the node has taken at least as many messages as frames were
-        sent since the loop began. Sent as one burst, frames overran the node's keep-last Faces queue (30)
-        under load in CI: the oldest were dropped, and the gap read as the face leaving
-        (test_interaction_identity), as no face, or as a head turn interpolated across the gap (a latency
-        of 0.55 s for 0.79). The node's other inputs count too, so a few frames may still be queued when
-        the wait ends: far from 30. The frames' stamps, not the sending pace, are the scenario's clock."""
-        taken = self.node.received
-        for i in range(count):
-            yield i
-            if (i + 1) % every == 0 or i == count - 1:
-                want = taken + i + 1
-                assert wait_for(lambda n=want: self.node.received >= n, 10), (self.node.received, want)
+    def frames(self, count: int) -> Iterator[int]:
+        """taken_in_tens for this node, one Faces per frame. Sent as one burst, frames overran the node's
+        Faces queue (30): the gap read as the face leaving (test_interaction_identity), as no face, or as
+        a head turn interpolated across it (a latency of 0.55 s for 0.79). The frames' stamps, not the
+        sending pace, are the scenario's clock."""
+        return taken_in_tens(self.node, count)
 
     def name_call(self, ns: int, target: str = '', name: str = 'Sam', action: int | None = None) -> None:
         c = self.command_type

@@ -20,7 +20,7 @@ from attune.ros import msg_hands
 from attune.ros.stamps import from_ns, to_ns
 from attune.sign.compose import SequenceComposer
 from attune.sign.datasets import load_builtin, split_blocks
-from test.conftest import rosout_qos, shared_data, wait_for
+from test.conftest import ROSOUT_QOS, shared_data, wait_for
 
 pytestmark = pytest.mark.ros
 
@@ -65,7 +65,7 @@ class Harness:
         self.errors: list[str] = []
         self.probe.create_subscription(Sign, '/attune/sign', self.signs.append, RELIABLE)
         self.probe.create_subscription(AffectState, '/attune/affect', self.affects.append, RELIABLE)
-        rosout = self.probe.create_subscription(Log, '/rosout', self._on_log, rosout_qos())
+        rosout = self.probe.create_subscription(Log, '/rosout', self._on_log, ROSOUT_QOS)
         self.hands = self.probe.create_publisher(Hands, self.topic, RELIABLE)
         self.expressions = self.probe.create_publisher(Expression, f'/{name}/expression', RELIABLE)
         self.faces = self.probe.create_publisher(Faces, f'/{name}/faces', RELIABLE)

@@ -21,7 +21,7 @@ from attune.emotions import EMOTIONS
 from attune.errors import ConfigError, ModelFileError
 from attune.ros.images import image_msg
 from attune.ros.stamps import from_ns, to_ns
-from test.conftest import rosout_qos, shared_data, wait_for
+from test.conftest import ROSOUT_QOS, shared_data, wait_for
 
 pytestmark = pytest.mark.ros
 
@@ -72,7 +72,7 @@ class Probe:
         self.watched = watched
         self.errors: list[str] = []
         self.subscriptions: list = []
-        self._rosout = self.node.create_subscription(Log, '/rosout', self._on_log, rosout_qos())
+        self._rosout = self.node.create_subscription(Log, '/rosout', self._on_log, ROSOUT_QOS)
 
     def _on_log(self, log: Log) -> None:
         if log.name in self.watched and log.level >= Log.ERROR:
