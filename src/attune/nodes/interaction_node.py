@@ -213,9 +213,12 @@ class InteractionNode(NodeShell):
     def _on_matches(self, msg: PersonMatches) -> None:
         def apply(m: PersonMatches, parts: _Parts) -> None:
             bound = parts.people.participant_id
-            for track, identity in parts.people.matches(msg_person_matches.from_msg(m), self.now_s()):
+            identified = parts.people.matches(msg_person_matches.from_msg(m), self.now_s())
+            for track, identity in identified.identities:
                 if parts.fusion.identify(track, identity):
                     self._dirty.add(track)
+            for old, new in identified.rekeys:  # the protocol's samples and calls follow the person
+                self._publish_results(parts.people, parts.runner.rekey(old, new))
             if parts.people.participant_id and not bound:
                 self.get_logger().info(f'participant identified: person {parts.people.participant_id}')
                 if self._log is not None:
@@ -273,9 +276,11 @@ class InteractionNode(NodeShell):
         speaking = self._speaking_sub  # made in activate(), before any command can come
         reports = speaking is not None and self.count_publishers(speaking.topic_name) > 0  # the remapped name
         name = command.text.strip()
-        self.get_logger().info(f"name call '{name}' for face '{target or 'most central'}' (command stamp "
+        whom = 'the participant, not identified yet' if people.awaited(target) else f"face '{target or 'most central'}'"
+        self.get_logger().info(f"name call '{name}' for {whom} (command stamp "
                                f"{stamp} ns{', waiting for the speech onset' if reports else ''})")
-        results = runner.command(PendingCall(stamp, now, target, name), reports, time.monotonic())
+        results = runner.command(PendingCall(stamp, now, target, name, people.awaited(target)), reports,
+                                 time.monotonic())
         if not self._robot_connected:  # the robot cannot have called the name: nothing to measure
             results += runner.abort(ROBOT_LOST, time.monotonic(), target)
         self._publish_results(people, results)

@@ -267,3 +267,33 @@ def test_the_stimulus_is_the_speech_onset_after_the_command_else_its_stamp() -> 
     onset.command(late, robot_reports_speaking=True)
     assert onset.cancel('f1') == [late] and not onset.pending
 
+
+
+def test_a_rekey_moves_a_tracks_samples_and_affect_to_its_person() -> None:
+    # The face is identified as person p1 after the call: its samples and affect before that, kept
+    # under 'f1', count for the call as p1's; the frames after come as p1's.
+    happy = np.eye(len(EMOTIONS))[EMOTIONS.index('happy')]
+    protocol = NameCallProtocol()
+    yaws = [ramp_yaw(i / FPS, 40.0, 1.6, 80.0) for i in range(300)]
+    results = protocol.start(stamp(30), 'f1', 'Sam')
+    for i, yaw in enumerate(yaws):
+        key = 'f1' if i < 45 else 'person:p1'
+        if i == 45:
+            results += protocol.rekey('f1', 'person:p1')
+        protocol.observe_affect(key, stamp(i), happy, 0.5)
+        results += protocol.observe_faces(stamp(i), [FaceSample(key, yaw, 0.5)])
+    (result,) = finals(results)
+    assert result.status == ProtocolStatus.RESPONDED and result.target_id == 'person:p1'
+    assert result.yaw_before_deg == 40.0 and result.affect_samples == 91
+    assert result.latency_s == pytest.approx(0.6 + 15 / 80, abs=1e-6)
+
+
+def test_an_awaited_target_waits_for_its_rekey_until_the_window_ends() -> None:
+    protocol = NameCallProtocol()
+    results = protocol.start(stamp(30), 'who?', 'Sam', awaited=True)
+    for i in range(30 + 5 * FPS):       # the window (5 s) has not ended: still waiting
+        results += protocol.observe_faces(stamp(i), [FaceSample('f1', 40.0, 0.5)])
+    assert finals(results) == [] and protocol.waiting()[0].target_id == 'who?'
+    results += protocol.observe_faces(stamp(31 + 5 * FPS), [FaceSample('f1', 40.0, 0.5)])
+    (result,) = finals(results)
+    assert (result.status, result.reason) == (ProtocolStatus.NO_FACE, 'target_not_identified')

@@ -63,3 +63,12 @@ def test_without_frames_a_call_ends_no_face_after_the_time_out_of_wall_time() ->
     (result,) = runner.tick(0, wall_s=102.5)
     assert result.status == ProtocolStatus.NO_FACE and result.reason == 'no_frames'
     assert np.isnan(result.latency_s)
+
+
+def test_a_call_waiting_for_its_speech_onset_follows_a_rekey() -> None:
+    # The participant is identified between the command and the robot's speech onset.
+    runner = NameCallRunner(speaking_wait_s=2.0)
+    assert runner.command(PendingCall(5 * S, 5 * S, 'participant?', 'Sam', awaited=True), True, wall_s=0.0) == []
+    assert runner.rekey('participant?', 'person:p1') == []
+    (waiting,) = runner.speaking(True, 6 * S, wall_s=1.0)
+    assert waiting.target_id == 'person:p1' and waiting.stimulus_ns == 6 * S

@@ -20,7 +20,8 @@ Definition (docs/asd_emotion.md has it for therapists, with the defaults of Name
     threshold, interpolated linearly between the two frames around the crossing.
   * NO_RESPONSE: the window passed with the face present and no such turn.
   * NO_FACE: no target face within `presence_s` of the stimulus, no head pose for it there (missing
-    landmarks), or the face was not seen again during the whole window.
+    landmarks), or the face was not seen again during the whole window. A call for a person not yet
+    identified (`awaited`) waits for them until the window ends ('target_not_identified').
   * ABORTED: the face was seen after the call but lost at the end of the window (left mid-protocol
     and did not come back within `lost_timeout_s`), or the child already faced the robot at the call
     (|yaw_before| < turn_threshold_deg: an orienting turn cannot be measured; reason
@@ -34,13 +35,18 @@ Observations may arrive in any order relative to the call (the command can arriv
 stamped later): every decision is recomputed from a short history of samples. A frame stamped more
 than `jump_back_s` before the newest one means time went backwards (a bag replay looping, a camera
 restarting): the history is dropped and running calls end ABORTED ('time_jump').
+
+Samples are kept per key, and a key can change: when a face track is identified as a person, its
+history moves to the person's key (`rekey`), so a call made before the identification is measured
+on the whole of it (the baseline before the call included) rather than losing the face mid-call.
 """
 from __future__ import annotations
 
 import bisect
 import math
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -61,6 +67,7 @@ class _Call:
     target_id: str
     name: str
     resolved: str = ''
+    awaited: bool = False
 
 
 @dataclass(order=True)
@@ -120,9 +127,11 @@ class NameCallProtocol:
         bisect.insort(self._affect.setdefault(track, []),
                       _Affect(stamp_ns, np.asarray(probabilities, dtype=np.float64), float(valence)))
 
-    def start(self, stimulus_ns: int, target_id: str = '', name: str = '') -> list[NameCallResult]:
+    def start(self, stimulus_ns: int, target_id: str = '', name: str = '', *,
+              awaited: bool = False) -> list[NameCallResult]:
         """Start a call; returns its WAITING state first, then any result it already decides (and a
-        call it supersedes, ABORTED)."""
+        call it supersedes, ABORTED). `awaited`: target_id stands for a person not identified yet,
+        whose samples arrive under other keys until `rekey(target_id, ...)`."""
         out: list[NameCallResult] = []
         if target_id:
             for old in [c for c in self._calls if (c.resolved or c.target_id) == target_id]:
@@ -131,7 +140,7 @@ class NameCallProtocol:
         while len(self._calls) >= self.options.max_calls:
             old = self._calls.pop(0)
             out.append(self._result(old, ProtocolStatus.ABORTED, 'too_many_calls', self._now or stimulus_ns))
-        call = _Call(stimulus_ns, target_id, name, resolved=target_id)
+        call = _Call(stimulus_ns, target_id, name, resolved=target_id, awaited=awaited and bool(target_id))
         self._calls.append(call)
         out.append(self._result(call, ProtocolStatus.WAITING, 'waiting', stimulus_ns))
         if self._now is not None:
@@ -155,6 +164,22 @@ class NameCallProtocol:
                 finished.append(result)
         self._prune()
         return finished
+
+    def rekey(self, old: str, new: str) -> list[NameCallResult]:
+        """The samples, affect and calls of key `old` belong to `new` from now on (a face track was
+        identified as a person); returns the calls that this decides."""
+        if not old or old == new:
+            return []
+        _move(self._faces, old, new)
+        _move(self._affect, old, new)
+        if any(f.track == old for _, faces in self._frames for f in faces):
+            self._frames = deque((stamp, tuple(replace(f, track=new) if f.track == old else f for f in faces))
+                                 for stamp, faces in self._frames)
+        for call in self._calls:
+            if old in (call.resolved, call.target_id):
+                call.target_id = call.resolved = new
+                call.awaited = False
+        return self.advance(self._now) if self._now is not None else []
 
     # --- state -----------------------------------------------------------------------------------
     def waiting(self) -> list[NameCallResult]:
@@ -180,6 +205,10 @@ class NameCallProtocol:
         window_end = stim + _ns(o.response_window_s)
         affect_end = stim + _ns(o.affect_window_s)
         absent = 'no_face_at_call' if self._frames_between(stim - _ns(o.presence_s), now) else 'no_frames'
+        if call.awaited:
+            if now >= max(window_end, affect_end):
+                return self._result(call, ProtocolStatus.NO_FACE, 'target_not_identified', now)
+            return None
         if not call.resolved:
             call.resolved = self._most_central(stim)
             if not call.resolved:
@@ -306,3 +335,11 @@ class NameCallProtocol:
                     del store[track]
 
 
+_Stamped = TypeVar('_Stamped', _Sample, _Affect)
+
+
+def _move(store: dict[str, list[_Stamped]], old: str, new: str) -> None:
+    """Merge store[old] into store[new], in stamp order (a person's samples from several tracks)."""
+    moved = store.pop(old, None)
+    if moved:
+        store[new] = sorted(store.get(new, []) + moved)

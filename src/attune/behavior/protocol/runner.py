@@ -87,6 +87,11 @@ class NameCallRunner:
         out = self._start([(c.stamp_ns, c) for c in self.onset.cancel(target_id)], wall_s)
         return [r for r in out if not r.final] + self.protocol.abort(target_id, reason)
 
+    def rekey(self, old: str, new: str) -> list[NameCallResult]:
+        """Key `old` (a face track, or a person awaited) is `new` from now on (NameCallProtocol.rekey)."""
+        self.onset.rekey(old, new)
+        return self.protocol.rekey(old, new)
+
     def speaking(self, value: bool, now_ns: int, wall_s: float) -> list[NameCallResult]:
         """The robot's speaking state (node clock)."""
         return self._start(self.onset.speaking(value, now_ns), wall_s)
@@ -106,5 +111,5 @@ class NameCallRunner:
         for stimulus, call in ready:
             stimulus += ns(self.stimulus_delay_s)
             self.stall.call(stimulus, wall_s)
-            out += self.protocol.start(stimulus, call.target_id, call.name)
+            out += self.protocol.start(stimulus, call.target_id, call.name, awaited=call.awaited)
         return out

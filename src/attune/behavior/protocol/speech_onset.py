@@ -1,7 +1,7 @@
 """When the robot called the name: the speech onset that follows a NAME_CALL command (no rclpy)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from attune.behavior.protocol.name_call_types import ns as _ns
 from attune.errors import ConfigError
@@ -9,12 +9,14 @@ from attune.errors import ConfigError
 
 @dataclass(frozen=True)
 class PendingCall:
-    """A NAME_CALL waiting for its stimulus time: command stamp, receive time (node clock), target, name."""
+    """A NAME_CALL waiting for its stimulus time: command stamp, receive time (node clock), target, name;
+    awaited: the target is a person not identified yet (NameCallProtocol.start)."""
 
     stamp_ns: int
     received_ns: int
     target_id: str
     name: str
+    awaited: bool = False
 
 
 class SpeechOnset:
@@ -59,6 +61,10 @@ class SpeechOnset:
         dropped = [c for c in self._pending if not target_id or c.target_id == target_id]
         self._pending = [c for c in self._pending if c not in dropped]
         return dropped
+
+    def rekey(self, old: str, new: str) -> None:
+        """Pending calls for `old` are for `new` (NameCallProtocol.rekey)."""
+        self._pending = [replace(c, target_id=new, awaited=False) if c.target_id == old else c for c in self._pending]
 
     @property
     def pending(self) -> tuple[PendingCall, ...]:
