@@ -5,7 +5,9 @@ Quality (`eval`): the faces of --data (a folder laid out like ../shared/data/fac
 MediaPipe and labelled by the expression teacher; the shipped model (onnxruntime) and the teacher (the
 argmax of its soft labels) are scored against the hard labels: accuracy, macro-F1 over the classes
 present, F1 per class (`eval.model.*`, `eval.teacher.*`, `eval.majority.*`), also per data set
-(`eval.by_set.<set>`).
+(`eval.by_set.<set>`). `eval.model` is what the node publishes (before its per-child calibration): the
+network pooled with the teacher's labels of the same faces when the model carries a teacher fusion
+(attune.affect.teacher_fusion); `eval.network` is then the network alone.
 
   * default: the test people of the split the shipped model was trained with (recomputed from the seed and
     fractions stored in it): people it never saw. The teacher is the one it was trained with: the expression
@@ -103,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--no-latency', action='store_true', help='skip the latency figures')
     args = parser.parse_args(argv)
 
-    from attune.affect.evaluation import model_probabilities, score, score_by_set
+    from attune.affect.evaluation import model_probabilities, published_probabilities, score, score_by_set
     from attune.affect.model import AsdEmotionModel
     from attune.cli import train_asd_emotion as asd_emotion_cli
 
@@ -128,9 +130,12 @@ def main(argv: list[str] | None = None) -> int:
         data = everything.subset(training.split(everything, config).test)
         scope = f'the test people of the shipped model\'s split of {args.data} (seed {config.seed})'
     label_s = time.perf_counter() - start
-    probabilities = model_probabilities(model, data)
+    probabilities = published_probabilities(model, data)
     evaluation = {'scope': scope, **score(probabilities, data, info.majority_class),
                   'by_set': score_by_set(probabilities, data, info.majority_class)}
+    if info.teacher_fusion is not None:  # the network alone, without the pool with its teacher
+        evaluation['network'] = score(model_probabilities(model, data), data, info.majority_class)['model']
+        evaluation['teacher_fusion'] = info.teacher_fusion.to_dict()
     result = {
         'model': str(model.path), 'backbone': info.backbone, 'depth': info.depth, 'width': info.width,
         'input_size': info.input_size,

@@ -71,8 +71,9 @@ def test_estimates_are_distributions_calibrated_per_child(portrait) -> None:
             (track, baseline), = estimator.completed
             assert track == 'a' and baseline.samples == 3
     assert states[:2] == ['calibrating'] * 2 and states[-1] == 'calibrated'
-    # the same resting face after calibration reads as the model's neutral reference
-    reference = np.asarray(estimator.model.info.neutral_reference)
+    # the same resting face after calibration reads as the neutral reference of what the node publishes
+    assert estimator.fusion is not None   # the shipped model pools with its teacher
+    reference = np.asarray(estimator.fusion.neutral_reference)
     assert np.allclose(estimator.latest('a').probabilities, reference / reference.sum(), atol=1e-4)
 
 
@@ -85,3 +86,22 @@ def test_unusable_landmarks_are_skipped_with_the_reason(portrait) -> None:
     estimates, skipped = estimator.estimate(rgb, frame, list(frame.faces))
     assert [e.track for e in estimates] == ['ok']
     assert skipped[0].track == 'bad' and 'NaN' in skipped[0].reason
+
+
+def test_the_network_is_pooled_with_its_teacher_unless_switched_off(portrait) -> None:
+    from attune.expression.teacher import ExpressionTeacher
+
+    rgb, landmarks = portrait
+    frame = FaceFrame(0, rgb.shape[1], rgb.shape[0], (face('a', landmarks),))
+    options = dict(calibration_s=0.0, smoothing_tau_s=0.0)
+    pooled = AffectEstimator(EstimatorOptions(**options))
+    alone = AffectEstimator(EstimatorOptions(**options, teacher_fusion=False))
+    assert alone.fusion is None and pooled.fusion == pooled.model.info.teacher_fusion
+    network = pooled.model.predict([pooled.model.prepare(rgb, landmarks)])
+    with ExpressionTeacher() as teacher:
+        taught = teacher.soft_labels(rgb, landmarks)
+    (with_teacher,), _ = pooled.estimate(rgb, frame, list(frame.faces))
+    (without,), _ = alone.estimate(rgb, frame, list(frame.faces))
+    assert np.allclose(without.raw, network[0], atol=1e-6)
+    assert np.allclose(with_teacher.raw, pooled.fusion.fuse(network, taught[None])[0], atol=1e-6)
+    assert not np.allclose(with_teacher.raw, without.raw, atol=1e-3)

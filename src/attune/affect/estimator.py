@@ -7,18 +7,20 @@ smoothing) lives here so it can be tested without ROS.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
 from attune.affect.calibration import Baseline, NeutralCalibration
-from attune.affect.features import FaceInputError
 from attune.affect.model import AsdEmotionModel
 from attune.affect.smoothing import TrackSmoother
 from attune.emotions import EMOTIONS, valence_arousal
 from attune.errors import ConfigError
 from attune.face.types import FaceFrame, TrackedFace
+
+if TYPE_CHECKING:
+    from attune.expression.teacher import ExpressionTeacher
 
 
 @dataclass(frozen=True)
@@ -27,7 +29,9 @@ class EstimatorOptions:
     constant of the per-track average (0: none). max_abs_yaw_deg: faces turned further (yaw or
     pitch) are not classified. calibration_s: per-child neutral baseline collected over a track's first
     seconds (0: off). calibration_max_gain: largest correction per class. model_path: ONNX file
-    ('' = shipped). threads: onnxruntime threads."""
+    ('' = shipped). threads: onnxruntime threads. teacher_fusion: pool the network's output with its
+    teacher's where the model file carries the pool's settings (attune.affect.teacher_fusion); off: the
+    network alone."""
 
     rate_hz: float = 5.0
     smoothing_tau_s: float = 0.5
@@ -37,6 +41,7 @@ class EstimatorOptions:
     calibration_max_gain: float = 4.0
     model_path: str = ''
     threads: int = 1
+    teacher_fusion: bool = True
 
     def __post_init__(self) -> None:
         if not self.rate_hz > 0:
@@ -77,7 +82,16 @@ class AffectEstimator:
     def __init__(self, options: EstimatorOptions | None = None, model: AsdEmotionModel | None = None) -> None:
         self.options = options or EstimatorOptions()
         self.model = model or AsdEmotionModel(self.options.model_path or None, threads=self.options.threads)
-        reference = np.asarray(self.model.info.neutral_reference or np.full(len(EMOTIONS), 1 / len(EMOTIONS)))
+        #: The pool with the teacher (None: the network alone) and the teacher it runs.
+        self.fusion = self.model.info.teacher_fusion if self.options.teacher_fusion else None
+        self._teacher: ExpressionTeacher | None = None
+        if self.fusion is not None:
+            from attune.expression.teacher import ExpressionTeacher
+
+            self._teacher = ExpressionTeacher(threads=self.options.threads)
+            reference = np.asarray(self.fusion.neutral_reference)
+        else:
+            reference = np.asarray(self.model.info.neutral_reference or np.full(len(EMOTIONS), 1 / len(EMOTIONS)))
         self.calibration = NeutralCalibration(reference, self.options.calibration_s,
                                               self.options.calibration_min_samples, self.options.calibration_max_gain)
         self.smoother = TrackSmoother(self.options.smoothing_tau_s, forget_s=max(5.0, 10 / self.options.rate_hz))
@@ -87,7 +101,7 @@ class AffectEstimator:
         self.completed: list[tuple[str, Baseline]] = []
 
     def set_options(self, options: EstimatorOptions) -> None:
-        """Change the run-time options (rate, smoothing, yaw limit); calibration settings stay."""
+        """Change the run-time options (rate, smoothing, yaw limit); calibration and fusion settings stay."""
         self.options = options
         self.smoother.tau_s = options.smoothing_tau_s
 
@@ -117,16 +131,23 @@ class AffectEstimator:
                  ) -> tuple[list[AffectEstimate], list[SkippedFace]]:
         """Run the model on `faces` of `frame` (one batch), calibrate and smooth per track."""
         self.completed = []
-        prepared, kept, skipped = [], [], []
+        prepared, taught, kept, skipped = [], [], [], []
         for face in faces:
             try:
-                prepared.append(self.model.prepare(image, face.observation.landmarks))
-                kept.append(face)
-            except FaceInputError as exc:
+                landmarks = face.observation.landmarks
+                inputs = self.model.prepare(image, landmarks)  # FaceInputError without landmarks
+                if self._teacher is not None and landmarks is not None:
+                    taught.append(self._teacher.soft_labels(image, landmarks))
+            except ValueError as exc:  # FaceInputError, or the teacher's CropError
                 skipped.append(SkippedFace(face.id, f'bad_input: {exc}'))
+                continue
+            prepared.append(inputs)
+            kept.append(face)
         if not prepared:
             return [], skipped
         raw = self.model.predict(prepared)
+        if self.fusion is not None:
+            raw = self.fusion.fuse(raw, np.stack(taught))
         out = []
         for face, p in zip(kept, raw):
             baseline = self.calibration.observe(face.id, frame.stamp_ns, p)

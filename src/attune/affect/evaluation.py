@@ -1,4 +1,5 @@
-"""Scoring the shipped ASD emotion model (onnxruntime) and its teacher on labelled faces (bench, quality test).
+"""Scoring the shipped ASD emotion model (onnxruntime; pooled with its teacher as the node publishes it, and
+the network alone) and its teacher on labelled faces (bench, quality test).
 
 Every score is against the hard labels of the faces (`attune.models.training.asd_emotion_metrics`): accuracy,
 macro-F1 over the classes present, F1 per class, confusion matrix. The teacher is scored by the argmax of
@@ -37,6 +38,23 @@ def model_probabilities(model: AsdEmotionModel, data: FaceDataset, batch: int = 
     crops = resize_crops(data.crops, model.input_size)
     return np.concatenate([model.run(crops[i:i + batch], data.landmarks[i:i + batch])[1]
                            for i in range(0, len(data), batch)])
+
+
+def published_probabilities(model: AsdEmotionModel, data: FaceDataset, fusion: bool = True) -> npt.NDArray[Any]:
+    """(M, 7) what the ASD emotion node publishes for every face of `data` before its per-child calibration:
+    the network's probabilities pooled with the teacher's soft labels the faces carry when the model has a
+    teacher fusion (attune.affect.teacher_fusion) and `fusion` is on, else the network's alone.
+
+    Raises:
+        ValueError: the model pools with its teacher but some faces carry no teacher labels.
+    """
+    network = model_probabilities(model, data)
+    pool = model.info.teacher_fusion if fusion else None
+    if pool is None or not len(data):
+        return network
+    if not np.isfinite(data.soft).all():
+        raise ValueError('the model pools with its teacher: every face needs the teacher\'s soft labels')
+    return pool.fuse(network, data.soft)
 
 
 def score(probabilities: npt.NDArray[Any], data: FaceDataset, majority_class: int, teacher: bool = True

@@ -18,6 +18,7 @@ from attune.affect.features import (
     landmark_features,
     normalize_crops,
 )
+from attune.affect.teacher_fusion import TeacherFusion
 from attune.emotions import EMOTIONS
 from attune.errors import ModelFileError
 from attune.inference import onnx_session
@@ -54,14 +55,18 @@ class ModelInfo:
     #: The crop framing the model was trained on (attune.affect.features.crop_geometry); {} = made before
     #: it was recorded, on the framing of then, which is today's.
     crop: dict[str, Any] = field(default_factory=dict, compare=False)
+    #: How the node pools this network's output with its teacher's (attune.affect.teacher_fusion); None:
+    #: the network alone.
+    teacher_fusion: TeacherFusion | None = None
 
     @classmethod
     def from_json(cls, text: str) -> ModelInfo:
         d = json.loads(text)
+        fusion = d.get('teacher_fusion')
         return cls(int(d['depth']), int(d['width']), int(d['input_size']), tuple(d['emotions']),
                    float(d.get('temperature', 1.0)), tuple(float(x) for x in d.get('neutral_reference', ())),
                    int(d.get('majority_class', 0)), dict(d.get('config', {})), str(d.get('backbone', 'resnet')),
-                   dict(d.get('crop', {})))
+                   dict(d.get('crop', {})), TeacherFusion.from_dict(fusion) if fusion is not None else None)
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,8 @@ PARAMETERS: tuple[ParamSpec, ...] = (
     *image_input_parameters(topic_help='Camera image topic the Faces were computed from.', queue_depth=5),
     ParamSpec('model_path', '', "The model's ONNX file; '' = the shipped asd_emotion.onnx."),
     ParamSpec('threads', 1, 'onnxruntime threads.', min=1, max=16),
+    ParamSpec('teacher_fusion', True, "Pool the network's output with its teacher's (the expression head) as "
+              'the model file says (docs/asd_emotion.md); false: the network alone.'),
     ParamSpec('rate_hz', 5.0, 'Most model runs per face track and second (image stamps); faces in between '
               'are not classified.', min=0.1, max=60.0, dynamic=True),
     ParamSpec('smoothing_tau_s', 0.5, 'Time constant of the per-track exponential average of the emotion '
@@ -85,7 +87,7 @@ def estimator_options(p: dict[str, Any]) -> EstimatorOptions:
     return EstimatorOptions(rate_hz=p['rate_hz'], smoothing_tau_s=p['smoothing_tau_s'],
                             max_abs_yaw_deg=p['max_abs_yaw_deg'], calibration_s=p['calibration_s'],
                             calibration_max_gain=p['calibration_max_gain'], model_path=p['model_path'],
-                            threads=p['threads'])
+                            threads=p['threads'], teacher_fusion=p['teacher_fusion'])
 
 
 class AsdEmotionNode(FacesJoinNode):
@@ -133,7 +135,7 @@ class AsdEmotionNode(FacesJoinNode):
         model = {'path': str(estimator.model.path), **dataclasses.asdict(estimator.model.info)} if estimator else {}
         return {'node': self.get_name(), 'model': model,
                 'affect': {name: p[name] for name in ('rate_hz', 'smoothing_tau_s', 'max_abs_yaw_deg',
-                                                      'calibration_s', 'calibration_max_gain')}}
+                                                      'calibration_s', 'calibration_max_gain', 'teacher_fusion')}}
 
     # --- parameters ------------------------------------------------------------------------------
     def parameters_changed(self, names: set[str]) -> None:
