@@ -81,6 +81,7 @@ def test_attune_train_asd_emotion_end_to_end_on_a_tiny_data_set(tmp_path: Path) 
     split = evaluation['split']
     assert split['train']['faces'] + split['test']['faces'] == 8
     model = AsdEmotionModel(out)
+    assert model.info.teacher_fusion is None   # no validation people (--val-fraction 0) to choose a pool on
     reference = np.load(out.with_suffix('.torch_reference.npz'))
     assert np.abs(model.run(reference['crops'], reference['landmarks'])[1] - reference['probabilities']).max() < 1e-5
     # a second run reuses the faces and the teacher's labels instead of finding and labelling them again;
@@ -98,6 +99,25 @@ def test_attune_train_asd_emotion_end_to_end_on_a_tiny_data_set(tmp_path: Path) 
     assert said[0].startswith('faces from') and any(line.startswith('labelling 8 faces') for line in said)
     assert np.array_equal(other.crops, again.crops) and not np.allclose(other.soft, again.soft)
     assert sorted(p.name.split('-')[0] for p in cache.iterdir()) == ['faces', 'teacher', 'teacher']
+    # the pool with the teacher, chosen on validation people, goes into the model file and its card
+    from attune.models.training.asd_emotion_training import TrainConfig
+    from attune.models.training.asd_teacher_fusion import (
+        CARD_HEADING,
+        card_section,
+        fit_fusion,
+        update_card,
+        write_fusion,
+    )
+
+    fit = fit_fusion(model, again, TrainConfig(test_fraction=0.3, val_fraction=0.3, seed=0), resamples=20)
+    assert fit.fusion.network_weight in [float(w) for w in fit.by_weight]
+    assert fit.parts['val']['faces'] >= 2 and fit.parts['test']['faces'] >= 2
+    write_fusion(out, fit.fusion)
+    update_card(out.with_suffix('.md'), card_section(fit, 'the command'))
+    update_card(out.with_suffix('.md'), card_section(fit, 'the command'))   # replaced, not added twice
+    assert AsdEmotionModel(out).info.teacher_fusion == fit.fusion
+    card = out.with_suffix('.md').read_text()
+    assert card.count(CARD_HEADING) == 1 and card.index(CARD_HEADING) < card.index('## Replacing this model')
     # a run continues from another's torch weights; its card names both commands
     weights = tmp_path / 'w.pt'
     assert main([*args, '--save-torch', str(weights)]) == 0

@@ -74,6 +74,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument('--teacher-sees-all', dest='held_out_teacher', action='store_false',
                    help="label with the shipped teacher as it is (default: its expression head refit without "
                         "this run's validation and test people, attune.affect.held_out_teacher)")
+    p.add_argument('--no-teacher-fusion', dest='teacher_fusion', action='store_false',
+                   help='do not fit the pool with the teacher the node publishes (attune.affect.teacher_fusion; '
+                        'fitted on the validation people after training, needs the held-out teacher)')
     p.add_argument('--max-files', type=int, default=0, help='use at most this many files per data folder (smoke runs)')
     p.add_argument('--no-augment', action='store_true', help='no augmentation')
     p.add_argument('--init', default='', metavar='FILE.pt',
@@ -324,6 +327,7 @@ def run(ns: argparse.Namespace) -> int:
     card = write_model_card(result, data, output, command, check, init_command,
                             'the GCN only' if ns.init_gcn and not ns.init else '',
                             members=[init_chain(m) for m in members])
+    pooled = _fit_pool(ns, output, card, data, config, command) if ns.teacher_fusion else None
     reference = Path(ns.torch_reference) if ns.torch_reference else output.with_suffix('.torch_reference.npz')
     reference.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(reference, **torch_reference(result, data))
@@ -334,5 +338,28 @@ def run(ns: argparse.Namespace) -> int:
                'teacher_test_accuracy': teacher['accuracy'], 'teacher_test_macro_f1': teacher['macro_f1'],
                'test_f1': test['f1'], 'teacher_test_f1': teacher['f1'], 'onnx_max_abs_diff': check['max_abs_diff'],
                'train_seconds': round(result.seconds, 1)}
+    if pooled is not None:
+        summary['pooled_test_accuracy'], summary['pooled_test_macro_f1'] = pooled
     print(json.dumps(summary), file=sys.stdout)
     return 0
+
+
+def _fit_pool(ns: argparse.Namespace, output: Path, card: Path, data: Any, config: Any,
+              command: str) -> tuple[float, float] | None:
+    """Fit the pool with the teacher into the exported model and its card; (test accuracy, macro-F1) of it."""
+    from attune.affect.model import AsdEmotionModel
+    from attune.models.training.asd_teacher_fusion import card_section, fit_fusion, update_card, write_fusion
+
+    if not ns.held_out_teacher:
+        print('teacher fusion not fitted: the teacher saw the validation and test people (--teacher-sees-all)',
+              file=sys.stderr)
+        return None
+    try:
+        fit = fit_fusion(AsdEmotionModel(output), data, config, log=lambda line: print(line, file=sys.stderr))
+    except ValueError as exc:
+        print(f'teacher fusion not fitted: {exc}', file=sys.stderr)
+        return None
+    write_fusion(output, fit.fusion)
+    update_card(card, card_section(fit, command))
+    test = fit.parts['test']['scores']['pooled']
+    return test['accuracy'], test['macro_f1']
