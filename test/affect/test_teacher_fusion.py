@@ -58,3 +58,21 @@ def test_the_shipped_model_carries_its_pool() -> None:
     assert fusion is not None and 0.0 <= fusion.network_weight <= 1.0
     assert sum(fusion.neutral_reference) == pytest.approx(1.0, abs=1e-4)
     assert int(np.argmax(fusion.neutral_reference)) == EMOTIONS.index('neutral')
+
+
+def test_the_bench_scores_what_the_node_publishes() -> None:
+    from attune.affect.dataset import STORE_SIZE, FaceDataset
+    from attune.affect.evaluation import model_probabilities, published_probabilities
+
+    model = AsdEmotionModel()
+    rng = np.random.default_rng(0)
+    soft = rng.dirichlet(np.ones(N), size=3).astype(np.float32)
+    soft[2] = np.nan                                  # a face the teacher could not label
+    faces = FaceDataset(rng.integers(0, 256, (3, STORE_SIZE, STORE_SIZE), dtype=np.uint8),
+                        rng.normal(0.0, 0.1, (3, 478, 3)).astype(np.float32), soft, np.zeros(3, np.int64),
+                        np.array(['a', 'b', 'c']), np.array(['x', 'y', 'z']), np.zeros(3, np.int64))
+    network = model_probabilities(model, faces)
+    published = published_probabilities(model, faces)
+    assert np.allclose(published[:2], model.info.teacher_fusion.fuse(network[:2], soft[:2]), atol=1e-6)
+    assert np.allclose(published[2], network[2])     # scored by the network, as nothing else is known
+    assert np.allclose(published_probabilities(model, faces, fusion=False), network)

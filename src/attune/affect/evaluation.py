@@ -43,18 +43,19 @@ def model_probabilities(model: AsdEmotionModel, data: FaceDataset, batch: int = 
 def published_probabilities(model: AsdEmotionModel, data: FaceDataset, fusion: bool = True) -> npt.NDArray[Any]:
     """(M, 7) what the ASD emotion node publishes for every face of `data` before its per-child calibration:
     the network's probabilities pooled with the teacher's soft labels the faces carry when the model has a
-    teacher fusion (attune.affect.teacher_fusion) and `fusion` is on, else the network's alone.
-
-    Raises:
-        ValueError: the model pools with its teacher but some faces carry no teacher labels.
+    teacher fusion (attune.affect.teacher_fusion) and `fusion` is on, else the network's alone. A face the
+    teacher could not label (NaN; the node skips such a face) keeps the network's output, so that every
+    face is scored.
     """
     network = model_probabilities(model, data)
     pool = model.info.teacher_fusion if fusion else None
     if pool is None or not len(data):
         return network
-    if not np.isfinite(data.soft).all():
-        raise ValueError('the model pools with its teacher: every face needs the teacher\'s soft labels')
-    return pool.fuse(network, data.soft)
+    taught = np.isfinite(data.soft).all(axis=1)
+    out = network.copy()
+    if taught.any():
+        out[taught] = pool.fuse(network[taught], data.soft[taught])
+    return out
 
 
 def score(probabilities: npt.NDArray[Any], data: FaceDataset, majority_class: int, teacher: bool = True
