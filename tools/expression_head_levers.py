@@ -8,6 +8,9 @@ holdout is left out and never scored here), calibration margin 0.5. Rows:
   shipped                  the shipped inputs (attune.expression.head.head_inputs);
   happy bias (nested)      a constant added to the happy logit, chosen per fold on the other folds'
                            out-of-fold logits (London accuracy + mux5 F1): the "threshold" lever;
+  rules pool (nested)      the head's log-probabilities pooled with the EMFACS rules' (no training),
+                           (1 - w) log p_head + w log p_rules, w chosen per fold likewise (the pool the
+                           ASD node makes with its teacher, attune.affect.teacher_fusion);
   + cheek/chin landmarks   aligned x, y of 45 FaceMesh landmarks of the cheeks, nasolabial folds and chin;
   + all landmarks          aligned x, y of every FaceMesh landmark the shape lacks;
   + mouth HOG              HOG (mean over the crop and its mirror image) of a 64x64 crop of the lower
@@ -118,6 +121,34 @@ def nested_bias(logits: np.ndarray, m: Matrix, fold: np.ndarray) -> np.ndarray:
     return out
 
 
+RULES_WEIGHTS = np.round(np.linspace(0.0, 1.0, 11), 2)
+
+
+def rules_log_probabilities(features: Any, m: Matrix) -> np.ndarray:
+    """(N, 7) log-probabilities of the EMFACS rules over EMOTIONS (contempt left out) for m's rows."""
+    from attune.emotions import EMOTIONS, RULE_LABELS
+    from attune.expression.rules import classify
+
+    index = [RULE_LABELS.index(e) for e in EMOTIONS]
+    p = np.array([np.asarray(classify(features.au[i]).probabilities)[index] for i in m.index])
+    out: np.ndarray = np.log(np.clip(p / p.sum(axis=1, keepdims=True), 1e-6, 1.0))
+    return out
+
+
+def nested_rules_pool(logits: np.ndarray, rules: np.ndarray, m: Matrix, fold: np.ndarray) -> np.ndarray:
+    """Per fold, the pool with the rules at the weight the other folds' out-of-fold logits liked best."""
+    z = logits - logits.max(axis=1, keepdims=True)
+    head = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    out = np.zeros_like(head)
+    for k in range(int(fold.max()) + 1):
+        train = fold != k
+        values = [bias_value((1 - w) * head[train] + w * rules[train], m.rows(train), 0.0) for w in RULES_WEIGHTS]
+        w = RULES_WEIGHTS[int(np.argmax(values))]
+        print(f'fold {k}: rules weight {w}', flush=True)
+        out[~train] = (1 - w) * head[~train] + w * rules[~train]
+    return out.astype(np.float32)
+
+
 def summary(name: str, logits: np.ndarray, m: Matrix, fold: np.ndarray) -> dict[str, Any]:
     total = scores(logits, m, MARGIN)
     per = [scores(logits[fold == k], m.rows(fold == k), MARGIN) for k in range(int(fold.max()) + 1)]
@@ -133,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--data', type=Path, default=Path('../shared/data/faces'))
     parser.add_argument('--cache', type=Path, default=Path.home() / '.cache' / 'attune' / 'expression')
     parser.add_argument('--threads', type=int, default=1)
+    parser.add_argument('--quick', action='store_true', help='only the shipped row and the nested levers')
     ns = parser.parse_args(argv)
     started = time.monotonic()
     items = load_items(ns.data)
@@ -145,6 +177,10 @@ def main(argv: list[str] | None = None) -> int:
     shipped = cross_validated(m, fold, [], 0, config)
     rows.append(summary('shipped', shipped, m, fold))
     rows.append(summary('happy bias (nested)', nested_bias(shipped, m, fold), m, fold))
+    rules = rules_log_probabilities(features, m)
+    rows.append(summary('rules pool (nested)', nested_rules_pool(shipped, rules, m, fold), m, fold))
+    if ns.quick:
+        return report(rows, started)
     canonical = canonical_face_model()[:468, :2] * 100.0
     delta = np.stack([aligned_landmarks(features.landmarks[i], int(features.size[i][0]),
                                         int(features.size[i][1]))[0][:468, :2] for i in m.index]) - canonical
@@ -159,6 +195,10 @@ def main(argv: list[str] | None = None) -> int:
                               ('+ mouth, eyes HOG', [h['mouth', 16], h['eyes', 16]], 0),
                               ('+ mouth, eyes HOG 8px, PCA 64 each', [h['mouth', 8], h['eyes', 8]], 64)):
         rows.append(summary(name, cross_validated(m, fold, blocks, pca, config), m, fold))
+    return report(rows, started)
+
+
+def report(rows: list[dict[str, Any]], started: float) -> int:
     print('| lever | London | calibrated | mux5 F1 | mux5 acc. | mux7 F1 |')
     for row in rows:
         print(f"| {row['name']} | " + ' | '.join(f'{row[k]:.3f}' for k in KEYS) + ' |')
