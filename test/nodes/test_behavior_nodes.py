@@ -219,18 +219,33 @@ def nao_bridge(spinner, url: str, name: str) -> NaoBridgeNode:
 
 
 def test_a_recognized_sign_gets_the_signing_partners_answer_on_a_virtual_nao(spinner, virtual_nao) -> None:
+    import threading
+
     probe = Probe(spinner, 'sign')
-    spinner.add(InteractionNode(parameter_overrides=params(**FAST_FUSION), cli_args=cli('interaction_sign')))
+    interaction = spinner.add(InteractionNode(parameter_overrides=params(**FAST_FUSION),
+                                              cli_args=cli('interaction_sign')))
     spinner.add(BehaviorNode(parameter_overrides=params(policy='signing_partner'), cli_args=cli('behavior_sign')))
     nao_bridge(spinner, virtual_nao.url, 'nao_sign')
     probe.wait_matched('faces', 'sign')
-    for _ in range(5):
-        probe.faces(('f1', 5.0))
-        time.sleep(0.05)
-    sign = probe.msgs['sign'](header=probe.header(), gloss='hello', confidence=0.92, top_glosses=['hello'],
-                              top_scores=[0.92], face_id='', source='sign_tcn_isolated')
-    probe.pubs['sign'].publish(sign)
-    assert wait_for(lambda: len(probe.of_rule('answer_sign')) == 3, 5), [c.rule for c in probe.commands]
+    stop = threading.Event()
+
+    def camera() -> None:  # the signer stays in view, as a camera keeps sending
+        while not stop.is_set():
+            probe.faces(('f1', 5.0))
+            stop.wait(0.05)
+
+    publisher = threading.Thread(target=camera, daemon=True)
+    publisher.start()
+    try:
+        # The sign comes once the interaction node has seen the face (a sign before any face is nobody's).
+        assert wait_for(lambda: interaction.received >= 5, 10)
+        sign = probe.msgs['sign'](header=probe.header(), gloss='hello', confidence=0.92, top_glosses=['hello'],
+                                  top_scores=[0.92], face_id='', source='sign_tcn_isolated')
+        probe.pubs['sign'].publish(sign)
+        assert wait_for(lambda: len(probe.of_rule('answer_sign')) == 3, 5), [c.rule for c in probe.commands]
+    finally:
+        stop.set()
+        publisher.join(timeout=5)
     (say,) = [c for c in probe.of_rule('answer_sign') if c.action == Action.SAY]
     assert say.text == 'Hello! Nice to meet you.' and say.target_id == 'f1'  # attributed to the only face
     assert "f1 signed 'hello' — sign 'hello' (0.92 from sign_tcn_isolated)" in say.reason
@@ -340,11 +355,15 @@ def test_generic_bridge_publishes_within_hard_limits(spinner) -> None:
                 Command(Action.GAZE, gaze=GazeTarget(0.1, 0.0, 0.8, 'camera_optical_frame'), stamp_ns=stamp),
                 Command(Action.APPROACH, velocity=0.9, duration_s=5.0, stamp_ns=stamp)):
         pub.publish(msg_behavior_command.to_msg(cmd))
-    assert wait_for(lambda: got['speech'] and got['led'] and got['gaze'] and len(got['twist']) >= 3, 5)
+    # The approach moves for at most 0.5 s, then stops: wait for a moving twist followed by the stop (how
+    # many 10 Hz ticks fit in between depends on the machine's load; the checks below bound them from above).
+    def approached_and_stopped() -> bool:
+        speeds = [t.linear.x for t in got['twist']]
+        return any(v > 0 for v in speeds) and speeds[-1] == 0.0
+    assert wait_for(lambda: got['speech'] and got['led'] and got['gaze'] and approached_and_stopped(), 5), got
     assert got['speech'][0].data == 'hello there'
     assert (got['led'][0].r, got['led'][0].b, got['led'][0].a) == (pytest.approx(0.2), pytest.approx(0.8), 1.0)
     assert got['gaze'][0].header.frame_id == 'camera_optical_frame' and got['gaze'][0].point.z == pytest.approx(0.8)
-    assert wait_for(lambda: got['twist'][-1].linear.x == 0.0, 3)  # held at most 0.5 s, then zero
     speeds = [t.linear.x for t in got['twist']]
     assert max(speeds) == pytest.approx(0.1) and all(abs(s) <= 0.1 + 1e-9 for s in speeds)
     # at most 0.5 s of 10 Hz (the bridge stops on the clock; a loaded machine runs fewer of its ticks)
