@@ -18,8 +18,8 @@ network pooled with the teacher's labels of the same faces when the model carrie
     against the shipped teacher; nothing is trained, fitted or cached (data kept aside for evaluation
     stays unseen).
 
-Latency: per face, on one onnxruntime thread and batch 1: input preparation (crop + aligned landmarks)
-and the network of each depth (18, 34, 50) at the shipped model's width and input size (freshly
+Latency: per face, on one onnxruntime thread and batch 1: input preparation (crop + aligned landmarks),
+the teacher the output is pooled with (0 without a pool), and the network of each depth (18, 34, 50) at the shipped model's width and input size (freshly
 initialized weights: latency does not depend on training; needs torch for the export). --no-latency
 skips it.
 
@@ -70,6 +70,12 @@ def latency(model, data, runs: int) -> dict:
     prepare_ms = time_ms(lambda: model.prepare(rgb, face.landmarks), runs)
     prepared = model.prepare(rgb, face.landmarks)
     shipped_ms = time_ms(lambda: model.predict([prepared]), runs)
+    teacher_ms = 0.0
+    if info.teacher_fusion is not None:  # the node runs the teacher on every face it pools
+        from attune.expression.teacher import ExpressionTeacher
+
+        teacher = ExpressionTeacher(threads=1)
+        teacher_ms = time_ms(lambda: teacher.soft_labels(rgb, face.landmarks), runs)
     depths = {}
     torch.manual_seed(0)
     with tempfile.TemporaryDirectory() as tmp:
@@ -88,8 +94,8 @@ def latency(model, data, runs: int) -> dict:
             depths[name] = {'network_ms': time_ms(lambda r=runner: r.predict([prepared]), runs),
                             'parameters': sum(p.numel() for p in net.parameters()),
                             'onnx_mb': round(check['bytes'] / 1e6, 2)}
-    return {'prepare': prepare_ms, 'shipped_network': shipped_ms, 'total': round(prepare_ms + shipped_ms, 3),
-            'by_depth': depths}
+    return {'prepare': prepare_ms, 'shipped_network': shipped_ms, 'teacher': teacher_ms,
+            'total': round(prepare_ms + shipped_ms + teacher_ms, 3), 'by_depth': depths}
 
 
 def main(argv: list[str] | None = None) -> int:
