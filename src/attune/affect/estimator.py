@@ -51,7 +51,8 @@ class EstimatorOptions:
 @dataclass(frozen=True)
 class AffectEstimate:
     """One face's affect at one image: probabilities over EMOTIONS (calibrated, smoothed), the raw
-    model output, the dominant emotion, valence and arousal (circumplex, [-1, 1]), and the track's
+    output before calibration and smoothing (the network's, pooled with its teacher's when the estimator
+    pools), the dominant emotion, valence and arousal (circumplex, [-1, 1]), and the track's
     calibration state ('off', 'calibrating', 'calibrated')."""
 
     track: str
@@ -129,7 +130,8 @@ class AffectEstimator:
 
     def estimate(self, image: npt.NDArray[Any], frame: FaceFrame, faces: list[TrackedFace]
                  ) -> tuple[list[AffectEstimate], list[SkippedFace]]:
-        """Run the model on `faces` of `frame` (one batch), calibrate and smooth per track."""
+        """Run the model (and the teacher it is pooled with) on `faces` of `frame` (one batch), calibrate
+        and smooth per track."""
         self.completed = []
         prepared, taught, kept, skipped = [], [], [], []
         for face in faces:
