@@ -19,9 +19,9 @@ network pooled with the teacher's labels of the same faces when the model carrie
     stays unseen).
 
 Latency: per face, on one onnxruntime thread and batch 1: input preparation (crop + aligned landmarks),
-the teacher the output is pooled with (0 without a pool), and the network of each depth (18, 34, 50) at the shipped model's width and input size (freshly
-initialized weights: latency does not depend on training; needs torch for the export). --no-latency
-skips it.
+the teacher the output is pooled with (0 without a pool), and the network of each depth (18, 34, 50) at
+the shipped model's width and input size (freshly initialized weights: latency does not depend on
+training; needs torch for the export). --no-latency skips it.
 
     .venv/bin/python bench/asd_emotion.py [--data DIR] [--eval-only] [--model FILE] [--cache-dir DIR]
 """
