@@ -40,7 +40,9 @@ from test.conftest import ROSOUT_QOS, taken_in_tens, wait_for
 pytestmark = pytest.mark.ros
 
 RELIABLE = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
-LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
+#: The robot's speaking state, read as the interaction node reads it (attune.ros.qos.LATCHED_CHANGES): with depth 1
+#: a speech shorter than the probe's lag read as [False] only (it did in CI).
+LATCHED = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
 FAST_FUSION = {'presence_off_s': 0.5, 'heartbeat_s': 0.2}
 
 
@@ -378,6 +380,11 @@ def test_sim_robot_reports_speaking_and_idle(spinner) -> None:
     probe = Probe(spinner, 'sim')
     pub = probe.node.create_publisher(BehaviorCommand, '/attune/behavior/command', RELIABLE)
     assert wait_for(lambda: pub.get_subscription_count() >= 1, 10)
+    # The probe hears the robot before it speaks: its activity reader has matched, and the latched initial
+    # "not speaking" came. Else a short speech can be over before the match, and a latched reader that
+    # matches late gets only its end (it did in CI: [False]).
+    (activity,) = [s for s in probe.node.subscriptions if s.topic_name == '/attune/robot/activity']
+    assert wait_for(lambda: activity.get_publisher_count() >= 1 and probe.speaking[-1:] == [False], 10), probe.speaking
     msg = msg_behavior_command.to_msg(Command(Action.SAY, text='one two three four', rule='greet', reason='hello'))
     msg.header.stamp = from_ns(1, Time)
     pub.publish(msg)

@@ -139,7 +139,7 @@ class InteractionNode(NodeShell):
         self.add_subscription(m.Expression, '/attune/expression', self._on_expression, qos.RESULTS)
         self.add_subscription(m.AffectState, '/attune/affect', self._on_affect, qos.RESULTS)
         self.add_subscription(m.Sign, '/attune/sign', self._on_sign, qos.RESULTS)
-        self._speaking_sub = self.add_subscription(Bool, SPEAKING_TOPIC, self._on_speaking, qos.LATCHED)
+        self._speaking_sub = self.add_subscription(Bool, SPEAKING_TOPIC, self._on_speaking, qos.LATCHED_CHANGES)
         self.add_subscription(Bool, CONNECTED_TOPIC, self._on_robot_connected, qos.LATCHED)
         self.add_subscription(m.BehaviorCommand, self.params['command_topic'], self._on_command, qos.RESULTS)
         if self.params['person_matches_topic']:

@@ -22,3 +22,9 @@ def image_input(reliable: bool, depth: int) -> QoSProfile:
 #: A state others need as soon as they start (robot speaking/idle): reliable, transient local, last value.
 LATCHED = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1,
                      reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
+
+#: Reading a latched state whose every change matters (the robot's speech onsets): the writer keeps the last
+#: value for late joiners, and the reader keeps a few, so that a short True between two Falses is not
+#: overwritten before the node takes it (with depth 1 a busy reader saw only the final False).
+LATCHED_CHANGES = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10,
+                             reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
