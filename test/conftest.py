@@ -2,6 +2,7 @@
 restricted to localhost, so parallel CI runs on one host do not see each other."""
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import threading
@@ -94,10 +95,17 @@ class Spinner:
         self.executor = MultiThreadedExecutor(num_threads=2)
         self._thread = threading.Thread(target=self._spin, daemon=True)
         self._stop = threading.Event()
+        #: What ended the spinning thread early (a callback's exception re-raised by the executor): the nodes
+        #: then go silent, and a test's wait would only time out; stop() reports it instead.
+        self.died_of: BaseException | None = None
 
     def _spin(self) -> None:
-        while not self._stop.is_set():
-            spin_once(self.executor, 0.05)  # tests destroy entities from their own thread (attune.ros.spin)
+        try:
+            while not self._stop.is_set():
+                spin_once(self.executor, 0.05)  # tests destroy entities from their own thread (attune.ros.spin)
+        except BaseException as exc:
+            self.died_of = exc
+            raise
 
     def add(self, node):
         self.executor.add_node(node)
@@ -116,6 +124,8 @@ class Spinner:
         self.executor.shutdown(timeout_sec=5)
         for node in nodes:
             node.destroy_node()
+        if self.died_of is not None:
+            raise AssertionError('the test executor stopped spinning before the test ended') from self.died_of
 
 
 @pytest.fixture
@@ -149,10 +159,26 @@ def taken_in_tens(node, count: int, messages_per_frame: int = 1) -> Iterator[int
     (an attune node: it counts what it received); every ten frames, and after the last, wait until the
     node has taken that many since the loop began. Sent as one burst, frames overran a node's keep-last
     input queue under load in CI and the oldest were dropped. The node's other inputs count too, so a
-    few frames may still be queued when a wait ends: far from any queue's depth."""
+    few frames may still be queued when a wait ends: far from any queue's depth. Each wait is generous
+    (30 s; in CI a node once took 26 of 30 in 10 s, cause unknown): a failure says what the node's readers
+    still held, i.e. whether the frames were stuck there or never arrived."""
     taken = node.received
     for i in range(count):
         yield i
         if (i + 1) % 10 == 0 or i == count - 1:
             want = taken + messages_per_frame * (i + 1)
-            assert wait_for(lambda n=want: node.received >= n, 10), (node.received, want)
+            assert wait_for(lambda n=want: node.received >= n, 30), (node.received, want, left_in_readers(node))
+
+
+def left_in_readers(node) -> dict[str, int]:
+    """For the message of a failed wait: the messages each subscription of `node` still holds, taken here.
+    A count above 0 after the wait means they arrived and the executor never took them; all 0 means they
+    never arrived (or a callback still runs). Destructive: only once the test has failed."""
+    left = {}
+    for sub in node.subscriptions:
+        n = 0
+        with contextlib.suppress(Exception):  # a destroyed subscription: nothing to tell
+            while n < 1000 and sub.handle.take_message(sub.msg_type, sub.raw) is not None:
+                n += 1
+        left[sub.topic_name] = n
+    return left

@@ -26,7 +26,7 @@ from attune.jsonl_log import read_log
 from attune.nodes.interaction_node import InteractionNode
 from attune.ros import msg_faces, msg_interaction_event
 from attune.ros.stamps import from_ns
-from test.conftest import ROSOUT_QOS, taken_in_tens, wait_for
+from test.conftest import ROSOUT_QOS, left_in_readers, taken_in_tens, wait_for
 
 pytestmark = pytest.mark.ros
 
@@ -167,7 +167,7 @@ def test_protocols_end_without_a_face_or_when_it_leaves_and_bad_commands_are_rep
     # 4. a command with an unknown action is reported, and the node lives on
     h.commands.publish(h.command_type(header=header(start), action=200))
     assert wait_for(lambda: any('unknown BehaviorCommand action' in e for e in h.errors), 10), (
-        h.errors, h.node.bad_input.counts, h.node.received)   # counted but not heard, or never taken?
+        h.errors, h.node.bad_input.counts, h.node.received, left_in_readers(h.node), left_in_readers(h.probe))
 
 
 def test_the_stimulus_is_the_robots_speech_onset_and_stop_aborts(spinner) -> None:

@@ -20,7 +20,7 @@ from attune.ros import msg_hands
 from attune.ros.stamps import from_ns, to_ns
 from attune.sign.compose import SequenceComposer
 from attune.sign.datasets import load_builtin, split_blocks
-from test.conftest import ROSOUT_QOS, shared_data, wait_for
+from test.conftest import ROSOUT_QOS, left_in_readers, shared_data, wait_for
 
 pytestmark = pytest.mark.ros
 
@@ -63,6 +63,7 @@ class Harness:
         self.signs: list = []
         self.affects: list = []
         self.errors: list[str] = []
+        self.played = 0
         self.probe.create_subscription(Sign, '/attune/sign', self.signs.append, RELIABLE)
         self.probe.create_subscription(AffectState, '/attune/affect', self.affects.append, RELIABLE)
         rosout = self.probe.create_subscription(Log, '/rosout', self._on_log, ROSOUT_QOS)
@@ -79,6 +80,11 @@ class Harness:
     def play(self, messages: list) -> None:
         for msg in messages:
             self.hands.publish(msg)
+        self.played += len(messages)
+
+    def stuck(self) -> tuple:
+        """For a failed wait's message: Hands sent and taken by the node, and what both readers still hold."""
+        return self.played, self.node.received, left_in_readers(self.node), left_in_readers(self.probe)
 
 
 def test_a_held_sign_is_one_sign_message_with_the_frame_stamps(spinner, asl_test) -> None:
@@ -115,7 +121,7 @@ def test_bad_hands_are_dropped_with_one_error_each_and_the_sign_still_comes(spin
     # a sequence shorter than the model window: no sign, no error, the node lives on
     h.play([hands_msg(100 + i, p) for i, p in enumerate(points[:3] + [None] * 10)])
     h.play([hands_msg(200 + i, p) for i, p in enumerate(list(block(asl_test, 'L')) + [None] * 12)])
-    assert wait_for(lambda: len(h.signs) >= 2, 15)
+    assert wait_for(lambda: len(h.signs) >= 2, 30), h.stuck()
     assert [s.gloss for s in h.signs] == ['V', 'L'] and len(h.errors) == 2
 
 
