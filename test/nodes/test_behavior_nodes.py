@@ -22,7 +22,7 @@ import rclpy
 from builtin_interfaces.msg import Time
 from geometry_msgs.msg import PointStamped, Twist
 from rclpy.parameter import Parameter
-from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+from rclpy.qos import QoSProfile, ReliabilityPolicy
 from std_msgs.msg import Bool, ColorRGBA, Header, String
 
 from attune.behavior.commands import Action, Command, GazeTarget
@@ -33,16 +33,16 @@ from attune.nodes.generic_bridge_node import GenericBridgeNode
 from attune.nodes.interaction_node import InteractionNode
 from attune.nodes.nao_bridge_node import NaoBridgeNode
 from attune.nodes.sim_robot_node import SimRobotNode
-from attune.ros import msg_behavior_command, msg_interaction_state
+from attune.ros import msg_behavior_command, msg_interaction_state, qos
 from attune.ros.stamps import from_ns
 from test.conftest import ROSOUT_QOS, taken_in_tens, wait_for
 
 pytestmark = pytest.mark.ros
 
 RELIABLE = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
-#: The robot's speaking state, read as the interaction node reads it (attune.ros.qos.LATCHED_CHANGES): with depth 1
-#: a speech shorter than the probe's lag read as [False] only (it did in CI).
-LATCHED = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
+#: The robot's speaking state, read as the interaction node reads it: with depth 1 a speech shorter than the
+#: probe's lag read as [False] only (it did in CI).
+LATCHED = qos.LATCHED_CHANGES
 FAST_FUSION = {'presence_off_s': 0.5, 'heartbeat_s': 0.2}
 
 
