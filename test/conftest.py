@@ -17,7 +17,7 @@ SHARED_DATA = (REPO.parent / 'shared' / 'data').resolve()
 
 
 
-def _reserve_domain_id() -> str:
+def reserve_domain_id() -> str:
     """A ROS domain id no other test session on this host holds: each session keeps an exclusive
     lock on /tmp/attune-test-domain-<id>.lock for its lifetime (released by the OS when it ends).
     Two concurrent sessions on one domain would see each other's nodes on the same topic names
@@ -42,7 +42,7 @@ def _reserve_domain_id() -> str:
 _DOMAIN_LOCKS: list = []
 # Must be set before rclpy initializes (and inherited by node subprocesses the tests start).
 if not os.environ.get('ROS_DOMAIN_ID'):
-    os.environ['ROS_DOMAIN_ID'] = _reserve_domain_id()
+    os.environ['ROS_DOMAIN_ID'] = reserve_domain_id()
 os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
 os.environ.setdefault('RCUTILS_LOGGING_BUFFERED_STREAM', '0')
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy  # noqa: E402

@@ -35,7 +35,7 @@ import pytest
 from attune.ros.node_main import READY_MESSAGE
 from attune.ros.shm_clean import remove_zombie_segments
 from attune.ros.teardown_deadline import MIDDLEWARE_TEARDOWN_S
-from test.conftest import REPO
+from test.conftest import REPO, reserve_domain_id
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
 
@@ -125,17 +125,19 @@ def thread_stacks(pid: int) -> str:
     return ''
 
 
-def start(command: list[str], **kwargs) -> subprocess.Popen:
+def start(command: list[str], domain: str | None = None, **kwargs) -> subprocess.Popen:
     from attune.identity.keys import KEY_ENV
 
     env = dict(os.environ, PYTHONUNBUFFERED='1', PYTHONFAULTHANDLER='1')  # a crash on import leaves its stack
+    if domain is not None:
+        env['ROS_DOMAIN_ID'] = domain
     env[KEY_ENV] = os.environ['ATTUNE_SHUTDOWN_TEST_PEOPLE_KEY']  # the empty database's (fixture)
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, **kwargs)
 
 
-def start_node(executable: str, name: str) -> Watched:
+def start_node(executable: str, name: str, domain: str | None = None) -> Watched:
     return Watched(start([sys.executable, '-m', f'attune.nodes.{executable}', '--ros-args', '-r',
-                          f'__node:={name}', *NODE_ARGS.get(executable, [])]))
+                          f'__node:={name}', *NODE_ARGS.get(executable, [])], domain))
 
 
 def wait_ready(watched: list[Watched]) -> None:
@@ -168,18 +170,19 @@ def fatal_report(output: str) -> str:
     return output[start:start + 8000] if start >= 0 else output[-3000:]
 
 
-def start_nodes(nodes: dict[tuple[str, str], tuple[str, str]]) -> dict[tuple[str, str], Watched]:
-    """Start every node (key: (executable, node name)) at once and wait until each runs. A node process that
-    a native crash killed before it ran is no part of the shutdown under test: reported as a warning with
-    its fault report (visible in every run's summary, not hidden) and started once more."""
-    watched = {key: start_node(*spec) for key, spec in nodes.items()}
+def start_nodes(nodes: dict[tuple[str, str], tuple[str, str]], domain: str) -> dict[tuple[str, str], Watched]:
+    """Start every node (key: (executable, node name)) at once in ROS domain `domain` and wait until each
+    runs. A node process that a native crash killed before it ran is no part of the shutdown under test:
+    reported as a warning with its fault report (visible in every run's summary, not hidden) and started
+    once more."""
+    watched = {key: start_node(*spec, domain) for key, spec in nodes.items()}
     try:
         wait_started(list(watched.values()))
         for key, w in list(watched.items()):
             if crashed_before_it_ran(w):
                 warnings.warn(f'{w.popen.args} was killed by signal {-w.popen.returncode} before it ran; started '
                               f'again:\n{fatal_report(w.output)}', stacklevel=2)
-                watched[key] = start_node(*nodes[key])
+                watched[key] = start_node(*nodes[key], domain)
                 wait_started([watched[key]])
         assert_running(list(watched.values()))
     except BaseException:
@@ -211,14 +214,17 @@ def assert_clean(w: Watched, what: str) -> None:
 @pytest.mark.timeout(900)  # 15 processes start at once: minutes on a busy 2-core machine
 @pytest.mark.parametrize('round_', range(ROUNDS))
 def test_nodes_stop_cleanly_on_double_sigint_and_on_sigterm(round_: int) -> None:
-    # What processes of earlier rounds and tests left: a port one of them was killed or ended by its teardown
-    # deadline in the middle of changing is a crash for the next participant given that port number, and
-    # each round gives the same ones again (attune.ros.shm_clean). No age guard: no node process of this
-    # session is starting now, and the files of every process that runs are locked or mapped.
+    # A Fast DDS port that a process of an earlier round or test was killed or ended by its teardown deadline
+    # in the middle of changing crashes the next participant given that port number (attune.ros.shm_clean).
+    # Port numbers follow the domain and the participant's index in it, and every round starts the same
+    # processes: so each round runs in a domain of its own (this session's other participants, which may
+    # still map an earlier round's ports, are not in it), and starts without the ports that nothing maps.
+    # No age guard: no node process of this session is starting now.
     remove_zombie_segments(min_age_s=0, ports=True)
     sigterm_nodes = ('face_node', 'interaction_node')
     started = start_nodes({**{(exe, 'int'): (exe, f'{exe}_int{round_}') for exe in node_executables()},
-                           **{(exe, 'term'): (exe, f'{exe}_term{round_}') for exe in sigterm_nodes}})
+                           **{(exe, 'term'): (exe, f'{exe}_term{round_}') for exe in sigterm_nodes}},
+                          domain=reserve_domain_id())
     sigint = {exe: w for (exe, signal_), w in started.items() if signal_ == 'int'}
     sigterm = {exe: w for (exe, signal_), w in started.items() if signal_ == 'term'}
     everything = list(started.values())
