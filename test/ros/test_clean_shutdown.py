@@ -215,11 +215,11 @@ def assert_clean(w: Watched, what: str) -> None:
 @pytest.mark.parametrize('round_', range(ROUNDS))
 def test_nodes_stop_cleanly_on_double_sigint_and_on_sigterm(round_: int) -> None:
     # A Fast DDS port that a process of an earlier round or test was killed or ended by its teardown deadline
-    # in the middle of changing crashes the next participant given that port number (attune.ros.shm_clean).
-    # Port numbers follow the domain and the participant's index in it, and every round starts the same
-    # processes: so each round runs in a domain of its own (this session's other participants, which may
-    # still map an earlier round's ports, are not in it), and starts without the ports that nothing maps.
-    # No age guard: no node process of this session is starting now.
+    # in the middle of changing crashes the next participant that opens it (attune.ros.shm_clean), and every
+    # round's processes are given the same port numbers again (from the domain and their index in it, or the
+    # first free from 7000). So each round starts without the port files that nothing maps, and runs in a
+    # domain of its own: this session's own participant, in another one, never maps (and so never keeps)
+    # the ports of a round. No age guard: no node process of this session is starting now.
     remove_zombie_segments(min_age_s=0, ports=True)
     sigterm_nodes = ('face_node', 'interaction_node')
     started = start_nodes({**{(exe, 'int'): (exe, f'{exe}_int{round_}') for exe in node_executables()},
