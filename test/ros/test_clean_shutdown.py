@@ -220,7 +220,7 @@ def test_nodes_stop_cleanly_on_double_sigint_and_on_sigterm(round_: int) -> None
     # first free from 7000). So each round starts without the port files that nothing maps, and runs in a
     # domain of its own: this session's own participant, in another one, never maps (and so never keeps)
     # the ports of a round. No age guard: no node process of this session is starting now.
-    remove_zombie_segments(min_age_s=0, ports=True)
+    remove_zombie_segments(min_age_s=0)
     sigterm_nodes = ('face_node', 'interaction_node')
     started = start_nodes({**{(exe, 'int'): (exe, f'{exe}_int{round_}') for exe in node_executables()},
                            **{(exe, 'term'): (exe, f'{exe}_term{round_}') for exe in sigterm_nodes}},

@@ -6,7 +6,8 @@ import os
 import time
 from pathlib import Path
 
-from attune.ros.shm_clean import _mapped_names, _owner_gone, remove_zombie_segments
+from attune.ros.shm_clean import _owner_gone, remove_zombie_segments
+from attune.ros.shm_ports import mapped_names
 
 
 def make(directory: Path, base: str, age_s: float) -> Path:
@@ -37,34 +38,6 @@ def test_only_old_files_whose_lock_is_free_are_removed(tmp_path: Path) -> None:
         'fastdds_live0000', 'fastdds_live0000_el', 'sem.fastdds_live0000_mutex', 'unrelated'])
 
 
-def test_old_ports_that_no_process_maps_are_removed_with_their_mutex(tmp_path: Path) -> None:
-    """A port outlives its users without a lock file (Fast DDS leaves it for the next participant with that
-    port number); one no process maps is removed, so a port a killed process left half-written is never
-    opened again (eProsima/Fast-DDS#6501)."""
-    shm, proc = tmp_path / 'shm', tmp_path / 'proc'
-    shm.mkdir()
-    then = time.time() - 120
-    for port, age_s in (('fastdds_port7413', 120), ('fastdds_port7415', 120), ('fastdds_port7417', 1)):
-        for name in (port, f'sem.{port}_mutex'):
-            (shm / name).write_bytes(b'\0')
-            stamp = time.time() - age_s
-            os.utime(shm / name, (stamp, stamp))
-    (shm / 'fastdds_port7419_backup').write_bytes(b'x')  # not a port's name
-    os.utime(shm / 'fastdds_port7419_backup', (then, then))
-    for pid, maps in (('123', f'7f10a000-7f10c000 rw-s 00000000 00:1a 4242  {shm}/fastdds_port7415\n'),
-                      ('456', '55d0c000-55d0e000 r-xp 00000000 08:01 77  /usr/bin/python3.11\n')):
-        (proc / pid).mkdir(parents=True)
-        (proc / pid / 'maps').write_text(maps)
-    (proc / 'self').mkdir()  # not a process id
-    assert remove_zombie_segments(shm, min_age_s=60, proc=proc) == []  # not asked to: ports stay
-    removed = remove_zombie_segments(shm, min_age_s=60, ports=True, proc=proc)
-    assert sorted(removed) == ['fastdds_port7413', 'sem.fastdds_port7413_mutex']
-    assert sorted(p.name for p in shm.iterdir()) == sorted([
-        'fastdds_port7415', 'sem.fastdds_port7415_mutex',  # mapped by a process
-        'fastdds_port7417', 'sem.fastdds_port7417_mutex',  # just written: a participant may be opening it
-        'fastdds_port7419_backup'])
-
-
 def test_a_missing_directory_is_nothing_to_clean(tmp_path: Path) -> None:
     assert remove_zombie_segments(tmp_path / 'absent') == []
 
@@ -83,7 +56,7 @@ def test_a_live_participants_locks_are_seen_as_held() -> None:
         assert created, 'the participant made no shared-memory files'
         assert not any(_owner_gone(lock) for lock in created)
         # and every port it listens on (it holds their locks) is seen as mapped
-        mapped = _mapped_names(Path('/dev/shm'), Path('/proc'))
+        mapped = mapped_names(Path('/dev/shm'))
         listened = {p.name[:-len('_el')] for p in created if p.name.startswith('fastdds_port')}
         assert listened and listened <= mapped, (listened, mapped)
     finally:
