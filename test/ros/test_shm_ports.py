@@ -74,3 +74,48 @@ def test_only_a_port_that_nobody_maps_or_opens_is_removed_and_its_mutex_stays_fr
 def test_a_directory_without_ports_or_one_that_is_missing_is_nothing_to_clean(tmp_path: Path) -> None:
     assert remove_unused_ports(tmp_path) == []
     assert remove_unused_ports(tmp_path / 'absent') == []
+
+
+#: A participant that says it runs, then waits (for the kill) or ends (argv[1] == 'end').
+PARTICIPANT = '''
+import sys, time, rclpy
+rclpy.init()
+node = rclpy.create_node('shm_ports_probe')
+print('running', flush=True)
+if sys.argv[1] == 'wait':
+    time.sleep(120)
+node.destroy_node()
+rclpy.shutdown()
+'''
+
+
+@pytest.mark.ros
+def test_a_half_written_port_that_a_killed_participant_left_is_removed_before_the_next_one_opens_it() -> None:
+    """The real thing (eProsima/Fast-DDS#6501): a participant is killed, its unicast port is left without a
+    lock file and with 1 KB near its end overwritten (what a process killed while changing it leaves); the
+    next participant given that port number crashed with SIGSEGV as it started (every time here), unless the
+    port was removed first."""
+    import subprocess
+    import sys
+
+    from attune.ros.shm_clean import remove_zombie_segments
+    from test.conftest import reserve_domain_id
+
+    domain = reserve_domain_id()  # a domain of its own: its first participant's unicast port is known
+    port = SHM / f'fastdds_port{7411 + 250 * int(domain)}'
+    env = dict(os.environ, ROS_DOMAIN_ID=domain)
+    killed = subprocess.Popen([sys.executable, '-c', PARTICIPANT, 'wait'], env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        assert killed.stdout.readline().strip() == 'running'
+        assert port.exists(), sorted(p.name for p in SHM.glob('fastdds_port*'))
+    finally:
+        killed.kill()
+        killed.wait()
+    Path(f'{port}_el').unlink(missing_ok=True)
+    with open(port, 'r+b') as f:
+        f.seek(port.stat().st_size - 1500)
+        f.write(os.urandom(1024))
+    assert port.name in remove_zombie_segments()
+    started = subprocess.run([sys.executable, '-c', PARTICIPANT, 'end'], env=env, capture_output=True, text=True,
+                             timeout=120)
+    assert started.returncode == 0 and 'running' in started.stdout, started.stderr[-3000:]
