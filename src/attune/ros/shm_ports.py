@@ -3,10 +3,10 @@
 Why: port files (`fastdds_port<N>`, the ring of descriptors that senders push to a listener) are left
 behind without any lock file (688 on the development machine after a day of test runs), and the next
 participant given that port number opens one as it is: numbers follow the domain and the participant's
-index in it, or are the first free from 7000, so restarted nodes get the same ones again. A port that a process was killed
-in the middle of changing (SIGKILL, a crash, a participant ended mid-teardown by
+index in it, or are the first free from 7000, so restarted nodes get the same ones again. A port that a
+process was killed in the middle of changing (SIGKILL, a crash, a participant ended mid-teardown by
 attune.ros.teardown_deadline) makes that open crash with SIGSEGV (eProsima/Fast-DDS#6501: reproduced here
-by overwriting 1 KB near the end of a leftover port file, and seen once in CI as a node that died before it
+by overwriting 1 KB near the end of a leftover port file; the likely cause of a node that died so in CI before it
 ran). Fast DDS removes a port itself only when its listener's `_el` lock file is left unlocked.
 
 How it stays safe beside participants that start meanwhile: Fast DDS opens a port, maps it and checks it
