@@ -78,10 +78,10 @@ def test_a_name_call_on_a_replayed_clip_through_the_real_face_node(spinner, tmp_
     probe.create_subscription(Faces, '/attune/faces', faces.append, RELIABLE)
     probe.create_subscription(InteractionEvent, '/attune/interaction/events', events.append, RELIABLE)
     commands = probe.create_publisher(BehaviorCommand, '/replay_asd/command', RELIABLE)
-    assert wait_for(lambda: commands.get_subscription_count() >= 1, 10)
+    assert wait_for(lambda: commands.get_subscription_count() >= 1, 30)
     # The nodes' own links matched before the first frame, so no Faces or affect is lost to discovery (a
     # precaution: the no_face results seen in CI came from the frame time-out above).
-    assert wait_for(lambda: matched(face, '/attune/faces') >= 3 and matched(asd, '/attune/affect') >= 1, 10)
+    assert wait_for(lambda: matched(face, '/attune/faces') >= 3 and matched(asd, '/attune/affect') >= 1, 30)
     # the command first (it can arrive before or after the frames it refers to)
     commands.publish(BehaviorCommand(header=Header(stamp=from_ns(call_ns, Time)), action=BehaviorCommand.NAME_CALL,
                                      text='Anna'))

@@ -47,7 +47,7 @@ class Harness:
         self.faces_pub = self.probe.create_publisher(Faces, '/id_test/faces', RELIABLE)
         self.image_pub = self.probe.create_publisher(Image, '/id_test/image_raw', RELIABLE)
         assert wait_for(lambda: self.faces_pub.get_subscription_count() >= 1
-                        and self.image_pub.get_subscription_count() >= 1, 10)
+                        and self.image_pub.get_subscription_count() >= 1, 30)
         self.ns = 1_700_000_000_000_000_000
 
     def show(self, track: str, face):

@@ -17,7 +17,7 @@ def test_a_returning_person_reuses_their_expression_calibration(spinner, london)
 
     h = Harness(spinner, 'expr_people', calibration_min_frames=3, person_matches_topic='/expr_people/matches')
     matches = h.probe.create_publisher(PersonMatches, '/expr_people/matches', RELIABLE)
-    assert wait_for(lambda: matches.get_subscription_count() >= 1, 10)
+    assert wait_for(lambda: matches.get_subscription_count() >= 1, 30)
     neutral = next(p for p in london if p.person == '001' and not p.smiling)
     smiling = next(p for p in london if p.person == '001' and p.smiling)
     ns = 30_000_000_000
@@ -31,7 +31,7 @@ def test_a_returning_person_reuses_their_expression_calibration(spinner, london)
         who = PersonMatch(face_id=track, person_id='person-ada1' if known else '', name='Ada' if known else '',
                           known=known, confidence=0.9 if known else 0.5)
         matches.publish(PersonMatches(header=header(ns), matches=[who]))
-        assert wait_for(lambda: h.node._people.match(track) is not None, 10)
+        assert wait_for(lambda: h.node._people.match(track) is not None, 30)
 
     for _ in range(3):                     # Ada's first track calibrates on her resting face ...
         send('a1', neutral)
@@ -60,7 +60,7 @@ def test_a_returning_child_reuses_their_asd_baseline(spinner, portrait, tmp_path
     h = asd.Harness(spinner, 'asd_people', rate_hz=30.0, calibration_s=0.2, session_log_dir=str(tmp_path),
                     session_name='kid', person_matches_topic='/asd_people/matches')
     matches = h.probe.create_publisher(PersonMatches, '/asd_people/matches', RELIABLE)
-    assert wait_for(lambda: matches.get_subscription_count() >= 1, 10)
+    assert wait_for(lambda: matches.get_subscription_count() >= 1, 30)
     (log,) = tmp_path.glob('asd_calibration_*_kid.jsonl')
     base = time.time_ns()
 
@@ -79,7 +79,7 @@ def test_a_returning_child_reuses_their_asd_baseline(spinner, portrait, tmp_path
     identify('f1')                         # ... and becomes the child's when the track is identified
     identify('f2')                         # the child returns under a new track: it adopts the baseline
     links = lambda: [r for r in read_log(log) if r['type'] == 'calibration_link']  # noqa: E731
-    assert wait_for(lambda: len(links()) == 2, 10), read_log(log)
+    assert wait_for(lambda: len(links()) == 2, 30), read_log(log)
     assert [(r['face_id'], r['person_id'], r['baseline_shared']) for r in links()] == [
         ('f1', 'person-kid7', True), ('f2', 'person-kid7', True)]
     assert h.node._estimator.calibration.status('f2') == 'calibrated'   # before a single frame of f2

@@ -70,8 +70,8 @@ class Harness:
         self.hands = self.probe.create_publisher(Hands, self.topic, RELIABLE)
         self.expressions = self.probe.create_publisher(Expression, f'/{name}/expression', RELIABLE)
         self.faces = self.probe.create_publisher(Faces, f'/{name}/faces', RELIABLE)
-        assert wait_for(lambda: self.hands.get_subscription_count() >= 1, 10)
-        assert wait_for(lambda: rosout.get_publisher_count() >= self.probe.count_publishers('/rosout') >= 2, 10)
+        assert wait_for(lambda: self.hands.get_subscription_count() >= 1, 30)
+        assert wait_for(lambda: rosout.get_publisher_count() >= self.probe.count_publishers('/rosout') >= 2, 30)
 
     def _on_log(self, log: Log) -> None:
         if log.name == self.name and log.level >= Log.ERROR:
@@ -116,7 +116,7 @@ def test_bad_hands_are_dropped_with_one_error_each_and_the_sign_still_comes(spin
     h.play(messages)
     assert wait_for(lambda: len(h.signs) >= 1, 15)
     assert [s.gloss for s in h.signs] == ['V']
-    assert wait_for(lambda: len(h.errors) >= 2, 5), h.errors
+    assert wait_for(lambda: len(h.errors) >= 2, 30), h.errors
     assert sum('NaN' in e for e in h.errors) == 1 and sum('shape' in e for e in h.errors) == 1, h.errors
     # a sequence shorter than the model window: no sign, no error, the node lives on
     h.play([hands_msg(100 + i, p) for i, p in enumerate(points[:3] + [None] * 10)])
@@ -145,7 +145,7 @@ def test_signer_emotion_names_its_source_and_the_signers_face(spinner, asl_test)
     faces = Faces(header=Header(stamp=from_ns(T0, Time)), image_width=640, image_height=480)
     faces.faces = [Face(id='f7', roi=NormalizedRoi(xmin=0.5, ymin=0.1, xmax=0.8, ymax=0.4)),
                    Face(id='f9', roi=NormalizedRoi(xmin=0.0, ymin=0.1, xmax=0.2, ymax=0.4))]
-    assert wait_for(lambda: h.faces.get_subscription_count() >= 1 and h.expressions.get_subscription_count() >= 1, 10)
+    assert wait_for(lambda: h.faces.get_subscription_count() >= 1 and h.expressions.get_subscription_count() >= 1, 30)
     points = list(block(asl_test, 'A', 20))
     sent = 0
     while sent < 10 and not any(a.face_id == 'f7' for a in h.affects):
@@ -161,7 +161,7 @@ def test_signer_emotion_names_its_source_and_the_signers_face(spinner, asl_test)
                                          valence=float('nan'), arousal=float('nan')))
     wait_for(lambda: False, 0.5)
     h.play([hands_msg(i, p) for i, p in enumerate(points[sent:], start=sent)])
-    assert wait_for(lambda: any(a.emotions for a in h.affects), 10)
+    assert wait_for(lambda: any(a.emotions for a in h.affects), 30)
     affect = next(a for a in h.affects if a.emotions)
     assert affect.source == 'signer_emotion' and affect.face_id == 'f7'  # the face above the signing hand
     assert list(affect.emotions) == ['neutral', 'happy'] and affect.dominant_emotion == 'happy'

@@ -85,10 +85,10 @@ class Probe:
 
     def wait_for_publishers(self) -> None:
         """Discovery can lag on a loaded machine: results published before it ends would be lost."""
-        assert wait_for(lambda: all(s.get_publisher_count() >= 1 for s in self.subscriptions), 10)
+        assert wait_for(lambda: all(s.get_publisher_count() >= 1 for s in self.subscriptions), 30)
 
     def wait_for_logs(self) -> None:
-        assert wait_for(lambda: self._rosout.get_publisher_count() >= len(self.watched) + 1, 10)
+        assert wait_for(lambda: self._rosout.get_publisher_count() >= len(self.watched) + 1, 30)
 
 
 def spiking_node(spinner, name: str, ns: str, **params):
@@ -118,7 +118,7 @@ def test_emulator_to_spiking_node_gives_expressions_stamped_like_the_images(spin
     probe.wait_for_publishers()
     images = probe.node.create_publisher(Image, '/t_emu/image_raw', RELIABLE)
     faces = probe.node.create_publisher(Faces, '/t_emu/faces', RELIABLE)
-    assert wait_for(lambda: images.get_subscription_count() >= 1 and faces.get_subscription_count() >= 1, 10)
+    assert wait_for(lambda: images.get_subscription_count() >= 1 and faces.get_subscription_count() >= 1, 30)
     probe.wait_for_logs()
     stamps = [START + i * FRAME_NS for i in range(len(frames))]
     faces.publish(faces_msg(START - 5, box))  # no image has this stamp: never matched
@@ -129,7 +129,7 @@ def test_emulator_to_spiking_node_gives_expressions_stamped_like_the_images(spin
         else:
             images.publish(image_msg(rgb, 'rgb8', header(ns)))
             faces.publish(faces_msg(ns, box))
-        assert wait_for(lambda i=i: len(packets) >= i, 10)  # one packet per face and image, after the first
+        assert wait_for(lambda i=i: len(packets) >= i, 30)  # one packet per face and image, after the first
     assert [to_ns(p.header.stamp) for p in packets] == stamps[1:]
     assert all(p.face_id == 'f1' and p.emulated and (p.width, p.height) == (32, 32) for p in packets)
     assert sum(len(p.x) for p in packets) > 1000
@@ -179,7 +179,7 @@ def test_bad_packets_are_reported_once_and_the_node_lives_on(spinner) -> None:
     expressions = probe.collect(Expression, '/t_bad/expression')
     probe.wait_for_publishers()
     pub = probe.node.create_publisher(EventPacket, '/t_bad/events', RELIABLE)
-    assert wait_for(lambda: pub.get_subscription_count() >= 1, 10)
+    assert wait_for(lambda: pub.get_subscription_count() >= 1, 30)
     probe.wait_for_logs()
     rng = np.random.default_rng(0)
 
@@ -198,7 +198,7 @@ def test_bad_packets_are_reported_once_and_the_node_lives_on(spinner) -> None:
     for _ in range(6):  # history for a first result
         ns += FRAME_NS
         pub.publish(packet(ns))
-    assert wait_for(lambda: len(expressions) >= 1, 10)
+    assert wait_for(lambda: len(expressions) >= 1, 30)
     bad = {
         'differ in length': packet(ns + 1, y=array.array('H', [1, 2, 3])),
         'outside': packet(ns + 2, x=array.array('H', [40] * 400)),
@@ -208,13 +208,13 @@ def test_bad_packets_are_reported_once_and_the_node_lives_on(spinner) -> None:
     for expected, msg in bad.items():
         for _ in range(2):
             pub.publish(msg)
-        assert wait_for(lambda e=expected: any(e in line for line in probe.errors), 5), (expected, probe.errors)
+        assert wait_for(lambda e=expected: any(e in line for line in probe.errors), 30), (expected, probe.errors)
         assert sum(expected in line for line in probe.errors) == 1, probe.errors
     empty = packet(ns + 5, n=0)
     pub.publish(empty)  # an empty packet is an observation (nothing changed), not an error
     before = len(expressions)
     pub.publish(packet(ns + 6))
-    assert wait_for(lambda: len(expressions) > before, 10)
+    assert wait_for(lambda: len(expressions) > before, 30)
     assert not any('f9' in line and 'empty' in line for line in probe.errors)
 
 

@@ -121,12 +121,12 @@ def test_raw_and_compressed_images_are_decoded_and_processed(spinner, transport:
     sizes: list[str] = []
     p.create_subscription(String, topic + '/size', lambda m: sizes.append(m.data), RELIABLE)
     pub = p.create_publisher(Image if transport == 'raw' else CompressedImage, topic, RELIABLE)
-    assert wait_for(lambda: pub.get_subscription_count() >= 1 and p.count_publishers(topic + '/size') >= 1, 10)
+    assert wait_for(lambda: pub.get_subscription_count() >= 1 and p.count_publishers(topic + '/size') >= 1, 30)
     if transport == 'raw':
         pub.publish(image_msg(rgb(6), 'rgb8', header(7)))
     else:
         pub.publish(CompressedImage(header=header(7), format='jpeg', data=encode_compressed(rgb(6), 'jpeg')))
-    assert wait_for(lambda: sizes == ['7:6x4'], 10), sizes
+    assert wait_for(lambda: sizes == ['7:6x4'], 30), sizes
     assert node.counts == {'frames_processed': 1}
 
 
@@ -136,11 +136,11 @@ def test_bad_images_and_failing_frames_are_dropped_counted_and_the_node_lives_on
     sizes: list[str] = []
     p.create_subscription(String, '/shell_bad/image/size', lambda m: sizes.append(m.data), RELIABLE)
     pub = p.create_publisher(Image, '/shell_bad/image', RELIABLE)
-    assert wait_for(lambda: pub.get_subscription_count() >= 1, 10)
+    assert wait_for(lambda: pub.get_subscription_count() >= 1, 30)
     pub.publish(Image(header=header(1), height=4, width=4, encoding='rgb8', step=10, data=bytes(40)))  # wrong step
     pub.publish(image_msg(rgb(5), 'rgb8', header(2)))  # the analyzer raises
     pub.publish(image_msg(rgb(6), 'rgb8', header(3)))
-    assert wait_for(lambda: sizes == ['3:6x4'], 10), sizes
+    assert wait_for(lambda: sizes == ['3:6x4'], 30), sizes
     assert node.bad_input.counts == {'ImageError': 1, 'processing': 1}
     values = {kv.key: kv.value for kv in node.diagnostics().status[0].values}
     assert (values['frames_processed'], values['dropped_bad_input'], values['dropped_processing']) == ('1', '2', '1')
@@ -155,18 +155,18 @@ def test_images_and_faces_are_joined_by_exact_stamp_in_either_order(spinner) -> 
     p = probe(spinner, 'probe_pair')
     images = p.create_publisher(Image, '/shell_pair/image', RELIABLE)
     faces = p.create_publisher(Faces, '/shell_pair/faces', RELIABLE)
-    assert wait_for(lambda: images.get_subscription_count() >= 1 and faces.get_subscription_count() >= 1, 10)
+    assert wait_for(lambda: images.get_subscription_count() >= 1 and faces.get_subscription_count() >= 1, 30)
     images.publish(image_msg(rgb(4), 'rgb8', header(10)))          # image first
-    assert wait_for(lambda: node._sync.pending() == (1, 0), 5)
+    assert wait_for(lambda: node._sync.pending() == (1, 0), 30)
     faces.publish(Faces(header=header(10)))
-    assert wait_for(lambda: node.pairs == [(10, 10)], 5), node.pairs
+    assert wait_for(lambda: node.pairs == [(10, 10)], 30), node.pairs
     faces.publish(Faces(header=header(20)))                       # Faces first
-    assert wait_for(lambda: node._sync.pending() == (0, 1), 5)
+    assert wait_for(lambda: node._sync.pending() == (0, 1), 30)
     images.publish(image_msg(rgb(4), 'rgb8', header(20)))
-    assert wait_for(lambda: node.pairs == [(10, 10), (20, 20)], 5), node.pairs
+    assert wait_for(lambda: node.pairs == [(10, 10), (20, 20)], 30), node.pairs
     for ns in range(30, 37):                                       # Faces without their images
         faces.publish(Faces(header=header(ns)))
-    assert wait_for(lambda: node.bad_input.counts.get('no_matching_image', 0) >= 1, 5)
+    assert wait_for(lambda: node.bad_input.counts.get('no_matching_image', 0) >= 1, 30)
     assert node.diagnostic_values()['sync_matched'] == 2
 
 
@@ -175,13 +175,13 @@ def test_deactivate_and_cleanup_destroy_everything_the_shell_made(spinner) -> No
     p = probe(spinner, 'probe_teardown')
     kinds = sorted(kind for kind, _ in node.tracked())
     assert kinds == ['lifecycle_publisher', 'publisher', 'subscription', 'timer']
-    assert wait_for(lambda: p.count_subscribers('/shell_teardown/image') == 1, 10)
+    assert wait_for(lambda: p.count_subscribers('/shell_teardown/image') == 1, 30)
 
     subscriptions = len(list(node.subscriptions))
     node.trigger_deactivate()
     assert len(list(node.subscriptions)) == subscriptions - 1
     assert sorted(kind for kind, _ in node.tracked()) == ['lifecycle_publisher', 'publisher', 'timer']
-    assert wait_for(lambda: p.count_subscribers('/shell_teardown/image') == 0, 10)
+    assert wait_for(lambda: p.count_subscribers('/shell_teardown/image') == 0, 30)
 
     publishers, timers = len(list(node.publishers)), len(list(node.timers))
     node.trigger_cleanup()
@@ -189,12 +189,12 @@ def test_deactivate_and_cleanup_destroy_everything_the_shell_made(spinner) -> No
     assert len(list(node.publishers)) == publishers - 2 and len(list(node.timers)) == timers - 1
     assert node.analyzer is None and node.analyzers[0].closed
     assert wait_for(lambda: p.count_publishers('/shell_teardown/image/size') == 0
-                    and p.count_publishers('/diagnostics') == 0, 10)
+                    and p.count_publishers('/diagnostics') == 0, 30)
 
     node.trigger_configure()                                       # and it comes back
     node.trigger_activate()
     assert len(node.analyzers) == 2 and len(node.tracked()) == 4
-    assert wait_for(lambda: p.count_subscribers('/shell_teardown/image') == 1, 10)
+    assert wait_for(lambda: p.count_subscribers('/shell_teardown/image') == 1, 30)
 
 
 def test_a_changed_analyzer_parameter_rebuilds_the_analyzer(spinner) -> None:
@@ -233,10 +233,10 @@ def test_a_robot_bridge_drops_bad_commands_and_latches_its_speaking_state(spinne
     said: list[str] = []
     p.create_subscription(Bool, SPEAKING_TOPIC, lambda m: speaking.append(m.data), qos.LATCHED)
     p.create_subscription(String, '/shell_bridge/said', lambda m: said.append(m.data), RELIABLE)
-    assert wait_for(lambda: speaking == [False], 10), speaking      # latched: a late subscriber gets it
+    assert wait_for(lambda: speaking == [False], 30), speaking      # latched: a late subscriber gets it
     commands = p.create_publisher(BehaviorCommand, '/attune/behavior/command', qos.RESULTS)
-    assert wait_for(lambda: commands.get_subscription_count() >= 1 and p.count_publishers('/shell_bridge/said'), 10)
+    assert wait_for(lambda: commands.get_subscription_count() >= 1 and p.count_publishers('/shell_bridge/said'), 30)
     commands.publish(BehaviorCommand(action=250))                 # no such action
     commands.publish(BehaviorCommand(action=BehaviorCommand.SAY, text='hello'))
-    assert wait_for(lambda: said == ['hello'] and speaking == [False, True], 10), (said, speaking)
+    assert wait_for(lambda: said == ['hello'] and speaking == [False, True], 30), (said, speaking)
     assert node.bad_input.counts == {'command': 1}

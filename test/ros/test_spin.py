@@ -88,7 +88,7 @@ def test_a_turn_that_meets_a_destroyed_publisher_is_spun_again(rclpy_session: No
         got: list[str] = []
         node.create_subscription(String, '/spin_race_alive', lambda m: got.append(m.data), 10)
         publisher = node.create_publisher(String, '/spin_race_alive', 10)
-        assert wait_for(lambda: publisher.get_subscription_count() >= 1, 10)
+        assert wait_for(lambda: publisher.get_subscription_count() >= 1, 30)
         publisher.publish(String(data='alive'))
         for _ in range(100):
             if got:
