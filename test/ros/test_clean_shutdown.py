@@ -171,8 +171,8 @@ def fatal_report(output: str) -> str:
 
 
 def start_nodes(nodes: dict[tuple[str, str], tuple[str, str]], domain: str) -> dict[tuple[str, str], Watched]:
-    """Start every node (key: (executable, node name)) at once in ROS domain `domain` and wait until each
-    runs. A node process that a native crash killed before it ran is no part of the shutdown under test:
+    """Start every node (each key's value: its executable and node name) at once in ROS domain `domain` and
+    wait until each runs. A node process that a native crash killed before it ran is no part of the shutdown under test:
     reported as a warning with its fault report (visible in every run's summary, not hidden) and started
     once more."""
     watched = {key: start_node(*spec, domain) for key, spec in nodes.items()}
@@ -215,7 +215,7 @@ def assert_clean(w: Watched, what: str) -> None:
 @pytest.mark.parametrize('round_', range(ROUNDS))
 def test_nodes_stop_cleanly_on_double_sigint_and_on_sigterm(round_: int) -> None:
     # A Fast DDS port that a process of an earlier round or test was killed or ended by its teardown deadline
-    # in the middle of changing crashes the next participant that opens it (attune.ros.shm_clean), and every
+    # in the middle of changing crashes the next participant that opens it (attune.ros.shm_ports), and every
     # round's processes are given the same port numbers again (from the domain and their index in it, or the
     # first free from 7000). So each round starts without the port files that nothing maps, and runs in a
     # domain of its own: this session's own participant, in another one, never maps (and so never keeps)

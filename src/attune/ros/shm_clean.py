@@ -64,4 +64,3 @@ def _remove_unlocked(directory: Path, min_age_s: float) -> list[str]:
                     (directory / name).unlink()
                     removed.append(name)
     return removed
-
