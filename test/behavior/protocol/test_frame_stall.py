@@ -41,10 +41,8 @@ def test_frames_stopping_decide_calls_on_the_extrapolated_frame_clock() -> None:
 def test_a_pause_of_the_process_is_not_a_stall_and_the_queued_frames_go_first() -> None:
     # The node's process stopped for 10 s (a busy machine) while the camera went on; the overdue timer
     # runs first, then the frames that queued meanwhile.
-    stall, protocol = FrameStall(2.0), NameCallProtocol()
-    stall.frame(50 * S, wall_s=10.0)
+    stall = FrameStall(2.0)
     stall.call(50 * S, wall_s=10.0)
-    protocol.start(50 * S, 'f1', 'Sam')
     assert checks(stall, 10.0, 10.4) is None
     assert stall.due(20.4) is None  # 10 s late: counted as 0.5 s
     for i in range(300):
