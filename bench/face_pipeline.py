@@ -21,6 +21,8 @@ Measured, per image size, in one run:
            (`node_cpu_ms_per_frame`, all its threads) with one frame in flight; processed frame
            rate when a 30 fps camera is simulated (best-effort sensor QoS, as a camera driver
            publishes); the node's peak RSS (VmHWM).
+  decomposition (--decompose): raw and node each measured alone, the paired pass split by the step just
+           before, and each call after 30 ms of idle (as at camera rate): is the interleaving what costs?
 The JSON object on the last line holds every number.
 """
 from __future__ import annotations
@@ -171,6 +173,45 @@ class NodeBench:
                         node.append(latency)
         return raw, node, with_face / len(frames)
 
+    def decompose(self, frames: list[np.ndarray], analyzer, idle_s: float = 0.030) -> dict[str, float]:
+        """Median ms of raw and node each measured alone, in the paired order split by which step came just
+        before, and each after `idle_s` of idle (as at camera rate): whether interleaving is what costs."""
+        raw_alone = []
+        for rgb in frames:
+            start = time.perf_counter()
+            analyzer.process(rgb)
+            raw_alone.append((time.perf_counter() - start) * 1e3)
+        node_alone, _ = self.closed_loop(frames)
+        after: dict[tuple[str, str | None], list[float]] = {}
+        previous = None
+        for i, rgb in enumerate(frames):
+            for step in (('raw', 'node') if i % 2 else ('node', 'raw')):
+                if step == 'raw':
+                    start = time.perf_counter()
+                    analyzer.process(rgb)
+                    ms: float | None = (time.perf_counter() - start) * 1e3
+                else:
+                    ms = self.round_trip(rgb)
+                if ms is not None and i >= 10:
+                    after.setdefault((step, previous), []).append(ms)
+                previous = step
+        idle: dict[str, list[float]] = {'raw': [], 'node': []}
+        for i, rgb in enumerate(frames[:160]):
+            self.wait_until(time.perf_counter() + idle_s)
+            if i % 2:
+                start = time.perf_counter()
+                analyzer.process(rgb)
+                idle['raw'].append((time.perf_counter() - start) * 1e3)
+            elif (ms := self.round_trip(rgb)) is not None:
+                idle['node'].append(ms)
+        out = {'raw_alone': statistics.median(raw_alone[10:]), 'node_alone': statistics.median(node_alone),
+               **{f'{step}_after_{before}': statistics.median(v) for (step, before), v in after.items() if before},
+               'raw_after_idle': statistics.median(idle['raw'][5:]),
+               'node_after_idle': statistics.median(idle['node'][5:])}
+        out['ratio_alone'] = out['node_alone'] / out['raw_alone']
+        out['ratio_after_idle'] = out['node_after_idle'] / out['raw_after_idle']
+        return {k: round(v, 3) for k, v in out.items()}
+
     def closed_loop(self, frames: list[np.ndarray], warmup: int = 10) -> tuple[list[float], float]:
         """The node alone, one frame in flight: latency per frame, and frames per second."""
         latencies = []
@@ -251,6 +292,8 @@ def main() -> int:
     parser.add_argument('--data', type=Path, default=DEFAULT_DATA, help='folder like ../shared/data/video/')
     parser.add_argument('--frames', type=int, default=300, help='frames per measurement')
     parser.add_argument('--sizes', nargs='+', default=['native', '640x480'])
+    parser.add_argument('--decompose', action='store_true',
+                        help='also raw and node each alone, by preceding step, and after 30 ms idle (`decomposition`)')
     args = parser.parse_args()
     os.environ.setdefault('ROS_DOMAIN_ID', str(random.randint(101, 200)))
     os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
@@ -274,6 +317,7 @@ def main() -> int:
                 label = size
             with raw_analyzer() as analyzer:
                 raw_ms, node_ms, with_face = bench.paired(frames, analyzer)
+                decomposition = bench.decompose(frames, analyzer) if args.decompose else None
             answered = [(r, n) for r, n in zip(raw_ms, node_ms) if n is not None]
             cpu_before = bench.node_cpu_s()
             latencies, throughput = bench.closed_loop(frames)
@@ -290,6 +334,8 @@ def main() -> int:
                 'ratio_node_to_raw_median': round(node['latency_ms']['median'] / raw['ms']['median'], 3),
                 'node_minus_raw_ms': percentiles([n - r for r, n in answered]),
                 'raw_fps_from_median': round(1000.0 / raw['ms']['median'], 1)}
+            if decomposition:
+                results['sizes'][label]['decomposition'] = decomposition
             print(f"{label}: raw {raw['ms']['median']:.2f} ms, node {node['latency_ms']['median']:.2f} ms, "
                   f"ratio {results['sizes'][label]['ratio_node_to_raw_median']}, "
                   f"{node['throughput_fps']} fps closed-loop, {processed_at_30:.0%} of a 30 fps camera",
