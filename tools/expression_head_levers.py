@@ -159,19 +159,30 @@ def summary(name: str, logits: np.ndarray, m: Matrix, fold: np.ndarray) -> dict[
     return row
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def lever_parser(doc: str | None) -> argparse.ArgumentParser:
+    """The arguments every lever tool takes: --data, --cache, --threads."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--data', type=Path, default=Path('../shared/data/faces'))
     parser.add_argument('--cache', type=Path, default=Path.home() / '.cache' / 'attune' / 'expression')
     parser.add_argument('--threads', type=int, default=1)
+    return parser
+
+
+def training_people(data: Path, cache: Path) -> tuple[list[Any], Any, Matrix, np.ndarray]:
+    """Items, features, the rows of the training people (quality holdout left out) and their 5 folds."""
+    items = load_items(data)
+    features = extract(items, cache)
+    everyone = build_matrix(items, features)
+    m = everyone.rows(~np.array([quality_holdout(p) for p in everyone.person]))
+    return items, features, m, person_folds(m.person, 5, SHIPPED_HEAD.seed)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = lever_parser(__doc__)
     parser.add_argument('--quick', action='store_true', help='only the shipped row and the nested levers')
     ns = parser.parse_args(argv)
     started = time.monotonic()
-    items = load_items(ns.data)
-    features = extract(items, ns.cache)
-    everyone = build_matrix(items, features)
-    m = everyone.rows(~np.array([quality_holdout(p) for p in everyone.person]))
-    fold = person_folds(m.person, 5, SHIPPED_HEAD.seed)
+    items, features, m, fold = training_people(ns.data, ns.cache)
     config = replace(SHIPPED_HEAD, threads=ns.threads)
     rows = []
     shipped = cross_validated(m, fold, [], 0, config)

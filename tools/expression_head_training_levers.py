@@ -31,7 +31,6 @@ Prints one JSON row per lever, then a table.
 """
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from dataclasses import replace
@@ -41,21 +40,27 @@ from typing import Any
 import numpy as np
 
 from attune.expression.cnn import CropError, FerCnn, prepare_crop
-from attune.expression.dataset import extract, load_items, quality_holdout, read_rgb
+from attune.expression.dataset import read_rgb
 from attune.expression.head import head_features, mirror_mean
 from attune.expression.shape import landmark_shape
 from attune.models.training.expression_head_training import (
     Matrix,
-    build_matrix,
     class_weights,
     fit,
-    person_folds,
     predict_logits,
     scores,
 )
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from expression_head_levers import MARGIN, SHIPPED_HEAD, cross_validated, report, summary
+from expression_head_levers import (
+    MARGIN,
+    SHIPPED_HEAD,
+    cross_validated,
+    lever_parser,
+    report,
+    summary,
+    training_people,
+)
 
 
 def views(items: list[Any], features: Any, m: Matrix, jitters: int, seed: int = 2026) -> dict[str, np.ndarray]:
@@ -187,19 +192,12 @@ def second_cnn(folder: Path, items: list[Any], features: Any, m: Matrix) -> np.n
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--data', type=Path, default=Path('../shared/data/faces'))
-    parser.add_argument('--cache', type=Path, default=Path.home() / '.cache' / 'attune' / 'expression')
-    parser.add_argument('--threads', type=int, default=1)
+    parser = lever_parser(__doc__)
     parser.add_argument('--jitters', type=int, default=4)
     parser.add_argument('--second-cnn', type=Path, help='the facial_emotion_recognition folder of its sdist')
     ns = parser.parse_args(argv)
     started = time.monotonic()
-    items = load_items(ns.data)
-    features = extract(items, ns.cache)
-    everyone = build_matrix(items, features)
-    m = everyone.rows(~np.array([quality_holdout(p) for p in everyone.person]))
-    fold = person_folds(m.person, 5, SHIPPED_HEAD.seed)
+    items, features, m, fold = training_people(ns.data, ns.cache)
     alternatives = views(items, features, m, ns.jitters)
     jittered = [alternatives[f'jitter{k}'] for k in range(ns.jitters)]
     mirrored = [alternatives['plain'], alternatives['mirror']]
