@@ -108,7 +108,14 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     assert summary['images'] == 90 and summary['faces_messages'] == 90
     assert summary['detection_rate'] >= 0.95
     assert [f['id'] for f in summary['faces']] == ['f1']
+    # The expression node answered every face it was given (the demo's nodes drop nothing), and after its
+    # calibration warm-up the results are relative to the face's own neutral.
+    face = summary['faces'][0]
+    assert face['expressions'] == face['frames']
+    assert abs(sum(face['expression_shares'].values()) - 1.0) < 0.01
+    assert face['calibrated_share'] >= 0.5
     assert 'f1' in result.stdout and 'annotated video' in result.stdout
+    assert 'expression (share of its frames)' in result.stdout
     assert (out / 'annotated.mp4').stat().st_size > 10_000
     assert (out / 'contact_sheet.png').stat().st_size > 10_000
     # The recorded bag is a regular attune bag: the report reads it.

@@ -3,7 +3,9 @@
 With no arguments it builds a short clip from a real photo that ships with the installation
 (matplotlib's grace_hopper.jpg, animated with head motion), starts the attune graph (one process
 per node, as `attune up` does), replays the clip through it as a rosbag, records the nodes'
-output, prints the per-face results and writes an annotated video and a contact sheet.
+output (Faces and Expressions), prints the per-face results (pose, and the expression labels the
+expression node published with the share of calibrated ones) and writes an annotated video and a
+contact sheet.
 
   attune demo                     # built-in clip
   attune demo --bag BAG [--topic /camera/image_raw]
@@ -31,7 +33,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(ns: argparse.Namespace) -> int:
-    from attune.demo.results import face_frames, format_summary, summarize, write_annotated
+    from attune.demo.results import expressions, face_frames, format_summary, summarize, write_annotated
     from attune.demo.session import bag_input, default_input, run_on_bag, run_on_camera
 
     out: Path = ns.out
@@ -49,9 +51,10 @@ def run(ns: argparse.Namespace) -> int:
     from attune.demo.results import bag_images
 
     frames = face_frames(faces_bag)
-    summary = summarize(frames, images)
+    expressed = expressions(faces_bag)
+    summary = summarize(frames, images, expressed)
     written = write_annotated(bag_images(source.bag, source.image_topic), frames, out / 'annotated.mp4',
-                              out / 'contact_sheet.png', fps=source.fps)
+                              out / 'contact_sheet.png', fps=source.fps, expressed=expressed)
     summary['outputs'] = {'annotated_video': str(out / 'annotated.mp4'),
                           'contact_sheet': str(out / 'contact_sheet.png'),
                           'faces_bag': str(faces_bag), 'node_log': str(out / 'nodes.log'),
@@ -59,5 +62,5 @@ def run(ns: argparse.Namespace) -> int:
     (out / 'summary.json').write_text(json.dumps(summary, indent=2))
     print(format_summary(summary))
     print(f"annotated video: {out / 'annotated.mp4'}\ncontact sheet:   {out / 'contact_sheet.png'}\n"
-          f"recorded Faces:  {faces_bag} (attune report {faces_bag})")
+          f"recorded Faces and Expressions: {faces_bag} (attune report {faces_bag})")
     return 0 if summary['images_with_face'] else 1

@@ -9,6 +9,7 @@ import dataclasses
 import math
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,11 +20,15 @@ from attune.graph import GraphArgs, NodeSpec, node_graph
 from attune.graph.runner import NodeProcess, start_processes, stop_processes
 
 FACES = '/attune/faces'
+EXPRESSION = '/attune/expression'
+#: What the demo records of the graph's output (in one bag).
+RECORDED = {FACES: 'attune/msg/Faces', EXPRESSION: 'attune/msg/Expression'}
 IMAGE_TYPES = ('sensor_msgs/msg/Image', 'sensor_msgs/msg/CompressedImage')
-#: The demo processes every frame (reliable input with a deep queue) and numbers faces f1, f2, ...
-#: so that two runs on the same input give the same output.
+#: The demo processes every frame (reliable input with a deep queue, in the face and the expression
+#: node) and numbers faces f1, f2, ... so that two runs on the same input give the same output.
 DEMO_OVERRIDES = {'face_node': (('deterministic_ids', True), ('reliable_input', True),
-                                ('input_queue_depth', 100))}
+                                ('input_queue_depth', 100)),
+                  'expression_node': (('reliable_input', True), ('input_queue_depth', 100))}
 
 
 @dataclass(frozen=True)
@@ -135,6 +140,8 @@ def wait_until_quiet(count: Callable[[], int], target: int, timeout: float, quie
 
 def run_on_bag(source: DemoInput, out: Path, rate: float, log: Callable[[str], None]) -> tuple[Path, int]:
     """Replay `source` through the graph; returns (bag of recorded Faces, images played)."""
+    from rclpy.qos import QoSProfile, ReliabilityPolicy
+
     from attune.ros.player import BagPlayer
     from attune.ros.recorder import BagRecorder
 
@@ -145,8 +152,16 @@ def run_on_bag(source: DemoInput, out: Path, rate: float, log: Callable[[str], N
     try:
         log(f"starting the graph: {', '.join(p.spec.name for p in session.processes)} (one process each)")
         session.wait_ready()
-        recorder = BagRecorder(session.node, out / 'faces', {FACES: 'attune/msg/Faces'}, overwrite=True,
-                               reliable=True).start()
+        from attune.msg import Faces
+
+        seen = Counter[str]()  # Faces messages and the faces in them: the Expressions to wait for (one per face)
+
+        def count_faces(msg: Faces) -> None:
+            seen.update(messages=1, faces=len(msg.faces))
+
+        session.node.create_subscription(Faces, FACES, count_faces,
+                                         QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE))
+        recorder = BagRecorder(session.node, out / 'faces', RECORDED, overwrite=True, reliable=True).start()
         info_topic = source.image_topic.rsplit('/', 1)[0] + '/camera_info'
         topics = [t for t in (source.image_topic, info_topic) if t in bag_topics(source.bag)]
         log(f'replaying {images} images from {source.bag} on {source.image_topic} at rate {rate:g}')
@@ -154,8 +169,11 @@ def run_on_bag(source: DemoInput, out: Path, rate: float, log: Callable[[str], N
                        subscriber_timeout_s=60) as player:
             player.play()
         got = wait_until_quiet(lambda: recorder.counts.get(FACES, 0), images, timeout=120)
+        wait_until_quiet(lambda: seen['messages'], got, timeout=10)
+        # The expression node answers each face of each Faces after it (it may not run: then none come).
+        said = wait_until_quiet(lambda: recorder.counts.get(EXPRESSION, 0), seen['faces'], timeout=60, quiet_s=5.0)
         recorder.close()
-        log(f'received {got} Faces messages for {images} images')
+        log(f'received {got} Faces messages for {images} images, and {said} Expressions')
         return out / 'faces', images
     finally:
         session.close()
@@ -169,7 +187,7 @@ def run_on_camera(index: int, out: Path, duration: float, log: Callable[[str], N
     from sensor_msgs.msg import Image
     from std_msgs.msg import Header
 
-    from attune.msg import Faces
+    from attune.msg import Expression, Faces
     from attune.ros.images import image_msg
     from attune.ros.recorder import BagRecorder
     from attune.ros.stamps import from_ns
@@ -181,23 +199,29 @@ def run_on_camera(index: int, out: Path, duration: float, log: Callable[[str], N
     topic = '/camera/image_raw'
     session = GraphSession(demo_graph(topic, 'raw'), out / 'nodes.log', log)
     printed = {'t': 0.0}
+    latest: dict[str, str] = {}   # face id -> its latest expression, as printed
+
+    def on_expression(msg: Expression) -> None:
+        latest[msg.face_id] = f"{msg.label} {msg.confidence:.2f}{' calibrated' if msg.calibrated else ''}"
 
     def on_faces(msg: Faces) -> None:
         now = time.monotonic()
         if now - printed['t'] >= 1.0:
             printed['t'] = now
-            parts = [f'{f.id} yaw {f.yaw:+.0f} pitch {f.pitch:+.0f} roll {f.roll:+.0f}'
-                     if math.isfinite(f.yaw) else f'{f.id} (no pose)' for f in msg.faces]
+            parts = [(f'{f.id} yaw {f.yaw:+.0f} pitch {f.pitch:+.0f} roll {f.roll:+.0f}'
+                      if math.isfinite(f.yaw) else f'{f.id} (no pose)')
+                     + (f', {latest[f.id]}' if f.id in latest else '') for f in msg.faces]
             log('faces: ' + ('; '.join(parts) if parts else 'none'))
 
     sent = 0
     try:
         session.wait_ready()
+        session.node.create_subscription(Expression, EXPRESSION, on_expression, 10)
         session.node.create_subscription(Faces, FACES, on_faces, 10)
         publisher = session.node.create_publisher(
             Image, topic, QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE))
         recorder = BagRecorder(session.node, out / 'camera',
-                               {topic: 'sensor_msgs/msg/Image', FACES: 'attune/msg/Faces'},
+                               {topic: 'sensor_msgs/msg/Image', **RECORDED},
                                overwrite=True, reliable=True).start()
         log(f'camera {index} at {fps:g} fps; Ctrl-C to stop' + (f' (or after {duration:g} s)' if duration else ''))
         start = time.monotonic()
