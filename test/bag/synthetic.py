@@ -10,6 +10,7 @@ import numpy as np
 from attune.bag import attune_typestore
 
 FACES_TYPE = 'attune/msg/Faces'
+EXPRESSION_TYPE = 'attune/msg/Expression'
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,16 @@ def faces_message(stamp_ns: int, faces: list[FakeFace], width: int = 64, height:
     types = attune_typestore().types
     return types[FACES_TYPE](header=header(stamp_ns), image_width=width, image_height=height,
                              faces=[face_message(f) for f in faces])
+
+
+def expression_message(stamp_ns: int, face_id: str, label: str, confidence: float = 0.8, calibrated: bool = False,
+                       source: str = 'ensemble') -> Any:
+    """An attune/msg/Expression as the expression node publishes it for one face of one image."""
+    types = attune_typestore().types
+    return types[EXPRESSION_TYPE](
+        header=header(stamp_ns), face_id=face_id, label=label, confidence=confidence, labels=[label],
+        probabilities=np.array([confidence], dtype=np.float32), valence=math.nan, arousal=math.nan,
+        action_units=[], au_intensities=np.array([], dtype=np.float32), source=source, calibrated=calibrated)
 
 
 def random_frames(count: int, width: int = 64, height: int = 48, seed: int = 0) -> list[np.ndarray]:

@@ -1,4 +1,5 @@
-"""bag_report on synthetic Faces bags: exact counts, detection rate, per-id durations; JSON."""
+"""bag_report on synthetic Faces and Expression bags: exact counts, detection rate, per-id durations,
+what was said of each face; JSON."""
 from __future__ import annotations
 
 import argparse
@@ -8,9 +9,16 @@ import math
 import pytest
 
 from attune.bag import BagReport, bag_report, format_report, frames_to_bag, messages_to_bag
-from attune.bag.report import FaceTrackStats
+from attune.bag.report import ExpressionFaceStats, FaceTrackStats
 from attune.errors import BagError
-from test.bag.synthetic import FACES_TYPE, FakeFace, faces_message, random_frames
+from test.bag.synthetic import (
+    EXPRESSION_TYPE,
+    FACES_TYPE,
+    FakeFace,
+    expression_message,
+    faces_message,
+    random_frames,
+)
 
 T0 = 1_000_000_000_000
 STEP = 100_000_000  # 10 Hz
@@ -91,10 +99,53 @@ def test_format_report_is_a_readable_table(faces_bag) -> None:
     assert lines['b'][1:] == ['0.300', '0.700', '0.400', '5', '0.500', '-']
 
 
+@pytest.fixture
+def expressions_bag(tmp_path):
+    """Face 'a': neutral x3 (the first uncalibrated, conf 0.6) then happy x2; 'b': sad once; a spiking
+    recognizer on its own topic."""
+    said = [('a', 'neutral', 0.6, False), ('a', 'neutral', 0.8, True), ('a', 'neutral', 0.8, True),
+            ('a', 'happy', 0.9, True), ('a', 'happy', 0.9, True), ('b', 'sad', 0.5, False)]
+    messages = [('/attune/expression', EXPRESSION_TYPE, T0 + i * STEP,
+                 expression_message(T0 + i * STEP, face, label, confidence, calibrated))
+                for i, (face, label, confidence, calibrated) in enumerate(said)]
+    messages.append(('/attune/spiking_fer/expression', EXPRESSION_TYPE, T0,
+                     expression_message(T0, 'a', 'happy', source='cs3d')))
+    messages_to_bag(messages, tmp_path / 'said')
+    return tmp_path / 'said'
+
+
+def test_what_was_said_of_each_face(expressions_bag) -> None:
+    report = bag_report(expressions_bag)
+    main, spiking = report.expressions
+    assert (main.topic, main.messages, main.sources) == ('/attune/expression', 6, ('ensemble',))
+    a, b = main.faces
+    assert a == ExpressionFaceStats(id='a', messages=5, labels=(('neutral', 3), ('happy', 2)), calibrated=4,
+                                    mean_confidence=pytest.approx(0.8))
+    assert a.shares == {'neutral': 0.6, 'happy': 0.4}
+    assert (b.id, b.messages, b.labels, b.calibrated) == ('b', 1, (('sad', 1),), 0)
+    assert (spiking.sources, [f.id for f in spiking.faces]) == (('cs3d',), ['a'])
+    assert report.faces == ()  # no Faces topic in this bag
+
+
+def test_expressions_in_json_and_the_table(expressions_bag) -> None:
+    report = bag_report(expressions_bag)
+    data = json.loads(json.dumps(report.to_dict(), allow_nan=False))
+    assert BagReport.from_dict(data) == report
+    face = data['expressions'][0]['faces'][0]
+    assert face['labels'] == {'neutral': 3, 'happy': 2} and face['calibrated_share'] == pytest.approx(0.8)
+    text = format_report(report)
+    assert 'expressions on /attune/expression: 6 messages (source ensemble), 2 face id(s)' in text
+    row = next(line.split() for line in text.splitlines() if line.startswith('  a '))
+    assert row == ['a', '5', 'neutral', '60%', 'happy', '40%', '80%', '0.800']
+    # A report written before expressions were summarized still loads.
+    del data['expressions']
+    assert BagReport.from_dict(data).expressions == ()
+
+
 def test_image_bag_has_no_face_section(tmp_path) -> None:
     bag = frames_to_bag(random_frames(5), tmp_path / 'images', fps=5, start_ns=T0).path
     report = bag_report(bag)
-    assert report.faces == ()
+    assert report.faces == () and report.expressions == ()
     assert [(t.topic, t.count, t.rate_hz) for t in report.topics] == [
         ('/camera/image_raw', 5, pytest.approx(5.0)), ('/camera/camera_info', 5, pytest.approx(5.0))]
     assert 'faces on' not in format_report(report)

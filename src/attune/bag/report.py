@@ -1,13 +1,15 @@
 """What is in a bag, and how well faces were found in it (no rclpy).
 
 Why: after a replay or a session with a robot, the first questions are "did every topic arrive,
-at what rate?" and "was the face seen, was its id stable, how confident, how turned away?".
+at what rate?", "was the face seen, was its id stable, how confident, how turned away?" and "what did
+attune say of each face (its expression labels, how many relative to the person's own neutral)?".
 `attune report BAG` answers them from the bag alone, as a table for people and as JSON for
 scripts and CI (the acceptance test of the face node reads the same numbers).
 """
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -17,6 +19,7 @@ from attune.bag.reader import bag_topics, read_messages
 from attune.errors import BagError
 
 FACES_TYPE = 'attune/msg/Faces'
+EXPRESSION_TYPE = 'attune/msg/Expression'
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,40 @@ class FacesStats:
 
 
 @dataclass(frozen=True)
+class ExpressionFaceStats:
+    """What one attune/msg/Expression topic said of one face id.
+
+    Attributes:
+        id: the face id (Expression.face_id).
+        messages: Expressions of this face.
+        labels: (label, count) per published label, the most frequent first.
+        calibrated: Expressions relative to the person's own neutral (Expression.calibrated).
+        mean_confidence: mean Expression.confidence.
+    """
+
+    id: str
+    messages: int
+    labels: tuple[tuple[str, int], ...]
+    calibrated: int
+    mean_confidence: float
+
+    @property
+    def shares(self) -> dict[str, float]:
+        """{label: fraction of this face's Expressions}, the most frequent first."""
+        return {label: count / self.messages for label, count in self.labels}
+
+
+@dataclass(frozen=True)
+class ExpressionsStats:
+    """The summary of one attune/msg/Expression topic: its sources (Expression.source) and each face."""
+
+    topic: str
+    messages: int
+    sources: tuple[str, ...] = ()
+    faces: tuple[ExpressionFaceStats, ...] = ()
+
+
+@dataclass(frozen=True)
 class BagReport:
     """Summary of one bag; see bag_report().
 
@@ -96,6 +133,7 @@ class BagReport:
         message_count: messages on all topics.
         topics: per topic, in the bag's order.
         faces: per attune/msg/Faces topic.
+        expressions: per attune/msg/Expression topic.
     """
 
     path: str
@@ -104,6 +142,7 @@ class BagReport:
     message_count: int
     topics: tuple[TopicStats, ...] = ()
     faces: tuple[FacesStats, ...] = field(default=())
+    expressions: tuple[ExpressionsStats, ...] = ()
 
     @property
     def duration_s(self) -> float:
@@ -133,6 +172,13 @@ class BagReport:
                     'mean_abs_yaw_deg': t.mean_abs_yaw_deg,
                 } for t in f.tracks],
             } for f in self.faces],
+            'expressions': [{
+                'topic': e.topic, 'messages': e.messages, 'sources': list(e.sources),
+                'faces': [{'id': f.id, 'messages': f.messages, 'labels': dict(f.labels),
+                           'label_shares': f.shares, 'calibrated': f.calibrated,
+                           'calibrated_share': f.calibrated / f.messages, 'mean_confidence': f.mean_confidence}
+                          for f in e.faces],
+            } for e in self.expressions],
         }
 
     @classmethod
@@ -156,7 +202,15 @@ class BagReport:
                         last_stamp_ns=int(t['last_stamp_ns']), frames=int(t['frames']),
                         mean_confidence=float(t['mean_confidence']),
                         mean_abs_yaw_deg=t['mean_abs_yaw_deg']) for t in f['tracks']))
-                    for f in data['faces']))
+                    for f in data['faces']),
+                expressions=tuple(ExpressionsStats(
+                    topic=e['topic'], messages=int(e['messages']), sources=tuple(e['sources']),
+                    faces=tuple(ExpressionFaceStats(
+                        id=f['id'], messages=int(f['messages']),
+                        labels=tuple((str(k), int(v)) for k, v in f['labels'].items()),
+                        calibrated=int(f['calibrated']), mean_confidence=float(f['mean_confidence']))
+                        for f in e['faces']))
+                    for e in data.get('expressions', ())))  # reports written before expressions had none
         except (KeyError, TypeError, ValueError) as exc:
             raise BagError(f'not a bag report: {type(exc).__name__}: {exc}') from None
 
@@ -204,8 +258,39 @@ class _FacesAccumulator:
                           tracks=tracks)
 
 
+@dataclass
+class _FaceExpressions:
+    labels: Counter[str] = field(default_factory=Counter)
+    calibrated: int = 0
+    confidence_sum: float = 0.0
+
+    def stats(self, face_id: str) -> ExpressionFaceStats:
+        messages = sum(self.labels.values())
+        return ExpressionFaceStats(id=face_id, messages=messages, labels=tuple(self.labels.most_common()),
+                                   calibrated=self.calibrated, mean_confidence=self.confidence_sum / messages)
+
+
+@dataclass
+class _ExpressionsAccumulator:
+    messages: int = 0
+    sources: dict[str, None] = field(default_factory=dict)  # in order of first appearance
+    faces: dict[str, _FaceExpressions] = field(default_factory=dict)
+
+    def add(self, msg: Any) -> None:
+        self.messages += 1
+        self.sources.setdefault(str(msg.source))
+        face = self.faces.setdefault(str(msg.face_id), _FaceExpressions())
+        face.labels[str(msg.label)] += 1
+        face.calibrated += bool(msg.calibrated)
+        face.confidence_sum += float(msg.confidence)
+
+    def stats(self, topic: str) -> ExpressionsStats:
+        return ExpressionsStats(topic=topic, messages=self.messages, sources=tuple(self.sources),
+                                faces=tuple(face.stats(face_id) for face_id, face in self.faces.items()))
+
+
 def bag_report(path: Path) -> BagReport:
-    """Read the whole bag once and summarize it (only Faces messages are deserialized).
+    """Read the whole bag once and summarize it (only Faces and Expression messages are deserialized).
 
     Raises:
         BagError: the bag cannot be read, or a Faces message does not decode.
@@ -216,6 +301,7 @@ def bag_report(path: Path) -> BagReport:
     last: dict[str, int] = {}
     counts: dict[str, int] = dict.fromkeys(topics, 0)
     faces = {topic: _FacesAccumulator() for topic, (msgtype, _) in topics.items() if msgtype == FACES_TYPE}
+    said = {topic: _ExpressionsAccumulator() for topic, (msgtype, _) in topics.items() if msgtype == EXPRESSION_TYPE}
     for message in read_messages(path):
         topic = message.topic
         first.setdefault(topic, message.timestamp_ns)
@@ -223,6 +309,8 @@ def bag_report(path: Path) -> BagReport:
         counts[topic] += 1
         if topic in faces:
             faces[topic].add(message.deserialize())
+        elif topic in said:
+            said[topic].add(message.deserialize())
     stats = []
     for topic, (msgtype, _) in topics.items():
         span = (last[topic] - first[topic]) * 1e-9 if topic in first else 0.0
@@ -230,7 +318,8 @@ def bag_report(path: Path) -> BagReport:
         stats.append(TopicStats(topic, msgtype, counts[topic], rate))
     return BagReport(path=str(path), start_ns=min(first.values(), default=None),
                      end_ns=max(last.values(), default=None), message_count=sum(counts.values()),
-                     topics=tuple(stats), faces=tuple(acc.stats(topic) for topic, acc in faces.items()))
+                     topics=tuple(stats), faces=tuple(acc.stats(topic) for topic, acc in faces.items()),
+                     expressions=tuple(acc.stats(topic) for topic, acc in said.items()))
 
 
 def _num(value: float | None, fmt: str) -> str:
@@ -241,6 +330,10 @@ def _table(header: list[str], rows: list[list[str]], right: set[int]) -> list[st
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     return ['  '.join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in
                       enumerate(zip(row, widths, strict=True))).rstrip() for row in [header, *rows]]
+
+
+def _top_labels(shares: dict[str, float], most: int = 4) -> str:
+    return ' '.join(f'{label} {share:.0%}' for label, share in list(shares.items())[:most])
 
 
 def format_report(report: BagReport) -> str:
@@ -269,4 +362,14 @@ def format_report(report: BagReport) -> str:
                   _num(t.mean_abs_yaw_deg, '.1f')] for t in faces.tracks],
                 right={1, 2, 3, 4, 5, 6})]
             lines.append('  (first/last: seconds after the first face on this topic)')
+    for expressions in report.expressions:
+        lines.append('')
+        lines.append(f'expressions on {expressions.topic}: {expressions.messages} messages '
+                     f"(source {', '.join(expressions.sources) or '-'}), {len(expressions.faces)} face id(s)")
+        if expressions.faces:
+            lines += ['  ' + line for line in _table(
+                ['id', 'messages', 'labels (share of its messages)', 'calibrated', 'confidence'],
+                [[f.id, str(f.messages), _top_labels(f.shares), f'{f.calibrated / f.messages:.0%}',
+                  f'{f.mean_confidence:.3f}'] for f in expressions.faces],
+                right={1, 3, 4})]
     return '\n'.join(lines)

@@ -1,6 +1,7 @@
 """`attune report PATH [--json] [--png OUT] [--html OUT]`: summarize a bag or a behaviour session log.
 
-A bag (directory or .mcap): topics, counts and rates, and how well faces were found.
+A bag (directory or .mcap): topics, counts and rates, how well faces were found, and what the
+Expression topics said of each face (label shares, calibrated share, confidence).
 A session log (the behaviour node's JSONL): per-person engagement, valence and distress, the
 commands issued and why, name-call results, signs and the operator's ratings (`attune rate`);
 a self-contained HTML report (beside the log unless --html: summary table, affect over time per
@@ -16,7 +17,8 @@ from pathlib import Path
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser('report', help='summarize a bag (topics, rates, faces) or a session log (plot)',
+    p = subparsers.add_parser('report',
+                              help='summarize a bag (topics, rates, faces, expressions) or a session log (plot)',
                               description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('bag', type=Path, metavar='PATH',
                    help='bag directory (or .mcap file), or session log (.jsonl)')
