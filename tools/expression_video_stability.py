@@ -31,26 +31,23 @@ SEGMENTS = ((3.5, 0.0, 0.0), (0.4, 0.0, 1.0), (1.5, 1.0, 1.0), (0.4, 1.0, 0.0), 
 TAUS = (0.0, 0.1, 0.2, 0.3, 0.5)
 
 
-def morph_amounts() -> np.ndarray:
+def morph_amounts(segments: tuple[tuple[float, float, float], ...] = SEGMENTS) -> np.ndarray:
+    """alpha per frame of (seconds, start, stop) segments, each a smoothstep from start to stop."""
     out: list[float] = []
-    for seconds, start, stop in SEGMENTS:
+    for seconds, start, stop in segments:
         u = (np.arange(int(round(seconds * FPS))) + 1) / int(round(seconds * FPS))
         out += list(start + (stop - start) * (u * u * (3 - 2 * u)))
     return np.array(out)
 
 
-def run_person(pair: Any, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """The published (7,) probabilities and calibrated flag of every frame of one person's sequence."""
-    from attune.expression.analyzer import AnalyzerOptions, ExpressionAnalyzer, FaceInput
-    from attune.expression.calibration import CalibrationOptions
+def camera_view(pair: Any, alpha: np.ndarray, rng: np.random.Generator) -> list[tuple[np.ndarray, Any]]:
+    """Each frame as a camera sees it (a small random turn, scale and shift, sensor noise) and its FaceMesh
+    landmarks (None where MediaPipe found no face)."""
     from attune.face import FaceAnalyzer, FaceAnalyzerOptions
 
     faces = FaceAnalyzer(FaceAnalyzerOptions())
-    analyzer = ExpressionAnalyzer(AnalyzerOptions(person_calibration=CalibrationOptions()))
-    alpha = morph_amounts()
-    probabilities = np.full((len(alpha), 7), np.nan)
-    calibrated = np.zeros(len(alpha), bool)
-    for k, a in enumerate(alpha):
+    views = []
+    for a in alpha:
         pos = a * (len(pair.alphas) - 1)
         i = min(int(pos), len(pair.alphas) - 2)
         rgb = (1 - (pos - i)) * pair.rgb[i].astype(np.float32) + (pos - i) * pair.rgb[i + 1].astype(np.float32)
@@ -60,17 +57,58 @@ def run_person(pair: Any, rng: np.random.Generator) -> dict[str, np.ndarray]:
         rgb = cv2.warpAffine(rgb, turn, (w, h), borderMode=cv2.BORDER_REPLICATE)
         rgb = np.clip(rgb + rng.normal(0, 2.0, rgb.shape), 0, 255).astype(np.uint8)
         found = faces.process(rgb)
-        if not found or found[0].landmarks is None:
+        views.append((rgb, found[0].landmarks if found else None))
+    return views
+
+
+def published(views: list[tuple[np.ndarray, Any]], calibration: Any = None) -> dict[str, np.ndarray]:
+    """The (7,) probabilities the node would publish for each frame (NaN without a face) and whether they
+    are calibrated, with per-person calibration `calibration` (CalibrationOptions; None: the defaults)."""
+    from attune.expression.analyzer import AnalyzerOptions, ExpressionAnalyzer, FaceInput
+    from attune.expression.calibration import CalibrationOptions
+
+    analyzer = ExpressionAnalyzer(AnalyzerOptions(person_calibration=calibration or CalibrationOptions()))
+    probabilities = np.full((len(views), 7), np.nan)
+    calibrated = np.zeros(len(views), bool)
+    for k, (rgb, landmarks) in enumerate(views):
+        if landmarks is None:
             continue
-        result = analyzer.analyze(rgb, [FaceInput('f1', found[0].landmarks)], w, h, stamp_ns=int(k * 1e9 / FPS))[0]
+        h, w = rgb.shape[:2]
+        result = analyzer.analyze(rgb, [FaceInput('f1', landmarks)], w, h, stamp_ns=int(k * 1e9 / FPS))[0]
         if isinstance(result, ValueError):
             continue
         d = result.ensemble
+        probabilities[k] = 0.0
         for label, p in zip(d.labels, d.probabilities):
             probabilities[k, EMOTIONS.index(label)] = p
-        probabilities[k][~np.isfinite(probabilities[k])] = 0.0
         calibrated[k] = 'ensemble' in result.calibrated
-    return {'alpha': alpha, 'probabilities': probabilities, 'calibrated': calibrated}
+    return {'probabilities': probabilities, 'calibrated': calibrated}
+
+
+def run_person(pair: Any, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """The published (7,) probabilities and calibrated flag of every frame of one person's sequence."""
+    alpha = morph_amounts()
+    return {'alpha': alpha, **published(camera_view(pair, alpha, rng))}
+
+
+def london_pairs(data: Path, people: int = 0) -> list[tuple[str, Any]]:
+    """(person, MorphPair at 320 px) of the first `people` London people (0: all) with both photos found."""
+    from attune.events.face_labels import find_faces
+    from attune.events.onsets import morph_pair
+    from attune.expression.dataset import load_items
+
+    photos: dict[str, dict[str, Path]] = {}
+    for item in load_items(data, sources=('london',)):
+        photos.setdefault(item.person, {})[item.label] = item.path
+    chosen = sorted(p for p, found in photos.items() if len(found) == 2)[:people or None]
+    records = find_faces([photos[p][k] for p in chosen for k in ('neutral', 'happy')], None)
+    out = []
+    for person in chosen:
+        neutral, smile = (records[photos[person][k]] for k in ('neutral', 'happy'))
+        if neutral is not None and smile is not None:
+            rgb = [cv2.cvtColor(cv2.imread(str(photos[person][k])), cv2.COLOR_BGR2RGB) for k in ('neutral', 'happy')]
+            out.append((person, morph_pair(person, *rgb, neutral, smile, pixels=320)))
+    return out
 
 
 def smoothed(probabilities: np.ndarray, tau: float, fps: float = FPS) -> np.ndarray:
@@ -136,23 +174,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--people', type=int, default=0, help='the first N London people (0: all)')
     parser.add_argument('--demo-bag', type=Path)
     ns = parser.parse_args(argv)
-    from attune.events.face_labels import find_faces
-    from attune.events.onsets import morph_pair
-    from attune.expression.dataset import load_items, quality_holdout
+    from attune.expression.dataset import quality_holdout
 
-    pairs: dict[str, dict[str, Path]] = {}
-    for item in load_items(ns.data, sources=('london',)):
-        pairs.setdefault(item.person, {})[item.label] = item.path
-    people = sorted(p for p, photos in pairs.items() if len(photos) == 2)[:ns.people or None]
-    records = find_faces([pairs[p][k] for p in people for k in ('neutral', 'happy')], None)
     rng = np.random.default_rng(0)
     runs: dict[bool, list[dict[str, Any]]] = {True: [], False: []}
-    for person in people:
-        neutral, smile = (records[pairs[person][k]] for k in ('neutral', 'happy'))
-        if neutral is None or smile is None:
-            continue
-        rgb = [cv2.cvtColor(cv2.imread(str(pairs[person][k])), cv2.COLOR_BGR2RGB) for k in ('neutral', 'happy')]
-        runs[quality_holdout(person)].append(run_person(morph_pair(person, *rgb, neutral, smile, pixels=320), rng))
+    for person, pair in london_pairs(ns.data, ns.people):
+        runs[quality_holdout(person)].append(run_person(pair, rng))
     report: dict[str, Any] = {group: [score(runs[held], tau) for tau in TAUS]
                               for group, held in (('holdout_people', True), ('other_people', False))}
     report['uncalibrated_people'] = sum(not r['calibrated'].any() for rs in runs.values() for r in rs)

@@ -52,6 +52,50 @@ def test_open_lips_and_a_late_start_are_handled() -> None:
     np.testing.assert_allclose(c.reference('b'), RESTING)
 
 
+#: A resting face the head reads as smiling: p(happy) ~0.5, above the gate's 0.4 in every frame.
+BEAMING = np.array([1.0, 1.0, -1.0, -1.0, -2.0, -2.0, -1.0], np.float32)
+
+
+def expressiveness(logits: np.ndarray) -> float:
+    p = np.exp(logits - logits.max())
+    p /= p.sum()
+    return float(p[[EMOTIONS.index(e) for e in ('happy', 'surprise', 'fear')]].sum())
+
+
+def test_a_face_that_never_passes_the_gate_is_calibrated_on_its_least_expressive_frames() -> None:
+    assert expressiveness(BEAMING) >= 0.4 > expressiveness(RESTING)
+    c = NeutralCalibrator(CalibrationOptions(warmup_s=3.0, min_frames=5, max_frames=20, fallback_s=10.0))
+    t = feed(c, 'd', SMILE, 0.0, 30)        # greets with a broad smile for 3 s
+    t = feed(c, 'd', BEAMING, t, 40)        # then rests, with a face that reads as smiling
+    assert t < 10.0 and c.reference('d') is None and c.frames('d') == 0
+    t = feed(c, 'd', BEAMING, t, 31)        # 10 s after the face appeared: its least expressive frames
+    np.testing.assert_allclose(c.reference('d'), BEAMING)
+    feed(c, 'd', SMILE, t, 50)              # and later smiles do not move it
+    np.testing.assert_allclose(c.reference('d'), BEAMING)
+    off = NeutralCalibrator(CalibrationOptions(min_frames=5, fallback_s=0.0))   # 0: no fallback
+    feed(off, 'd', BEAMING, 0.0, 200)
+    assert off.reference('d') is None
+
+
+def test_frames_through_the_gate_replace_a_fallback_reference_but_never_the_reverse() -> None:
+    c = NeutralCalibrator(CalibrationOptions(warmup_s=1.0, min_frames=5, fallback_s=2.0))
+    t = feed(c, 'e', SMILE, 0.0, 25)        # smiles for 2.5 s: the fallback takes it, for want of better
+    np.testing.assert_allclose(c.reference('e'), SMILE)
+    t = feed(c, 'e', RESTING, t, 4)
+    np.testing.assert_allclose(c.reference('e'), SMILE)   # fewer than min_frames through the gate
+    t = feed(c, 'e', RESTING, t, 1)
+    np.testing.assert_allclose(c.reference('e'), RESTING)  # the gate's reference wins
+    feed(c, 'e', BEAMING, t, 50)            # and no fallback replaces it afterwards
+    np.testing.assert_allclose(c.reference('e'), RESTING)
+    taught = NeutralCalibrator(CalibrationOptions(min_frames=5, fallback_s=1.0))
+    taught.teach('f', start_ns=0, duration_ns=int(0.5 * S))
+    t = feed(taught, 'f', BEAMING, 0.0, 6)
+    t = feed(taught, 'f', SMILE, t, 30)     # the operator's reference is never the fallback's
+    np.testing.assert_allclose(taught.reference('f'), BEAMING)
+    with pytest.raises(ConfigError):
+        CalibrationOptions(fallback_s=-1.0)
+
+
 def test_operator_neutral_now_replaces_the_reference_with_its_window() -> None:
     c = NeutralCalibrator(CalibrationOptions(min_frames=3))
     feed(c, 'c', RESTING, 0.0, 5)
@@ -97,3 +141,4 @@ def test_head_calibration_reads_expression_relative_to_the_persons_neutral() -> 
     resting = head.calibrated(RESTING, RESTING)
     assert EMOTIONS[int(resting.argmax())] == 'neutral' and abs(float(resting.sum()) - 1) < 1e-5
     assert EMOTIONS[int(head.calibrated(SMILE, RESTING).argmax())] == 'happy'
+

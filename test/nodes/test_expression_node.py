@@ -15,9 +15,10 @@ from std_msgs.msg import Header
 
 from attune.errors import ConfigError
 from attune.expression.action_units import AU_NAMES
+from attune.expression.calibration import CalibrationOptions
 from attune.face.types import FaceFrame, FaceObservation, TrackedFace
 from attune.geometry import BoundingBox
-from attune.nodes.expression_node import ExpressionNode
+from attune.nodes.expression_node import PARAMETERS, ExpressionNode, analyzer_options
 from attune.ros import msg_expression, msg_faces
 from attune.ros.images import image_msg
 from attune.ros.stamps import from_ns, to_ns
@@ -250,3 +251,11 @@ def test_wrong_parameters_stop_start_up_naming_the_parameter(rclpy_session) -> N
         ExpressionNode(parameter_overrides=[Parameter('cnn_weight', value=-1.0)])
     with pytest.raises(ConfigError, match='image_transport'):
         ExpressionNode(parameter_overrides=[Parameter('image_transport', value='theora')])
+
+
+def test_the_expression_nodes_parameters_set_the_calibration() -> None:
+    p = {spec.name: spec.default for spec in PARAMETERS}
+    options = analyzer_options({**p, 'calibration_warmup_s': 2.0, 'calibration_fallback_s': 0.0}).person_calibration
+    assert options is not None and (options.warmup_s, options.fallback_s) == (2.0, 0.0)
+    assert analyzer_options(p).person_calibration == CalibrationOptions()   # the node's defaults are the core's
+    assert analyzer_options({**p, 'person_calibration': False}).person_calibration is None

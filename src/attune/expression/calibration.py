@@ -11,6 +11,12 @@ Where the reference comes from, per key:
     `max_expressive`, and the lips are not apart), so a person who greets the robot with a smile is
     not calibrated on it. A key that has fewer than `min_frames` such frames by the end of the
     warm-up keeps collecting until it has them (then stops);
+  - as a fallback, for a face none of whose frames passes that gate (a resting face the head reads as
+    smiling or surprised, or lips apart at rest): once `fallback_s` seconds have passed since the key
+    was first seen, the median of its least expressive frontal frames so far (the `max_frames` with the
+    lowest p(happy + surprise + fear)) becomes its reference. Such a reference is the face's own least
+    expressive state, so a greeting smile that lasted the whole `fallback_s` would be taken for
+    neutral: frames that pass the gate later still replace it (after `min_frames` of them);
   - from an operator's "neutral now" (`teach`): the key's frontal frames in the given window replace
     the reference, whatever they look like (the operator vouches for them).
 
@@ -21,6 +27,7 @@ most `max_keys` keys are kept (least recently seen forgotten).
 """
 from __future__ import annotations
 
+import heapq
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,7 +49,9 @@ class CalibrationOptions:
     min_frames: neutral frames needed before results are calibrated. max_frames: frames kept per key.
     max_expressive: most summed p(happy, surprise, fear) of a frame taken as neutral.
     max_lips_apart: most AU25 (lips apart) of a frame taken as neutral. max_keys: keys remembered.
-    taught_min_frames: frames an operator's "neutral now" needs before it replaces the reference."""
+    taught_min_frames: frames an operator's "neutral now" needs before it replaces the reference.
+    fallback_s: seconds after a key is first seen after which a key with no frame through the gate is
+    calibrated on its least expressive frames (0: never)."""
 
     warmup_s: float = 3.0
     min_frames: int = 5
@@ -51,10 +60,11 @@ class CalibrationOptions:
     max_lips_apart: float = 0.5
     max_keys: int = 64
     taught_min_frames: int = 2
+    fallback_s: float = 10.0
 
     def __post_init__(self) -> None:
         if self.warmup_s < 0 or self.min_frames < 1 or self.max_frames < self.min_frames or self.max_keys < 1 \
-                or self.taught_min_frames < 1 or not 0 < self.max_expressive <= 1:
+                or self.taught_min_frames < 1 or not 0 < self.max_expressive <= 1 or self.fallback_s < 0:
             raise ConfigError(f'invalid calibration options: {self}')
 
 
@@ -66,6 +76,11 @@ class _KeyState:
     taught: bool = False
     teach_window: tuple[int, int] | None = None   # (start_ns or 0 = next frame, duration_ns)
     taught_frames: list[npt.NDArray[Any]] = field(default_factory=list)
+    # The least expressive frontal frames while there is no reference: a max-heap on expressiveness,
+    # entries (-expressiveness, arrival, logits); emptied once the key has a reference.
+    least_expressive: list[tuple[float, int, npt.NDArray[Any]]] = field(default_factory=list)
+    arrivals: int = 0
+    fallback: bool = False   # the reference is the fallback's (frames through the gate may replace it)
 
 
 class NeutralCalibrator:
@@ -90,11 +105,30 @@ class NeutralCalibrator:
             return
         z = np.exp(logits - logits.max())
         p = z / z.sum()
+        expressive = float(p[list(EXPRESSIVE)].sum())
         lips_apart = float(aus[AU_INDEX['AU25']]) if aus is not None else 0.0
-        if float(p[list(EXPRESSIVE)].sum()) < o.max_expressive and lips_apart <= o.max_lips_apart:
+        if expressive < o.max_expressive and lips_apart <= o.max_lips_apart:
             state.frames.append(logits)
             if len(state.frames) >= o.min_frames:
                 state.reference = np.median(np.stack(state.frames), axis=0)
+                state.fallback, state.least_expressive = False, []
+                return
+        if o.fallback_s > 0 and (state.reference is None or state.fallback):
+            self._offer_fallback(state, stamp_ns, logits, expressive)
+
+    def _offer_fallback(self, state: _KeyState, stamp_ns: int, logits: npt.NDArray[Any], expressive: float) -> None:
+        o = self.options
+        if state.fallback:
+            return  # a fallback reference waits only for frames through the gate
+        state.arrivals += 1
+        entry = (-expressive, state.arrivals, logits)
+        if len(state.least_expressive) < o.max_frames:
+            heapq.heappush(state.least_expressive, entry)
+        elif -expressive > state.least_expressive[0][0]:
+            heapq.heapreplace(state.least_expressive, entry)
+        if stamp_ns - state.first_ns >= o.fallback_s * 1e9 and len(state.least_expressive) >= o.min_frames:
+            state.reference = np.median(np.stack([e[2] for e in state.least_expressive]), axis=0)
+            state.fallback, state.least_expressive = True, []
 
     def _offer_taught(self, state: _KeyState, stamp_ns: int, logits: npt.NDArray[Any], frontal: bool) -> None:
         if state.teach_window is None:  # the caller checks; kept for the type
@@ -113,7 +147,7 @@ class NeutralCalibrator:
     def _finish_teach(self, state: _KeyState) -> None:
         if len(state.taught_frames) >= self.options.taught_min_frames:
             state.reference = np.median(np.stack(state.taught_frames), axis=0)
-            state.taught = True
+            state.taught, state.fallback, state.least_expressive = True, False, []
         state.teach_window, state.taught_frames = None, []
 
     def teach(self, key: str, start_ns: int, duration_ns: int) -> None:
@@ -128,7 +162,7 @@ class NeutralCalibrator:
         """Use these (7,) logits as the key's neutral reference (e.g. of a known neutral photo)."""
         state = self._state(key, 0)
         state.reference = np.asarray(logits, np.float32).copy()
-        state.taught = True
+        state.taught, state.fallback, state.least_expressive = True, False, []
 
     def reference(self, key: str) -> npt.NDArray[Any] | None:
         """The key's neutral reference logits, or None while it is not calibrated."""

@@ -74,6 +74,10 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               'calibrated.', min=1, max=1000),
     ParamSpec('calibration_max_abs_yaw_deg', 20.0, 'Only faces turned less than this (yaw and pitch) count as '
               'frontal for calibration.', min=0.0, max=90.0),
+    ParamSpec('calibration_fallback_s', 10.0, 'Seconds after a face appears after which a face none of whose '
+              'frames looked neutral (a resting face read as smiling, lips apart at rest) is calibrated on its '
+              'least expressive frontal frames; frames that look neutral later replace that (0: never).',
+              min=0.0, max=3600.0),
     ParamSpec('max_abs_yaw_deg', 60.0, 'Faces turned further (yaw or pitch) are not analyzed.', min=0.0,
               max=90.0, dynamic=True),
     ParamSpec('publish_sources', False, 'Also publish each source on /attune/expression/<source>.', dynamic=True),
@@ -89,7 +93,8 @@ PARAMETERS: tuple[ParamSpec, ...] = (
 
 def analyzer_options(p: dict[str, Any]) -> AnalyzerOptions:
     calibration = (CalibrationOptions(warmup_s=p['calibration_warmup_s'], min_frames=p['calibration_min_frames'],
-                                      max_frames=max(90, p['calibration_min_frames']))
+                                      max_frames=max(90, p['calibration_min_frames']),
+                                      fallback_s=p['calibration_fallback_s'])
                    if p['person_calibration'] else None)
     return AnalyzerOptions(cnn=p['cnn'], calibration=p['neutral_calibration'], model_path=p['model_path'],
                            head_path=p['head_path'], threads=p['cnn_threads'], weights=ensemble_weights(p),
