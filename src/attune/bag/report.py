@@ -293,7 +293,7 @@ def bag_report(path: Path) -> BagReport:
     """Read the whole bag once and summarize it (only Faces and Expression messages are deserialized).
 
     Raises:
-        BagError: the bag cannot be read, or a Faces message does not decode.
+        BagError: the bag cannot be read, or a Faces or Expression message does not decode.
     """
     path = Path(path)
     topics = bag_topics(path)

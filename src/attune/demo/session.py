@@ -139,7 +139,7 @@ def wait_until_quiet(count: Callable[[], int], target: int, timeout: float, quie
 
 
 def run_on_bag(source: DemoInput, out: Path, rate: float, log: Callable[[str], None]) -> tuple[Path, int]:
-    """Replay `source` through the graph; returns (bag of recorded Faces, images played)."""
+    """Replay `source` through the graph; returns (bag of the recorded Faces and Expressions, images played)."""
     from rclpy.qos import QoSProfile, ReliabilityPolicy
 
     from attune.ros.player import BagPlayer

@@ -9,7 +9,8 @@ Where the reference comes from, per key:
   - automatically, from the first `warmup_s` seconds the key is in view: only frames that are frontal
     and look neutral (the uncalibrated head gives smiles, surprise and fear together less than
     `max_expressive`, and the lips are not apart), so a person who greets the robot with a smile is
-    not calibrated on it. A key that has fewer than `min_frames` such frames by the end of the
+    mostly not calibrated on it (a closed-mouth smile the head reads as neutral can pass: 6 of 48
+    London smiles, docs/expression.md). A key that has fewer than `min_frames` such frames by the end of the
     warm-up keeps collecting until it has them (then stops);
   - as a fallback, for a face none of whose frames passes that gate (a resting face the head reads as
     smiling or surprised, or lips apart at rest): once `fallback_s` seconds have passed since the key
