@@ -62,6 +62,36 @@ def expressiveness(logits: np.ndarray) -> float:
     return float(p[[EMOTIONS.index(e) for e in ('happy', 'surprise', 'fear')]].sum())
 
 
+def test_a_greeting_smile_through_the_gate_gives_way_to_the_resting_face_within_the_recheck() -> None:
+    slight = RESTING + np.eye(7, dtype=np.float32)[EMOTIONS.index('happy')] * 1.2   # a closed-mouth smile
+    assert expressiveness(RESTING) < 0.8 * expressiveness(slight) < 0.4            # ... that the gate lets through
+    options = CalibrationOptions(warmup_s=3.0, min_frames=5, recheck_s=12.0, recheck_frames=30)
+    c = NeutralCalibrator(options)
+    feed(c, 'g', slight, 0.0, 31)           # greets with it through the warm-up (0-3 s): the first reference
+    np.testing.assert_allclose(c.reference('g'), slight)
+    t = feed(c, 'g', RESTING, 3.1, 29)      # at rest: one frame short of the recheck window
+    np.testing.assert_allclose(c.reference('g'), slight)
+    t = feed(c, 'g', RESTING, t, 1)         # the window's median is clearly less expressive: it takes over
+    np.testing.assert_allclose(c.reference('g'), RESTING)
+    feed(c, 'g', slight, t, 40)             # smiling again does not move it back
+    np.testing.assert_allclose(c.reference('g'), RESTING)
+    rested = NeutralCalibrator(options)     # at rest first, a little noisier later, then a subtle smile
+    rng = np.random.default_rng(1)
+    t = feed(rested, 'h', RESTING, 0.0, 30)
+    for _ in range(60):
+        t = feed(rested, 'h', RESTING + rng.normal(0, 0.1, 7).astype(np.float32), t, 1)
+    t = feed(rested, 'h', slight, t, 30)
+    np.testing.assert_allclose(rested.reference('h'), RESTING)
+    late = NeutralCalibrator(options)       # past recheck_s nothing moves it
+    feed(late, 'i', slight, 0.0, 31)
+    feed(late, 'i', RESTING, 12.5, 40)
+    np.testing.assert_allclose(late.reference('i'), slight)
+    off = NeutralCalibrator(CalibrationOptions(warmup_s=3.0, recheck_s=0.0))
+    feed(off, 'j', slight, 0.0, 31)
+    feed(off, 'j', RESTING, 3.1, 40)
+    np.testing.assert_allclose(off.reference('j'), slight)
+
+
 def test_a_face_that_never_passes_the_gate_is_calibrated_on_its_least_expressive_frames() -> None:
     assert expressiveness(BEAMING) >= 0.4 > expressiveness(RESTING)
     c = NeutralCalibrator(CalibrationOptions(warmup_s=3.0, min_frames=5, max_frames=20, fallback_s=10.0))
@@ -92,8 +122,9 @@ def test_frames_through_the_gate_replace_a_fallback_reference_but_never_the_reve
     t = feed(taught, 'f', BEAMING, 0.0, 6)
     t = feed(taught, 'f', SMILE, t, 30)     # the operator's reference is never the fallback's
     np.testing.assert_allclose(taught.reference('f'), BEAMING)
-    with pytest.raises(ConfigError):
-        CalibrationOptions(fallback_s=-1.0)
+    for bad in ({'fallback_s': -1.0}, {'recheck_s': -1.0}, {'recheck_ratio': 0.0}, {'recheck_frames': 0}):
+        with pytest.raises(ConfigError):
+            CalibrationOptions(**bad)
 
 
 def test_operator_neutral_now_replaces_the_reference_with_its_window() -> None:

@@ -255,7 +255,8 @@ def test_wrong_parameters_stop_start_up_naming_the_parameter(rclpy_session) -> N
 
 def test_the_expression_nodes_parameters_set_the_calibration() -> None:
     p = {spec.name: spec.default for spec in PARAMETERS}
-    options = analyzer_options({**p, 'calibration_warmup_s': 2.0, 'calibration_fallback_s': 0.0}).person_calibration
-    assert options is not None and (options.warmup_s, options.fallback_s) == (2.0, 0.0)
+    options = analyzer_options({**p, 'calibration_warmup_s': 2.0, 'calibration_fallback_s': 0.0,
+                                'calibration_recheck_s': 5.0}).person_calibration
+    assert options is not None and (options.warmup_s, options.fallback_s, options.recheck_s) == (2.0, 0.0, 5.0)
     assert analyzer_options(p).person_calibration == CalibrationOptions()   # the node's defaults are the core's
     assert analyzer_options({**p, 'person_calibration': False}).person_calibration is None

@@ -12,6 +12,11 @@ Where the reference comes from, per key:
     mostly not calibrated on it (a closed-mouth smile the head reads as neutral can pass: 6 of 48
     London smiles, docs/expression.md). A key that has fewer than `min_frames` such frames by the end of the
     warm-up keeps collecting until it has them (then stops);
+  - a recheck, for a closed-mouth greeting smile the gate let through: until `recheck_s` seconds after
+    the key was first seen, when its latest `recheck_frames` frames through the gate are clearly less
+    expressive than the reference's (median p(happy + surprise + fear) under `recheck_ratio` times
+    theirs), they become the reference. Window medians are compared, not the least expressive tail,
+    so an ordinary resting face does not drift;
   - as a fallback, for a face none of whose frames passes that gate (a resting face the head reads as
     smiling or surprised, or lips apart at rest): once `fallback_s` seconds have passed since the key
     was first seen, the median of its least expressive frontal frames so far (the `max_frames` with the
@@ -52,7 +57,10 @@ class CalibrationOptions:
     max_lips_apart: most AU25 (lips apart) of a frame taken as neutral. max_keys: keys remembered.
     taught_min_frames: frames an operator's "neutral now" needs before it replaces the reference.
     fallback_s: seconds after a key is first seen after which a key with no frame through the gate is
-    calibrated on its least expressive frames (0: never)."""
+    calibrated on its least expressive frames (0: never). recheck_s: until this many seconds after a key
+    is first seen (past the warm-up), its latest `recheck_frames` frames through the gate replace the
+    reference when their median p(happy + surprise + fear) is under `recheck_ratio` times the reference
+    frames' (0: no recheck)."""
 
     warmup_s: float = 3.0
     min_frames: int = 5
@@ -62,10 +70,14 @@ class CalibrationOptions:
     max_keys: int = 64
     taught_min_frames: int = 2
     fallback_s: float = 10.0
+    recheck_s: float = 12.0
+    recheck_ratio: float = 0.8
+    recheck_frames: int = 30
 
     def __post_init__(self) -> None:
         if self.warmup_s < 0 or self.min_frames < 1 or self.max_frames < self.min_frames or self.max_keys < 1 \
-                or self.taught_min_frames < 1 or not 0 < self.max_expressive <= 1 or self.fallback_s < 0:
+                or self.taught_min_frames < 1 or not 0 < self.max_expressive <= 1 or self.fallback_s < 0 \
+                or self.recheck_s < 0 or not 0 < self.recheck_ratio <= 1 or self.recheck_frames < 1:
             raise ConfigError(f'invalid calibration options: {self}')
 
 
@@ -82,6 +94,13 @@ class _KeyState:
     least_expressive: list[tuple[float, int, npt.NDArray[Any]]] = field(default_factory=list)
     arrivals: int = 0
     fallback: bool = False   # the reference is the fallback's (frames through the gate may replace it)
+    later: list[tuple[float, npt.NDArray[Any]]] = field(default_factory=list)   # gated frames after the warm-up
+    frames_expressive: float | None = None   # median expressiveness of `frames` (cached for the recheck)
+
+
+def _expressiveness(logits: npt.NDArray[Any]) -> float:
+    z = np.exp(logits - logits.max())
+    return float((z[list(EXPRESSIVE)] / z.sum()).sum())
 
 
 class NeutralCalibrator:
@@ -102,20 +121,43 @@ class NeutralCalibrator:
         if state.taught or not frontal:
             return
         collecting = stamp_ns - state.first_ns <= o.warmup_s * 1e9 or len(state.frames) < o.min_frames
-        if not collecting or len(state.frames) >= o.max_frames:
-            return
         z = np.exp(logits - logits.max())
         p = z / z.sum()
         expressive = float(p[list(EXPRESSIVE)].sum())
         lips_apart = float(aus[AU_INDEX['AU25']]) if aus is not None else 0.0
+        if not collecting:
+            if (state.reference is not None and not state.fallback and stamp_ns - state.first_ns <= o.recheck_s * 1e9
+                    and expressive < o.max_expressive and lips_apart <= o.max_lips_apart):
+                self._recheck(state, logits, expressive)
+            return
+        if len(state.frames) >= o.max_frames:
+            return
         if expressive < o.max_expressive and lips_apart <= o.max_lips_apart:
             state.frames.append(logits)
+            state.frames_expressive = None
             if len(state.frames) >= o.min_frames:
                 state.reference = np.median(np.stack(state.frames), axis=0)
                 state.fallback, state.least_expressive = False, []
                 return
         if o.fallback_s > 0 and (state.reference is None or state.fallback):
             self._offer_fallback(state, stamp_ns, logits, expressive)
+
+    def _recheck(self, state: _KeyState, logits: npt.NDArray[Any], expressive: float) -> None:
+        """After the warm-up: the latest `recheck_frames` frames through the gate replace the reference when
+        their median expressiveness is under `recheck_ratio` times the reference frames' (a greeting smile
+        the gate let through, then the resting face)."""
+        o = self.options
+        state.later.append((expressive, logits))
+        if len(state.later) < o.recheck_frames:
+            return
+        state.later = state.later[-o.recheck_frames:]
+        if state.frames_expressive is None:
+            state.frames_expressive = float(np.median([_expressiveness(f) for f in state.frames]))
+        later_expressive = float(np.median([e for e, _ in state.later]))
+        if later_expressive < o.recheck_ratio * state.frames_expressive:
+            state.frames = [f for _, f in state.later]
+            state.reference = np.median(np.stack(state.frames), axis=0)
+            state.frames_expressive, state.later = later_expressive, []
 
     def _offer_fallback(self, state: _KeyState, stamp_ns: int, logits: npt.NDArray[Any], expressive: float) -> None:
         o = self.options

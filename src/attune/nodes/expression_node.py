@@ -74,6 +74,9 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               'calibrated.', min=1, max=1000),
     ParamSpec('calibration_max_abs_yaw_deg', 20.0, 'Only faces turned less than this (yaw and pitch) count as '
               'frontal for calibration.', min=0.0, max=90.0),
+    ParamSpec('calibration_recheck_s', 12.0, 'Until this many seconds after a face appears, its latest 30 '
+              'neutral-looking frames replace its reference when clearly less expressive (a closed-mouth '
+              'greeting smile the neutral gate let through; 0: never).', min=0.0, max=3600.0),
     ParamSpec('calibration_fallback_s', 10.0, 'Seconds after a face appears after which a face none of whose '
               'frames looked neutral (a resting face read as smiling, lips apart at rest) is calibrated on its '
               'least expressive frontal frames; frames that look neutral later replace that (0: never).',
@@ -94,7 +97,7 @@ PARAMETERS: tuple[ParamSpec, ...] = (
 def analyzer_options(p: dict[str, Any]) -> AnalyzerOptions:
     calibration = (CalibrationOptions(warmup_s=p['calibration_warmup_s'], min_frames=p['calibration_min_frames'],
                                       max_frames=max(90, p['calibration_min_frames']),
-                                      fallback_s=p['calibration_fallback_s'])
+                                      fallback_s=p['calibration_fallback_s'], recheck_s=p['calibration_recheck_s'])
                    if p['person_calibration'] else None)
     return AnalyzerOptions(cnn=p['cnn'], calibration=p['neutral_calibration'], model_path=p['model_path'],
                            head_path=p['head_path'], threads=p['cnn_threads'], weights=ensemble_weights(p),
