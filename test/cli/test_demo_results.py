@@ -1,9 +1,10 @@
-"""The demo's per-face results read the expression node's output: label shares, calibrated share, the
-label drawn under each face (attune.demo.results, no ROS graph)."""
+"""The demo's per-face results read the expression node's output (as attune report summarizes it): label
+shares, calibrated share, the label drawn under each face (attune.demo.results, no ROS graph)."""
 from __future__ import annotations
 
 import numpy as np
 
+from attune.bag.report import ExpressionFaceStats
 from attune.demo.results import draw_expressions, format_summary, summarize
 from attune.expression.observation import ExpressionObservation
 from attune.face.types import FaceFrame, FaceObservation, TrackedFace
@@ -22,10 +23,9 @@ def said(face_id: str, label: str, calibrated: bool = True) -> ExpressionObserva
 
 def test_each_face_gets_the_shares_of_its_labels_and_how_many_were_calibrated() -> None:
     frames = [frame(t, 'f1', 'f2') for t in range(1, 5)] + [frame(5, 'f1')]
-    expressed = {(1, 'f1'): said('f1', 'neutral', calibrated=False), (2, 'f1'): said('f1', 'neutral'),
-                 (3, 'f1'): said('f1', 'happy'), (4, 'f1'): said('f1', 'happy'), (5, 'f1'): said('f1', 'happy'),
-                 (1, 'f2'): said('f2', 'sad')}  # f2's other frames had no Expression (dropped, or no CNN)
-    summary = summarize(frames, images=5, expressed=expressed)
+    stats = {'f1': ExpressionFaceStats('f1', 5, (('happy', 3), ('neutral', 2)), calibrated=4, mean_confidence=0.8),
+             'f2': ExpressionFaceStats('f2', 1, (('sad', 1),), calibrated=1, mean_confidence=0.8)}
+    summary = summarize(frames, images=5, said=stats)  # f2's other frames had no Expression (dropped, or no CNN)
     f1, f2 = summary['faces']
     assert f1['expressions'] == 5 and f1['expression_shares'] == {'happy': 0.6, 'neutral': 0.4}
     assert f1['calibrated_share'] == 0.8

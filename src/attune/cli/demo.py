@@ -33,7 +33,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(ns: argparse.Namespace) -> int:
-    from attune.demo.results import expressions, face_frames, format_summary, summarize, write_annotated
+    from attune.demo.results import (
+        expression_stats,
+        expressions,
+        face_frames,
+        format_summary,
+        summarize,
+        write_annotated,
+    )
     from attune.demo.session import bag_input, default_input, run_on_bag, run_on_camera
 
     out: Path = ns.out
@@ -52,7 +59,7 @@ def run(ns: argparse.Namespace) -> int:
 
     frames = face_frames(faces_bag)
     expressed = expressions(faces_bag)
-    summary = summarize(frames, images, expressed)
+    summary = summarize(frames, images, expression_stats(faces_bag))
     written = write_annotated(bag_images(source.bag, source.image_topic), frames, out / 'annotated.mp4',
                               out / 'contact_sheet.png', fps=source.fps, expressed=expressed)
     summary['outputs'] = {'annotated_video': str(out / 'annotated.mp4'),

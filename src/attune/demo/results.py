@@ -3,7 +3,6 @@ contact sheet (no rclpy: reads bags with rosbags)."""
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from attune.bag import read_messages
+from attune.bag.report import ExpressionFaceStats, bag_report
 from attune.expression.observation import ExpressionObservation
 from attune.face.drawing import colour_for, draw_faces
 from attune.face.types import FaceFrame
@@ -37,12 +37,7 @@ class FaceSummary:
     yaw: list[float] = field(default_factory=list)
     pitch: list[float] = field(default_factory=list)
     roll: list[float] = field(default_factory=list)
-    labels: Counter[str] = field(default_factory=Counter)
-    calibrated: int = 0
-
-    def add_expression(self, expression: ExpressionObservation) -> None:
-        self.labels[expression.label] += 1
-        self.calibrated += expression.calibrated
+    said: ExpressionFaceStats | None = None   # what the expression node said of this face (attune report's)
 
     def to_dict(self) -> dict[str, Any]:
         def span(values: list[float]) -> list[float] | None:
@@ -56,12 +51,11 @@ class FaceSummary:
                 **self._expression_dict()}
 
     def _expression_dict(self) -> dict[str, Any]:
-        count = sum(self.labels.values())
-        if not count:
+        if self.said is None:
             return {'expressions': 0, 'expression_shares': {}, 'calibrated_share': None}
-        return {'expressions': count,
-                'expression_shares': {label: round(n / count, 3) for label, n in self.labels.most_common()},
-                'calibrated_share': round(self.calibrated / count, 3)}
+        return {'expressions': self.said.messages,
+                'expression_shares': {label: round(share, 4) for label, share in self.said.shares.items()},
+                'calibrated_share': round(self.said.calibrated / self.said.messages, 4)}
 
 
 def face_frames(bag: Path, topic: str = '/attune/faces') -> list[FaceFrame]:
@@ -79,9 +73,15 @@ def expressions(bag: Path, topic: str = '/attune/expression') -> dict[tuple[int,
     return out
 
 
-def summarize(frames: list[FaceFrame], images: int, expressed: Expressions | None = None) -> dict[str, Any]:
-    """Per-face results and the detection rate (images with a face / images sent); with `expressed`, each
-    face's expression labels (their shares over the images it had one) and how many were calibrated."""
+def expression_stats(bag: Path, topic: str = '/attune/expression') -> dict[str, ExpressionFaceStats]:
+    """What `topic` said of each face id of a bag (as `attune report` summarizes it)."""
+    return {f.id: f for said in bag_report(bag).expressions if said.topic == topic for f in said.faces}
+
+
+def summarize(frames: list[FaceFrame], images: int,
+              said: Mapping[str, ExpressionFaceStats] | None = None) -> dict[str, Any]:
+    """Per-face results and the detection rate (images with a face / images sent); with `said`
+    (expression_stats), each face's expression labels, their shares, and how many were calibrated."""
     start = min((f.stamp_ns for f in frames), default=0)
     faces: dict[str, FaceSummary] = {}
     for frame in frames:
@@ -95,8 +95,8 @@ def summarize(frames: list[FaceFrame], images: int, expressed: Expressions | Non
                 s.yaw.append(face.head_pose.yaw)
                 s.pitch.append(face.head_pose.pitch)
                 s.roll.append(face.head_pose.roll)
-            if expressed and (expression := expressed.get((frame.stamp_ns, face.id))) is not None:
-                s.add_expression(expression)
+    for face_id, s in faces.items():
+        s.said = (said or {}).get(face_id)
     with_face = sum(1 for f in frames if f.faces)
     return {'images': images, 'faces_messages': len(frames), 'images_with_face': with_face,
             'detection_rate': round(with_face / images, 3) if images else None,
