@@ -15,7 +15,7 @@ from builtin_interfaces.msg import Time
 from rcl_interfaces.msg import Log
 from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
-from std_msgs.msg import Bool, Header
+from std_msgs.msg import Header
 
 from attune.behavior.protocol import ProtocolStatus
 from attune.emotions import EMOTIONS
@@ -170,33 +170,70 @@ def test_protocols_end_without_a_face_or_when_it_leaves_and_bad_commands_are_rep
         h.errors, h.node.bad_input.counts, h.node.received, left_in_readers(h.node), left_in_readers(h.probe))
 
 
+def speaking_msg(value: bool, ns: int):
+    from attune.msg import RobotSpeaking
+
+    return RobotSpeaking(header=Header(stamp=from_ns(ns, Time)), speaking=value)
+
+
 def test_the_stimulus_is_the_robots_speech_onset_and_stop_aborts(spinner) -> None:
-    """docs/behavior.md: the stimulus is the rising edge of /attune/robot/speaking within 2 s after the
-    NAME_CALL (else the command's stamp); a STOP command aborts the running call."""
+    """docs/behavior.md: the stimulus is the stamp of the rising edge of /attune/robot/speaking within 2 s
+    after the NAME_CALL (else the command's stamp); a STOP command aborts the running call."""
+    from attune.msg import RobotSpeaking
+
     h = Harness(spinner, 'onset')
-    speaking = h.probe.create_publisher(Bool, '/onset/speaking', LATCHED)
+    speaking = h.probe.create_publisher(RobotSpeaking, '/onset/speaking', LATCHED)
     assert wait_for(lambda: speaking.get_subscription_count() >= 1, 30)
-    speaking.publish(Bool(data=False))
+    speaking.publish(speaking_msg(False, h.node.get_clock().now().nanoseconds))
     time.sleep(0.2)
     command_ns = h.node.get_clock().now().nanoseconds
     h.name_call(command_ns, target='f1')
     time.sleep(0.5)
     assert not h.protocol()  # waiting for the robot to speak
-    before_edge = h.node.get_clock().now().nanoseconds
-    speaking.publish(Bool(data=True))
+    edge = h.node.get_clock().now().nanoseconds
+    speaking.publish(speaking_msg(True, edge))
     assert wait_for(lambda: h.protocol(), 30)
     (waiting,) = h.protocol()
     assert waiting.status == 'waiting' and waiting.person_id == 'f1'
-    assert before_edge <= waiting.stamp_ns <= before_edge + S  # the onset, not the command's stamp
+    assert waiting.stamp_ns == edge  # the onset's stamp, not the command's
     h.commands.publish(h.command_type(header=header(command_ns), action=h.command_type.STOP))
     (stopped,) = h.wait_final()
     assert stopped.status == 'aborted' and stopped.reason == 'stopped' and stopped.stamp_ns == waiting.stamp_ns
     # without a speech onset within speaking_wait_s (2 s), the command's stamp is the stimulus
-    speaking.publish(Bool(data=False))
+    speaking.publish(speaking_msg(False, h.node.get_clock().now().nanoseconds))
     second_ns = h.node.get_clock().now().nanoseconds
     h.name_call(second_ns, target='f1')
     assert wait_for(lambda: len(h.protocol()) >= 3, 30)
     assert h.protocol()[2].stamp_ns == second_ns
+    # an onset without a stamp is reported and timed by its receive time
+    h.name_call(h.node.get_clock().now().nanoseconds, target='f1')
+    speaking.publish(speaking_msg(True, 0))
+    assert wait_for(lambda: h.node.bad_input.counts.get('speaking_stamp') == 1, 30), h.node.bad_input.counts
+
+
+def test_a_speech_onset_handled_after_the_childs_turn_still_times_the_call(spinner) -> None:
+    """The onset's stamp, not its arrival, is the stimulus: here the speaking signal arrives after every
+    frame of the turn (a loaded robot PC), and the turn is still measured against the frames before the
+    onset (before the stamps were used, the turned frames fell into the baseline: a 30 deg turn, or none)."""
+    from attune.msg import RobotSpeaking
+
+    h = Harness(spinner, 'late', response_window_s=1.5)
+    speaking = h.probe.create_publisher(RobotSpeaking, '/late/speaking', LATCHED)
+    assert wait_for(lambda: speaking.get_subscription_count() >= 1, 30)
+    # The scenario's stamps lie a minute ahead of the node clock, so that the call's 2 s wait for its onset
+    # (node clock) cannot run out while the frames are sent, however slow the machine.
+    base = h.node.get_clock().now().nanoseconds + 60 * S
+    speaking.publish(speaking_msg(False, base))
+    h.name_call(base + S, target='f1')
+    onset_ns = base + 6 * S // 5
+    for i in h.frames(3 * FPS):
+        stamp = base + i * S // FPS
+        h.faces.publish(faces_msg(stamp, [tracked('f1', 60.0 if stamp < onset_ns + 4 * S // 5 else 0.0)]))
+    assert not h.protocol()  # still waiting for the robot to speak
+    speaking.publish(speaking_msg(True, onset_ns))
+    (result,) = h.wait_final()
+    assert (result.status, result.reason, result.stamp_ns) == ('responded', 'head_turn', onset_ns)
+    assert result.latency_s == pytest.approx(0.8, abs=1.5 / FPS) and result.head_turn_deg == pytest.approx(60.0)
 
 
 def test_the_executable_reports_a_bad_protocol_parameter_and_exits_1() -> None:

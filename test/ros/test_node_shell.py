@@ -10,7 +10,7 @@ import pytest
 from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CompressedImage, Image
-from std_msgs.msg import Bool, Header, String
+from std_msgs.msg import Header, String
 
 from attune.errors import ConfigError
 from attune.imaging import encode_compressed
@@ -225,18 +225,26 @@ class TalkingBridge(RobotBridgeNode):
 
 
 def test_a_robot_bridge_drops_bad_commands_and_latches_its_speaking_state(spinner) -> None:
-    from attune.msg import BehaviorCommand
+    from attune.msg import BehaviorCommand, RobotSpeaking
 
     node = start(spinner, TalkingBridge, 'talking_bridge')
     p = probe(spinner, 'probe_bridge')
     speaking: list[bool] = []
+    stamps: list[int] = []
     said: list[str] = []
-    p.create_subscription(Bool, SPEAKING_TOPIC, lambda m: speaking.append(m.data), qos.LATCHED)
+
+    def on_speaking(m: RobotSpeaking) -> None:
+        speaking.append(m.speaking)
+        stamps.append(to_ns(m.header.stamp))
+
+    p.create_subscription(RobotSpeaking, SPEAKING_TOPIC, on_speaking, qos.LATCHED)
     p.create_subscription(String, '/shell_bridge/said', lambda m: said.append(m.data), RELIABLE)
     assert wait_for(lambda: speaking == [False], 30), speaking      # latched: a late subscriber gets it
     commands = p.create_publisher(BehaviorCommand, '/attune/behavior/command', qos.RESULTS)
     assert wait_for(lambda: commands.get_subscription_count() >= 1 and p.count_publishers('/shell_bridge/said'), 30)
     commands.publish(BehaviorCommand(action=250))                 # no such action
+    sent = node.get_clock().now().nanoseconds
     commands.publish(BehaviorCommand(action=BehaviorCommand.SAY, text='hello'))
     assert wait_for(lambda: said == ['hello'] and speaking == [False, True], 30), (said, speaking)
+    assert 0 < stamps[0] <= sent <= stamps[1] <= node.get_clock().now().nanoseconds  # stamped when it changed
     assert node.bad_input.counts == {'command': 1}

@@ -7,7 +7,7 @@ Publishes:   <speech_topic>   std_msgs/String          SAY / NAME_CALL text
              <gaze_topic>     geometry_msgs/PointStamped  GAZE target (the robot resolves the frame)
              <cmd_vel_topic>  geometry_msgs/Twist      APPROACH: linear.x within +-max_linear_speed, repeated
                               at velocity_rate_hz for at most max_approach_duration_s, then zero; STOP: zero
-             /attune/robot/speaking  std_msgs/Bool     estimated from the text length (words_per_s)
+             /attune/robot/speaking  attune/RobotSpeaking  estimated from the text length (words_per_s)
 Hard limits: speeds beyond max_linear_speed are clamped, non-finite speeds become 0, and the velocity
 topic always ends with a zero Twist.
 """

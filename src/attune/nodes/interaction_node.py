@@ -14,8 +14,8 @@ Subscribes:  /attune/faces            attune/Faces         presence, attention, 
                                                            affect after a name call
              /attune/sign             attune/Sign          engagement (signing to the robot); relayed
                                                            as a SIGN event, attributed to a person
-             /attune/robot/speaking   std_msgs/Bool        robot_speaking (optional gating); the speech
-                                                           onset of a name call
+             /attune/robot/speaking   attune/RobotSpeaking robot_speaking (optional gating); the stamp
+                                                           of its rising edge is a name call's speech onset
              /attune/robot/connected  std_msgs/Bool        false (the robot bridge lost the robot): running
                                                            and new name calls end ABORTED (robot_disconnected)
              <command_topic>          attune/BehaviorCommand  the stimuli of protocols: NAME_CALL starts
@@ -66,7 +66,16 @@ from attune.ros.stamps import from_ns, to_ns
 if TYPE_CHECKING:
     from rclpy.subscription import Subscription
 
-    from attune.msg import AffectState, BehaviorCommand, Expression, Faces, PersonMatches, Sign, StreamTrust
+    from attune.msg import (
+        AffectState,
+        BehaviorCommand,
+        Expression,
+        Faces,
+        PersonMatches,
+        RobotSpeaking,
+        Sign,
+        StreamTrust,
+    )
 
 NODE_NAME = 'interaction_node'
 STATE_TOPIC = '/attune/interaction_state'
@@ -106,7 +115,7 @@ class InteractionNode(NodeShell):
         self._dirty: set[str] = set()
         self._last_heartbeat = -1e18
         self._frame_id = ''
-        self._speaking_sub: Subscription[Bool] | None = None
+        self._speaking_sub: Subscription[RobotSpeaking] | None = None
         self._robot_connected = True  # until a robot bridge says otherwise (CONNECTED_TOPIC)
         self.published = 0
         super().__init__(NODE_NAME, PARAMETERS, **kwargs)
@@ -139,7 +148,8 @@ class InteractionNode(NodeShell):
         self.add_subscription(m.Expression, '/attune/expression', self._on_expression, qos.RESULTS)
         self.add_subscription(m.AffectState, '/attune/affect', self._on_affect, qos.RESULTS)
         self.add_subscription(m.Sign, '/attune/sign', self._on_sign, qos.RESULTS)
-        self._speaking_sub = self.add_subscription(Bool, SPEAKING_TOPIC, self._on_speaking, qos.LATCHED_CHANGES)
+        self._speaking_sub = self.add_subscription(m.RobotSpeaking, SPEAKING_TOPIC, self._on_speaking,
+                                                   qos.LATCHED_CHANGES)
         self.add_subscription(Bool, CONNECTED_TOPIC, self._on_robot_connected, qos.LATCHED)
         self.add_subscription(m.BehaviorCommand, self.params['command_topic'], self._on_command, qos.RESULTS)
         if self.params['person_matches_topic']:
@@ -232,15 +242,19 @@ class InteractionNode(NodeShell):
             self._dirty.update(parts.fusion.person_ids)
         self._guard('stream_trust', apply, msg)
 
-    def _on_speaking(self, msg: Bool) -> None:
+    def _on_speaking(self, msg: RobotSpeaking) -> None:
         parts = self._parts
         if parts is None:
             return
-        if parts.fusion.robot_speaking != msg.data:
-            parts.fusion.set_robot_speaking(msg.data)
+        if parts.fusion.robot_speaking != msg.speaking:
+            parts.fusion.set_robot_speaking(msg.speaking)
             self._dirty.update(parts.fusion.person_ids)
-        now = self.get_clock().now().nanoseconds
-        self._publish_results(parts.people, parts.runner.speaking(msg.data, now, time.monotonic()))
+        stamp = to_ns(msg.header.stamp)
+        if stamp == 0:
+            stamp = self.get_clock().now().nanoseconds
+            self.bad_input.report('speaking_stamp', 'RobotSpeaking without a header stamp: its receive time is '
+                                  'used as the speech onset instead')
+        self._publish_results(parts.people, parts.runner.speaking(msg.speaking, stamp, time.monotonic()))
 
     def _on_robot_connected(self, msg: Bool) -> None:
         self._robot_connected = bool(msg.data)

@@ -9,7 +9,7 @@ backend:=driver2 attune.robots.driver2: /speech (std_msgs/String); head gaze on 
                  said once at start-up.
 
 Subscribes:  /attune/behavior/command  attune/BehaviorCommand
-Publishes:   /attune/robot/speaking    std_msgs/Bool (naoqi: while a say runs; driver2: estimated)
+Publishes:   /attune/robot/speaking    attune/RobotSpeaking (naoqi: while a say runs; driver2: estimated)
              /diagnostics              diagnostic_msgs/DiagnosticArray, once per second (connection)
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import Twist
 from std_msgs.msg import Header, String
 
-from attune.behavior.commands import Command
+from attune.behavior.commands import Action, Command
 from attune.robots import driver2
 from attune.robots.generic import VelocityHold
 from attune.robots.limits import HeadLimits, SpeechTimer
@@ -143,6 +143,8 @@ class NaoBridgeNode(RobotBridgeNode):
             self.bad_input.report(cmd.action.name, f'{cmd.action.name} [{cmd.rule}] not executed: {problem}')
         else:
             self.executed += 1
+            if self.robot is not None and cmd.action in (Action.SAY, Action.NAME_CALL):
+                self.set_speaking(True)  # sent now: an utterance over before the poll still has its onset
         self._update()
 
     def _execute_naoqi(self, robot: NaoqiRobot, cmd: Command) -> str:

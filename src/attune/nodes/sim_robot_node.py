@@ -4,7 +4,7 @@ Executes every attune/BehaviorCommand in imagination (attune.robots.sim.Simulate
 did, and reports speaking/idle like a real robot's bridge, so perception can be gated while it speaks.
 
 Subscribes:  /attune/behavior/command  attune/BehaviorCommand
-Publishes:   /attune/robot/speaking    std_msgs/Bool, on every change (transient local: late joiners get it)
+Publishes:   /attune/robot/speaking    attune/RobotSpeaking, on every change (transient local: late joiners get it)
              /attune/robot/activity    std_msgs/String, one line per executed command
 """
 from __future__ import annotations

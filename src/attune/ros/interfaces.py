@@ -28,6 +28,7 @@ class AttuneMessages(Protocol):
     NormalizedRoi: type[msg.NormalizedRoi]
     PersonMatch: type[msg.PersonMatch]
     PersonMatches: type[msg.PersonMatches]
+    RobotSpeaking: type[msg.RobotSpeaking]
     SessionRating: type[msg.SessionRating]
     Sign: type[msg.Sign]
     StreamTrust: type[msg.StreamTrust]

@@ -2,9 +2,11 @@
 in, the robot's speaking and connection state out, and a report of every command that did not reach it.
 
 Commands arrive on COMMAND_TOPIC; one that cannot be read is dropped and reported (once per kind
-and period), a readable one goes to the bridge's execute(command). The speaking state is latched
-(transient local) on SPEAKING_TOPIC, so a node that starts later still learns it: false once the
-bridge is configured, then every change the bridge reports with set_speaking(). The same holds for
+and period), a readable one goes to the bridge's execute(command). The speaking state
+(attune/RobotSpeaking) is latched (transient local) on SPEAKING_TOPIC, so a node that starts later
+still learns it: false once the bridge is configured, then every change the bridge reports with
+set_speaking(), stamped when the bridge saw it (the name-call protocol's stimulus time, which must
+not depend on how late the message is delivered). The same holds for
 CONNECTED_TOPIC (set_connected(); bridges without a connection to lose are always connected), which
 the interaction node reads to end a running name call when the robot is gone. A command the robot
 never got (report_undelivered()) is counted (commands_not_delivered in /diagnostics), logged, and
@@ -17,7 +19,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
-from std_msgs.msg import Bool
+from std_msgs.msg import Bool, Header
 
 from attune.behavior.commands import Command
 from attune.behavior.session_log import UndeliveredCommand
@@ -28,7 +30,7 @@ from attune.ros.shell import Diagnostics, NodeShell
 if TYPE_CHECKING:
     from rclpy.publisher import Publisher
 
-    from attune.msg import BehaviorCommand
+    from attune.msg import BehaviorCommand, RobotSpeaking
 
 COMMAND_TOPIC = '/attune/behavior/command'
 SPEAKING_TOPIC = '/attune/robot/speaking'
@@ -62,7 +64,7 @@ class RobotBridgeNode(NodeShell):
     INPUT_IS_WORK: ClassVar[bool] = True
 
     def __init__(self, name: str, parameters: tuple[ParamSpec, ...], **kwargs: Any) -> None:
-        self._speaking_pub: Publisher[Bool] | None = None
+        self._speaking_pub: Publisher[RobotSpeaking] | None = None
         self._connected_pub: Publisher[Bool] | None = None
         self._undelivered_pub: Publisher[DiagnosticStatus] | None = None
         self._speaking = False
@@ -81,10 +83,16 @@ class RobotBridgeNode(NodeShell):
         raise NotImplementedError
 
     def set_speaking(self, speaking: bool) -> None:
-        """Publish the speaking state when it changed."""
+        """Publish the speaking state when it changed, stamped now: call it as soon as the robot
+        starts or stops speaking (right after a say is sent, and from a timer for the end)."""
         if speaking != self._speaking and self._speaking_pub is not None:
             self._speaking = speaking
-            self._speaking_pub.publish(Bool(data=speaking))
+            self._publish_speaking()
+
+    def _publish_speaking(self) -> None:
+        if self._speaking_pub is not None:
+            header = Header(stamp=self.get_clock().now().to_msg())
+            self._speaking_pub.publish(self._msgs.RobotSpeaking(header=header, speaking=self._speaking))
 
     def connected_at_start(self) -> bool:
         """Whether the robot counts as reachable once configured (False for bridges that must connect
@@ -125,8 +133,8 @@ class RobotBridgeNode(NodeShell):
     def _configure_all(self) -> None:
         super()._configure_all()
         self._speaking = False
-        self._speaking_pub = self.add_publisher(Bool, SPEAKING_TOPIC, qos.LATCHED, lifecycle=False)
-        self._speaking_pub.publish(Bool(data=False))
+        self._speaking_pub = self.add_publisher(self._msgs.RobotSpeaking, SPEAKING_TOPIC, qos.LATCHED, lifecycle=False)
+        self._publish_speaking()
         self._connected = self.connected_at_start()
         self._connected_pub = self.add_publisher(Bool, CONNECTED_TOPIC, qos.LATCHED, lifecycle=False)
         self._connected_pub.publish(Bool(data=self._connected))

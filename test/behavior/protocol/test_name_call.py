@@ -268,6 +268,36 @@ def test_the_stimulus_is_the_speech_onset_after_the_command_else_its_stamp() -> 
     assert onset.cancel('f1') == [late] and not onset.pending
 
 
+def test_the_onset_is_the_edges_stamp_whenever_the_signal_or_the_command_arrives() -> None:
+    # The bridge stamps the edge where it sees it; the signal and the command come from two publishers
+    # and reach the interaction node late and in either order.
+    onset = SpeechOnset(wait_s=2.0)
+    call = PendingCall(stamp_ns=10 * S, received_ns=11 * S, target_id='f1', name='Sam')  # delivered 1 s late
+    assert onset.command(call, robot_reports_speaking=True) == []
+    assert onset.speaking(True, 10 * S + S // 10) == [(10 * S + S // 10, call)]  # before its receive time
+    onset.speaking(False, 12 * S)
+    # the speech began before the command was issued: another utterance, not the name
+    early = PendingCall(stamp_ns=20 * S, received_ns=20 * S, target_id='f1', name='Sam')
+    assert onset.speaking(True, 19 * S) == []
+    assert onset.command(early, robot_reports_speaking=True) == []
+    onset.speaking(False, 21 * S)
+    assert onset.speaking(True, 21 * S + 1) == [(21 * S + 1, early)]
+    onset.speaking(False, 23 * S)
+    # the signal first, then its command: the edge already seen starts the call at once
+    assert onset.speaking(True, 30 * S + S // 5) == []
+    first = PendingCall(stamp_ns=30 * S, received_ns=30 * S + S // 2, target_id='f1', name='Sam')
+    assert onset.command(first, robot_reports_speaking=True) == [(30 * S + S // 5, first)]
+    # ... but not once the robot has stopped speaking, nor when the edge came after the wait
+    onset.speaking(False, 31 * S)
+    again = PendingCall(stamp_ns=30 * S, received_ns=31 * S, target_id='f1', name='Sam')
+    assert onset.command(again, robot_reports_speaking=True) == []
+    onset.cancel()
+    assert onset.speaking(True, 40 * S) == []
+    stale = PendingCall(stamp_ns=37 * S, received_ns=37 * S, target_id='f1', name='Sam')
+    assert onset.command(stale, robot_reports_speaking=True) == []  # the edge came after the 2 s wait
+    assert onset.tick(40 * S) == [(37 * S, stale)]  # so the command's stamp is the stimulus
+
+
 
 def test_a_rekey_moves_a_tracks_samples_and_affect_to_its_person() -> None:
     # The face is identified as person p1 after the call: its samples and affect before that, kept

@@ -92,9 +92,9 @@ class NameCallRunner:
         self.onset.rekey(old, new)
         return self.protocol.rekey(old, new)
 
-    def speaking(self, value: bool, now_ns: int, wall_s: float) -> list[NameCallResult]:
-        """The robot's speaking state (node clock)."""
-        return self._start(self.onset.speaking(value, now_ns), wall_s)
+    def speaking(self, value: bool, stamp_ns: int, wall_s: float) -> list[NameCallResult]:
+        """The robot's speaking state; stamp_ns: when it changed (node clock; SpeechOnset.speaking)."""
+        return self._start(self.onset.speaking(value, stamp_ns), wall_s)
 
     def tick(self, now_ns: int, wall_s: float) -> list[NameCallResult]:
         """Regular housekeeping: calls whose wait for a speech onset ran out start; running calls

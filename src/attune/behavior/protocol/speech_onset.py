@@ -24,9 +24,15 @@ class SpeechOnset:
     edge of the robot's `speaking` signal that follows the command within `wait_s`; without one, the
     command's stamp. Times are on the node clock (the same clock as the image stamps). Not thread-safe.
 
-    `command()` queues a call (or returns it at once when the robot does not report speaking),
-    `speaking()` feeds the signal, `tick()` releases calls whose wait ran out; each returns
-    (stimulus_ns, call) pairs ready to start.
+    The edge's time is its stamp, taken by the robot bridge where it saw the change, not the time the
+    signal reached us: delivery and handling may lag by more than a child takes to turn, and frames
+    stamped before a late-handled onset would count as the baseline. For the same reason the signal may
+    arrive before the command it answers (two publishers): an edge already seen that follows the command
+    starts it at once.
+
+    `command()` queues a call (or returns it at once when the robot does not report speaking, or its
+    speech already began), `speaking()` feeds the signal, `tick()` releases calls whose wait ran out;
+    each returns (stimulus_ns, call) pairs ready to start.
     """
 
     def __init__(self, wait_s: float = 2.0) -> None:
@@ -35,21 +41,29 @@ class SpeechOnset:
         self.wait_s = wait_s
         self._pending: list[PendingCall] = []
         self._speaking: bool | None = None
+        self._onset_ns: int | None = None  # the latest rising edge, while the robot still speaks
 
     def command(self, call: PendingCall, robot_reports_speaking: bool) -> list[tuple[int, PendingCall]]:
         if not robot_reports_speaking or self.wait_s == 0:
             return [(call.stamp_ns, call)]
+        if self._speaking and self._onset_ns is not None and self._follows(call, self._onset_ns):
+            return [(self._onset_ns, call)]
         self._pending.append(call)
         return []
 
-    def speaking(self, value: bool, now_ns: int) -> list[tuple[int, PendingCall]]:
+    def speaking(self, value: bool, stamp_ns: int) -> list[tuple[int, PendingCall]]:
+        """The robot's speaking state; stamp_ns: when it changed (the bridge's stamp, or the receive time
+        for a signal without one)."""
         rising = bool(value) and not self._speaking
         self._speaking = bool(value)
+        if not value:
+            self._onset_ns = None
         if not rising:
             return []
-        ready = [(now_ns, c) for c in self._pending if c.received_ns <= now_ns <= self._deadline(c)]
+        self._onset_ns = stamp_ns
+        ready = [(stamp_ns, c) for c in self._pending if self._follows(c, stamp_ns)]
         self._pending = [c for c in self._pending if all(c is not r for _, r in ready)]
-        return ready + self.tick(now_ns)
+        return ready + self.tick(stamp_ns)
 
     def tick(self, now_ns: int) -> list[tuple[int, PendingCall]]:
         expired = [(c.stamp_ns, c) for c in self._pending if now_ns > self._deadline(c)]
@@ -72,3 +86,8 @@ class SpeechOnset:
 
     def _deadline(self, call: PendingCall) -> int:
         return max(call.stamp_ns, call.received_ns) + _ns(self.wait_s)
+
+    def _follows(self, call: PendingCall, onset_ns: int) -> bool:
+        """Whether a speech onset can be the call's: not before the command was issued (an utterance
+        already under way is not the name), and within the wait."""
+        return call.stamp_ns <= onset_ns <= self._deadline(call)
