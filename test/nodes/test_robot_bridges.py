@@ -49,6 +49,7 @@ def test_generic_bridge_publishes_within_hard_limits(spinner) -> None:
     node.create_subscription(RobotSpeaking, '/attune/robot/speaking', got['speaking'].append, LATCHED)
     pub = node.create_publisher(BehaviorCommand, '/attune/behavior/command', RELIABLE)
     assert wait_for(lambda: pub.get_subscription_count() >= 1, 30)
+
     def speaking() -> list[bool]:
         return [m.speaking for m in got['speaking']]
 
