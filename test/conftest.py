@@ -136,6 +136,18 @@ def spinner(rclpy_session: None) -> Iterator[Spinner]:
     s.stop()
 
 
+def ros_params(**values) -> list:
+    """Parameter overrides for a node under test: ros_params(name=value, ...)."""
+    from rclpy.parameter import Parameter
+
+    return [Parameter(k, value=v) for k, v in values.items()]
+
+
+def ros_cli(name: str) -> list[str]:
+    """cli_args that give a node under test its own name (two tests never share one)."""
+    return ['--ros-args', '-r', f'__node:={name}']
+
+
 def wait_for(condition, timeout: float = 10.0, interval: float = 0.02) -> bool:
     """Poll condition() until it is true or timeout seconds pass; return its last value."""
     import time

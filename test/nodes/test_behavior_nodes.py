@@ -20,7 +20,6 @@ import time
 import numpy as np
 import pytest
 import rclpy
-from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from std_msgs.msg import Header, String
 
@@ -32,7 +31,7 @@ from attune.nodes.interaction_node import InteractionNode
 from attune.nodes.nao_bridge_node import NaoBridgeNode
 from attune.nodes.sim_robot_node import SimRobotNode
 from attune.ros import msg_interaction_state, qos
-from test.conftest import taken_in_tens, wait_for
+from test.conftest import ros_cli, ros_params, taken_in_tens, wait_for
 
 pytestmark = pytest.mark.ros
 
@@ -43,12 +42,6 @@ LATCHED = qos.LATCHED_CHANGES
 FAST_FUSION = {'presence_off_s': 0.5, 'heartbeat_s': 0.2}
 
 
-def params(**values) -> list[Parameter]:
-    return [Parameter(k, value=v) for k, v in values.items()]
-
-
-def cli(name: str) -> list[str]:
-    return ['--ros-args', '-r', f'__node:={name}']
 
 
 class Probe:
@@ -127,8 +120,8 @@ def test_smiling_face_bag_gets_a_positive_response_then_idle(spinner, tmp_path) 
 
     expression_bag(tmp_path / 'smile')
     probe = Probe(spinner, 'smile')
-    spinner.add(InteractionNode(parameter_overrides=params(**FAST_FUSION), cli_args=cli('interaction_smile')))
-    spinner.add(SimRobotNode(cli_args=cli('sim_smile')))
+    spinner.add(InteractionNode(parameter_overrides=ros_params(**FAST_FUSION), cli_args=ros_cli('interaction_smile')))
+    spinner.add(SimRobotNode(cli_args=ros_cli('sim_smile')))
     player_node = spinner.add(rclpy.create_node('player_smile'))
     # The default policy with room in its global rate limit. Its idle rule rests the robot (two commands)
     # once nobody has been present for 3 s of the node's life, and on a loaded machine matching the
@@ -140,8 +133,8 @@ def test_smiling_face_bag_gets_a_positive_response_then_idle(spinner, tmp_path) 
     assert 'max_commands: 4 ' in shipped
     roomy = tmp_path / 'default_roomy.yaml'
     roomy.write_text(shipped.replace('max_commands: 4 ', 'max_commands: 8 ', 1))
-    behavior = spinner.add(BehaviorNode(parameter_overrides=params(policy=str(roomy), state_timeout_s=1.0),
-                                        cli_args=cli('behavior_smile')))
+    behavior = spinner.add(BehaviorNode(parameter_overrides=ros_params(policy=str(roomy), state_timeout_s=1.0),
+                                        cli_args=ros_cli('behavior_smile')))
     with BagPlayer(player_node, tmp_path / 'smile', wait_for_subscribers=1) as player:
         assert player.play() == 44
     # the rule's LED and SAY are two messages: wait for the SAY itself, not the first of them
@@ -174,11 +167,11 @@ def test_smiling_face_bag_gets_a_positive_response_then_idle(spinner, tmp_path) 
 
 def test_rising_distress_calms_within_the_rate_limit(spinner) -> None:
     probe = Probe(spinner, 'distress')
-    interaction = spinner.add(InteractionNode(parameter_overrides=params(**FAST_FUSION),
-                                              cli_args=cli('interaction_distress')))
+    interaction = spinner.add(InteractionNode(parameter_overrides=ros_params(**FAST_FUSION),
+                                              cli_args=ros_cli('interaction_distress')))
     probe.wait_matched('faces', 'expression')
-    behavior = spinner.add(BehaviorNode(parameter_overrides=params(policy='default'),
-                                        cli_args=cli('behavior_distress')))
+    behavior = spinner.add(BehaviorNode(parameter_overrides=ros_params(policy='default'),
+                                        cli_args=ros_cli('behavior_distress')))
     start = time.monotonic()
     # The node takes each ten frames before more come: in 3 of ~50 runs of the node tests here its states
     # had a 0.8 s gap, lost presence there, and distress never reached the rule in time.
@@ -212,8 +205,8 @@ def virtual_nao(tmp_path):
 
 
 def nao_bridge(spinner, url: str, name: str) -> NaoBridgeNode:
-    node = spinner.add(NaoBridgeNode(parameter_overrides=params(url=url, reconnect_interval_s=0.2),
-                                     cli_args=cli(name)))
+    node = spinner.add(NaoBridgeNode(parameter_overrides=ros_params(url=url, reconnect_interval_s=0.2),
+                                     cli_args=ros_cli(name)))
     assert node.robot.wait_connected(10)
     return node
 
@@ -222,9 +215,10 @@ def test_a_recognized_sign_gets_the_signing_partners_answer_on_a_virtual_nao(spi
     import threading
 
     probe = Probe(spinner, 'sign')
-    interaction = spinner.add(InteractionNode(parameter_overrides=params(**FAST_FUSION),
-                                              cli_args=cli('interaction_sign')))
-    spinner.add(BehaviorNode(parameter_overrides=params(policy='signing_partner'), cli_args=cli('behavior_sign')))
+    interaction = spinner.add(InteractionNode(parameter_overrides=ros_params(**FAST_FUSION),
+                                              cli_args=ros_cli('interaction_sign')))
+    spinner.add(BehaviorNode(parameter_overrides=ros_params(policy='signing_partner'),
+                             cli_args=ros_cli('behavior_sign')))
     nao_bridge(spinner, virtual_nao.url, 'nao_sign')
     probe.wait_matched('faces', 'sign')
     stop = threading.Event()
@@ -262,8 +256,9 @@ def test_name_call_protocol_end_to_end_on_a_virtual_nao(spinner, virtual_nao, tm
     from attune.msg import BehaviorCommand
 
     probe = Probe(spinner, 'namecall')
-    spinner.add(InteractionNode(parameter_overrides=params(**FAST_FUSION, affect_window_s=0.5, response_window_s=3.0),
-                                cli_args=cli('interaction_namecall')))
+    spinner.add(InteractionNode(parameter_overrides=ros_params(**FAST_FUSION, affect_window_s=0.5,
+                                                               response_window_s=3.0),
+                                cli_args=ros_cli('interaction_namecall')))
     probe.wait_matched('faces', 'expression')
     stop, called = threading.Event(), threading.Event()
     calls = []
@@ -296,8 +291,8 @@ def test_name_call_protocol_end_to_end_on_a_virtual_nao(spinner, virtual_nao, tm
 def _name_call_scenario(spinner, probe, virtual_nao, tmp_path, calls: list) -> None:
     nao_bridge(spinner, virtual_nao.url, 'nao_namecall')
     behavior = spinner.add(BehaviorNode(
-        parameter_overrides=params(policy='asd_session', participant_name='Sam', session_log_dir=str(tmp_path)),
-        cli_args=cli('behavior_namecall')))
+        parameter_overrides=ros_params(policy='asd_session', participant_name='Sam', session_log_dir=str(tmp_path)),
+        cli_args=ros_cli('behavior_namecall')))
     assert wait_for(lambda: calls, 15), [c.rule for c in probe.commands]  # present for 3 s first
     (call,) = calls
     assert (call.text, call.target_id, call.rule) == ('Sam', 'f1', 'name_call')
@@ -327,7 +322,7 @@ def test_malformed_policies_and_unknown_actions_are_refused(rclpy_session, tmp_p
     path = tmp_path / 'bad.yaml'
     path.write_text('policy: bad\nrules:\n  - name: dance\n    when: present\n    actions:\n      - moonwalk: {}\n')
     with pytest.raises(ConfigError, match=rf"{path}:6: rules\[0\]\.actions\[0\]: unknown action 'moonwalk'"):
-        BehaviorNode(parameter_overrides=params(policy=str(path)), cli_args=cli('behavior_bad'))
+        BehaviorNode(parameter_overrides=ros_params(policy=str(path)), cli_args=ros_cli('behavior_bad'))
     path.write_text('policy: bad\nrules:\n  - name: x\n    when: distress >>= 1\n    actions: [{stop: {}}]\n')
     result = subprocess.run([sys.executable, '-m', 'attune.nodes.behavior_node', '--ros-args', '-p',
                              f'policy:={path}'], capture_output=True, text=True, timeout=60)

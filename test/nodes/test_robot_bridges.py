@@ -8,7 +8,6 @@ import pytest
 import rclpy
 from builtin_interfaces.msg import Time
 from geometry_msgs.msg import PointStamped, Twist
-from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from std_msgs.msg import ColorRGBA, String
 
@@ -18,7 +17,7 @@ from attune.nodes.nao_bridge_node import NaoBridgeNode
 from attune.nodes.sim_robot_node import SimRobotNode
 from attune.ros import msg_behavior_command, qos
 from attune.ros.stamps import from_ns, to_ns
-from test.conftest import ROSOUT_QOS, wait_for
+from test.conftest import ROSOUT_QOS, ros_cli, ros_params, wait_for
 
 pytestmark = pytest.mark.ros
 
@@ -27,19 +26,13 @@ RELIABLE = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
 LATCHED = qos.LATCHED_CHANGES
 
 
-def params(**values) -> list[Parameter]:
-    return [Parameter(k, value=v) for k, v in values.items()]
-
-
-def cli(name: str) -> list[str]:
-    return ['--ros-args', '-r', f'__node:={name}']
 
 
 def test_generic_bridge_publishes_within_hard_limits(spinner) -> None:
     from attune.msg import BehaviorCommand, RobotSpeaking
 
-    spinner.add(GenericBridgeNode(parameter_overrides=params(max_linear_speed=0.1, max_approach_duration_s=0.5,
-                                                             words_per_s=10.0), cli_args=cli('generic_test')))
+    spinner.add(GenericBridgeNode(parameter_overrides=ros_params(max_linear_speed=0.1, max_approach_duration_s=0.5,
+                                                             words_per_s=10.0), cli_args=ros_cli('generic_test')))
     node = spinner.add(rclpy.create_node('probe_generic'))
     got: dict[str, list] = {'speech': [], 'led': [], 'gaze': [], 'twist': [], 'speaking': []}
     node.create_subscription(String, '/robot/speech', got['speech'].append, RELIABLE)
@@ -81,7 +74,7 @@ def test_generic_bridge_publishes_within_hard_limits(spinner) -> None:
 def test_sim_robot_reports_speaking_and_idle(spinner) -> None:
     from attune.msg import BehaviorCommand, RobotSpeaking
 
-    spinner.add(SimRobotNode(parameter_overrides=params(words_per_s=20.0), cli_args=cli('sim_test')))
+    spinner.add(SimRobotNode(parameter_overrides=ros_params(words_per_s=20.0), cli_args=ros_cli('sim_test')))
     node = spinner.add(rclpy.create_node('probe_sim'))
     speaking: list[bool] = []
     activity: list[str] = []
@@ -112,8 +105,8 @@ def test_nao_bridge_driver2_backend_says_what_is_unavailable(spinner) -> None:
     speech: list[str] = []
     node.create_subscription(String, '/speech', lambda m: speech.append(m.data), RELIABLE)
     before = rosout.get_publisher_count()
-    bridge = spinner.add(NaoBridgeNode(parameter_overrides=params(backend='driver2', words_per_s=20.0,
-                                                                  autostart=False), cli_args=cli('nao_driver2')))
+    bridge = spinner.add(NaoBridgeNode(parameter_overrides=ros_params(backend='driver2', words_per_s=20.0,
+                                                                  autostart=False), cli_args=ros_cli('nao_driver2')))
     assert wait_for(lambda: rosout.get_publisher_count() > before, 30)  # its start-up warning will arrive
     bridge.trigger_configure()
     bridge.trigger_activate()

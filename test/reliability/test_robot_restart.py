@@ -14,13 +14,12 @@ import threading
 
 import pytest
 from diagnostic_msgs.msg import DiagnosticStatus
-from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import Bool
 
 from attune.behavior.commands import Action, Command
 from attune.ros import msg_behavior_command
-from test.conftest import wait_for
+from test.conftest import ros_cli, ros_params, wait_for
 
 pytestmark = pytest.mark.ros
 
@@ -30,12 +29,6 @@ ABORTED = 5  # attune/InteractionEvent PROTOCOL_ABORTED
 WAITING = 1
 
 
-def params(**values) -> list[Parameter]:
-    return [Parameter(k, value=v) for k, v in values.items()]
-
-
-def cli(name: str) -> list[str]:
-    return ['--ros-args', '-r', f'__node:={name}']
 
 
 def test_robot_killed_and_restarted(spinner, tmp_path) -> None:
@@ -52,11 +45,11 @@ def test_robot_killed_and_restarted(spinner, tmp_path) -> None:
     back = publisher = None
     stop = threading.Event()
     try:
-        bridge = spinner.add(NaoBridgeNode(parameter_overrides=params(
-            url=url, reconnect_interval_s=0.1, max_reconnect_interval_s=0.4), cli_args=cli('nao_restart')))
+        bridge = spinner.add(NaoBridgeNode(parameter_overrides=ros_params(
+            url=url, reconnect_interval_s=0.1, max_reconnect_interval_s=0.4), cli_args=ros_cli('nao_restart')))
         assert bridge.robot.wait_connected(10)
-        interaction = spinner.add(InteractionNode(parameter_overrides=params(
-            response_window_s=30.0, session_log_dir=str(tmp_path)), cli_args=cli('interaction_restart')))
+        interaction = spinner.add(InteractionNode(parameter_overrides=ros_params(
+            response_window_s=30.0, session_log_dir=str(tmp_path)), cli_args=ros_cli('interaction_restart')))
         probe = spinner.add(rclpy.create_node('probe_robot_restart'))
         events, undelivered, connected = [], [], []
         probe.create_subscription(InteractionEvent, '/attune/interaction/events', events.append, RELIABLE)
